@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {RevenueLedger} from "./RevenueLedger.sol";
+import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
+
+/**
+ * @title PaymentChannels
+ * @notice Pay-per-minute streaming without a transaction per minute. A viewer escrows a deposit
+ * for one content item; while watching, the viewer (or a session key the viewer authorised)
+ * signs EIP-712 vouchers carrying the cumulative amount owed. The creator, or anyone on their
+ * behalf, redeems the latest voucher whenever they like; each redemption pays only the part not
+ * yet paid, never more than the deposit, and is split like a sale.
+ *
+ * Closing: the creator closes cooperatively with the final voucher (the rest is credited back to
+ * the viewer). Otherwise the channel closes at its expiry; a viewer can bring that forward with
+ * {requestClose}, which still leaves the creator a full challenge period to redeem. After the
+ * close time the viewer reclaims the rest. A session therefore costs the viewer at most two
+ * transactions (open, and reclaim only if the creator never closes) and the creator one.
+ */
+contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
+    enum Status {
+        None,
+        Open,
+        Closing,
+        Closed
+    }
+
+    /// @dev Packed into four slots so opening a channel stays cheap.
+    struct Channel {
+        address viewer;
+        uint64 closesAt;
+        Status status;
+        address token;
+        uint96 deposit;
+        uint96 redeemed;
+        uint96 ratePerMinute;
+        bytes32 contentId;
+    }
+
+    struct SessionKey {
+        address key;
+        /// @dev Highest cumulative amount a voucher signed by this key may carry.
+        uint96 spendingCap;
+        uint64 expiresAt;
+    }
+
+    struct OpenParams {
+        bytes32 contentId;
+        address token;
+        uint96 deposit;
+        uint96 ratePerMinute;
+        uint64 expiresAt;
+        /// @dev Optional session key (zero address = none).
+        SessionKey sessionKey;
+    }
+
+    bytes32 public constant VOUCHER_TYPEHASH = keccak256("Voucher(uint256 channelId,uint256 cumulativeAmount)");
+    /// @notice Time the creator always keeps to redeem after a viewer asks to close.
+    uint64 public constant CHALLENGE_PERIOD = 1 days;
+
+    /// @notice Supplies the split of each content item (ContentAccess).
+    IRevenueSplit public immutable splits;
+
+    uint256 public channelCount;
+    mapping(uint256 channelId => Channel) private _channels;
+    mapping(uint256 channelId => SessionKey) private _sessionKeys;
+
+    event ChannelOpened(
+        uint256 indexed channelId,
+        address indexed viewer,
+        address indexed creator,
+        bytes32 contentId,
+        address token,
+        uint256 deposit,
+        uint256 ratePerMinute,
+        uint64 closesAt
+    );
+    event SessionKeyAuthorized(uint256 indexed channelId, address indexed key, uint256 spendingCap, uint64 expiresAt);
+    event ChannelToppedUp(uint256 indexed channelId, uint256 amount, uint256 deposit, uint64 closesAt);
+    event VoucherRedeemed(
+        uint256 indexed channelId, address indexed signer, uint256 cumulativeAmount, uint256 paid, uint256 redeemedTotal
+    );
+    event CloseRequested(uint256 indexed channelId, uint64 closesAt);
+    event ChannelClosed(uint256 indexed channelId, uint256 redeemedTotal, uint256 refunded);
+
+    error UnknownChannel(uint256 channelId);
+    error ChannelNotOpen(uint256 channelId);
+    error ChannelClosing(uint256 channelId, uint64 closesAt);
+    error ChannelStillOpen(uint256 channelId, uint64 closesAt);
+    error NotViewer(uint256 channelId, address caller);
+    error NotCreator(uint256 channelId, address caller);
+    error ZeroDeposit();
+    error ExpiryTooSoon(uint64 expiresAt, uint256 earliest);
+    error ChannelExpired(uint256 channelId, uint64 closesAt);
+    error DepositTooLarge();
+    error TokenNotAccepted(address token);
+    error InvalidSigner(address signer);
+    error SessionKeyExpired(address key, uint64 expiresAt);
+    error SpendingCapExceeded(uint256 cumulativeAmount, uint256 cap);
+    error NothingToRedeem(uint256 cumulativeAmount, uint256 redeemed);
+
+    constructor(address initialOwner, address splits_) Ownable(initialOwner) EIP712("StreamVault PaymentChannels", "1") {
+        splits = IRevenueSplit(splits_);
+    }
+
+    /**
+     * @notice Opens a channel and escrows the deposit (native as msg.value, ERC-20 by transferFrom).
+     * @return channelId The new channel's id.
+     */
+    function openChannel(OpenParams calldata p) external payable whenNotPaused nonReentrant returns (uint256 channelId) {
+        if (p.deposit == 0) revert ZeroDeposit();
+        uint256 earliest = block.timestamp + CHALLENGE_PERIOD;
+        if (p.expiresAt < earliest) revert ExpiryTooSoon(p.expiresAt, earliest);
+        if (!splits.isPaymentToken(p.token)) revert TokenNotAccepted(p.token);
+        // Reverts for unknown content; the channel always pays the item's creator.
+        address creator = splits.revenueSplit(p.contentId).creator;
+
+        channelId = ++channelCount;
+        _channels[channelId] = Channel({
+            viewer: msg.sender,
+            closesAt: p.expiresAt,
+            status: Status.Open,
+            token: p.token,
+            deposit: p.deposit,
+            redeemed: 0,
+            ratePerMinute: p.ratePerMinute,
+            contentId: p.contentId
+        });
+        emit ChannelOpened(channelId, msg.sender, creator, p.contentId, p.token, p.deposit, p.ratePerMinute, p.expiresAt);
+        if (p.sessionKey.key != address(0)) _authorize(channelId, p.sessionKey);
+
+        _collect(msg.sender, p.token, p.deposit);
+    }
+
+    /**
+     * @notice Viewer authorises (or replaces, or with a zero key revokes) the session key of a channel.
+     */
+    function authorizeSessionKey(uint256 channelId, SessionKey calldata sessionKey) external {
+        Channel storage ch = _openChannel(channelId);
+        if (msg.sender != ch.viewer) revert NotViewer(channelId, msg.sender);
+        _authorize(channelId, sessionKey);
+    }
+
+    /**
+     * @notice Viewer adds to the deposit and may push the expiry later. Not possible once a close was requested.
+     * @param amount Added deposit (native as msg.value).
+     * @param newExpiresAt New close time; 0 keeps the current one.
+     */
+    function topUp(uint256 channelId, uint96 amount, uint64 newExpiresAt) external payable whenNotPaused nonReentrant {
+        Channel storage ch = _openChannel(channelId);
+        if (msg.sender != ch.viewer) revert NotViewer(channelId, msg.sender);
+        if (ch.status == Status.Closing) revert ChannelClosing(channelId, ch.closesAt);
+        if (newExpiresAt != 0) {
+            if (newExpiresAt < ch.closesAt) revert ExpiryTooSoon(newExpiresAt, ch.closesAt);
+            ch.closesAt = newExpiresAt;
+        }
+        if (uint256(ch.deposit) + amount > type(uint96).max) revert DepositTooLarge();
+        ch.deposit += amount;
+        emit ChannelToppedUp(channelId, amount, ch.deposit, ch.closesAt);
+        _collect(msg.sender, ch.token, amount);
+    }
+
+    /**
+     * @notice Redeems a voucher: pays the part of `cumulativeAmount` not yet paid, capped at the deposit.
+     * Anyone may submit it; the money always goes to the channel's split. Works until the close time.
+     * @param signature The viewer's or session key's EIP-712 signature over (channelId, cumulativeAmount).
+     */
+    function redeemVoucher(uint256 channelId, uint256 cumulativeAmount, bytes calldata signature) external nonReentrant {
+        Channel storage ch = _openChannel(channelId);
+        _redeem(ch, channelId, cumulativeAmount, signature);
+    }
+
+    /**
+     * @notice Creator closes cooperatively with the final voucher: it is redeemed and the rest of the
+     * deposit is credited back to the viewer's withdrawable balance.
+     * @param signature Final voucher signature; may be empty when `cumulativeAmount` is already redeemed.
+     */
+    function closeChannel(uint256 channelId, uint256 cumulativeAmount, bytes calldata signature) external nonReentrant {
+        Channel storage ch = _openChannel(channelId);
+        address creator = splits.revenueSplit(ch.contentId).creator;
+        if (msg.sender != creator) revert NotCreator(channelId, msg.sender);
+        if (cumulativeAmount > ch.redeemed) _redeem(ch, channelId, cumulativeAmount, signature);
+        uint256 refund = ch.deposit - ch.redeemed;
+        ch.status = Status.Closed;
+        emit ChannelClosed(channelId, ch.redeemed, refund);
+        _credit(ch.viewer, ch.token, refund, ch.contentId, ROLE_REFUND);
+    }
+
+    /**
+     * @notice Viewer brings the close time forward to now + {CHALLENGE_PERIOD} (never later than it was).
+     */
+    function requestClose(uint256 channelId) external {
+        Channel storage ch = _openChannel(channelId);
+        if (msg.sender != ch.viewer) revert NotViewer(channelId, msg.sender);
+        uint64 closesAt = uint64(block.timestamp) + CHALLENGE_PERIOD;
+        if (closesAt < ch.closesAt) ch.closesAt = closesAt;
+        ch.status = Status.Closing;
+        emit CloseRequested(channelId, ch.closesAt);
+    }
+
+    /**
+     * @notice After the close time, returns the unredeemed deposit straight to the viewer.
+     */
+    function reclaim(uint256 channelId) external nonReentrant {
+        Channel storage ch = _openChannel(channelId);
+        if (msg.sender != ch.viewer) revert NotViewer(channelId, msg.sender);
+        if (block.timestamp < ch.closesAt) revert ChannelStillOpen(channelId, ch.closesAt);
+        uint256 refund = ch.deposit - ch.redeemed;
+        ch.status = Status.Closed;
+        emit ChannelClosed(channelId, ch.redeemed, refund);
+        if (refund != 0) _pay(msg.sender, ch.token, refund);
+    }
+
+    /// @notice Stops new channels and top-ups. Redemptions, closes, reclaims and withdrawals keep working.
+    function pause() external onlyOwner {
+        _pause();
+    }
+
+    /// @notice Resumes opening channels and top-ups.
+    function unpause() external onlyOwner {
+        _unpause();
+    }
+
+    /// @notice A channel's full state.
+    function getChannel(uint256 channelId) external view returns (Channel memory) {
+        return _channels[channelId];
+    }
+
+    /// @notice A channel's session key.
+    function sessionKeyOf(uint256 channelId) external view returns (SessionKey memory) {
+        return _sessionKeys[channelId];
+    }
+
+    /// @notice The EIP-712 digest a voucher signer signs.
+    function voucherDigest(uint256 channelId, uint256 cumulativeAmount) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(VOUCHER_TYPEHASH, channelId, cumulativeAmount)));
+    }
+
+    /// @notice This contract's EIP-712 domain separator (binds vouchers to this chain and contract).
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    function _redeem(Channel storage ch, uint256 channelId, uint256 cumulativeAmount, bytes calldata signature) private {
+        if (block.timestamp >= ch.closesAt) revert ChannelExpired(channelId, ch.closesAt);
+        // ECDSA.recover rejects malleable (high-s) signatures and reverts on invalid ones.
+        address signer = ECDSA.recover(voucherDigest(channelId, cumulativeAmount), signature);
+        if (signer != ch.viewer) {
+            SessionKey memory sk = _sessionKeys[channelId];
+            if (signer != sk.key || sk.key == address(0)) revert InvalidSigner(signer);
+            if (block.timestamp > sk.expiresAt) revert SessionKeyExpired(signer, sk.expiresAt);
+            if (cumulativeAmount > sk.spendingCap) revert SpendingCapExceeded(cumulativeAmount, sk.spendingCap);
+        }
+        uint256 deposit = ch.deposit;
+        uint256 payable_ = cumulativeAmount < deposit ? cumulativeAmount : deposit;
+        uint256 redeemed = ch.redeemed;
+        if (payable_ <= redeemed) revert NothingToRedeem(cumulativeAmount, redeemed);
+        uint256 paid = payable_ - redeemed;
+        ch.redeemed = uint96(payable_);
+        emit VoucherRedeemed(channelId, signer, cumulativeAmount, paid, payable_);
+        _distribute(ch.token, paid, ch.contentId, splits.revenueSplit(ch.contentId));
+    }
+
+    function _authorize(uint256 channelId, SessionKey calldata sessionKey) private {
+        _sessionKeys[channelId] = sessionKey;
+        emit SessionKeyAuthorized(channelId, sessionKey.key, sessionKey.spendingCap, sessionKey.expiresAt);
+    }
+
+    /// @dev The channel, if it is open or closing; reverts otherwise.
+    function _openChannel(uint256 channelId) private view returns (Channel storage ch) {
+        ch = _channels[channelId];
+        Status status = ch.status;
+        if (status == Status.None) revert UnknownChannel(channelId);
+        if (status == Status.Closed) revert ChannelNotOpen(channelId);
+    }
+}
