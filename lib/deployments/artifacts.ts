@@ -1,0 +1,42 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Abi, Hex } from "viem";
+
+/** Every contract whose address and ABI the deployments file carries. */
+export const DEPLOYED_CONTRACTS = [
+  "ContentAccess",
+  "CreatorRegistry",
+  "CreatorCoin",
+  "CreatorPass",
+  "PaymentChannels",
+  "BackupRegistry",
+  "MockStablecoin",
+] as const;
+export type ContractName = (typeof DEPLOYED_CONTRACTS)[number];
+
+const SOURCES: Record<ContractName, string> = {
+  ContentAccess: "access/ContentAccess.sol",
+  CreatorRegistry: "creator/CreatorRegistry.sol",
+  CreatorCoin: "creator/CreatorCoin.sol",
+  CreatorPass: "creator/CreatorPass.sol",
+  PaymentChannels: "payments/PaymentChannels.sol",
+  BackupRegistry: "backup/BackupRegistry.sol",
+  MockStablecoin: "mocks/MockStablecoin.sol",
+};
+
+export const REPO_ROOT = join(import.meta.dirname, "..", "..");
+
+/** Path of a contract's Hardhat artifact. */
+export function artifactPath(name: ContractName, root = REPO_ROOT): string {
+  return join(root, "artifacts", "contracts", SOURCES[name], `${name}.json`);
+}
+
+/** ABI and creation bytecode of a compiled contract; tells you to compile when it is missing. */
+export function readArtifact(name: ContractName, root = REPO_ROOT): { abi: Abi; bytecode: Hex } {
+  try {
+    const artifact = JSON.parse(readFileSync(artifactPath(name, root), "utf8"));
+    return { abi: artifact.abi, bytecode: artifact.bytecode };
+  } catch (cause) {
+    throw new Error(`No compiled artifact for ${name}: run \`npm run build\` first.`, { cause });
+  }
+}
