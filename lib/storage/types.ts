@@ -9,6 +9,11 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** Free-form metadata a backend may attach (e.g. Synapse piece metadata). */
   metadata?: Record<string, string>;
+  /**
+   * PieceCID of these exact bytes when the caller already computed it (hashing is slow:
+   * ~10-15 MiB/s). Only pass a value you computed yourself; Synapse providers re-verify it.
+   */
+  pieceCid?: string;
 }
 
 export interface PutResult {
@@ -38,6 +43,8 @@ export interface PieceStore {
   has(pieceCid: string): Promise<boolean>;
   /** A URL a browser can fetch the piece from, when the backend has one. */
   urlFor?(pieceCid: string): string | undefined;
+  /** True when get() already checks bytes against the PieceCID (wrappers may skip re-hashing). */
+  readonly verifiesReads?: boolean;
 }
 
 export class PieceNotFoundError extends Error {
@@ -48,5 +55,55 @@ export class PieceNotFoundError extends Error {
     this.name = "PieceNotFoundError";
     this.pieceCid = pieceCid;
     this.backend = backend;
+  }
+}
+
+/** Smallest piece Synapse accepts (bytes). Every backend enforces it so pieces stay portable. */
+export const MIN_PIECE_BYTES = 127;
+/** Largest piece Synapse accepts (bytes): 1 GiB padded minus Fr32 expansion. */
+export const MAX_PIECE_BYTES = 1_065_353_216;
+
+/** Thrown by put() when the payload is outside [MIN_PIECE_BYTES, MAX_PIECE_BYTES]. */
+export class PieceSizeError extends Error {
+  readonly size: number;
+  constructor(size: number) {
+    super(
+      `piece of ${size} bytes is outside the allowed range ${MIN_PIECE_BYTES}..${MAX_PIECE_BYTES} bytes` +
+        (size < MIN_PIECE_BYTES ? " (pad small payloads)" : " (split large media into several pieces)"),
+    );
+    this.name = "PieceSizeError";
+    this.size = size;
+  }
+}
+
+/** Thrown when bytes read back do not hash to the PieceCID they were asked for. */
+export class PieceIntegrityError extends Error {
+  readonly pieceCid: string;
+  readonly actualPieceCid: string | undefined;
+  readonly backend: string;
+  constructor(pieceCid: string, backend: string, actualPieceCid?: string) {
+    super(`piece ${pieceCid} from ${backend} failed verification${actualPieceCid ? ` (got ${actualPieceCid})` : ""}`);
+    this.name = "PieceIntegrityError";
+    this.pieceCid = pieceCid;
+    this.backend = backend;
+    this.actualPieceCid = actualPieceCid;
+  }
+}
+
+/** Thrown for a byte range that lies outside the piece (HTTP 416 at the gateway). */
+export class RangeNotSatisfiableError extends Error {
+  readonly size: number;
+  constructor(range: ByteRange, size: number) {
+    super(`range ${range.start}-${range.end ?? ""} not satisfiable for piece of ${size} bytes`);
+    this.name = "RangeNotSatisfiableError";
+    this.size = size;
+  }
+}
+
+/** Thrown for strings that are not PieceCID v2. */
+export class InvalidPieceCidError extends Error {
+  constructor(value: string) {
+    super(`not a PieceCID v2: ${JSON.stringify(value)}`);
+    this.name = "InvalidPieceCidError";
   }
 }
