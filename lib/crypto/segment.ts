@@ -1,0 +1,166 @@
+/**
+ * Segment encryption for StreamVault content.
+ *
+ * Format (identical to what WebCrypto `AES-GCM` produces/consumes, so a browser can decrypt):
+ *   stored piece bytes = ciphertext || tag   (tag = 16 bytes, appended)
+ *   key   = 32 random bytes per content item (AES-256)
+ *   nonce = 12 random bytes per segment, unique within a content item, kept in the manifest
+ *   AAD   = see {@link segmentAad}; binds content id + variant + segment index so a segment
+ *           cannot be swapped between items/variants or moved to another position.
+ *
+ * AAD byte encoding (version 1), all integers big-endian:
+ *   offset 0   : 8 bytes ASCII "SVSEG\x00\x01\x00"  -- magic "SVSEG", NUL, format version 1, NUL
+ *   then       : u16  byte length of contentId (UTF-8)
+ *   then       : contentId as UTF-8
+ *   then       : u16  byte length of variant name (UTF-8)
+ *   then       : variant name as UTF-8
+ *   then       : u32  segment index (0-based)
+ * Length prefixes keep the encoding unambiguous ("ab"+"c" never equals "a"+"bc").
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+
+export const SEGMENT_CIPHER = "AES-256-GCM" as const;
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+/** Magic + version prefix of every segment AAD. */
+export const SEGMENT_AAD_MAGIC = new Uint8Array([0x53, 0x56, 0x53, 0x45, 0x47, 0x00, 0x01, 0x00]);
+
+/** Where a segment sits: the AAD is derived from exactly these three fields. */
+export interface SegmentPosition {
+  contentId: string;
+  variant: string;
+  index: number;
+}
+
+/** Thrown when a segment does not authenticate (wrong key, wrong position, or tampered bytes). */
+export class SegmentDecryptError extends Error {
+  readonly position: SegmentPosition;
+  constructor(position: SegmentPosition, cause?: unknown) {
+    super(
+      `segment ${position.index} of variant "${position.variant}" (content ${position.contentId}) failed authentication: ` +
+        "wrong key, wrong position (swapped/reordered segment) or tampered bytes",
+      { cause },
+    );
+    this.name = "SegmentDecryptError";
+    this.position = position;
+  }
+}
+
+/** A fresh random 256-bit content key. */
+export function generateContentKey(): Uint8Array {
+  return new Uint8Array(randomBytes(KEY_BYTES));
+}
+
+/** A fresh random 96-bit nonce. */
+export function generateNonce(): Uint8Array {
+  return new Uint8Array(randomBytes(NONCE_BYTES));
+}
+
+/**
+ * Public identifier of a content key: first 16 bytes of SHA-256("streamvault/key-id/v1" || key), hex.
+ * Lets a client check it was handed the right key without revealing anything usable about the key.
+ */
+export function keyIdOf(key: Uint8Array): string {
+  assertKey(key);
+  return createHash("sha256").update("streamvault/key-id/v1").update(key).digest("hex").slice(0, 32);
+}
+
+/** The additional authenticated data for one segment (encoding documented at the top of this file). */
+export function segmentAad(position: SegmentPosition): Uint8Array {
+  const { contentId, variant, index } = position;
+  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new RangeError(`bad segment index ${index}`);
+  const id = new TextEncoder().encode(contentId);
+  const name = new TextEncoder().encode(variant);
+  if (id.length === 0 || id.length > 0xffff) throw new RangeError("contentId must be 1..65535 UTF-8 bytes");
+  if (name.length === 0 || name.length > 0xffff) throw new RangeError("variant must be 1..65535 UTF-8 bytes");
+  const out = new Uint8Array(SEGMENT_AAD_MAGIC.length + 2 + id.length + 2 + name.length + 4);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  out.set(SEGMENT_AAD_MAGIC, at);
+  at += SEGMENT_AAD_MAGIC.length;
+  view.setUint16(at, id.length);
+  at += 2;
+  out.set(id, at);
+  at += id.length;
+  view.setUint16(at, name.length);
+  at += 2;
+  out.set(name, at);
+  at += name.length;
+  view.setUint32(at, index);
+  return out;
+}
+
+/** Encrypt one segment. Returns ciphertext||tag; the caller keeps `nonce` (in the manifest). */
+export function encryptSegment(key: Uint8Array, nonce: Uint8Array, position: SegmentPosition, plaintext: Uint8Array): Uint8Array {
+  assertKey(key);
+  if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes`);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(segmentAad(position));
+  const body = cipher.update(plaintext);
+  const final = cipher.final();
+  const tag = cipher.getAuthTag();
+  const out = new Uint8Array(body.length + final.length + TAG_BYTES);
+  out.set(body, 0);
+  out.set(final, body.length);
+  out.set(tag, body.length + final.length);
+  return out;
+}
+
+/** Decrypt ciphertext||tag of one segment; throws {@link SegmentDecryptError} if it does not authenticate. */
+export function decryptSegment(key: Uint8Array, nonce: Uint8Array, position: SegmentPosition, sealed: Uint8Array): Uint8Array {
+  assertKey(key);
+  if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes`);
+  if (sealed.length < TAG_BYTES) throw new SegmentDecryptError(position, new Error("shorter than the tag"));
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(segmentAad(position));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    const body = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    const final = decipher.final();
+    return final.length === 0 ? new Uint8Array(body.buffer, body.byteOffset, body.length) : new Uint8Array(Buffer.concat([body, final]));
+  } catch (err) {
+    throw new SegmentDecryptError(position, err);
+  }
+}
+
+/**
+ * Encrypts the segments of one content item and guarantees nonce uniqueness within it
+ * (random 96-bit nonces collide with negligible probability; the check makes it certain).
+ */
+export class ContentEncryptor {
+  readonly contentId: string;
+  readonly keyId: string;
+  readonly #key: Uint8Array;
+  readonly #usedNonces = new Set<string>();
+
+  constructor(contentId: string, key: Uint8Array) {
+    assertKey(key);
+    this.contentId = contentId;
+    this.#key = key;
+    this.keyId = keyIdOf(key);
+  }
+
+  /** Encrypt segment `index` of `variant`; returns the stored bytes and the nonce to record. */
+  encrypt(variant: string, index: number, plaintext: Uint8Array): { sealed: Uint8Array; nonce: Uint8Array } {
+    let nonce = generateNonce();
+    while (this.#usedNonces.has(hex(nonce))) nonce = generateNonce();
+    this.#usedNonces.add(hex(nonce));
+    return { sealed: encryptSegment(this.#key, nonce, { contentId: this.contentId, variant, index }, plaintext), nonce };
+  }
+}
+
+/** Lower-case hex of bytes. */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+/** Bytes from a hex string (throws on odd length or non-hex). */
+export function fromHex(text: string): Uint8Array {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) throw new Error("not a hex string");
+  return new Uint8Array(Buffer.from(text, "hex"));
+}
+
+function assertKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES) throw new RangeError(`content key must be ${KEY_BYTES} bytes`);
+}

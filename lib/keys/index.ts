@@ -1,0 +1,215 @@
+/**
+ * Content-key custody: each content key is sealed (envelope encryption) under a key-encryption
+ * key derived from the server master key, and only the sealed form is stored in the database.
+ *
+ *   KEK    = HKDF-SHA256(ikm = master key (32 bytes), salt = "", info = "streamvault/kek/v1", 32 bytes)
+ *   sealed = AES-256-GCM(KEK, random 12-byte nonce, aad = "streamvault/content-key/v1\0" || contentId UTF-8)
+ *            stored as nonce (12) || ciphertext (32) || tag (16)
+ * The AAD binds a sealed key to its content id: copying a row to another content id fails to unseal.
+ *
+ * Backends: PGlite (embedded Postgres, default; on disk or in memory) or Postgres via `pg`
+ * when DATABASE_URL is set. Nothing here ever logs or stringifies a key.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
+
+/** The one key-store interface the CLI and web server use. */
+export interface KeyStore {
+  /** Seal and store the key of a content item. Idempotent for the same key; refuses a different key for an existing id. */
+  putKey(contentId: string, key: Uint8Array): Promise<void>;
+  /** Unseal the key of a content item; undefined when none is stored. Throws KeyUnsealError when the row does not authenticate. */
+  getKey(contentId: string): Promise<Uint8Array | undefined>;
+  /** Whether a key is stored for the content item. */
+  hasKey(contentId: string): Promise<boolean>;
+  /** Release the database connection. */
+  close(): Promise<void>;
+}
+
+/** A sealed key could not be opened: wrong master key, or the row was altered or moved to another content id. */
+export class KeyUnsealError extends Error {
+  readonly contentId: string;
+  constructor(contentId: string) {
+    super(`content key for ${contentId} could not be unsealed: wrong STREAMVAULT_MASTER_KEY or tampered key row`);
+    this.name = "KeyUnsealError";
+    this.contentId = contentId;
+  }
+}
+
+/** putKey was called with a different key for a content id that already has one (re-keying would orphan stored segments). */
+export class KeyConflictError extends Error {
+  readonly contentId: string;
+  constructor(contentId: string) {
+    super(`content ${contentId} already has a different key; refusing to overwrite it`);
+    this.name = "KeyConflictError";
+    this.contentId = contentId;
+  }
+}
+
+const KEK_INFO = "streamvault/kek/v1";
+const SEAL_AAD_PREFIX = "streamvault/content-key/v1\0";
+const SEAL_NONCE_BYTES = 12;
+const SEAL_TAG_BYTES = 16;
+
+/** Derives the key-encryption key from the 32-byte master key. */
+export function deriveKek(masterKey: Uint8Array): Uint8Array {
+  if (masterKey.length !== 32) throw new RangeError("master key must be 32 bytes");
+  return new Uint8Array(hkdfSync("sha256", masterKey, new Uint8Array(0), KEK_INFO, 32));
+}
+
+/** Seal a content key under the KEK, bound to `contentId`. Returns nonce||ciphertext||tag. */
+export function sealKey(kek: Uint8Array, contentId: string, key: Uint8Array): Uint8Array {
+  if (key.length !== KEY_BYTES) throw new RangeError(`content key must be ${KEY_BYTES} bytes`);
+  const nonce = randomBytes(SEAL_NONCE_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", kek, nonce, { authTagLength: SEAL_TAG_BYTES });
+  cipher.setAAD(Buffer.from(SEAL_AAD_PREFIX + contentId, "utf8"));
+  return new Uint8Array(Buffer.concat([nonce, cipher.update(key), cipher.final(), cipher.getAuthTag()]));
+}
+
+/** Open a sealed content key; throws KeyUnsealError if it does not authenticate for `contentId`. */
+export function unsealKey(kek: Uint8Array, contentId: string, sealed: Uint8Array): Uint8Array {
+  try {
+    const nonce = sealed.subarray(0, SEAL_NONCE_BYTES);
+    const tag = sealed.subarray(sealed.length - SEAL_TAG_BYTES);
+    const decipher = createDecipheriv("aes-256-gcm", kek, nonce, { authTagLength: SEAL_TAG_BYTES });
+    decipher.setAAD(Buffer.from(SEAL_AAD_PREFIX + contentId, "utf8"));
+    decipher.setAuthTag(tag);
+    const key = Buffer.concat([decipher.update(sealed.subarray(SEAL_NONCE_BYTES, sealed.length - SEAL_TAG_BYTES)), decipher.final()]);
+    return new Uint8Array(key);
+  } catch {
+    throw new KeyUnsealError(contentId);
+  }
+}
+
+/**
+ * The master key: STREAMVAULT_MASTER_KEY (64 hex chars) when set; otherwise (development) a random
+ * key generated once and kept in `<dataDir>/master.key` with mode 0600.
+ */
+export async function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
+  const fromEnv = env.STREAMVAULT_MASTER_KEY;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    if (!/^[0-9a-fA-F]{64}$/.test(fromEnv.trim())) throw new Error("STREAMVAULT_MASTER_KEY must be 64 hex characters (32 bytes)");
+    return new Uint8Array(Buffer.from(fromEnv.trim(), "hex"));
+  }
+  const file = path.join(dataDir, "master.key");
+  try {
+    const text = (await readFile(file, "utf8")).trim();
+    if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new Error(`${file} is not a 64-hex-character master key`);
+    return new Uint8Array(Buffer.from(text, "hex"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const key = randomBytes(32);
+  // "wx" so two processes starting together cannot both write a different key.
+  try {
+    await writeFile(file, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return loadMasterKey(dataDir, env);
+    throw err;
+  }
+  await chmod(file, 0o600);
+  return new Uint8Array(key);
+}
+
+/** Minimal query surface shared by PGlite and pg. */
+interface SqlClient {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  close(): Promise<void>;
+}
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS content_keys (
+  content_id TEXT PRIMARY KEY,
+  key_id     TEXT NOT NULL,
+  sealed_key BYTEA NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)`;
+
+/** KeyStore on any SQL client (PGlite or Postgres). */
+class SqlKeyStore implements KeyStore {
+  readonly #db: SqlClient;
+  readonly #kek: Uint8Array;
+
+  constructor(db: SqlClient, kek: Uint8Array) {
+    this.#db = db;
+    this.#kek = kek;
+  }
+
+  async init(): Promise<void> {
+    await this.#db.query(SCHEMA);
+  }
+
+  async putKey(contentId: string, key: Uint8Array): Promise<void> {
+    const sealed = sealKey(this.#kek, contentId, key);
+    const inserted = await this.#db.query<{ content_id: string }>(
+      "INSERT INTO content_keys (content_id, key_id, sealed_key) VALUES ($1, $2, $3) ON CONFLICT (content_id) DO NOTHING RETURNING content_id",
+      [contentId, keyIdOf(key), sealed],
+    );
+    if (inserted.rows.length > 0) return;
+    const existing = await this.getKey(contentId);
+    if (existing === undefined || !Buffer.from(existing).equals(Buffer.from(key))) throw new KeyConflictError(contentId);
+  }
+
+  async getKey(contentId: string): Promise<Uint8Array | undefined> {
+    const result = await this.#db.query<{ sealed_key: Uint8Array }>("SELECT sealed_key FROM content_keys WHERE content_id = $1", [contentId]);
+    const row = result.rows[0];
+    if (row === undefined) return undefined;
+    return unsealKey(this.#kek, contentId, new Uint8Array(row.sealed_key));
+  }
+
+  async hasKey(contentId: string): Promise<boolean> {
+    const result = await this.#db.query<{ one: number }>("SELECT 1 AS one FROM content_keys WHERE content_id = $1", [contentId]);
+    return result.rows.length > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}
+
+export interface OpenKeyStoreOptions {
+  /** Postgres URL; defaults to env DATABASE_URL. When set, Postgres (`pg`) is used instead of PGlite. */
+  databaseUrl?: string;
+  /** Directory for the PGlite database and the dev master key. Default `.streamvault/keys`. */
+  dataDir?: string;
+  /** Keep the PGlite database in memory (tests). The master key still comes from `masterKey`/env/dataDir. */
+  inMemory?: boolean;
+  /** Master key bytes (32); overrides env and the dev key file. */
+  masterKey?: Uint8Array;
+  /** Environment to read STREAMVAULT_MASTER_KEY / DATABASE_URL from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Open the key store: Postgres when a database URL is given/set, else embedded PGlite. */
+export async function openKeyStore(options: OpenKeyStoreOptions = {}): Promise<KeyStore> {
+  const env = options.env ?? process.env;
+  const dataDir = options.dataDir ?? path.join(".streamvault", "keys");
+  const masterKey = options.masterKey ?? (await loadMasterKey(dataDir, env));
+  const kek = deriveKek(masterKey);
+  const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
+  const db = databaseUrl !== undefined ? await openPostgres(databaseUrl) : await openPglite(options.inMemory === true ? undefined : path.join(dataDir, "db"));
+  const store = new SqlKeyStore(db, kek);
+  await store.init();
+  return store;
+}
+
+async function openPglite(dir: string | undefined): Promise<SqlClient> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
+  const db = dir === undefined ? new PGlite() : new PGlite(dir);
+  await db.waitReady;
+  return {
+    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
+    close: () => db.close(),
+  };
+}
+
+async function openPostgres(url: string): Promise<SqlClient> {
+  const pg = (await import("pg")).default;
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  return {
+    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Streamable renditions: ffmpeg encodes each variant straight into ~10 s HLS segments
+ * (AAC-LC in MPEG-TS, H.264 for video), which hls.js plays in every browser with MSE and
+ * Safari plays natively. Each variant runs in its own ffmpeg process so variants encode
+ * in parallel on multi-core machines.
+ */
+import { mkdir, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { runFfmpeg } from "./ffmpeg.ts";
+import type { MediaInfo } from "./probe.ts";
+
+/** Target segment length in seconds. */
+export const SEGMENT_SECONDS = 10;
+/** Preview length in seconds. */
+export const PREVIEW_SECONDS = 30;
+
+/** What a variant is for; tiers decide which are stored and which are encrypted. */
+export type VariantRole = "original" | "high" | "standard" | "preview";
+
+/** How to encode one streamable variant. */
+export interface VariantSpec {
+  name: string;
+  role: VariantRole;
+  /** target audio bits/s */
+  audioBitrate: number;
+  /** target video bits/s (video only) */
+  videoBitrate?: number;
+  /** output height in pixels (video only) */
+  height?: number;
+  /** encode only the first N seconds */
+  limitSeconds?: number;
+}
+
+/** One HLS segment written by ffmpeg. */
+export interface EncodedSegment {
+  index: number;
+  path: string;
+  /** seconds, from the EXTINF ffmpeg wrote */
+  duration: number;
+  size: number;
+}
+
+/** One encoded streamable variant. */
+export interface EncodedVariant {
+  spec: VariantSpec;
+  /** RFC 6381 codecs string for the HLS master playlist */
+  codecs: string;
+  width?: number;
+  height?: number;
+  /** seconds */
+  duration: number;
+  segments: EncodedSegment[];
+  /** ffmpeg's own playlist (file names), kept for debugging */
+  playlistPath: string;
+}
+
+export const AUDIO_VARIANTS: readonly VariantSpec[] = [
+  { name: "high", role: "high", audioBitrate: 320_000 },
+  { name: "standard", role: "standard", audioBitrate: 192_000 },
+  { name: "preview", role: "preview", audioBitrate: 128_000, limitSeconds: PREVIEW_SECONDS },
+];
+
+/** Video ladder; renditions taller than the source are skipped. 1080p/720p count as "high". */
+export const VIDEO_LADDER: readonly VariantSpec[] = [
+  { name: "1080p", role: "high", height: 1080, videoBitrate: 5_000_000, audioBitrate: 192_000 },
+  { name: "720p", role: "high", height: 720, videoBitrate: 2_800_000, audioBitrate: 128_000 },
+  { name: "480p", role: "standard", height: 480, videoBitrate: 1_400_000, audioBitrate: 128_000 },
+  { name: "360p", role: "standard", height: 360, videoBitrate: 800_000, audioBitrate: 96_000 },
+];
+
+export const AAC_LC_CODEC = "mp4a.40.2";
+
+/** The streamable variants a source yields (before tier filtering). */
+export function planVariants(info: MediaInfo): VariantSpec[] {
+  if (info.kind === "audio") return AUDIO_VARIANTS.map((v) => ({ ...v }));
+  const sourceHeight = info.video?.height ?? 0;
+  let ladder = VIDEO_LADDER.filter((v) => (v.height ?? 0) <= sourceHeight).map((v) => ({ ...v }));
+  if (ladder.length === 0) {
+    // Smaller than 360p: one rendition at the source height (even, as H.264 4:2:0 needs).
+    const height = Math.max(2, sourceHeight - (sourceHeight % 2));
+    ladder = [{ name: `${height}p`, role: "standard", height, videoBitrate: 600_000, audioBitrate: 96_000 }];
+  }
+  const lowest = ladder[ladder.length - 1]!;
+  return [...ladder, { ...lowest, name: "preview", role: "preview", limitSeconds: PREVIEW_SECONDS }];
+}
+
+export interface EncodeOptions {
+  /** Output root; each variant gets `<workDir>/hls/<name>/`. */
+  workDir: string;
+  /** ffmpeg processes at once (default: CPU count). */
+  concurrency?: number;
+  /** Native AAC coder: "fast" (default; ~3x faster, meets the ingest time goal) or "twoloop" (slower, slightly better quality). */
+  aacCoder?: "fast" | "twoloop";
+  /** x264 preset for video (default "veryfast"). */
+  x264Preset?: string;
+  timeoutMs?: number;
+}
+
+/** Encode the given variants of a validated source into HLS segments. */
+export async function encodeVariants(info: MediaInfo, specs: VariantSpec[], options: EncodeOptions): Promise<EncodedVariant[]> {
+  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  // Longest jobs first so the pool finishes together.
+  const order = specs.map((spec, i) => ({ spec, i })).sort((a, b) => cost(info, b.spec) - cost(info, a.spec));
+  const results: EncodedVariant[] = new Array(specs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < order.length) {
+      const job = order[next++]!;
+      results[job.i] = await encodeOne(info, job.spec, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, order.length) }, worker));
+  return results;
+}
+
+function cost(info: MediaInfo, spec: VariantSpec): number {
+  const seconds = Math.min(info.duration, spec.limitSeconds ?? Infinity);
+  return seconds * ((spec.videoBitrate ?? 0) + spec.audioBitrate);
+}
+
+async function encodeOne(info: MediaInfo, spec: VariantSpec, options: EncodeOptions): Promise<EncodedVariant> {
+  const dir = path.join(options.workDir, "hls", spec.name);
+  await mkdir(dir, { recursive: true });
+  const playlistPath = path.join(dir, "index.m3u8");
+  const args = ["-v", "error", "-y", "-i", info.file];
+  if (spec.limitSeconds !== undefined) args.push("-t", String(spec.limitSeconds));
+  args.push("-map_metadata", "-1", "-map_chapters", "-1");
+  const hasAudio = info.audio !== undefined;
+  let codecs = AAC_LC_CODEC;
+  let width: number | undefined;
+  let height: number | undefined;
+  if (info.kind === "video" && spec.height !== undefined) {
+    height = spec.height;
+    const srcW = info.video?.width ?? 0;
+    const srcH = info.video?.height ?? 1;
+    width = Math.max(2, Math.round((srcW * height) / srcH / 2) * 2);
+    const fps = info.video?.frameRate && info.video.frameRate > 0 ? info.video.frameRate : 30;
+    args.push("-map", "0:v:0", "-vf", `scale=${width}:${height}:flags=bicubic,format=yuv420p`);
+    args.push(
+      "-c:v", "libx264", "-preset", options.x264Preset ?? "veryfast", "-profile:v", "main",
+      "-b:v", String(spec.videoBitrate), "-maxrate", String(Math.round((spec.videoBitrate ?? 0) * 1.2)),
+      "-bufsize", String((spec.videoBitrate ?? 0) * 2),
+      // Keyframe every segment boundary so ffmpeg can cut exactly at ~10 s.
+      "-force_key_frames", `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, "-sc_threshold", "0",
+      "-g", String(Math.round(fps * SEGMENT_SECONDS)),
+    );
+    codecs = height >= 720 ? "avc1.4d401f" : "avc1.4d401e";
+    codecs = hasAudio ? `${codecs},${AAC_LC_CODEC}` : codecs;
+    if (hasAudio) args.push("-map", "0:a:0");
+  } else {
+    args.push("-map", "0:a:0", "-vn");
+  }
+  if (hasAudio) {
+    const sampleRate = info.audio!.sampleRate > 48_000 || info.audio!.sampleRate < 32_000 ? 48_000 : info.audio!.sampleRate;
+    args.push("-c:a", "aac", "-aac_coder", options.aacCoder ?? "fast", "-b:a", String(spec.audioBitrate), "-ar", String(sampleRate), "-ac", "2");
+    // The native encoder low-passes early by default and then undershoots high targets; open it up for 320k.
+    if (spec.audioBitrate >= 256_000) args.push("-cutoff", "20000");
+  }
+  args.push(
+    "-f", "hls", "-hls_time", String(SEGMENT_SECONDS), "-hls_playlist_type", "vod", "-hls_list_size", "0",
+    "-hls_segment_type", "mpegts", "-hls_segment_filename", path.join(dir, "seg_%05d.ts"), playlistPath,
+  );
+  await runFfmpeg(args, { timeoutMs: options.timeoutMs ?? 60 * 60_000 });
+  const segments = await readSegments(playlistPath);
+  const duration = Math.round(segments.reduce((sum, s) => sum + s.duration, 0) * 1000) / 1000;
+  const variant: EncodedVariant = { spec, codecs, duration, segments, playlistPath };
+  if (width !== undefined) variant.width = width;
+  if (height !== undefined) variant.height = height;
+  return variant;
+}
+
+/** Parse an ffmpeg media playlist into segment files and durations. */
+async function readSegments(playlistPath: string): Promise<EncodedSegment[]> {
+  const text = await readFile(playlistPath, "utf8");
+  const { stat } = await import("node:fs/promises");
+  const segments: EncodedSegment[] = [];
+  let pending: number | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const extinf = /^#EXTINF:([\d.]+)/.exec(line);
+    if (extinf) pending = Number(extinf[1]);
+    else if (line && !line.startsWith("#") && pending !== undefined) {
+      const file = path.join(path.dirname(playlistPath), line);
+      segments.push({ index: segments.length, path: file, duration: pending, size: (await stat(file)).size });
+      pending = undefined;
+    }
+  }
+  if (segments.length === 0) throw new Error(`ffmpeg wrote no segments to ${playlistPath}`);
+  return segments;
+}
