@@ -310,23 +310,35 @@ export interface SetupPaymentsResult {
 
 /**
  * One-time wallet setup: deposit USDFC into Filecoin Pay and approve the warm-storage
- * service as operator. Skips the approval when it is already in place.
+ * service as operator. Uses EIP-2612 permits, so it is one transaction (deposit + approval
+ * together, or deposit alone when the service is already approved) instead of three.
  */
 export async function setupPayments(options: SetupPaymentsOptions): Promise<SetupPaymentsResult> {
   const { synapse } = options;
   const amount = typeof options.deposit === "bigint" ? options.deposit : parseUnits(options.deposit, 18);
   if (amount < 0n) throw new Error("deposit must not be negative");
-  const depositTx = amount > 0n ? await synapse.payments.deposit({ amount }) : undefined;
-  const approval = await synapse.payments.serviceApproval();
-  const wantsCustom =
+  if (amount > 0n) {
+    const balance = await synapse.payments.walletBalance({ token: "USDFC" });
+    if (balance < amount) {
+      throw new Error(`wallet holds ${balance} USDFC base units, cannot deposit ${amount}; get USDFC first`);
+    }
+  }
+  const custom =
     options.rateAllowance !== undefined || options.lockupAllowance !== undefined || options.maxLockupPeriod !== undefined;
-  const approvalTx =
-    approval.isApproved && !wantsCustom
-      ? undefined
-      : await synapse.payments.approveService({
-          rateAllowance: options.rateAllowance,
-          lockupAllowance: options.lockupAllowance,
-          maxLockupPeriod: options.maxLockupPeriod,
-        });
-  return { depositTx, approvalTx, depositedBaseUnits: amount };
+  const needsApproval = custom || !(await synapse.payments.serviceApproval()).isApproved;
+  const allowances = {
+    rateAllowance: options.rateAllowance,
+    lockupAllowance: options.lockupAllowance,
+    maxLockupPeriod: options.maxLockupPeriod,
+  };
+  if (amount > 0n && needsApproval) {
+    const tx = await synapse.payments.depositWithPermitAndApproveOperator({ amount, ...allowances });
+    return { depositTx: tx, approvalTx: tx, depositedBaseUnits: amount };
+  }
+  if (amount > 0n) {
+    const tx = await synapse.payments.depositWithPermit({ amount });
+    return { depositTx: tx, approvalTx: undefined, depositedBaseUnits: amount };
+  }
+  const approvalTx = needsApproval ? await synapse.payments.approveService(allowances) : undefined;
+  return { depositTx: undefined, approvalTx, depositedBaseUnits: 0n };
 }
