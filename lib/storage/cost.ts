@@ -176,10 +176,10 @@ export function creatorMonthlyCost(
   };
 }
 
-/** Format a USDFC amount for display, keeping small values readable. */
+/** Format a USDFC amount for display: 2 decimals from 1 up, else 3 significant digits. */
 export function formatUsdfc(amount: number): string {
   if (amount === 0) return "0 USDFC";
-  const digits = amount >= 1 ? 2 : Math.min(8, Math.max(2, 1 - Math.floor(Math.log10(amount)) + 2));
+  const digits = amount >= 1 ? 2 : Math.min(8, Math.max(2, 2 - Math.floor(Math.log10(amount))));
   return `${amount.toFixed(digits)} USDFC`;
 }
 
