@@ -48,21 +48,22 @@ contract ContentAccess is Ownable2Step, Pausable, RevenueLedger, IRevenueSplit, 
         /// @dev Token the item is sold in (`address(0)` = native).
         address paymentToken;
         /// @dev Price of one access period (0 = not for sale).
-        uint128 price;
+        uint96 price;
         /// @dev Length of one access period in seconds (0 = {DEFAULT_ACCESS_DURATION}).
         uint32 duration;
     }
 
-    /// @dev Packed for the purchase path: slot 0 creator/tier/subscription/duration, slot 1 token/passes, slot 2 price/coins.
+    /// @dev Packed for the purchase path, which reads only slot 0 (creator, tier, subscription, duration)
+    /// and slot 1 (token, price); slot 2 holds the holding rules.
     struct Content {
         address creator;
         Tier tier;
         bool inSubscription;
         uint32 duration;
         address paymentToken;
-        uint64 minPasses;
-        uint128 price;
+        uint96 price;
         uint128 minCoinBalance;
+        uint64 minPasses;
         bytes manifestCid;
         Collaborator[] collaborators;
     }
@@ -387,6 +388,12 @@ contract ContentAccess is Ownable2Step, Pausable, RevenueLedger, IRevenueSplit, 
     /// @notice Subscription price per 30-day period in `token` (0 = not offered).
     function subscriptionPrice(address token) external view returns (uint256) {
         return _subscriptionPrices[token];
+    }
+
+    /// @inheritdoc IRevenueSplit
+    function creatorOf(bytes32 contentId) external view returns (address creator) {
+        creator = _contents[contentId].creator;
+        if (creator == address(0)) revert UnknownContent(contentId);
     }
 
     /// @inheritdoc IRevenueSplit

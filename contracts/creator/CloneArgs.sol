@@ -14,13 +14,13 @@ library CloneArgs {
     error NameTooLong();
 
     /// @dev Encodes the clone arguments.
-    function encode(address creator, uint256 extra, string memory name, string memory symbol)
+    function encode(address creator_, uint256 extra_, string memory name_, string memory symbol_)
         internal
         pure
         returns (bytes memory)
     {
-        if (bytes(name).length > type(uint8).max) revert NameTooLong();
-        return abi.encodePacked(creator, extra, uint8(bytes(name).length), name, symbol);
+        if (bytes(name_).length > type(uint8).max) revert NameTooLong();
+        return abi.encodePacked(creator_, extra_, uint8(bytes(name_).length), name_, symbol_);
     }
 
     /// @dev The creator the calling clone belongs to.

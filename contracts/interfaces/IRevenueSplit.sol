@@ -17,6 +17,9 @@ interface IRevenueSplit {
         Collaborator[] collaborators;
     }
 
+    /// @notice The creator of `contentId`; reverts for unknown content.
+    function creatorOf(bytes32 contentId) external view returns (address);
+
     /// @notice The split that applies to payments for `contentId` right now.
     function revenueSplit(bytes32 contentId) external view returns (Split memory);
 

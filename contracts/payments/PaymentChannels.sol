@@ -31,15 +31,17 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
         Closed
     }
 
-    /// @dev Packed into four slots so opening a channel stays cheap.
+    /// @dev Laid out so that opening a native-currency channel writes three slots and every
+    /// redemption updates one already-written slot: slot 0 viewer + deposit, slot 1 close time +
+    /// status + redeemed, slot 2 token (zero, so never written, for native), slot 3 content id.
+    /// The agreed rate per minute is only in {ChannelOpened}: the contract enforces vouchers, not rates.
     struct Channel {
         address viewer;
+        uint96 deposit;
         uint64 closesAt;
         Status status;
-        address token;
-        uint96 deposit;
         uint96 redeemed;
-        uint96 ratePerMinute;
+        address token;
         bytes32 contentId;
     }
 
@@ -119,17 +121,16 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
         if (p.expiresAt < earliest) revert ExpiryTooSoon(p.expiresAt, earliest);
         if (!splits.isPaymentToken(p.token)) revert TokenNotAccepted(p.token);
         // Reverts for unknown content; the channel always pays the item's creator.
-        address creator = splits.revenueSplit(p.contentId).creator;
+        address creator = splits.creatorOf(p.contentId);
 
         channelId = ++channelCount;
         _channels[channelId] = Channel({
             viewer: msg.sender,
+            deposit: p.deposit,
             closesAt: p.expiresAt,
             status: Status.Open,
-            token: p.token,
-            deposit: p.deposit,
             redeemed: 0,
-            ratePerMinute: p.ratePerMinute,
+            token: p.token,
             contentId: p.contentId
         });
         emit ChannelOpened(channelId, msg.sender, creator, p.contentId, p.token, p.deposit, p.ratePerMinute, p.expiresAt);
@@ -183,7 +184,7 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
      */
     function closeChannel(uint256 channelId, uint256 cumulativeAmount, bytes calldata signature) external nonReentrant {
         Channel storage ch = _openChannel(channelId);
-        address creator = splits.revenueSplit(ch.contentId).creator;
+        address creator = splits.creatorOf(ch.contentId);
         if (msg.sender != creator) revert NotCreator(channelId, msg.sender);
         if (cumulativeAmount > ch.redeemed) _redeem(ch, channelId, cumulativeAmount, signature);
         uint256 refund = ch.deposit - ch.redeemed;
