@@ -1,0 +1,130 @@
+/**
+ * StreamVault indexer configuration. Addresses, ABIs and start blocks come only from
+ * `deployments/<chainId>.json` through lib/deployments (the same loader every other part of the
+ * project uses); nothing here is hard-coded per deployment.
+ *
+ * Environment:
+ *   CHAIN_ID          31337 (local anvil, default), 314159 (Filecoin Calibration) or 314 (Filecoin mainnet)
+ *   RPC_URL           JSON-RPC endpoint (default http://127.0.0.1:8545 locally; public Glif endpoints otherwise)
+ *   RPC_FANOUT        how many times the RPC URL is listed (Ponder rate-limits per URL; default 4 locally, 1 remote)
+ *   POLLING_INTERVAL  ms between head polls (default 100 locally, 5000 on Filecoin)
+ *   ETH_GETLOGS_BLOCK_RANGE  max eth_getLogs range (default: automatic locally, 2000 on Filecoin)
+ *   DEPLOYMENTS_DIR   folder holding <chainId>.json (default: <repo>/deployments)
+ *   DATABASE_URL      Postgres connection string; PGlite in PONDER_PGLITE_DIR (default .ponder/pglite) otherwise
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createConfig, factory } from "ponder";
+import { getAbiItem, type Address } from "viem";
+// The typed `as const` ABIs (a plain module). lib/deployments/index.ts itself cannot be executed
+// by Ponder's bundler (vite-node leaves `import.meta.dirname`, used in artifacts.ts, undefined),
+// so the deployments file is read here the way its loadDeployment() reads it.
+import {
+  backupRegistryAbi,
+  contentAccessAbi,
+  creatorCoinAbi,
+  creatorPassAbi,
+  creatorRegistryAbi,
+  paymentChannelsAbi,
+} from "../lib/deployments/abis.ts";
+import type { Deployment } from "../lib/deployments/index.ts";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** deployments/<chainId>.json (DEPLOYMENTS_DIR overrides the folder), as lib/deployments loadDeployment() does. */
+function loadDeployment(chainId: number): Deployment {
+  const path = join(process.env.DEPLOYMENTS_DIR ?? join(REPO_ROOT, "deployments"), `${chainId}.json`);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new Error(`No deployment for chain ${chainId} at ${path}. Start a chain (\`npm run chain\`) and run \`npm run deploy\`.`);
+  }
+  const deployment = JSON.parse(text) as Deployment;
+  if (deployment.chainId !== chainId) throw new Error(`${path} is for chain ${deployment.chainId}, not ${chainId}.`);
+  return deployment;
+}
+
+function contractOf(deployment: Deployment, name: keyof Deployment["contracts"]): { address: Address; blockNumber: number } {
+  const entry = deployment.contracts[name];
+  if (!entry) throw new Error(`Chain ${deployment.chainId} has no ${name} deployed.`);
+  return { address: entry.address, blockNumber: entry.blockNumber };
+}
+
+const KNOWN_CHAINS: Record<number, { name: string; rpc: string; pollingInterval: number; getLogsRange?: number }> = {
+  31337: { name: "anvil", rpc: "http://127.0.0.1:8545", pollingInterval: 100 },
+  314159: { name: "calibration", rpc: "https://api.calibration.node.glif.io/rpc/v1", pollingInterval: 5_000, getLogsRange: 2_000 },
+  314: { name: "filecoin", rpc: "https://api.node.glif.io/rpc/v1", pollingInterval: 5_000, getLogsRange: 2_000 },
+};
+
+const chainId = Number(process.env.CHAIN_ID ?? 31337);
+const known = KNOWN_CHAINS[chainId];
+if (!known) throw new Error(`CHAIN_ID ${chainId} is not supported (use 31337, 314159 or 314).`);
+
+const deployment = loadDeployment(chainId);
+const registry = contractOf(deployment, "CreatorRegistry");
+const contentAccess = contractOf(deployment, "ContentAccess");
+const channels = contractOf(deployment, "PaymentChannels");
+const backups = contractOf(deployment, "BackupRegistry");
+
+const rpcUrl = process.env.RPC_URL ?? known.rpc;
+const fanout = Math.max(1, Number(process.env.RPC_FANOUT ?? (chainId === 31337 ? 4 : 1)));
+const getLogsRange = process.env.ETH_GETLOGS_BLOCK_RANGE ? Number(process.env.ETH_GETLOGS_BLOCK_RANGE) : known.getLogsRange;
+
+const creatorLaunched = getAbiItem({ abi: creatorRegistryAbi, name: "CreatorLaunched" });
+
+export default createConfig({
+  database: process.env.DATABASE_URL
+    ? { kind: "postgres", connectionString: process.env.DATABASE_URL }
+    : { kind: "pglite", directory: process.env.PONDER_PGLITE_DIR ?? ".ponder/pglite" },
+  chains: {
+    // One chain per indexer process; the name stays "streamvault" whatever CHAIN_ID says, so
+    // queries and handlers are the same everywhere (`_meta`/`/status` report the real chain id).
+    streamvault: {
+      id: chainId,
+      rpc: Array.from({ length: fanout }, () => rpcUrl),
+      pollingInterval: Number(process.env.POLLING_INTERVAL ?? known.pollingInterval),
+      ...(getLogsRange ? { ethGetLogsBlockRange: getLogsRange } : {}),
+    },
+  },
+  contracts: {
+    CreatorRegistry: {
+      chain: "streamvault",
+      abi: creatorRegistryAbi,
+      address: registry.address,
+      startBlock: registry.blockNumber,
+    },
+    // Every creator's coin and pass is a clone announced by CreatorLaunched.
+    CreatorCoin: {
+      chain: "streamvault",
+      abi: creatorCoinAbi,
+      address: factory({ address: registry.address, event: creatorLaunched, parameter: "coin" }),
+      startBlock: registry.blockNumber,
+    },
+    CreatorPass: {
+      chain: "streamvault",
+      abi: creatorPassAbi,
+      address: factory({ address: registry.address, event: creatorLaunched, parameter: "pass" }),
+      startBlock: registry.blockNumber,
+    },
+    ContentAccess: {
+      chain: "streamvault",
+      abi: contentAccessAbi,
+      address: contentAccess.address,
+      startBlock: contentAccess.blockNumber,
+    },
+    PaymentChannels: {
+      chain: "streamvault",
+      abi: paymentChannelsAbi,
+      address: channels.address,
+      startBlock: channels.blockNumber,
+    },
+    BackupRegistry: {
+      chain: "streamvault",
+      abi: backupRegistryAbi,
+      address: backups.address,
+      startBlock: backups.blockNumber,
+    },
+  },
+});

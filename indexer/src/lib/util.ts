@@ -1,0 +1,55 @@
+/** Small helpers shared by the handlers and the API (pure functions of event data). */
+
+export type Hex = `0x${string}`;
+
+export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000" as const;
+export const ZERO_BYTES32 = `0x${"0".repeat(64)}` as const;
+
+/** Lowercase hex: the form every address and hash takes in the tables. */
+export function lc<T extends string>(value: T): Hex {
+  return value.toLowerCase() as Hex;
+}
+
+/** UTC day of a block timestamp: key and start of the daily tables. */
+export function dayOf(timestamp: bigint): { day: string; dayStart: bigint } {
+  const dayStart = (timestamp / 86_400n) * 86_400n;
+  return { day: new Date(Number(dayStart) * 1000).toISOString().slice(0, 10), dayStart };
+}
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/**
+ * The string form of a binary CID (multibase base32, the "b..." form PieceCIDs are written in).
+ * Returns "" for empty input.
+ */
+export function cidToString(bytes: Hex): string {
+  const hex = bytes.slice(2);
+  if (hex.length === 0) return "";
+  let out = "b";
+  let buffer = 0;
+  let bits = 0;
+  for (let i = 0; i < hex.length; i += 2) {
+    buffer = (buffer << 8) | parseInt(hex.slice(i, i + 2), 16);
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+export const TIER_NAMES = ["free", "premium", "exclusive"] as const;
+export const ROLE_NAMES = ["platform", "creator", "collaborator", "refund"] as const;
+export const TRIGGER_NAMES = ["manual", "followerMilestone", "playMilestone", "revenueMilestone", "quarterly"] as const;
+
+export function nameOf(names: readonly string[], value: number): string {
+  return names[value] ?? `unknown(${value})`;
+}
+
+/** JSON.stringify replacer that writes bigints as decimal strings. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}

@@ -1,0 +1,238 @@
+/**
+ * Test and benchmark harness for the indexer: a local chain with StreamVault deployed, and the
+ * Ponder app run as a child process against it (temp PGlite dir, or Postgres when asked).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPublicClient, createWalletClient, defineChain, http, type Account, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { freePort, startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
+import { deploySystem } from "../../lib/deployments/deploy-system.ts";
+import { writeDeployment, type Deployment } from "../../lib/deployments/index.ts";
+import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
+import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+
+export const INDEXER_DIR = join(REPO_ROOT, "indexer");
+const PONDER_BIN = join(INDEXER_DIR, "node_modules", "ponder", "dist", "esm", "bin", "ponder.js");
+
+export const anvilChain = (rpcUrl: string) =>
+  defineChain({
+    id: 31337,
+    name: "anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+
+export interface LocalChain {
+  anvil: AnvilNode;
+  rpcUrl: string;
+  deployment: Deployment;
+  deploymentsDir: string;
+  publicClient: ReturnType<typeof makePublic>;
+  accounts: Account[];
+  wallet(account: Account): ReturnType<typeof makeWallet>;
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  stop(): Promise<void>;
+}
+
+function makePublic(rpcUrl: string) {
+  return createPublicClient({ chain: anvilChain(rpcUrl), transport: http(rpcUrl), pollingInterval: 20 });
+}
+function makeWallet(rpcUrl: string, account: Account) {
+  return createWalletClient({ chain: anvilChain(rpcUrl), account, transport: http(rpcUrl) });
+}
+
+/** Starts anvil on a free port and deploys StreamVault; the deployment goes to a temp folder. */
+export async function startLocalChain(options: { extraArgs?: string[] } = {}): Promise<LocalChain> {
+  const anvil = await startAnvil({ extraArgs: options.extraArgs });
+  try {
+    const rpcUrl = anvil.rpcUrl;
+    const publicClient = makePublic(rpcUrl);
+    const accounts = DEV_PRIVATE_KEYS.map((k) => privateKeyToAccount(k));
+    const deployment = await deploySystem({
+      publicClient: publicClient as never,
+      walletClient: makeWallet(rpcUrl, accounts[0]!) as never,
+      treasury: accounts[1]!.address,
+      mockStablecoin: true,
+      subscriptionPriceNative: 10_000_000_000_000_000n, // 0.01
+      subscriptionPriceStable: 5_000_000n,
+    });
+    const deploymentsDir = mkdtempSync(join(tmpdir(), "sv-deployments-"));
+    writeDeployment(deployment, deploymentsDir);
+    let id = 0;
+    return {
+      anvil,
+      rpcUrl,
+      deployment,
+      deploymentsDir,
+      publicClient,
+      accounts,
+      wallet: (account) => makeWallet(rpcUrl, account),
+      async rpc<T>(method: string, params: unknown[] = []) {
+        const res = await fetch(rpcUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+        });
+        const body = (await res.json()) as { result?: T; error?: { message: string } };
+        if (body.error) throw new Error(`${method}: ${body.error.message}`);
+        return body.result as T;
+      },
+      async stop() {
+        await anvil.stop();
+        rmSync(deploymentsDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await anvil.stop();
+    throw error;
+  }
+}
+
+export interface IndexerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  dataDir: string;
+  log(): string;
+  graphql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  get<T = any>(path: string): Promise<{ status: number; body: T }>;
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** Waits until the indexed head is at least `block`. */
+  waitForBlock(block: bigint | number, timeoutMs?: number): Promise<void>;
+  /** SIGKILL, no cleanup: the data dir stays for a restart. */
+  kill(): Promise<void>;
+  /** SIGTERM (SIGKILL after 5 s) and removes the temp data dir unless keepData. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface StartIndexerOptions {
+  rpcUrl: string;
+  deploymentsDir: string;
+  /** PGlite directory to (re)use; a new temp dir when omitted. Ignored with databaseUrl. */
+  dataDir?: string;
+  /** Postgres connection string; PGlite when omitted. */
+  databaseUrl?: string;
+  /** Postgres schema (ponder start --schema); a unique one is made when omitted. */
+  schema?: string;
+  pollingInterval?: number;
+  env?: Record<string, string>;
+}
+
+/** Runs `ponder start` on a free 127.0.0.1 port. */
+export async function startIndexer(options: StartIndexerOptions): Promise<IndexerProcess> {
+  const port = await freePort();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sv-ponder-"));
+  const schema = options.schema ?? `sv_test_${process.pid}_${port}`;
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    PONDER_TELEMETRY_DISABLED: "true",
+    CHAIN_ID: "31337",
+    RPC_URL: options.rpcUrl,
+    DEPLOYMENTS_DIR: options.deploymentsDir,
+    POLLING_INTERVAL: String(options.pollingInterval ?? 100),
+    PONDER_PGLITE_DIR: join(dataDir, "pglite"),
+    PONDER_LOG_LEVEL: "info",
+    NO_COLOR: "1",
+    ...options.env,
+  };
+  delete env.DATABASE_URL;
+  delete env.DATABASE_PRIVATE_URL;
+  if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+  const child = spawn(
+    process.execPath,
+    [PONDER_BIN, "--log-format", "json", "start", "--port", String(port), "--hostname", "127.0.0.1", "--schema", schema],
+    { cwd: INDEXER_DIR, env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 400_000) output = output.slice(-200_000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const url = `http://127.0.0.1:${port}`;
+
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const waitExit = () => new Promise<void>((resolve) => (exited() ? resolve() : child.once("exit", () => resolve())));
+
+  const proc: IndexerProcess = {
+    url,
+    port,
+    child,
+    dataDir,
+    log: () => output,
+    async graphql(query, variables) {
+      const res = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: unknown; errors?: { message: string }[] };
+      if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join("; ")}`);
+      return body.data as any;
+    },
+    async get(path) {
+      const res = await fetch(`${url}${path}`);
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // plain text
+      }
+      return { status: res.status, body: body as any };
+    },
+    async waitReady(timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (exited()) throw new Error(`ponder exited (${child.exitCode ?? child.signalCode}):\n${output.slice(-4000)}`);
+        try {
+          const res = await fetch(`${url}/ready`);
+          if (res.status === 200) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`ponder not ready within ${timeoutMs} ms:\n${output.slice(-4000)}`);
+    },
+    async waitForBlock(block, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = -1;
+      while (Date.now() < deadline) {
+        if (exited()) throw new Error(`ponder exited:\n${output.slice(-4000)}`);
+        try {
+          const res = await fetch(`${url}/status`);
+          if (res.ok) {
+            const status = (await res.json()) as Record<string, { block: { number: number } }>;
+            last = status.streamvault?.block.number ?? -1;
+            if (last >= Number(block)) return;
+          }
+        } catch {
+          // restarting
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`indexer stuck at block ${last}, wanted ${block}:\n${output.slice(-4000)}`);
+    },
+    async kill() {
+      if (!exited()) child.kill("SIGKILL");
+      await waitExit();
+    },
+    async stop(opts = {}) {
+      if (!exited()) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await waitExit();
+        clearTimeout(timer);
+      }
+      if (!opts.keepData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return proc;
+}
+
+export type { Hex };
