@@ -95,6 +95,8 @@ export interface EncodeOptions {
   /** x264 preset for video (default "veryfast"). */
   x264Preset?: string;
   timeoutMs?: number;
+  /** Called as soon as each variant is encoded (lets the caller encrypt/hash while others still encode). */
+  onVariant?: (variant: EncodedVariant) => void;
 }
 
 /** Encode the given variants of a validated source into HLS segments. */
@@ -107,7 +109,9 @@ export async function encodeVariants(info: MediaInfo, specs: VariantSpec[], opti
   const worker = async (): Promise<void> => {
     while (next < order.length) {
       const job = order[next++]!;
-      results[job.i] = await encodeOne(info, job.spec, options);
+      const encoded = await encodeOne(info, job.spec, options);
+      results[job.i] = encoded;
+      options.onVariant?.(encoded);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, order.length) }, worker));
@@ -124,7 +128,8 @@ async function encodeOne(info: MediaInfo, spec: VariantSpec, options: EncodeOpti
   await mkdir(dir, { recursive: true });
   const playlistPath = path.join(dir, "index.m3u8");
   const args = ["-v", "error", "-y", "-i", info.file];
-  if (spec.limitSeconds !== undefined) args.push("-t", String(spec.limitSeconds));
+  // Slightly under the limit: encoder frames overshoot -t, which would leave a one-frame 4th segment.
+  if (spec.limitSeconds !== undefined) args.push("-t", String(spec.limitSeconds - 0.05));
   args.push("-map_metadata", "-1", "-map_chapters", "-1");
   const hasAudio = info.audio !== undefined;
   let codecs = AAC_LC_CODEC;

@@ -1,0 +1,150 @@
+/**
+ * StreamVault content manifest, version 1. The manifest is stored as a piece; its PieceCID is
+ * what goes on chain. It lists every stored piece (by PieceCID) and never contains a key:
+ * every object is strict, so an unknown field such as "key" fails validation.
+ */
+import { z } from "zod/v4";
+import * as Piece from "@filoz/synapse-core/piece";
+
+export const MANIFEST_VERSION = 1 as const;
+
+const pieceCid = z.string().refine((value) => Piece.asPieceCID(value) != null, { message: "not a PieceCID v2" });
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `${bytes}-byte lower-case hex`);
+const nonNegInt = z.number().int().nonnegative();
+const seconds = z.number().nonnegative().finite();
+
+export const ContentIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "1-128 chars of A-Z a-z 0-9 . _ : -");
+export const TierSchema = z.enum(["free", "premium", "exclusive"]);
+export const VariantRoleSchema = z.enum(["original", "high", "standard", "preview"]);
+
+export const SegmentSchema = z.strictObject({
+  index: nonNegInt,
+  pieceCid,
+  /** stored bytes (ciphertext||tag when encrypted) */
+  size: nonNegInt,
+  /** seconds; absent for byte chunks of a non-streamable original */
+  duration: seconds.optional(),
+  /** 12-byte AES-GCM nonce, hex; present exactly when the variant is encrypted */
+  nonce: hex(12).optional(),
+});
+
+export const VariantSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+  role: VariantRoleSchema,
+  /** "hls": ~10 s MPEG-TS segments with a media playlist; "file": the original file split into byte chunks */
+  kind: z.enum(["hls", "file"]),
+  /** RFC 6381 codecs (hls) or the source codec name (file) */
+  codecs: z.string().min(1),
+  /** "mpegts" for hls; the source container for file */
+  container: z.string().min(1),
+  /** target bits/s of the encoder (file: source bitrate) */
+  bitrate: nonNegInt,
+  /** measured average bits/s of the stored segments */
+  averageBandwidth: nonNegInt,
+  /** measured peak bits/s over segments (HLS BANDWIDTH) */
+  peakBandwidth: nonNegInt,
+  encrypted: z.boolean(),
+  duration: seconds,
+  width: nonNegInt.optional(),
+  height: nonNegInt.optional(),
+  /** key into `playlists` (hls only) */
+  playlist: z.string().optional(),
+  segments: z.array(SegmentSchema).min(1),
+});
+
+export const TagsSchema = z.strictObject({
+  title: z.string().optional(),
+  artist: z.string().optional(),
+  album: z.string().optional(),
+  albumArtist: z.string().optional(),
+  genre: z.array(z.string()).optional(),
+  year: z.number().int().optional(),
+  trackNumber: nonNegInt.optional(),
+  trackTotal: nonNegInt.optional(),
+  discNumber: nonNegInt.optional(),
+  composer: z.array(z.string()).optional(),
+  comment: z.string().optional(),
+});
+
+export const SourceSchema = z.strictObject({
+  container: z.string(),
+  codec: z.string(),
+  size: nonNegInt,
+  lossless: z.boolean(),
+  bitrate: nonNegInt.optional(),
+  sampleRate: nonNegInt.optional(),
+  channels: nonNegInt.optional(),
+  width: nonNegInt.optional(),
+  height: nonNegInt.optional(),
+});
+
+export const ArtworkSchema = z.strictObject({
+  /** bounding box requested (px) */
+  size: nonNegInt,
+  width: nonNegInt,
+  height: nonNegInt,
+  format: z.literal("jpeg"),
+  pieceCid,
+  bytes: nonNegInt,
+});
+
+export const EncryptionSchema = z.strictObject({
+  alg: z.literal("AES-256-GCM"),
+  /** public key fingerprint (lib/crypto keyIdOf), never the key */
+  keyId: hex(16),
+  /** AAD scheme; see lib/crypto/README.md */
+  aad: z.literal("SVSEG/1"),
+  nonceBytes: z.literal(12),
+  tagBytes: z.literal(16),
+});
+
+export const ManifestSchema = z
+  .strictObject({
+    version: z.literal(MANIFEST_VERSION),
+    contentId: ContentIdSchema,
+    kind: z.enum(["audio", "video"]),
+    tier: TierSchema,
+    /** storage copies to keep of every piece */
+    copies: z.number().int().min(1).max(10),
+    duration: seconds,
+    tags: TagsSchema,
+    source: SourceSchema,
+    encryption: EncryptionSchema.optional(),
+    variants: z.array(VariantSchema).min(1),
+    /** HLS playlists by name: "master" plus one per hls variant; segment URIs are `${pieceUrlPrefix}${pieceCid}` */
+    playlists: z.record(z.string(), z.string()),
+    /** prefix of segment URIs inside the playlists, e.g. "/piece/" */
+    pieceUrlPrefix: z.string(),
+    artwork: z.array(ArtworkSchema),
+  })
+  .superRefine((m, ctx) => {
+    const anyEncrypted = m.variants.some((v) => v.encrypted);
+    if (anyEncrypted !== (m.encryption !== undefined)) {
+      ctx.addIssue({ code: "custom", path: ["encryption"], message: "encryption block must be present exactly when a variant is encrypted" });
+    }
+    const names = new Set<string>();
+    m.variants.forEach((v, vi) => {
+      if (names.has(v.name)) ctx.addIssue({ code: "custom", path: ["variants", vi, "name"], message: "duplicate variant name" });
+      names.add(v.name);
+      if (v.kind === "hls" && (v.playlist === undefined || m.playlists[v.playlist] === undefined)) {
+        ctx.addIssue({ code: "custom", path: ["variants", vi, "playlist"], message: "hls variant needs a playlist present in playlists" });
+      }
+      v.segments.forEach((s, si) => {
+        if (s.index !== si) ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "index"], message: "segment indexes must be 0..n-1 in order" });
+        if (v.encrypted !== (s.nonce !== undefined)) {
+          ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "nonce"], message: "nonce present exactly on encrypted segments" });
+        }
+        if (v.kind === "hls" && s.duration === undefined) {
+          ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "duration"], message: "hls segments need a duration" });
+        }
+      });
+    });
+  });
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ManifestVariant = z.infer<typeof VariantSchema>;
+export type ManifestSegment = z.infer<typeof SegmentSchema>;
+export type ManifestTags = z.infer<typeof TagsSchema>;
+export type ManifestArtwork = z.infer<typeof ArtworkSchema>;
+export type Tier = z.infer<typeof TierSchema>;
+export type VariantRole = z.infer<typeof VariantRoleSchema>;

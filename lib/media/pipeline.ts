@@ -1,0 +1,431 @@
+/**
+ * The media pipeline: ingest -> variants -> HLS segments -> per-tier encryption -> PieceCIDs ->
+ * publish through a PieceStore -> manifest (its PieceCID goes on chain).
+ *
+ *   const processed = await processMedia("song.wav", { contentId, tier: "premium", workDir });
+ *   const manifestCid = await publish(processed, store, { keyStore });
+ */
+import { open, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ContentEncryptor, generateContentKey, hex } from "../crypto/segment.ts";
+import type { KeyStore } from "../keys/index.ts";
+import { ContentIdSchema, masterPlaylist, mediaPlaylist, serializeManifest } from "../manifest/index.ts";
+import type { Manifest, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
+import type { PieceStore, PutResult } from "../storage/types.ts";
+import { makeThumbnails } from "./artwork.ts";
+import type { Thumbnail } from "./artwork.ts";
+import { PieceCidPool, pieceCidOf } from "./piece-cid.ts";
+import { forEachFile, ingestMedia } from "./probe.ts";
+import type { BatchResult, IngestOptions, MediaInfo } from "./probe.ts";
+import { encodeVariants, planVariants } from "./transcode.ts";
+import type { EncodedVariant, EncodeOptions } from "./transcode.ts";
+
+export type { Tier } from "../manifest/index.ts";
+
+/** Storage copies kept per tier (manifest field `copies`). */
+export const TIER_COPIES: Readonly<Record<Tier, number>> = { free: 2, premium: 2, exclusive: 3 };
+
+/** Size of the byte chunks the original file is split into (pieces hash in parallel; stays far below the piece limit). */
+export const DEFAULT_ORIGINAL_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Whether a variant of `role` is stored for `tier`, and whether it is encrypted. */
+export function tierPolicy(tier: Tier, role: VariantRole, encryptStandardForExclusive = true): { store: boolean; encrypt: boolean } {
+  switch (tier) {
+    case "free":
+      return { store: role === "standard" || role === "preview", encrypt: false };
+    case "premium":
+      return { store: role !== "original", encrypt: role === "high" };
+    case "exclusive":
+      return { store: true, encrypt: role === "original" || role === "high" || (role === "standard" && encryptStandardForExclusive) };
+  }
+}
+
+/** Why a piece exists. */
+export type PieceRole = "segment" | "original" | "artwork";
+
+/** One piece to store. Bytes live at `path` (read when publishing, so big media never sits in memory at once). */
+export interface PieceToStore {
+  /** stable id within the item, e.g. "high/3", "original/0", "artwork/600" */
+  id: string;
+  role: PieceRole;
+  path: string;
+  size: number;
+  encrypted: boolean;
+  /** PieceCID computed during processing (when a pool was used); passed to PieceStore.put */
+  pieceCid?: string;
+}
+
+interface ProcessedSegment {
+  index: number;
+  pieceId: string;
+  size: number;
+  duration?: number;
+  nonce?: string;
+}
+
+/** A processed variant (manifest entry minus PieceCIDs). */
+export interface ProcessedVariant {
+  name: string;
+  role: VariantRole;
+  kind: "hls" | "file";
+  codecs: string;
+  container: string;
+  bitrate: number;
+  encrypted: boolean;
+  duration: number;
+  width?: number;
+  height?: number;
+  segments: ProcessedSegment[];
+}
+
+/** Result of {@link processMedia}. The content key is a non-enumerable property: it never shows up in logs or JSON. */
+export interface ProcessedMedia {
+  contentId: string;
+  tier: Tier;
+  copies: number;
+  info: MediaInfo;
+  variants: ProcessedVariant[];
+  thumbnails: Thumbnail[];
+  pieces: PieceToStore[];
+  pieceUrlPrefix: string;
+  /** fingerprint of the content key (present when anything is encrypted) */
+  keyId?: string;
+  /** the content key (non-enumerable); hand it to a KeyStore, never log it */
+  readonly key?: Uint8Array;
+  /** Build the manifest once every piece is stored; `pieceCids` maps piece id -> PieceCID. */
+  buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>): Manifest;
+}
+
+export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacCoder" | "x264Preset" | "concurrency"> {
+  contentId: string;
+  tier: Tier;
+  /** Scratch directory for this item (HLS output, encrypted pieces, thumbnails). */
+  workDir: string;
+  /** Content key to use (32 bytes); generated when the tier encrypts something and none is given. */
+  key?: Uint8Array;
+  /** Cover image to use instead of the embedded one. */
+  artwork?: string;
+  /** Override copies (default from tier). */
+  copies?: number;
+  /** Exclusive tier: encrypt the standard variant too (default true). */
+  encryptStandardForExclusive?: boolean;
+  /** Prefix of segment URIs in playlists (default "/piece/"). */
+  pieceUrlPrefix?: string;
+  originalChunkBytes?: number;
+  /** Pool for PieceCIDs; computed while other variants still encode. Default: a pool created for this call. Pass null to skip (publish then hashes). */
+  pieceCidPool?: PieceCidPool | null;
+}
+
+/**
+ * Validate `file`, encode the variants its tier stores, cut ~10 s HLS segments, encrypt per tier,
+ * make thumbnails and compute PieceCIDs. Throws MediaIngestError for unusable files.
+ */
+export async function processMedia(file: string, options: ProcessOptions): Promise<ProcessedMedia> {
+  ContentIdSchema.parse(options.contentId);
+  const { contentId, tier, workDir } = options;
+  const pieceUrlPrefix = options.pieceUrlPrefix ?? "/piece/";
+  const info = await ingestMedia(file, options);
+  await mkdir(workDir, { recursive: true });
+
+  const policy = (role: VariantRole) => tierPolicy(tier, role, options.encryptStandardForExclusive ?? true);
+  const specs = planVariants(info).filter((s) => policy(s.role).store);
+  const storeOriginal = policy("original").store;
+  const needsKey = specs.some((s) => policy(s.role).encrypt) || (storeOriginal && policy("original").encrypt);
+  const key = needsKey ? (options.key ?? generateContentKey()) : undefined;
+  const encryptor = key ? new ContentEncryptor(contentId, key) : undefined;
+
+  const ownPool = options.pieceCidPool === undefined ? new PieceCidPool() : undefined;
+  const pool = options.pieceCidPool ?? ownPool;
+  const pieces: PieceToStore[] = [];
+  const hashing: Promise<void>[] = [];
+  const addPiece = (piece: PieceToStore, bytes: Uint8Array | undefined) => {
+    pieces.push(piece);
+    if (pool) {
+      hashing.push(
+        (async () => {
+          piece.pieceCid = await pool.compute(bytes ?? (await readFile(piece.path)));
+        })(),
+      );
+    }
+  };
+
+  try {
+    const piecesDir = path.join(workDir, "pieces");
+    await mkdir(piecesDir, { recursive: true });
+
+    // Segments are encrypted/hashed as soon as their variant finishes encoding.
+    const finishing: Promise<ProcessedVariant>[] = [];
+    const finishVariant = async (encoded: EncodedVariant): Promise<ProcessedVariant> => {
+      const { encrypt } = policy(encoded.spec.role);
+      const segments: ProcessedSegment[] = [];
+      for (const seg of encoded.segments) {
+        const pieceId = `${encoded.spec.name}/${seg.index}`;
+        const segment: ProcessedSegment = { index: seg.index, pieceId, size: seg.size, duration: seg.duration };
+        if (encrypt) {
+          const { sealed, nonce } = encryptor!.encrypt(encoded.spec.name, seg.index, await readFile(seg.path));
+          const out = path.join(piecesDir, `${encoded.spec.name}-${seg.index}.enc`);
+          await writeFile(out, sealed);
+          segment.size = sealed.length;
+          segment.nonce = hex(nonce);
+          addPiece({ id: pieceId, role: "segment", path: out, size: sealed.length, encrypted: true }, sealed);
+        } else {
+          addPiece({ id: pieceId, role: "segment", path: seg.path, size: seg.size, encrypted: false }, undefined);
+        }
+        segments.push(segment);
+      }
+      const variant: ProcessedVariant = {
+        name: encoded.spec.name,
+        role: encoded.spec.role,
+        kind: "hls",
+        codecs: encoded.codecs,
+        container: "mpegts",
+        bitrate: encoded.spec.audioBitrate + (encoded.spec.videoBitrate ?? 0),
+        encrypted: encrypt,
+        duration: encoded.duration,
+        segments,
+      };
+      if (encoded.width !== undefined) variant.width = encoded.width;
+      if (encoded.height !== undefined) variant.height = encoded.height;
+      return variant;
+    };
+
+    const encoding = encodeVariants(info, specs, {
+      workDir,
+      concurrency: options.concurrency,
+      aacCoder: options.aacCoder,
+      x264Preset: options.x264Preset,
+      timeoutMs: options.timeoutMs,
+      onVariant: (encoded) => finishing.push(finishVariant(encoded)),
+    });
+    // The original needs no transcoding: chunk/encrypt/hash it while ffmpeg runs.
+    const original = storeOriginal ? chunkOriginal(info, piecesDir, options.originalChunkBytes ?? DEFAULT_ORIGINAL_CHUNK_BYTES, policy("original").encrypt ? encryptor : undefined, addPiece) : undefined;
+    const thumbnails = makeThumbnails(info, workDir, options.artwork);
+
+    const encoded = await encoding;
+    const finished = await Promise.all(finishing);
+    const byName = new Map(finished.map((v) => [v.name, v]));
+    const variants: ProcessedVariant[] = [];
+    if (original) variants.push(await original);
+    for (const e of encoded) variants.push(byName.get(e.spec.name)!);
+    const thumbs = await thumbnails;
+    for (const t of thumbs) {
+      addPiece({ id: `artwork/${t.size}`, role: "artwork", path: t.path, size: t.bytes, encrypted: false }, undefined);
+    }
+    await Promise.all(hashing);
+    pieces.sort((a, b) => comparePieceIds(a.id, b.id));
+
+    const processed = {
+      contentId,
+      tier,
+      copies: options.copies ?? TIER_COPIES[tier],
+      info,
+      variants,
+      thumbnails: thumbs,
+      pieces,
+      pieceUrlPrefix,
+      buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>): Manifest {
+        return buildManifest(processed, pieceCids);
+      },
+    } as ProcessedMedia;
+    if (encryptor) processed.keyId = encryptor.keyId;
+    Object.defineProperty(processed, "key", { value: key, enumerable: false, writable: false });
+    return processed;
+  } finally {
+    await ownPool?.close();
+  }
+}
+
+async function chunkOriginal(
+  info: MediaInfo,
+  piecesDir: string,
+  chunkBytes: number,
+  encryptor: ContentEncryptor | undefined,
+  addPiece: (piece: PieceToStore, bytes: Uint8Array) => void,
+): Promise<ProcessedVariant> {
+  const segments: ProcessedSegment[] = [];
+  const handle = await open(info.file, "r");
+  try {
+    for (let index = 0, offset = 0; offset < info.size; index++, offset += chunkBytes) {
+      const plain = new Uint8Array(Math.min(chunkBytes, info.size - offset));
+      const { bytesRead } = await handle.read(plain, 0, plain.length, offset);
+      if (bytesRead !== plain.length) throw new Error(`${info.file} changed while reading`);
+      const pieceId = `original/${index}`;
+      const out = path.join(piecesDir, `original-${index}${encryptor ? ".enc" : ".bin"}`);
+      let stored: Uint8Array = plain;
+      const segment: ProcessedSegment = { index, pieceId, size: plain.length };
+      if (encryptor) {
+        const { sealed, nonce } = encryptor.encrypt("original", index, plain);
+        stored = sealed;
+        segment.nonce = hex(nonce);
+        segment.size = sealed.length;
+      }
+      await writeFile(out, stored);
+      addPiece({ id: pieceId, role: "original", path: out, size: stored.length, encrypted: encryptor !== undefined }, stored);
+      segments.push(segment);
+    }
+  } finally {
+    await handle.close();
+  }
+  const codec = info.kind === "video" ? (info.video?.codec ?? "unknown") : (info.audio?.codec ?? "unknown");
+  return {
+    name: "original",
+    role: "original",
+    kind: "file",
+    codecs: codec,
+    container: info.container,
+    bitrate: Math.round(info.bitRate ?? (info.size * 8) / Math.max(info.duration, 0.001)),
+    encrypted: encryptor !== undefined,
+    duration: info.duration,
+    segments,
+  };
+}
+
+function comparePieceIds(a: string, b: string): number {
+  const [an, ai] = a.split("/");
+  const [bn, bi] = b.split("/");
+  return an === bn ? Number(ai) - Number(bi) : an! < bn! ? -1 : 1;
+}
+
+function lookup(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>, id: string): string {
+  const cid = pieceCids instanceof Map ? pieceCids.get(id) : (pieceCids as Record<string, string>)[id];
+  if (cid === undefined) throw new Error(`no PieceCID for piece ${id}: store every piece before building the manifest`);
+  return cid;
+}
+
+/** Manifest of a processed item given the PieceCIDs its pieces were stored under. */
+export function buildManifest(processed: ProcessedMedia, pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>): Manifest {
+  const { info } = processed;
+  const playlists: Record<string, string> = {};
+  const variants: ManifestVariant[] = processed.variants.map((v) => {
+    const segments = v.segments.map((s) => {
+      const seg: ManifestVariant["segments"][number] = { index: s.index, pieceCid: lookup(pieceCids, s.pieceId), size: s.size };
+      if (s.duration !== undefined) seg.duration = s.duration;
+      if (s.nonce !== undefined) seg.nonce = s.nonce;
+      return seg;
+    });
+    const totalBytes = segments.reduce((sum, s) => sum + s.size, 0);
+    const averageBandwidth = Math.round((totalBytes * 8) / Math.max(v.duration, 0.001));
+    // Peak over full-length segments; a short final segment would overstate it.
+    const rates = segments.filter((s) => (s.duration ?? 0) >= 1).map((s) => (s.size * 8) / s.duration!);
+    const peakBandwidth = Math.round(Math.max(averageBandwidth, ...rates));
+    const variant: ManifestVariant = {
+      name: v.name,
+      role: v.role,
+      kind: v.kind,
+      codecs: v.codecs,
+      container: v.container,
+      bitrate: v.bitrate,
+      averageBandwidth: v.kind === "file" ? v.bitrate : averageBandwidth,
+      peakBandwidth: v.kind === "file" ? v.bitrate : peakBandwidth,
+      encrypted: v.encrypted,
+      duration: v.duration,
+      segments,
+    };
+    if (v.width !== undefined) variant.width = v.width;
+    if (v.height !== undefined) variant.height = v.height;
+    if (v.kind === "hls") {
+      variant.playlist = v.name;
+      playlists[v.name] = mediaPlaylist(
+        segments.map((s) => ({ pieceCid: s.pieceCid, duration: s.duration! })),
+        processed.pieceUrlPrefix,
+      );
+    }
+    return variant;
+  });
+  const full = variants.filter((v) => v.kind === "hls" && v.role !== "preview").sort((a, b) => b.peakBandwidth - a.peakBandwidth);
+  if (full.length > 0) {
+    playlists.master = masterPlaylist(
+      full.map((v) => ({ uri: `${v.name}.m3u8`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })),
+    );
+  }
+  const manifest: Manifest = {
+    version: 1,
+    contentId: processed.contentId,
+    kind: info.kind,
+    tier: processed.tier,
+    copies: processed.copies,
+    duration: info.duration,
+    tags: info.tags,
+    source: stripUndefined({
+      container: info.container,
+      codec: info.kind === "video" ? (info.video?.codec ?? "unknown") : (info.audio?.codec ?? "unknown"),
+      size: info.size,
+      lossless: info.audio?.lossless ?? false,
+      bitrate: info.bitRate,
+      sampleRate: info.audio?.sampleRate,
+      channels: info.audio?.channels,
+      width: info.video?.width,
+      height: info.video?.height,
+    }),
+    variants,
+    playlists,
+    pieceUrlPrefix: processed.pieceUrlPrefix,
+    artwork: processed.thumbnails.map((t) => ({ size: t.size, width: t.width, height: t.height, format: t.format, pieceCid: lookup(pieceCids, `artwork/${t.size}`), bytes: t.bytes })),
+  };
+  if (processed.keyId !== undefined && variants.some((v) => v.encrypted)) {
+    manifest.encryption = { alg: "AES-256-GCM", keyId: processed.keyId, aad: "SVSEG/1", nonceBytes: 12, tagBytes: 16 };
+  }
+  return manifest;
+}
+
+export interface PublishOptions {
+  /** When given, the content key is sealed into it before any piece is stored (no orphaned ciphertext). */
+  keyStore?: KeyStore;
+  /** Pieces stored at once (default 4). */
+  concurrency?: number;
+  /** Progress after each stored piece. */
+  onProgress?: (storedPieces: number, totalPieces: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface PublishResult {
+  /** PieceCID of the manifest: what goes on chain */
+  manifestCid: string;
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
+  /** put() result per piece id (plus "manifest") */
+  stored: Map<string, PutResult>;
+}
+
+/** Store every piece, then the manifest; resolves with the manifest PieceCID. */
+export async function publish(processed: ProcessedMedia, store: PieceStore, options: PublishOptions = {}): Promise<string> {
+  return (await publishDetailed(processed, store, options)).manifestCid;
+}
+
+/** Like {@link publish} but also returns the manifest, its bytes and every put() result. */
+export async function publishDetailed(processed: ProcessedMedia, store: PieceStore, options: PublishOptions = {}): Promise<PublishResult> {
+  if (options.keyStore && processed.key) await options.keyStore.putKey(processed.contentId, processed.key);
+  const stored = new Map<string, PutResult>();
+  const queue = [...processed.pieces];
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    for (let piece = queue.shift(); piece !== undefined; piece = queue.shift()) {
+      options.signal?.throwIfAborted();
+      const bytes = await readFile(piece.path);
+      if (bytes.length !== piece.size) throw new Error(`piece ${piece.id} at ${piece.path} changed size since processing`);
+      const result = await store.put(bytes, { pieceCid: piece.pieceCid, signal: options.signal });
+      if (piece.pieceCid !== undefined && result.pieceCid !== piece.pieceCid) {
+        throw new Error(`store returned PieceCID ${result.pieceCid} for piece ${piece.id}, expected ${piece.pieceCid}`);
+      }
+      stored.set(piece.id, result);
+      options.onProgress?.(++done, processed.pieces.length + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  const manifest = processed.buildManifest(new Map([...stored].map(([id, r]) => [id, r.pieceCid])));
+  const manifestBytes = serializeManifest(manifest);
+  const result = await store.put(manifestBytes, { pieceCid: pieceCidOf(manifestBytes), signal: options.signal });
+  stored.set("manifest", result);
+  options.onProgress?.(++done, processed.pieces.length + 1);
+  return { manifestCid: result.pieceCid, manifest, manifestBytes, stored };
+}
+
+/** Process many files, continuing past failures; each result carries the ProcessedMedia or the error. */
+export function processBatch(files: string[], optionsFor: (file: string, index: number) => ProcessOptions): Promise<BatchResult<ProcessedMedia>[]> {
+  let i = 0;
+  return forEachFile(files, (file) => processMedia(file, optionsFor(file, i++)));
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
