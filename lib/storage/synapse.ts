@@ -160,6 +160,9 @@ export class SynapseStore implements PieceStore {
     return { pieceCid, size, existed: false };
   }
 
+  /** Timeout for one CDN download, in ms. */
+  cdnTimeoutMs = 5 * 60_000;
+
   /** Optional hook called when fewer provider copies than requested were committed. */
   onPartialUpload?: (pieceCid: string, copies: number, requested: number) => void;
 
@@ -191,7 +194,8 @@ export class SynapseStore implements PieceStore {
   }
 
   async #fetchCdn(cid: string): Promise<Uint8Array> {
-    const res = await fetch(this.urlFor(cid));
+    // Bounded so a stalled CDN edge falls through to the provider instead of hanging.
+    const res = await fetch(this.urlFor(cid), { signal: AbortSignal.timeout(this.cdnTimeoutMs) });
     if (res.status === 404) throw new PieceNotFoundError(cid, `${this.name}(cdn)`);
     if (!res.ok) throw new Error(`FilBeam returned HTTP ${res.status} for ${cid}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
