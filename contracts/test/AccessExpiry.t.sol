@@ -16,7 +16,7 @@ contract AccessExpiryTest is SystemTest {
 
     function testFuzz_eachPurchaseAddsOnePeriod(uint32 duration, uint256 gapSeed, uint8 count, bool inStable) public {
         address token = inStable ? address(stable) : address(0);
-        uint128 price = 1_000;
+        uint96 price = 1_000;
         bytes32 id = registerItem(CREATOR, "item", token, price, duration);
         uint256 period = duration == 0 ? access.DEFAULT_ACCESS_DURATION() : duration;
         count = uint8(bound(count, 1, 6));
@@ -51,7 +51,7 @@ contract AccessExpiryTest is SystemTest {
     }
 
     function testFuzz_ruleUpdateNeverShortensBoughtAccess(
-        uint128 newPrice,
+        uint96 newPrice,
         uint32 newDuration,
         bool newTokenStable,
         bool inSubscription,
@@ -88,7 +88,7 @@ contract AccessExpiryTest is SystemTest {
         assertTrue(access.hasValidAccess(FAN, id), "still valid");
     }
 
-    function buy(bytes32 id, address token, uint128 price) internal {
+    function buy(bytes32 id, address token, uint96 price) internal {
         if (token == address(0)) {
             vm.deal(FAN, price);
             vm.prank(FAN);

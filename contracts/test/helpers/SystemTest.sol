@@ -38,7 +38,7 @@ abstract contract SystemTest is TestBase {
         access.setSubscriptionPrice(address(stable), SUB_PRICE_STABLE);
     }
 
-    function rules(address token, uint128 price, uint32 duration) internal pure returns (ContentAccess.Rules memory r) {
+    function rules(address token, uint96 price, uint32 duration) internal pure returns (ContentAccess.Rules memory r) {
         r.paymentToken = token;
         r.price = price;
         r.duration = duration;
@@ -49,7 +49,7 @@ abstract contract SystemTest is TestBase {
     }
 
     /// @dev Registers a premium item for `creator`, sold at `price` of `token` per `duration`.
-    function registerItem(address creator, string memory label, address token, uint128 price, uint32 duration)
+    function registerItem(address creator, string memory label, address token, uint96 price, uint32 duration)
         internal
         returns (bytes32 id)
     {
