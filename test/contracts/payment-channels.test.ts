@@ -124,8 +124,8 @@ async function sign(
   verifyingContract?: Address,
 ): Promise<Hex> {
   const td = voucherTypedData(f, channelId, cumulativeAmount, verifyingContract);
-  if (signer.type === "local") return signer.signTypedData(td);
-  return signer.signTypedData({ account: signer.account, ...td });
+  if ("account" in signer) return signer.signTypedData({ account: signer.account, ...td });
+  return signer.signTypedData(td);
 }
 
 /** Expected split of `amount`: 3% platform, then collaborators' bps of the rest, creator remainder. */
@@ -800,7 +800,7 @@ describe("PaymentChannels", () => {
         const increment = cumulative - previous;
         await viem.assertions.emitWithArgs(hash, f.channels, "VoucherRedeemed", [
           id,
-          signer.type === "local" ? signer.address : addr(signer),
+          "account" in signer ? addr(signer) : signer.address,
           cumulative,
           increment,
           cumulative,
@@ -1177,15 +1177,15 @@ describe("PaymentChannels", () => {
       await f.channels.write.closeChannel([id, 0n, "0x"], { account: f.creator.account });
       const sig = await sign(f, f.fan, id, RATE);
       const calls = [
-        f.channels.write.closeChannel([id, 0n, "0x"], { account: f.creator.account }),
-        f.channels.write.redeemVoucher([id, RATE, sig]),
-        f.channels.write.requestClose([id], { account: f.fan.account }),
-        f.channels.write.reclaim([id], { account: f.fan.account }),
-        f.channels.write.topUp([id, 0n, 0n], { account: f.fan.account }),
-        f.channels.write.authorizeSessionKey([id, noSessionKey], { account: f.fan.account }),
+        () => f.channels.write.closeChannel([id, 0n, "0x"], { account: f.creator.account }),
+        () => f.channels.write.redeemVoucher([id, RATE, sig]),
+        () => f.channels.write.requestClose([id], { account: f.fan.account }),
+        () => f.channels.write.reclaim([id], { account: f.fan.account }),
+        () => f.channels.write.topUp([id, 0n, 0n], { account: f.fan.account }),
+        () => f.channels.write.authorizeSessionKey([id, noSessionKey], { account: f.fan.account }),
       ];
       for (const call of calls) {
-        await viem.assertions.revertWithCustomErrorWithArgs(call, f.channels, "ChannelNotOpen", [id]);
+        await viem.assertions.revertWithCustomErrorWithArgs(call(), f.channels, "ChannelNotOpen", [id]);
       }
       await viem.assertions.revertWithCustomErrorWithArgs(
         f.channels.write.closeChannel([id + 1n, 0n, "0x"], { account: f.creator.account }),
