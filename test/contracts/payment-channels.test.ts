@@ -1129,6 +1129,22 @@ describe("PaymentChannels", () => {
       expect(await f.channels.read.balanceOf([addr(f.fan), NATIVE])).to.equal(0n);
     });
 
+    it("closes with a final voucher above the deposit when the deposit is already fully redeemed", async () => {
+      // The viewer kept watching past the deposit; the creator (or anyone) already redeemed the
+      // deposit; the creator then closes with the latest voucher, as the NatSpec describes.
+      const f = await loadFixture(channelsFixture);
+      const { id } = await open(f, { deposit: 5n * RATE });
+      await f.channels.write.redeemVoucher([id, 5n * RATE, await sign(f, f.fan, id, 5n * RATE)], {
+        account: f.stranger.account,
+      });
+      const latest = 8n * RATE;
+      const hash = await f.channels.write.closeChannel([id, latest, await sign(f, f.fan, id, latest)], {
+        account: f.creator.account,
+      });
+      await viem.assertions.emitWithArgs(hash, f.channels, "ChannelClosed", [id, 5n * RATE, 0n]);
+      expect((await f.channels.read.getChannel([id])).status).to.equal(Status.Closed);
+    });
+
     it("reverts ECDSAInvalidSignatureLength with an empty signature for an unredeemed amount", async () => {
       const f = await loadFixture(channelsFixture);
       const { id } = await open(f);
@@ -1411,6 +1427,47 @@ describe("PaymentChannels", () => {
         [rejecter, DEPOSIT],
       );
       await networkHelpers.stopImpersonatingAccount(rejecter);
+    });
+
+    it("blocks a viewer that re-enters withdraw from the refund push (nonReentrant)", async () => {
+      const f = await loadFixture(channelsFixture);
+      // Viewer code, run on every call it receives: call channels.withdraw(address(0)); if that
+      // succeeds, revert (so the outer push fails); if it fails, accept the payment.
+      const viewer: Address = "0x000000000000000000000000000000000000bEEF";
+      const code: Hex = `0x6351cff8d960e01b6000526000600060246000600073${f.channels.address.slice(2)}5af1603057005b60006000fd`;
+      await networkHelpers.setCode(viewer, code);
+      await networkHelpers.impersonateAccount(viewer);
+      await networkHelpers.setBalance(viewer, parseEther("10"));
+      const expiresAt = (await now()) + 2n * DAY;
+      const params = {
+        contentId: f.contentId,
+        token: NATIVE,
+        deposit: DEPOSIT,
+        ratePerMinute: RATE,
+        expiresAt,
+        sessionKey: noSessionKey,
+      };
+      await f.channels.write.openChannel([params], { account: viewer, value: DEPOSIT });
+      const a = await f.channels.read.channelCount();
+      await f.channels.write.openChannel([params], { account: viewer, value: DEPOSIT });
+      const b = await f.channels.read.channelCount();
+      // Channel a's refund sits in the ledger, so an unguarded re-entrant withdraw would pay out.
+      await f.channels.write.closeChannel([a, 0n, "0x"], { account: f.creator.account });
+      expect(await f.channels.read.balanceOf([viewer, NATIVE])).to.equal(DEPOSIT);
+      await time.increaseTo(expiresAt);
+      const tx = f.channels.write.reclaim([b], { account: viewer });
+      await viem.assertions.balancesHaveChanged(tx, [
+        { address: viewer, amount: DEPOSIT },
+        { address: f.channels.address, amount: -DEPOSIT },
+      ]);
+      expect(await f.channels.read.balanceOf([viewer, NATIVE])).to.equal(DEPOSIT);
+      expect((await f.channels.read.getChannel([b])).status).to.equal(Status.Closed);
+      // The direct withdrawal works once (its own nested re-entry is refused as well).
+      await viem.assertions.balancesHaveChanged(f.channels.write.withdraw([NATIVE], { account: viewer }), [
+        { address: viewer, amount: DEPOSIT },
+      ]);
+      expect(await f.channels.read.balanceOf([viewer, NATIVE])).to.equal(0n);
+      await networkHelpers.stopImpersonatingAccount(viewer);
     });
   });
 
