@@ -45,14 +45,13 @@ export async function decodedSeconds(file: string): Promise<number> {
 
 /** Average AAC payload bitrate of a file: sum of packet sizes over duration (independent of TS overhead). */
 export async function audioPayloadBitrate(file: string): Promise<number> {
-  const result = await runTool("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "packet=size,duration_time", "-of", "csv=p=0", file]);
+  const result = await runTool("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "packet=size,duration_time", "-of", "json", file]);
+  const { packets } = JSON.parse(result.stdout.toString("utf8")) as { packets: { size: string; duration_time: string }[] };
   let bytes = 0;
   let seconds = 0;
-  for (const line of result.stdout.toString("utf8").split("\n")) {
-    const [size, duration] = line.split(",");
-    if (!size) continue;
-    bytes += Number(size);
-    seconds += Number(duration);
+  for (const p of packets) {
+    bytes += Number(p.size);
+    seconds += Number(p.duration_time);
   }
   return (bytes * 8) / seconds;
 }

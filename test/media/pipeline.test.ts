@@ -1,0 +1,294 @@
+import { expect } from "chai";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import sharp from "sharp";
+import { decryptSegment, fromHex, SegmentDecryptError } from "../../lib/crypto/index.ts";
+import { openKeyStore } from "../../lib/keys/index.ts";
+import type { KeyStore } from "../../lib/keys/index.ts";
+import { parseManifest, serializeManifest, validateManifest, ManifestValidationError } from "../../lib/manifest/index.ts";
+import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
+import { MediaIngestError, processBatch, processMedia, publishDetailed, tierPolicy } from "../../lib/media/index.ts";
+import type { ProcessedMedia, PublishResult } from "../../lib/media/index.ts";
+import { audioPayloadBitrate, decodedSeconds, makeAudio, makeVideo, MemoryStore, probe } from "./helpers.ts";
+
+/** Fetch + (if encrypted) decrypt every segment of a variant, concatenated. */
+async function variantBytes(store: MemoryStore, manifest: Manifest, variant: ManifestVariant, key?: Uint8Array): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for (const s of variant.segments) {
+    const stored = await store.get(s.pieceCid);
+    expect(stored.length).to.equal(s.size);
+    parts.push(variant.encrypted ? decryptSegment(key!, fromHex(s.nonce!), { contentId: manifest.contentId, variant: variant.name, index: s.index }, stored) : stored);
+  }
+  return Buffer.concat(parts);
+}
+
+function variant(manifest: Manifest, name: string): ManifestVariant {
+  const v = manifest.variants.find((x) => x.name === name);
+  if (!v) throw new Error(`no variant ${name} in manifest`);
+  return v;
+}
+
+describe("media/pipeline: processMedia + publish", function () {
+  this.timeout(180_000);
+  let dir: string;
+  let keys: KeyStore;
+  const f = (name: string) => path.join(dir, name);
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "sv-pipeline-"));
+    keys = await openKeyStore({ inMemory: true, masterKey: new Uint8Array(32).fill(7), env: {} });
+  });
+  after(async () => {
+    await keys?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe("exclusive tier, 3-minute WAV (noise)", () => {
+    let processed: ProcessedMedia;
+    let published: PublishResult;
+    let store: MemoryStore;
+    let key: Uint8Array;
+
+    before(async () => {
+      await makeAudio(f("long.wav"), 180, "noise");
+      processed = await processMedia(f("long.wav"), { contentId: "excl-1", tier: "exclusive", workDir: f("work-excl") });
+      store = new MemoryStore();
+      published = await publishDetailed(processed, store, { keyStore: keys });
+      key = (await keys.getKey("excl-1"))!;
+    });
+
+    it("stores original, high, standard encrypted and preview clear, 3 copies", () => {
+      const m = published.manifest;
+      expect(m.tier).to.equal("exclusive");
+      expect(m.copies).to.equal(3);
+      expect(m.variants.map((v) => [v.name, v.encrypted])).to.deep.equal([
+        ["original", true],
+        ["high", true],
+        ["standard", true],
+        ["preview", false],
+      ]);
+      expect(m.encryption).to.deep.include({ alg: "AES-256-GCM", keyId: processed.keyId });
+      expect(m.duration).to.be.closeTo(180, 0.1);
+    });
+
+    it("the original decrypts back to the exact source bytes", async () => {
+      const original = await variantBytes(store, published.manifest, variant(published.manifest, "original"), key);
+      const source = await readFile(f("long.wav"));
+      expect(createHash("sha256").update(original).digest("hex")).to.equal(createHash("sha256").update(source).digest("hex"));
+    });
+
+    it("high/standard decrypt to AAC that ffmpeg decodes for the full duration at the expected bitrates", async () => {
+      const rates: Record<string, number> = {};
+      for (const name of ["high", "standard"]) {
+        const v = variant(published.manifest, name);
+        const file = f(`excl-${name}.ts`);
+        await writeFile(file, await variantBytes(store, published.manifest, v, key));
+        expect(await decodedSeconds(file)).to.be.closeTo(180, 0.5);
+        const info = await probe(file);
+        expect(info.streams[0]).to.include({ codec_type: "audio", codec_name: "aac" });
+        rates[name] = await audioPayloadBitrate(file);
+      }
+      // The native AAC encoder runs a little under high targets; bounds leave room for that.
+      expect(rates.high).to.be.within(320_000 * 0.75, 320_000 * 1.1);
+      expect(rates.standard).to.be.within(192_000 * 0.85, 192_000 * 1.1);
+      expect(rates.high!).to.be.greaterThan(rates.standard! * 1.25);
+    });
+
+    it("cuts ~10 s segments", () => {
+      for (const name of ["high", "standard"]) {
+        const segs = variant(published.manifest, name).segments;
+        expect(segs.length).to.be.within(18, 19);
+        for (const s of segs.slice(0, -1)) expect(s.duration).to.be.closeTo(10, 0.1);
+      }
+    });
+
+    it("preview is the first ~30 s at ~128 kbps, in the clear", async () => {
+      const v = variant(published.manifest, "preview");
+      expect(v.duration).to.be.closeTo(30, 0.2);
+      expect(v.segments).to.have.length(3);
+      expect(v.segments.every((s) => s.nonce === undefined)).to.equal(true);
+      const file = f("excl-preview.ts");
+      await writeFile(file, await variantBytes(store, published.manifest, v));
+      expect(await decodedSeconds(file)).to.be.closeTo(30, 0.3);
+      expect(await audioPayloadBitrate(file)).to.be.within(128_000 * 0.85, 128_000 * 1.1);
+    });
+
+    it("swapped, reordered or tampered segments fail to decrypt", async () => {
+      const m = published.manifest;
+      const high = variant(m, "high");
+      const std = variant(m, "standard");
+      const seg0 = await store.get(high.segments[0]!.pieceCid);
+      const seg1 = await store.get(high.segments[1]!.pieceCid);
+      const nonce0 = fromHex(high.segments[0]!.nonce!);
+      const nonce1 = fromHex(high.segments[1]!.nonce!);
+      // reordered: segment 1's bytes (with its nonce) presented as segment 0
+      expect(() => decryptSegment(key, nonce1, { contentId: m.contentId, variant: "high", index: 0 }, seg1)).to.throw(SegmentDecryptError);
+      // swapped across variants: standard's segment 0 presented as high's segment 0
+      const std0 = await store.get(std.segments[0]!.pieceCid);
+      expect(() => decryptSegment(key, fromHex(std.segments[0]!.nonce!), { contentId: m.contentId, variant: "high", index: 0 }, std0)).to.throw(SegmentDecryptError);
+      // moved to another content item
+      expect(() => decryptSegment(key, nonce0, { contentId: "other", variant: "high", index: 0 }, seg0)).to.throw(SegmentDecryptError);
+      // tampered
+      const bad = Buffer.from(seg0);
+      bad[bad.length >> 1]! ^= 0x40;
+      expect(() => decryptSegment(key, nonce0, { contentId: m.contentId, variant: "high", index: 0 }, bad)).to.throw(SegmentDecryptError);
+      // the genuine one still works
+      expect(decryptSegment(key, nonce0, { contentId: m.contentId, variant: "high", index: 0 }, seg0).length).to.be.greaterThan(0);
+    });
+
+    it("every nonce is unique", () => {
+      const nonces = published.manifest.variants.flatMap((v) => v.segments.map((s) => s.nonce)).filter((n) => n !== undefined);
+      expect(new Set(nonces).size).to.equal(nonces.length);
+    });
+
+    it("the manifest validates, is deterministic and holds no key", () => {
+      const bytes = published.manifestBytes;
+      const again = serializeManifest(processed.buildManifest(new Map([...published.stored].map(([id, r]) => [id, r.pieceCid]))));
+      expect(Buffer.from(again).equals(Buffer.from(bytes))).to.equal(true);
+      const parsed = parseManifest(bytes);
+      expect(Buffer.from(serializeManifest(parsed)).equals(Buffer.from(bytes))).to.equal(true);
+      const text = Buffer.from(bytes).toString("utf8");
+      const k = Buffer.from(key);
+      for (const form of [k.toString("hex"), k.toString("base64"), k.toString("base64url")]) expect(text).to.not.include(form);
+      expect(Buffer.from(bytes).includes(k)).to.equal(false);
+      expect(JSON.stringify(processed)).to.not.include(k.toString("hex"));
+      expect(() => validateManifest({ ...parsed, key: k.toString("hex") })).to.throw(ManifestValidationError);
+      expect(() => validateManifest({ ...parsed, encryption: { ...parsed.encryption, key: k.toString("hex") } })).to.throw(ManifestValidationError);
+    });
+
+    it("stores every piece and the manifest under its PieceCID; playlists point at /piece/<cid>", async () => {
+      const m = published.manifest;
+      expect(await store.has(published.manifestCid)).to.equal(true);
+      expect(Buffer.from(await store.get(published.manifestCid)).equals(Buffer.from(published.manifestBytes))).to.equal(true);
+      for (const v of m.variants) for (const s of v.segments) expect(await store.has(s.pieceCid)).to.equal(true);
+      const high = m.playlists.high!;
+      for (const s of variant(m, "high").segments) expect(high).to.include(`/piece/${s.pieceCid}`);
+      expect(high).to.include("#EXT-X-ENDLIST").and.include("#EXT-X-TARGETDURATION:");
+      expect(m.playlists.master).to.include("high.m3u8").and.include("standard.m3u8").and.include('CODECS="mp4a.40.2"');
+      expect(m.playlists.master).to.not.include("preview");
+      expect(store.pieces.size).to.equal(processed.pieces.length + 1);
+    });
+
+    it("publishing again is idempotent (same PieceCIDs, pieces already there)", async () => {
+      const again = await publishDetailed(processed, store, { keyStore: keys });
+      expect(again.manifestCid).to.equal(published.manifestCid);
+      expect([...again.stored.values()].every((r) => r.existed)).to.equal(true);
+    });
+  });
+
+  describe("premium FLAC with tags and cover, free MP3", () => {
+    let premium: PublishResult;
+    let premiumStore: MemoryStore;
+    let processedPremium: ProcessedMedia;
+
+    before(async () => {
+      await sharp({ create: { width: 1000, height: 1000, channels: 3, background: { r: 10, g: 120, b: 200 } } }).png().toFile(f("cover.png"));
+      await makeAudio(f("song.flac"), 45, "noise", [
+        "-i", f("cover.png"), "-map", "0:a", "-map", "1:v", "-c:v", "png", "-disposition:v", "attached_pic",
+        "-metadata", "title=Pink", "-metadata", "artist=Noise Collective", "-metadata", "album=Spectra",
+      ]);
+      processedPremium = await processMedia(f("song.flac"), { contentId: "prem-1", tier: "premium", workDir: f("work-prem") });
+      premiumStore = new MemoryStore();
+      premium = await publishDetailed(processedPremium, premiumStore, { keyStore: keys });
+    });
+
+    it("premium: high encrypted; standard and preview clear; 2 copies; tags and thumbnails", async () => {
+      const m = premium.manifest;
+      expect(m.copies).to.equal(2);
+      expect(m.variants.map((v) => [v.name, v.encrypted])).to.deep.equal([
+        ["high", true],
+        ["standard", false],
+        ["preview", false],
+      ]);
+      expect(m.tags).to.include({ title: "Pink", artist: "Noise Collective", album: "Spectra" });
+      expect(m.source).to.include({ codec: "flac", lossless: true });
+      expect(m.artwork.map((a) => [a.size, a.width, a.height])).to.deep.equal([
+        [600, 600, 600],
+        [200, 200, 200],
+      ]);
+      const thumb = await premiumStore.get(m.artwork[1]!.pieceCid);
+      expect((await sharp(thumb).metadata()).format).to.equal("jpeg");
+      const key = (await keys.getKey("prem-1"))!;
+      for (const name of ["high", "standard"]) {
+        const file = f(`prem-${name}.ts`);
+        await writeFile(file, await variantBytes(premiumStore, m, variant(m, name), key));
+        expect(await decodedSeconds(file)).to.be.closeTo(45, 0.5);
+      }
+      expect(variant(m, "preview").duration).to.be.closeTo(30, 0.2);
+    });
+
+    it("free: only standard + preview, all clear, no encryption block, no key", async () => {
+      await makeAudio(f("free.mp3"), 25, "noise", ["-c:a", "libmp3lame", "-b:a", "256k"]);
+      const processed = await processMedia(f("free.mp3"), { contentId: "free-1", tier: "free", workDir: f("work-free") });
+      expect(processed.key).to.equal(undefined);
+      const store = new MemoryStore();
+      const { manifest } = await publishDetailed(processed, store, { keyStore: keys });
+      expect(await keys.hasKey("free-1")).to.equal(false);
+      expect(manifest.variants.map((v) => [v.name, v.encrypted])).to.deep.equal([
+        ["standard", false],
+        ["preview", false],
+      ]);
+      expect(manifest.encryption).to.equal(undefined);
+      expect(manifest.copies).to.equal(2);
+      // A source shorter than 30 s: the preview is the whole track.
+      expect(variant(manifest, "preview").duration).to.be.closeTo(25, 0.3);
+      const file = f("free-standard.ts");
+      await writeFile(file, await variantBytes(store, manifest, variant(manifest, "standard")));
+      expect(await decodedSeconds(file)).to.be.closeTo(25, 0.5);
+    });
+
+    it("tier policy table", () => {
+      expect(tierPolicy("free", "high").store).to.equal(false);
+      expect(tierPolicy("premium", "standard")).to.deep.equal({ store: true, encrypt: false });
+      expect(tierPolicy("exclusive", "preview")).to.deep.equal({ store: true, encrypt: false });
+      expect(tierPolicy("exclusive", "standard", false)).to.deep.equal({ store: true, encrypt: false });
+    });
+  });
+
+  describe("video", () => {
+    it("premium 640x480 video: 480p+360p HLS renditions (none taller than the source), preview, thumbnails", async () => {
+      await makeVideo(f("clip.mp4"), 12, 640, 480);
+      const processed = await processMedia(f("clip.mp4"), { contentId: "vid-1", tier: "premium", workDir: f("work-vid"), x264Preset: "ultrafast" });
+      const store = new MemoryStore();
+      const { manifest } = await publishDetailed(processed, store);
+      expect(manifest.kind).to.equal("video");
+      expect(manifest.variants.map((v) => [v.name, v.height, v.encrypted])).to.deep.equal([
+        ["480p", 480, false],
+        ["360p", 360, false],
+        ["preview", 360, false],
+      ]);
+      expect(manifest.playlists.master).to.include("RESOLUTION=640x480").and.include("RESOLUTION=480x360");
+      const file = f("vid-360.ts");
+      await writeFile(file, await variantBytes(store, manifest, variant(manifest, "360p")));
+      const info = await probe(file);
+      expect(info.streams.find((s) => s.codec_type === "video")).to.include({ codec_name: "h264", height: 360 });
+      expect(info.streams.find((s) => s.codec_type === "audio")).to.include({ codec_name: "aac" });
+      expect(await decodedSeconds(file)).to.be.closeTo(12, 0.6);
+      expect(variant(manifest, "480p").segments.map((s) => Math.round(s.duration!))).to.deep.equal([10, 2]);
+      expect(manifest.artwork.map((a) => a.width)).to.deep.equal([600, 200]);
+    });
+  });
+
+  describe("batch", () => {
+    it("processes good files and reports bad ones without stopping", async () => {
+      await makeAudio(f("b1.wav"), 6, "sine");
+      await writeFile(f("b2.mp3"), new Uint8Array(0));
+      await writeFile(f("b3.mp3"), Buffer.from("ID3 but not really an mp3 file at all".repeat(100)));
+      await makeAudio(f("b4.flac"), 6, "sine");
+      const results = await processBatch([f("b1.wav"), f("b2.mp3"), f("b3.mp3"), f("b4.flac")], (file, i) => ({
+        contentId: `batch-${i}`,
+        tier: "free",
+        workDir: f(`work-batch-${i}`),
+      }));
+      expect(results.map((r) => r.ok)).to.deep.equal([true, false, false, true]);
+      const failed = results.filter((r) => !r.ok);
+      for (const r of failed) {
+        if (r.ok) continue;
+        expect(r.error).to.be.instanceOf(MediaIngestError);
+        expect(r.error.message).to.include(path.basename(r.file));
+      }
+    });
+  });
+});
