@@ -1016,6 +1016,51 @@ describe("PaymentChannels", () => {
       expect((await f.channels.read.getChannel([id])).redeemed).to.equal(RATE);
     });
 
+    it("splits each increment by the split in force at redemption (collaborators and fee changes)", async () => {
+      const f = await loadFixture(channelsFixture);
+      const { id } = await open(f);
+      await f.channels.write.redeemVoucher([id, 10n * RATE, await sign(f, f.fan, id, 10n * RATE)]);
+      await f.contentAccess.write.updateCollaborators([f.contentId, [{ account: addr(f.collab2), shareBps: 5_000 }]], {
+        account: f.creator.account,
+      });
+      await f.contentAccess.write.setPlatformFee([1_000]);
+      const hash = await f.channels.write.redeemVoucher([id, 30n * RATE, await sign(f, f.fan, id, 30n * RATE)]);
+      const increment = 20n * RATE;
+      const fee = increment / 10n;
+      const collab = (increment - fee) / 2n;
+      expect(await credited(f, hash)).to.deep.equal([
+        { payee: addr(f.treasury), token: NATIVE, contentId: f.contentId, role: Role.Platform, amount: fee },
+        { payee: addr(f.collab2), token: NATIVE, contentId: f.contentId, role: Role.Collaborator, amount: collab },
+        {
+          payee: addr(f.creator),
+          token: NATIVE,
+          contentId: f.contentId,
+          role: Role.Creator,
+          amount: increment - fee - collab,
+        },
+      ]);
+      expect(await f.channels.read.balanceOf([addr(f.collab1), NATIVE])).to.equal(split(10n * RATE).shares[0]);
+    });
+
+    it("keeps an ERC-20 channel redeemable and reclaimable after the token is disallowed", async () => {
+      const f = await loadFixture(channelsFixture);
+      const { id, expiresAt } = await open(f, { token: f.stable.address });
+      await f.contentAccess.write.setPaymentToken([f.stable.address, false]);
+      await f.channels.write.redeemVoucher([id, STABLE_RATE, await sign(f, f.fan, id, STABLE_RATE)]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        open(f, { token: f.stable.address }),
+        f.channels,
+        "TokenNotAccepted",
+        [f.stable.address],
+      );
+      await time.increaseTo(expiresAt);
+      const before = await f.stable.read.balanceOf([addr(f.fan)]);
+      await f.channels.write.reclaim([id], { account: f.fan.account });
+      expect(await f.stable.read.balanceOf([addr(f.fan)])).to.equal(before + STABLE_DEPOSIT - STABLE_RATE);
+      await f.channels.write.withdraw([f.stable.address], { account: f.creator.account });
+      expect(await f.channels.read.balanceOf([addr(f.creator), f.stable.address])).to.equal(0n);
+    });
+
     it("may be submitted by anyone; the money still goes to the split", async () => {
       const f = await loadFixture(channelsFixture);
       const { id } = await open(f);
