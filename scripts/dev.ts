@@ -1,0 +1,88 @@
+/**
+ * `npm run dev`: the whole local stack with one command, on embedded defaults: anvil chain
+ * (state kept in .streamvault/chain-state.json), StreamVault deployed (deployments/31337.json),
+ * the local piece store and its HTTP gateway, and the indexer when it is installed. Prints the
+ * URLs; Ctrl-C stops everything. `npm run dev -- --fresh` starts from an empty chain.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { createPublicClient, http } from "viem";
+import { startAnvil } from "../lib/chain/anvil.ts";
+import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
+import { deploymentPath, loadDeployment } from "../lib/deployments/index.ts";
+import { LocalStore, startGateway } from "../lib/storage/index.ts";
+
+const DATA = join(REPO_ROOT, ".streamvault");
+const CHAIN_STATE = join(DATA, "chain-state.json");
+const INDEXER_DB = join(REPO_ROOT, "indexer", ".ponder");
+const fresh = process.argv.includes("--fresh");
+const chainPort = Number(process.env.CHAIN_PORT ?? 8545);
+const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8787);
+const indexerPort = Number(process.env.INDEXER_PORT ?? 42069);
+
+mkdirSync(DATA, { recursive: true });
+if (fresh) rmSync(CHAIN_STATE, { force: true });
+// A chain recreated from genesis leaves the indexer with stale rows: wipe its database too.
+const newChain = !existsSync(CHAIN_STATE);
+if (newChain) rmSync(INDEXER_DB, { recursive: true, force: true });
+
+const children: ChildProcess[] = [];
+const chain = await startAnvil({ port: chainPort, statePath: CHAIN_STATE });
+const env = { ...process.env, RPC_URL: chain.rpcUrl, CHAIN_ID: "31337" };
+
+const client = createPublicClient({ transport: http(chain.rpcUrl) });
+const deployedCode = existsSync(deploymentPath(31337))
+  ? await client.getCode({ address: loadDeployment(31337).contracts.ContentAccess!.address })
+  : undefined;
+if (newChain || !deployedCode) {
+  await run("node", ["scripts/deploy.ts"], env);
+}
+
+const store = new LocalStore({ dir: join(DATA, "pieces"), publicUrl: `http://127.0.0.1:${gatewayPort}` });
+const gateway = await startGateway({ store, port: gatewayPort, host: "127.0.0.1" });
+
+let indexerUrl: string | undefined;
+if (existsSync(join(REPO_ROOT, "indexer", "node_modules"))) {
+  indexerUrl = `http://127.0.0.1:${indexerPort}`;
+  // Own process group, so stopping it also stops whatever ponder spawns.
+  const indexer = spawn(join("node_modules", ".bin", "ponder"), ["dev", "--port", String(indexerPort)], {
+    cwd: join(REPO_ROOT, "indexer"),
+    env: { ...env, PONDER_TELEMETRY_DISABLED: "true" },
+    stdio: "inherit",
+    detached: true,
+  });
+  children.push(indexer);
+}
+
+console.log(`
+StreamVault local stack is up:
+  chain (anvil, chain id 31337)  ${chain.rpcUrl}
+  contracts                      ${deploymentPath(31337)}
+  storage gateway                ${gateway.url}/piece/<pieceCid>
+${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}Ctrl-C stops everything.`);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) {
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  await gateway.close();
+  await chain.stop();
+  process.exit(0);
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+
+function run(cmd: string, args: string[], childEnv: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: REPO_ROOT, env: childEnv, stdio: "inherit" });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}`))));
+  });
+}
