@@ -142,7 +142,7 @@ export const content = onchainTable(
     updatedBlock: t.bigint().notNull(),
     updatedTimestamp: t.bigint().notNull(),
     /** Number of changes after registration. */
-    revisions: t.integer().notNull(),
+    revisionCount: t.integer().notNull(),
   }),
   (table) => ({ creatorIdx: index().on(table.creator), tierIdx: index().on(table.tier) }),
 );

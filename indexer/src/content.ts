@@ -103,7 +103,7 @@ ponder.on("ContentAccess:ContentRegistered", async ({ event, context }) => {
     registeredTx: event.transaction.hash,
     updatedBlock: event.block.number,
     updatedTimestamp: event.block.timestamp,
-    revisions: 0,
+    revisionCount: 0,
   });
   await writeCollaborators(context.db, id, owner, [], collaborators);
   await revision({ event, context }, id, "registered", row);
@@ -116,7 +116,7 @@ ponder.on("ContentAccess:RulesUpdated", async ({ event, context }) => {
     ...rulesColumns(event.args.rules),
     updatedBlock: event.block.number,
     updatedTimestamp: event.block.timestamp,
-    revisions: r.revisions + 1,
+    revisionCount: r.revisionCount + 1,
   }));
   await revision({ event, context }, id, "rules", row);
 });
@@ -125,14 +125,17 @@ ponder.on("ContentAccess:CollaboratorsUpdated", async ({ event, context }) => {
   const id = lc(event.args.contentId);
   const before = await context.db.find(content, { id });
   if (!before) throw new Error(`CollaboratorsUpdated for unknown content ${id}`);
+  // Copy now: the row object Ponder hands out reflects the update below.
+  const previous = before.collaborators.map((c) => ({ ...c }));
+  const { creator: owner, revisionCount } = before;
   const collaborators = collaboratorList(event.args.collaborators);
   const row = await context.db.update(content, { id }).set({
     collaborators,
     updatedBlock: event.block.number,
     updatedTimestamp: event.block.timestamp,
-    revisions: before.revisions + 1,
+    revisionCount: revisionCount + 1,
   });
-  await writeCollaborators(context.db, id, before.creator, before.collaborators, collaborators);
+  await writeCollaborators(context.db, id, owner, previous, collaborators);
   await revision({ event, context }, id, "collaborators", row);
 });
 
@@ -143,7 +146,7 @@ ponder.on("ContentAccess:ManifestUpdated", async ({ event, context }) => {
     manifestPieceCid: cidToString(event.args.manifestCid),
     updatedBlock: event.block.number,
     updatedTimestamp: event.block.timestamp,
-    revisions: r.revisions + 1,
+    revisionCount: r.revisionCount + 1,
   }));
   await revision({ event, context }, id, "manifest", row);
 });
@@ -155,7 +158,8 @@ ponder.on("ContentAccess:AccessPurchased", async ({ event, context }) => {
   const now = event.block.timestamp;
   const item = await context.db.find(content, { id: contentId });
   if (!item) throw new Error(`AccessPurchased for unknown content ${contentId}`);
-  const previous = await context.db.find(accessGrant, { contentId, buyer });
+  // Read the old expiry before the upsert below changes the row.
+  const previousExpiry = (await context.db.find(accessGrant, { contentId, buyer }))?.expiresAt ?? null;
   await context.db
     .insert(accessGrant)
     .values({ contentId, buyer, creator: item.creator, expiresAt, purchases: 1, firstPurchasedAt: now, lastPurchasedAt: now })
@@ -168,7 +172,7 @@ ponder.on("ContentAccess:AccessPurchased", async ({ event, context }) => {
     token: lc(event.args.token),
     amount,
     expiresAt,
-    renewal: previous !== null && previous.expiresAt > now,
+    renewal: previousExpiry !== null && previousExpiry > now,
     block: event.block.number,
     timestamp: now,
     tx: event.transaction.hash,

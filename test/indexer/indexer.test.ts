@@ -1,0 +1,181 @@
+/**
+ * The indexer end to end: anvil on a free port, StreamVault deployed, a scripted history, then
+ * `ponder start` (PGlite in a temp dir) as a child process; every table, the access query and
+ * the HTTP API are checked against the chain and the scenario's own numbers.
+ */
+import { expect } from "chai";
+import { parseEther, zeroAddress } from "viem";
+import { creatorRegistryAbi } from "../../lib/deployments/abis.ts";
+import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "./harness.ts";
+import { runScenario, type ScenarioResult } from "./scenario.ts";
+import { all, expectAccessMatchesChain, expectIndexMatchesScenario } from "./expect.ts";
+
+describe("indexer (PGlite)", function () {
+  this.timeout(180_000);
+  let chain: LocalChain;
+  let s: ScenarioResult;
+  let ix: IndexerProcess;
+
+  before(async function () {
+    chain = await startLocalChain();
+    try {
+      s = await runScenario(chain);
+      ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir });
+      await ix.waitReady();
+      await ix.waitForBlock(s.lastBlock, 60_000);
+    } catch (error) {
+      if (ix) console.error(ix.log().slice(-3000));
+      throw error;
+    }
+  });
+
+  after(async function () {
+    await ix?.stop();
+    await chain?.stop();
+  });
+
+  it("serves /health and /ready with 200 once backfill is done, and open CORS", async function () {
+    expect((await ix.get("/health")).status).to.equal(200);
+    expect((await ix.get("/ready")).status).to.equal(200);
+    const res = await fetch(`${ix.url}/graphql`, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST" } });
+    expect(res.headers.get("access-control-allow-origin")).to.equal("*");
+    const status = (await ix.get("/status")).body;
+    expect(status.streamvault.id).to.equal(31337);
+    expect(status.streamvault.block.number).to.be.at.least(Number(s.lastBlock));
+  });
+
+  it("indexes every table as the chain and the scenario say", async function () {
+    await expectIndexMatchesScenario(ix, chain, s);
+  });
+
+  it("pages with cursors both ways, filters, orders and counts", async function () {
+    const first = await ix.graphql(`{ contents(limit: 3, orderBy: "registeredBlock", orderDirection: "desc") { totalCount items { id registeredBlock } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`);
+    expect(first.contents.totalCount).to.equal(7);
+    expect(first.contents.items).to.have.length(3);
+    expect(first.contents.pageInfo).to.include({ hasNextPage: true, hasPreviousPage: false });
+    const blocks = first.contents.items.map((i: any) => Number(i.registeredBlock));
+    expect(blocks).to.deep.equal([...blocks].sort((a, b) => b - a));
+    const next = await ix.graphql(`{ contents(limit: 3, orderBy: "registeredBlock", orderDirection: "desc", after: "${first.contents.pageInfo.endCursor}") { items { id } pageInfo { hasPreviousPage startCursor } } }`);
+    expect(next.contents.pageInfo.hasPreviousPage).to.equal(true);
+    const seen = [...first.contents.items, ...next.contents.items].map((i: any) => i.id);
+    expect(new Set(seen).size).to.equal(6);
+    const back = await ix.graphql(`{ contents(limit: 3, orderBy: "registeredBlock", orderDirection: "desc", before: "${next.contents.pageInfo.startCursor}") { items { id } } }`);
+    expect(back.contents.items.map((i: any) => i.id)).to.deep.equal(first.contents.items.map((i: any) => i.id));
+    const filtered = await ix.graphql(`{ contents(where: { creator: "${s.accounts.aria.toLowerCase()}", tier_in: [1, 2], price_gt: "0" }) { totalCount items { id } } }`);
+    expect(filtered.contents.totalCount).to.equal(2); // a1 and a4
+    expect(filtered.contents.items.map((i: any) => i.id).sort()).to.deep.equal([s.content.a1, s.content.a4].sort());
+    const nested = await ix.graphql(`{ creator(id: "${s.accounts.aria.toLowerCase()}") { contents(orderBy: "registeredBlock") { totalCount } coinHolders(where: { balance_gt: "0" }) { totalCount } backups { totalCount } } }`);
+    expect(nested.creator).to.deep.equal({ contents: { totalCount: 4 }, coinHolders: { totalCount: 4 }, backups: { totalCount: 2 } });
+  });
+
+  it("answers /api/access/:wallet with reasons and expiries", async function () {
+    const at = (await chain.publicClient.getBlock()).timestamp + 1n;
+    const fan1 = (await ix.get(`/api/access/${s.accounts.fan1}?at=${at}`)).body;
+    const reasons = Object.fromEntries(fan1.items.map((i: any) => [i.contentId, i.reason]));
+    expect(reasons).to.deep.equal({
+      [s.content.a1]: "purchase",
+      [s.content.a2]: "pass",
+      [s.content.a3]: "free",
+      [s.content.a4]: "purchase", // 50 ARIA left (500 - 450) is below the 100 the coin rule asks
+      [s.content.c1]: "coin",
+    });
+    const a1 = fan1.items.find((i: any) => i.contentId === s.content.a1);
+    expect(a1.expiresAt).to.equal(a1.reasons[0].expiresAt);
+    const fan2 = (await ix.get(`/api/access/${s.accounts.fan2}?at=${at}&includeFree=false`)).body;
+    expect(fan2.subscriptionExpiresAt).to.be.a("string");
+    const fan2Reasons = Object.fromEntries(fan2.items.map((i: any) => [i.contentId, i.reasons.map((r: any) => r.reason)]));
+    // 650 ARIA opens a4; the subscription opens a1 and b2; a bought b1; a pass opens a2; free a3 left out.
+    expect(fan2Reasons).to.deep.equal({
+      [s.content.a1]: ["subscription"],
+      [s.content.a2]: ["pass"],
+      [s.content.a4]: ["coin"],
+      [s.content.b1]: ["purchase"],
+      [s.content.b2]: ["subscription"],
+    });
+    const one = (await ix.get(`/api/access/${s.accounts.aria}?contentId=${s.content.a3},${s.content.b1}&at=${at}`)).body;
+    expect(one.items.map((i: any) => [i.contentId, i.reason])).to.deep.equal([[s.content.a3, "creator"]]);
+    expect(one.items[0].reasons.map((r: any) => r.reason)).to.deep.equal(["creator", "free"]);
+    // After every expiry only the unconditional reasons remain.
+    const later = (await ix.get(`/api/access/${s.accounts.fan2}?at=${at + 400n * 86_400n}&includeFree=false`)).body;
+    expect(later.items.map((i: any) => i.reason).sort()).to.deep.equal(["coin", "pass"]);
+  });
+
+  it("serves the dashboard, content and error JSON endpoints", async function () {
+    const summary = await ix.get(`/api/creators/${s.accounts.aria}/summary`);
+    expect(summary.status).to.equal(200);
+    expect(summary.body.contents).to.deep.equal({ total: 4, byTier: { free: 1, premium: 2, exclusive: 1 } });
+    expect(summary.body.pass).to.include({ holders: 3, minted: 3, mintRevenue: (s.known.passMintPrice * 2n).toString(), mintPayments: 1 });
+    expect(summary.body.coin.holders).to.equal(4);
+    expect(summary.body.sales).to.deep.include({ token: zeroAddress, purchases: 2, buyers: 1, volume: (s.known.a1Price * 2n).toString() });
+    expect(summary.body.backups.count).to.equal(2);
+    expect(summary.body.backups.latest.index).to.equal("1");
+    expect(summary.body.earnings.map((e: any) => e.token)).to.include(zeroAddress);
+
+    const bex = (await ix.get(`/api/creators/${s.accounts.bex}/summary`)).body;
+    expect(bex.streaming.channels).to.deep.equal({ closed: 1 });
+    expect(bex.streaming.byToken).to.deep.equal([{ token: zeroAddress, vouchers: 2, paid: s.known.redeemed[1].toString() }]);
+
+    const b1 = await ix.get(`/api/contents/${s.content.b1}`);
+    expect(b1.status).to.equal(200);
+    expect(b1.body.content.price).to.equal(s.known.b1Price.toString());
+    expect(b1.body.collaborators.map((c: any) => c.account)).to.deep.equal([s.accounts.collab2.toLowerCase()]);
+    expect(b1.body.revisions.map((r: any) => r.kind)).to.deep.equal(["registered", "collaborators"]);
+    expect(b1.body.stats.purchases).to.deep.equal([{ token: zeroAddress, purchases: 1, buyers: 1, volume: s.known.b1Price.toString() }]);
+    expect(b1.body.stats.vouchersRedeemed).to.equal(2);
+    expect(b1.body.stats.streamed).to.equal(s.known.redeemed[1].toString());
+    expect(b1.body.stats.channels).to.deep.equal({ closed: 1 });
+    const roles = Object.fromEntries(b1.body.stats.revenue.map((r: any) => [r.role, BigInt(r.amount)]));
+    expect(roles.platform + roles.creator + roles.collaborator).to.equal(s.known.b1Price + s.known.redeemed[1]);
+    expect(roles.refund).to.equal(s.known.deposit - s.known.redeemed[1]);
+
+    expect((await ix.get(`/api/creators/${s.accounts.fan1}/summary`)).status).to.equal(404);
+    expect((await ix.get(`/api/creators/0x1234/summary`)).status).to.equal(400);
+    expect((await ix.get(`/api/contents/0x${"ab".repeat(32)}`)).status).to.equal(404);
+    expect((await ix.get(`/api/contents/nope`)).status).to.equal(400);
+    expect((await ix.get(`/api/access/${s.accounts.fan1}?at=soon`)).status).to.equal(400);
+  });
+
+  it("answers SQL over HTTP through @ponder/client, including live queries", async function () {
+    const { createClient, sql } = await import("../../indexer/node_modules/@ponder/client/dist/index.js" as string);
+    const client = createClient(`${ix.url}/sql`);
+    const rows = await client.db.execute(sql`select id, profile_uri from creator order by launch_block`);
+    expect(rows.map((r: any) => r.profile_uri)).to.deep.equal(["ipfs://aria-v2", "ipfs://bex", ""]);
+
+    // Live queries push a fresh result whenever a table they read changes (no initial push).
+    const updates: string[][] = [];
+    const { unsubscribe } = client.live(
+      (db: any) => db.execute(sql`select profile_uri from creator order by launch_block`),
+      (result: any) => updates.push((result.rows ?? result).map((r: any) => r.profile_uri)),
+      (error: Error) => updates.push([`error: ${error.message}`]),
+    );
+    try {
+      const bex = chain.accounts[3]!;
+      let uri = "";
+      // The SSE stream may take a moment to open: change the profile until an update arrives.
+      for (let attempt = 1; attempt <= 4 && !updates.some((u) => u[1] === uri); attempt++) {
+        await new Promise((r) => setTimeout(r, 500));
+        uri = `ipfs://bex-live-${attempt}`;
+        const hash = await chain.wallet(bex).writeContract({ address: s.contracts.registry, abi: creatorRegistryAbi, functionName: "setProfileURI", args: [uri] });
+        await chain.publicClient.waitForTransactionReceipt({ hash });
+        const deadline = Date.now() + 5_000;
+        while (!updates.some((u) => u[1] === uri) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(updates.at(-1)).to.deep.equal(["ipfs://aria-v2", uri, ""]);
+      expect(updates.some((u) => u[0]?.startsWith("error"))).to.equal(false);
+    } finally {
+      unsubscribe();
+    }
+    const live = await all(ix, "creators", "profileUri", `where: { profileUri_starts_with: "ipfs://bex-live" }`);
+    expect(live).to.have.length(1);
+  });
+  it("keeps following the chain: new access shows up live", async function () {
+    const before = await expectAccessMatchesChain(ix, chain, s);
+    const collab2 = chain.accounts[8]!;
+    const { contentAccessAbi } = await import("../../lib/deployments/abis.ts");
+    const hash = await chain.wallet(collab2).writeContract({ address: s.contracts.contentAccess, abi: contentAccessAbi, functionName: "subscribe", args: [zeroAddress, 1, parseEther("0.01")], value: parseEther("0.01") });
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    await ix.waitForBlock(receipt.blockNumber);
+    const after = await expectAccessMatchesChain(ix, chain, s);
+    expect(after).to.be.greaterThan(before); // a1 and b2 are in the subscription
+  });
+});
