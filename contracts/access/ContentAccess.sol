@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {PlatformAdmin} from "../utils/PlatformAdmin.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {RevenueLedger} from "../payments/RevenueLedger.sol";
@@ -19,7 +17,7 @@ import {ICreatorRegistry} from "../interfaces/ICreatorRegistry.sol";
  * for the item. Every payment is split (platform fee, collaborators, creator) into pull balances.
  * @dev `address(0)` as a payment token means the chain's native currency, always accepted.
  */
-contract ContentAccess is Ownable2Step, Pausable, RevenueLedger, IRevenueSplit, IPassRevenueSink {
+contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassRevenueSink {
     enum Tier {
         Free,
         Premium,
@@ -142,7 +140,7 @@ contract ContentAccess is Ownable2Step, Pausable, RevenueLedger, IRevenueSplit, 
      * @param treasury_ Receives platform fees.
      * @param feeBps Initial platform fee in basis points (3% = 300).
      */
-    constructor(address initialOwner, address treasury_, uint16 feeBps) Ownable(initialOwner) {
+    constructor(address initialOwner, address treasury_, uint16 feeBps) PlatformAdmin(initialOwner) {
         _setTreasury(treasury_);
         _setPlatformFee(feeBps);
     }
@@ -183,15 +181,7 @@ contract ContentAccess is Ownable2Step, Pausable, RevenueLedger, IRevenueSplit, 
         emit SubscriptionPriceUpdated(token, pricePerPeriod);
     }
 
-    /// @notice Stops registrations, updates, purchases, subscriptions and pass mints. Withdrawals keep working.
-    function pause() external onlyOwner {
-        _pause();
-    }
 
-    /// @notice Resumes normal operation.
-    function unpause() external onlyOwner {
-        _unpause();
-    }
 
     // ---------------------------------------------------------------- creators
 

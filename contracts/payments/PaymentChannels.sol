@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {PlatformAdmin} from "../utils/PlatformAdmin.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {RevenueLedger} from "./RevenueLedger.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 
@@ -23,7 +22,7 @@ import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
  * close time the viewer reclaims the rest. A session therefore costs the viewer at most two
  * transactions (open, and reclaim only if the creator never closes) and the creator one.
  */
-contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
+contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
     enum Status {
         None,
         Open,
@@ -104,10 +103,11 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
     error TokenNotAccepted(address token);
     error InvalidSigner(address signer);
     error SessionKeyExpired(address key, uint64 expiresAt);
+    error SessionKeyActive(address key, uint64 expiresAt);
     error SpendingCapExceeded(uint256 cumulativeAmount, uint256 cap);
     error NothingToRedeem(uint256 cumulativeAmount, uint256 redeemed);
 
-    constructor(address initialOwner, address splits_) Ownable(initialOwner) EIP712("StreamVault PaymentChannels", "1") {
+    constructor(address initialOwner, address splits_) PlatformAdmin(initialOwner) EIP712("StreamVault PaymentChannels", "1") {
         splits = IRevenueSplit(splits_);
     }
 
@@ -140,11 +140,19 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
     }
 
     /**
-     * @notice Viewer authorises (or replaces, or with a zero key revokes) the session key of a channel.
+     * @notice Viewer authorises a session key for a channel that has none, or whose key is dead
+     * (past its expiry plus the challenge period).
+     * @dev A live key can be neither replaced nor revoked: otherwise a viewer could void vouchers
+     * their key already signed for minutes already watched. A leaked key can never take more than
+     * its spending cap, which bounds the cumulative amount of any voucher it signs.
      */
     function authorizeSessionKey(uint256 channelId, SessionKey calldata sessionKey) external {
         Channel storage ch = _openChannel(channelId);
         if (msg.sender != ch.viewer) revert NotViewer(channelId, msg.sender);
+        SessionKey memory current = _sessionKeys[channelId];
+        if (current.key != address(0) && block.timestamp <= uint256(current.expiresAt) + CHALLENGE_PERIOD) {
+            revert SessionKeyActive(current.key, current.expiresAt);
+        }
         _authorize(channelId, sessionKey);
     }
 
@@ -186,7 +194,9 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
         Channel storage ch = _openChannel(channelId);
         address creator = splits.creatorOf(ch.contentId);
         if (msg.sender != creator) revert NotCreator(channelId, msg.sender);
-        if (cumulativeAmount > ch.redeemed) _redeem(ch, channelId, cumulativeAmount, signature);
+        // Compare what the voucher can still pay (capped at the deposit), so a final voucher above a
+        // fully redeemed deposit closes instead of reverting.
+        if (Math.min(cumulativeAmount, ch.deposit) > ch.redeemed) _redeem(ch, channelId, cumulativeAmount, signature);
         uint256 refund = ch.deposit - ch.redeemed;
         ch.status = Status.Closed;
         emit ChannelClosed(channelId, ch.redeemed, refund);
@@ -218,15 +228,7 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
         if (refund != 0) _pay(msg.sender, ch.token, refund);
     }
 
-    /// @notice Stops new channels and top-ups. Redemptions, closes, reclaims and withdrawals keep working.
-    function pause() external onlyOwner {
-        _pause();
-    }
 
-    /// @notice Resumes opening channels and top-ups.
-    function unpause() external onlyOwner {
-        _unpause();
-    }
 
     /// @notice A channel's full state.
     function getChannel(uint256 channelId) external view returns (Channel memory) {
@@ -255,7 +257,9 @@ contract PaymentChannels is Ownable2Step, Pausable, EIP712, RevenueLedger {
         if (signer != ch.viewer) {
             SessionKey memory sk = _sessionKeys[channelId];
             if (signer != sk.key || sk.key == address(0)) revert InvalidSigner(signer);
-            if (block.timestamp > sk.expiresAt) revert SessionKeyExpired(signer, sk.expiresAt);
+            // Vouchers carry no time, so the creator keeps a challenge period after the key's expiry
+            // to redeem what it signed; the cap still bounds everything the key can ever sign.
+            if (block.timestamp > uint256(sk.expiresAt) + CHALLENGE_PERIOD) revert SessionKeyExpired(signer, sk.expiresAt);
             if (cumulativeAmount > sk.spendingCap) revert SpendingCapExceeded(cumulativeAmount, sk.spendingCap);
         }
         uint256 deposit = ch.deposit;

@@ -160,7 +160,7 @@ for (const { name, pick } of targets) {
       expect(await c.read.owner()).to.equal(addr(f.deployer));
     });
 
-    it("renounceOwnership: owner-only, leaves no owner, clears a pending transfer, locks admin functions", async () => {
+    it("renounceOwnership is disabled (an ownerless contract could never be paused again)", async () => {
       const f = await loadFixture(ownershipFixture);
       const c = pick(f);
       await viem.assertions.revertWithCustomErrorWithArgs(
@@ -169,31 +169,8 @@ for (const { name, pick } of targets) {
         "OwnableUnauthorizedAccount",
         [addr(f.stranger)],
       );
-      await c.write.transferOwnership([addr(f.treasury)]);
-      await viem.assertions.emitWithArgs(c.write.renounceOwnership(), c, "OwnershipTransferred", [
-        addr(f.deployer),
-        zeroAddress,
-      ]);
-      expect(await c.read.owner()).to.equal(zeroAddress);
-      expect(await c.read.pendingOwner()).to.equal(zeroAddress);
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        c.write.acceptOwnership({ account: f.treasury.account }),
-        c,
-        "OwnableUnauthorizedAccount",
-        [addr(f.treasury)],
-      );
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        adminCall(f, f.deployer),
-        c,
-        "OwnableUnauthorizedAccount",
-        [addr(f.deployer)],
-      );
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        c.write.transferOwnership([addr(f.deployer)]),
-        c,
-        "OwnableUnauthorizedAccount",
-        [addr(f.deployer)],
-      );
+      await viem.assertions.revertWithCustomError(c.write.renounceOwnership(), c, "RenounceDisabled");
+      expect(await c.read.owner()).to.equal(addr(f.deployer));
     });
   });
 }

@@ -466,44 +466,59 @@ describe("PaymentChannels", () => {
       expect((await f.channels.read.getChannel([id])).redeemed).to.equal(RATE);
     });
 
-    it("replaces the key: the old key stops working, the new one works", async () => {
+    it("refuses to replace or revoke a live key, so signed vouchers stay redeemable", async () => {
+      // Otherwise a viewer could void the vouchers their key signed for minutes already watched.
       const f = await loadFixture(channelsFixture);
       const expiresAt = (await now()) + DAY;
       const { id } = await open(f, { sessionKey: { key: sessionKey.address, spendingCap: DEPOSIT, expiresAt } });
-      await f.channels.write.redeemVoucher([id, RATE, await sign(f, sessionKey, id, RATE)]);
-      const replacement = { key: sessionKey2.address, spendingCap: DEPOSIT / 2n, expiresAt: expiresAt + DAY };
-      await f.channels.write.authorizeSessionKey([id, replacement], { account: f.fan.account });
-      expect(await f.channels.read.sessionKeyOf([id])).to.deep.equal(replacement);
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        f.channels.write.redeemVoucher([id, 2n * RATE, await sign(f, sessionKey, id, 2n * RATE)]),
+      const signed = await sign(f, sessionKey, id, 2n * RATE);
+      for (const replacement of [
+        { key: sessionKey2.address, spendingCap: DEPOSIT / 2n, expiresAt: expiresAt + DAY },
+        noSessionKey,
+        { key: sessionKey.address, spendingCap: 1n, expiresAt },
+      ]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          f.channels.write.authorizeSessionKey([id, replacement], { account: f.fan.account }),
+          f.channels,
+          "SessionKeyActive",
+          [sessionKey.address, expiresAt],
+        );
+      }
+      // Still live one challenge period after its expiry: the creator's grace to redeem.
+      await time.setNextBlockTimestamp(expiresAt + DAY);
+      await viem.assertions.revertWithCustomError(
+        f.channels.write.authorizeSessionKey([id, noSessionKey], { account: f.fan.account }),
         f.channels,
-        "InvalidSigner",
-        [sessionKey.address],
+        "SessionKeyActive",
       );
-      await f.channels.write.redeemVoucher([id, 2n * RATE, await sign(f, sessionKey2, id, 2n * RATE)]);
+      await f.channels.write.redeemVoucher([id, 2n * RATE, signed]);
       expect((await f.channels.read.getChannel([id])).redeemed).to.equal(2n * RATE);
     });
 
-    it("revokes with a zero key: session vouchers are refused, viewer vouchers still work", async () => {
+    it("replaces a dead key (past expiry + challenge period): the old key stops, the new one works", async () => {
       const f = await loadFixture(channelsFixture);
+      const expiresAt = (await now()) + 3_600n;
       const { id } = await open(f, {
-        sessionKey: { key: sessionKey.address, spendingCap: DEPOSIT, expiresAt: (await now()) + DAY },
+        expiresAt: (await now()) + 10n * DAY,
+        sessionKey: { key: sessionKey.address, spendingCap: DEPOSIT, expiresAt },
       });
+      await time.setNextBlockTimestamp(expiresAt + DAY + 1n);
+      const replacement = { key: sessionKey2.address, spendingCap: DEPOSIT / 2n, expiresAt: expiresAt + 3n * DAY };
       await viem.assertions.emitWithArgs(
-        f.channels.write.authorizeSessionKey([id, noSessionKey], { account: f.fan.account }),
+        f.channels.write.authorizeSessionKey([id, replacement], { account: f.fan.account }),
         f.channels,
         "SessionKeyAuthorized",
-        [id, NATIVE, 0n, 0n],
+        [id, sessionKey2.address, DEPOSIT / 2n, expiresAt + 3n * DAY],
       );
-      expect(await f.channels.read.sessionKeyOf([id])).to.deep.equal(noSessionKey);
+      expect(await f.channels.read.sessionKeyOf([id])).to.deep.equal(replacement);
       await viem.assertions.revertWithCustomErrorWithArgs(
         f.channels.write.redeemVoucher([id, RATE, await sign(f, sessionKey, id, RATE)]),
         f.channels,
         "InvalidSigner",
         [sessionKey.address],
       );
-      await f.channels.write.redeemVoucher([id, RATE, await sign(f, f.fan, id, RATE)]);
-      expect((await f.channels.read.getChannel([id])).redeemed).to.equal(RATE);
+      await f.channels.write.redeemVoucher([id, 2n * RATE, await sign(f, sessionKey2, id, 2n * RATE)]);
+      expect((await f.channels.read.getChannel([id])).redeemed).to.equal(2n * RATE);
     });
 
     it("reverts NotViewer for anyone but the viewer (creator included)", async () => {
@@ -955,13 +970,14 @@ describe("PaymentChannels", () => {
       await f.channels.write.redeemVoucher([id, RATE, sig]);
     });
 
-    it("reverts SessionKeyExpired after the key's expiry (valid at exactly expiresAt)", async () => {
+    it("reverts SessionKeyExpired one challenge period after the key's expiry (valid exactly then)", async () => {
       const f = await loadFixture(channelsFixture);
       const skExpiry = (await now()) + 3_600n;
       const { id } = await open(f, {
+        expiresAt: (await now()) + 10n * DAY,
         sessionKey: { key: sessionKey.address, spendingCap: DEPOSIT, expiresAt: skExpiry },
       });
-      await time.setNextBlockTimestamp(skExpiry);
+      await time.setNextBlockTimestamp(skExpiry + DAY);
       await f.channels.write.redeemVoucher([id, RATE, await sign(f, sessionKey, id, RATE)]);
       const sig = await sign(f, sessionKey, id, 2n * RATE);
       await viem.assertions.revertWithCustomErrorWithArgs(
