@@ -1,0 +1,74 @@
+/**
+ * Bulk on-chain history for backfill tests and the benchmark: a dedicated "load" creator
+ * launches and hands out its coin reserve to many wallets, `recipientsPerTx` per transaction
+ * (two events each: Transfer and ReserveDistributed), plus pass airdrops.
+ */
+import { keccak256, parseEther, toHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { creatorCoinAbi, creatorPassAbi, creatorRegistryAbi } from "../../lib/deployments/abis.ts";
+import type { LocalChain } from "./harness.ts";
+
+export interface LoadResult {
+  creator: Address;
+  coin: Address;
+  pass: Address;
+  /** Events emitted by the indexed contracts. */
+  events: number;
+  recipients: Address[];
+  lastBlock: bigint;
+}
+
+export function loadRecipient(i: number, seed = "load"): Address {
+  return `0x${keccak256(toHex(`${seed}-recipient-${i}`)).slice(26)}` as Address;
+}
+
+export async function generateLoad(
+  chain: LocalChain,
+  options: { txs: number; recipientsPerTx: number; passAirdrops?: number; seed?: string },
+): Promise<LoadResult> {
+  const seed = options.seed ?? "load";
+  const account = privateKeyToAccount(keccak256(toHex(`${seed}-creator`)) as Hex);
+  await chain.rpc("anvil_setBalance", [account.address, toHex(parseEther("1000"))]);
+  const wallet = chain.wallet(account);
+  const totalRecipients = options.txs * options.recipientsPerTx;
+  const airdrops = options.passAirdrops ?? 0;
+  let hash = await wallet.writeContract({
+    address: chain.deployment.contracts.CreatorRegistry!.address,
+    abi: creatorRegistryAbi,
+    functionName: "launchCreator",
+    args: [
+      { name: `Load ${seed}`, symbol: "LOAD", supply: BigInt(totalRecipients) * 10n ** 18n + 1n, creatorAllocation: 1n },
+      { name: `Load ${seed} Pass`, symbol: "LOADP", maxSupply: BigInt(Math.max(1, airdrops)), mintPrice: 0n, mintEnabled: false, royaltyBps: 0 },
+      `ipfs://${seed}`,
+    ],
+  });
+  await chain.publicClient.waitForTransactionReceipt({ hash });
+  const [coin, pass] = (await chain.publicClient.readContract({
+    address: chain.deployment.contracts.CreatorRegistry!.address,
+    abi: creatorRegistryAbi,
+    functionName: "creatorTokens",
+    args: [account.address],
+  })) as readonly [Address, Address];
+  let events = 3; // CreatorLaunched + the two coin mints
+  const recipients: Address[] = [];
+  for (let t = 0; t < options.txs; t++) {
+    const batch = Array.from({ length: options.recipientsPerTx }, (_, j) => loadRecipient(t * options.recipientsPerTx + j, seed));
+    recipients.push(...batch);
+    hash = await wallet.writeContract({
+      address: coin,
+      abi: creatorCoinAbi,
+      functionName: "distribute",
+      args: [batch, batch.map((_, j) => BigInt(j + 1) * 10n ** 15n)],
+      gas: 30_000n + 60_000n * BigInt(batch.length),
+    });
+    events += batch.length * 2;
+  }
+  for (let i = 0; i < airdrops; i += 50) {
+    const batch = recipients.slice(i, Math.min(i + 50, airdrops));
+    hash = await wallet.writeContract({ address: pass, abi: creatorPassAbi, functionName: "airdrop", args: [batch], gas: 100_000n + 80_000n * BigInt(batch.length) });
+    events += batch.length;
+  }
+  const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error("load transaction reverted");
+  return { creator: account.address, coin, pass, events, recipients, lastBlock: receipt.blockNumber };
+}
