@@ -10,6 +10,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  encodeFunctionData,
   http,
   keccak256,
   parseEther,
@@ -173,7 +174,7 @@ try {
 
   // Payment channels.
   const rate = parseEther("0.0001");
-  const noKey = { key: zeroAddress, spendingCap: 0n, expiresAt: 0n };
+  const noKey: { key: Address; spendingCap: bigint; expiresAt: bigint } = { key: zeroAddress, spendingCap: 0n, expiresAt: 0n };
   const open = async (label: string | null, wallet: Wallet, sessionKey = noKey, contentId: Hex = song) => {
     const deposit = rate * 120n;
     await measure(label, wallet, {
@@ -229,10 +230,16 @@ try {
   await measure("withdraw", creator, { address: ca.address, abi: ABIS.ContentAccess, functionName: "withdraw", args: [zeroAddress] });
 
   // hasValidAccess per reason, as eth_estimateGas of the view (includes the 21,000 intrinsic gas).
-  const accessGas = async (label: string, user: Address) => {
-    gas[`hasValidAccess (${label})`] = Number(
-      await publicClient.estimateContractGas({ address: ca.address, abi: ABIS.ContentAccess, functionName: "hasValidAccess", args: [user, song], account: user }),
+  const estimateAccess = async (user: Address, contentId: Hex) =>
+    Number(
+      await publicClient.estimateGas({
+        account: user,
+        to: ca.address,
+        data: encodeFunctionData({ abi: ABIS.ContentAccess, functionName: "hasValidAccess", args: [user, contentId] }),
+      }),
     );
+  const accessGas = async (label: string, user: Address) => {
+    gas[`hasValidAccess (${label})`] = await estimateAccess(user, song);
   };
   const wallets = DEV_PRIVATE_KEYS.slice(5, 9).map((k) => createWalletClient({ chain, account: privateKeyToAccount(k), transport: http(node.rpcUrl) }));
   const [coinHolder, passHolder, subscriber, nobody] = wallets;
@@ -247,15 +254,7 @@ try {
     args: [freeId, rules(zeroAddress, 0n)],
   });
   await accessGas("creator", creator.account.address);
-  gas["hasValidAccess (free)"] = Number(
-    await publicClient.estimateContractGas({
-      address: ca.address,
-      abi: ABIS.ContentAccess,
-      functionName: "hasValidAccess",
-      args: [nobody.account.address, await registerFree()],
-      account: nobody.account.address,
-    }),
-  );
+  gas["hasValidAccess (free)"] = await estimateAccess(nobody.account.address, await registerFree());
   await accessGas("coin", coinHolder.account.address);
   await accessGas("pass", passHolder.account.address);
   await accessGas("subscription", subscriber.account.address);
