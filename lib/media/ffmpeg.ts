@@ -12,16 +12,17 @@ export type MediaTool = "ffmpeg" | "ffprobe";
 
 const resolved = new Map<MediaTool, string>();
 
-/** Absolute path of ffmpeg or ffprobe, resolved once per process. Throws with install advice when none is found. */
-export function toolPath(tool: MediaTool, env: NodeJS.ProcessEnv = process.env): string {
+/** Absolute path of ffmpeg or ffprobe for this process's environment, resolved once. Throws with install advice when none is found. */
+export function toolPath(tool: MediaTool): string {
   const cached = resolved.get(tool);
   if (cached !== undefined) return cached;
-  const found = findTool(tool, env);
+  const found = resolveToolPath(tool, process.env);
   resolved.set(tool, found);
   return found;
 }
 
-function findTool(tool: MediaTool, env: NodeJS.ProcessEnv): string {
+/** Resolve ffmpeg/ffprobe for a given environment (no caching): env override, system, then npm-shipped binary. */
+export function resolveToolPath(tool: MediaTool, env: NodeJS.ProcessEnv): string {
   const override = env[tool === "ffmpeg" ? "FFMPEG_PATH" : "FFPROBE_PATH"];
   if (override) {
     if (!isExecutable(override)) throw new Error(`${tool === "ffmpeg" ? "FFMPEG_PATH" : "FFPROBE_PATH"}=${override} is not an executable file`);

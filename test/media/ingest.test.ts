@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { ingestBatch, ingestMedia, MediaIngestError, toolPath } from "../../lib/media/index.ts";
+import { ingestBatch, ingestMedia, MediaIngestError, resolveToolPath, toolPath } from "../../lib/media/index.ts";
 import { makeAudio } from "./helpers.ts";
 
 describe("media/ingest: validation by decoding, tags and artwork", function () {
@@ -39,6 +39,12 @@ describe("media/ingest: validation by decoding, tags and artwork", function () {
   it("finds ffmpeg and ffprobe", () => {
     expect(toolPath("ffmpeg")).to.match(/ffmpeg$/);
     expect(toolPath("ffprobe")).to.match(/ffprobe$/);
+  });
+
+  it("resolves FFMPEG_PATH first, then the system binary, then the npm-shipped one", () => {
+    expect(resolveToolPath("ffmpeg", { FFMPEG_PATH: "/bin/true" })).to.equal("/bin/true");
+    expect(() => resolveToolPath("ffprobe", { FFPROBE_PATH: "/nonexistent/ffprobe" })).to.throw(/FFPROBE_PATH/);
+    expect(resolveToolPath("ffmpeg", { PATH: "" })).to.equal("/usr/bin/ffmpeg");
   });
 
   it("reads format, duration, bitrate of WAV and FLAC (lossless)", async () => {
