@@ -96,6 +96,8 @@ export interface IndexerProcess {
   port: number;
   child: ChildProcess;
   dataDir: string;
+  /** Database schema the app writes to (pass it again to resume). */
+  schema: string;
   log(): string;
   graphql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
   get<T = any>(path: string): Promise<{ status: number; body: T }>;
@@ -163,6 +165,7 @@ export async function startIndexer(options: StartIndexerOptions): Promise<Indexe
     port,
     child,
     dataDir,
+    schema,
     log: () => output,
     async graphql(query, variables) {
       const res = await fetch(`${url}/graphql`, {
