@@ -10,6 +10,8 @@
  *   POLLING_INTERVAL  ms between head polls (default 100 locally, 5000 on Filecoin)
  *   ETH_GETLOGS_BLOCK_RANGE  max eth_getLogs range (default: automatic locally, 2000 on Filecoin)
  *   DEPLOYMENTS_DIR   folder holding <chainId>.json (default: <repo>/deployments)
+ *   DISABLE_RPC_CACHE "true"/"false": skip Ponder's RPC cache (default true on 31337, where a chain
+ *                     restarted from genesis reuses block numbers, false elsewhere)
  *   DATABASE_URL      Postgres connection string; PGlite in PONDER_PGLITE_DIR (default .ponder/pglite) otherwise
  */
 import { readFileSync } from "node:fs";
@@ -85,6 +87,7 @@ export default createConfig({
       id: chainId,
       rpc: Array.from({ length: fanout }, () => rpcUrl),
       pollingInterval: Number(process.env.POLLING_INTERVAL ?? known.pollingInterval),
+      disableCache: (process.env.DISABLE_RPC_CACHE ?? String(chainId === 31337)) === "true",
       ...(getLogsRange ? { ethGetLogsBlockRange: getLogsRange } : {}),
     },
   },
