@@ -38,6 +38,16 @@ export async function makeThumbnails(info: MediaInfo, workDir: string, imagePath
     source = await readFile(frame);
   }
   if (source === undefined) return [];
+  try {
+    return await resizeAll(source, dir, sizes);
+  } catch (err) {
+    // A broken embedded cover should not sink the track; a cover the caller chose should.
+    if (imagePath !== undefined) throw new Error(`artwork ${imagePath} is not a readable image: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+async function resizeAll(source: Uint8Array, dir: string, sizes: readonly number[]): Promise<Thumbnail[]> {
   const thumbnails: Thumbnail[] = [];
   for (const size of sizes) {
     const { data, info: out } = await sharp(source)

@@ -201,17 +201,28 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
     const original = storeOriginal ? chunkOriginal(info, piecesDir, options.originalChunkBytes ?? DEFAULT_ORIGINAL_CHUNK_BYTES, policy("original").encrypt ? encryptor : undefined, addPiece) : undefined;
     const thumbnails = makeThumbnails(info, workDir, options.artwork);
 
-    const encoded = await encoding;
-    const finished = await Promise.all(finishing);
+    // Settle every branch before reporting a failure, so no promise is left to reject unobserved.
+    const [encodedR, originalR, thumbsR] = await Promise.allSettled([encoding, original, thumbnails]);
+    const finishedR = await Promise.allSettled(finishing);
+    const firstError = [encodedR, originalR, thumbsR, ...finishedR].find((r) => r.status === "rejected");
+    if (firstError) {
+      await Promise.allSettled(hashing);
+      throw firstError.reason;
+    }
+    const encoded = (encodedR as PromiseFulfilledResult<EncodedVariant[]>).value;
+    const finished = finishedR.map((r) => (r as PromiseFulfilledResult<ProcessedVariant>).value);
     const byName = new Map(finished.map((v) => [v.name, v]));
     const variants: ProcessedVariant[] = [];
-    if (original) variants.push(await original);
+    const originalVariant = (originalR as PromiseFulfilledResult<ProcessedVariant | undefined>).value;
+    if (originalVariant) variants.push(originalVariant);
     for (const e of encoded) variants.push(byName.get(e.spec.name)!);
-    const thumbs = await thumbnails;
+    const thumbs = (thumbsR as PromiseFulfilledResult<Thumbnail[]>).value;
     for (const t of thumbs) {
       addPiece({ id: `artwork/${t.size}`, role: "artwork", path: t.path, size: t.bytes, encrypted: false }, undefined);
     }
-    await Promise.all(hashing);
+    const hashedR = await Promise.allSettled(hashing);
+    const hashError = hashedR.find((r) => r.status === "rejected");
+    if (hashError) throw hashError.reason;
     pieces.sort((a, b) => comparePieceIds(a.id, b.id));
 
     const processed = {

@@ -283,6 +283,9 @@ describe("media/pipeline: processMedia + publish", function () {
         workDir: f(`work-batch-${i}`),
       }));
       expect(results.map((r) => r.ok)).to.deep.equal([true, false, false, true]);
+      // A failure mid-pipeline (unreadable chosen cover) rejects cleanly.
+      const bad = await processMedia(f("b1.wav"), { contentId: "bad-art", tier: "premium", workDir: f("work-bad"), artwork: f("b3.mp3") }).catch((e: unknown) => e);
+      expect((bad as Error).message).to.match(/not a readable image/);
       const failed = results.filter((r) => !r.ok);
       for (const r of failed) {
         if (r.ok) continue;
