@@ -3,9 +3,9 @@
  * launches and hands out its coin reserve to many wallets, `recipientsPerTx` per transaction
  * (two events each: Transfer and ReserveDistributed), plus pass airdrops.
  */
-import { keccak256, parseEther, toHex, type Address, type Hex } from "viem";
+import { encodeAbiParameters, keccak256, parseEther, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { creatorCoinAbi, creatorPassAbi, creatorRegistryAbi } from "../../lib/deployments/abis.ts";
+import { contentAccessAbi, creatorCoinAbi, creatorPassAbi, creatorRegistryAbi } from "../../lib/deployments/abis.ts";
 import type { LocalChain } from "./harness.ts";
 
 export interface LoadResult {
@@ -15,6 +15,9 @@ export interface LoadResult {
   /** Events emitted by the indexed contracts. */
   events: number;
   recipients: Address[];
+  contentIds: Hex[];
+  /** The wallet that bought contents. */
+  fan: Address;
   lastBlock: bigint;
 }
 
@@ -24,7 +27,16 @@ export function loadRecipient(i: number, seed = "load"): Address {
 
 export async function generateLoad(
   chain: LocalChain,
-  options: { txs: number; recipientsPerTx: number; passAirdrops?: number; seed?: string },
+  options: {
+    txs: number;
+    recipientsPerTx: number;
+    passAirdrops?: number;
+    seed?: string;
+    /** Contents the load creator registers (tiers rotate free / premium / exclusive). */
+    contents?: number;
+    /** How many of those a funded "load fan" buys. */
+    purchases?: number;
+  },
 ): Promise<LoadResult> {
   const seed = options.seed ?? "load";
   const account = privateKeyToAccount(keccak256(toHex(`${seed}-creator`)) as Hex);
@@ -68,7 +80,37 @@ export async function generateLoad(
     hash = await wallet.writeContract({ address: pass, abi: creatorPassAbi, functionName: "airdrop", args: [batch], gas: 100_000n + 80_000n * BigInt(batch.length) });
     events += batch.length;
   }
+  const contentAccess = chain.deployment.contracts.ContentAccess!.address;
+  const contentIds: Hex[] = [];
+  const price = 1_000_000_000_000n;
+  for (let i = 0; i < (options.contents ?? 0); i++) {
+    const ext = keccak256(toHex(`${seed}-content-${i}`));
+    const tier = i % 3;
+    const rules = {
+      minCoinBalance: tier === 2 ? 10n ** 18n : 0n,
+      minPasses: 0n,
+      inSubscription: i % 2 === 0,
+      paymentToken: zeroAddress,
+      price: tier === 0 ? 0n : price,
+      duration: 0,
+    };
+    hash = await wallet.writeContract({ address: contentAccess, abi: contentAccessAbi, functionName: "registerContent", args: [ext, toHex(new Uint8Array(38).fill(i & 0xff)), tier, rules, []] });
+    contentIds.push(keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [account.address, ext])));
+    events += 1;
+  }
+  const fan = privateKeyToAccount(keccak256(toHex(`${seed}-fan`)) as Hex);
+  if (options.purchases) {
+    await chain.rpc("anvil_setBalance", [fan.address, toHex(parseEther("1000"))]);
+    const fanWallet = chain.wallet(fan);
+    let bought = 0;
+    for (let i = 0; bought < options.purchases && i < contentIds.length; i++) {
+      if (i % 3 === 0) continue; // free
+      hash = await fanWallet.writeContract({ address: contentAccess, abi: contentAccessAbi, functionName: "purchaseAccess", args: [contentIds[i]!, price], value: price });
+      bought++;
+      events += 3; // AccessPurchased, Credited (platform fee), Credited (creator)
+    }
+  }
   const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error("load transaction reverted");
-  return { creator: account.address, coin, pass, events, recipients, lastBlock: receipt.blockNumber };
+  return { creator: account.address, coin, pass, events, recipients, contentIds, fan: fan.address, lastBlock: receipt.blockNumber };
 }
