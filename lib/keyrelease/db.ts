@@ -1,0 +1,99 @@
+/**
+ * Key-release state: SIWE nonces, sessions, the audit log, plays and pay-per-minute channel
+ * progress. PGlite (embedded Postgres) by default, on disk or in memory; Postgres via `pg` when a
+ * connection string is given (same helper style as lib/keys). Nothing here stores key material:
+ * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
+ */
+import { mkdir } from "node:fs/promises";
+
+/** Minimal query surface shared by PGlite and pg. */
+export interface SqlClient {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  close(): Promise<void>;
+}
+
+export const SCHEMA: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS siwe_nonces (
+    nonce      TEXT PRIMARY KEY,
+    issued_at  TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ
+  )`,
+  `CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,
+    wallet     TEXT NOT NULL,
+    chain_id   INTEGER NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ
+  )`,
+  `CREATE TABLE IF NOT EXISTS audit_log (
+    id         BIGSERIAL PRIMARY KEY,
+    at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+    event      TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    wallet     TEXT,
+    ip         TEXT,
+    content_id TEXT,
+    channel_id TEXT,
+    reason     TEXT NOT NULL,
+    detail     JSONB
+  )`,
+  `CREATE INDEX IF NOT EXISTS audit_log_wallet ON audit_log (wallet, at)`,
+  `CREATE INDEX IF NOT EXISTS audit_log_content ON audit_log (content_id, at)`,
+  `CREATE TABLE IF NOT EXISTS plays (
+    id         BIGSERIAL PRIMARY KEY,
+    content_id TEXT NOT NULL,
+    wallet     TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('key-release', 'segment')),
+    segments   INTEGER NOT NULL DEFAULT 0,
+    at         TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`,
+  `CREATE INDEX IF NOT EXISTS plays_content ON plays (content_id, at)`,
+  `CREATE TABLE IF NOT EXISTS stream_channels (
+    contract           TEXT NOT NULL,
+    channel_id         TEXT NOT NULL,
+    content_id         TEXT NOT NULL,
+    viewer             TEXT NOT NULL,
+    rate_per_minute    NUMERIC(78, 0) NOT NULL,
+    delivered_segments INTEGER NOT NULL DEFAULT 0,
+    last_amount        NUMERIC(78, 0) NOT NULL DEFAULT 0,
+    last_signature     TEXT,
+    updated_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (contract, channel_id)
+  )`,
+];
+
+export interface OpenDatabaseOptions {
+  /** Postgres URL; when set, `pg` is used instead of PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory; omitted = in memory. */
+  dataDir?: string;
+}
+
+/** Opens the key-release database (Postgres when a URL is given, else PGlite) and creates the tables. */
+export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promise<SqlClient> {
+  const db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
+  for (const statement of SCHEMA) await db.query(statement);
+  return db;
+}
+
+async function openPglite(dir: string | undefined): Promise<SqlClient> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
+  const db = dir === undefined ? new PGlite() : new PGlite(dir);
+  await db.waitReady;
+  return {
+    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
+    close: () => db.close(),
+  };
+}
+
+async function openPostgres(url: string): Promise<SqlClient> {
+  const pg = (await import("pg")).default;
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  return {
+    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * Key release (server side). Browser code should import `./wrap.ts` only (no Node imports there):
+ * `generateEphemeralKeyPair`, `unwrapContentKey`, `unwrapContentCryptoKey`.
+ */
+export * from "./wrap.ts";
+export * from "./gate.ts";
+export * from "./channels.ts";
+export * from "./siwe.ts";
+export * from "./db.ts";
+export * from "./service.ts";
+export * from "./server.ts";
+// lit: see lit.ts

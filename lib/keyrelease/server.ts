@@ -1,0 +1,95 @@
+/**
+ * node:http adapter for the key-release handlers (tests, benchmarks, a standalone deployment).
+ * Next.js route handlers call the same handlers directly (see README in this folder).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createKeyReleaseService, setPeerAddress, type KeyReleaseService, type KeyReleaseServiceOptions } from "./service.ts";
+
+export interface KeyReleaseServer {
+  url: string;
+  port: number;
+  service: KeyReleaseService;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export type StartKeyReleaseServerOptions = { port?: number; host?: string } & ({ service: KeyReleaseService } | KeyReleaseServiceOptions);
+
+const MAX_BODY = 16_384;
+
+/** Converts a node request to a Fetch Request (body buffered, at most 16 KB) tagged with the peer's IP. */
+async function toRequest(req: IncomingMessage, origin: string): Promise<Request | undefined> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of req) {
+    length += (chunk as Buffer).length;
+    if (length > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD" && length > 0;
+  const request = new Request(new URL(req.url ?? "/", origin), { method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+  setPeerAddress(request, req.socket.remoteAddress ?? "unknown");
+  return request;
+}
+
+async function send(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name === "set-cookie") return;
+    headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  const body = Buffer.from(await response.arrayBuffer());
+  headers["content-length"] = String(body.length);
+  res.writeHead(response.status, headers);
+  res.end(body);
+}
+
+/** Starts the key-release HTTP server; `port: 0` picks a free port. */
+export async function startKeyReleaseServer(options: StartKeyReleaseServerOptions): Promise<KeyReleaseServer> {
+  const host = options.host ?? "127.0.0.1";
+  const owned = !("service" in options);
+  const service = "service" in options ? options.service : await createKeyReleaseService(options);
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    const origin = `http://${host.includes(":") ? `[${host}]` : host}`;
+    toRequest(req, origin)
+      .then((request) => {
+        if (request === undefined) {
+          return send(res, new Response(JSON.stringify({ error: "too_large", message: "request body over 16 KB" }), { status: 413, headers: { "content-type": "application/json" } }));
+        }
+        return service.handle(request).then((response) => send(res, response));
+      })
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "internal_error", message: "the server failed to handle this request" }));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    port,
+    service,
+    server,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (owned) await service.close();
+    },
+  };
+}

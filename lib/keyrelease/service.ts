@@ -1,0 +1,730 @@
+/**
+ * The key-release service: Sign-In with Ethereum sessions, and content keys handed only to wallets
+ * the chain says have access, wrapped to a key only the requesting browser holds.
+ *
+ * Handlers take and return Web Fetch API objects, so Next.js route handlers call them directly;
+ * `startKeyReleaseServer` (server.ts) puts them on node:http for tests and benchmarks.
+ *
+ * Never logged, stored unsealed, or put in a URL: content keys, session ids (only their SHA-256 is stored).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { getAddress, isHex, size, type Address, type Hex, type PublicClient } from "viem";
+import { generateSiweNonce, verifySiweMessage } from "viem/siwe";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { keyIdOf } from "../crypto/segment.ts";
+import type { Deployment } from "../deployments/index.ts";
+import { KeyUnsealError, type KeyStore } from "../keys/index.ts";
+import { ChannelReader, SEGMENTS_PER_MINUTE, type ChannelState } from "./channels.ts";
+import { openKeyReleaseDb, type SqlClient } from "./db.ts";
+import { ChainAccessGate, type AccessDecision, type AccessGate } from "./gate.ts";
+import { checkSiweFields, type SiweConfig } from "./siwe.ts";
+import { importEphemeralPublicKey, InvalidPublicKeyError, wrapContentKey, type EphemeralPublicKey, type WrappedKey } from "./wrap.ts";
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** JSON lines on the console. Callers pass only ids, wallets and reasons; never key material. */
+export const consoleLogger: Logger = {
+  info: (message, fields) => console.log(JSON.stringify({ level: "info", message, ...fields })),
+  warn: (message, fields) => console.warn(JSON.stringify({ level: "warn", message, ...fields })),
+  error: (message, fields) => console.error(JSON.stringify({ level: "error", message, ...fields })),
+};
+
+export interface RateLimit {
+  /** Requests allowed per window. */
+  points: number;
+  /** Window length, seconds. */
+  durationSeconds: number;
+}
+
+export interface KeyReleaseServiceOptions {
+  /** Reads the chain at the latest block (access, channels, ERC-1271/6492 sign-in). */
+  publicClient: PublicClient;
+  /** Where ContentAccess and PaymentChannels live (`loadDeployment(chainId)`). */
+  deployment: Deployment;
+  /** Sealed content keys (`openKeyStore`). Not closed by the service. */
+  keyStore: KeyStore;
+  /** SIWE expectations; chainId defaults to the deployment's. */
+  siwe: Omit<SiweConfig, "chainId"> & { chainId?: number };
+  /** An open database; otherwise one is opened from databaseUrl (Postgres) or dataDir / memory (PGlite). */
+  db?: SqlClient;
+  databaseUrl?: string;
+  dataDir?: string;
+  /** Session lifetime, seconds (default 3600). */
+  sessionTtlSeconds?: number;
+  /** Cookie name (default "__Host-sv_session": Secure, Path=/, no Domain). */
+  cookieName?: string;
+  /** Per-wallet limit on key requests (default 60 per 60 s) and per-IP limit on all requests (default 300 per 60 s). */
+  rateLimits?: { wallet?: RateLimit; ip?: RateLimit };
+  /** Access source; default the embedded chain gate. */
+  gate?: AccessGate;
+  /** Clock, ms (tests). */
+  now?: () => number;
+  logger?: Logger;
+  /** Take the client IP from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them). */
+  trustProxyHeaders?: boolean;
+  /** Origins allowed to POST (an Origin header outside the list is refused); default the origin of siwe.uri. */
+  allowedOrigins?: string[];
+}
+
+/** `POST /api/keys/:contentId` success body. */
+export interface KeyReleaseResponse {
+  contentId: Hex;
+  wallet: Address;
+  access: { reason: string; expiresAt: string | null };
+  /** Public id of the key (lib/crypto keyIdOf), to match the manifest; reveals nothing about the key. */
+  keyId: string;
+  wrapped: WrappedKey;
+}
+
+/** `POST /api/keys/:contentId/stream` success body. */
+export interface StreamReleaseResponse {
+  contentId: Hex;
+  wallet: Address;
+  channelId: string;
+  /** Segments the client may now fetch: [from, to). */
+  segments: { from: number; to: number };
+  minutesDelivered: number;
+  ratePerMinute: string;
+  /** Smallest cumulativeAmount the next /stream request must carry. */
+  nextVoucherMinimum: string;
+  keyId: string;
+  wrapped: WrappedKey;
+}
+
+/** IP of the peer of a Request, set by the node:http adapter (Fetch Requests carry none). */
+const peerAddresses = new WeakMap<Request, string>();
+export function setPeerAddress(request: Request, ip: string): void {
+  peerAddresses.set(request, ip);
+}
+
+const CONTENT_ID = /^0x[0-9a-fA-F]{64}$/;
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+/** A refusal: status, machine code, and a sentence saying what to do. */
+class Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly extra: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+  constructor(status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+    this.extra = extra;
+    this.headers = headers;
+  }
+  response(): Response {
+    return json(this.status, { error: this.code, message: this.message, ...this.extra }, this.headers);
+  }
+}
+
+function hashSessionId(id: string): string {
+  return createHash("sha256").update("streamvault/session/v1\0").update(id).digest("hex");
+}
+
+function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+interface Session {
+  wallet: Address;
+  chainId: number;
+}
+
+interface AuditEntry {
+  event: "sign-in" | "logout" | "release" | "stream-release";
+  outcome: "allowed" | "denied";
+  wallet?: string | null;
+  ip?: string | null;
+  contentId?: string | null;
+  channelId?: string | null;
+  reason: string;
+  detail?: Record<string, unknown>;
+}
+
+export class KeyReleaseService {
+  readonly #client: PublicClient;
+  readonly #keys: KeyStore;
+  readonly #db: SqlClient;
+  readonly #ownsDb: boolean;
+  readonly #siwe: SiweConfig;
+  readonly #sessionTtl: number;
+  readonly #cookieName: string;
+  readonly #gate: AccessGate;
+  readonly #channels: ChannelReader;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #walletLimiter: RateLimiterMemory;
+  readonly #ipLimiter: RateLimiterMemory;
+  readonly #trustProxy: boolean;
+  readonly #origins: Set<string>;
+  #issued = 0;
+
+  /** Use {@link createKeyReleaseService}. */
+  constructor(options: KeyReleaseServiceOptions, db: SqlClient, ownsDb: boolean) {
+    this.#client = options.publicClient;
+    this.#keys = options.keyStore;
+    this.#db = db;
+    this.#ownsDb = ownsDb;
+    this.#siwe = { ...options.siwe, chainId: options.siwe.chainId ?? options.deployment.chainId };
+    this.#sessionTtl = options.sessionTtlSeconds ?? 3600;
+    this.#cookieName = options.cookieName ?? "__Host-sv_session";
+    this.#gate = options.gate ?? new ChainAccessGate(options.publicClient, options.deployment);
+    this.#channels = new ChannelReader(options.publicClient, options.deployment);
+    this.#now = options.now ?? Date.now;
+    this.#log = options.logger ?? consoleLogger;
+    const wallet = options.rateLimits?.wallet ?? { points: 60, durationSeconds: 60 };
+    const ip = options.rateLimits?.ip ?? { points: 300, durationSeconds: 60 };
+    this.#walletLimiter = new RateLimiterMemory({ keyPrefix: "wallet", points: wallet.points, duration: wallet.durationSeconds });
+    this.#ipLimiter = new RateLimiterMemory({ keyPrefix: "ip", points: ip.points, duration: ip.durationSeconds });
+    this.#trustProxy = options.trustProxyHeaders ?? false;
+    this.#origins = new Set(options.allowedOrigins ?? [new URL(options.siwe.uri).origin]);
+  }
+
+  /** The database (audit_log, plays, sessions, siwe_nonces, stream_channels) for dashboards and tests. */
+  get db(): SqlClient {
+    return this.#db;
+  }
+
+  /** Handlers for the web app: each is `(request: Request) => Promise<Response>`. */
+  get handlers() {
+    return {
+      nonce: (request: Request) => this.nonce(request),
+      verify: (request: Request) => this.verify(request),
+      logout: (request: Request) => this.logout(request),
+      releaseKey: (request: Request) => this.releaseKey(request),
+      streamKey: (request: Request) => this.streamKey(request),
+      plays: (request: Request) => this.plays(request),
+      handle: (request: Request) => this.handle(request),
+    };
+  }
+
+  /** Routes a request to its handler by method and path; 404/405 JSON otherwise. */
+  async handle(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname.replace(/\/+$/, "");
+    const method = request.method.toUpperCase();
+    const route = (expected: string, run: () => Promise<Response>) =>
+      method === expected ? run() : Promise.resolve(json(405, { error: "method_not_allowed", message: `use ${expected} ${path}` }, { allow: expected }));
+    if (path === "/api/auth/nonce") return route("GET", () => this.nonce(request));
+    if (path === "/api/auth/verify") return route("POST", () => this.verify(request));
+    if (path === "/api/auth/logout") return route("POST", () => this.logout(request));
+    if (/^\/api\/keys\/[^/]+\/stream$/.test(path)) return route("POST", () => this.streamKey(request));
+    if (/^\/api\/keys\/[^/]+$/.test(path)) return route("POST", () => this.releaseKey(request));
+    if (/^\/api\/plays\/[^/]+$/.test(path)) return route("GET", () => this.plays(request));
+    return json(404, { error: "not_found", message: "no such endpoint: see GET /api/auth/nonce, POST /api/auth/verify, POST /api/keys/:contentId" });
+  }
+
+  // ------------------------------------------------------------------ auth
+
+  /** `GET /api/auth/nonce` -> the fields to put in the SIWE message (single-use nonce with expiry). */
+  async nonce(request: Request): Promise<Response> {
+    try {
+      await this.#limitIp(request);
+      const now = this.#now();
+      const nonce = generateSiweNonce().slice(0, 32);
+      const expiresAt = new Date(now + (this.#siwe.nonceTtlSeconds ?? 300) * 1000);
+      await this.#db.query("INSERT INTO siwe_nonces (nonce, issued_at, expires_at) VALUES ($1, $2, $3)", [nonce, new Date(now), expiresAt]);
+      if (++this.#issued % 256 === 0) await this.#db.query("DELETE FROM siwe_nonces WHERE expires_at < $1", [new Date(now - 3_600_000)]);
+      return json(200, {
+        nonce,
+        domain: this.#siwe.domain,
+        uri: this.#siwe.uri,
+        chainId: this.#siwe.chainId,
+        version: "1",
+        statement: this.#siwe.statement ?? "Sign in to StreamVault",
+        issuedAt: new Date(now).toISOString(),
+        expirationTime: expiresAt.toISOString(),
+      });
+    } catch (error) {
+      return this.#fail(error, "nonce");
+    }
+  }
+
+  /** `POST /api/auth/verify` {message, signature} -> session cookie. */
+  async verify(request: Request): Promise<Response> {
+    const ip = this.#ip(request);
+    let wallet: string | null = null;
+    try {
+      this.#checkOrigin(request);
+      await this.#limitIp(request);
+      const body = await readJson(request);
+      const message = body.message;
+      const signature = body.signature;
+      if (typeof message !== "string" || message.length > 4096 || typeof signature !== "string" || !isHex(signature)) {
+        throw new Refusal(400, "bad_request", "send JSON {message: SIWE message string, signature: 0x-hex}");
+      }
+      const now = this.#now();
+      const fields = checkSiweFields(message, this.#siwe, now);
+      if (!fields.ok) throw new Refusal(fields.code === "malformed_message" ? 400 : 401, fields.code, fields.message);
+      wallet = fields.address;
+      const nonceRow = (await this.#db.query<{ used_at: unknown; expires_at: unknown }>("SELECT used_at, expires_at FROM siwe_nonces WHERE nonce = $1", [fields.nonce])).rows[0];
+      if (nonceRow === undefined) throw new Refusal(401, "unknown_nonce", "unknown nonce: get one from GET /api/auth/nonce and sign again");
+      if (nonceRow.used_at !== null) throw new Refusal(401, "nonce_used", "nonce already used: get a new nonce and sign again");
+      if (toDate(nonceRow.expires_at).getTime() <= now) throw new Refusal(401, "nonce_expired", "nonce expired: get a new nonce and sign again");
+      const valid = await verifySiweMessage(this.#client, {
+        message,
+        signature,
+        domain: this.#siwe.domain,
+        nonce: fields.nonce,
+        address: fields.address,
+        time: new Date(now),
+        blockTag: "latest",
+      });
+      if (!valid) throw new Refusal(401, "bad_signature", "signature does not match the address in the message: sign with that wallet");
+      // Single use, atomically: of two concurrent verifications of one message only one gets the row.
+      const consumed = await this.#db.query("UPDATE siwe_nonces SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL AND expires_at > $2 RETURNING nonce", [fields.nonce, new Date(now)]);
+      if (consumed.rows.length === 0) throw new Refusal(401, "nonce_used", "nonce already used: get a new nonce and sign again");
+
+      const sessionId = toBase64Url(randomBytes(32));
+      const expiresAt = new Date(now + this.#sessionTtl * 1000);
+      await this.#db.query("INSERT INTO sessions (id_hash, wallet, chain_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)", [
+        hashSessionId(sessionId),
+        fields.address,
+        this.#siwe.chainId,
+        new Date(now),
+        expiresAt,
+      ]);
+      await this.#audit({ event: "sign-in", outcome: "allowed", wallet, ip, reason: "signed-in" });
+      this.#log.info("signed in", { wallet });
+      return json(200, { wallet, chainId: this.#siwe.chainId, expiresAt: expiresAt.toISOString() }, { "set-cookie": this.sessionCookie(sessionId) });
+    } catch (error) {
+      if (error instanceof Refusal && error.status !== 429) await this.#audit({ event: "sign-in", outcome: "denied", wallet, ip, reason: error.code }).catch(() => {});
+      return this.#fail(error, "verify");
+    }
+  }
+
+  /** `POST /api/auth/logout` -> revokes the session, clears the cookie. */
+  async logout(request: Request): Promise<Response> {
+    try {
+      this.#checkOrigin(request);
+      const id = this.#cookie(request);
+      if (id !== undefined) {
+        const revoked = await this.#db.query<{ wallet: string }>("UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL RETURNING wallet", [
+          hashSessionId(id),
+          new Date(this.#now()),
+        ]);
+        const row = revoked.rows[0];
+        if (row !== undefined) await this.#audit({ event: "logout", outcome: "allowed", wallet: row.wallet, ip: this.#ip(request), reason: "signed-out" });
+      }
+      return json(200, { signedOut: true }, { "set-cookie": this.sessionCookie("", 0) });
+    } catch (error) {
+      return this.#fail(error, "logout");
+    }
+  }
+
+  /** The Set-Cookie value carrying a session id: httpOnly, Secure, SameSite=Strict. */
+  sessionCookie(sessionId: string, maxAgeSeconds = this.#sessionTtl): string {
+    return `${this.#cookieName}=${sessionId}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`;
+  }
+
+  // ------------------------------------------------------------------ keys
+
+  /** `POST /api/keys/:contentId` {ephemeralPublicKey} -> the content key wrapped to that key, if the chain grants access now. */
+  async releaseKey(request: Request): Promise<Response> {
+    const ip = this.#ip(request);
+    const contentId = pathParam(request, /\/api\/keys\/([^/]+)\/?$/);
+    let wallet: Address | null = null;
+    try {
+      this.#checkOrigin(request);
+      await this.#limitIp(request);
+      const session = await this.#session(request);
+      wallet = session.wallet;
+      await this.#limitWallet(wallet);
+      if (contentId === undefined || !CONTENT_ID.test(contentId)) throw new Refusal(400, "bad_content_id", "content id must be 0x followed by 64 hex characters");
+      const body = await readJson(request);
+      const clientKey = await parseEphemeralKey(body.ephemeralPublicKey);
+
+      let decision: AccessDecision;
+      try {
+        decision = await this.#gate.check(wallet, contentId as Hex, this.#now());
+      } catch (error) {
+        this.#log.warn("access check failed", { contentId, wallet, error: String(error) });
+        throw new Refusal(503, "chain_unavailable", "could not read access from the chain: try again shortly");
+      }
+      if (!decision.granted) {
+        if (decision.unknownContent) throw new Refusal(404, "unknown_content", decision.denial ?? "unknown content: check the content id");
+        throw new Refusal(403, "no_access", decision.denial ?? "no access: buy a pass or subscribe", { reason: decision.reason });
+      }
+      const key = await this.#contentKey(contentId);
+      const wrapped = await wrapContentKey({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
+      const keyId = keyIdOf(key);
+      key.fill(0);
+      const expiresAt = decision.expiresAt === null ? null : new Date(decision.expiresAt * 1000).toISOString();
+      await this.#recordRelease(
+        { event: "release", outcome: "allowed", wallet, ip, contentId, reason: decision.reason, detail: { gate: this.#gate.name, expiresAt } },
+        { contentId, wallet, kind: "key-release", segments: 0 },
+      );
+      this.#log.info("key released", { contentId, wallet, reason: decision.reason });
+      const response: KeyReleaseResponse = { contentId: contentId as Hex, wallet, access: { reason: decision.reason, expiresAt }, keyId, wrapped };
+      return json(200, response);
+    } catch (error) {
+      await this.#auditDenial(error, { event: "release", wallet, ip, contentId: contentId ?? null });
+      return this.#fail(error, "release");
+    }
+  }
+
+  /**
+   * `POST /api/keys/:contentId/stream` {channelId, cumulativeAmount, signature, ephemeralPublicKey}
+   * -> the key for the next minute (6 segments), against a voucher covering every minute already delivered.
+   */
+  async streamKey(request: Request): Promise<Response> {
+    const ip = this.#ip(request);
+    const contentId = pathParam(request, /\/api\/keys\/([^/]+)\/stream\/?$/);
+    let wallet: Address | null = null;
+    let channelIdText: string | null = null;
+    try {
+      this.#checkOrigin(request);
+      await this.#limitIp(request);
+      const session = await this.#session(request);
+      wallet = session.wallet;
+      await this.#limitWallet(wallet);
+      if (contentId === undefined || !CONTENT_ID.test(contentId)) throw new Refusal(400, "bad_content_id", "content id must be 0x followed by 64 hex characters");
+      const body = await readJson(request);
+      const channelId = parseUint(body.channelId);
+      const amount = parseUint(body.cumulativeAmount);
+      const signature = body.signature;
+      if (channelId === undefined || amount === undefined || typeof signature !== "string" || !isHex(signature) || size(signature) !== 65) {
+        throw new Refusal(400, "bad_voucher", "send JSON {channelId: decimal string, cumulativeAmount: decimal string, signature: 65-byte 0x-hex EIP-712 Voucher signature, ephemeralPublicKey}");
+      }
+      channelIdText = channelId.toString();
+      const clientKey = await parseEphemeralKey(body.ephemeralPublicKey);
+
+      let channel: ChannelState | undefined;
+      try {
+        channel = await this.#channels.read(channelId);
+      } catch (error) {
+        this.#log.warn("channel read failed", { channelId: channelIdText, error: String(error) });
+        throw new Refusal(503, "chain_unavailable", "could not read the channel from the chain: try again shortly");
+      }
+      const now = this.#now();
+      if (channel === undefined) throw new Refusal(404, "unknown_channel", `channel ${channelId} does not exist: open a channel first`);
+      if (channel.contentId.toLowerCase() !== contentId.toLowerCase()) {
+        throw new Refusal(403, "wrong_content", `channel ${channelId} pays for content ${channel.contentId}, not this one: open a channel for this content`);
+      }
+      if (channel.viewer !== wallet) throw new Refusal(403, "not_your_channel", `channel ${channelId} belongs to another wallet: sign in as its viewer`);
+      if (channel.status !== "open") throw new Refusal(403, "channel_not_open", `channel ${channelId} is ${channel.status}: open a new channel`);
+      if (channel.closesAt * 1000 <= now) throw new Refusal(403, "channel_expired", `channel ${channelId} expired: open a new channel`);
+
+      let signer: Address;
+      try {
+        signer = await this.#channels.signerOf({ channelId, cumulativeAmount: amount, signature: signature as Hex });
+      } catch {
+        throw new Refusal(403, "bad_voucher_signature", "voucher signature is malformed: sign the EIP-712 Voucher with the viewer wallet or its session key");
+      }
+      if (signer !== channel.viewer) {
+        const sk = channel.sessionKey;
+        if (sk === null || sk.key !== signer) {
+          throw new Refusal(403, "bad_voucher_signature", "voucher is not signed by the channel's viewer or its session key: sign with one of them");
+        }
+        if (sk.expiresAt * 1000 < now) throw new Refusal(403, "session_key_expired", "the channel's session key has expired: sign vouchers with the viewer wallet or authorise a new key");
+        if (amount > sk.spendingCap) throw new Refusal(402, "over_spending_cap", `voucher exceeds the session key's spending cap of ${sk.spendingCap}: top up and authorise a new key, or sign with the viewer wallet`);
+      }
+
+      const contract = this.#channels.address.toLowerCase();
+      await this.#db.query(
+        "INSERT INTO stream_channels (contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contract, channel_id) DO NOTHING",
+        [contract, channelIdText, contentId.toLowerCase(), wallet, channel.ratePerMinute.toString()],
+      );
+      const state = (await this.#db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE contract = $1 AND channel_id = $2", [contract, channelIdText])).rows[0]!;
+      const delivered = Number(state.delivered_segments);
+      const minutesDelivered = Math.floor(delivered / SEGMENTS_PER_MINUTE);
+      const rate = channel.ratePerMinute;
+      const required = rate * BigInt(minutesDelivered);
+      const covered = amount < channel.deposit ? amount : channel.deposit;
+      if (covered < required) {
+        throw new Refusal(402, "voucher_too_small", `voucher too small: ${minutesDelivered} minute(s) delivered at ${rate} per minute need cumulativeAmount >= ${required}`, {
+          minutesDelivered,
+          requiredAmount: required.toString(),
+        });
+      }
+      if (channel.deposit < rate * BigInt(minutesDelivered + 1)) {
+        throw new Refusal(402, "deposit_exhausted", `the channel deposit (${channel.deposit}) does not cover another minute at ${rate}: top up the channel`);
+      }
+      // Advance only from the state we checked: of two concurrent requests on one channel, one wins.
+      const advanced = await this.#db.query<{ delivered_segments: number }>(
+        `UPDATE stream_channels
+            SET delivered_segments = delivered_segments + $4,
+                last_signature = CASE WHEN $3::numeric > last_amount THEN $5 ELSE last_signature END,
+                last_amount = GREATEST(last_amount, $3::numeric),
+                updated_at = $6
+          WHERE contract = $1 AND channel_id = $2 AND delivered_segments = $7
+          RETURNING delivered_segments`,
+        [contract, channelIdText, amount.toString(), SEGMENTS_PER_MINUTE, signature, new Date(now), delivered],
+      );
+      if (advanced.rows.length === 0) throw new Refusal(409, "concurrent_request", "another request for this channel was served at the same time: retry with a voucher for the minutes delivered");
+
+      const key = await this.#contentKey(contentId);
+      const wrapped = await wrapContentKey({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
+      const keyId = keyIdOf(key);
+      key.fill(0);
+      await this.#recordRelease(
+        {
+          event: "stream-release",
+          outcome: "allowed",
+          wallet,
+          ip,
+          contentId,
+          channelId: channelIdText,
+          reason: signer === channel.viewer ? "voucher" : "session-key-voucher",
+          detail: { cumulativeAmount: amount.toString(), minutesDelivered: minutesDelivered + 1, signer },
+        },
+        { contentId, wallet, kind: "segment", segments: SEGMENTS_PER_MINUTE },
+      );
+      this.#log.info("stream key released", { contentId, wallet, channelId: channelIdText, minutes: minutesDelivered + 1 });
+      const response: StreamReleaseResponse = {
+        contentId: contentId as Hex,
+        wallet,
+        channelId: channelIdText,
+        segments: { from: delivered, to: delivered + SEGMENTS_PER_MINUTE },
+        minutesDelivered: minutesDelivered + 1,
+        ratePerMinute: rate.toString(),
+        nextVoucherMinimum: (rate * BigInt(minutesDelivered + 1)).toString(),
+        keyId,
+        wrapped,
+      };
+      return json(200, response);
+    } catch (error) {
+      await this.#auditDenial(error, { event: "stream-release", wallet, ip, contentId: contentId ?? null, channelId: channelIdText });
+      return this.#fail(error, "stream");
+    }
+  }
+
+  /** `GET /api/plays/:contentId` -> aggregate play counts (no wallets). */
+  async plays(request: Request): Promise<Response> {
+    const contentId = pathParam(request, /\/api\/plays\/([^/]+)\/?$/);
+    try {
+      await this.#limitIp(request);
+      if (contentId === undefined || !CONTENT_ID.test(contentId)) throw new Refusal(400, "bad_content_id", "content id must be 0x followed by 64 hex characters");
+      return json(200, await this.playCounts(contentId));
+    } catch (error) {
+      return this.#fail(error, "plays");
+    }
+  }
+
+  /** Play counts of one item, for dashboards and milestone backups. */
+  async playCounts(contentId: string): Promise<{ contentId: string; keyReleases: number; segments: number; minutesStreamed: number; uniqueWallets: number; lastPlayAt: string | null }> {
+    const row = (
+      await this.#db.query<{ releases: unknown; segments: unknown; wallets: unknown; last_at: unknown }>(
+        `SELECT count(*) FILTER (WHERE kind = 'key-release') AS releases,
+                COALESCE(sum(segments) FILTER (WHERE kind = 'segment'), 0) AS segments,
+                count(DISTINCT wallet) AS wallets,
+                max(at) AS last_at
+           FROM plays WHERE content_id = $1`,
+        [contentId.toLowerCase()],
+      )
+    ).rows[0]!;
+    const segments = Number(row.segments);
+    return {
+      contentId: contentId.toLowerCase(),
+      keyReleases: Number(row.releases),
+      segments,
+      minutesStreamed: segments / SEGMENTS_PER_MINUTE,
+      uniqueWallets: Number(row.wallets),
+      lastPlayAt: row.last_at === null ? null : toDate(row.last_at).toISOString(),
+    };
+  }
+
+  /** Closes the database if the service opened it (the key store and chain client belong to the caller). */
+  async close(): Promise<void> {
+    if (this.#ownsDb) await this.#db.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  async #session(request: Request): Promise<Session> {
+    const id = this.#cookie(request);
+    if (id === undefined) throw new Refusal(401, "not_signed_in", "not signed in: sign in with your wallet (GET /api/auth/nonce, then POST /api/auth/verify)");
+    const row = (await this.#db.query<{ wallet: string; chain_id: number; expires_at: unknown; revoked_at: unknown }>(
+      "SELECT wallet, chain_id, expires_at, revoked_at FROM sessions WHERE id_hash = $1",
+      [hashSessionId(id)],
+    )).rows[0];
+    if (row === undefined) throw new Refusal(401, "not_signed_in", "unknown session: sign in again");
+    if (row.revoked_at !== null) throw new Refusal(401, "session_ended", "session ended (signed out): sign in again");
+    if (toDate(row.expires_at).getTime() <= this.#now()) throw new Refusal(401, "session_expired", "session expired: sign in again");
+    if (Number(row.chain_id) !== this.#siwe.chainId) throw new Refusal(401, "wrong_chain", "session is for another chain: sign in again");
+    return { wallet: getAddress(row.wallet), chainId: Number(row.chain_id) };
+  }
+
+  #cookie(request: Request): string | undefined {
+    const header = request.headers.get("cookie");
+    if (header === null) return undefined;
+    for (const part of header.split(";")) {
+      const eq = part.indexOf("=");
+      if (eq > 0 && part.slice(0, eq).trim() === this.#cookieName) {
+        const value = part.slice(eq + 1).trim();
+        return /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  #ip(request: Request): string {
+    if (this.#trustProxy) {
+      const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || request.headers.get("x-real-ip")?.trim();
+      if (forwarded) return forwarded;
+    }
+    return peerAddresses.get(request) ?? "unknown";
+  }
+
+  #checkOrigin(request: Request): void {
+    const origin = request.headers.get("origin");
+    if (origin !== null && !this.#origins.has(origin)) throw new Refusal(403, "bad_origin", `requests from origin ${origin} are not allowed`);
+  }
+
+  async #limitIp(request: Request): Promise<void> {
+    await limit(this.#ipLimiter, this.#ip(request), "too many requests from your address");
+  }
+
+  async #limitWallet(wallet: string): Promise<void> {
+    await limit(this.#walletLimiter, wallet.toLowerCase(), "too many key requests for this wallet");
+  }
+
+  async #contentKey(contentId: string): Promise<Uint8Array> {
+    let key: Uint8Array | undefined;
+    try {
+      key = await this.#keys.getKey(contentId);
+    } catch (error) {
+      if (error instanceof KeyUnsealError) {
+        this.#log.error("content key could not be unsealed", { contentId });
+        throw new Refusal(500, "key_unavailable", "the content key could not be opened on the server: contact support");
+      }
+      throw error;
+    }
+    if (key === undefined) throw new Refusal(404, "no_key", "no key is stored for this content: it has not been published to this server");
+    return key;
+  }
+
+  async #audit(entry: AuditEntry): Promise<void> {
+    await this.#db.query(
+      "INSERT INTO audit_log (at, event, outcome, wallet, ip, content_id, channel_id, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      [
+        new Date(this.#now()),
+        entry.event,
+        entry.outcome,
+        entry.wallet ?? null,
+        entry.ip ?? null,
+        entry.contentId?.toLowerCase() ?? null,
+        entry.channelId ?? null,
+        entry.reason,
+        entry.detail === undefined ? null : JSON.stringify(entry.detail),
+      ],
+    );
+  }
+
+  /** Audit row and play row in one statement; a release is answered only once both are written. */
+  async #recordRelease(entry: AuditEntry, play: { contentId: string; wallet: string; kind: "key-release" | "segment"; segments: number }): Promise<void> {
+    const at = new Date(this.#now());
+    await this.#db.query(
+      `WITH audit AS (
+         INSERT INTO audit_log (at, event, outcome, wallet, ip, content_id, channel_id, reason, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       )
+       INSERT INTO plays (content_id, wallet, kind, segments, at) VALUES ($6, $4, $10, $11, $1)`,
+      [
+        at,
+        entry.event,
+        entry.outcome,
+        play.wallet,
+        entry.ip ?? null,
+        play.contentId.toLowerCase(),
+        entry.channelId ?? null,
+        entry.reason,
+        entry.detail === undefined ? null : JSON.stringify(entry.detail),
+        play.kind,
+        play.segments,
+      ],
+    );
+  }
+
+  async #auditDenial(error: unknown, entry: Omit<AuditEntry, "outcome" | "reason">): Promise<void> {
+    const reason = error instanceof Refusal ? error.code : "internal_error";
+    const detail = error instanceof Refusal ? { status: error.status, message: error.message } : { status: 500 };
+    try {
+      await this.#audit({ ...entry, outcome: "denied", reason, detail });
+    } catch (auditError) {
+      this.#log.error("audit write failed", { event: entry.event, error: String(auditError) });
+    }
+    this.#log.info("key request denied", { event: entry.event, contentId: entry.contentId, wallet: entry.wallet, reason });
+  }
+
+  #fail(error: unknown, where: string): Response {
+    if (error instanceof Refusal) return error.response();
+    this.#log.error("request failed", { where, error: error instanceof Error ? error.message : String(error) });
+    return json(500, { error: "internal_error", message: "the server failed to handle this request: try again" });
+  }
+}
+
+async function limit(limiter: RateLimiterMemory, key: string, what: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (result) {
+    if (result instanceof RateLimiterRes) {
+      const seconds = Math.max(1, Math.ceil(result.msBeforeNext / 1000));
+      throw new Refusal(429, "rate_limited", `${what}: try again in ${seconds} s`, { retryAfterSeconds: seconds }, { "retry-after": String(seconds) });
+    }
+    throw result;
+  }
+}
+
+function pathParam(request: Request, pattern: RegExp): string | undefined {
+  const match = new URL(request.url).pathname.match(pattern);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!).toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+async function readJson(request: Request): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    const text = await request.text();
+    if (text.length > 16_384) throw new Error("too large");
+    body = JSON.parse(text);
+  } catch {
+    throw new Refusal(400, "bad_request", "send a JSON object body (Content-Type: application/json, at most 16 KB)");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new Refusal(400, "bad_request", "send a JSON object body");
+  return body as Record<string, unknown>;
+}
+
+async function parseEphemeralKey(value: unknown): Promise<CryptoKey> {
+  if (value === undefined || value === null) {
+    throw new Refusal(400, "missing_public_key", "send ephemeralPublicKey: an ECDH P-256 public key, raw uncompressed base64url or a public JWK");
+  }
+  try {
+    return await importEphemeralPublicKey(value as EphemeralPublicKey);
+  } catch (error) {
+    if (error instanceof InvalidPublicKeyError) throw new Refusal(400, "bad_public_key", error.message);
+    throw error;
+  }
+}
+
+function parseUint(value: unknown): bigint | undefined {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  if (typeof value === "string" && /^[0-9]{1,78}$/.test(value)) {
+    const n = BigInt(value);
+    return n < 2n ** 256n ? n : undefined;
+  }
+  return undefined;
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64url");
+}
+
+/** Creates the service, opening (and owning) a database unless one is passed. */
+export async function createKeyReleaseService(options: KeyReleaseServiceOptions): Promise<KeyReleaseService> {
+  const db = options.db ?? (await openKeyReleaseDb({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
+  return new KeyReleaseService(options, db, options.db === undefined);
+}
