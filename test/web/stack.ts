@@ -1,0 +1,156 @@
+/**
+ * A complete local StreamVault for web tests (and for `node test/web/stack.ts` while developing):
+ * anvil on a free port, the system deployed into a temp deployments dir, a launched creator, and
+ * one premium track (60 s) run through the real media pipeline into a temp piece store with its
+ * key sealed in a temp key store, registered on chain. Returns the env the web server needs.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPublicClient, createWalletClient, encodeAbiParameters, http, keccak256, parseEther, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
+import { deploySystem } from "../../lib/deployments/deploy-system.ts";
+import { writeDeployment, contractOf, type Deployment } from "../../lib/deployments/index.ts";
+import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
+import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
+import { processMedia, publish } from "../../lib/media/index.ts";
+import { LocalStore } from "../../lib/storage/index.ts";
+import { openKeyStore } from "../../lib/keys/index.ts";
+import * as Piece from "@filoz/synapse-core/piece";
+
+export const CREATOR_KEY = DEV_PRIVATE_KEYS[1] as Hex;
+export const FAN_KEY = DEV_PRIVATE_KEYS[2] as Hex;
+export const NEW_CREATOR_KEY = DEV_PRIVATE_KEYS[3] as Hex;
+export const PASS_PRICE = parseEther("0.01");
+export const TRACK_PRICE = parseEther("0.002");
+
+export interface SeededTrack {
+  contentId: Hex;
+  title: string;
+  manifestCid: string;
+}
+
+export interface Stack {
+  anvil: AnvilNode;
+  deployment: Deployment;
+  dir: string;
+  env: Record<string, string>;
+  creator: Address;
+  track: SeededTrack;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: { quiet?: boolean } = {}): Promise<Stack> {
+  const log = options.quiet === false ? console.log : () => {};
+  const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
+  const anvil = await startAnvil();
+  const publicClient = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl) });
+  const wallet = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), chain: foundry, transport: http(anvil.rpcUrl) });
+  const deployer = wallet(DEV_PRIVATE_KEYS[0] as Hex);
+  const deployment = await deploySystem({
+    publicClient: publicClient as never,
+    walletClient: deployer,
+    subscriptionPriceNative: parseEther("0.005"),
+    subscriptionPriceStable: 5_000_000n,
+  });
+  const deploymentsDir = join(dir, "deployments");
+  writeDeployment(deployment, deploymentsDir);
+  log(`deployed to ${anvil.rpcUrl}`);
+
+  const creatorWallet = wallet(CREATOR_KEY);
+  const creator = creatorWallet.account.address;
+  const send = async (hash: Hex) => {
+    const r = await publicClient.waitForTransactionReceipt({ hash });
+    if (r.status !== "success") throw new Error(`tx ${hash} reverted`);
+  };
+  const registry = contractOf(deployment, "CreatorRegistry");
+  await send(
+    await creatorWallet.writeContract({
+      address: registry.address,
+      abi: registry.abi,
+      functionName: "launchCreator",
+      args: [
+        { name: "Nova Sound", symbol: "NOVA", supply: parseEther("1000000"), creatorAllocation: parseEther("200000") },
+        { name: "Nova Backstage", symbol: "NOVAP", maxSupply: 100n, mintPrice: PASS_PRICE, mintEnabled: true, royaltyBps: 500 },
+        "",
+      ],
+    }),
+  );
+
+  // One premium track through the real pipeline.
+  const masterKey = "7".repeat(64);
+  const audio = join(dir, "track.wav");
+  const title = "Aurora Drift";
+  await runFfmpeg([
+    "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=60:r=44100",
+    "-metadata", `title=${title}`, "-metadata", "artist=Nova",
+    "-ac", "2", audio,
+  ]);
+  const sha = createHash("sha256").update(await readFile(audio)).digest("hex");
+  const externalId = keccak256(`0x${sha}`);
+  const contentId = keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [creator, externalId])).toLowerCase() as Hex;
+  const piecesDir = join(dir, "pieces");
+  const keysDir = join(dir, "keys");
+  const store = new LocalStore({ dir: piecesDir });
+  const keyStore = await openKeyStore({ dataDir: keysDir, env: { STREAMVAULT_MASTER_KEY: masterKey } });
+  const processed = await processMedia(audio, { contentId, tier: "premium", workDir: join(dir, "work") });
+  const manifestCid = await publish(processed, store, { keyStore });
+  await keyStore.close();
+  await rm(join(dir, "work"), { recursive: true, force: true });
+  log(`published ${manifestCid}`);
+
+  const access = contractOf(deployment, "ContentAccess");
+  const cidBytes = Piece.asPieceCID(manifestCid)!.bytes;
+  await send(
+    await creatorWallet.writeContract({
+      address: access.address,
+      abi: access.abi,
+      functionName: "registerContent",
+      args: [
+        externalId,
+        `0x${Buffer.from(cidBytes).toString("hex")}`,
+        1,
+        { minCoinBalance: 0n, minPasses: 1n, inSubscription: true, paymentToken: "0x0000000000000000000000000000000000000000", price: TRACK_PRICE, duration: 0 },
+        [],
+      ],
+    }),
+  );
+  log(`registered ${contentId}`);
+
+  const env = {
+    RPC_URL: anvil.rpcUrl,
+    CHAIN_ID: "31337",
+    DEPLOYMENTS_DIR: deploymentsDir,
+    STORAGE_DATA_DIR: piecesDir,
+    STORAGE_BACKEND: "local",
+    KEYSTORE_DIR: keysDir,
+    KEYRELEASE_DIR: join(dir, "keyrelease"),
+    STREAMVAULT_MASTER_KEY: masterKey,
+    INDEXER_URL: "http://127.0.0.1:9", // no indexer in web tests: the app reads chain events
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  return {
+    anvil,
+    deployment,
+    dir,
+    env,
+    creator,
+    track: { contentId, title, manifestCid },
+    async stop() {
+      await anvil.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+if (import.meta.main) {
+  const stack = await startStack({ quiet: false });
+  console.log(Object.entries(stack.env).map(([k, v]) => `export ${k}=${v}`).join("\n"));
+  console.log(`# content page: /content/${stack.track.contentId}`);
+  process.on("SIGINT", () => void stack.stop().then(() => process.exit(0)));
+  process.on("SIGTERM", () => void stack.stop().then(() => process.exit(0)));
+}

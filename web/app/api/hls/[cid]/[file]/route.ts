@@ -1,0 +1,28 @@
+/**
+ * HLS playlists of a manifest: `/api/hls/<manifestCid>/<name>.m3u8` serves `playlists[name]`
+ * with segment URIs pointed at this app's piece route (`/api/piece/<PieceCID>`).
+ */
+import { loadManifest } from "@/lib/server/store";
+
+export const dynamic = "force-dynamic";
+
+export async function GET(_request: Request, ctx: { params: Promise<{ cid: string; file: string }> }): Promise<Response> {
+  const { cid, file } = await ctx.params;
+  const m = /^([A-Za-z0-9_-]{1,32})\.m3u8$/.exec(file);
+  if (!m) return new Response("not found\n", { status: 404 });
+  const manifest = await loadManifest(decodeURIComponent(cid));
+  const playlist = manifest?.playlists[m[1]!];
+  if (!manifest || playlist === undefined) return new Response("playlist not found\n", { status: 404 });
+  const prefix = manifest.pieceUrlPrefix;
+  const body = playlist
+    .split("\n")
+    .map((line) => (line.startsWith(prefix) ? `/api/piece/${line.slice(prefix.length)}` : line))
+    .join("\n");
+  return new Response(body, {
+    headers: {
+      "Content-Type": "application/vnd.apple.mpegurl",
+      "Cache-Control": "public, max-age=31536000, immutable",
+      "Access-Control-Allow-Origin": "*",
+    },
+  });
+}

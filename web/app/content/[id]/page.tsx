@@ -1,0 +1,60 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import type { Hex } from "viem";
+import { getContent, getCreator } from "@/lib/server/catalog";
+import { Artwork } from "@/components/ContentCard";
+import { ContentView } from "@/components/ContentView";
+import { formatDuration, shortAddress } from "@/lib/client/format";
+
+export const dynamic = "force-dynamic";
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id)) return { title: "Not found" };
+  const item = await getContent(id as Hex);
+  return { title: item?.title ?? "Not found" };
+}
+
+export default async function ContentPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id)) notFound();
+  const item = await getContent(id.toLowerCase() as Hex);
+  if (!item) notFound();
+  const creator = await getCreator(item.creator).catch(() => undefined);
+  return (
+    <>
+      <div className="content-head">
+        <Artwork cid={item.artworkCid} title={item.title} />
+        <div>
+          <h1 style={{ marginBottom: 4 }} data-testid="content-title">{item.title}</h1>
+          <p style={{ margin: 0 }}>
+            {item.artist && <span>{item.artist} · </span>}
+            <Link href={`/creator/${item.creator}`}>{creator?.coinName ?? shortAddress(item.creator)}</Link>
+          </p>
+          <p className="small muted">
+            <span className={`tag ${item.tierName}`}>{item.tierName}</span> · {item.kind} {item.duration ? `· ${formatDuration(item.duration)}` : ""}
+          </p>
+          <p className="small muted">
+            Content id <code>{item.id}</code>
+          </p>
+        </div>
+      </div>
+      <ContentView
+        item={{
+          id: item.id,
+          creator: item.creator,
+          tier: item.tier,
+          price: item.price,
+          paymentToken: item.paymentToken,
+          minCoinBalance: item.minCoinBalance,
+          minPasses: item.minPasses,
+          inSubscription: item.inSubscription,
+          accessDuration: item.accessDuration,
+        }}
+        tokens={creator ? { coin: creator.coin, pass: creator.pass, coinSymbol: creator.coinSymbol, passSymbol: creator.passSymbol } : undefined}
+        manifestCid={item.manifestCid}
+        title={item.title}
+      />
+    </>
+  );
+}

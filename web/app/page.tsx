@@ -1,0 +1,65 @@
+import Link from "next/link";
+import { listContents, listCreators, searchItems } from "@/lib/server/catalog";
+import { publicConfig } from "@/lib/server/config";
+import { ContentCard } from "@/components/ContentCard";
+import { shortAddress } from "@/lib/client/format";
+import type { Address } from "viem";
+
+export const dynamic = "force-dynamic";
+
+export default async function Discover({ searchParams }: { searchParams: Promise<{ q?: string; creator?: string }> }) {
+  const { q = "", creator = "" } = await searchParams;
+  const creatorFilter = /^0x[0-9a-fA-F]{40}$/.test(creator) ? (creator.toLowerCase() as Address) : undefined;
+  const [{ items, source }, creators] = await Promise.all([listContents(creatorFilter), listCreators().catch(() => [])]);
+  const shown = searchItems(items, q);
+  const stable = publicConfig().contracts.MockStablecoin;
+  return (
+    <>
+      <h1>Discover</h1>
+      <form className="toolbar" role="search" action="/">
+        <label className="sr-only" htmlFor="q" style={{ position: "absolute", left: -9999 }}>
+          Search by title or artist
+        </label>
+        <input id="q" type="search" name="q" defaultValue={q} placeholder="Search title or artist" aria-label="Search by title or artist" />
+        <select name="creator" defaultValue={creatorFilter ?? ""} aria-label="Filter by creator">
+          <option value="">All creators</option>
+          {creators.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.coinName || shortAddress(c.id)} ({c.coinSymbol})
+            </option>
+          ))}
+        </select>
+        <button className="btn" type="submit">Search</button>
+      </form>
+      <p className="muted small" data-testid="catalog-source">
+        {shown.length} item{shown.length === 1 ? "" : "s"}, newest first{q ? ` matching “${q}”` : ""} · from the {source}
+      </p>
+      {shown.length === 0 ? (
+        <p className="panel">Nothing here yet. Creators publish from the <Link href="/studio">Studio</Link>.</p>
+      ) : (
+        <div className="grid">
+          {shown.map((item) => (
+            <ContentCard key={item.id} item={item} stable={stable} />
+          ))}
+        </div>
+      )}
+      {creators.length > 0 && (
+        <>
+          <h2>Creators</h2>
+          <ul className="grid" style={{ listStyle: "none", padding: 0 }}>
+            {creators.map((c) => (
+              <li key={c.id}>
+                <Link className="card" href={`/creator/${c.id}`}>
+                  <strong>{c.coinName}</strong>
+                  <span className="muted small">
+                    ${c.coinSymbol} · pass {c.passSymbol} · {shortAddress(c.id)}
+                  </span>
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,60 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { ConnectButton } from "@rainbow-me/rainbowkit";
+import { useAccount, useSwitchChain } from "wagmi";
+import { useAppConfig } from "@/lib/client/config";
+
+const LINKS = [
+  { href: "/", label: "Discover" },
+  { href: "/library", label: "Library" },
+  { href: "/studio", label: "Studio" },
+];
+
+export function Nav() {
+  const path = usePathname();
+  return (
+    <header className="nav">
+      <a href="#main" className="skip">Skip to content</a>
+      <Link href="/" className="brand" aria-label="StreamVault home">
+        <span aria-hidden>▶</span> StreamVault
+      </Link>
+      <nav aria-label="Main">
+        <ul>
+          {LINKS.map((l) => {
+            const active = l.href === "/" ? path === "/" : path.startsWith(l.href);
+            return (
+              <li key={l.href}>
+                <Link href={l.href} aria-current={active ? "page" : undefined}>
+                  {l.label}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <div className="wallet" data-testid="wallet">
+        <ConnectButton accountStatus={{ smallScreen: "avatar", largeScreen: "address" }} chainStatus="none" showBalance={false} />
+      </div>
+    </header>
+  );
+}
+
+/** Banner shown while the wallet is on another chain. */
+export function WrongNetwork() {
+  const { chainId: expected } = useAppConfig();
+  const { isConnected, chainId } = useAccount();
+  const { switchChain, isPending, error } = useSwitchChain();
+  if (!isConnected || chainId === expected) return null;
+  return (
+    <div className="banner warn" role="alert" data-testid="wrong-network">
+      <span>
+        Your wallet is on chain {chainId ?? "?"}; StreamVault runs on chain {expected}.
+      </span>
+      <button className="btn" onClick={() => switchChain({ chainId: expected })} disabled={isPending}>
+        {isPending ? "Switching…" : "Switch network"}
+      </button>
+      {error && <span className="err">{error.message.split("\n")[0]}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+"use client";
+import { useEffect, useRef, useState } from "react";
+import Hls, { type HlsConfig, type LoaderCallbacks, type LoaderConfiguration, type LoaderContext } from "hls.js";
+import { useAccount, useSignMessage } from "wagmi";
+import type { Address, Hex } from "viem";
+import type { Manifest, ManifestVariant } from "../../lib/manifest/schema.ts";
+import { useAppConfig } from "@/lib/client/config";
+import { decryptSegment } from "@/lib/client/segment-crypto";
+import { requestContentKey, KeyRequestError } from "@/lib/client/keys";
+
+type Mode = { kind: "preview" } | { kind: "full"; variant: ManifestVariant; key?: CryptoKey };
+
+/** An hls.js fragment loader that decrypts each encrypted segment (looked up by its PieceCID) before hls.js parses it. */
+function decryptingLoader(manifest: Manifest, variant: ManifestVariant, key: CryptoKey) {
+  const byCid = new Map(variant.segments.map((s) => [s.pieceCid, s]));
+  const Base = Hls.DefaultConfig.loader;
+  return class DecryptingLoader extends Base {
+    load(context: LoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>) {
+      const cid = decodeURIComponent(context.url.split("/").pop() ?? "");
+      const seg = byCid.get(cid);
+      if (!seg?.nonce) return super.load(context, config, callbacks);
+      const onSuccess = callbacks.onSuccess;
+      const wrapped: LoaderCallbacks<LoaderContext> = {
+        ...callbacks,
+        onSuccess: (response, stats, ctx, details) => {
+          decryptSegment(key, response.data as ArrayBuffer, { contentId: manifest.contentId, variant: variant.name, index: seg.index, nonce: seg.nonce! }).then(
+            (plain) => onSuccess({ ...response, data: plain }, stats, ctx, details),
+            () => callbacks.onError({ code: 0, text: `segment ${seg.index} did not decrypt` }, ctx, null, stats),
+          );
+        },
+      };
+      return super.load(context, config, wrapped);
+    }
+  };
+}
+
+export function Player({
+  contentId,
+  manifestCid,
+  hasAccess,
+  title,
+}: {
+  contentId: Hex;
+  manifestCid: string;
+  hasAccess: boolean;
+  title: string;
+}) {
+  const { address } = useAccount();
+  const { chainId } = useAppConfig();
+  const { signMessageAsync } = useSignMessage();
+  const [manifest, setManifest] = useState<Manifest | null>(null);
+  const [mode, setMode] = useState<Mode>({ kind: "preview" });
+  const [status, setStatus] = useState<string>("");
+  const [error, setError] = useState<string>("");
+  const mediaRef = useRef<HTMLMediaElement | null>(null);
+
+  useEffect(() => {
+    let stop = false;
+    fetch(`/api/manifest/${manifestCid}`)
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`manifest ${r.status}`))))
+      .then((m: Manifest) => !stop && setManifest(m))
+      .catch((e) => !stop && setError(`Could not load the media manifest: ${e.message}`));
+    return () => {
+      stop = true;
+    };
+  }, [manifestCid]);
+
+  // Losing access (wallet switched, pass expired) drops back to the preview.
+  useEffect(() => {
+    if (!hasAccess) setMode({ kind: "preview" });
+  }, [hasAccess, address]);
+
+  const hlsVariants = manifest?.variants.filter((v) => v.kind === "hls") ?? [];
+  const preview = hlsVariants.find((v) => v.role === "preview");
+  const full = ["high", "standard"].flatMap((role) => hlsVariants.filter((v) => v.role === role));
+  const current = mode.kind === "full" ? mode.variant : preview;
+
+  useEffect(() => {
+    const media = mediaRef.current;
+    if (!manifest || !media || !current?.playlist) return;
+    const src = `/api/hls/${manifestCid}/${current.playlist}.m3u8`;
+    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: 60, startPosition: 0 };
+    if (mode.kind === "full" && mode.key && current.encrypted) {
+      config.fLoader = decryptingLoader(manifest, current, mode.key) as unknown as HlsConfig["fLoader"];
+    }
+    if (!Hls.isSupported()) {
+      setError("This browser cannot play HLS (Media Source Extensions are missing).");
+      return;
+    }
+    const hls = new Hls(config);
+    hls.on(Hls.Events.ERROR, (_e, data) => {
+      if (data.fatal) setError(`Playback error: ${data.details}`);
+    });
+    hls.loadSource(src);
+    hls.attachMedia(media);
+    return () => hls.destroy();
+  }, [manifest, manifestCid, current, mode]);
+
+  async function playFull() {
+    setError("");
+    if (!address) return setError("Connect your wallet first.");
+    const best = full[0];
+    if (!best) return setError("This item has no full-length stream.");
+    if (!best.encrypted) {
+      setMode({ kind: "full", variant: best });
+      return;
+    }
+    try {
+      setStatus("Requesting the content key (sign in with your wallet if asked)…");
+      const key = await requestContentKey({ contentId, wallet: address as Address, chainId, signMessage: (message) => signMessageAsync({ message }) });
+      setStatus("");
+      setMode({ kind: "full", variant: best, key });
+    } catch (e) {
+      setStatus("");
+      const clear = full.find((v) => !v.encrypted);
+      const why = e instanceof KeyRequestError ? `${e.message} (${e.status})` : e instanceof Error ? e.message : String(e);
+      if (clear) {
+        setMode({ kind: "full", variant: clear });
+        setError(`The ${best.name} stream is unavailable (${why}); playing ${clear.name} quality.`);
+      } else {
+        setError(`Could not get the content key: ${why}`);
+      }
+    }
+  }
+
+  const isVideo = manifest?.kind === "video";
+  return (
+    <section className="player" aria-label={`Player: ${title}`} data-testid="player" data-mode={mode.kind} data-variant={current?.name ?? ""}>
+      {isVideo ? (
+        <video ref={(el) => void (mediaRef.current = el)} controls playsInline preload="metadata" data-testid="media" aria-label={title} />
+      ) : (
+        <audio ref={(el) => void (mediaRef.current = el)} controls preload="metadata" data-testid="media" aria-label={title} />
+      )}
+      <p className="small muted" data-testid="player-label">
+        {mode.kind === "preview"
+          ? `Preview (first ${Math.round(preview?.duration ?? 30)} s)${hasAccess ? "" : " · unlock below to hear everything"}`
+          : `Full ${mode.variant.name} quality${mode.variant.encrypted ? " · decrypted in your browser" : ""}`}
+      </p>
+      {hasAccess && mode.kind === "preview" && full.length > 0 && (
+        <button className="btn primary" onClick={playFull} data-testid="play-full">
+          Play full {manifest?.kind === "video" ? "video" : "track"}
+        </button>
+      )}
+      {status && <p className="status pending" role="status">{status}</p>}
+      {error && <p className="status err" role="alert" data-testid="player-error">{error}</p>}
+    </section>
+  );
+}

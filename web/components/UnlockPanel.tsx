@@ -1,0 +1,234 @@
+"use client";
+import { useCallback } from "react";
+import { useAccount, useReadContracts, useConfig } from "wagmi";
+import { writeContract, readContract, signTypedData } from "wagmi/actions";
+import { parseSignature, type Address, type Hex } from "viem";
+import { contentAccessAbi, creatorPassAbi, creatorCoinAbi, mockStablecoinAbi } from "../../lib/deployments/abis.ts";
+import { useAppConfig } from "@/lib/client/config";
+import { useTx } from "@/lib/client/useTx";
+import { TxStatus } from "./TxStatus";
+import { REASONS, REASON_LABEL, ZERO_ADDRESS, daysOf, formatAmount, formatExpiry } from "@/lib/client/format";
+
+export interface UnlockItem {
+  id: Hex;
+  creator: Address;
+  tier: number;
+  price: string;
+  paymentToken: Address;
+  minCoinBalance: string;
+  minPasses: string;
+  inSubscription: boolean;
+  accessDuration: number;
+}
+
+export interface CreatorTokens {
+  coin: Address;
+  pass: Address;
+  coinSymbol: string;
+  passSymbol: string;
+}
+
+export interface AccessInfo {
+  reason: string;
+  expiresAt: bigint;
+  loading: boolean;
+  refetch: () => void;
+}
+
+/** Reads the viewer's access and holdings for one item (the chain is the authority). */
+export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
+  const { address } = useAccount();
+  const { contracts: c } = useAppConfig();
+  const viewer = address ?? ZERO_ADDRESS;
+  const stable = c.MockStablecoin;
+  const reads = useReadContracts({
+    allowFailure: true,
+    contracts: [
+      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "accessOf", args: [viewer, item.id] },
+      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionPrice", args: [ZERO_ADDRESS] },
+      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionPrice", args: [stable ?? ZERO_ADDRESS] },
+      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionExpiry", args: [viewer] },
+      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "purchaseExpiry", args: [item.id, viewer] },
+      { address: tokens?.coin ?? ZERO_ADDRESS, abi: creatorCoinAbi, functionName: "balanceOf", args: [viewer] },
+      { address: tokens?.pass ?? ZERO_ADDRESS, abi: creatorPassAbi, functionName: "balanceOf", args: [viewer] },
+      { address: tokens?.pass ?? ZERO_ADDRESS, abi: creatorPassAbi, functionName: "saleInfo" },
+    ],
+    query: { enabled: true },
+  });
+  const r = reads.data;
+  const access = r?.[0]?.result as readonly [number, bigint] | undefined;
+  return {
+    connected: Boolean(address),
+    loading: reads.isLoading,
+    refetch: reads.refetch,
+    reason: address && access ? (REASONS[access[0]] ?? "none") : "none",
+    expiresAt: address && access ? access[1] : 0n,
+    subNative: (r?.[1]?.result as bigint | undefined) ?? 0n,
+    subStable: stable ? ((r?.[2]?.result as bigint | undefined) ?? 0n) : 0n,
+    subExpiry: (r?.[3]?.result as bigint | undefined) ?? 0n,
+    purchaseExpiry: (r?.[4]?.result as bigint | undefined) ?? 0n,
+    coinBalance: (r?.[5]?.result as bigint | undefined) ?? 0n,
+    passBalance: (r?.[6]?.result as bigint | undefined) ?? 0n,
+    sale: r?.[7]?.result as readonly [bigint, bigint, bigint, boolean] | undefined,
+  };
+}
+
+export type AccessState = ReturnType<typeof useAccess>;
+
+export function UnlockPanel({ item, tokens, access }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState }) {
+  const wagmi = useConfig();
+  const { address } = useAccount();
+  const { contracts: c, chainId } = useAppConfig();
+  const stable = c.MockStablecoin;
+  const refetch = useCallback(() => void access.refetch(), [access]);
+  const tx = useTx(refetch);
+  const price = BigInt(item.price);
+  const nativePrice = item.paymentToken === ZERO_ADDRESS;
+
+  const buy = () =>
+    tx.run("Buy a " + daysOf(item.accessDuration) + " pass", async () => {
+      if (nativePrice) {
+        return writeContract(wagmi, {
+          address: c.ContentAccess,
+          abi: contentAccessAbi,
+          functionName: "purchaseAccess",
+          args: [item.id, price],
+          value: price,
+          chainId,
+        });
+      }
+      // ERC-20 with an EIP-2612 permit: one signature, one transaction, no separate approval.
+      const token = item.paymentToken;
+      const [domain, nonce] = await Promise.all([
+        readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "eip712Domain" }),
+        readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "nonces", args: [address!] }),
+      ]);
+      const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
+      const signature = await signTypedData(wagmi, {
+        domain: { name: domain[1], version: domain[2], chainId: Number(domain[3]), verifyingContract: domain[4] },
+        types: {
+          Permit: [
+            { name: "owner", type: "address" },
+            { name: "spender", type: "address" },
+            { name: "value", type: "uint256" },
+            { name: "nonce", type: "uint256" },
+            { name: "deadline", type: "uint256" },
+          ],
+        },
+        primaryType: "Permit",
+        message: { owner: address!, spender: c.ContentAccess, value: price, nonce, deadline },
+      });
+      const { v, r, s, yParity } = parseSignature(signature);
+      return writeContract(wagmi, {
+        address: c.ContentAccess,
+        abi: contentAccessAbi,
+        functionName: "purchaseAccessWithPermit",
+        args: [item.id, price, deadline, Number(v ?? BigInt(yParity + 27)), r, s],
+        chainId,
+      });
+    });
+
+  const subscribe = (token: Address, amount: bigint) =>
+    tx.run("Subscribe for 30 days", async () => {
+      if (token === ZERO_ADDRESS) {
+        return writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscribe", args: [token, 1, amount], value: amount, chainId });
+      }
+      const allowance = await readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "allowance", args: [address!, c.ContentAccess] });
+      if (allowance < amount) {
+        const { waitForTransactionReceipt } = await import("wagmi/actions");
+        const h = await writeContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "approve", args: [c.ContentAccess, amount], chainId });
+        await waitForTransactionReceipt(wagmi, { hash: h, chainId });
+      }
+      return writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscribe", args: [token, 1, amount], chainId });
+    });
+
+  const mintPass = () =>
+    tx.run("Mint a pass", async () => {
+      const mintPrice = access.sale?.[2] ?? 0n;
+      return writeContract(wagmi, { address: tokens!.pass, abi: creatorPassAbi, functionName: "mint", args: [1n], value: mintPrice, chainId });
+    });
+
+  const busy = tx.state.status === "wallet" || tx.state.status === "pending";
+  const minCoins = BigInt(item.minCoinBalance);
+  const minPasses = BigInt(item.minPasses);
+  const has = access.reason !== "none";
+
+  return (
+    <section className="panel" aria-labelledby="unlock-h" data-testid="unlock-panel">
+      <h2 id="unlock-h" style={{ marginTop: 0 }}>
+        {item.tier === 0 ? "Free for everyone" : "Ways to unlock"}
+      </h2>
+      <p data-testid="access-status" data-reason={access.reason} className={`status ${has ? "ok" : ""}`}>
+        {!access.connected
+          ? "Connect a wallet to see your access and holdings."
+          : has
+            ? `You have access: ${REASON_LABEL[access.reason]} · until ${formatExpiry(access.expiresAt)}`
+            : "You do not have access yet: the 30-second preview plays."}
+      </p>
+      {item.tier > 0 && (
+        <div className="options">
+          {price > 0n && (
+            <div className="option" data-testid="option-purchase">
+              <h3>{daysOf(item.accessDuration)} pass</h3>
+              <span>
+                <b data-testid="price">{formatAmount(price, item.paymentToken, stable)}</b>
+                {!nativePrice && <span className="muted small"> · paid with a permit signature</span>}
+              </span>
+              {access.purchaseExpiry > 0n && <span className="small muted">Your pass: until {formatExpiry(access.purchaseExpiry)}</span>}
+              <button className="btn primary" onClick={buy} disabled={busy || !address} data-testid="buy-pass">
+                {access.purchaseExpiry * 1000n > BigInt(Date.now()) ? "Extend" : "Buy"} for {formatAmount(price, item.paymentToken, stable)}
+              </button>
+            </div>
+          )}
+          {item.inSubscription && (
+            <div className="option" data-testid="option-subscription">
+              <h3>Premium subscription</h3>
+              <span className="small">Unlocks every item in the subscription for 30 days.</span>
+              {access.subExpiry > 0n && <span className="small muted">Subscribed until {formatExpiry(access.subExpiry)}</span>}
+              {access.subNative > 0n && (
+                <button className="btn" onClick={() => subscribe(ZERO_ADDRESS, access.subNative)} disabled={busy || !address}>
+                  Subscribe · {formatAmount(access.subNative, ZERO_ADDRESS)} / 30 days
+                </button>
+              )}
+              {stable && access.subStable > 0n && (
+                <button className="btn" onClick={() => subscribe(stable, access.subStable)} disabled={busy || !address}>
+                  Subscribe · {formatAmount(access.subStable, stable, stable)} / 30 days
+                </button>
+              )}
+              {access.subNative === 0n && access.subStable === 0n && <span className="muted small">Subscriptions are not on sale right now.</span>}
+            </div>
+          )}
+          {minPasses > 0n && (
+            <div className="option" data-testid="option-pass">
+              <h3>Hold {minPasses.toString()} creator pass{minPasses > 1n ? "es" : ""}</h3>
+              <span className="small">
+                You hold {access.passBalance.toString()} {tokens?.passSymbol ?? "pass"}
+              </span>
+              {access.sale && (
+                <span className="small muted">
+                  {access.sale[1].toString()} / {access.sale[0].toString()} minted · {formatAmount(access.sale[2], ZERO_ADDRESS)} each
+                </span>
+              )}
+              <button className="btn" onClick={mintPass} disabled={busy || !address || !tokens || !access.sale?.[3]} data-testid="mint-pass">
+                {access.sale?.[3] === false ? "Minting closed" : "Mint a pass"}
+              </button>
+            </div>
+          )}
+          {minCoins > 0n && (
+            <div className="option" data-testid="option-coin">
+              <h3>Hold {formatAmount(minCoins, "coin").replace(/ .*/, "")} ${tokens?.coinSymbol ?? "coin"}</h3>
+              <span className="small">
+                You hold {formatAmount(access.coinBalance, "coin").replace(/ .*/, "")} ${tokens?.coinSymbol ?? "coin"}
+              </span>
+              <span className="muted small">Creators hand out coins to their fans.</span>
+            </div>
+          )}
+          {price === 0n && !item.inSubscription && minPasses === 0n && minCoins === 0n && (
+            <p className="muted">The creator has not opened this item to fans yet.</p>
+          )}
+        </div>
+      )}
+      <TxStatus state={tx.state} />
+    </section>
+  );
+}

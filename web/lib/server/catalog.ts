@@ -1,0 +1,331 @@
+/**
+ * The catalogue for Discover, creator and content pages. Lists come from the indexer's GraphQL
+ * API; when the indexer is not running (or still syncing), the same rows are read from chain
+ * events so the app keeps working. Titles and artists come from each item's manifest (tags),
+ * which lives in storage under the PieceCID the chain records.
+ */
+import { createPublicClient, http, parseAbiItem, type Address, type Hex } from "viem";
+import { contentAccessAbi, creatorRegistryAbi } from "../../../lib/deployments/abis.ts";
+import { INDEXER_URL, RPC_URL, deployment } from "./config.ts";
+import { loadManifest } from "./store.ts";
+
+export const TIER_NAMES = ["free", "premium", "exclusive"] as const;
+
+export interface CatalogItem {
+  id: Hex;
+  creator: Address;
+  tier: number;
+  tierName: string;
+  manifestCid: string;
+  title: string;
+  artist: string;
+  kind: "audio" | "video" | "unknown";
+  duration: number;
+  artworkCid?: string;
+  price: string;
+  paymentToken: Address;
+  minCoinBalance: string;
+  minPasses: string;
+  inSubscription: boolean;
+  accessDuration: number;
+  registeredAt: number;
+}
+
+export interface CreatorInfo {
+  id: Address;
+  coin: Address;
+  pass: Address;
+  coinName: string;
+  coinSymbol: string;
+  passName: string;
+  passSymbol: string;
+  passMintPrice: string;
+  passMaxSupply: string;
+  passMintEnabled: boolean;
+  profileUri: string;
+  launchedAt: number;
+}
+
+export interface CatalogSource {
+  source: "indexer" | "chain";
+}
+
+const client = () => createPublicClient({ transport: http(RPC_URL, { timeout: 8000 }) });
+
+async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${INDEXER_URL}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+    cache: "no-store",
+    signal: AbortSignal.timeout(3000),
+  });
+  if (!res.ok) throw new Error(`indexer answered ${res.status}`);
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join("; "));
+  return body.data as T;
+}
+
+/** CID bytes (as hex) -> multibase base32 string, the form PieceCIDs are written in. */
+export function cidToString(bytes: Hex): string {
+  const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+  const hex = bytes.slice(2);
+  if (!hex) return "";
+  let out = "b";
+  let buffer = 0;
+  let bits = 0;
+  for (let i = 0; i < hex.length; i += 2) {
+    buffer = (buffer << 8) | parseInt(hex.slice(i, i + 2), 16);
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+interface RawContent {
+  id: Hex;
+  creator: Address;
+  tier: number;
+  manifestPieceCid: string;
+  price: string | bigint;
+  paymentToken: Address;
+  minCoinBalance: string | bigint;
+  minPasses: string | bigint;
+  inSubscription: boolean;
+  duration: string | bigint | number;
+  registeredTimestamp: string | bigint | number;
+}
+
+const CONTENT_FIELDS = "id creator tier manifestPieceCid price paymentToken minCoinBalance minPasses inSubscription duration registeredTimestamp";
+
+async function contentsFromIndexer(creator?: Address): Promise<RawContent[]> {
+  const where = creator ? `, where: { creator: "${creator.toLowerCase()}" }` : "";
+  const data = await graphql<{ contents: { items: RawContent[] } }>(
+    `{ contents(orderBy: "registeredTimestamp", orderDirection: "desc", limit: 500${where}) { items { ${CONTENT_FIELDS} } } }`,
+  );
+  return data.contents.items;
+}
+
+const registeredEvent = parseAbiItem(
+  "event ContentRegistered(bytes32 indexed contentId, address indexed creator, bytes32 externalId, bytes manifestCid, uint8 tier, (uint128 minCoinBalance, uint64 minPasses, bool inSubscription, address paymentToken, uint96 price, uint32 duration) rules, (address account, uint16 shareBps)[] collaborators)",
+);
+
+async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
+  const c = client();
+  const access = deployment().contracts.ContentAccess!;
+  const logs = await c.getLogs({
+    address: access.address,
+    event: registeredEvent,
+    args: creator ? { creator } : undefined,
+    fromBlock: BigInt(access.blockNumber),
+  });
+  const blocks = new Map<bigint, number>();
+  const rows = await Promise.all(
+    logs.map(async (log) => {
+      const id = log.args.contentId!;
+      const [info, block] = await Promise.all([
+        c.readContract({ address: access.address, abi: contentAccessAbi, functionName: "contentInfo", args: [id] }),
+        blocks.has(log.blockNumber)
+          ? Promise.resolve(undefined)
+          : c.getBlock({ blockNumber: log.blockNumber }).then((b) => blocks.set(log.blockNumber, Number(b.timestamp))),
+      ]);
+      void block;
+      const [owner, tier, manifestCid, rules] = info;
+      return {
+        id,
+        creator: owner,
+        tier: Number(tier),
+        manifestPieceCid: cidToString(manifestCid),
+        price: rules.price,
+        paymentToken: rules.paymentToken,
+        minCoinBalance: rules.minCoinBalance,
+        minPasses: rules.minPasses,
+        inSubscription: rules.inSubscription,
+        duration: rules.duration,
+        registeredTimestamp: 0,
+        blockNumber: log.blockNumber,
+      };
+    }),
+  );
+  return rows
+    .map((r) => ({ ...r, registeredTimestamp: blocks.get(r.blockNumber) ?? 0 }))
+    .sort((a, b) => Number(b.blockNumber - a.blockNumber));
+}
+
+async function enrich(raw: RawContent): Promise<CatalogItem> {
+  let manifest;
+  try {
+    manifest = await loadManifest(raw.manifestPieceCid);
+  } catch {
+    manifest = undefined;
+  }
+  const artwork = manifest?.artwork?.slice().sort((a, b) => a.size - b.size);
+  return {
+    id: raw.id.toLowerCase() as Hex,
+    creator: raw.creator.toLowerCase() as Address,
+    tier: Number(raw.tier),
+    tierName: TIER_NAMES[Number(raw.tier)] ?? "unknown",
+    manifestCid: raw.manifestPieceCid,
+    title: manifest?.tags.title || manifest?.contentId || `Untitled ${raw.id.slice(0, 8)}`,
+    artist: manifest?.tags.artist || manifest?.tags.albumArtist || "",
+    kind: manifest?.kind ?? "unknown",
+    duration: manifest?.duration ?? 0,
+    artworkCid: artwork?.find((a) => a.size >= 300)?.pieceCid ?? artwork?.[artwork.length - 1]?.pieceCid,
+    price: String(raw.price),
+    paymentToken: raw.paymentToken.toLowerCase() as Address,
+    minCoinBalance: String(raw.minCoinBalance),
+    minPasses: String(raw.minPasses),
+    inSubscription: Boolean(raw.inSubscription),
+    accessDuration: Number(raw.duration) || 30 * 86400,
+    registeredAt: Number(raw.registeredTimestamp),
+  };
+}
+
+/** Every content item, newest first (optionally of one creator). */
+export async function listContents(creator?: Address): Promise<{ items: CatalogItem[] } & CatalogSource> {
+  let raw: RawContent[];
+  let source: CatalogSource["source"] = "indexer";
+  try {
+    raw = await contentsFromIndexer(creator);
+    // An indexer that lags far behind looks empty: prefer the chain then.
+    if (raw.length === 0) throw new Error("indexer has no rows");
+  } catch {
+    source = "chain";
+    raw = await contentsFromChain(creator);
+  }
+  return { items: await Promise.all(raw.map(enrich)), source };
+}
+
+/** Search by title or artist (manifest tags), case-insensitive. */
+export function searchItems(items: CatalogItem[], q: string): CatalogItem[] {
+  const needle = q.trim().toLowerCase();
+  if (!needle) return items;
+  return items.filter((i) => i.title.toLowerCase().includes(needle) || i.artist.toLowerCase().includes(needle));
+}
+
+export async function getContent(id: Hex): Promise<CatalogItem | undefined> {
+  const c = client();
+  const access = deployment().contracts.ContentAccess!;
+  // The chain is the authority for rules and manifest; the indexer only adds the timestamp.
+  let info;
+  try {
+    info = await c.readContract({ address: access.address, abi: contentAccessAbi, functionName: "contentInfo", args: [id] });
+  } catch {
+    return undefined;
+  }
+  const [creator, tier, manifestCid, rules] = info;
+  let registeredTimestamp = 0;
+  try {
+    const data = await graphql<{ content: { registeredTimestamp: string } | null }>(
+      `query($id: String!) { content(id: $id) { registeredTimestamp } }`,
+      { id: id.toLowerCase() },
+    );
+    registeredTimestamp = Number(data.content?.registeredTimestamp ?? 0);
+  } catch {
+    // indexer down: no timestamp
+  }
+  return enrich({
+    id,
+    creator,
+    tier: Number(tier),
+    manifestPieceCid: cidToString(manifestCid),
+    price: rules.price,
+    paymentToken: rules.paymentToken,
+    minCoinBalance: rules.minCoinBalance,
+    minPasses: rules.minPasses,
+    inSubscription: rules.inSubscription,
+    duration: rules.duration,
+    registeredTimestamp,
+  });
+}
+
+const launchedEvent = parseAbiItem(
+  "event CreatorLaunched(address indexed creator, address indexed coin, address indexed pass, string profileURI, (string name, string symbol, uint256 supply, uint256 creatorAllocation) coinParams, (string name, string symbol, uint64 maxSupply, uint256 mintPrice, bool mintEnabled, uint16 royaltyBps) passParams)",
+);
+
+interface RawCreator {
+  id: Address;
+  coin: Address;
+  pass: Address;
+  coinName: string;
+  coinSymbol: string;
+  passName: string;
+  passSymbol: string;
+  passMintPrice: string;
+  passMaxSupply: string;
+  passMintEnabled: boolean;
+  profileUri: string;
+  launchTimestamp: string;
+}
+
+export async function listCreators(): Promise<CreatorInfo[]> {
+  try {
+    const data = await graphql<{ creators: { items: RawCreator[] } }>(
+      `{ creators(orderBy: "launchTimestamp", orderDirection: "desc", limit: 500) { items { id coin pass coinName coinSymbol passName passSymbol passMintPrice passMaxSupply passMintEnabled profileUri launchTimestamp } } }`,
+    );
+    if (data.creators.items.length === 0) throw new Error("empty");
+    return data.creators.items.map((r) => ({ ...r, launchedAt: Number(r.launchTimestamp) }));
+  } catch {
+    return creatorsFromChain();
+  }
+}
+
+async function creatorsFromChain(only?: Address): Promise<CreatorInfo[]> {
+  const c = client();
+  const registry = deployment().contracts.CreatorRegistry!;
+  const logs = await c.getLogs({
+    address: registry.address,
+    event: launchedEvent,
+    args: only ? { creator: only } : undefined,
+    fromBlock: BigInt(registry.blockNumber),
+  });
+  const out = await Promise.all(
+    logs.map(async (log) => {
+      const a = log.args;
+      // Mint config can change after launch: read it live.
+      let mintPrice = a.passParams!.mintPrice;
+      let mintEnabled = a.passParams!.mintEnabled;
+      try {
+        const sale = await c.readContract({
+          address: a.pass!,
+          abi: [parseAbiItem("function saleInfo() view returns (uint256 maxSupply, uint256 minted, uint256 mintPrice, bool mintEnabled)")],
+          functionName: "saleInfo",
+        });
+        mintPrice = sale[2];
+        mintEnabled = sale[3];
+      } catch {
+        // keep launch values
+      }
+      const block = await c.getBlock({ blockNumber: log.blockNumber });
+      return {
+        id: a.creator!.toLowerCase() as Address,
+        coin: a.coin!,
+        pass: a.pass!,
+        coinName: a.coinParams!.name,
+        coinSymbol: a.coinParams!.symbol,
+        passName: a.passParams!.name,
+        passSymbol: a.passParams!.symbol,
+        passMintPrice: String(mintPrice),
+        passMaxSupply: String(a.passParams!.maxSupply),
+        passMintEnabled: mintEnabled,
+        profileUri: a.profileURI ?? "",
+        launchedAt: Number(block.timestamp),
+      };
+    }),
+  );
+  return out.reverse();
+}
+
+export async function getCreator(address: Address): Promise<CreatorInfo | undefined> {
+  const c = client();
+  const registry = deployment().contracts.CreatorRegistry!;
+  const coin = await c.readContract({ address: registry.address, abi: creatorRegistryAbi, functionName: "coinOf", args: [address] });
+  if (/^0x0{40}$/.test(coin)) return undefined;
+  const [found] = await creatorsFromChain(address);
+  return found;
+}

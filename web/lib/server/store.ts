@@ -1,0 +1,40 @@
+/** The piece store the media routes read from (the same local store `npm run dev` and the pipeline write). */
+import type { PieceStore } from "../../../lib/storage/types.ts";
+import type { Manifest } from "../../../lib/manifest/schema.ts";
+import { STORAGE_DATA_DIR } from "./config.ts";
+import { repoImport } from "./repo-lib.ts";
+
+type StorageLib = typeof import("../../../lib/storage/index.ts");
+
+let storePromise: Promise<PieceStore> | undefined;
+
+export function storageLib(): Promise<StorageLib> {
+  return repoImport<StorageLib>("lib/storage/index.ts");
+}
+
+export function pieceStore(): Promise<PieceStore> {
+  storePromise ??= storageLib().then((lib) => lib.createStore({ dataDir: STORAGE_DATA_DIR }));
+  storePromise.catch(() => (storePromise = undefined));
+  return storePromise;
+}
+
+const manifests = new Map<string, Manifest>();
+
+/** A manifest by PieceCID (pieces are immutable, so parsed manifests are cached forever). */
+export async function loadManifest(cid: string): Promise<Manifest | undefined> {
+  const hit = manifests.get(cid);
+  if (hit) return hit;
+  const lib = await storageLib();
+  if (!lib.isPieceCid(cid)) return undefined;
+  const store = await pieceStore();
+  try {
+    const bytes = await store.get(cid);
+    const manifest = JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
+    if (manifest.version !== 1 || !Array.isArray(manifest.variants)) return undefined;
+    manifests.set(cid, manifest);
+    return manifest;
+  } catch (err) {
+    if (err instanceof Error && err.name === "PieceNotFoundError") return undefined;
+    throw err;
+  }
+}
