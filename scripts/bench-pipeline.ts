@@ -41,6 +41,8 @@ function sha256Rate(bytes: Uint8Array): number {
 }
 
 async function main(): Promise<void> {
+  // Other work on the machine skews every figure; record it so runs can be compared.
+  const loadAtStart = loadavg()[0]!;
   const dir = await mkdtemp(path.join(tmpdir(), "sv-bench-"));
   try {
     const wav = path.join(dir, "three-minutes.wav");
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
     const ffmpegVersion = (await runTool("ffmpeg", ["-version"])).stdout.toString("utf8").split("\n")[0];
     const result = {
       generatedAt: new Date().toISOString(),
-      machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model, loadAverage1m: round(loadavg()[0]!), node: process.version, ffmpeg: toolPath("ffmpeg"), ffmpegVersion },
+      machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model, loadAverage1mAtStart: round(loadAtStart), loadAverage1mAtEnd: round(loadavg()[0]!), node: process.version, ffmpeg: toolPath("ffmpeg"), ffmpegVersion },
       input: { file: "3-minute 44.1 kHz 16-bit stereo WAV (pink noise)", MiB: round(sizeMiB) },
       sha256MiBs: round(shaMiBs, 1),
       encryption: { alg: "AES-256-GCM", MiBs: round(encMiBs, 1), ratioToSha256: round(encMiBs / shaMiBs, 3) },
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
     await writeFile(path.join("bench", "pipeline.json"), JSON.stringify(result, null, 2) + "\n");
 
     const line = (label: string, value: string, ratio: string) => console.log(`${label.padEnd(34)} ${value.padStart(14)}   ${ratio}`);
-    console.log(`input: ${round(sizeMiB)} MiB WAV, ${availableParallelism()} CPUs, load ${round(loadavg()[0]!)}`);
+    console.log(`input: ${round(sizeMiB)} MiB WAV, ${availableParallelism()} CPUs, 1-min load average ${round(loadAtStart)} at start, ${round(loadavg()[0]!)} at end`);
     line("SHA-256 (baseline)", `${round(shaMiBs, 1)} MiB/s`, "1");
     line("AES-256-GCM encryption", `${round(encMiBs, 1)} MiB/s`, `x${round(encMiBs / shaMiBs, 3)} of SHA-256`);
     line("PieceCID, 1 thread", `${round(cidMiBs, 1)} MiB/s`, `x${round(cidMiBs / shaMiBs, 4)} of SHA-256`);

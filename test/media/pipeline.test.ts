@@ -9,8 +9,8 @@ import { openKeyStore } from "../../lib/keys/index.ts";
 import type { KeyStore } from "../../lib/keys/index.ts";
 import { parseManifest, serializeManifest, validateManifest, ManifestValidationError } from "../../lib/manifest/index.ts";
 import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
-import { MediaIngestError, processBatch, processMedia, publishDetailed, tierPolicy } from "../../lib/media/index.ts";
-import type { ProcessedMedia, PublishResult } from "../../lib/media/index.ts";
+import { MediaIngestError, planVariants, processBatch, processMedia, publishDetailed, tierPolicy } from "../../lib/media/index.ts";
+import type { MediaInfo, ProcessedMedia, PublishResult } from "../../lib/media/index.ts";
 import { audioPayloadBitrate, decodedSeconds, makeAudio, makeVideo, MemoryStore, probe } from "./helpers.ts";
 
 /** Fetch + (if encrypted) decrypt every segment of a variant, concatenated. */
@@ -269,6 +269,16 @@ describe("media/pipeline: processMedia + publish", function () {
       expect(variant(manifest, "480p").segments.map((s) => Math.round(s.duration!))).to.deep.equal([10, 2]);
       expect(manifest.artwork.map((a) => a.width)).to.deep.equal([600, 200]);
     });
+  });
+
+  it("video ladder never exceeds the source height", () => {
+    const video = (height: number): MediaInfo => ({
+      file: "x.mp4", size: 1, kind: "video", container: "mov", duration: 60, tags: {},
+      video: { codec: "h264", width: Math.round((height * 16) / 9), height },
+    });
+    expect(planVariants(video(1080)).map((v) => v.name)).to.deep.equal(["1080p", "720p", "480p", "360p", "preview"]);
+    expect(planVariants(video(800)).map((v) => v.name)).to.deep.equal(["720p", "480p", "360p", "preview"]);
+    expect(planVariants(video(240)).map((v) => [v.name, v.height])).to.deep.equal([["240p", 240], ["preview", 240]]);
   });
 
   describe("batch", () => {
