@@ -20,6 +20,9 @@ export default defineConfig({
   },
   paths: {
     tests: { mocha: "test", solidity: "contracts/test" },
+    // `npm run coverage` builds instrumented contracts into separate folders.
+    artifacts: process.env.HARDHAT_ARTIFACTS_DIR ?? "artifacts",
+    cache: process.env.HARDHAT_CACHE_DIR ?? "cache",
   },
   test: {
     mocha: { timeout: 120_000 },

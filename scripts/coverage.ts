@@ -111,7 +111,14 @@ type RunResult = { runner: Runner; status: number | null; failing: number; secon
 
 function runTests(runner: Runner, files: string[]): Promise<RunResult> {
   const started = Date.now();
-  const env = { ...process.env, ...(process.stdout.isTTY ? { FORCE_COLOR: "1" } : {}) };
+  // The instrumented build goes to its own artifacts/cache folders (see hardhat.config.ts), so
+  // deploys and gas benchmarks never pick up instrumented bytecode.
+  const env = {
+    ...process.env,
+    HARDHAT_ARTIFACTS_DIR: "coverage/artifacts",
+    HARDHAT_CACHE_DIR: "coverage/cache",
+    ...(process.stdout.isTTY ? { FORCE_COLOR: "1" } : {}),
+  };
   const child = spawn(process.execPath, [HARDHAT_CLI, "test", "--coverage", runner, ...files], {
     cwd: REPO_ROOT,
     env,

@@ -26,9 +26,9 @@ const SOURCES: Record<ContractName, string> = {
 
 export const REPO_ROOT = join(import.meta.dirname, "..", "..");
 
-/** Path of a contract's Hardhat artifact. */
+/** Path of a contract's Hardhat artifact (HARDHAT_ARTIFACTS_DIR: the coverage build's folder). */
 export function artifactPath(name: ContractName, root = REPO_ROOT): string {
-  return join(root, "artifacts", "contracts", SOURCES[name], `${name}.json`);
+  return join(root, process.env.HARDHAT_ARTIFACTS_DIR ?? "artifacts", "contracts", SOURCES[name], `${name}.json`);
 }
 
 /** ABI and creation bytecode of a compiled contract; tells you to compile when it is missing. */

@@ -46,6 +46,11 @@ describe("CreatorRegistry / CreatorCoin / CreatorPass", () => {
       expect(await coin.read.reserve()).to.equal(defaultCoin.supply - defaultCoin.creatorAllocation);
       expect(await coin.read.creator()).to.equal(addr(f.creator));
       expect(await coin.read.decimals()).to.equal(18);
+      // Name and symbol come from the clone's immutable arguments.
+      expect(await coin.read.name()).to.equal(defaultCoin.name);
+      expect(await coin.read.symbol()).to.equal(defaultCoin.symbol);
+      const { pass } = await launch(f, f.fan);
+      expect(await pass.read.name()).to.equal(defaultPass.name);
     });
 
     it("rejects a second launch, zero supply, too-high royalty, allocation above supply", async () => {
