@@ -4,7 +4,7 @@
  * Safari plays natively. Each variant runs in its own ffmpeg process so variants encode
  * in parallel on multi-core machines.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { runFfmpeg } from "./ffmpeg.ts";
@@ -12,6 +12,8 @@ import type { MediaInfo } from "./probe.ts";
 
 /** Target segment length in seconds. */
 export const SEGMENT_SECONDS = 10;
+/** A final segment shorter than this is merged into the one before it. */
+const MERGE_TAIL_SECONDS = 1;
 /** Preview length in seconds. */
 export const PREVIEW_SECONDS = 30;
 
@@ -192,5 +194,17 @@ async function readSegments(playlistPath: string): Promise<EncodedSegment[]> {
     }
   }
   if (segments.length === 0) throw new Error(`ffmpeg wrote no segments to ${playlistPath}`);
+  // Encoder padding often spills one AAC frame (~23 ms) into a last segment of its own; a piece
+  // that small costs as much to store as a full one, so fold it into the previous segment.
+  // Consecutive segments of one ffmpeg HLS run concatenate into valid MPEG-TS.
+  const last = segments[segments.length - 1]!;
+  if (segments.length > 1 && last.duration < MERGE_TAIL_SECONDS) {
+    const prev = segments[segments.length - 2]!;
+    await appendFile(prev.path, await readFile(last.path));
+    await rm(last.path);
+    prev.duration = Math.round((prev.duration + last.duration) * 1e6) / 1e6;
+    prev.size += last.size;
+    segments.pop();
+  }
   return segments;
 }
