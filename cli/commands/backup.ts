@@ -1,0 +1,115 @@
+/** `backup`, `restore`, `export`, `watch`. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createBackup, fetchVerifiedSnapshot, NoBackupError, SnapshotIntegrityError } from "../../lib/catalog/backup/snapshot.ts";
+import { exportCatalog, restoreSnapshot } from "../../lib/catalog/backup/restore.ts";
+import { loadMilestoneConfig, runMilestoneCheck } from "../../lib/catalog/milestones/milestones.ts";
+import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
+import { isPieceCid } from "../../lib/storage/index.ts";
+import { CliError, EXIT, formatBytes, homeDir, openChain, openStore, toJson } from "../context.ts";
+import type { GlobalOptions } from "../context.ts";
+
+interface JsonOpt extends GlobalOptions {
+  json?: boolean;
+}
+
+const journalItems = (home: string) => UploadJournal.load(path.join(home, "uploads", "journal.json")).items();
+
+export async function backupCommand(opts: JsonOpt): Promise<number> {
+  const home = homeDir(opts);
+  const chain = await openChain(opts);
+  const store = openStore(home);
+  const result = await createBackup(chain, store, journalItems(home));
+  console.log(opts.json ? toJson(result) : `anchored backup #${result.index}: ${result.items} items, ${formatBytes(result.size)}, piece ${result.pieceCid}, sha256 ${result.sha256}, tx ${result.txHash}`);
+  return EXIT.OK;
+}
+
+export interface RestoreOptions extends JsonOpt {
+  pieceCid?: string;
+}
+
+export async function restoreCommand(opts: RestoreOptions): Promise<number> {
+  if (opts.pieceCid !== undefined && !isPieceCid(opts.pieceCid)) throw new CliError(`--piece-cid "${opts.pieceCid}" is not a PieceCID (bafkzcib...)`, EXIT.USAGE);
+  const home = homeDir(opts);
+  const chain = await openChain(opts);
+  const store = openStore(home);
+  let verified;
+  try {
+    verified = await fetchVerifiedSnapshot(chain, store, opts.pieceCid);
+  } catch (err) {
+    if (err instanceof SnapshotIntegrityError) throw new CliError(err.message, EXIT.INTEGRITY);
+    if (err instanceof NoBackupError) throw new CliError(err.message, EXIT.NOT_FOUND);
+    throw new CliError(`could not fetch the snapshot: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+  }
+  const result = await restoreSnapshot(home, store, verified.snapshot, verified.anchor);
+  if (opts.json) console.log(toJson(result));
+  else {
+    console.log(`restored backup #${result.anchor.index} (${result.anchor.pieceCid}, SHA-256 verified against the chain): ${result.items} items`);
+    console.log(`catalogue: ${result.catalogFile}; journal: ${result.journalFile}; manifests put back in storage: ${result.manifestsRestored}`);
+    if (result.manifestsMissing.length) console.log(`manifests missing everywhere: ${result.manifestsMissing.join(", ")}`);
+  }
+  return result.manifestsMissing.length ? EXIT.PARTIAL : EXIT.OK;
+}
+
+export interface ExportOptions extends JsonOpt {
+  out: string;
+  gatewayUrl?: string;
+}
+
+export async function exportCommand(opts: ExportOptions): Promise<number> {
+  const home = homeDir(opts);
+  const chain = await openChain(opts);
+  const store = openStore(home);
+  const result = await exportCatalog(chain, store, { outDir: path.resolve(opts.out), gatewayUrl: opts.gatewayUrl ?? process.env.STORAGE_PUBLIC_URL });
+  if (opts.json) console.log(toJson(result));
+  else console.log(`exported ${result.items} items to ${result.outDir} (catalog.json, tags.json, manifests/)${result.missing.length ? `; manifests not in storage: ${result.missing.join(", ")}` : ""}`);
+  return result.missing.length ? EXIT.PARTIAL : EXIT.OK;
+}
+
+export interface WatchOptions extends JsonOpt {
+  once?: boolean;
+  interval?: string;
+  config?: string;
+}
+
+/** Plays are not on chain: read <home>/plays.json ({"<contentId>": plays} or {"total": n}) written by the player/indexer. */
+function readPlays(home: string): bigint {
+  try {
+    const raw = JSON.parse(readFileSync(path.join(home, "plays.json"), "utf8")) as Record<string, number>;
+    if (typeof raw.total === "number") return BigInt(Math.floor(raw.total));
+    return BigInt(Object.values(raw).reduce((s, v) => s + Math.floor(Number(v) || 0), 0));
+  } catch {
+    return 0n;
+  }
+}
+
+export async function watchCommand(opts: WatchOptions): Promise<number> {
+  const interval = Number(opts.interval ?? "300");
+  if (!(interval >= 1)) throw new CliError(`--interval must be at least 1 second, got "${opts.interval}"`, EXIT.USAGE);
+  const home = homeDir(opts);
+  let config;
+  try {
+    config = loadMilestoneConfig(opts.config ?? path.join(home, "milestones.json"));
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
+  const chain = await openChain(opts);
+  const store = openStore(home);
+  const stateFile = path.join(home, "milestones-state.json");
+  let stop = false;
+  process.once("SIGINT", () => (stop = true));
+  process.once("SIGTERM", () => (stop = true));
+  for (;;) {
+    const result = await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays: readPlays(home) });
+    if (opts.json) console.log(toJson(result));
+    else {
+      const m = result.metrics;
+      console.log(`${new Date().toISOString()} plays ${m.plays}, revenue ${m.revenue}, coin holders ${m.coinHolders}, pass holders ${m.passHolders}`);
+      for (const a of result.anchored) console.log(`  anchored backup #${a.index} (${a.trigger}${a.milestoneValue !== "0" ? ` ${a.milestoneValue}` : ""}): ${a.pieceCid}`);
+      if (result.anchored.length === 0) console.log("  no milestone crossed");
+    }
+    if (opts.once || stop) return EXIT.OK;
+    await new Promise((r) => setTimeout(r, interval * 1000));
+    if (stop) return EXIT.OK;
+  }
+}

@@ -1,0 +1,180 @@
+/** `status`, `get`, `list`, `cost`: read the catalogue back (chain + storage + local journal). */
+import { createWriteStream } from "node:fs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import Table from "cli-table3";
+import type { Hex } from "viem";
+import { hasValidAccess, readContent } from "../../lib/catalog/chain/content.ts";
+import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
+import { decryptSegment, fromHex } from "../../lib/crypto/index.ts";
+import { parseManifest } from "../../lib/manifest/index.ts";
+import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
+import { computePieceCid, creatorMonthlyCost, formatUsdfc, PieceNotFoundError } from "../../lib/storage/index.ts";
+import type { MediaItem, PieceStore } from "../../lib/storage/index.ts";
+import { CliError, EXIT, formatBytes, homeDir, openChain, openKeys, openStore, parseContentId, toJson } from "../context.ts";
+import type { GlobalOptions } from "../context.ts";
+
+interface JsonOpt extends GlobalOptions {
+  json?: boolean;
+}
+
+function journalOf(home: string): UploadJournal {
+  return UploadJournal.load(path.join(home, "uploads", "journal.json"));
+}
+
+/** Fetch a piece and check it hashes to its PieceCID. */
+export async function fetchVerified(store: PieceStore, pieceCid: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.get(pieceCid);
+  } catch (err) {
+    if (err instanceof PieceNotFoundError) throw new CliError(`piece ${pieceCid} is not in storage (${store.name})`, EXIT.NOT_FOUND);
+    throw new CliError(`storage read failed for ${pieceCid}: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+  }
+  const actual = computePieceCid(bytes);
+  if (actual !== pieceCid) throw new CliError(`piece ${pieceCid} failed verification (bytes hash to ${actual})`, EXIT.INTEGRITY);
+  return bytes;
+}
+
+export async function statusCommand(id: string, opts: JsonOpt): Promise<number> {
+  const contentId = parseContentId(id);
+  const home = homeDir(opts);
+  const chain = await openChain(opts);
+  const onChain = await readContent(chain, contentId);
+  const local = journalOf(home).get(contentId);
+  if (!onChain && !local) throw new CliError(`content ${contentId} is neither registered on chain ${chain.chainId} nor in the local journal`, EXIT.NOT_FOUND);
+  const store = openStore(home);
+  const manifestCid = onChain?.manifestCid ?? local?.manifestCid;
+  const manifestStored = manifestCid ? await store.has(manifestCid) : false;
+  const keys = await openKeys(home);
+  const keyStored = await keys.hasKey(contentId).finally(() => keys.close());
+  const access = onChain ? await hasValidAccess(chain, chain.account.address, contentId) : false;
+  const status = {
+    contentId,
+    registered: !!onChain,
+    creator: onChain?.creator,
+    tier: onChain?.tier ?? local?.tier,
+    manifestCid,
+    manifestStored,
+    keyStored,
+    walletHasAccess: access,
+    rules: onChain?.rules,
+    collaborators: onChain?.collaborators,
+    local: local ? { source: local.source, state: local.state, title: local.title, storedBytes: local.storedBytes, registerTx: local.registerTx, error: local.error } : undefined,
+  };
+  if (opts.json) {
+    console.log(toJson(status));
+  } else {
+    const t = new Table();
+    for (const [k, v] of Object.entries(status)) {
+      if (v === undefined) continue;
+      t.push({ [k]: typeof v === "object" ? toJson(v) : String(v) });
+    }
+    console.log(t.toString());
+  }
+  return EXIT.OK;
+}
+
+function pickVariant(manifest: Manifest, name: string | undefined): ManifestVariant {
+  if (name) {
+    const v = manifest.variants.find((x) => x.name === name);
+    if (!v) throw new CliError(`no variant "${name}"; this item has ${manifest.variants.map((x) => x.name).join(", ")}`, EXIT.USAGE);
+    return v;
+  }
+  const order = ["original", "high", "standard", "preview"];
+  return [...manifest.variants].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]!;
+}
+
+export interface GetOptions extends JsonOpt {
+  out?: string;
+  variant?: string;
+}
+
+export async function getCommand(id: string, opts: GetOptions): Promise<number> {
+  const contentId = parseContentId(id);
+  if (!opts.out) throw new CliError("--out FILE is required (where to write the media)", EXIT.USAGE);
+  const home = homeDir(opts);
+  const chain = await openChain(opts);
+  const onChain = await readContent(chain, contentId);
+  if (!onChain) throw new CliError(`content ${contentId} is not registered on chain ${chain.chainId}`, EXIT.NOT_FOUND);
+  const store = openStore(home);
+  const manifest = parseManifest(await fetchVerified(store, onChain.manifestCid));
+  if (manifest.contentId.toLowerCase() !== contentId) throw new CliError(`manifest ${onChain.manifestCid} names content ${manifest.contentId}, not ${contentId}`, EXIT.INTEGRITY);
+  const variant = pickVariant(manifest, opts.variant);
+  let key: Uint8Array | undefined;
+  if (variant.encrypted) {
+    const allowed = await hasValidAccess(chain, chain.account.address, contentId);
+    if (!allowed) {
+      throw new CliError(`wallet ${chain.account.address} has no access to ${contentId}: buy access, or fetch a clear variant (--variant preview)`, EXIT.NOT_FOUND);
+    }
+    const keys = await openKeys(home);
+    key = await keys.getKey(contentId).finally(() => keys.close());
+    if (!key) throw new CliError(`no content key for ${contentId} in the local key store (${path.join(home, "keys")}); run get where the item was uploaded`, EXIT.NOT_FOUND);
+  }
+  const out = createWriteStream(opts.out);
+  let bytes = 0;
+  for (const seg of variant.segments) {
+    const stored = await fetchVerified(store, seg.pieceCid);
+    const plain = key ? decryptSegment(key, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: variant.name, index: seg.index }, stored) : stored;
+    bytes += plain.length;
+    if (!out.write(plain)) await new Promise<void>((r) => out.once("drain", () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const result = { contentId, variant: variant.name, encrypted: variant.encrypted, segments: variant.segments.length, bytes, out: path.resolve(opts.out), format: variant.kind === "hls" ? "mpegts" : manifest.source.container };
+  console.log(opts.json ? toJson(result) : `wrote ${formatBytes(bytes)} (${variant.name}, ${variant.segments.length} segments, ${result.format}${variant.encrypted ? ", decrypted" : ""}) to ${result.out}`);
+  return EXIT.OK;
+}
+
+export async function listCommand(opts: JsonOpt): Promise<number> {
+  const items = journalOf(homeDir(opts)).items();
+  if (opts.json) {
+    console.log(toJson(items));
+    return EXIT.OK;
+  }
+  if (items.length === 0) {
+    console.log("No uploads yet: run `streamvault upload <file|dir>`.");
+    return EXIT.OK;
+  }
+  const t = new Table({ head: ["title", "state", "tier", "content id", "stored", "manifest"] });
+  for (const i of items) t.push([i.title ?? path.basename(i.source), i.state, i.tier, i.contentId, formatBytes(i.storedBytes ?? 0), i.manifestCid ?? "-"]);
+  console.log(t.toString());
+  return EXIT.OK;
+}
+
+export interface CostOptions extends JsonOpt {
+  plays?: string;
+  playsFile?: string;
+}
+
+export async function costCommand(opts: CostOptions): Promise<number> {
+  const items = journalOf(homeDir(opts)).items().filter((i) => i.storedBytes);
+  if (items.length === 0) throw new CliError("nothing stored yet: upload something first (`streamvault upload <dir>`)", EXIT.NOT_FOUND);
+  const defaultPlays = opts.plays === undefined ? 10 : Number(opts.plays);
+  if (!(defaultPlays >= 0)) throw new CliError(`--plays must be a non-negative number, got "${opts.plays}"`, EXIT.USAGE);
+  let playsById: Record<string, number> = {};
+  if (opts.playsFile) {
+    try {
+      playsById = JSON.parse(readFileSync(opts.playsFile, "utf8")) as Record<string, number>;
+    } catch (err) {
+      throw new CliError(`--plays-file ${opts.playsFile}: ${(err as Error).message} (expected {"<contentId>": playsPerMonth})`, EXIT.USAGE);
+    }
+  }
+  const media: MediaItem[] = items.map((i) => ({ id: i.contentId, bytes: i.storedBytes!, playsPerMonth: playsById[i.contentId] ?? defaultPlays, exclusive: i.tier === "exclusive" }));
+  const cost = creatorMonthlyCost(media);
+  if (opts.json) {
+    console.log(toJson({ ...cost, items: cost.items.map((c, n) => ({ ...c, title: items[n]!.title, bytes: media[n]!.bytes, playsPerMonth: media[n]!.playsPerMonth })) }));
+    return EXIT.OK;
+  }
+  const t = new Table({ head: ["title", "stored", "plays/mo", "placement", "copies", "CDN", "per month", "why"] });
+  cost.items.forEach((c, n) => {
+    t.push([items[n]!.title ?? "-", formatBytes(media[n]!.bytes), media[n]!.playsPerMonth, c.placement.tier, c.placement.copies, c.placement.cdn ? "yes" : "no", formatUsdfc(c.total), c.placement.reasons.join("; ")]);
+  });
+  console.log(t.toString());
+  console.log(
+    `Creator total per month: ${formatUsdfc(cost.total)} (storage ${formatUsdfc(cost.storage)}, CDN egress ${formatUsdfc(cost.egress)}, ` +
+      `data-set minimum top-up ${formatUsdfc(cost.minimumTopUp)} over ${cost.dataSets} data sets)`,
+  );
+  return EXIT.OK;
+}
+
+export type { Hex };

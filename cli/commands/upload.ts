@@ -1,0 +1,232 @@
+/** `streamvault upload <file|dir>`: resumable batch upload + on-chain registration. */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import cliProgress from "cli-progress";
+import { erc20Abi, getAddress, isAddress, parseUnits, zeroAddress } from "viem";
+import type { Address } from "viem";
+import { z } from "zod/v4";
+import type { AccessRules, Collaborator, Tier } from "../../lib/catalog/chain/content.ts";
+import { TIERS } from "../../lib/catalog/chain/content.ts";
+import type { ChainContext } from "../../lib/catalog/chain/client.ts";
+import { acquireLock, UploadJournal } from "../../lib/catalog/uploads/journal.ts";
+import { listMediaFiles, uploadBatch } from "../../lib/catalog/uploads/uploader.ts";
+import type { ItemResult, ItemSettings, UploadSummary } from "../../lib/catalog/uploads/uploader.ts";
+import { CliError, EXIT, formatBytes, formatDuration, homeDir, lazyKeys, openChain, openStore, toJson } from "../context.ts";
+import type { GlobalOptions } from "../context.ts";
+
+export interface UploadCommandOptions extends GlobalOptions {
+  artworkDir?: string;
+  metadata?: string;
+  tier?: string;
+  price?: string;
+  token?: string;
+  concurrency?: string;
+  retries?: string;
+  json?: boolean;
+}
+
+const ItemMetaSchema = z.strictObject({
+  tier: z.enum(["free", "premium", "exclusive"]).optional(),
+  /** decimal amount in the payment token's units, e.g. "0.01" */
+  price: z.union([z.string(), z.number()]).optional(),
+  /** "native" or an ERC-20 address */
+  token: z.string().optional(),
+  minCoinBalance: z.union([z.string(), z.number()]).optional(),
+  minPasses: z.number().int().nonnegative().optional(),
+  inSubscription: z.boolean().optional(),
+  /** access period in seconds (0 = 30 days) */
+  duration: z.number().int().nonnegative().optional(),
+  collaborators: z.array(z.strictObject({ account: z.string(), shareBps: z.number().int().min(1).max(10_000) })).optional(),
+  artwork: z.string().optional(),
+});
+type ItemMeta = z.infer<typeof ItemMetaSchema>;
+const MetadataFileSchema = z.strictObject({
+  defaults: ItemMetaSchema.optional(),
+  /** keyed by file name (or path relative to the uploaded folder) */
+  items: z.record(z.string(), ItemMetaSchema).optional(),
+});
+
+function loadMetadata(file: string | undefined): z.infer<typeof MetadataFileSchema> {
+  if (!file) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new CliError(`--metadata ${file}: ${(err as Error).message}. Pass a JSON file like {"defaults":{"tier":"premium"},"items":{"song.wav":{"price":"0.01"}}}`, EXIT.USAGE);
+  }
+  const parsed = MetadataFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new CliError(`--metadata ${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, EXIT.USAGE);
+  }
+  return parsed.data;
+}
+
+function parseTier(value: string | undefined, where: string): Tier | undefined {
+  if (value === undefined) return undefined;
+  if (!(TIERS as readonly string[]).includes(value)) throw new CliError(`${where}: tier must be one of ${TIERS.join(", ")}, got "${value}"`, EXIT.USAGE);
+  return value as Tier;
+}
+
+async function tokenDecimals(chain: ChainContext, token: Address, cache: Map<string, number>): Promise<number> {
+  if (token === zeroAddress) return 18;
+  if (!cache.has(token)) cache.set(token, await chain.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "decimals" }));
+  return cache.get(token)!;
+}
+
+function findArtwork(dir: string | undefined, file: string): string | undefined {
+  if (!dir) return undefined;
+  const base = path.basename(file, path.extname(file));
+  for (const ext of [".jpg", ".jpeg", ".png", ".webp"]) {
+    const candidate = path.join(dir, base + ext);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Build per-file settings (tier, rules, collaborators, artwork) from flags and the metadata file. */
+async function settingsResolver(opts: UploadCommandOptions, input: string, chain: ChainContext): Promise<(file: string) => ItemSettings> {
+  const meta = loadMetadata(opts.metadata);
+  const flagTier = parseTier(opts.tier, "--tier");
+  const root = path.resolve(input);
+  const decimals = new Map<string, number>();
+  const resolved = new Map<string, ItemSettings>();
+  const files = await listMediaFiles(input);
+  for (const file of files) {
+    const rel = path.relative(root, file) || path.basename(file);
+    const own: ItemMeta = meta.items?.[rel] ?? meta.items?.[path.basename(file)] ?? {};
+    const m: ItemMeta = { ...meta.defaults, ...own };
+    const where = `metadata for ${rel}`;
+    const tier = parseTier(m.tier, where) ?? flagTier ?? "premium";
+    const tokenText = m.token ?? opts.token ?? "native";
+    if (tokenText !== "native" && !isAddress(tokenText)) throw new CliError(`${where}: token must be "native" or a 0x address`, EXIT.USAGE);
+    const paymentToken = tokenText === "native" ? zeroAddress : getAddress(tokenText);
+    const priceText = String(m.price ?? opts.price ?? "0");
+    let price: bigint;
+    try {
+      price = parseUnits(priceText, await tokenDecimals(chain, paymentToken, decimals));
+    } catch (err) {
+      throw new CliError(`${where}: price "${priceText}" is not a decimal amount (${(err as Error).message})`, EXIT.USAGE);
+    }
+    if (price >= 1n << 96n) throw new CliError(`${where}: price ${priceText} is too large (uint96)`, EXIT.USAGE);
+    const rules: Partial<AccessRules> = {
+      price,
+      paymentToken,
+      inSubscription: m.inSubscription ?? tier !== "exclusive",
+      minPasses: BigInt(m.minPasses ?? 0),
+      minCoinBalance: BigInt(m.minCoinBalance ?? 0),
+      duration: m.duration ?? 0,
+    };
+    const collaborators: Collaborator[] = (m.collaborators ?? []).map((c, i) => {
+      if (!isAddress(c.account)) throw new CliError(`${where}: collaborators[${i}].account is not an address`, EXIT.USAGE);
+      return { account: getAddress(c.account), shareBps: c.shareBps };
+    });
+    const total = collaborators.reduce((s, c) => s + c.shareBps, 0);
+    if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, EXIT.USAGE);
+    const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : findArtwork(opts.artworkDir, file);
+    resolved.set(file, { tier, rules, collaborators, artwork });
+  }
+  return (file) => resolved.get(file)!;
+}
+
+function parsePositiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > 64) throw new CliError(`${name} must be a whole number from ${min} to 64, got "${value}"`, EXIT.USAGE);
+  return n;
+}
+
+export async function uploadCommand(input: string, opts: UploadCommandOptions): Promise<number> {
+  const concurrency = parsePositiveInt(opts.concurrency, "--concurrency", 2);
+  const retries = parsePositiveInt(opts.retries, "--retries", 4, 0);
+  if (opts.artworkDir && !existsSync(opts.artworkDir)) throw new CliError(`--artwork-dir ${opts.artworkDir} does not exist`, EXIT.USAGE);
+  let files: string[];
+  try {
+    files = await listMediaFiles(input);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
+  if (files.length === 0) throw new CliError(`no media files in ${input}`, EXIT.USAGE);
+  const home = homeDir(opts);
+  const chain = await openChain(opts);
+  const settingsFor = await settingsResolver(opts, input, chain);
+  const release = acquireLock(path.join(home, "uploads", "lock"));
+  const store = openStore(home);
+  const keyStore = lazyKeys(home);
+  const journal = UploadJournal.load(path.join(home, "uploads", "journal.json"));
+  const ui = createUploadUi(files, !!opts.json);
+  let summary: UploadSummary;
+  try {
+    summary = await uploadBatch({ files, home, store, keyStore, chain, journal, settingsFor, concurrency, retries, events: ui.events });
+  } finally {
+    ui.stop();
+    await keyStore.close();
+    release();
+  }
+  const summaryFile = path.join(home, "uploads", "summary.json");
+  const json = toJson({ ...summary, summaryFile });
+  writeFileSync(summaryFile, json + "\n");
+  if (opts.json) {
+    process.stdout.write(json + "\n");
+  } else {
+    console.log(
+      `\nSummary: ${summary.succeeded} succeeded (${summary.alreadyDone} already done earlier), ${summary.failed} failed, ${summary.total} total; ` +
+        `${formatBytes(summary.totalBytes)} of sources, ${formatBytes(summary.storedBytes)} stored, ${summary.piecesUploaded} pieces uploaded, ${formatDuration(summary.durationMs)}.`,
+    );
+    console.log(`Summary JSON: ${summaryFile}`);
+    if (summary.failed > 0) console.log("Some items failed: fix the reasons above (media errors) or simply re-run the same command (storage/chain errors resume).");
+  }
+  return summary.failed > 0 ? EXIT.PARTIAL : EXIT.OK;
+}
+
+interface UploadUi {
+  events: Parameters<typeof uploadBatch>[0]["events"];
+  stop(): void;
+}
+
+function line(r: ItemResult): string {
+  const name = path.basename(r.file);
+  if (r.ok) return `ok     ${name}  ${r.contentId}  manifest ${r.manifestCid}${r.alreadyDone ? "  (done in an earlier run)" : r.outcome === "exists" ? "  (already on chain)" : ""}`;
+  return `FAILED ${name}: ${r.error}`;
+}
+
+function createUploadUi(files: string[], json: boolean): UploadUi {
+  const total = files.length;
+  let finished = 0;
+  if (json) return { events: {}, stop() {} };
+  if (!process.stdout.isTTY) {
+    return {
+      events: {
+        onRetry: (file, attempt, error) => console.error(`retry  ${path.basename(file)} (attempt ${attempt}): ${error.message}`),
+        onItemDone: (r) => console.log(`[${++finished}/${total}] ${line(r)}`),
+      },
+      stop() {},
+    };
+  }
+  const multi = new cliProgress.MultiBar(
+    { clearOnComplete: true, hideCursor: true, format: " {bar} {percentage}% | {name} | {phase}", autopadding: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const overall = multi.create(total, 0, { name: "overall", phase: `0/${total} files` });
+  const bars = new Map<string, cliProgress.SingleBar>();
+  return {
+    events: {
+      onItemStart: (file) => bars.set(file, multi.create(1, 0, { name: path.basename(file).slice(0, 40), phase: "starting" })),
+      onPhase: (file, phase) => bars.get(file)?.update({ phase }),
+      onPieceProgress: (file, done, all) => {
+        const bar = bars.get(file);
+        bar?.setTotal(all);
+        bar?.update(done, { phase: `storing ${done}/${all} pieces` });
+      },
+      onRetry: (file, attempt, error) => multi.log(`retry  ${path.basename(file)} (attempt ${attempt}): ${error.message}\n`),
+      onItemDone: (r) => {
+        const bar = bars.get(r.file);
+        if (bar) multi.remove(bar);
+        bars.delete(r.file);
+        finished++;
+        overall.update(finished, { phase: `${finished}/${total} files` });
+        multi.log(line(r) + "\n");
+      },
+    },
+    stop: () => multi.stop(),
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Shared CLI plumbing: exit codes, the data directory, storage, key store and chain connections.
+ * Nothing here prints a secret: the creator key and content keys never reach a log line.
+ */
+import path from "node:path";
+import { ChainUnavailableError, connectChain } from "../lib/catalog/chain/client.ts";
+import type { ChainContext } from "../lib/catalog/chain/client.ts";
+import { openKeyStore } from "../lib/keys/index.ts";
+import type { KeyStore } from "../lib/keys/index.ts";
+import { createStore, faultyStore } from "../lib/storage/index.ts";
+import type { PieceStore } from "../lib/storage/index.ts";
+
+/** Documented exit codes (see cli/README.md). */
+export const EXIT = {
+  OK: 0,
+  /** some items failed (the others succeeded); re-run to retry */
+  PARTIAL: 1,
+  /** bad command line or input file */
+  USAGE: 2,
+  /** chain or storage unreachable, or no deployment for the chain */
+  UNAVAILABLE: 3,
+  /** content / backup not found, or the wallet has no access */
+  NOT_FOUND: 4,
+  /** integrity check failed (hash mismatch against the chain, tampered data) */
+  INTEGRITY: 5,
+} as const;
+
+/** An error that ends the command with a given exit code and a message saying what to do. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.name = "CliError";
+    this.exitCode = exitCode;
+  }
+}
+
+export interface GlobalOptions {
+  home?: string;
+  rpcUrl?: string;
+}
+
+/** The data directory: --home, else STREAMVAULT_HOME, else ./.streamvault. */
+export function homeDir(opts: GlobalOptions): string {
+  return path.resolve(opts.home ?? (process.env.STREAMVAULT_HOME || ".streamvault"));
+}
+
+/** The configured PieceStore (STORAGE_BACKEND etc.), with test-only fault injection. */
+export function openStore(home: string): PieceStore {
+  let store: PieceStore;
+  try {
+    store = createStore({ dataDir: process.env.STORAGE_DATA_DIR || path.join(home, "pieces") });
+  } catch (err) {
+    throw new CliError(`storage is not usable: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+  }
+  // Hidden, for tests: make a share of writes fail (STREAMVAULT_FAULTY_WRITE_RATE=0.3).
+  const rate = Number(process.env.STREAMVAULT_FAULTY_WRITE_RATE ?? "0");
+  if (rate > 0) {
+    const seed = Number(process.env.STREAMVAULT_FAULTY_SEED ?? Date.now() % 1_000_000);
+    store = faultyStore(store, { failWriteRate: rate, seed });
+  }
+  return store;
+}
+
+export async function openKeys(home: string): Promise<KeyStore> {
+  return openKeyStore({ dataDir: path.join(home, "keys") });
+}
+
+/** A key store opened on first use (the embedded database takes seconds to start; free-tier runs never need it). */
+export function lazyKeys(home: string): KeyStore {
+  let opened: Promise<KeyStore> | undefined;
+  const get = () => (opened ??= openKeys(home));
+  return {
+    putKey: async (id, key) => (await get()).putKey(id, key),
+    getKey: async (id) => (await get()).getKey(id),
+    hasKey: async (id) => (await get()).hasKey(id),
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
+}
+
+export async function openChain(opts: GlobalOptions): Promise<ChainContext> {
+  try {
+    return await connectChain({ rpcUrl: opts.rpcUrl });
+  } catch (err) {
+    if (err instanceof ChainUnavailableError) throw new CliError(err.message, EXIT.UNAVAILABLE);
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
+}
+
+/** Parse a 0x-prefixed 32-byte content id or fail with a usage error. */
+export function parseContentId(value: string): `0x${string}` {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
+    throw new CliError(`"${value}" is not a content id: expected 0x followed by 64 hex characters (see \`streamvault list\`)`, EXIT.USAGE);
+  }
+  return value.toLowerCase() as `0x${string}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** JSON with bigint support. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
+}

@@ -1,0 +1,193 @@
+/**
+ * StreamVault creator CLI. Run with `bin/streamvault <command>` or `npm run streamvault -- <command>`.
+ * Exit codes: 0 ok, 1 some items failed, 2 usage error, 3 chain/storage unreachable,
+ * 4 not found / no access, 5 integrity check failed.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { CliError, EXIT } from "./context.ts";
+// Commands load their modules on use, so `--help` and usage errors answer fast.
+type UploadModule = typeof import("./commands/upload.ts");
+type ContentModule = typeof import("./commands/content.ts");
+type BackupModule = typeof import("./commands/backup.ts");
+type LiveModule = typeof import("./commands/live.ts");
+type PassModule = typeof import("./commands/pass.ts");
+const upload = (): Promise<UploadModule> => import("./commands/upload.ts");
+const content = (): Promise<ContentModule> => import("./commands/content.ts");
+const backup = (): Promise<BackupModule> => import("./commands/backup.ts");
+const live = (): Promise<LiveModule> => import("./commands/live.ts");
+const pass = (): Promise<PassModule> => import("./commands/pass.ts");
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  ok
+  1  some items failed (re-run the same command to retry; finished items are skipped)
+  2  usage error (bad option, missing file, invalid metadata)
+  3  chain or storage unreachable, or no deployment for the chain
+  4  not found, or the wallet has no access
+  5  integrity check failed (hash mismatch against the chain, tampered data)
+
+Environment:
+  RPC_URL               chain JSON-RPC (default http://127.0.0.1:8545)
+  CREATOR_PRIVATE_KEY   creator wallet key (default: local dev key #1; never printed)
+  STREAMVAULT_HOME      data directory (default ./.streamvault): journal, keys, local pieces, backups
+  STORAGE_BACKEND       local (default) or synapse (see lib/storage)
+  STREAMVAULT_MASTER_KEY  64 hex chars sealing content keys (default: generated in <home>/keys)`;
+
+function program(): Command {
+  const p = new Command("streamvault")
+    .description("StreamVault creator tool: upload, register, back up and archive your catalogue")
+    .option("--home <dir>", "data directory (default $STREAMVAULT_HOME or ./.streamvault)")
+    .option("--rpc-url <url>", "chain JSON-RPC URL (default $RPC_URL or http://127.0.0.1:8545)")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  const global = (cmd: Command) => cmd.optsWithGlobals();
+
+  p.command("upload")
+    .description("process, encrypt, store and register a media file or every media file in a folder (resumable)")
+    .argument("<path>", "media file or folder")
+    .option("--artwork-dir <dir>", "cover images named like the tracks (song.wav -> song.jpg/png)")
+    .option("--metadata <file>", 'JSON with per-file settings: {"defaults":{...},"items":{"song.wav":{"tier":"exclusive","price":"0.02","collaborators":[{"account":"0x..","shareBps":2000}]}}}')
+    .addOption(new Option("--tier <tier>", "access tier for every file").choices(["free", "premium", "exclusive"]))
+    .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")
+    .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
+    .option("--concurrency <n>", "files processed at once", "2")
+    .option("--retries <n>", "retries per storage write / transaction", "4")
+    .option("--json", "print only the JSON summary")
+    .addHelpText("after", "\nExamples:\n  streamvault upload ./album --tier premium --price 0.01\n  streamvault upload song.flac --metadata meta.json --json\nKilled or failed? Run the same command again: it resumes from .streamvault/uploads/journal.json.")
+    .action(async (input: string, _o, cmd: Command) => {
+      process.exitCode = await (await upload()).uploadCommand(input, global(cmd));
+    });
+
+  p.command("status")
+    .description("show an item's on-chain registration, rules, storage and local state")
+    .argument("<contentId>", "0x content id (see `streamvault list`)")
+    .option("--json", "JSON output")
+    .action(async (id: string, _o, cmd: Command) => {
+      process.exitCode = await (await content()).statusCommand(id, global(cmd));
+    });
+
+  p.command("get")
+    .description("fetch an item from storage, verify every piece and decrypt it when this wallet has access")
+    .argument("<contentId>", "0x content id")
+    .requiredOption("--out <file>", "where to write the media (HLS variants are written as MPEG-TS)")
+    .option("--variant <name>", "variant to fetch (default: best available: original, high, standard, preview)")
+    .option("--json", "JSON output")
+    .action(async (id: string, _o, cmd: Command) => {
+      process.exitCode = await (await content()).getCommand(id, global(cmd));
+    });
+
+  p.command("list")
+    .description("list the items in the local catalogue (upload journal)")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await content()).listCommand(global(cmd));
+    });
+
+  p.command("cost")
+    .description("monthly storage cost per item and for the whole catalogue, with placement suggestions")
+    .option("--plays <n>", "expected plays per month for every item", "10")
+    .option("--plays-file <file>", 'JSON {"<contentId>": playsPerMonth} overriding --plays per item')
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await content()).costCommand(global(cmd));
+    });
+
+  p.command("backup")
+    .description("snapshot the whole catalogue (profile, items, manifests, rules, earnings, stats), store it and anchor its SHA-256 on BackupRegistry")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await backup()).backupCommand(global(cmd));
+    });
+
+  p.command("restore")
+    .description("fetch the latest (or a named) anchored snapshot, check its SHA-256 against the chain and rebuild the local catalogue")
+    .option("--piece-cid <cid>", "restore this anchored snapshot instead of the latest")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await backup()).restoreCommand(global(cmd));
+    });
+
+  p.command("export")
+    .description("write a portable package: manifests, download URLs and tags as JSON")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--gateway-url <url>", "base URL of a piece gateway for download links (default $STORAGE_PUBLIC_URL)")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await backup()).exportCommand(global(cmd) as Parameters<BackupModule["exportCommand"]>[0]);
+    });
+
+  p.command("watch")
+    .description("anchor backups automatically when a milestone is crossed (plays, revenue, coin/pass holders) and once per quarter")
+    .option("--once", "check once and exit")
+    .option("--interval <seconds>", "seconds between checks", "300")
+    .option("--config <file>", "milestone thresholds JSON (default <home>/milestones.json)")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await backup()).watchCommand(global(cmd));
+    });
+
+  p.command("live")
+    .description("archive a live input (a growing file, or - for stdin) as ~10 s chunks uploaded as each closes; registers it when the input ends")
+    .argument("<input>", "growing media file, or - for stdin")
+    .option("--id <name>", "archive id (default: live-<time>)")
+    .option("--title <title>", "title for the archive")
+    .addOption(new Option("--tier <tier>", "access tier").choices(["free", "premium", "exclusive"]).default("premium"))
+    .option("--segment-seconds <s>", "chunk length", "10")
+    .option("--idle-timeout <s>", "a growing file that stops growing for this long has ended", "10")
+    .option("--retries <n>", "retries per chunk upload", "4")
+    .option("--json", "print JSON events")
+    .action(async (input: string, _o, cmd: Command) => {
+      process.exitCode = await (await live()).liveCommand(input, global(cmd));
+    });
+
+  p.command("live-status")
+    .description("show the chunks of a live archive and their upload status")
+    .argument("<id>", "archive id")
+    .option("--json", "JSON output")
+    .action(async (id: string, _o, cmd: Command) => {
+      process.exitCode = await (await live()).liveStatusCommand(id, global(cmd));
+    });
+
+  p.command("pass-metadata")
+    .description("store the creator pass's ERC-721 metadata JSON and image as pieces and point CreatorPass.setMetadataURI at the gateway")
+    .requiredOption("--image <file>", "pass image (PNG/JPEG/WebP/GIF)")
+    .requiredOption("--name <name>", "pass name")
+    .option("--description <text>", "pass description", "")
+    .option("--gateway-url <url>", "public gateway base URL serving /piece/<cid> (default $STORAGE_PUBLIC_URL)")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await pass()).passMetadataCommand(global(cmd) as Parameters<PassModule["passMetadataCommand"]>[0]);
+    });
+
+  for (const c of p.commands) c.exitOverride().showHelpAfterError("(run with --help for usage)");
+  return p;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const p = program();
+  try {
+    await p.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    if (err instanceof CliError) {
+      console.error(`streamvault: ${err.message}`);
+      return err.exitCode;
+    }
+    console.error(`streamvault: ${(err as Error)?.message ?? String(err)}`);
+    return EXIT.PARTIAL;
+  }
+}
+
+// A closed pipe (e.g. `streamvault --help | head`) is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+});
+const code = await main(process.argv);
+process.exitCode = code;
+// PGlite/viem may keep handles open; the command is finished.
+setTimeout(() => process.exit(code), 50).unref();
