@@ -19,6 +19,7 @@ import { openKeyReleaseDb, type SqlClient } from "./db.ts";
 import { ChainAccessGate, type AccessDecision, type AccessGate } from "./gate.ts";
 import { checkSiweFields, type SiweConfig } from "./siwe.ts";
 import { importEphemeralPublicKey, InvalidPublicKeyError, wrapContentKey, type EphemeralPublicKey, type WrappedKey } from "./wrap.ts";
+import { rawEphemeralPublicKey, wrapContentKeyNode } from "./wrap-node.ts";
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -68,6 +69,19 @@ export interface KeyReleaseServiceOptions {
   trustProxyHeaders?: boolean;
   /** Origins allowed to POST (an Origin header outside the list is refused); default the origin of siwe.uri. */
   allowedOrigins?: string[];
+  /**
+   * How long a looked-up session is trusted from memory before the database is asked again,
+   * seconds (default 5; 0 = always ask). Bounds how late a logout made on another instance
+   * sharing the Postgres database takes effect here; a logout on this instance is immediate.
+   */
+  sessionCacheSeconds?: number;
+  /**
+   * Wrapping implementation: "node" (node:crypto, default, several times cheaper per release) or
+   * "webcrypto" (crypto.subtle, the code the browser runs). Same format; either unwraps with `unwrapContentKey`.
+   */
+  wrapWith?: "node" | "webcrypto";
+  /** How long an unsealed content key stays in memory, seconds (default 300; 0 = unseal every time). Keys never change once stored. */
+  keyCacheSeconds?: number;
 }
 
 /** `POST /api/keys/:contentId` success body. */
@@ -167,6 +181,12 @@ export class KeyReleaseService {
   readonly #ipLimiter: RateLimiterMemory;
   readonly #trustProxy: boolean;
   readonly #origins: Set<string>;
+  readonly #sessionCacheMs: number;
+  readonly #keyCacheMs: number;
+  readonly #sessionCache = new Map<string, { session: Session; expiresAtMs: number; trustedUntilMs: number }>();
+  readonly #keyCache = new Map<string, { key: Uint8Array; until: number }>();
+  readonly #writer: BatchWriter;
+  readonly #wrapWith: "node" | "webcrypto";
   #issued = 0;
 
   /** Use {@link createKeyReleaseService}. */
@@ -188,6 +208,10 @@ export class KeyReleaseService {
     this.#ipLimiter = new RateLimiterMemory({ keyPrefix: "ip", points: ip.points, duration: ip.durationSeconds });
     this.#trustProxy = options.trustProxyHeaders ?? false;
     this.#origins = new Set(options.allowedOrigins ?? [new URL(options.siwe.uri).origin]);
+    this.#sessionCacheMs = (options.sessionCacheSeconds ?? 5) * 1000;
+    this.#keyCacheMs = (options.keyCacheSeconds ?? 300) * 1000;
+    this.#writer = new BatchWriter(db);
+    this.#wrapWith = options.wrapWith ?? "node";
   }
 
   /** The database (audit_log, plays, sessions, siwe_nonces, stream_channels) for dashboards and tests. */
@@ -308,6 +332,7 @@ export class KeyReleaseService {
       this.#checkOrigin(request);
       const id = this.#cookie(request);
       if (id !== undefined) {
+        this.#sessionCache.delete(hashSessionId(id));
         const revoked = await this.#db.query<{ wallet: string }>("UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL RETURNING wallet", [
           hashSessionId(id),
           new Date(this.#now()),
@@ -341,7 +366,7 @@ export class KeyReleaseService {
       await this.#limitWallet(wallet);
       if (contentId === undefined || !CONTENT_ID.test(contentId)) throw new Refusal(400, "bad_content_id", "content id must be 0x followed by 64 hex characters");
       const body = await readJson(request);
-      const clientKey = await parseEphemeralKey(body.ephemeralPublicKey);
+      const clientKey = await this.#parseEphemeralKey(body.ephemeralPublicKey);
 
       let decision: AccessDecision;
       try {
@@ -355,7 +380,7 @@ export class KeyReleaseService {
         throw new Refusal(403, "no_access", decision.denial ?? "no access: buy a pass or subscribe", { reason: decision.reason });
       }
       const key = await this.#contentKey(contentId);
-      const wrapped = await wrapContentKey({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
+      const wrapped = await this.#wrap(key, clientKey, contentId, wallet);
       const keyId = keyIdOf(key);
       key.fill(0);
       const expiresAt = decision.expiresAt === null ? null : new Date(decision.expiresAt * 1000).toISOString();
@@ -396,7 +421,7 @@ export class KeyReleaseService {
         throw new Refusal(400, "bad_voucher", "send JSON {channelId: decimal string, cumulativeAmount: decimal string, signature: 65-byte 0x-hex EIP-712 Voucher signature, ephemeralPublicKey}");
       }
       channelIdText = channelId.toString();
-      const clientKey = await parseEphemeralKey(body.ephemeralPublicKey);
+      const clientKey = await this.#parseEphemeralKey(body.ephemeralPublicKey);
 
       let channel: ChannelState | undefined;
       try {
@@ -463,7 +488,7 @@ export class KeyReleaseService {
       if (advanced.rows.length === 0) throw new Refusal(409, "concurrent_request", "another request for this channel was served at the same time: retry with a voucher for the minutes delivered");
 
       const key = await this.#contentKey(contentId);
-      const wrapped = await wrapContentKey({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
+      const wrapped = await this.#wrap(key, clientKey, contentId, wallet);
       const keyId = keyIdOf(key);
       key.fill(0);
       await this.#recordRelease(
@@ -535,6 +560,9 @@ export class KeyReleaseService {
 
   /** Closes the database if the service opened it (the key store and chain client belong to the caller). */
   async close(): Promise<void> {
+    await this.#writer.idle();
+    this.#keyCache.forEach((entry) => entry.key.fill(0));
+    this.#keyCache.clear();
     if (this.#ownsDb) await this.#db.close();
   }
 
@@ -543,15 +571,29 @@ export class KeyReleaseService {
   async #session(request: Request): Promise<Session> {
     const id = this.#cookie(request);
     if (id === undefined) throw new Refusal(401, "not_signed_in", "not signed in: sign in with your wallet (GET /api/auth/nonce, then POST /api/auth/verify)");
+    const idHash = hashSessionId(id);
+    const now = this.#now();
+    const cached = this.#sessionCache.get(idHash);
+    if (cached !== undefined && now < cached.trustedUntilMs) {
+      if (cached.expiresAtMs <= now) throw new Refusal(401, "session_expired", "session expired: sign in again");
+      return cached.session;
+    }
+    this.#sessionCache.delete(idHash);
     const row = (await this.#db.query<{ wallet: string; chain_id: number; expires_at: unknown; revoked_at: unknown }>(
       "SELECT wallet, chain_id, expires_at, revoked_at FROM sessions WHERE id_hash = $1",
-      [hashSessionId(id)],
+      [idHash],
     )).rows[0];
     if (row === undefined) throw new Refusal(401, "not_signed_in", "unknown session: sign in again");
     if (row.revoked_at !== null) throw new Refusal(401, "session_ended", "session ended (signed out): sign in again");
-    if (toDate(row.expires_at).getTime() <= this.#now()) throw new Refusal(401, "session_expired", "session expired: sign in again");
+    const expiresAtMs = toDate(row.expires_at).getTime();
+    if (expiresAtMs <= now) throw new Refusal(401, "session_expired", "session expired: sign in again");
     if (Number(row.chain_id) !== this.#siwe.chainId) throw new Refusal(401, "wrong_chain", "session is for another chain: sign in again");
-    return { wallet: getAddress(row.wallet), chainId: Number(row.chain_id) };
+    const session = { wallet: getAddress(row.wallet), chainId: Number(row.chain_id) };
+    if (this.#sessionCacheMs > 0) {
+      if (this.#sessionCache.size >= 100_000) this.#sessionCache.clear();
+      this.#sessionCache.set(idHash, { session, expiresAtMs, trustedUntilMs: now + this.#sessionCacheMs });
+    }
+    return session;
   }
 
   #cookie(request: Request): string | undefined {
@@ -588,7 +630,35 @@ export class KeyReleaseService {
     await limit(this.#walletLimiter, wallet.toLowerCase(), "too many key requests for this wallet");
   }
 
+  /** A copy of the content key (callers wipe it after use). */
+  async #parseEphemeralKey(value: unknown): Promise<CryptoKey | Uint8Array> {
+    if (value === undefined || value === null) {
+      throw new Refusal(400, "missing_public_key", "send ephemeralPublicKey: an ECDH P-256 public key, raw uncompressed base64url or a public JWK");
+    }
+    try {
+      if (this.#wrapWith === "node") return rawEphemeralPublicKey(value as EphemeralPublicKey);
+      return await importEphemeralPublicKey(value as EphemeralPublicKey);
+    } catch (error) {
+      if (error instanceof InvalidPublicKeyError) throw new Refusal(400, "bad_public_key", error.message);
+      throw error;
+    }
+  }
+
+  async #wrap(key: Uint8Array, clientKey: CryptoKey | Uint8Array, contentId: string, wallet: string): Promise<WrappedKey> {
+    try {
+      if (clientKey instanceof Uint8Array) return wrapContentKeyNode({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
+      return await wrapContentKey({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
+    } catch (error) {
+      if (error instanceof InvalidPublicKeyError) throw new Refusal(400, "bad_public_key", error.message);
+      throw error;
+    }
+  }
+
+  /** A copy of the content key (callers wipe it after use). */
   async #contentKey(contentId: string): Promise<Uint8Array> {
+    const now = Date.now();
+    const cached = this.#keyCache.get(contentId);
+    if (cached !== undefined && now < cached.until) return cached.key.slice();
     let key: Uint8Array | undefined;
     try {
       key = await this.#keys.getKey(contentId);
@@ -600,49 +670,35 @@ export class KeyReleaseService {
       throw error;
     }
     if (key === undefined) throw new Refusal(404, "no_key", "no key is stored for this content: it has not been published to this server");
+    if (this.#keyCacheMs > 0) {
+      if (this.#keyCache.size >= 10_000) this.#keyCache.clear();
+      this.#keyCache.set(contentId, { key: key.slice(), until: now + this.#keyCacheMs });
+    }
     return key;
   }
 
-  async #audit(entry: AuditEntry): Promise<void> {
-    await this.#db.query(
-      "INSERT INTO audit_log (at, event, outcome, wallet, ip, content_id, channel_id, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-      [
-        new Date(this.#now()),
-        entry.event,
-        entry.outcome,
-        entry.wallet ?? null,
-        entry.ip ?? null,
-        entry.contentId?.toLowerCase() ?? null,
-        entry.channelId ?? null,
-        entry.reason,
-        entry.detail === undefined ? null : JSON.stringify(entry.detail),
-      ],
-    );
+  /** Writes an audit row; resolves once it is in the database (rows of concurrent requests share one INSERT). */
+  #audit(entry: AuditEntry): Promise<void> {
+    return this.#writer.write(this.#auditRow(entry), undefined);
   }
 
-  /** Audit row and play row in one statement; a release is answered only once both are written. */
-  async #recordRelease(entry: AuditEntry, play: { contentId: string; wallet: string; kind: "key-release" | "segment"; segments: number }): Promise<void> {
-    const at = new Date(this.#now());
-    await this.#db.query(
-      `WITH audit AS (
-         INSERT INTO audit_log (at, event, outcome, wallet, ip, content_id, channel_id, reason, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       )
-       INSERT INTO plays (content_id, wallet, kind, segments, at) VALUES ($6, $4, $10, $11, $1)`,
-      [
-        at,
-        entry.event,
-        entry.outcome,
-        play.wallet,
-        entry.ip ?? null,
-        play.contentId.toLowerCase(),
-        entry.channelId ?? null,
-        entry.reason,
-        entry.detail === undefined ? null : JSON.stringify(entry.detail),
-        play.kind,
-        play.segments,
-      ],
-    );
+  #auditRow(entry: AuditEntry): unknown[] {
+    return [
+      new Date(this.#now()),
+      entry.event,
+      entry.outcome,
+      entry.wallet ?? null,
+      entry.ip ?? null,
+      entry.contentId?.toLowerCase() ?? null,
+      entry.channelId ?? null,
+      entry.reason,
+      entry.detail === undefined ? null : JSON.stringify(entry.detail),
+    ];
+  }
+
+  /** Audit row and play row, written in one transaction; a release is answered only once both are in. */
+  #recordRelease(entry: AuditEntry, play: { contentId: string; wallet: string; kind: "key-release" | "segment"; segments: number }): Promise<void> {
+    return this.#writer.write(this.#auditRow(entry), [play.contentId.toLowerCase(), play.wallet, play.kind, play.segments, new Date(this.#now())]);
   }
 
   async #auditDenial(error: unknown, entry: Omit<AuditEntry, "outcome" | "reason">): Promise<void> {
@@ -660,6 +716,59 @@ export class KeyReleaseService {
     if (error instanceof Refusal) return error.response();
     this.#log.error("request failed", { where, error: error instanceof Error ? error.message : String(error) });
     return json(500, { error: "internal_error", message: "the server failed to handle this request: try again" });
+  }
+}
+
+/**
+ * Group commit for audit and play rows: requests arriving while a write is in flight are queued and
+ * written together in the next statement (one multi-row INSERT per table, in one transaction).
+ * Every caller's promise settles only after its own rows are written, so no release is answered
+ * before its audit row exists, and a failed write fails every request in that batch.
+ */
+class BatchWriter {
+  readonly #db: SqlClient;
+  #queue: { audit: unknown[]; play: unknown[] | undefined; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #running: Promise<void> | undefined;
+
+  constructor(db: SqlClient) {
+    this.#db = db;
+  }
+
+  write(audit: unknown[], play: unknown[] | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ audit, play, resolve, reject });
+      if (this.#running === undefined) this.#running = this.#drain();
+    });
+  }
+
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, 500);
+      try {
+        await this.#flush(batch.map((b) => b.audit), batch.flatMap((b) => (b.play === undefined ? [] : [b.play])));
+        for (const b of batch) b.resolve();
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    this.#running = undefined;
+  }
+
+  async #flush(audits: unknown[][], plays: unknown[][]): Promise<void> {
+    const values = (rows: unknown[][], width: number) => rows.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`).join(", ");
+    const auditSql = `INSERT INTO audit_log (at, event, outcome, wallet, ip, content_id, channel_id, reason, detail) VALUES ${values(audits, 9)}`;
+    if (plays.length === 0) {
+      await this.#db.query(auditSql, audits.flat());
+      return;
+    }
+    // One statement: the plays insert rides in a data-modifying CTE with the audit insert (atomic).
+    const offset = audits.length * 9;
+    const playValues = plays.map((_, r) => `(${Array.from({ length: 5 }, (_, c) => `$${offset + r * 5 + c + 1}`).join(", ")})`).join(", ");
+    await this.#db.query(`WITH audit AS (${auditSql}) INSERT INTO plays (content_id, wallet, kind, segments, at) VALUES ${playValues}`, [...audits.flat(), ...plays.flat()]);
   }
 }
 
@@ -698,17 +807,6 @@ async function readJson(request: Request): Promise<Record<string, unknown>> {
   return body as Record<string, unknown>;
 }
 
-async function parseEphemeralKey(value: unknown): Promise<CryptoKey> {
-  if (value === undefined || value === null) {
-    throw new Refusal(400, "missing_public_key", "send ephemeralPublicKey: an ECDH P-256 public key, raw uncompressed base64url or a public JWK");
-  }
-  try {
-    return await importEphemeralPublicKey(value as EphemeralPublicKey);
-  } catch (error) {
-    if (error instanceof InvalidPublicKeyError) throw new Refusal(400, "bad_public_key", error.message);
-    throw error;
-  }
-}
 
 function parseUint(value: unknown): bigint | undefined {
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);

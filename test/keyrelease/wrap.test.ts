@@ -12,6 +12,7 @@ import {
   wrapContentKey,
   wrapInfo,
 } from "../../lib/keyrelease/wrap.ts";
+import { rawEphemeralPublicKey, wrapContentKeyNode } from "../../lib/keyrelease/wrap-node.ts";
 
 const CONTENT = "0x" + "ab".repeat(32);
 const OTHER_CONTENT = "0x" + "cd".repeat(32);
@@ -95,5 +96,29 @@ describe("key wrapping (ECDH P-256 + HKDF-SHA-256 + AES-256-GCM on WebCrypto)", 
   it("binds the HKDF info to content id and wallet unambiguously", () => {
     const text = new TextDecoder().decode(wrapInfo(CONTENT, WALLET));
     expect(text).to.equal(`streamvault/key-release/v1\0${CONTENT}\0${WALLET.toLowerCase()}`);
+  });
+
+  it("the node:crypto server wrap produces the same format: WebCrypto unwrap recovers the key (raw and JWK client keys)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const client = await generateEphemeralKeyPair();
+      const key = generateContentKey();
+      const viaRaw = wrapContentKeyNode({ contentKey: key, clientPublicKey: rawEphemeralPublicKey(client.publicKey), contentId: CONTENT, wallet: WALLET });
+      const viaJwk = wrapContentKeyNode({ contentKey: key, clientPublicKey: rawEphemeralPublicKey(client.publicJwk), contentId: CONTENT, wallet: WALLET });
+      for (const wrapped of [viaRaw, viaJwk]) {
+        const out = await unwrapContentKey({ privateKey: client.privateKey, wrapped, contentId: CONTENT, wallet: WALLET });
+        expect(Buffer.from(out).equals(Buffer.from(key))).to.equal(true);
+        expect(await rejects(unwrapContentKey({ privateKey: client.privateKey, wrapped, contentId: OTHER_CONTENT, wallet: WALLET }))).to.be.instanceOf(UnwrapError);
+      }
+    }
+  });
+
+  it("the node:crypto path rejects the same bad public keys (off-curve point checked arithmetically)", async () => {
+    const client = await generateEphemeralKeyPair();
+    const offCurve = fromBase64Url(client.publicKey);
+    offCurve[64]! ^= 1;
+    for (const bad of [toBase64Url(new Uint8Array(33)), toBase64Url(offCurve), "not base64!", { ...client.publicJwk, crv: "P-384" }, { ...client.publicJwk, d: "AAAA" }, { ...client.publicJwk, x: "AAAA" }]) {
+      expect(() => rawEphemeralPublicKey(bad as never), JSON.stringify(bad)).to.throw(InvalidPublicKeyError);
+    }
+    expect(rawEphemeralPublicKey(client.publicKey)).to.have.length(65);
   });
 });
