@@ -86,6 +86,22 @@ contract ContentAccessInvariantsTest is SystemTest {
         }
     }
 
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 40
+    function invariant_passSupplyCappedAndPaidFor() public view {
+        uint256 n = handler.passCount();
+        for (uint256 i; i < n; ++i) {
+            CreatorPass pass = handler.passes(i);
+            (uint256 maxSupply, uint256 minted,,) = pass.saleInfo();
+            assertLe(minted, maxSupply, "minted <= max supply");
+            assertEq(minted, handler.passesIssued(address(pass)), "every issued pass counted once");
+            assertEq(pass.totalSupply(), minted, "totalSupply == minted");
+        }
+        // Every native wei paid in (sales, subscriptions, pass mints) is either still held or was withdrawn.
+        assertEq(address(access).balance + handler.nativeWithdrawn(), handler.nativeIn(), "native in == held + out");
+        assertLe(handler.passRevenue(), handler.nativeIn(), "pass revenue counted");
+    }
+
     function owedIn(address token) internal view returns (uint256 sum) {
         uint256 n = handler.payeeCount();
         for (uint256 i; i < n; ++i) sum += access.balanceOf(handler.payees(i), token);

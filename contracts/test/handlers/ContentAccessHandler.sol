@@ -31,6 +31,13 @@ contract ContentAccessHandler {
     mapping(bytes32 item => mapping(address fan => uint64)) public maxPurchaseExpiry;
     mapping(address fan => uint64) public maxSubscriptionExpiry;
 
+    mapping(address pass => uint256) public passesIssued;
+    /// @dev Everything fans paid for passes; must all have reached the ledger.
+    uint256 public passRevenue;
+    /// @dev Native currency fans paid in, and payees took out, through the handler.
+    uint256 public nativeIn;
+    uint256 public nativeWithdrawn;
+
     uint256 public violations;
     string public lastViolation;
     uint256 public purchases;
@@ -88,6 +95,7 @@ contract ContentAccessHandler {
         uint64 afterwards = access.purchaseExpiry(id, fan);
         if (afterwards != start + period) flag("purchase did not add exactly one period");
         if (afterwards > maxPurchaseExpiry[id][fan]) maxPurchaseExpiry[id][fan] = afterwards;
+        if (r.paymentToken == address(0)) nativeIn += r.price;
         ++purchases;
     }
 
@@ -106,6 +114,7 @@ contract ContentAccessHandler {
         uint64 afterwards = access.subscriptionExpiry(fan);
         if (afterwards != start + uint256(periods) * 30 days) flag("subscription did not add exactly its periods");
         if (afterwards > maxSubscriptionExpiry[fan]) maxSubscriptionExpiry[fan] = afterwards;
+        if (token == address(0)) nativeIn += total;
         ++subscriptions;
     }
 
@@ -121,7 +130,24 @@ contract ContentAccessHandler {
         vm.deal(fan, fan.balance + cost);
         vm.prank(fan);
         pass.mint{value: cost}(q);
+        passesIssued[address(pass)] += q;
+        passRevenue += cost;
+        nativeIn += cost;
         ++mints;
+    }
+
+    /// @dev Free creator airdrops share the supply cap with paid mints.
+    function airdrop(uint256 passSeed, uint8 count) external {
+        CreatorPass pass = passes[passSeed % passes.length];
+        address[] memory to = new address[](1 + (count % 4));
+        for (uint256 i; i < to.length; ++i) to[i] = fans[(passSeed + i) % fans.length];
+        vm.prank(pass.creator());
+        pass.airdrop(to);
+        passesIssued[address(pass)] += to.length;
+    }
+
+    function passCount() external view returns (uint256) {
+        return passes.length;
     }
 
     function withdraw(uint256 payeeSeed, bool inStable) external {
@@ -135,6 +161,7 @@ contract ContentAccessHandler {
         try access.withdraw(token) {
             uint256 got = (token == address(0) ? payee.balance : stable.balanceOf(payee)) - before;
             if (got != owed) flag("withdraw paid a different amount than owed");
+            if (token == address(0)) nativeWithdrawn += got;
             if (access.balanceOf(payee, token) != 0) flag("withdraw left a balance");
             ++withdrawals;
         } catch {
