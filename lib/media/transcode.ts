@@ -7,7 +7,7 @@
 import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { runFfmpeg } from "./ffmpeg.ts";
+import { runFfmpeg, runTool } from "./ffmpeg.ts";
 import type { MediaInfo } from "./probe.ts";
 
 /** Target segment length in seconds. */
@@ -152,8 +152,7 @@ async function encodeOne(info: MediaInfo, spec: VariantSpec, options: EncodeOpti
       "-force_key_frames", `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, "-sc_threshold", "0",
       "-g", String(Math.round(fps * SEGMENT_SECONDS)),
     );
-    codecs = height >= 720 ? "avc1.4d401f" : "avc1.4d401e";
-    codecs = hasAudio ? `${codecs},${AAC_LC_CODEC}` : codecs;
+    args.push("-level:v", height > 720 ? "4.0" : height > 480 ? "3.1" : "3.0");
     if (hasAudio) args.push("-map", "0:a:0");
   } else {
     args.push("-map", "0:a:0", "-vn");
@@ -170,11 +169,32 @@ async function encodeOne(info: MediaInfo, spec: VariantSpec, options: EncodeOpti
   );
   await runFfmpeg(args, { timeoutMs: options.timeoutMs ?? 60 * 60_000 });
   const segments = await readSegments(playlistPath);
+  if (info.kind === "video") {
+    // The CODECS attribute must describe what x264 actually wrote (presets can change the profile).
+    const avc = await avcCodecString(segments[0]!.path);
+    codecs = hasAudio ? `${avc},${AAC_LC_CODEC}` : avc;
+  }
   const duration = Math.round(segments.reduce((sum, s) => sum + s.duration, 0) * 1000) / 1000;
   const variant: EncodedVariant = { spec, codecs, duration, segments, playlistPath };
   if (width !== undefined) variant.width = width;
   if (height !== undefined) variant.height = height;
   return variant;
+}
+
+const AVC_PROFILE_PREFIX: Record<string, string> = {
+  "Constrained Baseline": "42e0",
+  Baseline: "4200",
+  Main: "4d40",
+  High: "6400",
+};
+
+/** RFC 6381 `avc1.PPCCLL` string of the first video stream in a file. */
+async function avcCodecString(file: string): Promise<string> {
+  const result = await runTool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level", "-of", "json", file]);
+  const stream = (JSON.parse(result.stdout.toString("utf8") || "{}") as { streams?: { profile?: string; level?: number }[] }).streams?.[0];
+  const prefix = AVC_PROFILE_PREFIX[stream?.profile ?? ""] ?? "4d40";
+  const level = Math.max(10, Math.min(62, stream?.level ?? 31));
+  return `avc1.${prefix}${level.toString(16).padStart(2, "0")}`;
 }
 
 /** Parse an ffmpeg media playlist into segment files and durations. */

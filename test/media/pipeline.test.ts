@@ -260,6 +260,8 @@ describe("media/pipeline: processMedia + publish", function () {
         ["preview", 360, false],
       ]);
       expect(manifest.playlists.master).to.include("RESOLUTION=640x480").and.include("RESOLUTION=480x360");
+      // ultrafast makes x264 write Constrained Baseline; the CODECS string must say so.
+      for (const v of manifest.variants) expect(v.codecs).to.equal("avc1.42e01e,mp4a.40.2");
       const file = f("vid-360.ts");
       await writeFile(file, await variantBytes(store, manifest, variant(manifest, "360p")));
       const info = await probe(file);
