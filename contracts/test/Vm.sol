@@ -3,6 +3,10 @@ pragma solidity 0.8.28;
 
 /// @notice The subset of the Foundry cheatcodes EDR implements that these tests use.
 /// @dev forge-std from npm does not resolve under Hardhat 3, so the interface is declared here.
+/// Every cheatcode below was tried against EDR (Hardhat 3.18). Invariant runs/depth are set per
+/// test with `/// forge-config: default.invariant.runs = N` comments, which EDR honours.
+/// Known quirk: after editing a handler, run the whole suite once (`hardhat test solidity`); a run
+/// filtered to one file can fail with "No contracts to fuzz" until then.
 interface Vm {
     function prank(address sender) external;
     function startPrank(address sender) external;

@@ -163,6 +163,21 @@ contract PaymentChannelsHandler {
         }
     }
 
+    /// @dev A genuine voucher for one channel submitted for another channel must never pay.
+    function replay(uint256 fromSeed, uint256 toSeed, uint256 cumulative) external {
+        if (channelIds.length < 2) return;
+        uint256 from = channelIds[fromSeed % channelIds.length];
+        uint256 to = channelIds[toSeed % channelIds.length];
+        if (from == to) return;
+        cumulative = 1 + (cumulative % (2 * uint256(pc.getChannel(to).deposit)));
+        bytes memory sig = sign(_viewerPkOf[from], from, cumulative);
+        try pc.redeemVoucher(to, cumulative, sig) {
+            flag("voucher replayed on another channel");
+        } catch {
+            ++rejectedRedemptions;
+        }
+    }
+
     /// @dev The creator closes with a final viewer voucher (or with nothing new to redeem).
     function close(uint256 chSeed, uint256 cumulative) external {
         if (channelIds.length == 0) return;
