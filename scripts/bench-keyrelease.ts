@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { isMainThread, parentPort, workerData, Worker } from "node:worker_threads";
-import { encodeFunctionData, zeroAddress } from "viem";
+import { createPublicClient, encodeFunctionData, http, zeroAddress, type PublicClient } from "viem";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -124,10 +124,13 @@ async function main(): Promise<void> {
       await f.write(account, ca.address, ABIS.ContentAccess, "subscribe", [zeroAddress, 1, SUB_PRICE], SUB_PRICE);
       wallets.push(account);
     }
+    // JSON-RPC batching: the access reads of concurrent requests share one HTTP round trip to the
+    // node (each is still its own eth_call at the latest block).
+    const batchedClient = createPublicClient({ chain: f.chain, transport: http(f.anvil.rpcUrl, { batch: { wait: 0 } }) }) as PublicClient;
     server = await startKeyReleaseServer({
       port: 0,
       host: "127.0.0.1",
-      publicClient: f.publicClient,
+      publicClient: process.env.BENCH_RPC_BATCH === "0" ? f.publicClient : batchedClient,
       deployment: f.deployment,
       keyStore: f.keyStore,
       siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },

@@ -5,6 +5,7 @@
  * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
  */
 import { mkdir } from "node:fs/promises";
+import { Worker } from "node:worker_threads";
 
 /** Minimal query surface shared by PGlite and pg. */
 export interface SqlClient {
@@ -69,11 +70,17 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   /** PGlite data directory; omitted = in memory. */
   dataDir?: string;
+  /** Run PGlite in a worker thread (default true): its WebAssembly then does not block the HTTP event loop. */
+  pgliteWorker?: boolean;
 }
 
 /** Opens the key-release database (Postgres when a URL is given, else PGlite) and creates the tables. */
 export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promise<SqlClient> {
-  const db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
+  const db = options.databaseUrl
+    ? await openPostgres(options.databaseUrl)
+    : options.pgliteWorker === false
+      ? await openPglite(options.dataDir)
+      : await openPgliteWorker(options.dataDir);
   for (const statement of SCHEMA) await db.query(statement);
   return db;
 }
@@ -86,6 +93,61 @@ async function openPglite(dir: string | undefined): Promise<SqlClient> {
   return {
     query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
     close: () => db.close(),
+  };
+}
+
+/** Thrown for a failed query in the PGlite worker; carries the Postgres error code. */
+export class SqlError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined) {
+    super(message);
+    this.name = "SqlError";
+    this.code = code;
+  }
+}
+
+async function openPgliteWorker(dir: string | undefined): Promise<SqlClient> {
+  const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url), { workerData: { dir } });
+  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: unknown) => void }>();
+  let nextId = 0;
+  let failure: Error | undefined;
+  let onClosed: (() => void) | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on("message", (message: { ready?: boolean; closed?: boolean; id?: number; rows?: unknown[]; error?: { message: string; code?: string } }) => {
+      if (message.ready) return resolve();
+      if (message.closed) return onClosed?.();
+      const waiter = pending.get(message.id!);
+      if (waiter === undefined) return;
+      pending.delete(message.id!);
+      if (message.error) waiter.reject(new SqlError(message.error.message, message.error.code));
+      else waiter.resolve(message.rows!);
+    });
+    const fail = (error: Error) => {
+      failure = error;
+      reject(error);
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`PGlite worker exited (code ${code})`)));
+  });
+  await ready;
+  return {
+    query: <T>(sql: string, params?: unknown[]) =>
+      new Promise<{ rows: T[] }>((resolve, reject) => {
+        if (failure !== undefined) return reject(failure);
+        const id = ++nextId;
+        pending.set(id, { resolve: (rows) => resolve({ rows: rows as T[] }), reject });
+        worker.postMessage({ id, sql, params });
+      }),
+    close: async () => {
+      if (failure !== undefined) return;
+      await new Promise<void>((resolve) => {
+        onClosed = resolve;
+        worker.postMessage({ close: true });
+      });
+      await worker.terminate();
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createKeyReleaseService, setPeerAddress, type KeyReleaseService, type KeyReleaseServiceOptions } from "./service.ts";
+import { createKeyReleaseService, responseBodyText, setPeerAddress, setRequestBodyText, type KeyReleaseService, type KeyReleaseServiceOptions } from "./service.ts";
 
 export interface KeyReleaseServer {
   url: string;
@@ -27,15 +27,15 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request 
     if (length > MAX_BODY) return undefined;
     chunks.push(chunk as Buffer);
   }
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
+  // rawHeaders keeps repeated headers as separate pairs.
+  const headers: [string, string][] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD" && length > 0;
-  const request = new Request(new URL(req.url ?? "/", origin), { method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+  // The body goes to the handler as text (see setRequestBodyText), not as a stream to read back.
+  const request = new Request(new URL(req.url ?? "/", origin), { method, headers });
+  if (hasBody) setRequestBodyText(request, Buffer.concat(chunks).toString("utf8"));
   setPeerAddress(request, req.socket.remoteAddress ?? "unknown");
   return request;
 }
@@ -48,7 +48,8 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  const body = Buffer.from(await response.arrayBuffer());
+  const text = responseBodyText(response);
+  const body = text !== undefined ? Buffer.from(text, "utf8") : Buffer.from(await response.arrayBuffer());
   headers["content-length"] = String(body.length);
   res.writeHead(response.status, headers);
   res.end(body);

@@ -54,6 +54,8 @@ export interface KeyReleaseServiceOptions {
   db?: SqlClient;
   databaseUrl?: string;
   dataDir?: string;
+  /** Run embedded PGlite in a worker thread (default true). */
+  pgliteWorker?: boolean;
   /** Session lifetime, seconds (default 3600). */
   sessionTtlSeconds?: number;
   /** Cookie name (default "__Host-sv_session": Secure, Path=/, no Domain). */
@@ -115,11 +117,28 @@ export function setPeerAddress(request: Request, ip: string): void {
   peerAddresses.set(request, ip);
 }
 
+/**
+ * Fast path for the node:http adapter: it has the body bytes already, so it hands them over as
+ * text instead of building a body stream the handler would read back. Fetch callers (Next.js) need not care.
+ */
+const bodyTexts = new WeakMap<Request, string>();
+export function setRequestBodyText(request: Request, text: string): void {
+  bodyTexts.set(request, text);
+}
+/** The JSON text of a Response built here, so the node adapter can write it without reading the stream. */
+const responseTexts = new WeakMap<Response, string>();
+export function responseBodyText(response: Response): string | undefined {
+  return responseTexts.get(response);
+}
+
 const CONTENT_ID = /^0x[0-9a-fA-F]{64}$/;
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+  const text = JSON.stringify(body);
+  const response = new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } });
+  responseTexts.set(response, text);
+  return response;
 }
 
 /** A refusal: status, machine code, and a sentence saying what to do. */
@@ -797,7 +816,7 @@ function pathParam(request: Request, pattern: RegExp): string | undefined {
 async function readJson(request: Request): Promise<Record<string, unknown>> {
   let body: unknown;
   try {
-    const text = await request.text();
+    const text = bodyTexts.get(request) ?? (await request.text());
     if (text.length > 16_384) throw new Error("too large");
     body = JSON.parse(text);
   } catch {
@@ -823,6 +842,6 @@ function toBase64Url(bytes: Uint8Array): string {
 
 /** Creates the service, opening (and owning) a database unless one is passed. */
 export async function createKeyReleaseService(options: KeyReleaseServiceOptions): Promise<KeyReleaseService> {
-  const db = options.db ?? (await openKeyReleaseDb({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
+  const db = options.db ?? (await openKeyReleaseDb({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, pgliteWorker: options.pgliteWorker }));
   return new KeyReleaseService(options, db, options.db === undefined);
 }
