@@ -49,6 +49,26 @@ contract ReentrancyAttacksTest is SystemTest {
         assertEq(owed(access, address(evil)), 100, "credited once");
     }
 
+    /// @dev The permit call of purchaseAccessWithPermit runs token code before any payment: re-entry there is blocked too.
+    function test_evilPermitCannotReenterPurchase() public {
+        bytes32 id = registerItem(address(0xC0FFEE), "x", address(evil), 100, 1 days);
+        evil.mint(address(attacker), 100);
+        attacker.execute(address(evil), abi.encodeCall(evil.approve, (address(access), 100)), 0);
+        evil.setHook(address(attacker));
+        attacker.arm(address(access), abi.encodeCall(access.purchaseAccess, (id, 100)), 0);
+
+        attacker.execute(
+            address(access),
+            abi.encodeCall(access.purchaseAccessWithPermit, (id, 100, block.timestamp, 27, bytes32(0), bytes32(0))),
+            0
+        );
+
+        assertReentryBlocked();
+        assertEq(access.purchaseExpiry(id, address(attacker)), block.timestamp + 1 days, "one period only");
+        assertEq(evil.balanceOf(address(access)), 100, "paid once");
+        assertEq(owed(access, address(evil)), 100, "credited once");
+    }
+
     function test_evilTokenCannotReenterWithdraw() public {
         // The attacker is a creator with evil-token sales to withdraw.
         bytes32 id = registerAs(attacker, address(evil), 1_000);

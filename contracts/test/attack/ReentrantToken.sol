@@ -18,6 +18,11 @@ contract ReentrantToken is ERC20 {
         hook = hook_;
     }
 
+    /// @dev A "permit" that approves nothing and calls back into the attacker instead.
+    function permit(address, address, uint256, uint256, uint8, bytes32, bytes32) external {
+        if (hook != address(0)) Attacker(payable(hook)).trigger();
+    }
+
     /// @dev After balances move, mid-way through the victim's transfer call.
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
