@@ -1,13 +1,344 @@
 "use client";
-import type { Address } from "viem";
 import Link from "next/link";
+import { useCallback, useRef, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useConfig, useReadContracts } from "wagmi";
+import { writeContract } from "wagmi/actions";
+import type { Address, Hex } from "viem";
+import * as Piece from "./piece-cid";
+import { contentAccessAbi, paymentChannelsAbi } from "../../lib/deployments/abis.ts";
+import { useAppConfig } from "@/lib/client/config";
+import { useTx } from "@/lib/client/useTx";
+import { TxStatus } from "./TxStatus";
+import { EarningsChart } from "./EarningsChart";
+import { ZERO_ADDRESS, formatAmount, shortAddress } from "@/lib/client/format";
+import { RulesEditor, rulesFromForm, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
+
+interface StudioData {
+  items: { id: Hex; title: string; tier: string; bytes: number; copies: number }[];
+  storage: { bytes: number; monthlyFormatted: string; assumedPlaysPerMonth: number };
+  indexer: null | {
+    summary: { sales?: { token: string; purchases: number; buyers: number; volume: string }[]; pass?: { holders: number; minted: number }; coin?: { holders: number } };
+    earningsByDay: ({ day: string } & Record<string, number | string>)[];
+    recentSales: { buyer: string; amount: string; token: string; timestamp: string; contentId: string }[];
+    topFans: { buyer: string; purchases: number; spent: Record<string, string> }[];
+    activeStreams: { id: string; viewer: string; deposit: string; redeemed: string; ratePerMinute: string; contentId: string }[];
+  };
+}
+
+function bytesLabel(n: number): string {
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
 
 export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
+  const wagmi = useConfig();
+  const { contracts: c, chainId } = useAppConfig();
+  const stable = c.MockStablecoin;
+  const data = useQuery({
+    queryKey: ["studio", creator],
+    queryFn: async () => (await (await fetch(`/api/studio/${creator}`)).json()) as StudioData,
+    refetchInterval: 15_000,
+  });
+  const tokens = [ZERO_ADDRESS, ...(stable ? [stable] : [])] as Address[];
+  const balances = useReadContracts({
+    contracts: tokens.flatMap((t) => [
+      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "balanceOf" as const, args: [creator, t] as const },
+      { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "balanceOf" as const, args: [creator, t] as const },
+    ]),
+  });
+  const tx = useTx(() => void balances.refetch());
+  const busy = tx.state.status === "wallet" || tx.state.status === "pending";
+  const d = data.data;
+
   return (
     <div data-testid="studio">
       <p className="status ok">
-        You are a creator. Coin <code>{coin}</code> · <Link href={`/creator/${creator}`}>your public page</Link>
+        You are a creator · coin <code>{shortAddress(coin)}</code> · <Link href={`/creator/${creator}`}>your public page</Link>
       </p>
+
+      <h2>Dashboard</h2>
+      <div className="stats">
+        <div className="stat">
+          <span className="muted small">Releases</span>
+          <b>{d?.items.length ?? "…"}</b>
+        </div>
+        <div className="stat">
+          <span className="muted small">Sales</span>
+          <b>{d?.indexer ? (d.indexer.summary.sales ?? []).reduce((n, s) => n + s.purchases, 0) : "—"}</b>
+        </div>
+        <div className="stat">
+          <span className="muted small">Active streams</span>
+          <b>{d?.indexer ? d.indexer.activeStreams.length : "—"}</b>
+        </div>
+        <div className="stat">
+          <span className="muted small">Storage used</span>
+          <b>{d ? bytesLabel(d.storage.bytes) : "…"}</b>
+        </div>
+        <div className="stat">
+          <span className="muted small">Storage / month (est.)</span>
+          <b data-testid="storage-cost">{d ? `${d.storage.monthlyFormatted} USDFC` : "…"}</b>
+        </div>
+      </div>
+      {d && !d.indexer && <p className="small muted">Earnings history, sales and fans appear when the indexer is running.</p>}
+      {d?.indexer && (
+        <>
+          <h3>Earnings over time</h3>
+          <EarningsChart rows={d.indexer.earningsByDay} stable={stable} />
+          <div className="form" style={{ marginTop: 12 }}>
+            <div>
+              <h3>Top fans</h3>
+              {d.indexer.topFans.length === 0 ? (
+                <p className="muted small">No sales yet.</p>
+              ) : (
+                <table>
+                  <thead>
+                    <tr><th scope="col">Fan</th><th scope="col">Purchases</th><th scope="col">Spent</th></tr>
+                  </thead>
+                  <tbody>
+                    {d.indexer.topFans.map((f) => (
+                      <tr key={f.buyer}>
+                        <td>{shortAddress(f.buyer)}</td>
+                        <td>{f.purchases}</td>
+                        <td>{Object.entries(f.spent).map(([t, v]) => formatAmount(v, t, stable)).join(", ")}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+            <div>
+              <h3>Active streams</h3>
+              {d.indexer.activeStreams.length === 0 ? (
+                <p className="muted small">Nobody is streaming right now.</p>
+              ) : (
+                <table>
+                  <thead>
+                    <tr><th scope="col">Viewer</th><th scope="col">Rate / min</th><th scope="col">Redeemed</th></tr>
+                  </thead>
+                  <tbody>
+                    {d.indexer.activeStreams.map((s) => (
+                      <tr key={s.id}>
+                        <td>{shortAddress(s.viewer)}</td>
+                        <td>{formatAmount(s.ratePerMinute, ZERO_ADDRESS)}</td>
+                        <td>{formatAmount(s.redeemed, ZERO_ADDRESS)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+          </div>
+        </>
+      )}
+
+      <h2>Balance to withdraw</h2>
+      <div className="options">
+        {tokens.map((t, i) => {
+          const access = (balances.data?.[i * 2]?.result as bigint | undefined) ?? 0n;
+          const channels = (balances.data?.[i * 2 + 1]?.result as bigint | undefined) ?? 0n;
+          return (
+            <div className="option" key={t}>
+              <h3>{t === ZERO_ADDRESS ? "ETH" : "Stablecoin"}</h3>
+              <span>Sales: {formatAmount(access, t, stable)}</span>
+              <button className="btn" disabled={busy || access === 0n} data-testid={`withdraw-sales-${i}`}
+                onClick={() => tx.run("Withdraw sales", () => writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "withdraw", args: [t], chainId }))}>
+                Withdraw sales
+              </button>
+              <span>Streaming: {formatAmount(channels, t, stable)}</span>
+              <button className="btn" disabled={busy || channels === 0n}
+                onClick={() => tx.run("Withdraw streaming", () => writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "withdraw", args: [t], chainId }))}>
+                Withdraw streaming
+              </button>
+            </div>
+          );
+        })}
+      </div>
+      <TxStatus state={tx.state} />
+
+      <Upload creator={creator} onRegistered={() => void data.refetch()} />
+
+      <h2>Releases</h2>
+      {d?.items.length === 0 && <p className="muted">No releases yet.</p>}
+      {d?.items.map((item) => <ReleaseRow key={item.id} item={item} />)}
     </div>
   );
 }
+
+function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
+  const wagmi = useConfig();
+  const { contracts: c, chainId } = useAppConfig();
+  const [editing, setEditing] = useState(false);
+  const [rules, setRules] = useState<RulesForm>(DEFAULT_RULES_FORM);
+  const [error, setError] = useState("");
+  const tx = useTx(() => setEditing(false));
+  return (
+    <div className="panel">
+      <strong><Link href={`/content/${item.id}`}>{item.title}</Link></strong>{" "}
+      <span className={`tag ${item.tier}`}>{item.tier}</span>{" "}
+      <span className="muted small">{bytesLabel(item.bytes)} × {item.copies} copies</span>{" "}
+      <button className="btn" onClick={() => setEditing((e) => !e)} aria-expanded={editing}>Edit rules</button>
+      {editing && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const r = rulesFromForm(rules, c.MockStablecoin);
+            if (!r.ok) return setError(r.error);
+            setError("");
+            void tx.run("Update rules", () => writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "updateRules", args: [item.id, r.rules], chainId }));
+          }}
+        >
+          <RulesEditor value={rules} onChange={setRules} />
+          {error && <p className="field-error">{error}</p>}
+          <button className="btn primary" type="submit">Save rules</button>
+        </form>
+      )}
+      <TxStatus state={tx.state} />
+    </div>
+  );
+}
+
+interface FileState {
+  name: string;
+  progress: number;
+  stage: string;
+  error?: string;
+  result?: { contentId: Hex; externalId: Hex; manifestCid: string; title: string };
+  registered?: boolean;
+}
+
+function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () => void }) {
+  const wagmi = useConfig();
+  const { contracts: c, chainId } = useAppConfig();
+  const [files, setFiles] = useState<File[]>([]);
+  const [states, setStates] = useState<FileState[]>([]);
+  const [tier, setTier] = useState("premium");
+  const [rules, setRules] = useState<RulesForm>(DEFAULT_RULES_FORM);
+  const [collaborators, setCollaborators] = useState("");
+  const [formError, setFormError] = useState("");
+  const [over, setOver] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const tx = useTx(onRegistered);
+
+  const add = useCallback((list: FileList | null) => {
+    if (!list) return;
+    setFiles((f) => [...f, ...Array.from(list)]);
+  }, []);
+
+  function parseCollaborators(): { ok: true; value: { account: Address; shareBps: number }[] } | { ok: false; error: string } {
+    const out: { account: Address; shareBps: number }[] = [];
+    for (const line of collaborators.split(/\n|,/).map((l) => l.trim()).filter(Boolean)) {
+      const m = /^(0x[0-9a-fA-F]{40})\s*[: ]\s*(\d+(?:\.\d+)?)%?$/.exec(line);
+      if (!m) return { ok: false, error: `collaborator "${line}" must be "0x… 25%"` };
+      out.push({ account: m[1] as Address, shareBps: Math.round(Number(m[2]) * 100) });
+    }
+    if (out.reduce((n, x) => n + x.shareBps, 0) > 10_000) return { ok: false, error: "collaborator shares add up to more than 100%" };
+    return { ok: true, value: out };
+  }
+
+  async function start() {
+    const r = rulesFromForm(rules, c.MockStablecoin);
+    const col = parseCollaborators();
+    if (!r.ok) return setFormError(r.error);
+    if (!col.ok) return setFormError(col.error);
+    if (files.length === 0) return setFormError("add at least one file");
+    setFormError("");
+    const body = new FormData();
+    files.forEach((f) => body.append("files", f));
+    setStates(files.map((f) => ({ name: f.name, progress: 0, stage: "uploading" })));
+    const res = await fetch(`/api/upload?creator=${creator}&tier=${tier}`, { method: "POST", body });
+    if (!res.ok || !res.body) return setFormError(`upload failed (${res.status})`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    const results: FileState[] = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines.filter(Boolean)) {
+        const msg = JSON.parse(line) as { file: string; progress?: number; stage?: string; error?: string; done?: boolean } & FileState["result"];
+        setStates((s) =>
+          s.map((f) =>
+            f.name !== msg.file ? f : { ...f, progress: msg.progress ?? f.progress, stage: msg.error ? "failed" : msg.done ? "stored" : (msg.stage ?? f.stage), error: msg.error, result: msg.done ? (msg as FileState["result"]) : f.result },
+          ),
+        );
+        if (msg.done) results.push({ name: msg.file, progress: 1, stage: "stored", result: msg as FileState["result"] });
+      }
+    }
+    setFiles([]);
+    const tierIndex = ["free", "premium", "exclusive"].indexOf(tier);
+    for (const f of results) {
+      const ok = await tx.run(`Register “${f.result!.title}”`, () =>
+        writeContract(wagmi, {
+          address: c.ContentAccess,
+          abi: contentAccessAbi,
+          functionName: "registerContent",
+          args: [f.result!.externalId, Piece.toBytesHex(f.result!.manifestCid), tierIndex, r.rules, col.value],
+          chainId,
+        }),
+      );
+      if (ok) setStates((s) => s.map((x) => (x.name === f.name ? { ...x, registered: true, stage: "published" } : x)));
+    }
+  }
+
+  return (
+    <section aria-labelledby="upload-h">
+      <h2 id="upload-h">Upload</h2>
+      <div
+        className={`drop ${over ? "over" : ""}`}
+        role="button"
+        tabIndex={0}
+        aria-label="Add audio or video files: drop them here or press Enter to choose"
+        onClick={() => input.current?.click()}
+        onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && input.current?.click()}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setOver(false);
+          add(e.dataTransfer.files);
+        }}
+        data-testid="dropzone"
+      >
+        Drop audio or video files here, or choose files
+        <input ref={input} type="file" multiple accept="audio/*,video/*" hidden onChange={(e) => add(e.target.files)} data-testid="file-input" />
+      </div>
+      {files.length > 0 && <p className="small">{files.map((f) => f.name).join(", ")}</p>}
+      <div className="form" style={{ marginTop: 12 }}>
+        <label>
+          Tier
+          <select value={tier} onChange={(e) => setTier(e.target.value)}>
+            <option value="free">Free</option>
+            <option value="premium">Premium (full quality encrypted)</option>
+            <option value="exclusive">Exclusive (everything encrypted)</option>
+          </select>
+        </label>
+        <label>
+          Collaborators (one per line: address share%)
+          <textarea rows={2} value={collaborators} onChange={(e) => setCollaborators(e.target.value)} placeholder="0x… 25%" />
+        </label>
+      </div>
+      <RulesEditor value={rules} onChange={setRules} />
+      {formError && <p className="field-error" role="alert">{formError}</p>}
+      <p>
+        <button className="btn primary" onClick={start} data-testid="upload-start">Process and publish</button>
+      </p>
+      {states.map((s) => (
+        <div key={s.name} className="small" style={{ marginBottom: 8 }} data-testid="upload-file">
+          <span>{s.name}: {s.error ? <span className="field-error">{s.error}</span> : s.stage}</span>
+          <div className="progress" role="progressbar" aria-valuenow={Math.round(s.progress * 100)} aria-valuemin={0} aria-valuemax={100} aria-label={`${s.name} progress`}>
+            <div style={{ width: `${Math.round(s.progress * 100)}%` }} />
+          </div>
+        </div>
+      ))}
+      <TxStatus state={tx.state} />
+    </section>
+  );
+}
+

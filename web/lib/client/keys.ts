@@ -87,11 +87,19 @@ export async function requestContentKey(params: {
       wallet: (body.wallet as string) ?? params.wallet,
     });
   };
+  // Sign in first when this tab has no session for the wallet yet (avoids a needless 401).
+  const marker = `sv-session:${params.wallet.toLowerCase()}`;
+  if (sessionStorage.getItem(marker) === null) {
+    await signIn(params.wallet, params.chainId, params.signMessage);
+    sessionStorage.setItem(marker, String(Date.now()));
+  }
   try {
     return await attempt();
   } catch (error) {
     if (error instanceof KeyRequestError && error.status === 401) {
+      // The session expired or the server restarted: sign in again once.
       await signIn(params.wallet, params.chainId, params.signMessage);
+      sessionStorage.setItem(marker, String(Date.now()));
       return attempt();
     }
     throw error;

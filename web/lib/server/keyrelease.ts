@@ -6,10 +6,10 @@
 import { createPublicClient, http } from "viem";
 import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment } from "./config.ts";
 import { repoImport } from "./repo-lib.ts";
+import { keyStore as sharedKeyStore } from "./keystore.ts";
 import { join, isAbsolute } from "node:path";
 
 type KeyReleaseLib = typeof import("../../../lib/keyrelease/index.ts");
-type KeysLib = typeof import("../../../lib/keys/index.ts");
 
 interface Service {
   handle(request: Request): Promise<Response>;
@@ -28,13 +28,12 @@ export function webOrigin(): string {
 }
 
 async function create(): Promise<Service> {
-  const [kr, keys] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), repoImport<KeysLib>("lib/keys/index.ts")]);
-  const keyStore = await keys.openKeyStore({ dataDir: dir(process.env.KEYSTORE_DIR, ".streamvault/keys") });
+  const [kr, keys] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore()]);
   const origin = new URL(webOrigin());
   return kr.createKeyReleaseService({
     publicClient: createPublicClient({ transport: http(RPC_URL) }) as never,
     deployment: deployment() as never,
-    keyStore,
+    keyStore: keys,
     siwe: { domain: origin.host, uri: origin.origin, chainId: CHAIN_ID, statement: "Sign in to StreamVault to play the content you unlocked." },
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
   });

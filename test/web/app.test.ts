@@ -1,0 +1,233 @@
+/**
+ * Browser tests of the web app: a production build served by `next start` against a fresh local
+ * stack (anvil + deployed contracts + one premium track through the real pipeline), driven by
+ * Debian's chromium through playwright-core with an injected EIP-6963 test wallet.
+ */
+import { expect } from "chai";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createSiweMessage } from "viem/siwe";
+import { privateKeyToAccount } from "viem/accounts";
+import { startStack, FAN_KEY, NEW_CREATOR_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
+import { installWallet, type TestWallet } from "./wallet.ts";
+import type { Browser, BrowserContext, Page } from "./pw.ts";
+import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+
+const SHOTS = join(REPO_ROOT, "test-results", "web");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+interface Session {
+  context: BrowserContext;
+  page: Page;
+  wallet: TestWallet;
+  errors: string[];
+  offsite: string[];
+}
+
+describe("web app (browser)", function () {
+  this.timeout(360_000);
+  let stack: Stack;
+  let web: WebServer;
+  let browser: Browser;
+  const sessions: Session[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const [s] = await Promise.all([startStack(), Promise.resolve().then(ensureBuild)]);
+    stack = s;
+    web = await startWeb(stack.env);
+    browser = await playwright().chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+      ],
+    });
+  });
+
+  after(async () => {
+    for (const s of sessions) await s.context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await web?.stop();
+    await stack?.stop();
+  });
+
+  async function open(key: `0x${string}`, width: number, height = 900): Promise<Session> {
+    const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const offsite: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("request", (r) => {
+      const u = new URL(r.url());
+      if ((u.protocol === "http:" || u.protocol === "https:" || u.protocol === "ws:" || u.protocol === "wss:") && u.hostname !== "127.0.0.1") offsite.push(r.url());
+    });
+    const wallet = await installWallet(page, key, stack.anvil.rpcUrl);
+    const s = { context, page, wallet, errors, offsite };
+    sessions.push(s);
+    return s;
+  }
+
+  async function connect(s: Session): Promise<void> {
+    const { page } = s;
+    await page.getByTestId("wallet").getByRole("button", { name: /connect/i }).click();
+    await page.getByRole("button", { name: /StreamVault Test Wallet/ }).click();
+    const short = `${s.wallet.address.slice(0, 4)}`;
+    await page.getByTestId("wallet").getByRole("button").filter({ hasText: short }).first().waitFor({ timeout: 15_000 }).catch(async () => {
+      // small screens show only the avatar
+      await page.getByTestId("wallet").getByRole("button", { name: /connect/i }).waitFor({ state: "detached", timeout: 15_000 });
+    });
+  }
+
+  const contentUrl = () => `${web.url}/content/${stack.track.contentId}`;
+
+  it("loads with no console errors and no off-site requests at 375 px and 1280 px", async () => {
+    for (const width of [375, 1280]) {
+      const s = await open(FAN_KEY, width, width === 375 ? 812 : 900);
+      for (const [name, path] of [["discover", "/"], ["content", `/content/${stack.track.contentId}`], ["library", "/library"], ["studio", "/studio"]] as const) {
+        await s.page.goto(`${web.url}${path}`, { waitUntil: "networkidle" });
+        await s.page.locator("h1").first().waitFor();
+        const overflow = await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, `${name} at ${width} px scrolls sideways`).to.be.at.most(0);
+        await s.page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+      }
+      expect(s.errors, `console errors at ${width} px`).to.deep.equal([]);
+      expect(s.offsite, `requests leaving 127.0.0.1 at ${width} px`).to.deep.equal([]);
+    }
+  });
+
+  it("is keyboard reachable: Tab reaches the nav and the connect button", async () => {
+    const s = await open(FAN_KEY, 1280);
+    await s.page.goto(web.url, { waitUntil: "networkidle" });
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await s.page.keyboard.press("Tab");
+      seen.push(await s.page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText?.trim() ?? ""));
+    }
+    expect(seen.join("|")).to.match(/Discover/).and.to.match(/Library/).and.to.match(/Connect/i);
+  });
+
+  it("connects the injected wallet, shows the catalogue and handles a wrong network", async () => {
+    const s = await open(FAN_KEY, 1280);
+    await s.page.goto(web.url, { waitUntil: "networkidle" });
+    await connect(s);
+    expect(s.wallet.calls).to.include("eth_requestAccounts");
+    await s.page.getByText(stack.track.title).first().waitFor();
+    // search by title and by artist
+    await s.page.goto(`${web.url}/?q=aurora`);
+    expect(await s.page.getByTestId("content-card").count()).to.equal(1);
+    await s.page.goto(`${web.url}/?q=nothing-like-this`);
+    expect(await s.page.getByTestId("content-card").count()).to.equal(0);
+    // wrong network: banner, then switch back
+    await s.wallet.setChain(s.page, 1);
+    await s.page.getByTestId("wrong-network").waitFor();
+    await s.page.getByRole("button", { name: "Switch network" }).click();
+    await s.page.getByTestId("wrong-network").waitFor({ state: "detached" });
+    expect(s.errors).to.deep.equal([]);
+  });
+
+  it("content page shows every way to unlock, the price and the fan's holdings; without access only the preview plays", async () => {
+    const s = await open(FAN_KEY, 1280);
+    await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
+    await connect(s);
+    await s.page.getByTestId("option-purchase").waitFor();
+    await s.page.getByTestId("option-subscription").waitFor();
+    await s.page.getByTestId("option-pass").waitFor();
+    expect(await s.page.getByTestId("price").innerText()).to.contain("0.002 ETH");
+    await s.page.getByTestId("access-status").and(s.page.locator('[data-reason="none"]')).waitFor();
+    expect(await s.page.getByTestId("option-pass").innerText()).to.match(/You hold 0/);
+    const player = s.page.getByTestId("player");
+    expect(await player.getAttribute("data-mode")).to.equal("preview");
+    expect(await player.getAttribute("data-variant")).to.equal("preview");
+    expect(await s.page.getByTestId("play-full").count()).to.equal(0);
+    // The preview is ~30 s long: hls.js reports that duration.
+    await s.page.waitForFunction(() => {
+      const m = document.querySelector<HTMLMediaElement>("[data-testid=media]");
+      return m !== null && Number.isFinite(m.duration) && m.duration > 0;
+    });
+    const duration = await s.page.evaluate(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.duration);
+    expect(duration).to.be.within(25, 35);
+    await s.page.screenshot({ path: join(SHOTS, "content-no-access-1280.png"), fullPage: true });
+  });
+
+  it("refuses a direct key request from a signed-in fan without access (403)", async () => {
+    const account = privateKeyToAccount(FAN_KEY);
+    const nonce = (await (await fetch(`${web.url}/api/auth/nonce`)).json()) as { nonce: string; domain: string; uri: string; chainId: number };
+    const message = createSiweMessage({ address: account.address, chainId: nonce.chainId, domain: nonce.domain, uri: nonce.uri, nonce: nonce.nonce, version: "1", issuedAt: new Date() });
+    const verify = await fetch(`${web.url}/api/auth/verify`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: web.url },
+      body: JSON.stringify({ message, signature: await account.signMessage({ message }) }),
+    });
+    expect(verify.status, await verify.clone().text()).to.equal(200);
+    const cookie = verify.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const pair = (await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"])) as CryptoKeyPair;
+    const raw = Buffer.from(await crypto.subtle.exportKey("raw", pair.publicKey)).toString("base64url");
+    const res = await fetch(`${web.url}/api/keys/${stack.track.contentId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: web.url, cookie },
+      body: JSON.stringify({ ephemeralPublicKey: raw }),
+    });
+    expect(res.status, await res.clone().text()).to.equal(403);
+  });
+
+  it("a fan buys a 30-day pass and plays the full, decrypted track past 30 s after a seek; the library lists it", async () => {
+    const s = await open(FAN_KEY, 1280);
+    await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
+    await connect(s);
+    // a rejected wallet prompt reads as such
+    s.wallet.rejectNext = true;
+    await s.page.getByTestId("buy-pass").click();
+    await s.page.locator('[data-testid=tx-status][data-state="error"]').waitFor();
+    expect(await s.page.getByTestId("tx-status").innerText()).to.match(/rejected/i);
+    await s.page.getByTestId("buy-pass").click();
+    await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+    await s.page.locator('[data-testid=access-status][data-reason="purchase"]').waitFor({ timeout: 15_000 });
+    expect(await s.page.getByTestId("access-status").innerText()).to.match(/until/);
+    await s.page.getByTestId("play-full").click();
+    await s.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 30_000 });
+    expect(await s.page.getByTestId("player").getAttribute("data-variant")).to.equal("high");
+    await s.page.waitForFunction(() => {
+      const m = document.querySelector<HTMLMediaElement>("[data-testid=media]");
+      return m !== null && m.duration > 55;
+    }, undefined, { timeout: 30_000 });
+    await s.page.evaluate(() => {
+      const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
+      m.muted = true;
+      m.currentTime = 40;
+      return m.play();
+    });
+    await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 41.5, undefined, { timeout: 30_000 });
+    const err = await s.page.getByTestId("player-error").count();
+    expect(err).to.equal(0);
+    await s.page.screenshot({ path: join(SHOTS, "content-playing-1280.png"), fullPage: true });
+
+    await s.page.goto(`${web.url}/library`, { waitUntil: "networkidle" });
+    await s.page.getByTestId("library").getByText(stack.track.title).waitFor({ timeout: 15_000 });
+    expect(await s.page.getByTestId("library").innerText()).to.match(/30-day pass/);
+    expect(s.errors).to.deep.equal([]);
+    void TRACK_PRICE;
+  });
+
+  it("a new creator launches a coin and pass in one transaction, with form validation", async () => {
+    const s = await open(NEW_CREATOR_KEY, 375, 812);
+    await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+    await connect(s);
+    const form = s.page.getByTestId("launch-form");
+    await form.waitFor();
+    await s.page.getByTestId("launch-submit").click();
+    await form.locator(".field-error").first().waitFor();
+    await form.locator('input[name="coinName"]').fill("Echo Lane");
+    await form.locator('input[name="coinSymbol"]').fill("ECHO");
+    await form.locator('input[name="passName"]').fill("Echo Lane Pass");
+    await form.locator('input[name="passSymbol"]').fill("ECHOP");
+    await s.page.getByTestId("launch-submit").click();
+    await s.page.getByTestId("studio").waitFor({ timeout: 30_000 });
+    await s.page.screenshot({ path: join(SHOTS, "studio-launched-375.png"), fullPage: true });
+    expect(s.errors).to.deep.equal([]);
+  });
+});

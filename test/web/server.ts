@@ -1,0 +1,88 @@
+/**
+ * The web app for browser tests: one production build per run (skipped when a build newer than
+ * every source file exists), then `next start` on a free port against a test stack.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { freePort } from "../../lib/chain/anvil.ts";
+import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+
+export const WEB_DIR = join(REPO_ROOT, "web");
+const NEXT_BIN = join(WEB_DIR, "node_modules", "next", "dist", "bin", "next");
+
+/** playwright-core lives in web/node_modules (the root does not depend on it). */
+export function playwright(): { chromium: { launch(options: object): Promise<import("./pw.ts").Browser> } } {
+  return createRequire(join(WEB_DIR, "package.json"))("playwright-core");
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === ".next" || entry.name.startsWith(".")) continue;
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the app unless web/.next holds a build newer than every source (web/ and lib/). */
+export function ensureBuild(): void {
+  const marker = join(WEB_DIR, ".next", "BUILD_ID");
+  if (process.env.WEB_SKIP_BUILD === "1" && existsSync(marker)) return;
+  if (existsSync(marker)) {
+    const built = statSync(marker).mtimeMs;
+    if (built > newestSource(WEB_DIR) && built > newestSource(join(REPO_ROOT, "lib"))) return;
+  }
+  const result = spawnSync(process.execPath, [NEXT_BIN, "build"], {
+    cwd: WEB_DIR,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+export interface WebServer {
+  url: string;
+  process: ChildProcess;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startWeb(env: Record<string, string>): Promise<WebServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [NEXT_BIN, "start", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: WEB_DIR,
+    env: { ...process.env, ...env, PORT: String(port), WEB_ORIGIN: url, NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: string[] = [];
+  child.stdout!.on("data", (d) => logs.push(String(d)));
+  child.stderr!.on("data", (d) => logs.push(String(d)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`next start exited: ${logs.join("")}`);
+    try {
+      const res = await fetch(`${url}/api/catalog`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s: ${logs.join("")}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    process: child,
+    logs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
