@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {PlatformAdmin} from "../utils/PlatformAdmin.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {RevenueLedger} from "../payments/RevenueLedger.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {IPassRevenueSink} from "../interfaces/IPassRevenueSink.sol";
@@ -422,7 +423,8 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
     /// @dev Paid time always starts at max(now, current expiry): buying early never loses time.
     function _extend(uint64 currentExpiry, uint256 duration) private view returns (uint64) {
         uint256 start = currentExpiry > block.timestamp ? currentExpiry : block.timestamp;
-        return uint64(start + duration);
+        // SafeCast: an absurd number of periods must revert, not wrap to an earlier expiry.
+        return SafeCast.toUint64(start + duration);
     }
 
     function _split(address creator, Collaborator[] memory collaborators) private view returns (Split memory) {

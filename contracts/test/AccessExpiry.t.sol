@@ -88,6 +88,19 @@ contract AccessExpiryTest is SystemTest {
         assertTrue(access.hasValidAccess(FAN, id), "still valid");
     }
 
+    /// An expiry that would pass 2^64 seconds reverts instead of wrapping to an earlier time.
+    function test_expiryNeverWrapsPastUint64() public {
+        vm.warp(type(uint64).max - 10 days);
+        uint256 total = SUB_PRICE_NATIVE;
+        vm.deal(FAN, total);
+        vm.prank(FAN);
+        vm.expectPartialRevert(SafeCastOverflowedUintDowncast.selector);
+        access.subscribe{value: total}(address(0), 1, total);
+        assertEq(access.subscriptionExpiry(FAN), 0, "no expiry written");
+    }
+
+    error SafeCastOverflowedUintDowncast(uint8 bits, uint256 value);
+
     function buy(bytes32 id, address token, uint96 price) internal {
         if (token == address(0)) {
             vm.deal(FAN, price);
