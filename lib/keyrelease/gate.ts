@@ -14,8 +14,8 @@ export const NO_EXPIRY = 2n ** 64n - 1n;
 
 export interface AccessDecision {
   granted: boolean;
-  /** Why (the first rule that grants, as the chain orders them), or "none". */
-  reason: AccessReason;
+  /** Why (the first rule that grants, as the chain orders them), or "none"; "lit-condition" from the Lit gate, which does not say why. */
+  reason: AccessReason | "lit-condition";
   /** Unix seconds when the access ends; null while its condition holds (no fixed end) or when denied. */
   expiresAt: number | null;
   /** When denied: what the wallet can do, for the 403 body ("no access: buy a pass or subscribe"). */

@@ -9,4 +9,5 @@ export * from "./siwe.ts";
 export * from "./db.ts";
 export * from "./service.ts";
 export * from "./server.ts";
-// lit: see lit.ts
+export * from "./lit.ts";
+export * from "./wrap-node.ts";

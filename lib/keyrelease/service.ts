@@ -392,7 +392,8 @@ export class KeyReleaseService {
         decision = await this.#gate.check(wallet, contentId as Hex, this.#now());
       } catch (error) {
         this.#log.warn("access check failed", { contentId, wallet, error: String(error) });
-        throw new Refusal(503, "chain_unavailable", "could not read access from the chain: try again shortly");
+        const what = this.#gate.name === "chain" ? "could not read access from the chain" : `the ${this.#gate.name} access backend did not answer`;
+        throw new Refusal(503, "access_unavailable", `${what}: try again shortly`);
       }
       if (!decision.granted) {
         if (decision.unknownContent) throw new Refusal(404, "unknown_content", decision.denial ?? "unknown content: check the content id");

@@ -50,7 +50,7 @@ describe("key wrapping (ECDH P-256 + HKDF-SHA-256 + AES-256-GCM on WebCrypto)", 
     const cryptoKey = await unwrapContentCryptoKey({ privateKey: client.privateKey, wrapped, contentId: CONTENT, wallet: WALLET });
     expect(cryptoKey.extractable).to.equal(false);
     const iv = new Uint8Array(12);
-    const reference = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await crypto.subtle.importKey("raw", key, "AES-GCM", false, ["encrypt"]), new Uint8Array([1, 2, 3]));
+    const reference = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await crypto.subtle.importKey("raw", key as BufferSource, "AES-GCM", false, ["encrypt"]), new Uint8Array([1, 2, 3]));
     const plain = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, cryptoKey, reference));
     expect([...plain]).to.deep.equal([1, 2, 3]);
   });
