@@ -123,7 +123,7 @@ try {
 
   // Purchases: the first buyer pays for creating the payees' balances; measure a second buyer.
   const buy = (label: string | null, wallet: Wallet, id: Hex = song) =>
-    measure(label, wallet, { address: ca.address, abi: ABIS.ContentAccess, functionName: "purchaseAccess", args: [id, price], value: price });
+    measure(label, wallet, { address: ca.address, abi: ABIS.ContentAccess, functionName: "purchaseAccess", args: [id, 1], value: price });
   await buy(null, fan);
   await buy("purchaseAccess (native)", fan2);
   await buy(null, fan, duet);
@@ -136,9 +136,9 @@ try {
     ["purchaseAccess (erc20, 1 collaborator)", stableDuet],
   ] as const) {
     await measure(null, fan, { address: usd.address, abi: ABIS.MockStablecoin, functionName: "approve", args: [ca.address, 5_000_000n] });
-    await measure(null, fan, { address: ca.address, abi: ABIS.ContentAccess, functionName: "purchaseAccess", args: [id, 5_000_000n] });
+    await measure(null, fan, { address: ca.address, abi: ABIS.ContentAccess, functionName: "purchaseAccess", args: [id, 1] });
     await measure(null, fan2, { address: usd.address, abi: ABIS.MockStablecoin, functionName: "approve", args: [ca.address, 5_000_000n] });
-    await measure(label, fan2, { address: ca.address, abi: ABIS.ContentAccess, functionName: "purchaseAccess", args: [id, 5_000_000n] });
+    await measure(label, fan2, { address: ca.address, abi: ABIS.ContentAccess, functionName: "purchaseAccess", args: [id, 1] });
   }
   {
     const deadline = (await now()) + 3600n;
@@ -161,7 +161,7 @@ try {
       address: ca.address,
       abi: ABIS.ContentAccess,
       functionName: "purchaseAccessWithPermit",
-      args: [stableSong, 5_000_000n, deadline, Number(`0x${signature.slice(130, 132)}`), `0x${signature.slice(2, 66)}`, `0x${signature.slice(66, 130)}`],
+      args: [stableSong, 1, deadline, Number(`0x${signature.slice(130, 132)}`), `0x${signature.slice(2, 66)}`, `0x${signature.slice(66, 130)}`],
     });
   }
   await measure("subscribe", fan, {

@@ -52,13 +52,15 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
         uint32 duration;
     }
 
-    /// @dev Packed for the purchase path, which reads only slot 0 (creator, tier, subscription, duration)
-    /// and slot 1 (token, price); slot 2 holds the holding rules.
+    /// @dev Packed for the purchase path, which reads only slot 0 (creator, tier, subscription,
+    /// duration, terms version) and slot 1 (token, price); slot 2 holds the holding rules.
     struct Content {
         address creator;
         Tier tier;
         bool inSubscription;
         uint32 duration;
+        /// @dev Bumped by every rule update; a buyer names the version they agreed to.
+        uint48 termsVersion;
         address paymentToken;
         uint96 price;
         uint128 minCoinBalance;
@@ -97,7 +99,7 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
         Rules rules,
         Collaborator[] collaborators
     );
-    event RulesUpdated(bytes32 indexed contentId, Rules rules);
+    event RulesUpdated(bytes32 indexed contentId, Rules rules, uint48 termsVersion);
     event CollaboratorsUpdated(bytes32 indexed contentId, Collaborator[] collaborators);
     event ManifestUpdated(bytes32 indexed contentId, bytes manifestCid);
     event AccessPurchased(
@@ -122,6 +124,7 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
     error TokenNotAccepted(address token);
     error NotForSale(bytes32 contentId);
     error PriceChanged(uint256 expected, uint256 offered);
+    error TermsChanged(uint48 current, uint48 offered);
     error TooManyCollaborators(uint256 count, uint256 max);
     error InvalidCollaborator(uint256 index);
     error SharesExceedTotal(uint256 totalBps);
@@ -209,17 +212,23 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
         c.creator = msg.sender;
         c.tier = tier;
         c.manifestCid = manifestCid;
+        c.termsVersion = 1;
         _writeRules(c, rules);
         _writeCollaborators(c, collaborators);
         emit ContentRegistered(contentId, msg.sender, externalId, manifestCid, tier, rules, collaborators);
     }
 
     /**
-     * @notice Replaces the rules of an item. Access already bought keeps its expiry.
+     * @notice Replaces the rules of an item and bumps its terms version, so a purchase signed
+     * against the old terms (price, token, duration) fails instead of buying different ones.
+     * Access already bought keeps its expiry.
      */
     function updateRules(bytes32 contentId, Rules calldata rules) external whenNotPaused onlyContentCreator(contentId) {
-        _writeRules(_contents[contentId], rules);
-        emit RulesUpdated(contentId, rules);
+        Content storage c = _contents[contentId];
+        _writeRules(c, rules);
+        uint48 version = c.termsVersion + 1;
+        c.termsVersion = version;
+        emit RulesUpdated(contentId, rules, version);
     }
 
     /**
@@ -252,12 +261,14 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
     // ---------------------------------------------------------------- fans
 
     /**
-     * @notice Buys one access period for the caller, paid in the item's token; native currency as msg.value.
+     * @notice Buys one access period for the caller at the item's price, in its token; native
+     * currency as msg.value (exactly the price), ERC-20 by transferFrom.
      * @param contentId The item.
-     * @param price The price the buyer agreed to; the call fails if the creator changed it meanwhile.
+     * @param termsVersion The terms the buyer agreed to (see {purchaseTerms}); the call fails if the
+     * creator changed price, token or duration meanwhile.
      */
-    function purchaseAccess(bytes32 contentId, uint256 price) external payable whenNotPaused nonReentrant {
-        _purchase(contentId, price);
+    function purchaseAccess(bytes32 contentId, uint48 termsVersion) external payable whenNotPaused nonReentrant {
+        _purchase(contentId, termsVersion);
     }
 
     /**
@@ -265,16 +276,20 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
      * @dev The permit is tried and its failure ignored (it may have been front-run); the transfer then
      * succeeds only if the allowance is really there.
      */
-    function purchaseAccessWithPermit(bytes32 contentId, uint256 price, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        whenNotPaused
-        nonReentrant
-    {
-        address token = _contents[contentId].paymentToken;
+    function purchaseAccessWithPermit(
+        bytes32 contentId,
+        uint48 termsVersion,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external whenNotPaused nonReentrant {
+        Content storage c = _contents[contentId];
+        address token = c.paymentToken;
         if (token != address(0)) {
-            try IERC20Permit(token).permit(msg.sender, address(this), price, deadline, v, r, s) {} catch {}
+            try IERC20Permit(token).permit(msg.sender, address(this), c.price, deadline, v, r, s) {} catch {}
         }
-        _purchase(contentId, price);
+        _purchase(contentId, termsVersion);
     }
 
     /**
@@ -366,6 +381,23 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
         return (c.creator, c.tier, c.manifestCid, rules, c.collaborators);
     }
 
+    /**
+     * @notice What buying `contentId` costs and gives right now.
+     * @return token Payment token (`address(0)` = native).
+     * @return price Price of one access period (0 = not for sale).
+     * @return duration Seconds of access one purchase adds.
+     * @return termsVersion The version to pass to {purchaseAccess}.
+     */
+    function purchaseTerms(bytes32 contentId)
+        external
+        view
+        returns (address token, uint256 price, uint256 duration, uint48 termsVersion)
+    {
+        Content storage c = _contents[contentId];
+        if (c.creator == address(0)) revert UnknownContent(contentId);
+        return (c.paymentToken, c.price, c.duration == 0 ? DEFAULT_ACCESS_DURATION : c.duration, c.termsVersion);
+    }
+
     /// @notice When `user`'s bought access to `contentId` ends (0 = never bought).
     function purchaseExpiry(bytes32 contentId, address user) external view returns (uint64) {
         return _purchaseExpiry[contentId][user];
@@ -401,13 +433,13 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
 
     // ---------------------------------------------------------------- internals
 
-    function _purchase(bytes32 contentId, uint256 price) private {
+    function _purchase(bytes32 contentId, uint48 termsVersion) private {
         Content storage c = _contents[contentId];
         address creator = c.creator;
         if (creator == address(0)) revert UnknownContent(contentId);
-        uint256 currentPrice = c.price;
-        if (currentPrice == 0) revert NotForSale(contentId);
-        if (price != currentPrice) revert PriceChanged(currentPrice, price);
+        if (termsVersion != c.termsVersion) revert TermsChanged(c.termsVersion, termsVersion);
+        uint256 price = c.price;
+        if (price == 0) revert NotForSale(contentId);
         address token = c.paymentToken;
         if (!isPaymentToken(token)) revert TokenNotAccepted(token);
 

@@ -81,9 +81,10 @@ contract AccessExpiryTest is SystemTest {
         uint64 bought = access.purchaseExpiry(id, FAN);
         access.setPaymentToken(address(stable), false);
         stable.mint(FAN, 1_000);
+        uint48 version = terms(id); // before the prank, which applies to the next call only
         vm.prank(FAN);
         vm.expectRevert(abi.encodeWithSelector(ContentAccess.TokenNotAccepted.selector, address(stable)));
-        access.purchaseAccess(id, 1_000);
+        access.purchaseAccess(id, version);
         assertEq(access.purchaseExpiry(id, FAN), bought, "expiry kept");
         assertTrue(access.hasValidAccess(FAN, id), "still valid");
     }
@@ -104,13 +105,14 @@ contract AccessExpiryTest is SystemTest {
     function buy(bytes32 id, address token, uint96 price) internal {
         if (token == address(0)) {
             vm.deal(FAN, price);
+            uint48 version = terms(id);
             vm.prank(FAN);
-            access.purchaseAccess{value: price}(id, price);
+            access.purchaseAccess{value: price}(id, version);
         } else {
             stable.mint(FAN, price);
             vm.startPrank(FAN);
             stable.approve(address(access), price);
-            access.purchaseAccess(id, price);
+            access.purchaseAccess(id, terms(id));
             vm.stopPrank();
         }
     }

@@ -39,9 +39,9 @@ contract ReentrancyAttacksTest is SystemTest {
         evil.mint(address(attacker), 200);
         attacker.execute(address(evil), abi.encodeCall(evil.approve, (address(access), 200)), 0);
         evil.setHook(address(attacker));
-        attacker.arm(address(access), abi.encodeCall(access.purchaseAccess, (id, 100)), 0);
+        attacker.arm(address(access), abi.encodeCall(access.purchaseAccess, (id, terms(id))), 0);
 
-        attacker.execute(address(access), abi.encodeCall(access.purchaseAccess, (id, 100)), 0);
+        attacker.execute(address(access), abi.encodeCall(access.purchaseAccess, (id, terms(id))), 0);
 
         assertReentryBlocked();
         assertEq(access.purchaseExpiry(id, address(attacker)), block.timestamp + 1 days, "one period only");
@@ -55,11 +55,11 @@ contract ReentrancyAttacksTest is SystemTest {
         evil.mint(address(attacker), 100);
         attacker.execute(address(evil), abi.encodeCall(evil.approve, (address(access), 100)), 0);
         evil.setHook(address(attacker));
-        attacker.arm(address(access), abi.encodeCall(access.purchaseAccess, (id, 100)), 0);
+        attacker.arm(address(access), abi.encodeCall(access.purchaseAccess, (id, terms(id))), 0);
 
         attacker.execute(
             address(access),
-            abi.encodeCall(access.purchaseAccessWithPermit, (id, 100, block.timestamp, 27, bytes32(0), bytes32(0))),
+            abi.encodeCall(access.purchaseAccessWithPermit, (id, terms(id), block.timestamp, 27, bytes32(0), bytes32(0))),
             0
         );
 
@@ -75,8 +75,8 @@ contract ReentrancyAttacksTest is SystemTest {
         evil.mint(FAN, 3_000);
         vm.startPrank(FAN);
         evil.approve(address(access), 3_000);
-        access.purchaseAccess(id, 1_000);
-        access.purchaseAccess(id, 1_000);
+        access.purchaseAccess(id, terms(id));
+        access.purchaseAccess(id, terms(id));
         vm.stopPrank();
         uint256 owedToAttacker = access.balanceOf(address(attacker), address(evil));
         assertEq(owedToAttacker, 2_000 - (2_000 * uint256(FEE_BPS)) / 10_000, "creator share");
@@ -287,8 +287,9 @@ contract ReentrancyAttacksTest is SystemTest {
 
     function buyNative(bytes32 id, uint256 price) internal {
         vm.deal(FAN, FAN.balance + price);
+        uint48 version = terms(id);
         vm.prank(FAN);
-        access.purchaseAccess{value: price}(id, price);
+        access.purchaseAccess{value: price}(id, version);
     }
 
     /// @dev Sum of every balance this file's scenarios can credit.

@@ -76,8 +76,9 @@ contract SplitTest is SystemTest {
         );
         address fan = address(0xFA11);
         vm.deal(fan, price);
+        uint48 version = terms(id);
         vm.prank(fan);
-        access.purchaseAccess{value: price}(id, price);
+        access.purchaseAccess{value: price}(id, version);
 
         uint256 total = access.balanceOf(TREASURY, address(0)) + access.balanceOf(CREATOR, address(0));
         for (uint256 i; i < cs.length; ++i) total += access.balanceOf(cs[i].account, address(0));

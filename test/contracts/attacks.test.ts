@@ -103,9 +103,9 @@ describe("attacks", () => {
     await f.evil.write.mint([f.attacker.address, 200n]);
     await asAttacker(f, f.evil.address, f.evil.abi, "approve", [f.contentAccess.address, 200n]);
     await f.evil.write.setHook([f.attacker.address]);
-    await arm(f, f.contentAccess.address, f.contentAccess.abi, "purchaseAccess", [contentId, 100n]);
+    await arm(f, f.contentAccess.address, f.contentAccess.abi, "purchaseAccess", [contentId, 1]);
 
-    const hash = await asAttacker(f, f.contentAccess.address, f.contentAccess.abi, "purchaseAccess", [contentId, 100n]);
+    const hash = await asAttacker(f, f.contentAccess.address, f.contentAccess.abi, "purchaseAccess", [contentId, 1]);
 
     await expectReentryBlocked(f);
     expect(await eventsIn(hash, f.contentAccess, "AccessPurchased")).to.have.length(1);
@@ -127,7 +127,7 @@ describe("attacks", () => {
     const [event] = await eventsIn(registered, f.contentAccess, "ContentRegistered");
     const contentId = (event as unknown as { args: { contentId: Hex } }).args.contentId;
     for (let i = 0; i < 2; i++) {
-      await f.contentAccess.write.purchaseAccess([contentId, DEPOSIT], { account: f.fan.account, value: DEPOSIT });
+      await f.contentAccess.write.purchaseAccess([contentId, 1], { account: f.fan.account, value: DEPOSIT });
     }
     const owed = await f.contentAccess.read.balanceOf([f.attacker.address, NATIVE]);
     await arm(f, f.contentAccess.address, f.contentAccess.abi, "withdraw", [NATIVE]);

@@ -136,10 +136,10 @@ describe("ContentAccess", () => {
 
     it("pause stops sales and registration but never withdrawals", async () => {
       const id = await register(f, "song", { rules: { price: PRICE } });
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       await f.contentAccess.write.pause();
       await viem.assertions.revertWithCustomError(
-        f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE }),
+        f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE }),
         f.contentAccess,
         "EnforcedPause",
       );
@@ -159,7 +159,7 @@ describe("ContentAccess", () => {
         { address: addr(f.creator), amount: owed },
       ]);
       await f.contentAccess.write.unpause();
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
     });
   });
 
@@ -255,7 +255,7 @@ describe("ContentAccess", () => {
         f.contentAccess.write.updateRules([id, rules], { account: f.creator.account }),
         f.contentAccess,
         "RulesUpdated",
-        [id, rules],
+        [id, rules, 2],
       );
       const collabs = [{ account: addr(f.collab2), shareBps: 5_000 }];
       await viem.assertions.emitWithArgs(
@@ -294,7 +294,7 @@ describe("ContentAccess", () => {
 
     it("a rule update never cuts short access already paid for", async () => {
       const id = await register(f, "song", { rules: { price: PRICE, duration: 10 * 86_400 } });
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       const paidUntil = await f.contentAccess.read.purchaseExpiry([id, addr(f.fan)]);
       await f.contentAccess.write.updateRules([id, { ...noRules, duration: 1 }], { account: f.creator.account });
       expect(await f.contentAccess.read.purchaseExpiry([id, addr(f.fan)])).to.equal(paidUntil);
@@ -313,7 +313,7 @@ describe("ContentAccess", () => {
           { account: addr(f.collab2), shareBps: 1_000 },
         ],
       });
-      const tx = f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      const tx = f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       await viem.assertions.balancesHaveChanged(tx, [
         { address: addr(f.fan), amount: -PRICE },
         { address: f.contentAccess.address, amount: PRICE },
@@ -335,38 +335,32 @@ describe("ContentAccess", () => {
 
     it("extends from the current expiry when bought early, from now when lapsed", async () => {
       const id = await register(f, "song", { rules: { price: PRICE } });
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       const first = await f.contentAccess.read.purchaseExpiry([id, addr(f.fan)]);
       await networkHelpers.time.increase(10n * DAY);
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       expect(await f.contentAccess.read.purchaseExpiry([id, addr(f.fan)])).to.equal(first + THIRTY_DAYS);
       await networkHelpers.time.increase(100n * DAY);
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       expect(await f.contentAccess.read.purchaseExpiry([id, addr(f.fan)])).to.equal((await now(f)) + THIRTY_DAYS);
     });
 
-    it("rejects wrong payment, changed price, unsellable and unknown items", async () => {
+    it("rejects wrong payment, unsellable and unknown items", async () => {
       const id = await register(f, "song", { rules: { price: PRICE } });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE + 1n }),
+        f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE + 1n }),
         f.contentAccess,
         "WrongPayment",
         [PRICE, PRICE + 1n],
       );
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        f.contentAccess.write.purchaseAccess([id, PRICE - 1n], { account: f.fan.account, value: PRICE - 1n }),
-        f.contentAccess,
-        "PriceChanged",
-        [PRICE, PRICE - 1n],
-      );
       const notForSale = await register(f, "gift");
       await viem.assertions.revertWithCustomError(
-        f.contentAccess.write.purchaseAccess([notForSale, 0n], { account: f.fan.account }),
+        f.contentAccess.write.purchaseAccess([notForSale, 1], { account: f.fan.account }),
         f.contentAccess,
         "NotForSale",
       );
       await viem.assertions.revertWithCustomError(
-        f.contentAccess.write.purchaseAccess([externalId("x"), 0n], { account: f.fan.account }),
+        f.contentAccess.write.purchaseAccess([externalId("x"), 1], { account: f.fan.account }),
         f.contentAccess,
         "UnknownContent",
       );
@@ -374,17 +368,50 @@ describe("ContentAccess", () => {
       expect(await f.publicClient.getBalance({ address: f.contentAccess.address })).to.equal(0n);
     });
 
+    it("a buyer pays for the terms they saw: a rule change in between (even at the same price) fails the purchase", async () => {
+      const id = await register(f, "song", { rules: { price: PRICE, duration: 30 * 86_400 } });
+      const [token, price, duration, version] = await f.contentAccess.read.purchaseTerms([id]);
+      expect([token, price, duration, version]).to.deep.equal([NATIVE, PRICE, THIRTY_DAYS, 1]);
+      // The creator front-runs the buyer: same price, one second of access.
+      await viem.assertions.emitWithArgs(
+        f.contentAccess.write.updateRules([id, { ...noRules, price: PRICE, duration: 1 }], { account: f.creator.account }),
+        f.contentAccess,
+        "RulesUpdated",
+        [id, { ...noRules, price: PRICE, duration: 1 }, 2],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.contentAccess.write.purchaseAccess([id, version], { account: f.fan.account, value: PRICE }),
+        f.contentAccess,
+        "TermsChanged",
+        [2, 1],
+      );
+      // Same trick with another allow-listed token at the same number: refused as well.
+      await f.contentAccess.write.updateRules([id, { ...noRules, price: PRICE, paymentToken: f.stable.address }], {
+        account: f.creator.account,
+      });
+      await f.stable.write.mint([addr(f.fan), PRICE]);
+      await f.stable.write.approve([f.contentAccess.address, PRICE], { account: f.fan.account });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.contentAccess.write.purchaseAccess([id, 2], { account: f.fan.account }),
+        f.contentAccess,
+        "TermsChanged",
+        [3, 2],
+      );
+      expect(await f.stable.read.balanceOf([addr(f.fan)])).to.equal(PRICE);
+      await viem.assertions.revertWithCustomError(f.contentAccess.read.purchaseTerms([externalId("none")]), f.contentAccess, "UnknownContent");
+    });
+
     it("ERC-20: pulls exactly the price with an approval; native value is refused", async () => {
       const id = await register(f, "song", { rules: { price: 5_000_000n, paymentToken: f.stable.address } });
       await f.stable.write.mint([addr(f.fan), 10_000_000n]);
       await f.stable.write.approve([f.contentAccess.address, 5_000_000n], { account: f.fan.account });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.contentAccess.write.purchaseAccess([id, 5_000_000n], { account: f.fan.account, value: 1n }),
+        f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: 1n }),
         f.contentAccess,
         "WrongPayment",
         [0n, 1n],
       );
-      await f.contentAccess.write.purchaseAccess([id, 5_000_000n], { account: f.fan.account });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account });
       expect(await f.stable.read.balanceOf([addr(f.fan)])).to.equal(5_000_000n);
       expect(await f.stable.read.balanceOf([f.contentAccess.address])).to.equal(5_000_000n);
       expect(await f.contentAccess.read.balanceOf([addr(f.treasury), f.stable.address])).to.equal(150_000n);
@@ -392,7 +419,7 @@ describe("ContentAccess", () => {
       // De-listing the token stops sales in it.
       await f.contentAccess.write.setPaymentToken([f.stable.address, false]);
       await viem.assertions.revertWithCustomError(
-        f.contentAccess.write.purchaseAccess([id, 5_000_000n], { account: f.fan.account }),
+        f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account }),
         f.contentAccess,
         "TokenNotAccepted",
       );
@@ -404,19 +431,19 @@ describe("ContentAccess", () => {
       await f.stable.write.mint([addr(f.fan), 3n * price]);
       const deadline = (await now(f)) + 3600n;
       const p = await signPermit(f, f.fan, f.stable, f.contentAccess.address, price, deadline);
-      await f.contentAccess.write.purchaseAccessWithPermit([id, price, deadline, p.v, p.r, p.s], { account: f.fan.account });
+      await f.contentAccess.write.purchaseAccessWithPermit([id, 1, deadline, p.v, p.r, p.s], { account: f.fan.account });
       expect(await f.contentAccess.read.hasValidAccess([addr(f.fan), id])).to.equal(true);
       // Someone submits the fan's permit first: the purchase still goes through on the allowance.
       const p2 = await signPermit(f, f.fan, f.stable, f.contentAccess.address, price, deadline);
       await f.stable.write.permit([addr(f.fan), f.contentAccess.address, price, deadline, p2.v, p2.r, p2.s], {
         account: f.stranger.account,
       });
-      await f.contentAccess.write.purchaseAccessWithPermit([id, price, deadline, p2.v, p2.r, p2.s], { account: f.fan.account });
+      await f.contentAccess.write.purchaseAccessWithPermit([id, 1, deadline, p2.v, p2.r, p2.s], { account: f.fan.account });
       expect(await f.stable.read.balanceOf([addr(f.fan)])).to.equal(price);
       // Without any allowance the transfer fails and nothing changes.
       const before = await f.contentAccess.read.purchaseExpiry([id, addr(f.fan)]);
       await viem.assertions.revertWithCustomError(
-        f.contentAccess.write.purchaseAccessWithPermit([id, price, deadline, p2.v, p2.r, p2.s], { account: f.fan.account }),
+        f.contentAccess.write.purchaseAccessWithPermit([id, 1, deadline, p2.v, p2.r, p2.s], { account: f.fan.account }),
         f.stable,
         "ERC20InsufficientAllowance",
       );
@@ -426,7 +453,7 @@ describe("ContentAccess", () => {
     it("permit path on a native-priced item asks for the value it cannot carry", async () => {
       const id = await register(f, "song", { rules: { price: PRICE } });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.contentAccess.write.purchaseAccessWithPermit([id, PRICE, 0n, 27, SAMPLE_CID.slice(0, 66) as Hex, SAMPLE_CID.slice(0, 66) as Hex], {
+        f.contentAccess.write.purchaseAccessWithPermit([id, 1, 0n, 27, SAMPLE_CID.slice(0, 66) as Hex, SAMPLE_CID.slice(0, 66) as Hex], {
           account: f.fan.account,
         }),
         f.contentAccess,
@@ -498,7 +525,7 @@ describe("ContentAccess", () => {
       expect(await check(addr(f.fan), free)).to.deep.equal([Reason.Free, max]);
       expect(await check(addr(f.fan), externalId("unknown"))).to.deep.equal([Reason.None, 0n]);
 
-      await f.contentAccess.write.purchaseAccess([premium, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([premium, 1], { account: f.fan.account, value: PRICE });
       const bought = await f.contentAccess.read.purchaseExpiry([premium, addr(f.fan)]);
       expect(await check(addr(f.fan), premium)).to.deep.equal([Reason.Purchase, bought]);
 
@@ -516,7 +543,7 @@ describe("ContentAccess", () => {
 
     it("a purchase lapses exactly at its expiry (one second later: refused)", async () => {
       const id = await register(f, "song", { rules: { price: PRICE } });
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       const expiry = await f.contentAccess.read.purchaseExpiry([id, addr(f.fan)]);
       await networkHelpers.time.setNextBlockTimestamp(expiry - 1n);
       await networkHelpers.mine();
@@ -570,7 +597,7 @@ describe("ContentAccess", () => {
 
     it("withdraw pays the whole balance once, per token", async () => {
       const id = await register(f, "song", { rules: { price: PRICE } });
-      await f.contentAccess.write.purchaseAccess([id, PRICE], { account: f.fan.account, value: PRICE });
+      await f.contentAccess.write.purchaseAccess([id, 1], { account: f.fan.account, value: PRICE });
       const owed = await f.contentAccess.read.balanceOf([addr(f.creator), NATIVE]);
       const tx = f.contentAccess.write.withdraw([NATIVE], { account: f.creator.account });
       await viem.assertions.balancesHaveChanged(tx, [
@@ -588,7 +615,7 @@ describe("ContentAccess", () => {
       const tid = await register(f, "t", { rules: { price: 1_000_000n, paymentToken: f.stable.address } });
       await f.stable.write.mint([addr(f.fan), 1_000_000n]);
       await f.stable.write.approve([f.contentAccess.address, 1_000_000n], { account: f.fan.account });
-      await f.contentAccess.write.purchaseAccess([tid, 1_000_000n], { account: f.fan.account });
+      await f.contentAccess.write.purchaseAccess([tid, 1], { account: f.fan.account });
       await f.contentAccess.write.withdraw([f.stable.address], { account: f.treasury.account });
       expect(await f.stable.read.balanceOf([addr(f.treasury)])).to.equal(30_000n);
     });

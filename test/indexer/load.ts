@@ -36,6 +36,11 @@ export async function generateLoad(
     contents?: number;
     /** How many of those a funded "load fan" buys. */
     purchases?: number;
+    /**
+     * Pack this many transactions into each block (automine off, then evm_mine), as on a busy
+     * chain; omitted = one transaction per block.
+     */
+    txsPerBlock?: number;
   },
 ): Promise<LoadResult> {
   const seed = options.seed ?? "load";
@@ -43,6 +48,15 @@ export async function generateLoad(
   await chain.rpc("anvil_setBalance", [account.address, toHex(parseEther("1000"))]);
   const wallet = chain.wallet(account);
   const totalRecipients = options.txs * options.recipientsPerTx;
+  let pending = 0;
+  /** Counts a sent transaction; mines a block every txsPerBlock when packing. */
+  const sent = async () => {
+    if (!options.txsPerBlock) return;
+    if (++pending >= options.txsPerBlock) {
+      await chain.rpc("evm_mine");
+      pending = 0;
+    }
+  };
   const airdrops = options.passAirdrops ?? 0;
   let hash = await wallet.writeContract({
     address: chain.deployment.contracts.CreatorRegistry!.address,
@@ -62,6 +76,7 @@ export async function generateLoad(
     args: [account.address],
   })) as readonly [Address, Address];
   let events = 3; // CreatorLaunched + the two coin mints
+  if (options.txsPerBlock) await chain.rpc("evm_setAutomine", [false]);
   const recipients: Address[] = [];
   for (let t = 0; t < options.txs; t++) {
     const batch = Array.from({ length: options.recipientsPerTx }, (_, j) => loadRecipient(t * options.recipientsPerTx + j, seed));
@@ -73,11 +88,13 @@ export async function generateLoad(
       args: [batch, batch.map((_, j) => BigInt(j + 1) * 10n ** 15n)],
       gas: 30_000n + 60_000n * BigInt(batch.length),
     });
+    await sent();
     events += batch.length * 2;
   }
   for (let i = 0; i < airdrops; i += 50) {
     const batch = recipients.slice(i, Math.min(i + 50, airdrops));
     hash = await wallet.writeContract({ address: pass, abi: creatorPassAbi, functionName: "airdrop", args: [batch], gas: 100_000n + 80_000n * BigInt(batch.length) });
+    await sent();
     events += batch.length;
   }
   const contentAccess = chain.deployment.contracts.ContentAccess!.address;
@@ -94,7 +111,8 @@ export async function generateLoad(
       price: tier === 0 ? 0n : price,
       duration: 0,
     };
-    hash = await wallet.writeContract({ address: contentAccess, abi: contentAccessAbi, functionName: "registerContent", args: [ext, toHex(new Uint8Array(38).fill(i & 0xff)), tier, rules, []] });
+    hash = await wallet.writeContract({ address: contentAccess, abi: contentAccessAbi, functionName: "registerContent", args: [ext, toHex(new Uint8Array(38).fill(i & 0xff)), tier, rules, []], gas: 400_000n });
+    await sent();
     contentIds.push(keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [account.address, ext])));
     events += 1;
   }
@@ -105,10 +123,15 @@ export async function generateLoad(
     let bought = 0;
     for (let i = 0; bought < options.purchases && i < contentIds.length; i++) {
       if (i % 3 === 0) continue; // free
-      hash = await fanWallet.writeContract({ address: contentAccess, abi: contentAccessAbi, functionName: "purchaseAccess", args: [contentIds[i]!, price], value: price });
+      hash = await fanWallet.writeContract({ address: contentAccess, abi: contentAccessAbi, functionName: "purchaseAccess", args: [contentIds[i]!, 1], value: price, gas: 300_000n });
+      await sent();
       bought++;
       events += 3; // AccessPurchased, Credited (platform fee), Credited (creator)
     }
+  }
+  if (options.txsPerBlock) {
+    await chain.rpc("evm_mine");
+    await chain.rpc("evm_setAutomine", [true]);
   }
   const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error("load transaction reverted");

@@ -42,7 +42,7 @@ describe("indexer reorgs (PGlite, live)", function () {
     const snapshot = await chain.rpc<string>("evm_snapshot");
 
     // Fork A: a purchase, a backup, a coin transfer and a profile change.
-    await send(collab2!, { address: s.contracts.contentAccess, abi: contentAccessAbi, functionName: "purchaseAccess", args: [s.content.a1, s.known.a1Price], value: s.known.a1Price });
+    await send(collab2!, { address: s.contracts.contentAccess, abi: contentAccessAbi, functionName: "purchaseAccess", args: [s.content.a1, 2], value: s.known.a1Price });
     await send(aria!, { address: s.contracts.backups, abi: backupRegistryAbi, functionName: "anchorBackup", args: [aria!.address, fakeCid(99), toHex(7, { size: 32 }), 9n, 0, 0n] });
     await send(fan1!, { address: s.tokens.aria.coin, abi: creatorCoinAbi, functionName: "transfer", args: [collab1!.address, parseEther("50")] });
     const forkA = await send(aria!, { address: s.contracts.registry, abi: creatorRegistryAbi, functionName: "setProfileURI", args: ["ipfs://fork-a"] });

@@ -143,12 +143,12 @@ export async function runScenario(chain: LocalChain): Promise<ScenarioResult> {
   await ca(bex, "updateCollaborators", [content.b1, b1CollaboratorsAfter]);
 
   // ------------------------------------------------------------ purchases and subscriptions
-  await ca(fan1, "purchaseAccess", [content.a1, a1Price], a1Price);
-  await ca(fan1, "purchaseAccess", [content.a1, a1Price], a1Price); // renewal: extends by another day
-  await ca(fan2, "purchaseAccess", [content.b1, b1Price], b1Price);
+  await ca(fan1, "purchaseAccess", [content.a1, 2], a1Price); // terms version 2: a1's rules were updated once
+  await ca(fan1, "purchaseAccess", [content.a1, 2], a1Price); // renewal: extends by another day
+  await ca(fan2, "purchaseAccess", [content.b1, 1], b1Price);
   await send(fan1, { address: stable, abi: mockStablecoinAbi, functionName: "mint", args: [fan1.address, 100_000_000n] });
   await send(fan1, { address: stable, abi: mockStablecoinAbi, functionName: "approve", args: [contentAccess, a4Price] });
-  await ca(fan1, "purchaseAccess", [content.a4, a4Price]);
+  await ca(fan1, "purchaseAccess", [content.a4, 1]);
   const subscriptionTotal = parseEther("0.02");
   await ca(fan2, "subscribe", [NATIVE, 2, subscriptionTotal], subscriptionTotal);
 

@@ -1,10 +1,11 @@
 import { expect } from "chai";
-import type { Address, Hex } from "viem";
+import { createRequire } from "node:module";
+import { getAddress, type Address, type Hex } from "viem";
 import { ABIS, contractOf } from "../../lib/deployments/index.ts";
 import { createKeyReleaseService, type KeyReleaseService, type Logger } from "../../lib/keyrelease/service.ts";
 import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
-import { COIN_MIN, ITEM_PRICE, PASS_PRICE, SIWE_DOMAIN, SIWE_URI, SUB_PRICE, signIn, siweMessage, startChainFixture, type ChainFixture } from "./fixture.ts";
+import { COIN_MIN, PASS_PRICE, SIWE_DOMAIN, SIWE_URI, SUB_PRICE, signIn, siweMessage, startChainFixture, type ChainFixture } from "./fixture.ts";
 
 interface NonceBody {
   nonce: string;
@@ -171,6 +172,18 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       expect((await verify(message, await victim.signMessage({ message }))).status).to.equal(200);
     });
 
+    it("signs in a smart-contract wallet through ERC-1271 (verifySiweMessage with the public client), and refuses a non-owner's signature", async () => {
+      const owner = await f.newAccount();
+      const wallet = await deployErc1271Wallet(f, owner.address);
+      const message = siweMessage(await getNonce(), wallet);
+      const forged = await verify(message, await (await f.newAccount()).signMessage({ message }));
+      expect(forged.status).to.equal(401);
+      expect(forged.body.error).to.equal("bad_signature");
+      const r = await verify(message, await owner.signMessage({ message }));
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      expect(r.body.wallet).to.equal(wallet);
+    });
+
     it("refuses malformed bodies and POSTs from a foreign Origin", async () => {
       const bad = await fetch(`${srv.url}/api/auth/verify`, { method: "POST", body: "{" });
       expect(bad.status).to.equal(400);
@@ -219,7 +232,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       expect(before.status).to.equal(403);
       expect(before.body.error).to.equal("no_access");
       expect(before.body.message).to.equal("no access: hold at least 100000000000000000000 (base units) of the creator's coin or buy a pass or subscribe or buy access to this item");
-      await f.write(buyer, ca().address, ABIS.ContentAccess, "purchaseAccess", [item.contentId, ITEM_PRICE], ITEM_PRICE);
+      await f.write(buyer, ca().address, ABIS.ContentAccess, "purchaseAccess", [item.contentId, 1], ITEM_PRICE);
       await expectRelease(cookie, item.contentId, item.key, "purchase");
     });
 
@@ -284,7 +297,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
     it("access lapsed by one second is refused (anvil evm_setNextBlockTimestamp + evm_mine)", async () => {
       const buyer = await f.newAccount();
       const lapsing = await f.registerItem("lapsing");
-      await f.write(buyer, ca().address, ABIS.ContentAccess, "purchaseAccess", [lapsing.contentId, ITEM_PRICE], ITEM_PRICE);
+      await f.write(buyer, ca().address, ABIS.ContentAccess, "purchaseAccess", [lapsing.contentId, 1], ITEM_PRICE);
       const expiresAt = await f.publicClient.readContract({ address: ca().address, abi: ABIS.ContentAccess, functionName: "purchaseExpiry", args: [lapsing.contentId, buyer.address] });
       const cookie = await signIn(srv.url, buyer);
       await f.rpc("evm_setNextBlockTimestamp", [Number(expiresAt) - 1]);
@@ -304,7 +317,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       const cookie = await signIn(srv.url, fan);
       const plays0 = (await (await fetch(`${srv.url}/api/plays/${item.contentId}`)).json()) as { keyReleases: number; uniqueWallets: number };
       expect((await requestKey(cookie, item.contentId)).status).to.equal(403);
-      await f.write(fan, ca().address, ABIS.ContentAccess, "purchaseAccess", [item.contentId, ITEM_PRICE], ITEM_PRICE);
+      await f.write(fan, ca().address, ABIS.ContentAccess, "purchaseAccess", [item.contentId, 1], ITEM_PRICE);
       await expectRelease(cookie, item.contentId, item.key, "purchase");
       await expectRelease(cookie, item.contentId, item.key, "purchase");
       const rows = await auditRows("wallet = $1 AND event = 'release'", [fan.address]);
@@ -425,3 +438,27 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
     });
   });
 });
+
+/** Compiles (solc wasm, ~1 s) and deploys a minimal ERC-1271 wallet whose owner's personal_sign signatures are valid. */
+async function deployErc1271Wallet(f: ChainFixture, owner: Address): Promise<Address> {
+  const solc = createRequire(import.meta.url)("solc") as { compile(input: string): string };
+  const source = `// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+contract Wallet1271 {
+    address public immutable owner;
+    constructor(address o) { owner = o; }
+    function isValidSignature(bytes32 hash, bytes calldata sig) external view returns (bytes4) {
+        if (sig.length != 65) return 0xffffffff;
+        bytes32 r = bytes32(sig[0:32]);
+        bytes32 s = bytes32(sig[32:64]);
+        uint8 v = uint8(sig[64]);
+        return ecrecover(hash, v, r, s) == owner ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+    }
+}`;
+  const output = JSON.parse(solc.compile(JSON.stringify({ language: "Solidity", sources: { "W.sol": { content: source } }, settings: { outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } } })));
+  const { abi, evm } = output.contracts["W.sol"].Wallet1271;
+  const deployer = await f.newAccount();
+  const hash = await f.wallet(deployer).deployContract({ abi, bytecode: `0x${evm.bytecode.object}`, args: [owner] });
+  const receipt = await f.publicClient.waitForTransactionReceipt({ hash });
+  return getAddress(receipt.contractAddress!);
+}

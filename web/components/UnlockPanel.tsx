@@ -75,7 +75,7 @@ export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
 
 export type AccessState = ReturnType<typeof useAccess>;
 
-export function UnlockPanel({ item, tokens, access }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState }) {
+export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: React.ReactNode }) {
   const wagmi = useConfig();
   const { address } = useAccount();
   const { contracts: c, chainId } = useAppConfig();
@@ -87,12 +87,20 @@ export function UnlockPanel({ item, tokens, access }: { item: UnlockItem; tokens
 
   const buy = () =>
     tx.run("Buy a " + daysOf(item.accessDuration) + " pass", async () => {
+      // The buyer names the terms version: if the creator changed price, token or duration since,
+      // the purchase fails instead of buying different terms.
+      const [, , , termsVersion] = await readContract(wagmi, {
+        address: c.ContentAccess,
+        abi: contentAccessAbi,
+        functionName: "purchaseTerms",
+        args: [item.id],
+      });
       if (nativePrice) {
         return writeContract(wagmi, {
           address: c.ContentAccess,
           abi: contentAccessAbi,
           functionName: "purchaseAccess",
-          args: [item.id, price],
+          args: [item.id, termsVersion],
           value: price,
           chainId,
         });
@@ -123,7 +131,7 @@ export function UnlockPanel({ item, tokens, access }: { item: UnlockItem; tokens
         address: c.ContentAccess,
         abi: contentAccessAbi,
         functionName: "purchaseAccessWithPermit",
-        args: [item.id, price, deadline, Number(v ?? BigInt(yParity + 27)), r, s],
+        args: [item.id, termsVersion, deadline, Number(v ?? BigInt(yParity + 27)), r, s],
         chainId,
       });
     });
@@ -223,6 +231,7 @@ export function UnlockPanel({ item, tokens, access }: { item: UnlockItem; tokens
               <span className="muted small">Creators hand out coins to their fans.</span>
             </div>
           )}
+          {extra}
           {price === 0n && !item.inSubscription && minPasses === 0n && minCoins === 0n && (
             <p className="muted">The creator has not opened this item to fans yet.</p>
           )}

@@ -89,7 +89,8 @@ contract ContentAccessHandler {
         uint64 before = access.purchaseExpiry(id, fan);
         pay(fan, r.paymentToken, r.price);
         vm.prank(fan);
-        access.purchaseAccess{value: r.paymentToken == address(0) ? r.price : 0}(id, r.price);
+        (,,, uint48 version) = access.purchaseTerms(id);
+        access.purchaseAccess{value: r.paymentToken == address(0) ? r.price : 0}(id, version);
         uint256 period = r.duration == 0 ? access.DEFAULT_ACCESS_DURATION() : r.duration;
         uint256 start = before > block.timestamp ? before : block.timestamp;
         uint64 afterwards = access.purchaseExpiry(id, fan);

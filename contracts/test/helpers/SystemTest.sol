@@ -44,6 +44,11 @@ abstract contract SystemTest is TestBase {
         r.duration = duration;
     }
 
+    /// @dev The terms version a buyer must name to purchase `id` now.
+    function terms(bytes32 id) internal view returns (uint48 version) {
+        (,,, version) = access.purchaseTerms(id);
+    }
+
     function noCollaborators() internal pure returns (IRevenueSplit.Collaborator[] memory) {
         return new IRevenueSplit.Collaborator[](0);
     }
