@@ -58,6 +58,8 @@ export interface ChainFixture {
   registerItem(label: string, rules?: Partial<Rules>): Promise<{ contentId: Hex; key: Uint8Array }>;
   /** A fresh funded wallet. */
   newAccount(): Promise<PrivateKeyAccount>;
+  /** Buys one access period of a native-priced item (works with purchaseAccess(contentId, price) and (contentId, termsVersion)). */
+  purchase(account: Account, contentId: Hex): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -143,6 +145,18 @@ export async function startChainFixture(): Promise<ChainFixture> {
         const key = generateContentKey();
         await keyStore.putKey(contentId, key);
         return { contentId, key };
+      },
+      async purchase(account, contentId) {
+        const fn = (ABIS.ContentAccess as readonly { type: string; name?: string; inputs?: readonly { name: string }[] }[]).find((e) => e.type === "function" && e.name === "purchaseAccess");
+        const read = (functionName: string) =>
+          publicClient.readContract({ address: contentAccess.address, abi: ABIS.ContentAccess, functionName, args: [contentId] } as never) as Promise<unknown>;
+        if (fn?.inputs?.[1]?.name === "termsVersion") {
+          const [, price, , version] = (await read("purchaseTerms")) as [Address, bigint, bigint, number];
+          await write(account, contentAccess.address, ABIS.ContentAccess, "purchaseAccess", [contentId, version], price);
+        } else {
+          const info = (await read("contentInfo")) as [Address, number, Hex, { price: bigint }];
+          await write(account, contentAccess.address, ABIS.ContentAccess, "purchaseAccess", [contentId, info[3].price], info[3].price);
+        }
       },
       async newAccount() {
         const account = privateKeyToAccount(generatePrivateKey());

@@ -232,7 +232,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       expect(before.status).to.equal(403);
       expect(before.body.error).to.equal("no_access");
       expect(before.body.message).to.equal("no access: hold at least 100000000000000000000 (base units) of the creator's coin or buy a pass or subscribe or buy access to this item");
-      await f.write(buyer, ca().address, ABIS.ContentAccess, "purchaseAccess", [item.contentId, 1], ITEM_PRICE);
+      await f.purchase(buyer, item.contentId);
       await expectRelease(cookie, item.contentId, item.key, "purchase");
     });
 
@@ -297,7 +297,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
     it("access lapsed by one second is refused (anvil evm_setNextBlockTimestamp + evm_mine)", async () => {
       const buyer = await f.newAccount();
       const lapsing = await f.registerItem("lapsing");
-      await f.write(buyer, ca().address, ABIS.ContentAccess, "purchaseAccess", [lapsing.contentId, 1], ITEM_PRICE);
+      await f.purchase(buyer, lapsing.contentId);
       const expiresAt = await f.publicClient.readContract({ address: ca().address, abi: ABIS.ContentAccess, functionName: "purchaseExpiry", args: [lapsing.contentId, buyer.address] });
       const cookie = await signIn(srv.url, buyer);
       await f.rpc("evm_setNextBlockTimestamp", [Number(expiresAt) - 1]);
@@ -317,7 +317,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       const cookie = await signIn(srv.url, fan);
       const plays0 = (await (await fetch(`${srv.url}/api/plays/${item.contentId}`)).json()) as { keyReleases: number; uniqueWallets: number };
       expect((await requestKey(cookie, item.contentId)).status).to.equal(403);
-      await f.write(fan, ca().address, ABIS.ContentAccess, "purchaseAccess", [item.contentId, 1], ITEM_PRICE);
+      await f.purchase(fan, item.contentId);
       await expectRelease(cookie, item.contentId, item.key, "purchase");
       await expectRelease(cookie, item.contentId, item.key, "purchase");
       const rows = await auditRows("wallet = $1 AND event = 'release'", [fan.address]);
