@@ -82,6 +82,11 @@ export interface KeyReleaseServiceOptions {
    * "webcrypto" (crypto.subtle, the code the browser runs). Same format; either unwraps with `unwrapContentKey`.
    */
   wrapWith?: "node" | "webcrypto";
+  /**
+   * A channel must stay open at least this long after a stream release, seconds (default 600), so
+   * the creator has time to redeem the voucher before the channel's close time.
+   */
+  channelMarginSeconds?: number;
   /** How long an unsealed content key stays in memory, seconds (default 300; 0 = unseal every time). Keys never change once stored. */
   keyCacheSeconds?: number;
 }
@@ -206,6 +211,7 @@ export class KeyReleaseService {
   readonly #keyCache = new Map<string, { key: Uint8Array; until: number }>();
   readonly #writer: BatchWriter;
   readonly #wrapWith: "node" | "webcrypto";
+  readonly #channelMarginMs: number;
   #issued = 0;
 
   /** Use {@link createKeyReleaseService}. */
@@ -231,6 +237,7 @@ export class KeyReleaseService {
     this.#keyCacheMs = (options.keyCacheSeconds ?? 300) * 1000;
     this.#writer = new BatchWriter(db);
     this.#wrapWith = options.wrapWith ?? "node";
+    this.#channelMarginMs = (options.channelMarginSeconds ?? 600) * 1000;
   }
 
   /** The database (audit_log, plays, sessions, siwe_nonces, stream_channels) for dashboards and tests. */
@@ -458,6 +465,9 @@ export class KeyReleaseService {
       if (channel.viewer !== wallet) throw new Refusal(403, "not_your_channel", `channel ${channelId} belongs to another wallet: sign in as its viewer`);
       if (channel.status !== "open") throw new Refusal(403, "channel_not_open", `channel ${channelId} is ${channel.status}: open a new channel`);
       if (channel.closesAt * 1000 <= now) throw new Refusal(403, "channel_expired", `channel ${channelId} expired: open a new channel`);
+      if (channel.closesAt * 1000 <= now + this.#channelMarginMs) {
+        throw new Refusal(403, "channel_closing_soon", `channel ${channelId} closes too soon for the creator to redeem: extend it with topUp or open a new channel`);
+      }
 
       let signer: Address;
       try {

@@ -20,6 +20,7 @@ describe("key release: pay-per-minute against payment-channel vouchers", functio
   let sessionKey: PrivateKeyAccount;
   let cookie: string;
   let channelId: bigint;
+  let clockOffsetMs = 0;
 
   const pc = () => contractOf(f.deployment, "PaymentChannels");
 
@@ -73,6 +74,9 @@ describe("key release: pay-per-minute against payment-channel vouchers", functio
       siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
       rateLimits: { wallet: { points: 1000, durationSeconds: 60 }, ip: { points: 100_000, durationSeconds: 60 } },
       logger: { info() {}, warn() {}, error() {} },
+      // Long sessions so the server clock can be moved near a channel's close time.
+      sessionTtlSeconds: 30 * DAY,
+      now: () => Date.now() + clockOffsetMs,
     });
     item = await f.registerItem("ppm-1");
     other = await f.registerItem("ppm-2");
@@ -154,6 +158,21 @@ describe("key release: pay-per-minute against payment-channel vouchers", functio
     expect(closing.body.error).to.equal("channel_not_open");
   });
 
+  it("refuses a channel that closes too soon for the creator to redeem (10 min margin)", async () => {
+    const soon = await openChannel(viewer, item.contentId, 5n * RATE);
+    const closesAt = Number((await f.publicClient.readContract({ address: pc().address, abi: ABIS.PaymentChannels, functionName: "getChannel", args: [soon] })).closesAt);
+    clockOffsetMs = closesAt * 1000 - Date.now() - 300_000;
+    try {
+      const r = await stream(item.contentId, { channelId: soon, cumulativeAmount: 0n, signature: await sign(viewer, soon, 0n) });
+      expect(r.status).to.equal(403);
+      expect(r.body.error).to.equal("channel_closing_soon");
+      expect(r.body.message).to.match(/extend it with topUp or open a new channel/);
+    } finally {
+      clockOffsetMs = 0;
+    }
+    await expectReleased(await stream(item.contentId, { channelId: soon, cumulativeAmount: 0n, signature: await sign(viewer, soon, 0n) }), item.contentId, item.key);
+  });
+
   it("tracks delivered minutes and the best voucher server-side, audits each decision and counts segment plays", async () => {
     const row = (await srv.service.db.query<{ delivered_segments: number; last_amount: string; last_signature: string }>(
       "SELECT delivered_segments, last_amount, last_signature FROM stream_channels WHERE channel_id = $1",
@@ -176,8 +195,8 @@ describe("key release: pay-per-minute against payment-channel vouchers", functio
       "denied:bad_voucher_signature",
     ]);
     const plays = (await (await fetch(`${srv.url}/api/plays/${item.contentId}`)).json()) as { segments: number; minutesStreamed: number; keyReleases: number };
-    expect(plays.segments).to.equal(5 * 6);
-    expect(plays.minutesStreamed).to.equal(5);
+    expect(plays.segments).to.equal(6 * 6);
+    expect(plays.minutesStreamed).to.equal(6);
     expect(plays.keyReleases).to.equal(0);
   });
 
