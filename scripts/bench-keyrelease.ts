@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 64; i++) publicKeys.push((await generateEphemeralKeyPair()).publicKey);
 
     const release = await loadInWorker({
-      name: "POST /api/keys/:contentId (session + accessOf eth_call + unseal + ECDH/HKDF/AES-GCM wrap + audit/plays rows)",
+      name: "POST /api/keys/:contentId (session lookup, cached <= 5 s; accessOf eth_call at latest block; content key, cached unsealed; ECDH/HKDF/AES-GCM wrap; audit + plays rows written before the answer)",
       url: server.url,
       path: `/api/keys/${item.contentId}`,
       headers: cookies.map((cookie) => ({ cookie })),
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const report = {
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model },
-      setup: { wallets: WALLETS, connections: CONNECTIONS, seconds: SECONDS, database: "PGlite (in memory)", chain: "anvil (127.0.0.1)", loadTool: "autocannon 9.0.0 in a worker thread" },
+      setup: { wallets: WALLETS, connections: CONNECTIONS, seconds: SECONDS, database: "PGlite (in memory, worker thread)", chain: "anvil (127.0.0.1)", rpcBatching: process.env.BENCH_RPC_BATCH !== "0", loadTool: "autocannon 9.0.0 in a worker thread, one wallet cookie per connection" },
       goals: GOALS,
       keyRelease: release,
       bareHasValidAccess: bare,
