@@ -4,11 +4,12 @@
  * Debian's chromium through playwright-core with an injected EIP-6963 test wallet.
  */
 import { expect } from "chai";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSiweMessage } from "viem/siwe";
 import { privateKeyToAccount } from "viem/accounts";
-import { startStack, FAN_KEY, NEW_CREATOR_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { startStack, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
 import type { Browser, BrowserContext, Page } from "./pw.ts";
@@ -44,6 +45,16 @@ describe("web app (browser)", function () {
         "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
       ],
     });
+  });
+
+  afterEach(async function () {
+    const last = sessions[sessions.length - 1];
+    if (this.currentTest?.state === "failed" && last) {
+      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+      await last.page.screenshot({ path: join(SHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
+      console.log(`    page errors: ${JSON.stringify(last.errors)}\n    wallet calls: ${last.wallet.calls.join(",")}`);
+      console.log(`    page text: ${(await last.page.locator("main").innerText().catch(() => "")).slice(0, 2000)}`);
+    }
   });
 
   after(async () => {
@@ -183,7 +194,8 @@ describe("web app (browser)", function () {
     s.wallet.rejectNext = true;
     await s.page.getByTestId("buy-pass").click();
     await s.page.locator('[data-testid=tx-status][data-state="error"]').waitFor();
-    expect(await s.page.getByTestId("tx-status").innerText()).to.match(/rejected/i);
+    const rejected = await s.page.getByTestId("tx-status").innerText();
+    expect(rejected, rejected).to.match(/rejected/i);
     await s.page.getByTestId("buy-pass").click();
     await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
     await s.page.locator('[data-testid=access-status][data-reason="purchase"]').waitFor({ timeout: 15_000 });
@@ -228,6 +240,35 @@ describe("web app (browser)", function () {
     await s.page.getByTestId("launch-submit").click();
     await s.page.getByTestId("studio").waitFor({ timeout: 30_000 });
     await s.page.screenshot({ path: join(SHOTS, "studio-launched-375.png"), fullPage: true });
+    expect(s.errors).to.deep.equal([]);
+
+    // Upload two files in the browser: one real track, one that is not media.
+    const audio = join(stack.dir, "upload-song.mp3");
+    await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=330:d=12:r=44100", "-metadata", "title=Night Ferry", "-ac", "2", audio]);
+    const junk = join(stack.dir, "notes.mp3");
+    writeFileSync(junk, "this is not audio".repeat(20));
+    await s.page.getByTestId("file-input").setInputFiles([audio, junk]);
+    await s.page.getByTestId("upload-start").click();
+    await s.page.getByTestId("upload-file").filter({ hasText: "notes.mp3" }).locator(".field-error").waitFor({ timeout: 120_000 });
+    await s.page.getByTestId("upload-file").filter({ hasText: /upload-song\.mp3: published/ }).waitFor({ timeout: 120_000 });
+    await s.page.getByRole("link", { name: "Night Ferry" }).first().waitFor({ timeout: 30_000 });
+    await s.page.screenshot({ path: join(SHOTS, "studio-uploaded-375.png"), fullPage: true });
+    expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
+  });
+
+  it("pay per minute: opens a channel once, the session key signs the voucher without a wallet prompt, the full stream plays", async () => {
+    const s = await open(STREAMER_KEY, 1280);
+    await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
+    await connect(s);
+    await s.page.getByTestId("stream-open").click();
+    await s.page.getByTestId("stream-meter").filter({ hasText: /1 minute .*streaming/ }).waitFor({ timeout: 30_000 });
+    expect(s.wallet.calls.filter((m) => m === "eth_sendTransaction")).to.have.length(1);
+    expect(s.wallet.calls).to.not.include("eth_signTypedData_v4");
+    await s.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 15_000 });
+    await s.page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 55, undefined, { timeout: 30_000 });
+    await s.page.getByTestId("stream-close").click();
+    await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').filter({ hasText: /Close/ }).waitFor({ timeout: 30_000 });
+    await s.page.locator('[data-testid=player][data-mode="preview"]').waitFor();
     expect(s.errors).to.deep.equal([]);
   });
 });

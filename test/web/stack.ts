@@ -25,6 +25,7 @@ import * as Piece from "@filoz/synapse-core/piece";
 export const CREATOR_KEY = DEV_PRIVATE_KEYS[1] as Hex;
 export const FAN_KEY = DEV_PRIVATE_KEYS[2] as Hex;
 export const NEW_CREATOR_KEY = DEV_PRIVATE_KEYS[3] as Hex;
+export const STREAMER_KEY = DEV_PRIVATE_KEYS[4] as Hex;
 export const PASS_PRICE = parseEther("0.01");
 export const TRACK_PRICE = parseEther("0.002");
 

@@ -39,11 +39,14 @@ export function Player({
   manifestCid,
   hasAccess,
   title,
+  streamKey = null,
 }: {
   contentId: Hex;
   manifestCid: string;
   hasAccess: boolean;
   title: string;
+  /** Content key from a pay-per-minute channel: plays the full stream while set. */
+  streamKey?: CryptoKey | null;
 }) {
   const { address } = useAccount();
   const { chainId } = useAppConfig();
@@ -67,13 +70,21 @@ export function Player({
 
   // Losing access (wallet switched, pass expired) drops back to the preview.
   useEffect(() => {
-    if (!hasAccess) setMode({ kind: "preview" });
-  }, [hasAccess, address]);
+    if (!hasAccess && !streamKey) setMode({ kind: "preview" });
+  }, [hasAccess, address, streamKey]);
 
   const hlsVariants = manifest?.variants.filter((v) => v.kind === "hls") ?? [];
   const preview = hlsVariants.find((v) => v.role === "preview");
   const full = ["high", "standard"].flatMap((role) => hlsVariants.filter((v) => v.role === role));
   const current = mode.kind === "full" ? mode.variant : preview;
+
+  // The first key of a pay-per-minute channel switches to the full stream; later minutes' keys are the same key.
+  const streaming = streamKey !== null;
+  useEffect(() => {
+    if (!streaming || !manifest) return;
+    const best = full[0];
+    if (best) setMode((m) => (m.kind === "full" && m.key ? m : { kind: "full", variant: best, key: streamKey ?? undefined }));
+  }, [streaming, manifest]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     const media = mediaRef.current;

@@ -78,7 +78,7 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
         </div>
         <div className="stat">
           <span className="muted small">Storage / month (est.)</span>
-          <b data-testid="storage-cost">{d ? `${d.storage.monthlyFormatted} USDFC` : "…"}</b>
+          <b data-testid="storage-cost">{d ? d.storage.monthlyFormatted : "…"}</b>
         </div>
       </div>
       {d && !d.indexer && <p className="small muted">Earnings history, sales and fans appear when the indexer is running.</p>}

@@ -7,7 +7,7 @@ import { contentAccessAbi, creatorPassAbi, creatorCoinAbi, mockStablecoinAbi } f
 import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
-import { REASONS, REASON_LABEL, ZERO_ADDRESS, daysOf, formatAmount, formatExpiry } from "@/lib/client/format";
+import { REASONS, REASON_LABEL, ZERO_ADDRESS, periodLabel, formatAmount, formatExpiry } from "@/lib/client/format";
 
 export interface UnlockItem {
   id: Hex;
@@ -86,7 +86,7 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
   const nativePrice = item.paymentToken === ZERO_ADDRESS;
 
   const buy = () =>
-    tx.run("Buy a " + daysOf(item.accessDuration) + " pass", async () => {
+    tx.run(`Buy a ${periodLabel(item.accessDuration)} pass`, async () => {
       // The buyer names the terms version: if the creator changed price, token or duration since,
       // the purchase fails instead of buying different terms.
       const [, , , termsVersion] = await readContract(wagmi, {
@@ -177,7 +177,7 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
         <div className="options">
           {price > 0n && (
             <div className="option" data-testid="option-purchase">
-              <h3>{daysOf(item.accessDuration)} pass</h3>
+              <h3>{periodLabel(item.accessDuration)} pass</h3>
               <span>
                 <b data-testid="price">{formatAmount(price, item.paymentToken, stable)}</b>
                 {!nativePrice && <span className="muted small"> · paid with a permit signature</span>}

@@ -49,6 +49,12 @@ export function formatDuration(seconds: number): string {
   return `${m}:${String(s).padStart(2, "0")}`;
 }
 
+/** "30-day", "12-hour": for labels like "30-day pass". */
+export function periodLabel(seconds: number): string {
+  const d = seconds / 86400;
+  return Number.isInteger(d) ? `${d}-day` : `${Math.round(seconds / 3600)}-hour`;
+}
+
 export function daysOf(seconds: number): string {
   const d = seconds / 86400;
   return Number.isInteger(d) ? `${d} days` : `${(seconds / 3600).toFixed(0)} hours`;

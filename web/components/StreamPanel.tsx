@@ -1,0 +1,163 @@
+"use client";
+import { useEffect, useRef, useState } from "react";
+import { useAccount, useConfig, useSignMessage } from "wagmi";
+import { writeContract, waitForTransactionReceipt } from "wagmi/actions";
+import { parseEther, parseEventLogs, type Address, type Hex } from "viem";
+import { paymentChannelsAbi } from "../../lib/deployments/abis.ts";
+import { useAppConfig } from "@/lib/client/config";
+import { useTx } from "@/lib/client/useTx";
+import { TxStatus } from "./TxStatus";
+import { newSessionKey, signVoucher, streamMinute, type SessionKey } from "@/lib/client/stream";
+import { signIn, KeyRequestError } from "@/lib/client/keys";
+import { ZERO_ADDRESS, formatAmount } from "@/lib/client/format";
+
+const RATE = parseEther("0.0001");
+const MINUTES = 10n;
+
+interface Channel {
+  id: bigint;
+  sessionKey: SessionKey;
+  deposit: bigint;
+  rate: bigint;
+}
+
+/** Pay per minute: open a channel once, then a browser session key signs a voucher every minute; live meter; close. */
+export function StreamPanel({ contentId, onKey }: { contentId: Hex; onKey: (key: CryptoKey | null) => void }) {
+  const wagmi = useConfig();
+  const { address } = useAccount();
+  const { contracts: c, chainId } = useAppConfig();
+  const { signMessageAsync } = useSignMessage();
+  const [channel, setChannel] = useState<Channel | null>(null);
+  const [minutes, setMinutes] = useState(0);
+  const [spent, setSpent] = useState(0n);
+  const [streaming, setStreaming] = useState(false);
+  const [error, setError] = useState("");
+  const tx = useTx();
+  const timer = useRef<ReturnType<typeof setInterval> | null>(null);
+  const paid = useRef(0n);
+
+  async function payNextMinute(ch: Channel): Promise<boolean> {
+    const cumulative = paid.current + ch.rate;
+    if (cumulative > ch.deposit) {
+      setError("The channel deposit is used up: close it and open a new one.");
+      return false;
+    }
+    const signature = await signVoucher({ sessionKey: ch.sessionKey, chainId, contract: c.PaymentChannels, channelId: ch.id, cumulativeAmount: cumulative });
+    try {
+      const m = await streamMinute({ contentId, wallet: address as Address, channelId: ch.id, cumulativeAmount: cumulative, signature });
+      paid.current = cumulative;
+      setSpent(cumulative);
+      setMinutes(m.minutesDelivered);
+      onKey(m.key);
+      return true;
+    } catch (e) {
+      setError(e instanceof KeyRequestError ? `${e.message} (${e.status})` : String(e));
+      return false;
+    }
+  }
+
+  async function open() {
+    setError("");
+    const sessionKey = newSessionKey();
+    const deposit = RATE * MINUTES;
+    let channelId: bigint | undefined;
+    const ok = await tx.run("Open a pay-per-minute channel", async () => {
+      const hash = await writeContract(wagmi, {
+        address: c.PaymentChannels,
+        abi: paymentChannelsAbi,
+        functionName: "openChannel",
+        args: [
+          {
+            contentId,
+            token: ZERO_ADDRESS,
+            deposit,
+            ratePerMinute: RATE,
+            expiresAt: BigInt(Math.floor(Date.now() / 1000) + 7 * 86400),
+            sessionKey: { key: sessionKey.address, spendingCap: deposit, expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400) },
+          },
+        ],
+        value: deposit,
+        chainId,
+      });
+      const receipt = await waitForTransactionReceipt(wagmi, { hash, chainId });
+      const [opened] = parseEventLogs({ abi: paymentChannelsAbi, logs: receipt.logs, eventName: "ChannelOpened" });
+      channelId = opened?.args.channelId;
+      return hash;
+    });
+    if (!ok || channelId === undefined) return;
+    const ch = { id: channelId, sessionKey, deposit, rate: RATE };
+    setChannel(ch);
+    await start(ch);
+  }
+
+  async function start(ch: Channel) {
+    try {
+      if (sessionStorage.getItem(`sv-session:${address!.toLowerCase()}`) === null) {
+        await signIn(address as Address, chainId, (message) => signMessageAsync({ message }));
+        sessionStorage.setItem(`sv-session:${address!.toLowerCase()}`, String(Date.now()));
+      }
+    } catch (e) {
+      setError(`Sign-in failed: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (!(await payNextMinute(ch))) return;
+    setStreaming(true);
+    timer.current = setInterval(() => {
+      void payNextMinute(ch).then((ok) => {
+        if (!ok) stop();
+      });
+    }, 60_000);
+  }
+
+  function stop() {
+    if (timer.current) clearInterval(timer.current);
+    timer.current = null;
+    setStreaming(false);
+    onKey(null);
+  }
+
+  async function close() {
+    stop();
+    if (!channel) return;
+    await tx.run("Close the channel", () =>
+      writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "requestClose", args: [channel.id], chainId }),
+    );
+    setChannel(null);
+  }
+
+  useEffect(() => () => stop(), []); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const busy = tx.state.status === "wallet" || tx.state.status === "pending";
+  return (
+    <div className="option" data-testid="option-stream">
+      <h3>Pay per minute</h3>
+      <span className="small">
+        {formatAmount(RATE, ZERO_ADDRESS)} per minute · deposit {formatAmount(RATE * MINUTES, ZERO_ADDRESS)}, unused part returned on close
+      </span>
+      {channel && (
+        <p className="small" aria-live="polite" data-testid="stream-meter">
+          Channel #{channel.id.toString()} · {minutes} minute{minutes === 1 ? "" : "s"} · spent {formatAmount(spent, ZERO_ADDRESS)} of {formatAmount(channel.deposit, ZERO_ADDRESS)}
+          {streaming ? " · streaming (vouchers signed by a session key, no prompts)" : ""}
+        </p>
+      )}
+      {!channel ? (
+        <button className="btn" onClick={open} disabled={busy || !address} data-testid="stream-open">
+          Open channel and stream
+        </button>
+      ) : (
+        <span style={{ display: "flex", gap: 8, flexWrap: "wrap" }}>
+          {!streaming && (
+            <button className="btn" onClick={() => void start(channel)} disabled={busy}>
+              Resume
+            </button>
+          )}
+          <button className="btn" onClick={close} disabled={busy} data-testid="stream-close">
+            Stop and close
+          </button>
+        </span>
+      )}
+      {error && <p className="status err" role="alert">{error}</p>}
+      <TxStatus state={tx.state} />
+    </div>
+  );
+}
