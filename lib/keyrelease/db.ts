@@ -72,16 +72,29 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Run PGlite in a worker thread (default true): its WebAssembly then does not block the HTTP event loop. */
   pgliteWorker?: boolean;
+  /** Postgres schema holding the tables (default "keyrelease"), so names like `sessions` cannot clash with other components sharing the database. */
+  schema?: string;
 }
 
 /** Opens the key-release database (Postgres when a URL is given, else PGlite) and creates the tables. */
 export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promise<SqlClient> {
+  const schema = options.schema ?? "keyrelease";
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
   const db = options.databaseUrl
-    ? await openPostgres(options.databaseUrl)
+    ? await openPostgres(options.databaseUrl, schema)
     : options.pgliteWorker === false
       ? await openPglite(options.dataDir)
       : await openPgliteWorker(options.dataDir);
-  for (const statement of SCHEMA) await db.query(statement);
+  try {
+    await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // PGlite is one session: setting the path once holds for every later query. Postgres pool
+    // connections get it from the connection options (openPostgres).
+    if (!options.databaseUrl) await db.query(`SET search_path TO ${schema}`);
+    for (const statement of SCHEMA) await db.query(statement);
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
   return db;
 }
 
@@ -151,9 +164,9 @@ async function openPgliteWorker(dir: string | undefined): Promise<SqlClient> {
   };
 }
 
-async function openPostgres(url: string): Promise<SqlClient> {
+async function openPostgres(url: string, schema: string): Promise<SqlClient> {
   const pg = (await import("pg")).default;
-  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const pool = new pg.Pool({ connectionString: url, max: 8, options: `-c search_path=${schema}` });
   return {
     query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
     close: () => pool.end(),

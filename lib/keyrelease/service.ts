@@ -56,6 +56,8 @@ export interface KeyReleaseServiceOptions {
   dataDir?: string;
   /** Run embedded PGlite in a worker thread (default true). */
   pgliteWorker?: boolean;
+  /** Database schema of the tables (default "keyrelease"). */
+  schema?: string;
   /** Session lifetime, seconds (default 3600). */
   sessionTtlSeconds?: number;
   /** Cookie name (default "__Host-sv_session": Secure, Path=/, no Domain). */
@@ -853,6 +855,6 @@ function toBase64Url(bytes: Uint8Array): string {
 
 /** Creates the service, opening (and owning) a database unless one is passed. */
 export async function createKeyReleaseService(options: KeyReleaseServiceOptions): Promise<KeyReleaseService> {
-  const db = options.db ?? (await openKeyReleaseDb({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, pgliteWorker: options.pgliteWorker }));
+  const db = options.db ?? (await openKeyReleaseDb({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, pgliteWorker: options.pgliteWorker, schema: options.schema }));
   return new KeyReleaseService(options, db, options.db === undefined);
 }

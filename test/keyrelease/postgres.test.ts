@@ -1,0 +1,116 @@
+/**
+ * The key-release service on Postgres (`pg`) instead of PGlite. Registered only when DATABASE_URL
+ * is set (CI exports a fresh database); each run uses its own schema and drops it afterwards.
+ */
+import { expect } from "chai";
+import pg from "pg";
+import { parseEther, zeroAddress, type Hex } from "viem";
+import { ABIS, contractOf } from "../../lib/deployments/index.ts";
+import { voucherTypedData } from "../../lib/keyrelease/channels.ts";
+import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelease/server.ts";
+import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
+import { SIWE_DOMAIN, SIWE_URI, signIn, siweMessage, startChainFixture, type ChainFixture } from "./fixture.ts";
+
+const databaseUrl = process.env.DATABASE_URL;
+
+if (databaseUrl) {
+  describe("key release on Postgres", function () {
+    this.timeout(60_000);
+    const schema = `kr_test_${process.pid}_${Date.now() % 1_000_000}`;
+    let f: ChainFixture;
+    let srv: KeyReleaseServer;
+    let item: { contentId: Hex; key: Uint8Array };
+
+    before(async () => {
+      f = await startChainFixture();
+      item = await f.registerItem("pg-item");
+      srv = await startKeyReleaseServer({
+        port: 0,
+        publicClient: f.publicClient,
+        deployment: f.deployment,
+        keyStore: f.keyStore,
+        siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+        databaseUrl,
+        schema,
+        logger: { info() {}, warn() {}, error() {} },
+      });
+    });
+    after(async () => {
+      await srv?.close();
+      await f?.stop();
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    });
+
+    async function release(cookie: string) {
+      const client = await generateEphemeralKeyPair();
+      const res = await fetch(`${srv.url}/api/keys/${item.contentId}`, { method: "POST", headers: { cookie }, body: JSON.stringify({ ephemeralPublicKey: client.publicKey }) });
+      return { status: res.status, body: (await res.json()) as { wrapped: WrappedKey; wallet: string; error: string }, privateKey: client.privateKey };
+    }
+
+    it("signs in once per nonce, refuses a wallet before its purchase and releases after it, and writes audit and play rows in its own schema", async () => {
+      const buyer = await f.newAccount();
+      const nonce = await (await fetch(`${srv.url}/api/auth/nonce`)).json();
+      const message = siweMessage(nonce, buyer.address);
+      const signature = await buyer.signMessage({ message });
+      const first = await fetch(`${srv.url}/api/auth/verify`, { method: "POST", body: JSON.stringify({ message, signature }) });
+      expect(first.status).to.equal(200);
+      const replay = await fetch(`${srv.url}/api/auth/verify`, { method: "POST", body: JSON.stringify({ message, signature }) });
+      expect(replay.status).to.equal(401);
+      const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+
+      expect((await release(cookie)).status).to.equal(403);
+      await f.purchase(buyer, item.contentId);
+      const ok = await release(cookie);
+      expect(ok.status).to.equal(200);
+      const key = await unwrapContentKey({ privateKey: ok.privateKey, wrapped: ok.body.wrapped, contentId: item.contentId, wallet: ok.body.wallet });
+      expect(Buffer.from(key).equals(Buffer.from(item.key))).to.equal(true);
+
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const audit = await client.query(`SELECT outcome, reason FROM ${schema}.audit_log WHERE event = 'release' ORDER BY id`);
+        expect(audit.rows.map((r) => `${r.outcome}:${r.reason}`)).to.deep.equal(["denied:no_access", "allowed:purchase"]);
+        const plays = await client.query(`SELECT count(*)::int AS n FROM ${schema}.plays WHERE kind = 'key-release'`);
+        expect(plays.rows[0].n).to.equal(1);
+      } finally {
+        await client.end();
+      }
+      const counts = (await (await fetch(`${srv.url}/api/plays/${item.contentId}`)).json()) as { keyReleases: number; uniqueWallets: number };
+      expect(counts).to.deep.include({ keyReleases: 1, uniqueWallets: 1 });
+    });
+
+    it("pay-per-minute: concurrent requests on one channel advance it by exactly one minute (row-level conditional update)", async () => {
+      const viewer = await f.newAccount();
+      const pc = contractOf(f.deployment, "PaymentChannels");
+      const now = Number((await f.publicClient.getBlock()).timestamp);
+      const rate = parseEther("0.001");
+      await f.write(viewer, pc.address, ABIS.PaymentChannels, "openChannel", [
+        { contentId: item.contentId, token: zeroAddress, deposit: 5n * rate, ratePerMinute: rate, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
+      ], 5n * rate);
+      const channelId = await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" });
+      const cookie = await signIn(srv.url, viewer);
+      const signature = await viewer.signTypedData(voucherTypedData(31337, pc.address, channelId, 0n));
+      const results = await Promise.all(
+        [0, 1, 2, 3, 4, 5].map(async () => {
+          const client = await generateEphemeralKeyPair();
+          const res = await fetch(`${srv.url}/api/keys/${item.contentId}/stream`, {
+            method: "POST",
+            headers: { cookie },
+            body: JSON.stringify({ channelId: channelId.toString(), cumulativeAmount: "0", signature, ephemeralPublicKey: client.publicKey }),
+          });
+          return res.status;
+        }),
+      );
+      expect(results.filter((s) => s === 200)).to.have.length(1);
+      expect(results.every((s) => s === 200 || s === 409 || s === 402)).to.equal(true);
+      const row = (await srv.service.db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE channel_id = $1", [channelId.toString()])).rows[0]!;
+      expect(Number(row.delivered_segments)).to.equal(6);
+    });
+  });
+}
