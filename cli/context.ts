@@ -54,10 +54,12 @@ export function openStore(home: string): PieceStore {
     throw new CliError(`storage is not usable: ${(err as Error).message}`, EXIT.UNAVAILABLE);
   }
   // Hidden, for tests: make a share of writes fail (STREAMVAULT_FAULTY_WRITE_RATE=0.3).
+  // STREAMVAULT_FAULTY_LATENCY_MS slows every storage operation down (to kill a run mid-upload).
   const rate = Number(process.env.STREAMVAULT_FAULTY_WRITE_RATE ?? "0");
-  if (rate > 0) {
+  const latencyMs = Number(process.env.STREAMVAULT_FAULTY_LATENCY_MS ?? "0");
+  if (rate > 0 || latencyMs > 0) {
     const seed = Number(process.env.STREAMVAULT_FAULTY_SEED ?? Date.now() % 1_000_000);
-    store = faultyStore(store, { failWriteRate: rate, seed });
+    store = faultyStore(store, { failWriteRate: rate, seed, latencyMs });
   }
   return store;
 }

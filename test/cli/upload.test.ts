@@ -1,0 +1,167 @@
+import { expect } from "chai";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { CID } from "multiformats/cid";
+import { bytesToHex } from "viem";
+import type { Hex } from "viem";
+import { contractOf } from "../../lib/deployments/index.ts";
+import { decryptSegment, fromHex } from "../../lib/crypto/index.ts";
+import { openKeyStore } from "../../lib/keys/index.ts";
+import { parseManifest } from "../../lib/manifest/index.ts";
+import { runTool } from "../../lib/media/ffmpeg.ts";
+import { LocalStore } from "../../lib/storage/index.ts";
+import { CREATOR, MASTER_KEY, runCli, cliEnv } from "./helpers.ts";
+import { getFixture } from "./fixture.ts";
+import type { Fixture } from "./fixture.ts";
+
+describe("cli: streamvault upload (folder, chain registration, playback)", function () {
+  this.timeout(240_000);
+  let fx: Fixture;
+
+  before(async () => {
+    fx = await getFixture();
+  });
+
+  async function registeredEvents(): Promise<{ contentId: Hex; manifestCid: Hex }[]> {
+    const ca = contractOf(fx.chain.deployment, "ContentAccess");
+    const logs = await fx.chain.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", fromBlock: 0n });
+    return logs.map((l) => ({ contentId: l.args.contentId!, manifestCid: l.args.manifestCid! }));
+  }
+
+  it("uploads every track of a folder with one command, reports the corrupt file, exit code 1", async () => {
+    const { firstRun, summary } = fx;
+    expect(firstRun.code, firstRun.stderr).to.equal(1);
+    expect(summary.total).to.equal(4);
+    expect(summary.succeeded).to.equal(3);
+    expect(summary.failed).to.equal(1);
+    const broken = summary.items.find((i) => i.file.endsWith("04-broken.wav"))!;
+    expect(broken.ok).to.equal(false);
+    expect(broken.error).to.match(/Cannot ingest .*04-broken\.wav.*What to do/);
+    expect(summary.totalBytes).to.be.greaterThan(0);
+    const written = JSON.parse(readFileSync(path.join(fx.home, "uploads", "summary.json"), "utf8"));
+    expect(written.succeeded).to.equal(3);
+    // No content key ever reaches the output.
+    expect(firstRun.stdout + firstRun.stderr).not.to.match(/"key"\s*:/);
+  });
+
+  it("registers each item once on ContentAccess with the manifest CID bytes, tier and price", async () => {
+    const ca = contractOf(fx.chain.deployment, "ContentAccess");
+    const events = await registeredEvents();
+    expect(events).to.have.length(3);
+    for (const item of fx.summary.items.filter((i) => i.ok)) {
+      const [creator, tier, manifest, rules] = await fx.chain.publicClient.readContract({ address: ca.address, abi: ca.abi, functionName: "contentInfo", args: [item.contentId!] });
+      expect(creator).to.equal(CREATOR.address);
+      expect(tier).to.equal(1);
+      expect(manifest).to.equal(bytesToHex(CID.parse(item.manifestCid!).bytes));
+      expect(rules.price).to.equal(10n ** 16n);
+    }
+  });
+
+  it("is playable by key: a stored high-quality segment decrypts with the key from the key store", async () => {
+    const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
+    const keys = await openKeyStore({ dataDir: path.join(fx.home, "keys"), masterKey: MASTER_KEY });
+    try {
+      for (const item of fx.summary.items.filter((i) => i.ok)) {
+        const manifest = parseManifest(await store.get(item.manifestCid!));
+        expect(manifest.contentId).to.equal(item.contentId);
+        const high = manifest.variants.find((v) => v.name === "high")!;
+        expect(high.encrypted).to.equal(true);
+        const key = await keys.getKey(item.contentId!);
+        expect(key, "content key in the key store").to.not.equal(undefined);
+        const seg = high.segments[0]!;
+        const plain = decryptSegment(key!, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: high.name, index: 0 }, await store.get(seg.pieceCid));
+        expect(plain[0]).to.equal(0x47); // MPEG-TS sync byte
+      }
+    } finally {
+      await keys.close();
+    }
+  });
+
+  it("re-running the same command uploads nothing and registers nothing again", async () => {
+    const before = (await registeredEvents()).length;
+    const run = await runCli(["upload", fx.album, "--json"], fx.env);
+    expect(run.code).to.equal(1); // the corrupt file still fails
+    const summary = JSON.parse(run.stdout);
+    expect(summary.succeeded).to.equal(3);
+    expect(summary.alreadyDone).to.equal(3);
+    expect(summary.piecesUploaded).to.equal(0);
+    expect((await registeredEvents()).length).to.equal(before);
+  });
+
+  it("status and get: reads the chain, fetches, verifies and decrypts the item", async () => {
+    const id = fx.contentIds[1]!;
+    const status = await runCli(["status", id, "--json"], fx.env);
+    expect(status.code, status.stderr).to.equal(0);
+    const s = JSON.parse(status.stdout);
+    expect(s).to.include({ registered: true, tier: "premium", manifestStored: true, keyStored: true, walletHasAccess: true });
+    const out = path.join(fx.dir, "song.ts");
+    const get = await runCli(["get", id, "--out", out, "--variant", "high", "--json"], fx.env);
+    expect(get.code, get.stderr).to.equal(0);
+    expect(JSON.parse(get.stdout)).to.include({ variant: "high", encrypted: true });
+    const probe = await runTool("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", out]);
+    expect(Number(probe.stdout.toString().trim())).to.be.closeTo(8, 1);
+  });
+
+  it("get refuses an encrypted variant to a wallet without access (exit 4) but serves the clear preview", async () => {
+    const id = fx.contentIds[0]!;
+    const fan = { ...fx.env, CREATOR_PRIVATE_KEY: "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a" };
+    const denied = await runCli(["get", id, "--out", path.join(fx.dir, "x.ts"), "--variant", "high"], fan);
+    expect(denied.code).to.equal(4);
+    expect(denied.stderr).to.match(/has no access/);
+    expect(denied.stderr + denied.stdout).not.to.contain("5de4111afa1a4b94908f");
+    const preview = await runCli(["get", id, "--out", path.join(fx.dir, "p.ts"), "--variant", "preview"], fan);
+    expect(preview.code, preview.stderr).to.equal(0);
+    expect(existsSync(path.join(fx.dir, "p.ts"))).to.equal(true);
+  });
+
+  it("cost and list print per-item figures", async () => {
+    const cost = await runCli(["cost", "--plays", "500", "--json"], fx.env);
+    expect(cost.code, cost.stderr).to.equal(0);
+    const c = JSON.parse(cost.stdout);
+    expect(c.items).to.have.length(3);
+    expect(c.total).to.be.greaterThan(0);
+    expect(c.items[0].placement.cdn).to.equal(true); // 500 plays/month is hot
+    const table = await runCli(["cost"], fx.env);
+    expect(table.stdout).to.match(/Creator total per month/);
+    const list = await runCli(["list", "--json"], fx.env);
+    expect(JSON.parse(list.stdout).filter((i: { state: string }) => i.state === "registered")).to.have.length(3);
+  });
+
+  describe("exit codes and help", () => {
+    const commands = ["upload", "status", "get", "list", "cost", "backup", "restore", "export", "watch", "live", "live-status", "pass-metadata"];
+
+    it("--help works on every command (exit 0)", async () => {
+      const env = cliEnv(undefined, path.join(fx.dir, "nohome"));
+      const top = await runCli(["--help"], env);
+      expect(top.code).to.equal(0);
+      expect(top.stdout).to.contain("Exit codes:");
+      for (const c of commands) {
+        const r = await runCli([c, "--help"], env);
+        expect(r.code, c).to.equal(0);
+        expect(r.stdout, c).to.contain(`Usage: streamvault ${c}`);
+      }
+    });
+
+    it("usage errors exit 2 with a hint", async () => {
+      const env = cliEnv(fx.chain, fx.home);
+      const unknown = await runCli(["frobnicate"], env);
+      expect(unknown.code).to.equal(2);
+      const badId = await runCli(["status", "0x1234"], env);
+      expect(badId.code).to.equal(2);
+      expect(badId.stderr).to.match(/64 hex characters/);
+      const missing = await runCli(["upload", path.join(fx.dir, "does-not-exist")], env);
+      expect(missing.code).to.equal(2);
+      expect(missing.stderr).to.match(/does not exist/);
+      const badTier = await runCli(["upload", fx.album, "--tier", "gold"], env);
+      expect(badTier.code).to.equal(2);
+    });
+
+    it("an unreachable chain exits 3, unknown content exits 4", async () => {
+      const down = await runCli(["status", fx.contentIds[0]!], cliEnv(undefined, path.join(fx.dir, "nohome")));
+      expect(down.code).to.equal(3);
+      expect(down.stderr).to.match(/Cannot reach the chain/);
+      const unknown = await runCli(["status", "0x" + "ab".repeat(32)], fx.env);
+      expect(unknown.code).to.equal(4);
+    });
+  });
+});
