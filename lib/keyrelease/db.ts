@@ -84,7 +84,11 @@ export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promi
     ? await openPostgres(options.databaseUrl, schema)
     : options.pgliteWorker === false
       ? await openPglite(options.dataDir)
-      : await openPgliteWorker(options.dataDir);
+      : await openPgliteWorker(options.dataDir).catch((error: unknown) => {
+          // A host that cannot start a .ts worker (e.g. a bundler rewriting paths) still gets a database.
+          console.warn(JSON.stringify({ level: "warn", message: "PGlite worker unavailable; running PGlite on the main thread", error: String(error) }));
+          return openPglite(options.dataDir);
+        });
   try {
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     // PGlite is one session: setting the path once holds for every later query. Postgres pool
