@@ -52,6 +52,7 @@ export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
       { address: tokens?.coin ?? ZERO_ADDRESS, abi: creatorCoinAbi, functionName: "balanceOf", args: [viewer] },
       { address: tokens?.pass ?? ZERO_ADDRESS, abi: creatorPassAbi, functionName: "balanceOf", args: [viewer] },
       { address: tokens?.pass ?? ZERO_ADDRESS, abi: creatorPassAbi, functionName: "saleInfo" },
+      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "purchaseTerms", args: [item.id] },
     ],
     query: { enabled: true },
   });
@@ -70,6 +71,8 @@ export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
     coinBalance: (r?.[5]?.result as bigint | undefined) ?? 0n,
     passBalance: (r?.[6]?.result as bigint | undefined) ?? 0n,
     sale: r?.[7]?.result as readonly [bigint, bigint, bigint, boolean] | undefined,
+    /** The terms a purchase names (token, price, duration, version): a rule change meanwhile fails the purchase. */
+    terms: r?.[8]?.result as readonly [Address, bigint, bigint, number] | undefined,
   };
 }
 
@@ -82,8 +85,11 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
   const stable = c.MockStablecoin;
   const refetch = useCallback(() => void access.refetch(), [access]);
   const tx = useTx(refetch);
-  const price = BigInt(item.price);
-  const nativePrice = item.paymentToken === ZERO_ADDRESS;
+  // Live terms from the chain when read; the server-rendered rules until then.
+  const price = access.terms ? access.terms[1] : BigInt(item.price);
+  const paymentToken = access.terms ? (access.terms[0].toLowerCase() as Address) : item.paymentToken;
+  const duration = access.terms ? Number(access.terms[2]) : item.accessDuration;
+  const nativePrice = paymentToken === ZERO_ADDRESS;
 
   const buy = () =>
     tx.run(`Buy a ${periodLabel(item.accessDuration)} pass`, async () => {
@@ -106,7 +112,7 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
         });
       }
       // ERC-20 with an EIP-2612 permit: one signature, one transaction, no separate approval.
-      const token = item.paymentToken;
+      const token = paymentToken;
       const [domain, nonce] = await Promise.all([
         readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "eip712Domain" }),
         readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "nonces", args: [address!] }),
@@ -177,14 +183,14 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
         <div className="options">
           {price > 0n && (
             <div className="option" data-testid="option-purchase">
-              <h3>{periodLabel(item.accessDuration)} pass</h3>
+              <h3>{periodLabel(duration)} pass</h3>
               <span>
-                <b data-testid="price">{formatAmount(price, item.paymentToken, stable)}</b>
+                <b data-testid="price">{formatAmount(price, paymentToken, stable)}</b>
                 {!nativePrice && <span className="muted small"> · paid with a permit signature</span>}
               </span>
               {access.purchaseExpiry > 0n && <span className="small muted">Your pass: until {formatExpiry(access.purchaseExpiry)}</span>}
               <button className="btn primary" onClick={buy} disabled={busy || !address} data-testid="buy-pass">
-                {access.purchaseExpiry * 1000n > BigInt(Date.now()) ? "Extend" : "Buy"} for {formatAmount(price, item.paymentToken, stable)}
+                {access.purchaseExpiry * 1000n > BigInt(Date.now()) ? "Extend" : "Buy"} for {formatAmount(price, paymentToken, stable)}
               </button>
             </div>
           )}

@@ -12,6 +12,7 @@ export function explainTxError(error: unknown): string {
       const map: Record<string, string> = {
         PriceChanged: "The price changed since you opened this page. Reload and try again.",
         NotForSale: "This item is not for sale.",
+        TermsChanged: "The creator changed the price or terms since you opened this page. Check the new terms and try again.",
         EnforcedPause: "Sales are paused on the platform right now.",
         AlreadyLaunched: "This wallet has already launched as a creator.",
         SubscriptionNotOffered: "Subscriptions are not offered in this currency.",
