@@ -58,7 +58,7 @@ export async function liveCommand(input: string, opts: LiveOptions): Promise<num
       retries,
       events: { onChunk: print },
     });
-    if (opts.json) console.log(toJson({ event: "done", ...state }));
+    if (opts.json) console.log(JSON.stringify({ event: "done", ...state }));
     else if (state.status === "complete") console.log(`complete: ${state.chunks.length} chunks, content ${state.contentId}, manifest ${state.manifestCid}, tx ${state.registerTx}`);
     else console.log(`failed: ${state.error}`);
     return state.status === "complete" ? EXIT.OK : EXIT.PARTIAL;
