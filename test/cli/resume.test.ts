@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Hex } from "viem";
 import { contractOf } from "../../lib/deployments/index.ts";
@@ -106,11 +106,26 @@ describe("cli: resumable uploads (kill -9, storage faults)", function () {
     const batch = path.join(dir, "faulty");
     await Promise.all([0, 1].map((i) => makeTone(path.join(batch, `f-${i}.wav`), 5, 900 + 50 * i)));
     const before = (await registrations()).length;
-    const run = await runCli(["upload", batch], { ...env, STREAMVAULT_FAULTY_WRITE_RATE: "0.35", STREAMVAULT_FAULTY_SEED: "7" });
+    // Per-file settings from a metadata file: f-0 is exclusive, priced in the stablecoin, with a collaborator.
+    const stable = chain.deployment.contracts.MockStablecoin!.address;
+    const collaborator = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    const metadata = path.join(dir, "meta.json");
+    writeFileSync(metadata, JSON.stringify({ defaults: { tier: "free" }, items: { "f-0.wav": { tier: "exclusive", price: "2.5", token: stable, duration: 3600, collaborators: [{ account: collaborator, shareBps: 2500 }] } } }));
+    const run = await runCli(["upload", batch, "--metadata", metadata], { ...env, STREAMVAULT_FAULTY_WRITE_RATE: "0.35", STREAMVAULT_FAULTY_SEED: "7" });
     expect(run.code, run.stdout + run.stderr).to.equal(0);
     expect(run.stderr).to.match(/retry .*injected write fault/);
     expect(run.stdout).to.match(/Summary: 2 succeeded .* 0 failed, 2 total/);
     expect(await registrations()).to.have.length(before + 2);
+    const ca = contractOf(chain.deployment, "ContentAccess");
+    const journal = Object.values(readJournal().items) as unknown as { source: string; contentId: Hex }[];
+    const exclusive = journal.find((i) => i.source.endsWith("f-0.wav"))!;
+    const [, tier, , rules, collaborators] = await chain.publicClient.readContract({ address: ca.address, abi: ca.abi, functionName: "contentInfo", args: [exclusive.contentId] });
+    expect(tier).to.equal(2);
+    expect(rules).to.deep.include({ paymentToken: stable, price: 2_500_000n, duration: 3600 });
+    expect(collaborators).to.deep.equal([{ account: collaborator, shareBps: 2500 }]);
+    const free = journal.find((i) => i.source.endsWith("f-1.wav"))!;
+    const [, freeTier] = await chain.publicClient.readContract({ address: ca.address, abi: ca.abi, functionName: "contentInfo", args: [free.contentId] });
+    expect(freeTier).to.equal(0);
   });
 
   it("writes failing without retries: failures are reported (exit 1) and a re-run completes", async () => {

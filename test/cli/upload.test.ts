@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
@@ -154,6 +154,11 @@ describe("cli: streamvault upload (folder, chain registration, playback)", funct
       expect(missing.stderr).to.match(/does not exist/);
       const badTier = await runCli(["upload", fx.album, "--tier", "gold"], env);
       expect(badTier.code).to.equal(2);
+      const meta = path.join(fx.dir, "bad-meta.json");
+      writeFileSync(meta, JSON.stringify({ items: { "01-intro.wav": { tier: "premium", collaborators: [{ account: "nobody", shareBps: 100 }] } } }));
+      const badMeta = await runCli(["upload", fx.album, "--metadata", meta], env);
+      expect(badMeta.code).to.equal(2);
+      expect(badMeta.stderr).to.match(/collaborators\[0\]\.account is not an address/);
     });
 
     it("an unreachable chain exits 3, unknown content exits 4", async () => {
