@@ -7,8 +7,12 @@ import { expect } from "chai";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSiweMessage } from "viem/siwe";
-import { privateKeyToAccount } from "viem/accounts";
-import { startStack, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { createPublicClient, createWalletClient, http, keccak256, toHex } from "viem";
+import { foundry } from "viem/chains";
+import { contractOf } from "../../lib/deployments/index.ts";
+import { toBytesHex } from "../../web/components/piece-cid.ts";
+import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
@@ -223,6 +227,49 @@ describe("web app (browser)", function () {
     expect(await s.page.getByTestId("library").innerText()).to.match(/30-day pass/);
     expect(s.errors).to.deep.equal([]);
     void TRACK_PRICE;
+  });
+
+  it("explains a purchase the wallet cannot pay for (insufficient funds)", async () => {
+    const s = await open(generatePrivateKey(), 1280);
+    await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
+    await s.page.getByTestId("unlock-connect").click();
+    await s.page.getByRole("button", { name: /StreamVault Test Wallet/ }).click();
+    await s.page.getByTestId("buy-pass").click();
+    await s.page.locator('[data-testid=tx-status][data-state="error"]').waitFor({ timeout: 20_000 });
+    const text = await s.page.getByTestId("tx-status").innerText();
+    expect(text, text).to.match(/insufficient funds/i);
+  });
+
+  it("buys a stablecoin-priced item with a permit signature and one transaction", async () => {
+    // The creator lists the same media a second time, priced in the stablecoin.
+    const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const creator = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const fanAddress = privateKeyToAccount(FAN_KEY).address;
+    const access = contractOf(stack.deployment, "ContentAccess");
+    const stable = contractOf(stack.deployment, "MockStablecoin");
+    const externalId = keccak256(toHex("stable-edition"));
+    await pub.waitForTransactionReceipt({
+      hash: await creator.writeContract({
+        address: access.address, abi: access.abi, functionName: "registerContent",
+        args: [externalId, toBytesHex(stack.track.manifestCid), 1, { minCoinBalance: 0n, minPasses: 0n, inSubscription: false, paymentToken: stable.address, price: 3_000_000n, duration: 7 * 86400 }, []],
+      }),
+    });
+    await pub.waitForTransactionReceipt({
+      hash: await creator.writeContract({ address: stable.address, abi: stable.abi, functionName: "mint", args: [fanAddress, 10_000_000n] }),
+    });
+    const id = await pub.readContract({ address: access.address, abi: access.abi, functionName: "contentIdOf", args: [creator.account.address, externalId] });
+    const s = await open(FAN_KEY, 375, 812);
+    await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "networkidle" });
+    await connect(s);
+    expect(await s.page.getByTestId("price").innerText()).to.equal("3 USD");
+    expect(await s.page.getByTestId("option-purchase").innerText()).to.match(/7-day pass/);
+    await s.page.getByTestId("buy-pass").click();
+    await s.page.locator('[data-testid=access-status][data-reason="purchase"]').waitFor({ timeout: 30_000 });
+    const sent = s.wallet.calls.filter((m) => m === "eth_sendTransaction" || m === "eth_signTypedData_v4");
+    expect(sent).to.deep.equal(["eth_signTypedData_v4", "eth_sendTransaction"]);
+    const balance = await pub.readContract({ address: stable.address, abi: stable.abi, functionName: "balanceOf", args: [fanAddress] });
+    expect(balance).to.equal(7_000_000n);
+    expect(s.errors).to.deep.equal([]);
   });
 
   it("a new creator launches a coin and pass in one transaction, with form validation", async () => {

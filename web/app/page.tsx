@@ -17,10 +17,10 @@ export default async function Discover({ searchParams }: { searchParams: Promise
     <>
       <h1>Discover</h1>
       <form className="toolbar" role="search" action="/">
-        <label className="sr-only" htmlFor="q" style={{ position: "absolute", left: -9999 }}>
+        <label className="sr-only" htmlFor="q">
           Search by title or artist
         </label>
-        <input id="q" type="search" name="q" defaultValue={q} placeholder="Search title or artist" aria-label="Search by title or artist" />
+        <input id="q" type="search" name="q" defaultValue={q} placeholder="Search title or artist" />
         <select name="creator" defaultValue={creatorFilter ?? ""} aria-label="Filter by creator">
           <option value="">All creators</option>
           {creators.map((c) => (

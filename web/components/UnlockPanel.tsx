@@ -1,6 +1,7 @@
 "use client";
 import { useCallback } from "react";
 import { useAccount, useReadContracts, useConfig } from "wagmi";
+import { useConnectModal } from "@rainbow-me/rainbowkit";
 import { writeContract, readContract, signTypedData } from "wagmi/actions";
 import { parseSignature, type Address, type Hex } from "viem";
 import { contentAccessAbi, creatorPassAbi, creatorCoinAbi, mockStablecoinAbi } from "../../lib/deployments/abis.ts";
@@ -81,6 +82,7 @@ export type AccessState = ReturnType<typeof useAccess>;
 export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: React.ReactNode }) {
   const wagmi = useConfig();
   const { address } = useAccount();
+  const { openConnectModal } = useConnectModal();
   const { contracts: c, chainId } = useAppConfig();
   const stable = c.MockStablecoin;
   const refetch = useCallback(() => void access.refetch(), [access]);
@@ -179,6 +181,13 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
             ? `You have access: ${REASON_LABEL[access.reason]} · until ${formatExpiry(access.expiresAt)}`
             : "You do not have access yet: the 30-second preview plays."}
       </p>
+      {!access.connected && openConnectModal && (
+        <p>
+          <button className="btn primary" onClick={openConnectModal} data-testid="unlock-connect">
+            Connect wallet to unlock
+          </button>
+        </p>
+      )}
       {item.tier > 0 && (
         <div className="options">
           {price > 0n && (

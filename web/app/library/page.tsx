@@ -24,6 +24,11 @@ export default function Library() {
     })),
     query: { enabled: Boolean(address) && items.length > 0 },
   });
+  const sub = useReadContracts({
+    contracts: [{ address: contracts.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionExpiry" as const, args: [address ?? ZERO_ADDRESS] as const }],
+    query: { enabled: Boolean(address) },
+  });
+  const subscribedUntil = (sub.data?.[0]?.result as bigint | undefined) ?? 0n;
   const rows = items
     .map((item, k) => {
       const r = access.data?.[k]?.result as readonly [number, bigint] | undefined;
@@ -34,6 +39,9 @@ export default function Library() {
   return (
     <>
       <h1>My library</h1>
+      {address && subscribedUntil * 1000n > BigInt(Date.now()) && (
+        <p className="status ok" data-testid="subscription">Premium subscription until {formatExpiry(subscribedUntil)}</p>
+      )}
       {!address ? (
         <p className="panel">Connect your wallet to see what you can open.</p>
       ) : catalog.isLoading || access.isLoading ? (

@@ -19,7 +19,7 @@ export function shortAddress(a: string): string {
 
 export function tokenSymbol(token: string, stable?: string): string {
   if (token.toLowerCase() === ZERO_ADDRESS) return "ETH";
-  if (stable && token.toLowerCase() === stable.toLowerCase()) return "USDS";
+  if (stable && token.toLowerCase() === stable.toLowerCase()) return "USD";
   return shortAddress(token);
 }
 

@@ -5,7 +5,9 @@ export function explainTxError(error: unknown): string {
   if (!error) return "";
   if (error instanceof BaseError) {
     if (error.walk((e) => e instanceof UserRejectedRequestError)) return "You rejected the request in your wallet.";
-    if (error.walk((e) => e instanceof InsufficientFundsError)) return "Insufficient funds: your wallet cannot pay the price plus gas.";
+    if (error.walk((e) => e instanceof InsufficientFundsError) || /insufficient funds|exceeds the balance of the account/i.test(error.message)) {
+      return "Insufficient funds: your wallet cannot pay the price plus gas.";
+    }
     const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
     if (revert instanceof ContractFunctionRevertedError) {
       const name = revert.data?.errorName;
