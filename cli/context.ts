@@ -3,6 +3,7 @@
  * Nothing here prints a secret: the creator key and content keys never reach a log line.
  */
 import path from "node:path";
+import Table from "cli-table3";
 import { ChainUnavailableError, connectChain } from "../lib/catalog/chain/client.ts";
 import type { ChainContext } from "../lib/catalog/chain/client.ts";
 import { openKeyStore } from "../lib/keys/index.ts";
@@ -116,6 +117,11 @@ export function formatDuration(ms: number): string {
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** A cli-table3 table; plain (no colour codes) when stdout is not a terminal. */
+export function table(options: ConstructorParameters<typeof Table>[0] = {}): InstanceType<typeof Table> {
+  return new Table(process.stdout.isTTY ? options : { ...options, style: { head: [], border: [] } });
 }
 
 /** JSON with bigint support. */

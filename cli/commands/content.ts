@@ -2,7 +2,6 @@
 import { createWriteStream } from "node:fs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import Table from "cli-table3";
 import type { Hex } from "viem";
 import { hasValidAccess, readContent } from "../../lib/catalog/chain/content.ts";
 import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
@@ -11,7 +10,7 @@ import { parseManifest } from "../../lib/manifest/index.ts";
 import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
 import { computePieceCid, creatorMonthlyCost, formatUsdfc, PieceNotFoundError } from "../../lib/storage/index.ts";
 import type { MediaItem, PieceStore } from "../../lib/storage/index.ts";
-import { CliError, EXIT, formatBytes, homeDir, openChain, openKeys, openStore, parseContentId, toJson } from "../context.ts";
+import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, parseContentId, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 
 interface JsonOpt extends GlobalOptions {
@@ -65,7 +64,7 @@ export async function statusCommand(id: string, opts: JsonOpt): Promise<number> 
   if (opts.json) {
     console.log(toJson(status));
   } else {
-    const t = new Table();
+    const t = table();
     for (const [k, v] of Object.entries(status)) {
       if (v === undefined) continue;
       t.push({ [k]: typeof v === "object" ? toJson(v) : String(v) });
@@ -135,7 +134,7 @@ export async function listCommand(opts: JsonOpt): Promise<number> {
     console.log("No uploads yet: run `streamvault upload <file|dir>`.");
     return EXIT.OK;
   }
-  const t = new Table({ head: ["title", "state", "tier", "content id", "stored", "manifest"] });
+  const t = table({ head: ["title", "state", "tier", "content id", "stored", "manifest"] });
   for (const i of items) t.push([i.title ?? path.basename(i.source), i.state, i.tier, i.contentId, formatBytes(i.storedBytes ?? 0), i.manifestCid ?? "-"]);
   console.log(t.toString());
   return EXIT.OK;
@@ -165,7 +164,7 @@ export async function costCommand(opts: CostOptions): Promise<number> {
     console.log(toJson({ ...cost, items: cost.items.map((c, n) => ({ ...c, title: items[n]!.title, bytes: media[n]!.bytes, playsPerMonth: media[n]!.playsPerMonth })) }));
     return EXIT.OK;
   }
-  const t = new Table({ head: ["title", "stored", "plays/mo", "placement", "copies", "CDN", "per month", "why"] });
+  const t = table({ head: ["title", "stored", "plays/mo", "placement", "copies", "CDN", "per month", "why"] });
   cost.items.forEach((c, n) => {
     t.push([items[n]!.title ?? "-", formatBytes(media[n]!.bytes), media[n]!.playsPerMonth, c.placement.tier, c.placement.copies, c.placement.cdn ? "yes" : "no", formatUsdfc(c.total), c.placement.reasons.join("; ")]);
   });

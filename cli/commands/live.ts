@@ -1,11 +1,10 @@
 /** `live <input>` and `live-status <id>`. */
 import path from "node:path";
-import Table from "cli-table3";
 import { archiveLive, readLiveState } from "../../lib/live/archiver.ts";
 import type { LiveChunk } from "../../lib/live/archiver.ts";
 import type { Tier } from "../../lib/catalog/chain/content.ts";
 import { existsSync } from "node:fs";
-import { CliError, EXIT, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
+import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 
 export interface LiveOptions extends GlobalOptions {
@@ -76,7 +75,7 @@ export async function liveStatusCommand(id: string, opts: GlobalOptions & { json
     return EXIT.OK;
   }
   console.log(`live archive ${state.id} (${state.title}): ${state.status}, content ${state.contentId}${state.manifestCid ? `, manifest ${state.manifestCid}` : ""}${state.error ? `; ${state.error}` : ""}`);
-  const t = new Table({ head: ["chunk", "status", "seconds", "stored", "attempts", "piece"] });
+  const t = table({ head: ["chunk", "status", "seconds", "stored", "attempts", "piece"] });
   for (const c of state.chunks) t.push([c.index, c.status, c.duration.toFixed(1), formatBytes(c.storedSize ?? 0), c.attempts, c.pieceCid ?? c.error ?? "-"]);
   console.log(t.toString());
   return EXIT.OK;

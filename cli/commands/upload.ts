@@ -225,6 +225,7 @@ function createUploadUi(files: string[], json: boolean): UploadUi {
         finished++;
         overall.update(finished, { phase: `${finished}/${total} files` });
         multi.log(line(r) + "\n");
+        multi.update(); // flush the line now (the run may stop right after)
       },
     },
     stop: () => multi.stop(),
