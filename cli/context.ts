@@ -24,6 +24,8 @@ export const EXIT = {
   NOT_FOUND: 4,
   /** integrity check failed (hash mismatch against the chain, tampered data) */
   INTEGRITY: 5,
+  /** another upload is running in the same data directory */
+  BUSY: 6,
 } as const;
 
 /** An error that ends the command with a given exit code and a message saying what to do. */

@@ -1,7 +1,7 @@
 /**
  * StreamVault creator CLI. Run with `bin/streamvault <command>` or `npm run streamvault -- <command>`.
  * Exit codes: 0 ok, 1 some items failed, 2 usage error, 3 chain/storage unreachable,
- * 4 not found / no access, 5 integrity check failed.
+ * 4 not found / no access, 5 integrity check failed, 6 another upload is running.
  */
 import { Command, CommanderError, Option } from "commander";
 import { CliError, EXIT } from "./context.ts";
@@ -25,6 +25,7 @@ Exit codes:
   3  chain or storage unreachable, or no deployment for the chain
   4  not found, or the wallet has no access
   5  integrity check failed (hash mismatch against the chain, tampered data)
+  6  another upload is running in the same data directory
 
 Environment:
   RPC_URL               chain JSON-RPC (default http://127.0.0.1:8545)

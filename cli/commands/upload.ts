@@ -149,7 +149,12 @@ export async function uploadCommand(input: string, opts: UploadCommandOptions): 
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const settingsFor = await settingsResolver(opts, input, chain);
-  const release = acquireLock(path.join(home, "uploads", "lock"));
+  let release: () => void;
+  try {
+    release = acquireLock(path.join(home, "uploads", "lock"));
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.BUSY);
+  }
   const store = openStore(home);
   const keyStore = lazyKeys(home);
   const journal = UploadJournal.load(path.join(home, "uploads", "journal.json"));

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Hex } from "viem";
 import { contractOf } from "../../lib/deployments/index.ts";
@@ -100,6 +100,30 @@ describe("cli: resumable uploads (kill -9, storage faults)", function () {
     assertNoOrphanPieces();
     // Work directories are removed once items are registered.
     expect(existsSync(path.join(home, "uploads", "work")) ? readdirSync(path.join(home, "uploads", "work")) : []).to.have.length(0);
+  });
+
+  it("a second upload in the same home while one runs is refused (exit 6)", async () => {
+    const lock = path.join(home, "uploads", "lock");
+    writeFileSync(lock, String(process.pid)); // a live process holds the lock
+    try {
+      const busy = await runCli(["upload", path.join(dir, "batch")], env);
+      expect(busy.code).to.equal(6);
+      expect(busy.stderr).to.match(/another streamvault upload \(pid \d+\)/);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  });
+
+  it("after a chain reset, items the journal calls registered are registered again without re-uploading", async () => {
+    const { chain: other } = await freshChain("sv-reset-");
+    const run = await runCli(["upload", path.join(dir, "batch"), "--json"], cliEnv(other, home));
+    expect(run.code, run.stderr).to.equal(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary).to.include({ succeeded: 6, failed: 0, alreadyDone: 0, piecesUploaded: 0 });
+    const ca = contractOf(other.deployment, "ContentAccess");
+    const logs = await other.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", fromBlock: 0n });
+    expect(logs).to.have.length(6);
+    await other.anvil.stop();
   });
 
   it("a storage backend failing 35% of writes: the run retries and finishes", async () => {

@@ -16,7 +16,7 @@ import type { ProcessedMedia } from "../../media/index.ts";
 import type { KeyStore } from "../../keys/index.ts";
 import type { PieceStore, PutOptions, PutResult } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
-import { contentIdFor, externalIdOfSha256, registerContent } from "../chain/content.ts";
+import { contentIdFor, externalIdOfSha256, readContent, registerContent } from "../chain/content.ts";
 import type { AccessRules, Collaborator, Tier } from "../chain/content.ts";
 import type { JournalItem, UploadJournal } from "./journal.ts";
 import { writeFileAtomic } from "./journal.ts";
@@ -223,8 +223,14 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
       contentId = id;
       let item: JournalItem | undefined = journal.get(contentId);
       if (item?.state === "registered") {
-        Object.assign(result, { ok: true, alreadyDone: true, outcome: "resumed", manifestCid: item.manifestCid, txHash: item.registerTx, storedBytes: item.storedBytes });
-        return result;
+        // Trust but verify: the chain may have been reset or switched since (same home, new chain).
+        const onChain = await readContent(chain, id);
+        if (onChain?.manifestCid === item.manifestCid) {
+          Object.assign(result, { ok: true, alreadyDone: true, outcome: "resumed", manifestCid: item.manifestCid, txHash: item.registerTx, storedBytes: item.storedBytes });
+          return result;
+        }
+        const manifestStored = item.manifestCid !== undefined && (await options.store.has(item.manifestCid));
+        item = journal.update(id, manifestStored ? { state: "published", registerTx: undefined, registerOutcome: undefined } : { state: "new", storedPieces: [], manifestCid: undefined, registerTx: undefined, registerOutcome: undefined });
       }
       if (item?.state === "failed" && item.permanent) throw new Error(item.error ?? "failed earlier");
       if (!item) {
