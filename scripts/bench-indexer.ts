@@ -2,12 +2,15 @@
  * `npm run bench:indexer`: indexer throughput and API latency on this machine.
  *
  * 1. anvil + StreamVault + the test scenario + bulk history (>= 10,000 indexed events: coin
- *    reserve hand-outs, pass airdrops, contents, purchases), then enough empty blocks that all of
- *    it is in Ponder's backfill range;
+ *    reserve hand-outs, pass airdrops, contents, purchases) packed BENCH_TXS_PER_BLOCK (default
+ *    25) transactions a block as on a busy chain (1 = a block per transaction), then enough empty
+ *    blocks that all of it is in Ponder's backfill range;
  * 2. `ponder start` on a fresh database (PGlite, or Postgres when DATABASE_URL is set): backfill
  *    events/s = events Ponder reports indexed / backfill duration Ponder reports;
  * 3. autocannon, 50 connections for BENCH_SECONDS (default 10) per query, against 127.0.0.1:
- *    contents of a creator, a wallet's access, a creator's earnings (GraphQL), and /api/access.
+ *    contents of a creator, a wallet's access, a creator's earnings (GraphQL), and /api/access;
+ *    first with the API's response cache (the default), then with API_CACHE=off on a second
+ *    `ponder start` over the same chain (every request runs its SQL).
  * Writes bench/indexer.json. Goals: >= 2,000 events/s backfill, p99 <= 50 ms.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -23,6 +26,7 @@ const require = createRequire(join(INDEXER_DIR, "package.json"));
 const autocannon = require("autocannon") as (opts: Record<string, unknown>) => Promise<any>;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const TXS_PER_BLOCK = Number(process.env.BENCH_TXS_PER_BLOCK ?? 25);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const GOALS = { backfillEventsPerSecond: 2_000, p99Ms: 50 };
 
@@ -49,23 +53,21 @@ function logTime(log: string, msg: string): number | undefined {
 async function main() {
   let chain: LocalChain | undefined;
   let ix: IndexerProcess | undefined;
+  let dropSchema: string | undefined;
   try {
     const t0 = Date.now();
     chain = await startLocalChain();
     const scenario = await runScenario(chain);
-    const load = await generateLoad(chain, { txs: 48, recipientsPerTx: 100, passAirdrops: 300, contents: 300, purchases: 120, seed: "bench" });
+    const load = await generateLoad(chain, { txs: 48, recipientsPerTx: 100, passAirdrops: 300, contents: 300, purchases: 120, seed: "bench", txsPerBlock: TXS_PER_BLOCK > 1 ? TXS_PER_BLOCK : undefined });
     await chain.rpc("anvil_mine", [toHex(64)]);
     const head = await chain.publicClient.getBlockNumber();
     console.log(`chain ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: head ${head}, ~${load.events} load events`);
 
     const database = process.env.DATABASE_URL ? "postgres" : "pglite";
+    const schema = `sv_bench_${process.pid}`;
+    dropSchema = process.env.DATABASE_URL ? schema : undefined;
     const started = Date.now();
-    ix = await startIndexer({
-      rpcUrl: chain.rpcUrl,
-      deploymentsDir: chain.deploymentsDir,
-      databaseUrl: process.env.DATABASE_URL,
-      schema: `sv_bench_${process.pid}`,
-    });
+    ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: process.env.DATABASE_URL, schema });
     await ix.waitReady(300_000);
     const readyMs = Date.now() - started;
     await ix.waitForBlock(head, 120_000);
@@ -104,54 +106,74 @@ async function main() {
       },
       { name: "a wallet's access (GET /api/access)", request: { method: "GET", path: `/api/access/${fan}?includeFree=false` } },
     ];
-    // Every query must answer correctly before it is timed.
-    for (const t of targets) {
-      const res = await fetch(`${ix.url}${t.request.path}`, t.request as RequestInit);
-      const body = await res.text();
-      if (!res.ok || body.includes('"errors"')) throw new Error(`${t.name}: ${res.status} ${body.slice(0, 300)}`);
-    }
-    const latency = [];
-    for (const t of targets) {
-      const result = await autocannon({
-        url: ix.url,
-        connections: CONNECTIONS,
-        duration: SECONDS,
-        ...t.request,
-      });
-      const row = {
-        name: t.name,
-        connections: CONNECTIONS,
-        seconds: SECONDS,
-        requests: result.requests.total,
-        requestsPerSecond: Math.round(result.requests.average),
-        p50Ms: result.latency.p50,
-        p90Ms: result.latency.p90,
-        p99Ms: result.latency.p99,
-        maxMs: result.latency.max,
-        errors: result.errors + result.timeouts + result.non2xx,
-      };
-      latency.push(row);
-      console.log(`${t.name}: ${row.requestsPerSecond} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors}`);
-    }
+    const measure = async (server: IndexerProcess, cache: "on" | "off") => {
+      // Every query must answer correctly before it is timed.
+      for (const t of targets) {
+        const res = await fetch(`${server.url}${t.request.path}`, t.request as RequestInit);
+        const body = await res.text();
+        if (!res.ok || body.includes('"errors"')) throw new Error(`${t.name}: ${res.status} ${body.slice(0, 300)}`);
+      }
+      const rows = [];
+      for (const t of targets) {
+        const { path, ...request } = t.request;
+        const result = await autocannon({ url: `${server.url}${path}`, connections: CONNECTIONS, duration: SECONDS, ...request });
+        const row = {
+          name: t.name,
+          apiCache: cache,
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+          requests: result.requests.total,
+          requestsPerSecond: Math.round(result.requests.average),
+          p50Ms: result.latency.p50,
+          p90Ms: result.latency.p90,
+          p99Ms: result.latency.p99,
+          maxMs: result.latency.max,
+          errors: result.errors + result.timeouts + result.non2xx,
+        };
+        rows.push(row);
+        console.log(`[cache ${cache}] ${t.name}: ${row.requestsPerSecond} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors}`);
+      }
+      return rows;
+    };
+    const latency = await measure(ix, "on");
+    await ix.stop();
+    // The same chain served with every request running its SQL.
+    const uncachedSchema = `${schema}_nocache`;
+    if (process.env.DATABASE_URL) dropSchema = `${schema}","${uncachedSchema}`;
+    ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: process.env.DATABASE_URL, schema: uncachedSchema, env: { API_CACHE: "off" } });
+    await ix.waitReady(300_000);
+    await ix.waitForBlock(head, 120_000);
+    const latencyUncached = await measure(ix, "off");
     const report = {
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: (await import("node:os")).cpus().length },
       goals: GOALS,
       backfill,
       latency,
+      latencyUncached,
       met: {
         backfill: backfill.eventsPerSecond >= GOALS.backfillEventsPerSecond,
         p99: latency.every((l) => l.p99Ms <= GOALS.p99Ms),
+        p99Uncached: latencyUncached.every((l) => l.p99Ms <= GOALS.p99Ms),
       },
+      chain: { blocks: Number(head), txsPerBlock: TXS_PER_BLOCK },
+      loadAverage: (await import("node:os")).loadavg(),
       scenarioContents: Object.keys(scenario.content).length,
       loadContents: load.contentIds.length,
     };
     mkdirSync(join(REPO_ROOT, "bench"), { recursive: true });
     writeFileSync(join(REPO_ROOT, "bench", "indexer.json"), JSON.stringify(report, null, 2) + "\n");
-    console.log(`wrote bench/indexer.json; goals met: backfill ${report.met.backfill}, p99 ${report.met.p99}`);
+    console.log(`wrote bench/indexer.json; goals met: backfill ${report.met.backfill}, p99 ${report.met.p99} (uncached ${report.met.p99Uncached}); load average ${report.loadAverage.map((l) => l.toFixed(1)).join(" ")}`);
   } finally {
+    if (ix && process.env.BENCH_LOG) writeFileSync(process.env.BENCH_LOG, ix.log());
     await ix?.stop();
     await chain?.stop();
+    if (dropSchema) {
+      const { default: pg } = await import("pg");
+      const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${dropSchema}" CASCADE`).finally(() => client.end());
+    }
   }
 }
 

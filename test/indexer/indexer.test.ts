@@ -168,6 +168,32 @@ describe("indexer (PGlite)", function () {
     const live = await all(ix, "creators", "profileUri", `where: { profileUri_starts_with: "ipfs://bex-live" }`);
     expect(live).to.have.length(1);
   });
+  it("reuses GraphQL answers only until the next indexed block", async function () {
+    const query = JSON.stringify({ query: `{ creator(id: "${s.accounts.cy.toLowerCase()}") { profileUri } }` });
+    const ask = async () => {
+      const res = await fetch(`${ix.url}/graphql`, { method: "POST", body: query, headers: { "content-type": "application/json" } });
+      return { cache: res.headers.get("x-api-cache"), body: (await res.json()) as any };
+    };
+    const first = await ask();
+    const second = await ask();
+    expect(second.cache).to.equal("hit");
+    expect(second.body).to.deep.equal(first.body);
+    const cy = chain.accounts[4]!;
+    const hash = await chain.wallet(cy).writeContract({ address: s.contracts.registry, abi: creatorRegistryAbi, functionName: "setProfileURI", args: ["ipfs://cy-new"] });
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    await ix.waitForBlock(receipt.blockNumber);
+    const third = await ask();
+    expect(third.cache).to.equal("miss");
+    expect(third.body.data.creator.profileUri).to.equal("ipfs://cy-new");
+    // Errors are never cached.
+    const bad = JSON.stringify({ query: "{ nope }" });
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${ix.url}/graphql`, { method: "POST", body: bad, headers: { "content-type": "application/json" } });
+      expect(res.headers.get("x-api-cache")).to.equal("miss");
+      expect(((await res.json()) as any).errors).to.have.length.greaterThan(0);
+    }
+  });
+
   it("keeps following the chain: new access shows up live", async function () {
     const before = await expectAccessMatchesChain(ix, chain, s);
     const collab2 = chain.accounts[8]!;

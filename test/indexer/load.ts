@@ -130,7 +130,12 @@ export async function generateLoad(
     }
   }
   if (options.txsPerBlock) {
-    await chain.rpc("evm_mine");
+    // Blocks are gas-limited: mine until nothing is left pending.
+    for (let i = 0; i < 1_000; i++) {
+      await chain.rpc("evm_mine");
+      const pool = await chain.rpc<{ pending: string }>("txpool_status");
+      if (Number(pool.pending) === 0) break;
+    }
     await chain.rpc("evm_setAutomine", [true]);
   }
   const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });

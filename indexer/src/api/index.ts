@@ -29,13 +29,23 @@ import schema, {
 import { Hono, type Context } from "hono";
 import { and, asc, client, count, countDistinct, desc, eq, graphql, gt, sql, sum } from "ponder";
 import { accessFor } from "./access";
+import { cached } from "./cache";
 import { jsonReplacer } from "../lib/util";
 
 const app = new Hono();
 
 app.use("/sql/*", client({ db, schema }));
-app.use("/graphql", graphql({ db, schema }));
-app.use("/", graphql({ db, schema }));
+
+// GraphQL at /graphql and /, POST answers through the checkpoint-keyed response cache.
+const graphqlApp = new Hono().use("*", graphql({ db, schema }));
+const graphqlRoute = async (c: Context) => {
+  if (c.req.method !== "POST") return graphqlApp.fetch(c.req.raw);
+  const body = await c.req.text();
+  const headers = new Headers(c.req.raw.headers);
+  return cached(`graphql\n${body}`, async () => graphqlApp.fetch(new Request(c.req.url, { method: "POST", headers, body })));
+};
+app.all("/graphql", graphqlRoute);
+app.all("/", graphqlRoute);
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -53,7 +63,14 @@ function nowFor(c: Context): bigint | null {
   return BigInt(Math.floor(Date.now() / 1000));
 }
 
-app.get("/api/creators/:address/summary", async (c) => {
+// The JSON endpoints answer through the same cache, keyed by URL and the current second
+// (expiry checks use the clock when ?at= is absent).
+const jsonApi = new Hono();
+app.get("/api/*", (c) =>
+  cached(`${c.req.url}\n${Math.floor(Date.now() / 1000)}`, async () => jsonApi.fetch(c.req.raw)),
+);
+
+jsonApi.get("/api/creators/:address/summary", async (c) => {
   const address = c.req.param("address").toLowerCase() as `0x${string}`;
   if (!ADDRESS.test(address)) return json(c, { error: "address must be 0x + 40 hex digits" }, 400);
   const [profile] = await db.select().from(creator).where(eq(creator.id, address)).limit(1);
@@ -101,7 +118,7 @@ app.get("/api/creators/:address/summary", async (c) => {
   });
 });
 
-app.get("/api/contents/:id", async (c) => {
+jsonApi.get("/api/contents/:id", async (c) => {
   const id = c.req.param("id").toLowerCase() as `0x${string}`;
   if (!BYTES32.test(id)) return json(c, { error: "content id must be 0x + 64 hex digits" }, 400);
   const [item] = await db.select().from(content).where(eq(content.id, id)).limit(1);
@@ -142,7 +159,7 @@ app.get("/api/contents/:id", async (c) => {
   });
 });
 
-app.get("/api/access/:wallet", async (c) => {
+jsonApi.get("/api/access/:wallet", async (c) => {
   const wallet = c.req.param("wallet");
   if (!ADDRESS.test(wallet)) return json(c, { error: "wallet must be 0x + 40 hex digits" }, 400);
   const now = nowFor(c);
