@@ -33,7 +33,8 @@ export async function liveCommand(input: string, opts: LiveOptions): Promise<num
   const retries = num(opts.retries, "--retries", 4, 0);
   const home = homeDir(opts);
   const existing = readLiveState(home, id);
-  if (existing && existing.status !== "failed") throw new CliError(`live archive "${id}" already exists (${existing.status}); pick another --id`, EXIT.USAGE);
+  if (existing && existing.status !== "failed" && existing.status !== "interrupted") throw new CliError(`live archive "${id}" already exists (${existing.status}); pick another --id`, EXIT.USAGE);
+  if (existing && !opts.json) console.log(`continuing ${existing.status} archive ${id}: ${existing.chunks.filter((c) => c.status === "uploaded").length} chunks already stored`);
   const chain = await openChain(opts);
   const store = openStore(home);
   const keyStore = await openKeys(home);

@@ -48,7 +48,11 @@ export interface LiveState {
   title: string;
   contentId: Hex;
   externalId: Hex;
-  status: "recording" | "finalizing" | "complete" | "failed";
+  status: "recording" | "finalizing" | "complete" | "failed" | "interrupted";
+  /** process archiving it (to tell a crashed run from a running one) */
+  pid?: number;
+  /** recording sessions: an interrupted or failed archive continues with the same id */
+  sessions?: number;
   startedAt: string;
   endedAt?: string;
   inputBytes: number;
@@ -88,11 +92,24 @@ export function liveDir(home: string, id: string): string {
   return path.join(home, "live", id);
 }
 
+/** The archive's state; a recording whose process is gone (crash, kill -9) reads as "interrupted". */
 export function readLiveState(home: string, id: string): LiveState | undefined {
+  let state: LiveState;
   try {
-    return JSON.parse(readFileSync(path.join(liveDir(home, id), "state.json"), "utf8")) as LiveState;
+    state = JSON.parse(readFileSync(path.join(liveDir(home, id), "state.json"), "utf8")) as LiveState;
   } catch {
     return undefined;
+  }
+  if ((state.status === "recording" || state.status === "finalizing") && state.pid !== undefined && state.pid !== process.pid && !isAlive(state.pid)) state.status = "interrupted";
+  return state;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -108,12 +125,14 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(options.id)) throw new Error(`live id "${options.id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
   const dir = liveDir(options.home, options.id);
   const previous = readLiveState(options.home, options.id);
-  if (previous && previous.status !== "failed") throw new Error(`live archive "${options.id}" already exists (${previous.status}); pick another --id`);
-  await mkdir(path.join(dir, "chunks"), { recursive: true });
+  if (previous && previous.status !== "failed" && previous.status !== "interrupted") throw new Error(`live archive "${options.id}" already exists (${previous.status}); pick another --id`);
   const segmentSeconds = options.segmentSeconds ?? 10;
   const externalId = liveExternalId(options.id);
   const contentId = contentIdFor(options.chain.account.address, externalId);
-  const state: LiveState = {
+  // An interrupted/failed archive continues: its stored chunks are kept, new chunks follow them.
+  const state: LiveState = previous ? { ...previous, status: "recording", pid: process.pid, sessions: (previous.sessions ?? 1) + 1, error: undefined, endedAt: undefined } : {
+    pid: process.pid,
+    sessions: 1,
     id: options.id,
     input: options.input,
     tier: options.tier,
@@ -140,7 +159,13 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   }
 
   // ffmpeg cuts the input into chunks and appends a CSV line per closed chunk.
-  const listFile = path.join(dir, "chunks.csv");
+  // Chunks closed but not stored by an earlier session are dropped if their file is gone.
+  state.chunks = state.chunks.filter((c) => c.status === "uploaded");
+  const offset = state.chunks.length;
+  const session = state.sessions ?? 1;
+  const chunkDir = path.join(dir, `chunks-${session}`);
+  await mkdir(chunkDir, { recursive: true });
+  const listFile = path.join(dir, `chunks-${session}.csv`);
   const ff = spawn(
     toolPath("ffmpeg"),
     [
@@ -150,7 +175,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       "-force_key_frames", `expr:gte(t,n_forced*${segmentSeconds})`,
       "-f", "segment", "-segment_time", String(segmentSeconds), "-segment_format", "mpegts",
       "-segment_list", listFile, "-segment_list_type", "csv",
-      path.join(dir, "chunks", "chunk-%05d.ts"),
+      path.join(chunkDir, "chunk-%05d.ts"),
     ],
     { stdio: ["pipe", "ignore", "pipe"] },
   );
@@ -248,7 +273,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
     const lines = text.split("\n").filter((l) => l.trim() !== "");
     for (; seen < lines.length; seen++) {
       const [name, start, end] = lines[seen]!.split(",");
-      const chunk: LiveChunk = { index: seen, file: path.join(dir, "chunks", name!), start: Number(start), duration: Math.max(0.001, Number(end) - Number(start)), size: 0, status: "pending", attempts: 0 };
+      const chunk: LiveChunk = { index: offset + seen, file: path.join(chunkDir, name!), start: Number(start), duration: Math.max(0.001, Number(end) - Number(start)), size: 0, status: "pending", attempts: 0 };
       state.chunks.push(chunk);
       save();
       events.onChunk?.({ ...chunk });
@@ -270,7 +295,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   await uploading;
   state.endedAt = new Date().toISOString();
 
-  if (code !== 0 || state.chunks.length === 0) {
+  if (code !== 0 || state.chunks.length === offset) {
     state.status = "failed";
     state.error = code !== 0 ? `ffmpeg exited with ${code}: ${ffErr.trim().split("\n").slice(-3).join(" | ") || "no output"}` : "the input produced no media";
     save();

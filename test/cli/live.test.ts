@@ -98,4 +98,37 @@ describe("cli: live archiving", function () {
     const manifest = parseManifest(await new LocalStore({ dir: path.join(fx.home, "pieces") }).get(final.manifestCid));
     expect(manifest.variants[0]!.encrypted).to.equal(false);
   });
+
+  it("an archive killed with SIGKILL reads as interrupted and continues with the same id, keeping stored chunks", async () => {
+    const first = path.join(fx.dir, "session-1.ts");
+    const second = path.join(fx.dir, "session-2.ts");
+    await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=770:d=12:r=44100", "-ac", "2", "-c:a", "aac", "-f", "mpegts", first]);
+    await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=880:d=12:r=44100", "-ac", "2", "-c:a", "aac", "-f", "mpegts", second]);
+    const stateFile = path.join(fx.home, "live", "show-3", "state.json");
+    const run = startCli(["live", first, "--id", "show-3", "--idle-timeout", "60"], fx.env);
+    let stored: { index: number; pieceCid: string } | undefined;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && !stored; await sleep(100)) {
+      try {
+        stored = JSON.parse(readFileSync(stateFile, "utf8")).chunks.find((c: { status: string }) => c.status === "uploaded");
+      } catch {
+        // not written yet
+      }
+    }
+    expect(stored, run.output()).to.not.equal(undefined);
+    process.kill(-run.child.pid!, "SIGKILL");
+    await run.done;
+    const interrupted = await runCli(["live-status", "show-3", "--json"], fx.env);
+    expect(JSON.parse(interrupted.stdout).status).to.equal("interrupted");
+
+    const resumed = await runCli(["live", second, "--id", "show-3", "--idle-timeout", "1", "--json"], fx.env);
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    const final = JSON.parse(resumed.stdout.trim().split("\n").at(-1)!);
+    expect(final).to.include({ status: "complete", sessions: 2 });
+    expect(final.chunks).to.have.length(3); // 10 s from session 1, then 10 s + 2 s from session 2
+    expect(final.chunks[0]).to.include({ index: 0, pieceCid: stored!.pieceCid });
+    expect(final.chunks.map((c: { index: number }) => c.index)).to.deep.equal([0, 1, 2]);
+    await registeredManifest(final.contentId, final.manifestCid);
+    const manifest = parseManifest(await new LocalStore({ dir: path.join(fx.home, "pieces") }).get(final.manifestCid));
+    expect(manifest.duration).to.be.closeTo(22, 1.5);
+  });
 });
