@@ -58,7 +58,7 @@ describe("indexer reorgs (PGlite, live)", function () {
     await send(fan1!, { address: s.contracts.stable, abi: mockStablecoinAbi, functionName: "mint", args: [fan1!.address, 1n] });
     await chain.rpc("anvil_mine", [toHex(8)]);
     const head = await chain.publicClient.getBlockNumber();
-    expect(head).to.be.greaterThan(forkA.blockNumber);
+    expect(head > forkA.blockNumber, "fork B is longer").to.equal(true);
     await ix.waitForBlock(head, 60_000);
 
     const afterReorg = await ix.graphql(`{ creator(id: "${aria!.address.toLowerCase()}") { profileUri backups { totalCount } } accessGrant(contentId: "${s.content.a1}", buyer: "${collab2!.address.toLowerCase()}") { purchases } }`);

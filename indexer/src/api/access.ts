@@ -9,7 +9,9 @@
  */
 import { db } from "ponder:api";
 import { accessGrant, coinHolding, content, creator, passHolding, subscription } from "ponder:schema";
-import { and, eq, gt, gte, inArray, or, type SQL } from "ponder";
+import { and, eq, gt, gte, inArray, or } from "ponder";
+
+type SQL = ReturnType<typeof eq>;
 
 export const REASONS = ["creator", "free", "coin", "pass", "subscription", "purchase"] as const;
 export type Reason = (typeof REASONS)[number];
