@@ -3,6 +3,8 @@
  * deployment, ffmpeg and the key store's first start are the slow parts). Torn down at exit.
  */
 import { rmSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import sharp from "sharp";
 import path from "node:path";
 import type { Hex } from "viem";
 import { cliEnv, killAllChildren, makeCorrupt, makeTone, runCli, startTestChain, tempDir } from "./helpers.ts";
@@ -75,9 +77,12 @@ export function getFixture(): Promise<Fixture> {
       makeTone(path.join(album, "03-outro.flac"), 5, 550),
     ]);
     await makeCorrupt(path.join(album, "04-broken.wav"));
+    const covers = path.join(dir, "covers");
+    await mkdir(covers, { recursive: true });
+    await sharp({ create: { width: 700, height: 700, channels: 3, background: { r: 20, g: 120, b: 200 } } }).png().toFile(path.join(covers, "02-song.png"));
     const home = path.join(dir, "home");
     const env = cliEnv(chain, home);
-    const firstRun = await runCli(["upload", album, "--tier", "premium", "--price", "0.01", "--json"], env);
+    const firstRun = await runCli(["upload", album, "--tier", "premium", "--price", "0.01", "--artwork-dir", covers, "--json"], env);
     let summary: UploadSummaryJson;
     try {
       summary = JSON.parse(firstRun.stdout) as UploadSummaryJson;

@@ -64,6 +64,9 @@ describe("cli: streamvault upload (folder, chain registration, playback)", funct
       for (const item of fx.summary.items.filter((i) => i.ok)) {
         const manifest = parseManifest(await store.get(item.manifestCid!));
         expect(manifest.contentId).to.equal(item.contentId);
+        // --artwork-dir: only 02-song has a cover (02-song.png), as resized JPEG pieces.
+        expect(manifest.artwork.length > 0, item.file).to.equal(item.file.endsWith("02-song.wav"));
+        for (const a of manifest.artwork) expect(await store.has(a.pieceCid)).to.equal(true);
         const high = manifest.variants.find((v) => v.name === "high")!;
         expect(high.encrypted).to.equal(true);
         const key = await keys.getKey(item.contentId!);

@@ -250,9 +250,11 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
         if (!processed) {
           events.onPhase?.(file, "processing");
           await rm(workDir, { recursive: true, force: true });
-          await mkdir(workDir, { recursive: true });
+          // A fresh directory per attempt: an ffmpeg orphaned by a killed run cannot write into this one.
+          const attemptDir = path.join(workDir, `attempt-${process.pid}-${Date.now()}`);
+          await mkdir(attemptDir, { recursive: true });
           const existingKey = item.tier === "free" ? undefined : await options.keyStore.getKey(contentId);
-          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir, key: existingKey, artwork: settings.artwork });
+          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork });
           if (fresh.key) {
             await options.keyStore.putKey(contentId, fresh.key);
             journal.update(contentId, { keyStored: true });
