@@ -289,6 +289,12 @@ describe("web app (browser)", function () {
     await s.page.screenshot({ path: join(SHOTS, "studio-launched-375.png"), fullPage: true });
     expect(s.errors).to.deep.equal([]);
 
+    // Uploads must be signed by a launched creator.
+    const unsigned = new FormData();
+    unsigned.append("files", new Blob([new Uint8Array(1000)]), "x.wav");
+    const anonymous = await fetch(`${web.url}/api/upload?creator=${s.wallet.address}&tier=premium`, { method: "POST", body: unsigned });
+    expect(anonymous.status).to.equal(403);
+
     // Upload two files in the browser: one real track, one that is not media.
     const audio = join(stack.dir, "upload-song.mp3");
     await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=330:d=12:r=44100", "-metadata", "title=Night Ferry", "-ac", "2", audio]);

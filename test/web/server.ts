@@ -14,6 +14,7 @@ const NEXT_BIN = join(WEB_DIR, "node_modules", "next", "dist", "bin", "next");
 
 /** playwright-core lives in web/node_modules (the root does not depend on it). */
 export function playwright(): { chromium: { launch(options: object): Promise<import("./pw.ts").Browser> } } {
+  assertInstalled();
   return createRequire(join(WEB_DIR, "package.json"))("playwright-core");
 }
 
@@ -27,8 +28,16 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+/** Says what to install when the web app's packages or the browser are missing. */
+export function assertInstalled(): void {
+  if (!existsSync(NEXT_BIN)) throw new Error("web/node_modules is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
+  const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (!existsSync(chromium)) throw new Error(`${chromium} is missing: run \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+}
+
 /** Builds the app unless web/.next holds a build newer than every source (web/ and lib/). */
 export function ensureBuild(): void {
+  if (!existsSync(NEXT_BIN)) throw new Error("web/node_modules is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
   const marker = join(WEB_DIR, ".next", "BUILD_ID");
   if (process.env.WEB_SKIP_BUILD === "1" && existsSync(marker)) return;
   if (existsSync(marker)) {

@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useCallback, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { useConfig, useReadContracts } from "wagmi";
+import { useConfig, useReadContracts, useSignMessage } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import * as Piece from "./piece-cid";
@@ -210,6 +210,7 @@ interface FileState {
 
 function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () => void }) {
   const wagmi = useConfig();
+  const { signMessageAsync } = useSignMessage();
   const { contracts: c, chainId } = useAppConfig();
   const [files, setFiles] = useState<File[]>([]);
   const [states, setStates] = useState<FileState[]>([]);
@@ -244,11 +245,24 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     if (!col.ok) return setFormError(col.error);
     if (files.length === 0) return setFormError("add at least one file");
     setFormError("");
+    const message = `StreamVault upload\nWallet: ${creator}\nTime: ${new Date().toISOString()}`;
+    let signature: string;
+    try {
+      signature = await signMessageAsync({ message });
+    } catch {
+      return setFormError("The upload needs your wallet's signature.");
+    }
     const body = new FormData();
+    body.append("message", message);
+    body.append("signature", signature);
     files.forEach((f) => body.append("files", f));
     setStates(files.map((f) => ({ name: f.name, progress: 0, stage: "uploading" })));
     const res = await fetch(`/api/upload?creator=${creator}&tier=${tier}`, { method: "POST", body });
-    if (!res.ok || !res.body) return setFormError(`upload failed (${res.status})`);
+    if (!res.ok || !res.body) {
+      const why = ((await res.json().catch(() => ({}))) as { error?: string }).error;
+      setStates([]);
+      return setFormError(`Upload refused: ${why ?? res.status}`);
+    }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     const results: FileState[] = [];

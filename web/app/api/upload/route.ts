@@ -4,12 +4,17 @@
  * validated, encoded per tier, encrypted, stored, key sealed. The response streams NDJSON
  * progress lines per file, ending with `{file, done: true, contentId, externalId, manifestCid}`
  * (or `{file, error}`); the creator's wallet then registers each item on chain.
+ * The form carries `message` + `signature`: the creator signs "StreamVault upload" with the
+ * wallet address and a time (valid 10 minutes), and the wallet must have launched as a creator,
+ * so nobody can fill the store anonymously.
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeAbiParameters, keccak256, type Hex } from "viem";
+import { createPublicClient, encodeAbiParameters, getAddress, http, keccak256, verifyMessage, type Hex } from "viem";
+import { creatorRegistryAbi } from "../../../../lib/deployments/abis.ts";
+import { RPC_URL, publicConfig } from "@/lib/server/config";
 import { pieceStore } from "@/lib/server/store";
 import { keyStore } from "@/lib/server/keystore";
 import { repoImport } from "@/lib/server/repo-lib";
@@ -34,6 +39,8 @@ export async function POST(request: Request): Promise<Response> {
   }
   const files = form.getAll("files").filter((f): f is File => f instanceof File);
   if (files.length === 0) return Response.json({ error: "no files" }, { status: 400 });
+  const refusal = await checkUploader(creator as Hex, form.get("message"), form.get("signature"));
+  if (refusal) return Response.json({ error: refusal }, { status: 403 });
 
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
@@ -71,4 +78,21 @@ export async function POST(request: Request): Promise<Response> {
     },
   });
   return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
+}
+
+/** The uploader proves control of `creator` (a fresh signed message) and has launched on chain. */
+async function checkUploader(creator: Hex, field: FormDataEntryValue | null, signature: FormDataEntryValue | null): Promise<string | null> {
+  if (typeof field !== "string" || typeof signature !== "string" || !/^0x[0-9a-fA-F]+$/.test(signature)) return "sign the upload request with your wallet";
+  // multipart/form-data turns the newlines of a text field into CRLF: undo that before verifying.
+  const message = field.replace(/\r\n/g, "\n");
+  const m = /^StreamVault upload\nWallet: (0x[0-9a-fA-F]{40})\nTime: (\S+)$/.exec(message);
+  if (!m || getAddress(m[1]!) !== getAddress(creator)) return "the signed upload request names another wallet";
+  const at = Date.parse(m[2]!);
+  if (!Number.isFinite(at) || Math.abs(Date.now() - at) > 10 * 60_000) return "the signed upload request is too old: sign again";
+  const valid = await verifyMessage({ address: creator, message, signature: signature as Hex }).catch(() => false);
+  if (!valid) return "the upload signature does not match the wallet";
+  const client = createPublicClient({ transport: http(RPC_URL) });
+  const coin = await client.readContract({ address: publicConfig().contracts.CreatorRegistry, abi: creatorRegistryAbi, functionName: "coinOf", args: [creator] });
+  if (/^0x0{40}$/.test(coin)) return "launch as a creator before uploading";
+  return null;
 }
