@@ -2,7 +2,6 @@
 import { createWriteStream } from "node:fs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Hex } from "viem";
 import { hasValidAccess, readContent } from "../../lib/catalog/chain/content.ts";
 import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
 import { decryptSegment, fromHex } from "../../lib/crypto/index.ts";
@@ -176,4 +175,3 @@ export async function costCommand(opts: CostOptions): Promise<number> {
   return EXIT.OK;
 }
 
-export type { Hex };

@@ -59,12 +59,21 @@ export function atExit(fn: () => void): void {
 }
 
 /** A fresh anvil + deployment in a temp dir, torn down at exit. */
-export async function freshChain(prefix: string): Promise<{ dir: string; chain: TestChain }> {
+export async function freshChain(prefix: string): Promise<{ dir: string; chain: TestChain; dispose(): void }> {
   const dir = await tempDir(prefix);
-  atExit(() => rmSync(dir, { recursive: true, force: true }));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  atExit(removeDir);
   const chain = await startTestChain(dir);
-  atExit(() => chain.anvil.process.kill("SIGKILL"));
-  return { dir, chain };
+  const stopChain = () => chain.anvil.process.kill("SIGKILL");
+  atExit(stopChain);
+  return {
+    dir,
+    chain,
+    dispose: () => {
+      stopChain();
+      removeDir();
+    },
+  };
 }
 
 export function getFixture(): Promise<Fixture> {

@@ -5,7 +5,7 @@ import type { Hex } from "viem";
 import { contractOf } from "../../lib/deployments/index.ts";
 import { parseManifest } from "../../lib/manifest/index.ts";
 import { LocalStore } from "../../lib/storage/index.ts";
-import { cliEnv, makeTone, runCli, startCli } from "./helpers.ts";
+import { cliEnv, killAllChildren, makeTone, runCli, startCli } from "./helpers.ts";
 import type { TestChain } from "./helpers.ts";
 import { freshChain } from "./fixture.ts";
 
@@ -30,10 +30,16 @@ describe("cli: resumable uploads (kill -9, storage faults)", function () {
     }
   };
 
+  let dispose: () => void = () => undefined;
+
   before(async () => {
-    ({ dir, chain } = await freshChain("sv-resume-"));
+    ({ dir, chain, dispose } = await freshChain("sv-resume-"));
     home = path.join(dir, "home");
     env = cliEnv(chain, home);
+  });
+  after(() => {
+    killAllChildren();
+    dispose();
   });
 
   async function registrations(): Promise<Hex[]> {
@@ -115,7 +121,7 @@ describe("cli: resumable uploads (kill -9, storage faults)", function () {
   });
 
   it("after a chain reset, items the journal calls registered are registered again without re-uploading", async () => {
-    const { chain: other } = await freshChain("sv-reset-");
+    const { chain: other, dispose: disposeOther } = await freshChain("sv-reset-");
     const run = await runCli(["upload", path.join(dir, "batch"), "--json"], cliEnv(other, home));
     expect(run.code, run.stderr).to.equal(0);
     const summary = JSON.parse(run.stdout);
@@ -123,7 +129,7 @@ describe("cli: resumable uploads (kill -9, storage faults)", function () {
     const ca = contractOf(other.deployment, "ContentAccess");
     const logs = await other.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", fromBlock: 0n });
     expect(logs).to.have.length(6);
-    await other.anvil.stop();
+    disposeOther();
   });
 
   it("a storage backend failing 35% of writes: the run retries and finishes", async () => {
