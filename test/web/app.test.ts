@@ -306,6 +306,17 @@ describe("web app (browser)", function () {
     await s.page.getByTestId("upload-file").filter({ hasText: /upload-song\.mp3: published/ }).waitFor({ timeout: 120_000 });
     await s.page.getByRole("link", { name: "Night Ferry" }).first().waitFor({ timeout: 30_000 });
     await s.page.screenshot({ path: join(SHOTS, "studio-uploaded-375.png"), fullPage: true });
+
+    // Edit the rules later: a new price on chain (and a new terms version).
+    const release = s.page.locator(".panel").filter({ has: s.page.getByRole("link", { name: "Night Ferry" }) });
+    await release.getByTestId("edit-rules").click();
+    expect(await release.locator('input[name="price"]').inputValue()).to.equal("0.002");
+    await release.locator('input[name="price"]').fill("0.005");
+    await release.getByRole("button", { name: "Save rules" }).click();
+    await release.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+    const items = (await (await fetch(`${web.url}/api/catalog?creator=${s.wallet.address}`)).json()) as { items: { id: `0x${string}`; price: string }[] };
+    expect(items.items).to.have.length(1);
+    expect(items.items[0]!.price).to.equal("5000000000000000");
     expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
   });
 

@@ -1,6 +1,6 @@
 "use client";
 import { z } from "zod";
-import { parseEther, parseUnits, type Address } from "viem";
+import { formatEther, formatUnits, parseEther, parseUnits, type Address } from "viem";
 import { ZERO_ADDRESS } from "@/lib/client/format";
 
 export interface RulesForm {
@@ -13,6 +13,22 @@ export interface RulesForm {
 }
 
 export const DEFAULT_RULES_FORM: RulesForm = { price: "0.002", currency: "native", days: "30", inSubscription: true, minPasses: "1", minCoins: "0" };
+
+/** The form for rules already on chain (to edit them). */
+export function formFromRules(
+  r: { price: string; paymentToken: string; duration: number; inSubscription: boolean; minPasses: string; minCoinBalance: string },
+  stable?: string,
+): RulesForm {
+  const isStable = Boolean(stable) && r.paymentToken.toLowerCase() === stable!.toLowerCase();
+  return {
+    price: isStable ? formatUnits(BigInt(r.price), 6) : formatEther(BigInt(r.price)),
+    currency: isStable ? "stable" : "native",
+    days: String(Math.max(1, Math.round(r.duration / 86400))),
+    inSubscription: r.inSubscription,
+    minPasses: r.minPasses,
+    minCoins: formatEther(BigInt(r.minCoinBalance)),
+  };
+}
 
 const Schema = z.object({
   price: z.string().trim().regex(/^\d+(\.\d{1,18})?$/, "price must be a number like 0.002"),

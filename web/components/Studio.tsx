@@ -12,10 +12,17 @@ import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { EarningsChart } from "./EarningsChart";
 import { ZERO_ADDRESS, formatAmount, shortAddress } from "@/lib/client/format";
-import { RulesEditor, rulesFromForm, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
+import { RulesEditor, rulesFromForm, formFromRules, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
 
 interface StudioData {
-  items: { id: Hex; title: string; tier: string; bytes: number; copies: number }[];
+  items: {
+    id: Hex;
+    title: string;
+    tier: string;
+    bytes: number;
+    copies: number;
+    rules: { price: string; paymentToken: string; duration: number; inSubscription: boolean; minPasses: string; minCoinBalance: string };
+  }[];
   storage: { bytes: number; monthlyFormatted: string; assumedPlaysPerMonth: number };
   indexer: null | {
     summary: { sales?: { token: string; purchases: number; buyers: number; volume: string }[]; pass?: { holders: number; minted: number }; coin?: { holders: number } };
@@ -169,17 +176,43 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
 function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
   const wagmi = useConfig();
   const { contracts: c, chainId } = useAppConfig();
-  const [editing, setEditing] = useState(false);
-  const [rules, setRules] = useState<RulesForm>(DEFAULT_RULES_FORM);
+  const [editing, setEditing] = useState<"" | "rules" | "collaborators">("");
+  const [rules, setRules] = useState<RulesForm>(() => formFromRules(item.rules, c.MockStablecoin));
+  const [collaborators, setCollaborators] = useState("");
   const [error, setError] = useState("");
-  const tx = useTx(() => setEditing(false));
+  const tx = useTx(() => setEditing(""));
   return (
     <div className="panel">
       <strong><Link href={`/content/${item.id}`}>{item.title}</Link></strong>{" "}
       <span className={`tag ${item.tier}`}>{item.tier}</span>{" "}
       <span className="muted small">{bytesLabel(item.bytes)} × {item.copies} copies</span>{" "}
-      <button className="btn" onClick={() => setEditing((e) => !e)} aria-expanded={editing}>Edit rules</button>
-      {editing && (
+      <button className="btn" onClick={() => setEditing((e) => (e === "rules" ? "" : "rules"))} aria-expanded={editing === "rules"} data-testid="edit-rules">
+        Edit rules
+      </button>{" "}
+      <button className="btn" onClick={() => setEditing((e) => (e === "collaborators" ? "" : "collaborators"))} aria-expanded={editing === "collaborators"}>
+        Edit collaborators
+      </button>
+      {editing === "collaborators" && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const parsed = parseCollaborators(collaborators);
+            if (!parsed.ok) return setError(parsed.error);
+            setError("");
+            void tx.run("Update collaborators", () =>
+              writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "updateCollaborators", args: [item.id, parsed.value], chainId }),
+            );
+          }}
+        >
+          <label>
+            Collaborators (one per line: address share%); applies to later payments
+            <textarea rows={2} value={collaborators} onChange={(e) => setCollaborators(e.target.value)} placeholder="0x… 25%" />
+          </label>
+          {error && <p className="field-error">{error}</p>}
+          <button className="btn primary" type="submit">Save collaborators</button>
+        </form>
+      )}
+      {editing === "rules" && (
         <form
           onSubmit={(e) => {
             e.preventDefault();
@@ -197,6 +230,19 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
       <TxStatus state={tx.state} />
     </div>
   );
+}
+
+/** "0xabc… 25%" per line (or comma) -> collaborators in basis points. */
+function parseCollaborators(text: string): { ok: true; value: { account: Address; shareBps: number }[] } | { ok: false; error: string } {
+  const out: { account: Address; shareBps: number }[] = [];
+  for (const line of text.split(/\n|,/).map((l) => l.trim()).filter(Boolean)) {
+    const m = /^(0x[0-9a-fA-F]{40})\s*[: ]\s*(\d+(?:\.\d+)?)%?$/.exec(line);
+    if (!m) return { ok: false, error: `collaborator "${line}" must be "0x… 25%"` };
+    out.push({ account: m[1] as Address, shareBps: Math.round(Number(m[2]) * 100) });
+  }
+  if (new Set(out.map((x) => x.account.toLowerCase())).size !== out.length) return { ok: false, error: "a collaborator is listed twice" };
+  if (out.reduce((n, x) => n + x.shareBps, 0) > 10_000) return { ok: false, error: "collaborator shares add up to more than 100%" };
+  return { ok: true, value: out };
 }
 
 interface FileState {
@@ -227,20 +273,10 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     setFiles((f) => [...f, ...Array.from(list)]);
   }, []);
 
-  function parseCollaborators(): { ok: true; value: { account: Address; shareBps: number }[] } | { ok: false; error: string } {
-    const out: { account: Address; shareBps: number }[] = [];
-    for (const line of collaborators.split(/\n|,/).map((l) => l.trim()).filter(Boolean)) {
-      const m = /^(0x[0-9a-fA-F]{40})\s*[: ]\s*(\d+(?:\.\d+)?)%?$/.exec(line);
-      if (!m) return { ok: false, error: `collaborator "${line}" must be "0x… 25%"` };
-      out.push({ account: m[1] as Address, shareBps: Math.round(Number(m[2]) * 100) });
-    }
-    if (out.reduce((n, x) => n + x.shareBps, 0) > 10_000) return { ok: false, error: "collaborator shares add up to more than 100%" };
-    return { ok: true, value: out };
-  }
 
   async function start() {
     const r = rulesFromForm(rules, c.MockStablecoin);
-    const col = parseCollaborators();
+    const col = parseCollaborators(collaborators);
     if (!r.ok) return setFormError(r.error);
     if (!col.ok) return setFormError(col.error);
     if (files.length === 0) return setFormError("add at least one file");

@@ -39,7 +39,21 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     items.map(async (item) => {
       const m = await loadManifest(item.manifestCid).catch(() => undefined);
       const bytes = m ? m.variants.reduce((n, v) => n + v.segments.reduce((k, s) => k + s.size, 0), 0) + m.artwork.reduce((n, a) => n + a.bytes, 0) : 0;
-      return { id: item.id, title: item.title, tier: item.tierName, bytes, copies: m?.copies ?? 2 };
+      return {
+        id: item.id,
+        title: item.title,
+        tier: item.tierName,
+        bytes,
+        copies: m?.copies ?? 2,
+        rules: {
+          price: item.price,
+          paymentToken: item.paymentToken,
+          duration: item.accessDuration,
+          inSubscription: item.inSubscription,
+          minPasses: item.minPasses,
+          minCoinBalance: item.minCoinBalance,
+        },
+      };
     }),
   );
   const cost = lib.creatorMonthlyCost(
