@@ -39,7 +39,7 @@ describe("web app (browser)", function () {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack(), Promise.resolve().then(ensureBuild)]);
+    const [s] = await Promise.all([startStack(), ensureBuild()]);
     stack = s;
     web = await startWeb(stack.env);
     browser = await playwright().chromium.launch({

@@ -19,7 +19,7 @@ describe("web app on the indexer", function () {
   let web: WebServer;
 
   before(async () => {
-    const [s] = await Promise.all([startStack(), Promise.resolve().then(ensureBuild)]);
+    const [s] = await Promise.all([startStack(), ensureBuild()]);
     stack = s;
     // a sale, so the dashboard has earnings and a fan
     const fan = createWalletClient({ account: privateKeyToAccount(FAN_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });

@@ -2,7 +2,7 @@
  * The web app for browser tests: one production build per run (skipped when a build newer than
  * every source file exists), then `next start` on a free port against a test stack.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -35,8 +35,15 @@ export function assertInstalled(): void {
   if (!existsSync(chromium)) throw new Error(`${chromium} is missing: run \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
 }
 
-/** Builds the app unless web/.next holds a build newer than every source (web/ and lib/). */
-export function ensureBuild(): void {
+let building: Promise<void> | undefined;
+
+/** Builds the app unless a build newer than every source (web/ and lib/) exists; once per process. */
+export function ensureBuild(): Promise<void> {
+  building ??= build();
+  return building;
+}
+
+async function build(): Promise<void> {
   if (!existsSync(NEXT_BIN)) throw new Error("web/node_modules is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
   const marker = join(WEB_DIR, ".next", "BUILD_ID");
   if (process.env.WEB_SKIP_BUILD === "1" && existsSync(marker)) return;
@@ -44,13 +51,17 @@ export function ensureBuild(): void {
     const built = statSync(marker).mtimeMs;
     if (built > newestSource(WEB_DIR) && built > newestSource(join(REPO_ROOT, "lib"))) return;
   }
-  const result = spawnSync(process.execPath, [NEXT_BIN, "build"], {
+  // Asynchronous, so the test stack (chain, media pipeline) gets ready meanwhile.
+  const child = spawn(process.execPath, [NEXT_BIN, "build"], {
     cwd: WEB_DIR,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
   });
-  if (result.status !== 0) throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${output}`);
 }
 
 export interface WebServer {
