@@ -18,6 +18,7 @@ import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
 import type { Browser, BrowserContext, Page } from "./pw.ts";
 import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -227,6 +228,31 @@ describe("web app (browser)", function () {
     expect(await s.page.getByTestId("library").innerText()).to.match(/30-day pass/);
     expect(s.errors).to.deep.equal([]);
     void TRACK_PRICE;
+  });
+
+  it("mints a creator's pass on the creator page, which unlocks the item while held", async () => {
+    const s = await open(DEV_PRIVATE_KEYS[5] as `0x${string}`, 1280);
+    await s.page.goto(`${web.url}/creator/${stack.creator}`, { waitUntil: "networkidle" });
+    await connect(s);
+    await s.page.getByTestId("mint-pass").click();
+    await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+    await s.page.getByText("you hold 1").waitFor();
+    await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
+    await s.page.locator('[data-testid=access-status][data-reason="pass"]').waitFor({ timeout: 15_000 });
+    expect(await s.page.getByTestId("access-status").innerText()).to.match(/while you hold it/);
+    expect(s.errors).to.deep.equal([]);
+  });
+
+  it("subscribes for 30 days with the native currency", async () => {
+    const s = await open(DEV_PRIVATE_KEYS[6] as `0x${string}`, 375, 812);
+    await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
+    await connect(s);
+    await s.page.getByTestId("option-subscription").getByRole("button", { name: /ETH/ }).click();
+    await s.page.locator('[data-testid=access-status][data-reason="subscription"]').waitFor({ timeout: 30_000 });
+    await s.page.goto(`${web.url}/library`, { waitUntil: "networkidle" });
+    await s.page.getByTestId("subscription").waitFor({ timeout: 15_000 });
+    expect(await s.page.getByTestId("library").innerText()).to.match(/Premium subscription/);
+    expect(s.errors).to.deep.equal([]);
   });
 
   it("explains a purchase the wallet cannot pay for (insufficient funds)", async () => {
