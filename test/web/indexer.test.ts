@@ -1,14 +1,19 @@
 /**
  * The web app on top of the real indexer (ponder start on PGlite): Discover and creator pages
  * read the indexer's GraphQL API, and the creator dashboard shows earnings, sales and top fans.
- * No browser: server-rendered pages and JSON routes are enough here.
+ * The dashboard is also rendered in chromium (chart, tables, no console errors).
  */
 import { expect } from "chai";
 import { createPublicClient, createWalletClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { startStack, FAN_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
-import { ensureBuild, startWeb, type WebServer } from "./server.ts";
+import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
+import { installWallet } from "./wallet.ts";
+import { CREATOR_KEY } from "./stack.ts";
+import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { startIndexer, type IndexerProcess } from "../indexer/harness.ts";
 import { contractOf } from "../../lib/deployments/index.ts";
 
@@ -64,5 +69,34 @@ describe("web app on the indexer", function () {
     expect(body.indexer!.earningsByDay).to.have.length.greaterThan(0);
     expect(body.indexer!.topFans[0]!.buyer).to.equal(privateKeyToAccount(FAN_KEY).address.toLowerCase());
     expect(body.indexer!.summary.sales[0]!.purchases).to.equal(1);
+  });
+
+  it("renders the dashboard with the earnings chart in the browser; the creator withdraws", async () => {
+    const browser = await playwright().chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await installWallet(page, CREATOR_KEY, stack.anvil.rpcUrl);
+      await page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+      await page.getByTestId("wallet").getByRole("button", { name: /connect/i }).click();
+      await page.getByRole("button", { name: /StreamVault Test Wallet/ }).click();
+      await page.getByRole("img", { name: /Earnings per day/ }).locator("svg").first().waitFor({ timeout: 20_000 });
+      await page.getByRole("heading", { name: "Top fans" }).waitFor();
+      const shots = join(REPO_ROOT, "test-results", "web");
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, "studio-dashboard-1280.png"), fullPage: true });
+      // withdraw the sale
+      await page.getByTestId("withdraw-sales-0").click();
+      await page.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+      await page.getByText("Sales: 0 ETH").waitFor({ timeout: 15_000 });
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

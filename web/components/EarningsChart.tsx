@@ -13,7 +13,7 @@ export function EarningsChart({ rows, stable }: { rows: ({ day: string } & Recor
           <CartesianGrid strokeDasharray="3 3" stroke="#2c2c40" />
           <XAxis dataKey="day" stroke="#a3a3b8" fontSize={12} />
           <YAxis stroke="#a3a3b8" fontSize={12} />
-          <Tooltip contentStyle={{ background: "#191926", border: "1px solid #3a3a55" }} />
+          <Tooltip cursor={{ fill: "#ffffff12" }} contentStyle={{ background: "#191926", border: "1px solid #3a3a55" }} />
           <Legend />
           {series.map((s, i) => (
             <Bar key={s} dataKey={s} name={label(s)} fill={i === 0 ? "#7c5cff" : "#3ecf8e"} />
