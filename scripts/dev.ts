@@ -55,12 +55,34 @@ if (existsSync(join(REPO_ROOT, "indexer", "node_modules"))) {
   children.push(indexer);
 }
 
+let webUrl: string | undefined;
+if (existsSync(join(REPO_ROOT, "web", "node_modules", "next"))) {
+  const webPort = Number(process.env.WEB_PORT ?? 3000);
+  webUrl = `http://127.0.0.1:${webPort}`;
+  const web = spawn(process.execPath, [join("node_modules", "next", "dist", "bin", "next"), "dev", "--hostname", "127.0.0.1", "--port", String(webPort)], {
+    cwd: join(REPO_ROOT, "web"),
+    env: {
+      ...env,
+      PORT: String(webPort),
+      WEB_ORIGIN: webUrl,
+      INDEXER_URL: indexerUrl ?? "http://127.0.0.1:42069",
+      STORAGE_DATA_DIR: join(DATA, "pieces"),
+      KEYSTORE_DIR: join(DATA, "keys"),
+      KEYRELEASE_DIR: join(DATA, "keyrelease"),
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: "inherit",
+    detached: true,
+  });
+  children.push(web);
+}
+
 console.log(`
 StreamVault local stack is up:
   chain (anvil, chain id 31337)  ${chain.rpcUrl}
   contracts                      ${deploymentPath(31337)}
   storage gateway                ${gateway.url}/piece/<pieceCid>
-${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}Ctrl-C stops everything.`);
+${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}${webUrl ? `  web app                        ${webUrl}  (open exactly this address: sign-in checks it)\n` : ""}Ctrl-C stops everything.`);
 
 let stopping = false;
 async function stop() {
