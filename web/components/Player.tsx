@@ -56,6 +56,8 @@ export function Player({
   const [status, setStatus] = useState<string>("");
   const [error, setError] = useState<string>("");
   const mediaRef = useRef<HTMLMediaElement | null>(null);
+  /** "Play full" was pressed: start playing as soon as the full stream's playlist is parsed. */
+  const autoplay = useRef(false);
 
   useEffect(() => {
     let stop = false;
@@ -102,6 +104,11 @@ export function Player({
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (data.fatal) setError(`Playback error: ${data.details}`);
     });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      if (mode.kind !== "full" || !autoplay.current) return;
+      autoplay.current = false;
+      media.play().catch(() => {}); // the user can still press play if the browser refuses
+    });
     hls.loadSource(src);
     hls.attachMedia(media);
     return () => hls.destroy();
@@ -112,6 +119,7 @@ export function Player({
     if (!address) return setError("Connect your wallet first.");
     const best = full[0];
     if (!best) return setError("This item has no full-length stream.");
+    autoplay.current = true;
     if (!best.encrypted) {
       setMode({ kind: "full", variant: best });
       return;

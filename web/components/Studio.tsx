@@ -11,6 +11,8 @@ import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { EarningsChart } from "./EarningsChart";
+import { StudioStreams } from "./StudioStreams";
+import { StudioBackups } from "./StudioBackups";
 import { ZERO_ADDRESS, formatAmount, shortAddress } from "@/lib/client/format";
 import { RulesEditor, rulesFromForm, formFromRules, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
 
@@ -153,8 +155,8 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
                 onClick={() => tx.run("Withdraw sales", () => writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "withdraw", args: [t], chainId }))}>
                 Withdraw sales
               </button>
-              <span>Streaming: {formatAmount(channels, t, stable)}</span>
-              <button className="btn" disabled={busy || channels === 0n}
+              <span data-testid={`streaming-balance-${i}`}>Streaming: {formatAmount(channels, t, stable)}</span>
+              <button className="btn" disabled={busy || channels === 0n} data-testid={`withdraw-streaming-${i}`}
                 onClick={() => tx.run("Withdraw streaming", () => writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "withdraw", args: [t], chainId }))}>
                 Withdraw streaming
               </button>
@@ -163,6 +165,10 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
         })}
       </div>
       <TxStatus state={tx.state} />
+
+      <StudioStreams creator={creator} titles={new Map((d?.items ?? []).map((i) => [i.id.toLowerCase(), i.title]))} onPaid={() => void balances.refetch()} />
+
+      <StudioBackups creator={creator} />
 
       <Upload creator={creator} onRegistered={() => void data.refetch()} />
 

@@ -9,6 +9,7 @@ export interface ClientConfig {
     CreatorRegistry: Address;
     PaymentChannels: Address;
     MockStablecoin?: Address;
+    BackupRegistry?: Address;
   };
 }
 

@@ -30,6 +30,7 @@ export interface PublicConfig {
     CreatorRegistry: Address;
     PaymentChannels: Address;
     MockStablecoin?: Address;
+    BackupRegistry?: Address;
   };
 }
 
@@ -65,6 +66,7 @@ export function publicConfig(): PublicConfig {
       CreatorRegistry: need("CreatorRegistry"),
       PaymentChannels: need("PaymentChannels"),
       MockStablecoin: d.contracts.MockStablecoin?.address,
+      BackupRegistry: d.contracts.BackupRegistry?.address,
     },
   };
 }

@@ -13,6 +13,8 @@ type KeyReleaseLib = typeof import("../../../lib/keyrelease/index.ts");
 
 interface Service {
   handle(request: Request): Promise<Response>;
+  /** The key-release database (stream_channels holds the best voucher per channel). */
+  db: { query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> };
 }
 
 let service: Promise<Service> | undefined;
@@ -30,13 +32,24 @@ export function webOrigin(): string {
 async function create(): Promise<Service> {
   const [kr, keys] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore()]);
   const origin = new URL(webOrigin());
-  return kr.createKeyReleaseService({
+  return (await kr.createKeyReleaseService({
     publicClient: createPublicClient({ transport: http(RPC_URL) }) as never,
     deployment: deployment() as never,
     keyStore: keys,
     siwe: { domain: origin.host, uri: origin.origin, chainId: CHAIN_ID, statement: "Sign in to StreamVault to play the content you unlocked." },
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
-  });
+  })) as unknown as Service;
+}
+
+/** The key-release service's own database handle (one PGlite per directory, so it is shared, and only read here). */
+export async function keyReleaseDb(): Promise<Service["db"]> {
+  service ??= create();
+  try {
+    return (await service).db;
+  } catch (error) {
+    service = undefined;
+    throw error;
+  }
 }
 
 /** Answers a key-release request; 503 with a JSON reason when the service cannot start. */

@@ -12,9 +12,8 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, encodeAbiParameters, getAddress, http, keccak256, verifyMessage, type Hex } from "viem";
-import { creatorRegistryAbi } from "../../../../lib/deployments/abis.ts";
-import { RPC_URL, publicConfig } from "@/lib/server/config";
+import { encodeAbiParameters, keccak256, type Hex } from "viem";
+import { checkSignedRequest } from "@/lib/server/signed-request";
 import { pieceStore } from "@/lib/server/store";
 import { keyStore } from "@/lib/server/keystore";
 import { repoImport } from "@/lib/server/repo-lib";
@@ -39,7 +38,7 @@ export async function POST(request: Request): Promise<Response> {
   }
   const files = form.getAll("files").filter((f): f is File => f instanceof File);
   if (files.length === 0) return Response.json({ error: "no files" }, { status: 400 });
-  const refusal = await checkUploader(creator as Hex, form.get("message"), form.get("signature"));
+  const refusal = await checkSignedRequest("upload", creator as Hex, form.get("message"), form.get("signature"));
   if (refusal) return Response.json({ error: refusal }, { status: 403 });
 
   const encoder = new TextEncoder();
@@ -78,21 +77,4 @@ export async function POST(request: Request): Promise<Response> {
     },
   });
   return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
-}
-
-/** The uploader proves control of `creator` (a fresh signed message) and has launched on chain. */
-async function checkUploader(creator: Hex, field: FormDataEntryValue | null, signature: FormDataEntryValue | null): Promise<string | null> {
-  if (typeof field !== "string" || typeof signature !== "string" || !/^0x[0-9a-fA-F]+$/.test(signature)) return "sign the upload request with your wallet";
-  // multipart/form-data turns the newlines of a text field into CRLF: undo that before verifying.
-  const message = field.replace(/\r\n/g, "\n");
-  const m = /^StreamVault upload\nWallet: (0x[0-9a-fA-F]{40})\nTime: (\S+)$/.exec(message);
-  if (!m || getAddress(m[1]!) !== getAddress(creator)) return "the signed upload request names another wallet";
-  const at = Date.parse(m[2]!);
-  if (!Number.isFinite(at) || Math.abs(Date.now() - at) > 10 * 60_000) return "the signed upload request is too old: sign again";
-  const valid = await verifyMessage({ address: creator, message, signature: signature as Hex }).catch(() => false);
-  if (!valid) return "the upload signature does not match the wallet";
-  const client = createPublicClient({ transport: http(RPC_URL) });
-  const coin = await client.readContract({ address: publicConfig().contracts.CreatorRegistry, abi: creatorRegistryAbi, functionName: "coinOf", args: [creator] });
-  if (/^0x0{40}$/.test(coin)) return "launch as a creator before uploading";
-  return null;
 }

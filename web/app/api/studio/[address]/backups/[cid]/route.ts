@@ -1,0 +1,66 @@
+/**
+ * Restore preview of one anchored backup: lib/catalog `fetchVerifiedSnapshot` fetches the snapshot,
+ * checks its PieceCID and its SHA-256 and size against `backupAt` on chain (409 on mismatch), and the
+ * answer says what `streamvault restore` would rebuild, without writing anything: each item, whether
+ * its manifest is in storage now or would be put back from the snapshot, and whether the chain still
+ * registers the same manifest.
+ */
+import type { Address, Hex } from "viem";
+import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
+import { repoImport } from "@/lib/server/repo-lib";
+
+type ContentLib = typeof import("../../../../../../../lib/catalog/chain/content.ts");
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export async function GET(_request: Request, ctx: { params: Promise<{ address: string; cid: string }> }): Promise<Response> {
+  const { address, cid } = await ctx.params;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
+  const creator = address.toLowerCase() as Address;
+  const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
+  let verified: Awaited<ReturnType<typeof snapshot.fetchVerifiedSnapshot>>;
+  try {
+    verified = await snapshot.fetchVerifiedSnapshot(chain, store, decodeURIComponent(cid));
+  } catch (error) {
+    const e = error as Error;
+    if (e.name === "SnapshotIntegrityError") return Response.json({ error: "integrity", message: e.message }, { status: 409 });
+    if (e.name === "NoBackupError" || e.name === "PieceNotFoundError") return Response.json({ error: "not_found", message: e.message }, { status: 404 });
+    throw error;
+  }
+  const { anchor, snapshot: snap } = verified;
+  const content = await repoImport<ContentLib>("lib/catalog/chain/content.ts");
+  const items = await Promise.all(
+    snap.items.map(async (item) => {
+      const inStorage = await store.has(item.manifestCid);
+      const current = await content.readContent(chain, item.contentId as Hex).catch(() => undefined);
+      return {
+        contentId: item.contentId,
+        title: item.title ?? null,
+        tier: item.tier,
+        manifestCid: item.manifestCid,
+        manifestInStorage: inStorage,
+        manifestInSnapshot: Boolean(item.manifest),
+        action: inStorage ? "keep" : item.manifest ? "restore manifest from snapshot" : "manifest missing",
+        onChain: current ? (current.manifestCid === item.manifestCid ? "registered, same manifest" : "registered, manifest changed since") : "not registered",
+      };
+    }),
+  );
+  return Response.json(
+    {
+      anchor,
+      verified: true,
+      createdAt: snap.createdAt,
+      profile: snap.profile,
+      earnings: snap.earnings,
+      stats: snap.stats,
+      items,
+      wouldRestore: {
+        items: items.length,
+        manifestsFromSnapshot: items.filter((i) => i.action === "restore manifest from snapshot").length,
+        manifestsMissing: items.filter((i) => i.action === "manifest missing").length,
+      },
+    },
+    { headers: { "cache-control": "no-store" } },
+  );
+}

@@ -1,0 +1,66 @@
+/**
+ * A creator's catalogue backups.
+ * GET: every snapshot anchored on BackupRegistry (PieceCIDs from `BackupAnchored` events, digests
+ * from `backupAt`), each verified now: the stored bytes must hash (SHA-256) to the on-chain digest
+ * and have the anchored size ("verified"), else "mismatch", or "missing" when storage lacks them.
+ * POST (signed "StreamVault backup" message from the launched creator): builds the snapshot with
+ * lib/catalog `buildSnapshot`, stores it and answers what to anchor; the creator's wallet then calls
+ * `BackupRegistry.anchorBackup(creator, pieceCid, sha256, size, Manual, 0)`.
+ */
+import type { Address, Hex } from "viem";
+import { checkSignedRequest } from "@/lib/server/signed-request";
+import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const TRIGGERS = ["manual", "follower milestone", "play milestone", "revenue milestone", "quarterly"];
+
+function creatorOf(address: string): Address | null {
+  return /^0x[0-9a-fA-F]{40}$/.test(address) ? (address.toLowerCase() as Address) : null;
+}
+
+export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+  const creator = creatorOf((await ctx.params).address);
+  if (!creator) return Response.json({ error: "bad address" }, { status: 400 });
+  const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
+  const anchors = await snapshot.listAnchors(chain, creator);
+  const backups = await Promise.all(
+    anchors.map(async (a) => {
+      let status: "verified" | "mismatch" | "missing" = "missing";
+      let storedSha256: string | null = null;
+      let items: number | null = null;
+      let createdAt: string | null = null;
+      try {
+        const bytes = await store.get(a.pieceCid);
+        storedSha256 = snapshot.sha256Hex(bytes);
+        status = storedSha256.toLowerCase() === a.sha256.toLowerCase() && bytes.length === a.size ? "verified" : "mismatch";
+        if (status === "verified") {
+          const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { items?: unknown[]; createdAt?: string };
+          items = parsed.items?.length ?? null;
+          createdAt = parsed.createdAt ?? null;
+        }
+      } catch (error) {
+        if (!(error instanceof Error && error.name === "PieceNotFoundError")) status = "mismatch";
+      }
+      return { ...a, trigger: TRIGGERS[a.trigger] ?? String(a.trigger), status, storedSha256, items, createdAt };
+    }),
+  );
+  return Response.json({ creator, backups: backups.reverse() }, { headers: { "cache-control": "no-store" } });
+}
+
+export async function POST(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+  const creator = creatorOf((await ctx.params).address);
+  if (!creator) return Response.json({ error: "bad address" }, { status: 400 });
+  const body = (await request.json().catch(() => ({}))) as { message?: unknown; signature?: unknown };
+  const refusal = await checkSignedRequest("backup", creator as Hex, body.message, body.signature);
+  if (refusal) return Response.json({ error: refusal }, { status: 403 });
+  const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
+  const snap = await snapshot.buildSnapshot(chain, store, []);
+  const bytes = snapshot.serializeSnapshot(snap);
+  const put = await store.put(bytes);
+  return Response.json(
+    { pieceCid: put.pieceCid, sha256: snapshot.sha256Hex(bytes), size: bytes.length, items: snap.items.length, createdAt: snap.createdAt },
+    { headers: { "cache-control": "no-store" } },
+  );
+}
