@@ -133,6 +133,8 @@ export const content = onchainTable(
     inSubscription: t.boolean().notNull(),
     paymentToken: t.hex().notNull(),
     price: t.bigint().notNull(),
+    /** Terms version a purchase must name (ContentAccess.purchaseAccess): 1 at registration, then RulesUpdated's. */
+    termsVersion: t.integer().notNull(),
     /** Seconds per access period as set by the creator; 0 = the contract default (30 days). */
     duration: t.bigint().notNull(),
     collaborators: t.json().$type<{ account: `0x${string}`; shareBps: number }[]>().notNull(),
@@ -174,6 +176,7 @@ export const contentRevision = onchainTable(
     paymentToken: t.hex(),
     price: t.bigint(),
     duration: t.bigint(),
+    termsVersion: t.integer(),
     collaborators: t.json().$type<{ account: `0x${string}`; shareBps: number }[]>(),
     manifestCid: t.hex(),
     manifestPieceCid: t.text(),

@@ -56,7 +56,8 @@ async function main() {
   let dropSchema: string | undefined;
   try {
     const t0 = Date.now();
-    chain = await startLocalChain();
+    // A block gas limit that holds BENCH_TXS_PER_BLOCK coin hand-outs of 100 recipients each.
+    chain = await startLocalChain({ extraArgs: ["--gas-limit", "1000000000"] });
     const scenario = await runScenario(chain);
     const load = await generateLoad(chain, { txs: 48, recipientsPerTx: 100, passAirdrops: 300, contents: 300, purchases: 120, seed: "bench", txsPerBlock: TXS_PER_BLOCK > 1 ? TXS_PER_BLOCK : undefined });
     await chain.rpc("anvil_mine", [toHex(64)]);

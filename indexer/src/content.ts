@@ -75,6 +75,7 @@ async function revision(
     paymentToken: row.paymentToken,
     price: row.price,
     duration: row.duration,
+    termsVersion: row.termsVersion,
     collaborators: row.collaborators,
     manifestCid: row.manifestCid,
     manifestPieceCid: row.manifestPieceCid,
@@ -97,6 +98,8 @@ ponder.on("ContentAccess:ContentRegistered", async ({ event, context }) => {
     manifestCid: lc(event.args.manifestCid),
     manifestPieceCid: cidToString(event.args.manifestCid),
     ...rulesColumns(event.args.rules),
+    // ContentRegistered carries no version: registration is version 1 (ContentAccess.registerContent).
+    termsVersion: 1,
     collaborators,
     registeredBlock: event.block.number,
     registeredTimestamp: event.block.timestamp,
@@ -114,6 +117,7 @@ ponder.on("ContentAccess:RulesUpdated", async ({ event, context }) => {
   const id = lc(event.args.contentId);
   const row = await context.db.update(content, { id }).set((r) => ({
     ...rulesColumns(event.args.rules),
+    termsVersion: event.args.termsVersion,
     updatedBlock: event.block.number,
     updatedTimestamp: event.block.timestamp,
     revisionCount: r.revisionCount + 1,

@@ -114,7 +114,7 @@ export async function expectIndexMatchesScenario(ix: IndexerProcess, chain: Loca
   expect(transfers.tokenTransfers.items[0]).to.deep.equal({ from: lc(A.fan1), to: lc(A.fan2), value: "2" });
 
   // ---------------------------------------------------------------- contents = chain contentInfo
-  const contents = await all(ix, "contents", "id creator tier tierName manifestCid manifestPieceCid minCoinBalance minPasses inSubscription paymentToken price duration collaborators revisionCount");
+  const contents = await all(ix, "contents", "id creator tier tierName manifestCid manifestPieceCid minCoinBalance minPasses inSubscription paymentToken price duration termsVersion collaborators revisionCount");
   expect(contents).to.have.length(7);
   for (const row of contents) {
     const [creator, tier, manifestCid, rules, collaborators] = await read(s.contracts.contentAccess, contentAccessAbi, "contentInfo", [row.id]);
@@ -129,9 +129,11 @@ export async function expectIndexMatchesScenario(ix: IndexerProcess, chain: Loca
     expect(row.price).to.equal(rules.price.toString());
     expect(row.duration).to.equal(String(rules.duration));
     expect(row.collaborators).to.deep.equal(collaborators.map((c: any) => ({ account: lc(c.account), shareBps: Number(c.shareBps) })));
+    const terms = await read(s.contracts.contentAccess, contentAccessAbi, "purchaseTerms", [row.id]);
+    expect(row.termsVersion, `terms version of ${row.id}`).to.equal(Number(terms[3]));
   }
   const a1 = contents.find((c) => c.id === s.content.a1);
-  expect(a1).to.include({ price: s.known.a1Price.toString(), manifestCid: s.known.a1ManifestV2, revisionCount: 2, tierName: "premium" });
+  expect(a1).to.include({ price: s.known.a1Price.toString(), manifestCid: s.known.a1ManifestV2, revisionCount: 2, tierName: "premium", termsVersion: 2 });
   const history = await ix.graphql(`{ contentRevisions(where: { contentId: "${s.content.a1}" }, orderBy: "block", orderDirection: "asc") { totalCount items { kind price manifestCid } } }`);
   expect(history.contentRevisions.items.map((r: any) => r.kind)).to.deep.equal(["registered", "rules", "manifest"]);
   expect(history.contentRevisions.items.map((r: any) => r.price)).to.deep.equal([parseEther("0.01"), s.known.a1Price, s.known.a1Price].map(String));
