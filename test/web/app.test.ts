@@ -4,7 +4,8 @@
  * Debian's chromium through playwright-core with an injected EIP-6963 test wallet.
  */
 import { expect } from "chai";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { createSiweMessage } from "viem/siwe";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -21,6 +22,7 @@ import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
+const ZERO = "0x0000000000000000000000000000000000000000" as const;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 interface Session {
@@ -104,7 +106,9 @@ describe("web app (browser)", function () {
   it("loads with no console errors and no off-site requests at 375 px and 1280 px", async () => {
     for (const width of [375, 1280]) {
       const s = await open(FAN_KEY, width, width === 375 ? 812 : 900);
-      for (const [name, path] of [["discover", "/"], ["content", `/content/${stack.track.contentId}`], ["library", "/library"], ["studio", "/studio"]] as const) {
+      // "launch": the studio of a wallet that has not launched yet is the launch form.
+      const pages = [["discover", "/"], ["creator", `/creator/${stack.creator}`], ["content", `/content/${stack.track.contentId}`], ["library", "/library"], ["launch", "/studio"]] as const;
+      for (const [name, path] of pages) {
         await s.page.goto(`${web.url}${path}`, { waitUntil: "networkidle" });
         await s.page.locator("h1").first().waitFor();
         const overflow = await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -346,19 +350,146 @@ describe("web app (browser)", function () {
     expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
   });
 
-  it("pay per minute: opens a channel once, the session key signs the voucher without a wallet prompt, the full stream plays", async () => {
+  it("pay per minute end to end: two minutes streamed on two session-key vouchers; the creator redeems (2 x rate - 3% fee), closes with the final voucher and withdraws", async () => {
+    const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const channels = contractOf(stack.deployment, "PaymentChannels");
+    const creator = stack.creator;
+    const viewer = privateKeyToAccount(STREAMER_KEY).address;
+    const RATE = 100_000_000_000_000n; // 0.0001 ETH per minute (StreamPanel)
     const s = await open(STREAMER_KEY, 1280);
+    // The browser's clock runs naturally; fastForward stands in for the minute between vouchers.
+    await s.page.clock.install();
     await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
     await connect(s);
     await s.page.getByTestId("stream-open").click();
-    await s.page.getByTestId("stream-meter").filter({ hasText: /1 minute .*streaming/ }).waitFor({ timeout: 30_000 });
+    const meter = s.page.getByTestId("stream-meter");
+    await meter.filter({ hasText: /1 minute .*spent 0\.0001 ETH.*streaming/ }).waitFor({ timeout: 30_000 });
     expect(s.wallet.calls.filter((m) => m === "eth_sendTransaction")).to.have.length(1);
     expect(s.wallet.calls).to.not.include("eth_signTypedData_v4");
     await s.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 15_000 });
     await s.page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 55, undefined, { timeout: 30_000 });
+    await s.page.clock.fastForward(60_000);
+    await meter.filter({ hasText: /2 minutes .*spent 0\.0002 ETH/ }).waitFor({ timeout: 30_000 });
+    // still no wallet prompt for the second minute: the session key signed it
+    expect(s.wallet.calls.filter((m) => m === "eth_sendTransaction" || m === "eth_signTypedData_v4")).to.have.length(1);
+    const channelId = BigInt(/Channel #(\d+)/.exec(await meter.innerText())![1]!);
     await s.page.getByTestId("stream-close").click();
     await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').filter({ hasText: /Close/ }).waitFor({ timeout: 30_000 });
     await s.page.locator('[data-testid=player][data-mode="preview"]').waitFor();
     expect(s.errors).to.deep.equal([]);
+
+    // The creator's dashboard lists the channel with the latest voucher the server received.
+    const c = await open(CREATOR_KEY, 1280);
+    await c.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+    await connect(c);
+    const row = c.page.locator(`[data-testid=stream-row][data-channel="${channelId}"]`);
+    await row.getByTestId("stream-voucher").filter({ hasText: "0.0002 ETH" }).waitFor({ timeout: 20_000 });
+    expect(await row.innerText()).to.match(/2 × 0\.0001 ETH/).and.to.match(/fan asked to close/);
+    const balance = () => pub.readContract({ address: channels.address, abi: channels.abi, functionName: "balanceOf", args: [creator, ZERO] });
+    const before = await balance();
+    await row.getByTestId("stream-redeem").click();
+    const streamsTx = c.page.getByTestId("streams").getByTestId("tx-status");
+    await streamsTx.and(c.page.locator('[data-state="confirmed"]')).filter({ hasText: /Redeem/ }).waitFor({ timeout: 30_000 });
+    const earned = (await balance()) - before;
+    expect(earned).to.equal(2n * RATE - (2n * RATE * 300n) / 10_000n); // 0.000194 ETH
+    expect((await pub.readContract({ address: channels.address, abi: channels.abi, functionName: "getChannel", args: [channelId] })).redeemed).to.equal(2n * RATE);
+    await c.page.getByTestId("streaming-balance-0").filter({ hasText: "0.000194 ETH" }).waitFor({ timeout: 15_000 });
+    await row.getByTestId("stream-redeem").and(c.page.locator(":disabled")).waitFor({ timeout: 15_000 });
+
+    // Close with the final voucher: nothing more to redeem, the rest of the deposit goes back to the fan.
+    await row.getByTestId("stream-close-final").click();
+    await streamsTx.and(c.page.locator('[data-state="confirmed"]')).filter({ hasText: /Close channel/ }).waitFor({ timeout: 30_000 });
+    await row.waitFor({ state: "detached", timeout: 15_000 });
+    const closed = await pub.readContract({ address: channels.address, abi: channels.abi, functionName: "getChannel", args: [channelId] });
+    expect(closed.status).to.equal(3);
+    expect(await pub.readContract({ address: channels.address, abi: channels.abi, functionName: "balanceOf", args: [viewer, ZERO] })).to.equal(closed.deposit - 2n * RATE);
+    expect(await balance()).to.equal(before + earned);
+
+    // Withdraw the streaming earnings.
+    const ethBefore = await pub.getBalance({ address: creator });
+    await c.page.getByTestId("withdraw-streaming-0").click();
+    await c.page.locator('[data-testid=tx-status][data-state="confirmed"]').filter({ hasText: /Withdraw streaming/ }).waitFor({ timeout: 30_000 });
+    expect(await balance()).to.equal(0n);
+    const withdrawn = await pub.getContractEvents({ address: channels.address, abi: channels.abi, eventName: "Withdrawn", args: { payee: creator }, fromBlock: 0n });
+    expect(withdrawn.at(-1)!.args.amount).to.equal(before + earned);
+    expect(await pub.getBalance({ address: creator })).to.be.greaterThan(ethBefore + earned - 10n ** 15n); // minus gas
+    await c.page.getByTestId("streaming-balance-0").filter({ hasText: "Streaming: 0 ETH" }).waitFor({ timeout: 15_000 });
+    expect(c.errors).to.deep.equal([]);
+  });
+
+  it("creator backs up the catalogue: stored, anchored by the creator's wallet, listed and verified against the chain; restore preview; export; tampering shows", async () => {
+    const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const registry = contractOf(stack.deployment, "BackupRegistry");
+    const c = await open(CREATOR_KEY, 1280);
+    await c.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+    await connect(c);
+    const backups = c.page.getByTestId("backups");
+    await backups.getByText("No backups anchored yet.").waitFor({ timeout: 20_000 });
+    await c.page.getByTestId("backup-now").click();
+    await backups.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 60_000 });
+    expect(c.wallet.calls.filter((m) => m === "personal_sign" || m === "eth_sendTransaction")).to.deep.equal(["personal_sign", "eth_sendTransaction"]);
+    const row = backups.getByTestId("backup-row");
+    await row.and(c.page.locator('[data-status="verified"]')).waitFor({ timeout: 20_000 });
+    expect(await row.count()).to.equal(1);
+    expect(await row.getByTestId("backup-status").innerText()).to.match(/verified/);
+
+    // Independently: the anchor is the creator's, and the stored bytes hash to the on-chain digest.
+    expect(await pub.readContract({ address: registry.address, abi: registry.abi, functionName: "backupCount", args: [stack.creator] })).to.equal(1n);
+    const anchored = await pub.getContractEvents({ address: registry.address, abi: registry.abi, eventName: "BackupAnchored", args: { creator: stack.creator }, fromBlock: 0n });
+    expect(anchored[0]!.args.anchoredBy).to.equal(stack.creator);
+    const list = (await (await fetch(`${web.url}/api/studio/${stack.creator}/backups`)).json()) as { backups: { pieceCid: string; sha256: string; items: number }[] };
+    const cid = list.backups[0]!.pieceCid;
+    const bytes = Buffer.from(await (await fetch(`${web.url}/api/piece/${cid}`)).arrayBuffer());
+    const onChain = await pub.readContract({ address: registry.address, abi: registry.abi, functionName: "backupAt", args: [stack.creator, 0n] });
+    expect(`0x${createHash("sha256").update(bytes).digest("hex")}`).to.equal(onChain.sha256Digest);
+    expect(BigInt(bytes.length)).to.equal(onChain.size);
+    const snapshot = JSON.parse(bytes.toString("utf8")) as { creator: string; items: { contentId: string; title?: string }[] };
+    expect(snapshot.creator.toLowerCase()).to.equal(stack.creator.toLowerCase());
+    expect(snapshot.items.map((i) => i.contentId.toLowerCase())).to.include(stack.track.contentId);
+
+    // Restore preview: verified, lists the releases, writes nothing.
+    await row.getByTestId("backup-preview").click();
+    const preview = c.page.getByTestId("restore-preview");
+    await preview.getByText(/Verified against the chain/).waitFor({ timeout: 20_000 });
+    expect(await preview.innerText()).to.contain(stack.track.title).and.to.match(/keep; registered, same manifest/).and.to.contain(`restore --piece-cid ${cid}`);
+
+    // Export: one JSON package with the catalogue, tags and manifests.
+    const [download] = await Promise.all([c.page.waitForEvent("download"), c.page.getByTestId("export-catalog").click()]);
+    const bundle = JSON.parse(readFileSync(await download.path(), "utf8")) as { format: string; files: Record<string, { items?: { contentId: string; title?: string; manifestUrl: string }[] }> };
+    expect(bundle.format).to.equal("streamvault-export-bundle");
+    const exported = bundle.files["catalog.json"]!.items!;
+    const track = exported.find((i) => i.contentId.toLowerCase() === stack.track.contentId)!;
+    expect(track.title).to.equal(stack.track.title);
+    expect(bundle.files).to.have.property(`manifests/${track.contentId}.json`);
+    expect((await fetch(track.manifestUrl)).status).to.equal(200);
+
+    // Tampered storage no longer verifies (and cannot be previewed), and is shown as such.
+    const file = join(stack.env.STORAGE_DATA_DIR!, cid.slice(-2), cid);
+    const original = readFileSync(file);
+    try {
+      const tampered = Buffer.from(original);
+      tampered[tampered.length - 3] ^= 1;
+      writeFileSync(file, tampered);
+      await c.page.reload({ waitUntil: "networkidle" });
+      await c.page.locator('[data-testid=backup-row][data-status="mismatch"]').waitFor({ timeout: 20_000 });
+      expect((await fetch(`${web.url}/api/studio/${stack.creator}/backups/${cid}`)).status).to.equal(409);
+    } finally {
+      writeFileSync(file, original);
+    }
+    expect(c.errors.filter((e) => !/status of 409/.test(e))).to.deep.equal([]);
+  });
+
+  it("creator dashboard at 375 px and 1280 px: no sideways scrolling, no console errors (screenshots)", async () => {
+    for (const width of [375, 1280]) {
+      const c = await open(CREATOR_KEY, width, width === 375 ? 812 : 900);
+      await c.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+      await connect(c);
+      await c.page.locator('[data-testid=backup-row][data-status="verified"]').waitFor({ timeout: 20_000 });
+      await c.page.getByTestId("streams").waitFor();
+      const overflow = await c.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `dashboard at ${width} px scrolls sideways`).to.be.at.most(0);
+      await c.page.screenshot({ path: join(SHOTS, `dashboard-${width}.png`), fullPage: true });
+      expect(c.errors).to.deep.equal([]);
+    }
   });
 });
