@@ -11,7 +11,7 @@ import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { EarningsChart } from "./EarningsChart";
-import { StudioStreams } from "./StudioStreams";
+import { StudioStreams, useStreams } from "./StudioStreams";
 import { StudioBackups } from "./StudioBackups";
 import { ZERO_ADDRESS, formatAmount, shortAddress } from "@/lib/client/format";
 import { RulesEditor, rulesFromForm, formFromRules, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
@@ -50,6 +50,7 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
     queryFn: async () => (await (await fetch(`/api/studio/${creator}`)).json()) as StudioData,
     refetchInterval: 15_000,
   });
+  const streams = useStreams(creator);
   const tokens = [ZERO_ADDRESS, ...(stable ? [stable] : [])] as Address[];
   const balances = useReadContracts({
     contracts: tokens.flatMap((t) => [
@@ -79,7 +80,7 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
         </div>
         <div className="stat">
           <span className="muted small">Active streams</span>
-          <b>{d?.indexer ? d.indexer.activeStreams.length : "—"}</b>
+          <b data-testid="active-streams">{streams.data ? streams.data.streams.length : "…"}</b>
         </div>
         <div className="stat">
           <span className="muted small">Storage used</span>

@@ -24,6 +24,15 @@ export interface StreamRow {
   redeemable: string;
 }
 
+/** Open and closing channels of `creator` with their latest vouchers (chain + key-release database), every 5 s. */
+export function useStreams(creator: Address) {
+  return useQuery({
+    queryKey: ["streams", creator],
+    queryFn: async () => (await (await fetch(`/api/studio/${creator}/streams`)).json()) as { streams: StreamRow[] },
+    refetchInterval: 5_000,
+  });
+}
+
 /**
  * Pay-per-minute channels of this creator with the latest voucher the server received: redeem it
  * (`redeemVoucher`, the channel stays open) or close with it (`closeChannel`: the final voucher is
@@ -33,11 +42,7 @@ export function StudioStreams({ creator, titles, onPaid }: { creator: Address; t
   const wagmi = useConfig();
   const { contracts: c, chainId } = useAppConfig();
   const stable = c.MockStablecoin;
-  const streams = useQuery({
-    queryKey: ["streams", creator],
-    queryFn: async () => (await (await fetch(`/api/studio/${creator}/streams`)).json()) as { streams: StreamRow[] },
-    refetchInterval: 5_000,
-  });
+  const streams = useStreams(creator);
   const tx = useTx(() => {
     void streams.refetch();
     onPaid();
