@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { toHex } from "viem";
-import { INDEXER_DIR, startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "../test/indexer/harness.ts";
+import { INDEXER_DIR, scratchDatabase, startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "../test/indexer/harness.ts";
 import { runScenario } from "../test/indexer/scenario.ts";
 import { generateLoad } from "../test/indexer/load.ts";
 import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
@@ -53,7 +53,7 @@ function logTime(log: string, msg: string): number | undefined {
 async function main() {
   let chain: LocalChain | undefined;
   let ix: IndexerProcess | undefined;
-  let dropSchema: string | undefined;
+  let scratch: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
   try {
     const t0 = Date.now();
     // A block gas limit that holds BENCH_TXS_PER_BLOCK coin hand-outs of 100 recipients each.
@@ -65,10 +65,11 @@ async function main() {
     console.log(`chain ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: head ${head}, ~${load.events} load events`);
 
     const database = process.env.DATABASE_URL ? "postgres" : "pglite";
-    const schema = `sv_bench_${process.pid}`;
-    dropSchema = process.env.DATABASE_URL ? schema : undefined;
+    const schema = "streamvault";
+    // Postgres: a database of its own (Ponder's RPC cache would otherwise mix in older local chains).
+    scratch = process.env.DATABASE_URL ? await scratchDatabase(process.env.DATABASE_URL) : undefined;
     const started = Date.now();
-    ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: process.env.DATABASE_URL, schema });
+    ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: scratch?.url, schema });
     await ix.waitReady(300_000);
     const readyMs = Date.now() - started;
     await ix.waitForBlock(head, 120_000);
@@ -140,8 +141,7 @@ async function main() {
     await ix.stop();
     // The same chain served with every request running its SQL.
     const uncachedSchema = `${schema}_nocache`;
-    if (process.env.DATABASE_URL) dropSchema = `${schema}","${uncachedSchema}`;
-    ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: process.env.DATABASE_URL, schema: uncachedSchema, env: { API_CACHE: "off" } });
+    ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: scratch?.url, schema: uncachedSchema, env: { API_CACHE: "off" } });
     await ix.waitReady(300_000);
     await ix.waitForBlock(head, 120_000);
     const latencyUncached = await measure(ix, "off");
@@ -169,12 +169,7 @@ async function main() {
     if (ix && process.env.BENCH_LOG) writeFileSync(process.env.BENCH_LOG, ix.log());
     await ix?.stop();
     await chain?.stop();
-    if (dropSchema) {
-      const { default: pg } = await import("pg");
-      const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${dropSchema}" CASCADE`).finally(() => client.end());
-    }
+    await scratch?.drop();
   }
 }
 

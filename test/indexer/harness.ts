@@ -238,4 +238,38 @@ export async function startIndexer(options: StartIndexerOptions): Promise<Indexe
   return proc;
 }
 
+/**
+ * A database of its own next to the one `databaseUrl` names (the role needs CREATEDB). Ponder
+ * keeps its RPC cache in a `ponder_sync` schema shared by every app in a database, keyed by chain
+ * id and block number; local chains restarted from genesis reuse both, so each test or benchmark
+ * run gets a fresh database and drops it afterwards.
+ */
+export async function scratchDatabase(databaseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import("pg");
+  const url = new URL(databaseUrl);
+  const name = `sv_indexer_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } catch (error) {
+    throw new Error(`cannot create a scratch database through DATABASE_URL (the role needs CREATEDB): ${(error as Error).message}`);
+  } finally {
+    await admin.end();
+  }
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 export type { Hex };

@@ -1,11 +1,11 @@
 /**
  * The same scenario with Postgres as the indexer's database. Registered only when DATABASE_URL
- * is set (e.g. postgresql://sv_indexer:sv_indexer@127.0.0.1:5432/sv_indexer); each run writes to
- * its own schema and drops it afterwards.
+ * is set (e.g. postgresql://sv_indexer:sv_indexer@127.0.0.1:5432/sv_indexer, a role with
+ * CREATEDB); each run creates a database of its own and drops it afterwards.
  */
 import { expect } from "chai";
 import pg from "pg";
-import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "./harness.ts";
+import { scratchDatabase, startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "./harness.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { expectIndexMatchesScenario } from "./expect.ts";
 
@@ -17,13 +17,15 @@ if (databaseUrl) {
     let chain: LocalChain;
     let s: ScenarioResult;
     let ix: IndexerProcess;
-    const schema = `sv_indexer_test_${process.pid}_${Date.now() % 1_000_000}`;
+    let database: Awaited<ReturnType<typeof scratchDatabase>>;
+    const schema = "streamvault";
 
     before(async function () {
+      database = await scratchDatabase(databaseUrl);
       chain = await startLocalChain();
       try {
         s = await runScenario(chain);
-        ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl, schema });
+        ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: database.url, schema });
         await ix.waitReady();
         await ix.waitForBlock(s.lastBlock, 60_000);
       } catch (error) {
@@ -35,13 +37,7 @@ if (databaseUrl) {
     after(async function () {
       await ix?.stop();
       await chain?.stop();
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await database?.drop();
     });
 
     it("indexes every table into Postgres as the chain and the scenario say", async function () {
@@ -49,7 +45,7 @@ if (databaseUrl) {
     });
 
     it("writes the tables to the schema it was given", async function () {
-      const client = new pg.Client({ connectionString: databaseUrl });
+      const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       try {
         const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${schema}".content`);
