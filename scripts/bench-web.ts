@@ -199,7 +199,7 @@ const report = {
   firstAudio: {
     runs: RUNS,
     how: "chromium (playwright-core) against next start on 127.0.0.1, fresh context per run; ms from pressing Play to currentTime > 0 (medianPlayingEventMs: to the `playing` event)",
-    preview: summary(audio.preview),
+    preview: { ...summary(audio.preview), note: "hls.js loads the preview playlist and first fragment when the page attaches the player, so Play starts from a buffered element" },
     fullFirstPlay: { ...summary(audio.fullFirst), includes: "SIWE sign-in (nonce, signature, verify), key release, unwrap, segment fetch + decrypt" },
     fullSignedIn: { ...summary(audio.fullSignedIn), includes: "key release, unwrap, segment fetch + decrypt" },
   },
