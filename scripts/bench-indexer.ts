@@ -61,7 +61,7 @@ async function main() {
     const scenario = await runScenario(chain);
     const load = await generateLoad(chain, { txs: 48, recipientsPerTx: 100, passAirdrops: 300, contents: 300, purchases: 120, seed: "bench", txsPerBlock: TXS_PER_BLOCK > 1 ? TXS_PER_BLOCK : undefined });
     await chain.rpc("anvil_mine", [toHex(64)]);
-    const head = await chain.publicClient.getBlockNumber();
+    const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     console.log(`chain ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: head ${head}, ~${load.events} load events`);
 
     const database = process.env.DATABASE_URL ? "postgres" : "pglite";

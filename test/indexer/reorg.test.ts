@@ -57,7 +57,7 @@ describe("indexer reorgs (PGlite, live)", function () {
     expect(await chain.rpc<boolean>("evm_revert", [snapshot])).to.equal(true);
     await send(fan1!, { address: s.contracts.stable, abi: mockStablecoinAbi, functionName: "mint", args: [fan1!.address, 1n] });
     await chain.rpc("anvil_mine", [toHex(8)]);
-    const head = await chain.publicClient.getBlockNumber();
+    const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     expect(head > forkA.blockNumber, "fork B is longer").to.equal(true);
     await ix.waitForBlock(head, 60_000);
 

@@ -23,7 +23,7 @@ describe("indexer crash recovery (PGlite)", function () {
     // ~6,000 events, then enough empty blocks that all of it lies in the finalized (backfill) range.
     load = await generateLoad(chain, { txs: 30, recipientsPerTx: 100, passAirdrops: 50 });
     await chain.rpc("anvil_mine", ["0x100"]);
-    head = await chain.publicClient.getBlockNumber();
+    head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
   });
 
   after(async function () {

@@ -203,7 +203,7 @@ export async function runScenario(chain: LocalChain): Promise<ScenarioResult> {
   await ca(treasury, "withdraw", [NATIVE]);
   await send(bex, { address: channels, abi: paymentChannelsAbi, functionName: "withdraw", args: [NATIVE] });
 
-  const lastBlock = await publicClient.getBlockNumber();
+  const lastBlock = await publicClient.getBlockNumber({ cacheTime: 0 });
   const accounts = {
     deployer: deployer.address,
     treasury: treasury.address,
