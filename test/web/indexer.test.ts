@@ -4,10 +4,10 @@
  * The dashboard is also rendered in chromium (chart, tables, no console errors).
  */
 import { expect } from "chai";
-import { createPublicClient, createWalletClient, http, type Hex } from "viem";
+import { createPublicClient, createWalletClient, http, parseEventLogs, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { startStack, FAN_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { startStack, FAN_KEY, STREAMER_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet } from "./wallet.ts";
 import { CREATOR_KEY } from "./stack.ts";
@@ -22,6 +22,9 @@ describe("web app on the indexer", function () {
   let stack: Stack;
   let indexer: IndexerProcess;
   let web: WebServer;
+  let channelId: bigint;
+  const RATE = 100_000_000_000_000n;
+  const ZERO = "0x0000000000000000000000000000000000000000" as const;
 
   before(async () => {
     const [s] = await Promise.all([startStack(), ensureBuild()]);
@@ -33,7 +36,28 @@ describe("web app on the indexer", function () {
     const [, price, , version] = await pub.readContract({ address: access.address, abi: access.abi, functionName: "purchaseTerms", args: [stack.track.contentId] });
     expect(price).to.equal(TRACK_PRICE);
     const hash = await fan.writeContract({ address: access.address, abi: access.abi, functionName: "purchaseAccess", args: [stack.track.contentId, version], value: price });
-    const receipt = await pub.waitForTransactionReceipt({ hash });
+    await pub.waitForTransactionReceipt({ hash });
+    // two minutes of pay per minute, redeemed: streaming earnings reach the dashboard too
+    const streamer = createWalletClient({ account: privateKeyToAccount(STREAMER_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const pc = contractOf(stack.deployment, "PaymentChannels");
+    const opened = await pub.waitForTransactionReceipt({
+      hash: await streamer.writeContract({
+        address: pc.address, abi: pc.abi, functionName: "openChannel", value: 10n * RATE,
+        args: [{ contentId: stack.track.contentId, token: ZERO, deposit: 10n * RATE, ratePerMinute: RATE, expiresAt: BigInt(Math.floor(Date.now() / 1000) + 7 * 86400), sessionKey: { key: ZERO, spendingCap: 0n, expiresAt: 0n } }],
+      }),
+    });
+    const [log] = parseEventLogs({ abi: pc.abi, logs: opened.logs, eventName: "ChannelOpened" });
+    channelId = log!.args.channelId;
+    const signature = await streamer.signTypedData({
+      domain: { name: "StreamVault PaymentChannels", version: "1", chainId: 31337, verifyingContract: pc.address },
+      types: { Voucher: [{ name: "channelId", type: "uint256" }, { name: "cumulativeAmount", type: "uint256" }] },
+      primaryType: "Voucher",
+      message: { channelId, cumulativeAmount: 2n * RATE },
+    });
+    const creatorWallet = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const receipt = await pub.waitForTransactionReceipt({
+      hash: await creatorWallet.writeContract({ address: pc.address, abi: pc.abi, functionName: "redeemVoucher", args: [channelId, 2n * RATE, signature] }),
+    });
     indexer = await startIndexer({ rpcUrl: stack.anvil.rpcUrl, deploymentsDir: stack.env.DEPLOYMENTS_DIR! });
     await indexer.waitReady(120_000);
     await indexer.waitForBlock(receipt.blockNumber, 60_000);
@@ -56,6 +80,17 @@ describe("web app on the indexer", function () {
     expect(html).to.contain(stack.track.title).and.to.match(/from the (<!-- -->)?indexer/);
     const none = (await (await fetch(`${web.url}/api/catalog?q=zzz-none`)).json()) as { items: unknown[] };
     expect(none.items).to.have.length(0);
+  });
+
+  it("streaming earnings (a redeemed two-minute voucher) count in the dashboard's earnings beside the sale; the channel is listed", async () => {
+    const body = (await (await fetch(`${web.url}/api/studio/${stack.creator}`)).json()) as { indexer: { earningsByDay: Record<string, number | string>[] } };
+    const total = body.indexer.earningsByDay.reduce((n, row) => n + Number(row[ZERO] ?? 0), 0);
+    const expected = Number(TRACK_PRICE + 2n * RATE - ((TRACK_PRICE + 2n * RATE) * 300n) / 10_000n) / 1e18; // both minus the 3% fee
+    expect(total).to.be.closeTo(expected, 1e-12);
+    const streams = (await (await fetch(`${web.url}/api/studio/${stack.creator}/streams`)).json()) as { streams: { id: string; redeemed: string; voucher: unknown; redeemable: string }[] };
+    expect(streams.streams).to.have.length(1);
+    expect(streams.streams[0]).to.include({ id: channelId.toString(), redeemed: (2n * RATE).toString(), redeemable: "0" });
+    expect(streams.streams[0]!.voucher).to.equal(null); // redeemed directly: the server never received a voucher for it
   });
 
   it("the creator dashboard shows earnings over time, the sale and the top fan", async () => {

@@ -31,7 +31,6 @@ interface StudioData {
     earningsByDay: ({ day: string } & Record<string, number | string>)[];
     recentSales: { buyer: string; amount: string; token: string; timestamp: string; contentId: string }[];
     topFans: { buyer: string; purchases: number; spent: Record<string, string> }[];
-    activeStreams: { id: string; viewer: string; deposit: string; redeemed: string; ratePerMinute: string; contentId: string }[];
   };
 }
 
@@ -112,27 +111,6 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
                         <td>{shortAddress(f.buyer)}</td>
                         <td>{f.purchases}</td>
                         <td>{Object.entries(f.spent).map(([t, v]) => formatAmount(v, t, stable)).join(", ")}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </div>
-            <div>
-              <h3>Active streams</h3>
-              {d.indexer.activeStreams.length === 0 ? (
-                <p className="muted small">Nobody is streaming right now.</p>
-              ) : (
-                <table>
-                  <thead>
-                    <tr><th scope="col">Viewer</th><th scope="col">Rate / min</th><th scope="col">Redeemed</th></tr>
-                  </thead>
-                  <tbody>
-                    {d.indexer.activeStreams.map((s) => (
-                      <tr key={s.id}>
-                        <td>{shortAddress(s.viewer)}</td>
-                        <td>{formatAmount(s.ratePerMinute, ZERO_ADDRESS)}</td>
-                        <td>{formatAmount(s.redeemed, ZERO_ADDRESS)}</td>
                       </tr>
                     ))}
                   </tbody>
