@@ -1,5 +1,5 @@
 /**
- * The same scenario with Postgres as the indexer's database. Registered only when DATABASE_URL
+ * The same scenario with Postgres as the indexer's database. Registered only when TEST_DATABASE_URL
  * is set (e.g. postgresql://sv_indexer:sv_indexer@127.0.0.1:5432/sv_indexer, a role with
  * CREATEDB); each run creates a database of its own and drops it afterwards.
  */
@@ -9,7 +9,7 @@ import { scratchDatabase, startIndexer, startLocalChain, type IndexerProcess, ty
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { expectIndexMatchesScenario } from "./expect.ts";
 
-const databaseUrl = process.env.DATABASE_URL;
+const databaseUrl = process.env.TEST_DATABASE_URL;
 
 if (databaseUrl) {
   describe("indexer (Postgres)", function () {

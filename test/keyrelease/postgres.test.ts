@@ -1,5 +1,5 @@
 /**
- * The key-release service on Postgres (`pg`) instead of PGlite. Registered only when DATABASE_URL
+ * The key-release service on Postgres (`pg`) instead of PGlite. Registered only when TEST_DATABASE_URL
  * is set (CI exports a fresh database); each run uses its own schema and drops it afterwards.
  */
 import { expect } from "chai";
@@ -11,7 +11,7 @@ import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelea
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
 import { SIWE_DOMAIN, SIWE_URI, signIn, siweMessage, startChainFixture, type ChainFixture } from "./fixture.ts";
 
-const databaseUrl = process.env.DATABASE_URL;
+const databaseUrl = process.env.TEST_DATABASE_URL;
 
 if (databaseUrl) {
   describe("key release on Postgres", function () {

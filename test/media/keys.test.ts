@@ -113,7 +113,7 @@ describe("media/keys: sealing", () => {
 keyStoreSuite("PGlite (in memory)", (masterKey) => openKeyStore({ inMemory: true, masterKey, env: {} }), "mem");
 
 // Only registered when a Postgres server is configured.
-if (process.env.DATABASE_URL) {
+if (process.env.TEST_DATABASE_URL) {
   const run = randomBytes(4).toString("hex");
-  keyStoreSuite("Postgres (DATABASE_URL)", (masterKey) => openKeyStore({ databaseUrl: process.env.DATABASE_URL, masterKey }), `pg-${run}`);
+  keyStoreSuite("Postgres (TEST_DATABASE_URL)", (masterKey) => openKeyStore({ databaseUrl: process.env.TEST_DATABASE_URL, masterKey }), `pg-${run}`);
 }
