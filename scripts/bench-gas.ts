@@ -21,6 +21,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { startAnvil } from "../lib/chain/anvil.ts";
+import { signPermit } from "../lib/chain/permit.ts";
 import { deploySystem } from "../lib/deployments/deploy-system.ts";
 import { ABIS, contractOf, REPO_ROOT_DIR } from "./bench-support.ts";
 import { DEV_PRIVATE_KEYS } from "../lib/deployments/dev-accounts.ts";
@@ -143,25 +144,20 @@ try {
   {
     const deadline = (await now()) + 3600n;
     const nonce = await publicClient.readContract({ address: usd.address, abi: ABIS.MockStablecoin, functionName: "nonces", args: [fan2.account.address] });
-    const signature = await fan2.signTypedData({
-      domain: { name: "Mock USD Coin", version: "1", chainId: 31337, verifyingContract: usd.address },
-      types: {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      primaryType: "Permit",
-      message: { owner: fan2.account.address, spender: ca.address, value: 5_000_000n, nonce, deadline },
+    const permit = await signPermit(fan2, {
+      token: { address: usd.address, name: "Mock USD Coin", version: "1" },
+      chainId: 31337,
+      owner: fan2.account.address,
+      spender: ca.address,
+      value: 5_000_000n,
+      nonce,
+      deadline,
     });
     await measure("purchaseAccess (permit)", fan2, {
       address: ca.address,
       abi: ABIS.ContentAccess,
       functionName: "purchaseAccessWithPermit",
-      args: [stableSong, 1, deadline, Number(`0x${signature.slice(130, 132)}`), `0x${signature.slice(2, 66)}`, `0x${signature.slice(66, 130)}`],
+      args: [stableSong, 1, deadline, permit.v, permit.r, permit.s],
     });
   }
   await measure("subscribe", fan, {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { signPermit } from "../../lib/chain/permit.ts";
 import { parseEther, zeroAddress, type Address, type Hex } from "viem";
 import {
   addr,
@@ -24,34 +25,17 @@ async function now(f: Fixture) {
   return (await f.publicClient.getBlock()).timestamp;
 }
 
-/** Splits a 65-byte signature into v, r, s for permit calls. */
-function vrs(signature: Hex) {
-  return {
-    r: `0x${signature.slice(2, 66)}` as Hex,
-    s: `0x${signature.slice(66, 130)}` as Hex,
-    v: Number(`0x${signature.slice(130, 132)}`),
-  };
-}
-
-async function signPermit(f: Fixture, owner: Fixture["fan"], token: Fixture["stable"], spender: Address, value: bigint, deadline: bigint) {
-  const chainId = await f.publicClient.getChainId();
-  const nonce = await token.read.nonces([addr(owner)]);
-  const [, name] = await token.read.eip712Domain();
-  const signature = await owner.signTypedData({
-    domain: { name, version: "1", chainId, verifyingContract: token.address },
-    types: {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    primaryType: "Permit",
-    message: { owner: addr(owner), spender, value, nonce, deadline },
+async function signPermitFor(f: Fixture, owner: Fixture["fan"], token: Fixture["stable"], spender: Address, value: bigint, deadline: bigint) {
+  const [, name, version] = await token.read.eip712Domain();
+  return signPermit(owner, {
+    token: { address: token.address, name, version },
+    chainId: await f.publicClient.getChainId(),
+    owner: addr(owner),
+    spender,
+    value,
+    nonce: await token.read.nonces([addr(owner)]),
+    deadline,
   });
-  return vrs(signature);
 }
 
 describe("ContentAccess", () => {
@@ -430,11 +414,11 @@ describe("ContentAccess", () => {
       const id = await register(f, "song", { rules: { price, paymentToken: f.stable.address } });
       await f.stable.write.mint([addr(f.fan), 3n * price]);
       const deadline = (await now(f)) + 3600n;
-      const p = await signPermit(f, f.fan, f.stable, f.contentAccess.address, price, deadline);
+      const p = await signPermitFor(f, f.fan, f.stable, f.contentAccess.address, price, deadline);
       await f.contentAccess.write.purchaseAccessWithPermit([id, 1, deadline, p.v, p.r, p.s], { account: f.fan.account });
       expect(await f.contentAccess.read.hasValidAccess([addr(f.fan), id])).to.equal(true);
       // Someone submits the fan's permit first: the purchase still goes through on the allowance.
-      const p2 = await signPermit(f, f.fan, f.stable, f.contentAccess.address, price, deadline);
+      const p2 = await signPermitFor(f, f.fan, f.stable, f.contentAccess.address, price, deadline);
       await f.stable.write.permit([addr(f.fan), f.contentAccess.address, price, deadline, p2.v, p2.r, p2.s], {
         account: f.stranger.account,
       });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { signPermit } from "../../lib/chain/permit.ts";
 import { parseEther, zeroAddress, getAddress } from "viem";
 import {
   addr,
@@ -161,23 +162,15 @@ describe("CreatorRegistry / CreatorCoin / CreatorPass", () => {
       const chainId = await f.publicClient.getChainId();
       const deadline = 2n ** 40n;
       const value = 123n;
-      const signature = await f.creator.signTypedData({
-        domain: { name: "Aria Coin", version: "1", chainId, verifyingContract: coin.address },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
-        primaryType: "Permit",
-        message: { owner: addr(f.creator), spender: addr(f.fan), value, nonce: 0n, deadline },
+      const { v, r, s } = await signPermit(f.creator, {
+        token: { address: coin.address, name: "Aria Coin", version: "1" },
+        chainId,
+        owner: addr(f.creator),
+        spender: addr(f.fan),
+        value,
+        nonce: 0n,
+        deadline,
       });
-      const r = `0x${signature.slice(2, 66)}` as const;
-      const s = `0x${signature.slice(66, 130)}` as const;
-      const v = Number(`0x${signature.slice(130, 132)}`);
       await coin.write.permit([addr(f.creator), addr(f.fan), value, deadline, v, r, s], { account: f.stranger.account });
       expect(await coin.read.allowance([addr(f.creator), addr(f.fan)])).to.equal(value);
       const [, name, version] = await coin.read.eip712Domain();

@@ -5,6 +5,7 @@ import { useConnectModal } from "@rainbow-me/rainbowkit";
 import { writeContract, readContract, signTypedData } from "wagmi/actions";
 import { parseSignature, type Address, type Hex } from "viem";
 import { contentAccessAbi, creatorPassAbi, creatorCoinAbi, mockStablecoinAbi } from "../../lib/deployments/abis.ts";
+import { PERMIT_TYPES } from "../../lib/chain/permit.ts";
 import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
@@ -122,15 +123,7 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
       const signature = await signTypedData(wagmi, {
         domain: { name: domain[1], version: domain[2], chainId: Number(domain[3]), verifyingContract: domain[4] },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
+        types: PERMIT_TYPES,
         primaryType: "Permit",
         message: { owner: address!, spender: c.ContentAccess, value: price, nonce, deadline },
       });
