@@ -4,14 +4,11 @@
  * connection string is given (same helper style as lib/keys). Nothing here stores key material:
  * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
  */
-import { mkdir } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
+import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
 
 /** Minimal query surface shared by PGlite and pg. */
-export interface SqlClient {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
-  close(): Promise<void>;
-}
+export type { SqlClient };
 
 export const SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS siwe_nonces (
@@ -81,7 +78,7 @@ export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promi
   const schema = options.schema ?? "keyrelease";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
   const db = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, schema)
+    ? await openPostgres(options.databaseUrl, { max: 8, searchPath: schema })
     : options.pgliteWorker === false
       ? await openPglite(options.dataDir)
       : await openPgliteWorker(options.dataDir).catch((error: unknown) => {
@@ -102,16 +99,6 @@ export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promi
   return db;
 }
 
-async function openPglite(dir: string | undefined): Promise<SqlClient> {
-  const { PGlite } = await import("@electric-sql/pglite");
-  if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
-  const db = dir === undefined ? new PGlite() : new PGlite(dir);
-  await db.waitReady;
-  return {
-    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
-    close: () => db.close(),
-  };
-}
 
 /** Thrown for a failed query in the PGlite worker; carries the Postgres error code. */
 export class SqlError extends Error {
@@ -168,11 +155,3 @@ async function openPgliteWorker(dir: string | undefined): Promise<SqlClient> {
   };
 }
 
-async function openPostgres(url: string, schema: string): Promise<SqlClient> {
-  const pg = (await import("pg")).default;
-  const pool = new pg.Pool({ connectionString: url, max: 8, options: `-c search_path=${schema}` });
-  return {
-    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
-    close: () => pool.end(),
-  };
-}

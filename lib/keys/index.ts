@@ -14,6 +14,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
+import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
 
 /** The one key-store interface the CLI and web server use. */
 export interface KeyStore {
@@ -114,10 +115,6 @@ export async function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = pr
 }
 
 /** Minimal query surface shared by PGlite and pg. */
-interface SqlClient {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
-  close(): Promise<void>;
-}
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS content_keys (
   content_id TEXT PRIMARY KEY,
@@ -194,22 +191,3 @@ export async function openKeyStore(options: OpenKeyStoreOptions = {}): Promise<K
   return store;
 }
 
-async function openPglite(dir: string | undefined): Promise<SqlClient> {
-  const { PGlite } = await import("@electric-sql/pglite");
-  if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
-  const db = dir === undefined ? new PGlite() : new PGlite(dir);
-  await db.waitReady;
-  return {
-    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
-    close: () => db.close(),
-  };
-}
-
-async function openPostgres(url: string): Promise<SqlClient> {
-  const pg = (await import("pg")).default;
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  return {
-    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
-    close: () => pool.end(),
-  };
-}

@@ -1,0 +1,37 @@
+/**
+ * The embedded-or-Postgres database the server-side stores share (key store, key release):
+ * PGlite in a directory (or in memory) by default, Postgres through `pg` when given a URL.
+ * Both behind one minimal query interface.
+ */
+import { mkdir } from "node:fs/promises";
+
+export interface SqlClient {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  close(): Promise<void>;
+}
+
+/** PGlite in `dir` (created 0700; it holds sealed secrets), or in memory when `dir` is undefined. */
+export async function openPglite(dir: string | undefined): Promise<SqlClient> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
+  const db = dir === undefined ? new PGlite() : new PGlite(dir);
+  await db.waitReady;
+  return {
+    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
+    close: () => db.close(),
+  };
+}
+
+/** A `pg` pool on `url`; `searchPath` puts every connection in that schema. */
+export async function openPostgres(url: string, options: { max?: number; searchPath?: string } = {}): Promise<SqlClient> {
+  const pg = (await import("pg")).default;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 4,
+    ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+  });
+  return {
+    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
+    close: () => pool.end(),
+  };
+}
