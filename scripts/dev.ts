@@ -2,7 +2,8 @@
  * `npm run dev`: the whole local stack with one command, on embedded defaults: anvil chain
  * (state kept in .streamvault/chain-state.json), StreamVault deployed (deployments/31337.json),
  * the local piece store and its HTTP gateway, and the indexer when it is installed. Prints the
- * URLs; Ctrl-C stops everything. `npm run dev -- --fresh` starts from an empty chain.
+ * URLs; Ctrl-C stops everything. `npm run dev -- --fresh` starts from an empty chain; a new chain
+ * gets demo creators and content (`--no-demo` skips them).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -37,6 +38,12 @@ const deployedCode = existsSync(deploymentPath(31337))
   : undefined;
 if (newChain || !deployedCode) {
   await run("node", ["scripts/deploy.ts"], env);
+  // Demo creators and content on a fresh local chain (skip with --no-demo).
+  if (!process.argv.includes("--no-demo")) {
+    console.log("Publishing demo creators and content (generated tracks, real pipeline)...");
+    const { seedDemo } = await import("./seed-demo.ts");
+    await seedDemo(chain.rpcUrl, DATA);
+  }
 }
 
 const store = new LocalStore({ dir: join(DATA, "pieces"), publicUrl: `http://127.0.0.1:${gatewayPort}` });
