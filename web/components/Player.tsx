@@ -5,6 +5,7 @@ import { useAccount, useSignMessage } from "wagmi";
 import type { Address, Hex } from "viem";
 import type { Manifest, ManifestVariant } from "../../lib/manifest/schema.ts";
 import { useAppConfig } from "@/lib/client/config";
+import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "@/lib/client/preload";
 import { decryptSegment } from "@/lib/client/segment-crypto";
 import { requestContentKey, KeyRequestError } from "@/lib/client/keys";
 
@@ -77,7 +78,9 @@ export function Player({
 
   const hlsVariants = manifest?.variants.filter((v) => v.kind === "hls") ?? [];
   const preview = hlsVariants.find((v) => v.role === "preview");
-  const full = ["high", "standard"].flatMap((role) => hlsVariants.filter((v) => v.role === role));
+  // Where data or bandwidth is scarce the player buffers less and starts with the 192 kbps variant.
+  const strategy = choosePreload(readDeviceHints());
+  const full = qualityOrder(strategy).flatMap((role) => hlsVariants.filter((v) => v.role === role));
   const current = mode.kind === "full" ? mode.variant : preview;
 
   // The first key of a pay-per-minute channel switches to the full stream; later minutes' keys are the same key.
@@ -92,7 +95,8 @@ export function Player({
     const media = mediaRef.current;
     if (!manifest || !media || !current?.playlist) return;
     const src = `/api/hls/${manifestCid}/${current.playlist}.m3u8`;
-    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: 60, startPosition: 0 };
+    const ahead = bufferAheadSeconds(strategy, manifest.duration ?? 0);
+    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0 };
     if (mode.kind === "full" && mode.key && current.encrypted) {
       config.fLoader = decryptingLoader(manifest, current, mode.key) as unknown as HlsConfig["fLoader"];
     }
