@@ -1,5 +1,7 @@
 /** Small helpers shared by the handlers and the API (pure functions of event data). */
 
+import { cidFromBytes } from "../../../lib/chain/cid.ts";
+
 export type Hex = `0x${string}`;
 
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000" as const;
@@ -16,29 +18,12 @@ export function dayOf(timestamp: bigint): { day: string; dayStart: bigint } {
   return { day: new Date(Number(dayStart) * 1000).toISOString().slice(0, 10), dayStart };
 }
 
-const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
-
 /**
  * The string form of a binary CID (multibase base32, the "b..." form PieceCIDs are written in).
  * Returns "" for empty input.
  */
 export function cidToString(bytes: Hex): string {
-  const hex = bytes.slice(2);
-  if (hex.length === 0) return "";
-  let out = "b";
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; i < hex.length; i += 2) {
-    buffer = (buffer << 8) | parseInt(hex.slice(i, i + 2), 16);
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
-  return out;
+  return cidFromBytes(bytes);
 }
 
 export const TIER_NAMES = ["free", "premium", "exclusive"] as const;

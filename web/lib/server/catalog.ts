@@ -6,6 +6,7 @@
  */
 import { createPublicClient, http, parseAbiItem, type Address, type Hex } from "viem";
 import { contentAccessAbi, creatorRegistryAbi } from "../../../lib/deployments/abis.ts";
+import { cidFromBytes } from "../../../lib/chain/cid.ts";
 import { INDEXER_URL, RPC_URL, deployment } from "./config.ts";
 import { loadManifest } from "./store.ts";
 
@@ -67,25 +68,7 @@ async function graphql<T>(query: string, variables: Record<string, unknown> = {}
 }
 
 /** CID bytes (as hex) -> multibase base32 string, the form PieceCIDs are written in. */
-export function cidToString(bytes: Hex): string {
-  const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
-  const hex = bytes.slice(2);
-  if (!hex) return "";
-  let out = "b";
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; i < hex.length; i += 2) {
-    buffer = (buffer << 8) | parseInt(hex.slice(i, i + 2), 16);
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
-  return out;
-}
+export const cidToString = (bytes: Hex): string => cidFromBytes(bytes);
 
 interface RawContent {
   id: Hex;
