@@ -6,8 +6,8 @@
 import { expect } from "chai";
 import { parseEther, zeroAddress } from "viem";
 import { creatorRegistryAbi } from "../../lib/deployments/abis.ts";
-import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "./harness.ts";
-import { runScenario, type ScenarioResult } from "./scenario.ts";
+import type { IndexerProcess, LocalChain } from "./harness.ts";
+import { indexedScenario, type ScenarioResult } from "./scenario.ts";
 import { all, expectAccessMatchesChain, expectIndexMatchesScenario } from "./expect.ts";
 
 describe("indexer (PGlite)", function () {
@@ -17,16 +17,7 @@ describe("indexer (PGlite)", function () {
   let ix: IndexerProcess;
 
   before(async function () {
-    chain = await startLocalChain();
-    try {
-      s = await runScenario(chain);
-      ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir });
-      await ix.waitReady();
-      await ix.waitForBlock(s.lastBlock, 60_000);
-    } catch (error) {
-      if (ix) console.error(ix.log().slice(-3000));
-      throw error;
-    }
+    ({ chain, s, ix } = await indexedScenario());
   });
 
   after(async function () {

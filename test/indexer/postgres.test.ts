@@ -5,8 +5,8 @@
  */
 import { expect } from "chai";
 import pg from "pg";
-import { scratchDatabase, startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "./harness.ts";
-import { runScenario, type ScenarioResult } from "./scenario.ts";
+import { scratchDatabase, type IndexerProcess, type LocalChain } from "./harness.ts";
+import { indexedScenario, type ScenarioResult } from "./scenario.ts";
 import { expectIndexMatchesScenario } from "./expect.ts";
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
@@ -22,16 +22,7 @@ if (databaseUrl) {
 
     before(async function () {
       database = await scratchDatabase(databaseUrl);
-      chain = await startLocalChain();
-      try {
-        s = await runScenario(chain);
-        ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, databaseUrl: database.url, schema });
-        await ix.waitReady();
-        await ix.waitForBlock(s.lastBlock, 60_000);
-      } catch (error) {
-        if (ix) console.error(ix.log().slice(-3000));
-        throw error;
-      }
+      ({ chain, s, ix } = await indexedScenario({ databaseUrl: database.url, schema }));
     });
 
     after(async function () {

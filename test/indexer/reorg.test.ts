@@ -5,8 +5,8 @@
 import { expect } from "chai";
 import { parseEther, toHex } from "viem";
 import { backupRegistryAbi, contentAccessAbi, creatorCoinAbi, creatorRegistryAbi, mockStablecoinAbi } from "../../lib/deployments/abis.ts";
-import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "./harness.ts";
-import { fakeCid, runScenario, type ScenarioResult } from "./scenario.ts";
+import type { IndexerProcess, LocalChain } from "./harness.ts";
+import { fakeCid, indexedScenario, type ScenarioResult } from "./scenario.ts";
 import { expectIndexMatchesScenario } from "./expect.ts";
 
 describe("indexer reorgs (PGlite, live)", function () {
@@ -16,16 +16,7 @@ describe("indexer reorgs (PGlite, live)", function () {
   let ix: IndexerProcess;
 
   before(async function () {
-    chain = await startLocalChain();
-    try {
-      s = await runScenario(chain);
-      ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir });
-      await ix.waitReady();
-      await ix.waitForBlock(s.lastBlock, 60_000);
-    } catch (error) {
-      if (ix) console.error(ix.log().slice(-3000));
-      throw error;
-    }
+    ({ chain, s, ix } = await indexedScenario());
   });
 
   after(async function () {

@@ -14,7 +14,7 @@ import {
   mockStablecoinAbi,
   paymentChannelsAbi,
 } from "../../lib/deployments/abis.ts";
-import type { LocalChain } from "./harness.ts";
+import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain, type StartIndexerOptions } from "./harness.ts";
 
 export const NATIVE = zeroAddress;
 export const DAY = 86_400n;
@@ -226,4 +226,27 @@ export async function runScenario(chain: LocalChain): Promise<ScenarioResult> {
     lastBlock,
     known: { a1Price, b1Price, a4Price, subscriptionTotal, passMintPrice, deposit, redeemed, a1ManifestV2, b1CollaboratorsAfter },
   };
+}
+
+/**
+ * A local chain with the scenario run on it and an indexer caught up with it: the setup every
+ * indexer suite starts from. `indexer` adds options for the indexer (e.g. Postgres).
+ */
+export async function indexedScenario(
+  indexer: Partial<Omit<StartIndexerOptions, "rpcUrl" | "deploymentsDir">> = {},
+): Promise<{ chain: LocalChain; s: ScenarioResult; ix: IndexerProcess }> {
+  const chain = await startLocalChain();
+  let ix: IndexerProcess | undefined;
+  try {
+    const s = await runScenario(chain);
+    ix = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, ...indexer });
+    await ix.waitReady();
+    await ix.waitForBlock(s.lastBlock, 60_000);
+    return { chain, s, ix };
+  } catch (error) {
+    if (ix) console.error(ix.log().slice(-3000));
+    await ix?.stop();
+    await chain.stop();
+    throw error;
+  }
 }

@@ -231,20 +231,8 @@ const launchedEvent = parseAbiItem(
   "event CreatorLaunched(address indexed creator, address indexed coin, address indexed pass, string profileURI, (string name, string symbol, uint256 supply, uint256 creatorAllocation) coinParams, (string name, string symbol, uint64 maxSupply, uint256 mintPrice, bool mintEnabled, uint16 royaltyBps) passParams)",
 );
 
-interface RawCreator {
-  id: Address;
-  coin: Address;
-  pass: Address;
-  coinName: string;
-  coinSymbol: string;
-  passName: string;
-  passSymbol: string;
-  passMintPrice: string;
-  passMaxSupply: string;
-  passMintEnabled: boolean;
-  profileUri: string;
-  launchTimestamp: string;
-}
+/** A creator row as the indexer returns it: the launch time as a timestamp string. */
+type RawCreator = Omit<CreatorInfo, "launchedAt"> & { launchTimestamp: string };
 
 export async function listCreators(): Promise<CreatorInfo[]> {
   try {
