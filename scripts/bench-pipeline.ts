@@ -3,17 +3,18 @@
  *
  * Measures, each beside plain node:crypto SHA-256 over the same bytes in the same run:
  *   - AES-256-GCM segment encryption MiB/s
- *   - PieceCID MiB/s (one thread, and the worker pool)
+ *   - PieceCID MiB/s (lib/piece, one thread and all cores; `npm run bench:piece` has the full picture)
  *   - end-to-end ingest seconds of a 3-minute WAV (validate, encode, segment, encrypt, PieceCIDs,
  *     store every piece + manifest in a temp-dir LocalStore) for each tier; goal <= 10 s.
  * Writes bench/pipeline.json.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { ContentEncryptor, generateContentKey } from "../lib/crypto/index.ts";
-import { PieceCidPool, pieceCidOf, processMedia, publishDetailed, runFfmpeg, runTool, toolPath } from "../lib/media/index.ts";
+import { pieceCid, pieceCidSync, pieceRooter } from "../lib/piece/index.ts";
+import { processMedia, publishDetailed, runFfmpeg, runTool, toolPath } from "../lib/media/index.ts";
 import type { Tier } from "../lib/media/index.ts";
 import { LocalStore } from "../lib/storage/local.ts";
 
@@ -76,16 +77,11 @@ async function main(): Promise<void> {
     });
     const encMiBs = sizeMiB / encSeconds;
 
-    // PieceCID: one thread over the whole WAV, and the pool over its 8 MiB chunks.
-    const cidSeconds = timeSync(() => void pieceCidOf(bytes));
+    // PieceCID (lib/piece, its default path): one thread over the whole WAV, then all cores.
+    const cidSeconds = timeSync(() => void pieceCidSync(bytes, { threads: 1 }));
     const cidMiBs = sizeMiB / cidSeconds;
-    const pool = new PieceCidPool();
-    const chunks: Uint8Array[] = [];
-    for (let off = 0; off < bytes.length; off += chunk) chunks.push(bytes.subarray(off, off + chunk));
-    await pool.compute(randomBytes(128 * 1024)); // warm a worker so start-up is not billed
-    const poolSeconds = await timeAsync(async () => void (await Promise.all(chunks.map((c) => pool.compute(c)))));
-    await pool.close();
-    const poolMiBs = sizeMiB / poolSeconds;
+    const allCoresSeconds = await timeAsync(async () => void (await pieceCid(bytes)));
+    const allCoresMiBs = sizeMiB / allCoresSeconds;
 
     // End to end, per tier, into a temp-dir LocalStore.
     const ingest: Record<string, { seconds: number; cpuSeconds: number | undefined; processSeconds: number; publishSeconds: number; pieces: number; storedMiB: number; manifestCid: string }> = {};
@@ -120,11 +116,12 @@ async function main(): Promise<void> {
       sha256MiBs: round(shaMiBs, 1),
       encryption: { alg: "AES-256-GCM", MiBs: round(encMiBs, 1), ratioToSha256: round(encMiBs / shaMiBs, 3) },
       pieceCid: {
+        path: pieceRooter().detail,
         singleThreadMiBs: round(cidMiBs, 1),
         ratioToSha256: round(cidMiBs / shaMiBs, 4),
-        poolMiBs: round(poolMiBs, 1),
-        poolWorkers: availableParallelism(),
-        poolRatioToSha256: round(poolMiBs / shaMiBs, 4),
+        allCoresMiBs: round(allCoresMiBs, 1),
+        threads: availableParallelism(),
+        allCoresRatioToSha256: round(allCoresMiBs / shaMiBs, 4),
       },
       ingest: Object.fromEntries(
         Object.entries(ingest).map(([tier, r]) => [
@@ -142,7 +139,7 @@ async function main(): Promise<void> {
     line("SHA-256 (baseline)", `${round(shaMiBs, 1)} MiB/s`, "1");
     line("AES-256-GCM encryption", `${round(encMiBs, 1)} MiB/s`, `x${round(encMiBs / shaMiBs, 3)} of SHA-256`);
     line("PieceCID, 1 thread", `${round(cidMiBs, 1)} MiB/s`, `x${round(cidMiBs / shaMiBs, 4)} of SHA-256`);
-    line(`PieceCID, pool of ${availableParallelism()}`, `${round(poolMiBs, 1)} MiB/s`, `x${round(poolMiBs / shaMiBs, 4)} of SHA-256`);
+    line(`PieceCID, ${availableParallelism()} threads`, `${round(allCoresMiBs, 1)} MiB/s`, `x${round(allCoresMiBs / shaMiBs, 4)} of SHA-256`);
     for (const [tier, r] of Object.entries(result.ingest)) {
       line(`ingest 3-min WAV, ${tier}`, `${r.seconds} s`, `SHA-256 of same bytes ${r.sha256SecondsSameBytes} s (x${r.ratioToSha256}); CPU ${r.cpuSeconds ?? "?"} s; process ${r.processSeconds} s + publish ${r.publishSeconds} s, ${r.pieces} pieces, ${r.storedMiB} MiB`);
     }

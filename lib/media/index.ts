@@ -7,5 +7,4 @@ export * from "./ffmpeg.ts";
 export * from "./probe.ts";
 export * from "./transcode.ts";
 export * from "./artwork.ts";
-export * from "./piece-cid.ts";
 export * from "./pipeline.ts";

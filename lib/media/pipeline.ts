@@ -14,7 +14,7 @@ import type { Manifest, ManifestVariant, Tier, VariantRole } from "../manifest/i
 import type { PieceStore, PutResult } from "../storage/types.ts";
 import { makeThumbnails } from "./artwork.ts";
 import type { Thumbnail } from "./artwork.ts";
-import { PieceCidPool, pieceCidOf } from "./piece-cid.ts";
+import { pieceCid, pieceCidOfFile, pieceCidSync } from "../piece/index.ts";
 import { forEachFile, ingestMedia } from "./probe.ts";
 import type { BatchResult, IngestOptions, MediaInfo } from "./probe.ts";
 import { encodeVariants, planVariants } from "./transcode.ts";
@@ -51,7 +51,7 @@ export interface PieceToStore {
   path: string;
   size: number;
   encrypted: boolean;
-  /** PieceCID computed during processing (when a pool was used); passed to PieceStore.put */
+  /** PieceCID computed during processing (unless hashPieces was false); passed to PieceStore.put */
   pieceCid?: string;
 }
 
@@ -112,8 +112,8 @@ export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacC
   /** Prefix of segment URIs in playlists (default "/piece/"). */
   pieceUrlPrefix?: string;
   originalChunkBytes?: number;
-  /** Pool for PieceCIDs; computed while other variants still encode. Default: a pool created for this call. Pass null to skip (publish then hashes). */
-  pieceCidPool?: PieceCidPool | null;
+  /** Compute PieceCIDs while other variants still encode (default true); false leaves hashing to publish. */
+  hashPieces?: boolean;
 }
 
 /**
@@ -134,18 +134,14 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
   const key = needsKey ? (options.key ?? generateContentKey()) : undefined;
   const encryptor = key ? new ContentEncryptor(contentId, key) : undefined;
 
-  const ownPool = options.pieceCidPool === undefined ? new PieceCidPool() : undefined;
-  const pool = options.pieceCidPool ?? ownPool;
+  const hashPieces = options.hashPieces ?? true;
   const pieces: PieceToStore[] = [];
   const hashing: Promise<void>[] = [];
   const addPiece = (piece: PieceToStore, bytes: Uint8Array | undefined) => {
     pieces.push(piece);
-    if (pool) {
-      hashing.push(
-        (async () => {
-          piece.pieceCid = await pool.compute(bytes ?? (await readFile(piece.path)));
-        })(),
-      );
+    if (hashPieces) {
+      // Off the event loop (native threads or worker threads, lib/piece); files are streamed, not loaded.
+      hashing.push((async () => void (piece.pieceCid = await (bytes ? pieceCid(bytes) : pieceCidOfFile(piece.path))))());
     }
   };
 
@@ -242,7 +238,6 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
     Object.defineProperty(processed, "key", { value: key, enumerable: false, writable: false });
     return processed;
   } finally {
-    await ownPool?.close();
   }
 }
 
@@ -425,7 +420,7 @@ export async function publishDetailed(processed: ProcessedMedia, store: PieceSto
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   const manifest = processed.buildManifest(new Map([...stored].map(([id, r]) => [id, r.pieceCid])));
   const manifestBytes = serializeManifest(manifest);
-  const result = await store.put(manifestBytes, { pieceCid: pieceCidOf(manifestBytes), signal: options.signal });
+  const result = await store.put(manifestBytes, { pieceCid: pieceCidSync(manifestBytes), signal: options.signal });
   stored.set("manifest", result);
   options.onProgress?.(++done, processed.pieces.length + 1);
   return { manifestCid: result.pieceCid, manifest, manifestBytes, stored };

@@ -3,6 +3,7 @@
  * data (CommP) and its raw byte size, so a piece's size is known from its CID alone.
  */
 import * as Piece from "@filoz/synapse-core/piece";
+import { pieceCidSync } from "../piece/index.ts";
 import {
   InvalidPieceCidError,
   MAX_PIECE_BYTES,
@@ -13,9 +14,9 @@ import {
 } from "./types.ts";
 import type { ByteRange } from "./types.ts";
 
-/** Compute the PieceCID v2 string of `bytes` (CPU-bound, roughly 10-15 MiB/s). */
+/** Compute the PieceCID v2 string of `bytes` (lib/piece: native SHA extensions + threads, or portable JS). */
 export function computePieceCid(bytes: Uint8Array): string {
-  return Piece.calculate(bytes).toString();
+  return pieceCidSync(bytes);
 }
 
 /** Return the canonical string form of a PieceCID v2, or throw InvalidPieceCidError. */

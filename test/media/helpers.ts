@@ -1,7 +1,7 @@
 /** Test helpers: media generated with ffmpeg at test time, an in-memory PieceStore, ffprobe. */
 import { writeFile } from "node:fs/promises";
 import { runFfmpeg, runTool } from "../../lib/media/ffmpeg.ts";
-import { pieceCidOf } from "../../lib/media/piece-cid.ts";
+import { pieceCidSync as pieceCidOf } from "../../lib/piece/index.ts";
 import { PieceNotFoundError } from "../../lib/storage/types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "../../lib/storage/types.ts";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { canonicalJson, ManifestValidationError, parseManifest, serializeManifest, validateManifest, mediaPlaylist } from "../../lib/manifest/index.ts";
 import type { Manifest } from "../../lib/manifest/index.ts";
-import { pieceCidOf } from "../../lib/media/piece-cid.ts";
+import { pieceCidSync as pieceCidOf } from "../../lib/piece/index.ts";
 
 const cid = (n: number) => pieceCidOf(new Uint8Array(200).fill(n));
 

@@ -35,7 +35,7 @@ const MiB = 1 << 20;
 function dataSegmentPieceCid(payload: Uint8Array): string {
   const tree = Tree.build(Fr32.pad(payload));
   const padding = BigInt(Fr32.toZeroPaddedSize(payload.length) - payload.length);
-  return Link.create(0x55, Digest.fromPiece({ padding, height: tree.height, root: Tree.root(tree) } as never)).toString();
+  return Link.create(0x55, Digest.fromPiece({ padding, height: tree.height, root: tree.root } as never)).toString();
 }
 
 /** The bytes in `parts` pieces of uneven sizes, as a Node stream. */

@@ -4,5 +4,5 @@ import { chunkRoots } from "./roots.ts";
 
 parentPort!.on("message", ({ id, data, chunkHeight }: { id: number; data: Uint8Array; chunkHeight: number }) => {
   const roots = chunkRoots(data, chunkHeight);
-  parentPort!.postMessage({ id, roots }, [roots.buffer]);
+  parentPort!.postMessage({ id, roots }, [roots.buffer as ArrayBuffer]);
 });

@@ -51,7 +51,7 @@ const workers: RootWorker[] = [];
 export function portableWorkerRooter(threads: number): ChunkRooter & { detail: string } {
   return {
     name: "portable",
-    detail: `JavaScript, ${threads} worker thread${threads === 1 ? "" : "s"}`,
+    detail: threads === 1 ? "JavaScript, calling thread" : `JavaScript, ${threads} worker threads`,
     sync: chunkRoots,
     async: async (data, chunkHeight) => {
       const chunkBytes = subtreePayloadBytes(chunkHeight);
