@@ -82,6 +82,22 @@ describe("Synapse backend (offline: SDK mocks + fake providers)", function () {
       expect([...foc.chain.dataSets.values()].every((d) => d.pieces.length === 2)).to.equal(true);
     });
 
+    it("hands the SDK the precomputed PieceCID, so the SDK does not hash the upload again", async () => {
+      const store = new SynapseStore({ synapse: createSynapse({ privateKey: KEY, network: "calibration", withCDN: false }), copies: 1 });
+      const bytes = testBytes(4000, 7);
+      // A CID of other bytes of the same size passes our size check; had the SDK hashed the stream itself it would
+      // send the right CID and succeed. The provider (which recomputes) refuses it: the SDK used ours.
+      const otherCid = Piece.calculate(testBytes(4000, 8)).toString();
+      let refused: unknown;
+      await store.put(bytes, { pieceCid: otherCid }).catch((err: unknown) => (refused = err));
+      expect(String((refused as Error)?.cause ?? refused)).to.match(/PieceCID mismatch|Failed to store/);
+      expect(foc.holders(otherCid)).to.have.length(0);
+      // With the right precomputed CID the same upload lands.
+      const right = Piece.calculate(bytes).toString();
+      expect((await store.put(bytes, { pieceCid: right })).pieceCid).to.equal(right);
+      expect(foc.holders(right)).to.have.length(1);
+    });
+
     it("a new store instance (new process) finds pieces via the chain and does not re-upload", async () => {
       const synapse = createSynapse({ privateKey: KEY, network: "calibration", withCDN: false });
       const bytes = testBytes(1200, 3);
