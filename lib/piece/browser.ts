@@ -2,7 +2,7 @@
  * PieceCID in the browser (or any JavaScript runtime without Node's APIs): the portable path on the
  * calling thread. Same results as the Node entry point (lib/piece/index.ts).
  */
-import { pieceCidOfBytesSync, pieceCidOfChunks, type ChunkRooter, type PieceCidInputOptions } from "./core.ts";
+import { pieceCidOfBytesSync, pieceCidOfChunks, type ByteSource, type ChunkRooter, type PieceCidInputOptions } from "./core.ts";
 import { chunkRoots } from "./portable/roots.ts";
 
 export const portableRooter: ChunkRooter = {
@@ -17,7 +17,7 @@ export function pieceCidOf(bytes: Uint8Array, options?: PieceCidInputOptions): s
 }
 
 /** PieceCID v2 string of a stream (e.g. `file.stream()` of a browser File). */
-export function pieceCidOfStream(source: AsyncIterable<Uint8Array>, options?: PieceCidInputOptions): Promise<string> {
+export function pieceCidOfStream(source: ByteSource, options?: PieceCidInputOptions): Promise<string> {
   return pieceCidOfChunks(source, portableRooter, options);
 }
 

@@ -21,6 +21,19 @@ export interface PieceCidInputOptions {
   pad?: boolean;
 }
 
+/** A Node Readable, any async iterable of bytes, or a web ReadableStream (not async-iterable in every browser). */
+export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+async function* byteChunks(source: ByteSource): AsyncIterable<Uint8Array> {
+  if (!("getReader" in source)) return yield* source;
+  const reader = source.getReader();
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) yield read.value;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** Subtrees handed to a path at once: 2^15 leaves = 1,040,384 payload bytes (~1 MiB). */
 export const CHUNK_HEIGHT = 15;
 const CHUNK_BYTES = subtreePayloadBytes(CHUNK_HEIGHT);
@@ -62,7 +75,7 @@ export async function pieceCidOfBytes(bytes: Uint8Array, rooter: ChunkRooter, op
  * filled while the other is hashed. Rejects early once the stream passes the piece limit.
  */
 export async function pieceCidOfChunks(
-  source: AsyncIterable<Uint8Array>,
+  source: ByteSource,
   rooter: ChunkRooter,
   options: PieceCidInputOptions = {},
 ): Promise<string> {
@@ -72,7 +85,7 @@ export async function pieceCidOfChunks(
   let total = 0;
   const roots: Uint8Array[] = [];
   let hashing: Promise<void> = Promise.resolve();
-  for await (const piece of source) {
+  for await (const piece of byteChunks(source)) {
     total += piece.length;
     if (total > MAX_PIECE_PAYLOAD) throw new PieceInputError(total);
     let offset = 0;

@@ -11,7 +11,7 @@
  */
 import { createReadStream } from "node:fs";
 import { availableParallelism } from "node:os";
-import { pieceCidOfBytes, pieceCidOfBytesSync, pieceCidOfChunks, type ChunkRooter, type PieceCidInputOptions } from "./core.ts";
+import { pieceCidOfBytes, pieceCidOfBytesSync, pieceCidOfChunks, type ByteSource, type ChunkRooter, type PieceCidInputOptions } from "./core.ts";
 import { NativePieceUnavailableError } from "./errors.ts";
 import { nativeRooter, nativeUnavailableReason } from "./native.ts";
 import { portableWorkerRooter } from "./portable/workers.ts";
@@ -64,7 +64,7 @@ export function pieceCid(bytes: Uint8Array, options: PieceCidOptions = {}): Prom
 }
 
 /** PieceCID v2 string of a stream (Node Readable, web ReadableStream, any async iterable of bytes). */
-export function pieceCidOfStream(source: AsyncIterable<Uint8Array>, options: PieceCidOptions = {}): Promise<string> {
+export function pieceCidOfStream(source: ByteSource, options: PieceCidOptions = {}): Promise<string> {
   return pieceCidOfChunks(source, pieceRooter(options), options);
 }
 

@@ -44,7 +44,7 @@ describe("PieceCID in the browser (lib/piece/browser.ts in Chromium)", function 
       const inPage = await page.evaluate(async ([n, s]) => {
         const w = window as unknown as { xorshiftBytes(n: number, s: number): Uint8Array; PieceCid: typeof import("../../lib/piece/browser.ts") };
         const bytes = w.xorshiftBytes(n, s);
-        return { bytes: w.PieceCid.pieceCidOf(bytes), stream: await w.PieceCid.pieceCidOfStream(new Blob([bytes]).stream()) };
+        return { bytes: w.PieceCid.pieceCidOf(bytes), stream: await w.PieceCid.pieceCidOfStream(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()) };
       }, [size, seed] as const);
       expect(inPage).to.deep.equal({ bytes: expected, stream: expected });
     });
