@@ -11,11 +11,13 @@ type ContentModule = typeof import("./commands/content.ts");
 type BackupModule = typeof import("./commands/backup.ts");
 type LiveModule = typeof import("./commands/live.ts");
 type PassModule = typeof import("./commands/pass.ts");
+type PieceModule = typeof import("./commands/piece.ts");
 const upload = (): Promise<UploadModule> => import("./commands/upload.ts");
 const content = (): Promise<ContentModule> => import("./commands/content.ts");
 const backup = (): Promise<BackupModule> => import("./commands/backup.ts");
 const live = (): Promise<LiveModule> => import("./commands/live.ts");
 const pass = (): Promise<PassModule> => import("./commands/pass.ts");
+const piece = (): Promise<PieceModule> => import("./commands/piece.ts");
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -92,6 +94,15 @@ function program(): Command {
     .option("--json", "JSON output")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await (await content()).costCommand(global(cmd));
+    });
+
+  p.command("piece-cid")
+    .description("PieceCID v2 of local files, as storage will address them (streamed; native SHA extensions when built)")
+    .argument("<files...>", "files of 127 B to 1,065,353,216 B")
+    .option("--pad", "zero-pad files under 127 bytes (the CID is then of the padded bytes)")
+    .option("--json", "JSON output")
+    .action(async (files: string[], _o, cmd: Command) => {
+      process.exitCode = await (await piece()).pieceCidCommand(files, global(cmd));
     });
 
   p.command("backup")
