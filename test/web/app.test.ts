@@ -197,6 +197,12 @@ describe("web app (browser)", function () {
 
   it("a fan buys a 30-day pass and plays the full, decrypted track past 30 s after a seek; the library lists it", async () => {
     const s = await open(FAN_KEY, 1280);
+    // A good connection and device, so the player starts with the high variant (headless Chromium's
+    // own network estimate varies with load, and the preload strategy follows it: lib/client/preload.ts).
+    await s.page.addInitScript(() => {
+      Object.defineProperty(navigator, "connection", { configurable: true, value: { effectiveType: "4g", downlink: 20, saveData: false } });
+      Object.defineProperty(navigator, "deviceMemory", { configurable: true, value: 8 });
+    });
     await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
     await connect(s);
     // a rejected wallet prompt reads as such
