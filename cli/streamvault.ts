@@ -134,6 +134,7 @@ function program(): Command {
     .option("--once", "check once and exit")
     .option("--interval <seconds>", "seconds between checks", "300")
     .option("--config <file>", "milestone thresholds JSON (default <home>/milestones.json)")
+    .option("--plays-url <url>", "key-release server counting plays (default STREAMVAULT_PLAYS_URL, else <home>/plays-source.json from npm run dev; else <home>/plays.json)")
     .option("--json", "JSON output")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await (await backup()).watchCommand(global(cmd));

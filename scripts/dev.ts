@@ -6,13 +6,14 @@
  * gets demo creators and content (`--no-demo` skips them).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, http } from "viem";
 import { startAnvil } from "../lib/chain/anvil.ts";
 import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
 import { deploymentPath, loadDeployment } from "../lib/deployments/index.ts";
 import { LocalStore, startGateway } from "../lib/storage/index.ts";
+import { PLAYS_SOURCE_FILE } from "../lib/catalog/milestones/plays.ts";
 
 const DATA = join(REPO_ROOT, ".streamvault");
 const CHAIN_STATE = join(DATA, "chain-state.json");
@@ -83,13 +84,18 @@ if (existsSync(join(REPO_ROOT, "web", "node_modules", "next"))) {
   });
   children.push(web);
 }
+// The milestone watcher (`streamvault watch`, home .streamvault) reads plays from the key-release
+// service mounted in the web app (GET /api/plays?ids=); plays.json only when there is none.
+const playsSource = join(DATA, PLAYS_SOURCE_FILE);
+if (webUrl) writeFileSync(playsSource, JSON.stringify({ url: webUrl }, null, 2) + "\n");
+else rmSync(playsSource, { force: true });
 
 console.log(`
 StreamVault local stack is up:
   chain (anvil, chain id 31337)  ${chain.rpcUrl}
   contracts                      ${deploymentPath(31337)}
   storage gateway                ${gateway.url}/piece/<pieceCid>
-${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}${webUrl ? `  web app                        ${webUrl}  (open exactly this address: sign-in checks it)\n` : ""}Ctrl-C stops everything.`);
+${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}${webUrl ? `  web app                        ${webUrl}  (open exactly this address: sign-in checks it)\n  plays (for \`streamvault watch\`) ${webUrl}/api/plays?ids=<contentId,...>\n` : ""}Ctrl-C stops everything.`);
 
 let stopping = false;
 async function stop() {

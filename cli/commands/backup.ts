@@ -1,9 +1,9 @@
 /** `backup`, `restore`, `export`, `watch`. */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createBackup, fetchVerifiedSnapshot, NoBackupError, SnapshotIntegrityError } from "../../lib/catalog/backup/snapshot.ts";
 import { exportCatalog, restoreSnapshot } from "../../lib/catalog/backup/restore.ts";
 import { loadMilestoneConfig, runMilestoneCheck } from "../../lib/catalog/milestones/milestones.ts";
+import { playsServerUrl, readPlays, type PlaysReading } from "../../lib/catalog/milestones/plays.ts";
 import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
 import { isPieceCid } from "../../lib/storage/index.ts";
 import { CliError, EXIT, formatBytes, homeDir, openChain, openStore, toJson } from "../context.ts";
@@ -70,17 +70,7 @@ export interface WatchOptions extends JsonOpt {
   once?: boolean;
   interval?: string;
   config?: string;
-}
-
-/** Plays are not on chain: read <home>/plays.json ({"<contentId>": plays} or {"total": n}) written by the player/indexer. */
-function readPlays(home: string): bigint {
-  try {
-    const raw = JSON.parse(readFileSync(path.join(home, "plays.json"), "utf8")) as Record<string, number>;
-    if (typeof raw.total === "number") return BigInt(Math.floor(raw.total));
-    return BigInt(Object.values(raw).reduce((s, v) => s + Math.floor(Number(v) || 0), 0));
-  } catch {
-    return 0n;
-  }
+  playsUrl?: string;
 }
 
 export async function watchCommand(opts: WatchOptions): Promise<number> {
@@ -99,12 +89,21 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
   let stop = false;
   process.once("SIGINT", () => (stop = true));
   process.once("SIGTERM", () => (stop = true));
+  // Plays are not on chain: the key-release server counts them (key releases, segment requests);
+  // <home>/plays.json is the fallback when no server is configured or it does not answer.
+  const serverUrl = playsServerUrl(home, opts.playsUrl);
   for (;;) {
-    const result = await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays: readPlays(home) });
+    let reading: PlaysReading | undefined;
+    const plays = async (contentIds: `0x${string}`[]) => {
+      reading = await readPlays(home, contentIds, serverUrl);
+      if (reading.warning) console.error(`warning: ${reading.warning}`);
+      return reading.plays;
+    };
+    const result = { ...(await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays })), playsSource: reading?.source };
     if (opts.json) console.log(toJson(result));
     else {
       const m = result.metrics;
-      console.log(`${new Date().toISOString()} plays ${m.plays}, revenue ${m.revenue}, coin holders ${m.coinHolders}, pass holders ${m.passHolders}`);
+      console.log(`${new Date().toISOString()} plays ${m.plays} (${result.playsSource}), revenue ${m.revenue}, coin holders ${m.coinHolders}, pass holders ${m.passHolders}`);
       for (const a of result.anchored) console.log(`  anchored backup #${a.index} (${a.trigger}${a.milestoneValue !== "0" ? ` ${a.milestoneValue}` : ""}): ${a.pieceCid}`);
       if (result.anchored.length === 0) console.log("  no milestone crossed");
     }

@@ -48,6 +48,15 @@ export const SCHEMA: readonly string[] = [
     at         TIMESTAMPTZ NOT NULL DEFAULT now()
   )`,
   `CREATE INDEX IF NOT EXISTS plays_content ON plays (content_id, at)`,
+  // Plays evidence from segment requests (anonymous viewers have no wallet) and play starts (see
+  // PLAYS in service.ts). Rows written before these columns existed: each key release was a play.
+  `ALTER TABLE plays ADD COLUMN IF NOT EXISTS viewer TEXT`,
+  `ALTER TABLE plays ADD COLUMN IF NOT EXISTS play_start BOOLEAN NOT NULL DEFAULT false`,
+  `ALTER TABLE plays ALTER COLUMN wallet DROP NOT NULL`,
+  `UPDATE plays SET viewer = lower(wallet), play_start = (kind = 'key-release') WHERE viewer IS NULL`,
+  `ALTER TABLE plays DROP CONSTRAINT IF EXISTS plays_kind_check`,
+  `ALTER TABLE plays ADD CONSTRAINT plays_kind_check CHECK (kind IN ('key-release', 'segment', 'segment-request'))`,
+  `CREATE INDEX IF NOT EXISTS plays_starts ON plays (viewer, content_id, at) WHERE play_start`,
   `CREATE TABLE IF NOT EXISTS stream_channels (
     contract           TEXT NOT NULL,
     channel_id         TEXT NOT NULL,

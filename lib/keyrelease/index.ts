@@ -10,4 +10,5 @@ export * from "./db.ts";
 export * from "./service.ts";
 export * from "./server.ts";
 export * from "./lit.ts";
+export * from "./plays.ts";
 export * from "./wrap-node.ts";

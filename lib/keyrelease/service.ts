@@ -17,6 +17,7 @@ import { KeyUnsealError, type KeyStore } from "../keys/index.ts";
 import { ChannelReader, SEGMENTS_PER_MINUTE, type ChannelState } from "./channels.ts";
 import { openKeyReleaseDb, type SqlClient } from "./db.ts";
 import { ChainAccessGate, type AccessDecision, type AccessGate } from "./gate.ts";
+import type { SegmentResolver } from "./plays.ts";
 import { checkSiweFields, type SiweConfig } from "./siwe.ts";
 import { importEphemeralPublicKey, InvalidPublicKeyError, wrapContentKey, type EphemeralPublicKey, type WrappedKey } from "./wrap.ts";
 import { rawEphemeralPublicKey, wrapContentKeyNode } from "./wrap-node.ts";
@@ -91,6 +92,55 @@ export interface KeyReleaseServiceOptions {
   channelMarginSeconds?: number;
   /** How long an unsealed content key stays in memory, seconds (default 300; 0 = unseal every time). Keys never change once stored. */
   keyCacheSeconds?: number;
+  /**
+   * Plays (see {@link PlayCounts}): evidence from one viewer for one item within this many seconds of
+   * that viewer's last play start of the item is the same play (default 1800).
+   */
+  playWindowSeconds?: number;
+  /**
+   * Which segment of which item a piece is (`ManifestSegmentResolver` in plays.ts: chain + manifest).
+   * Without it segment requests are not counted ({@link KeyReleaseService.recordSegmentRequest}).
+   */
+  segmentResolver?: SegmentResolver;
+  /** New plays counted from anonymous segment requests per IP (default 60 per 3600 s); past it they are not counted. */
+  anonymousPlayLimit?: RateLimit;
+}
+
+/**
+ * Plays of one item (`GET /api/plays/:contentId`), for dashboards and milestone backups. A play is
+ * counted on the server from two kinds of evidence, recorded in the `plays` table:
+ *   - key releases (`POST /api/keys/:id`, a wallet) and pay-per-minute stream releases (`/stream`);
+ *   - segment requests for a full-length variant (not the preview) served by the media route or the
+ *     piece gateway, from a signed-in wallet (session cookie) or an anonymous viewer (a salted hash of
+ *     IP and User-Agent; the IP itself is not stored).
+ * Evidence from one viewer for one item starts a play only if that viewer has no play start of the
+ * item in the last `playWindowSeconds` (30 min): a key release followed by the segments it decrypts,
+ * a minute-by-minute stream, a seek or a reload are one play. `plays` counts play starts.
+ */
+export interface PlayCounts {
+  contentId: string;
+  /** Play starts (see above). */
+  plays: number;
+  /** Key releases (each one, including repeats within a play). */
+  keyReleases: number;
+  /** Plays started by a segment request (no key release or stream release in the window before). */
+  segmentPlays: number;
+  /** Pay-per-minute segments released. */
+  segments: number;
+  minutesStreamed: number;
+  uniqueWallets: number;
+  /** Distinct wallets and anonymous viewers. */
+  uniqueViewers: number;
+  lastPlayAt: string | null;
+}
+
+/** What {@link KeyReleaseService.recordSegmentRequest} made of a segment request. */
+export interface SegmentPlay {
+  /** The request is evidence of a play of the item (a new one or one under way). */
+  counted: boolean;
+  /** It started a new play (a `plays` row was written). */
+  playStart: boolean;
+  reason: "play-start" | "same-play" | "no-content" | "bad-content-id" | "no-resolver" | "not-a-segment" | "preview" | "anonymous-limit" | "error";
 }
 
 /** `POST /api/keys/:contentId` success body. */
@@ -214,6 +264,13 @@ export class KeyReleaseService {
   readonly #writer: BatchWriter;
   readonly #wrapWith: "node" | "webcrypto";
   readonly #channelMarginMs: number;
+  readonly #playWindowMs: number;
+  readonly #segments: SegmentResolver | undefined;
+  readonly #anonLimiter: RateLimiterMemory;
+  /** Random per process: anonymous viewer ids cannot be reversed to an IP, nor linked across restarts. */
+  readonly #anonSalt = randomBytes(32);
+  /** Last play start per viewer|content seen by this instance (the database is asked on a miss). */
+  readonly #starts = new Map<string, { last: number | undefined; ready: Promise<void> }>();
   #issued = 0;
 
   /** Use {@link createKeyReleaseService}. */
@@ -240,6 +297,10 @@ export class KeyReleaseService {
     this.#writer = new BatchWriter(db);
     this.#wrapWith = options.wrapWith ?? "node";
     this.#channelMarginMs = (options.channelMarginSeconds ?? 600) * 1000;
+    this.#playWindowMs = (options.playWindowSeconds ?? 1800) * 1000;
+    this.#segments = options.segmentResolver;
+    const anon = options.anonymousPlayLimit ?? { points: 60, durationSeconds: 3600 };
+    this.#anonLimiter = new RateLimiterMemory({ keyPrefix: "anon-plays", points: anon.points, duration: anon.durationSeconds });
   }
 
   /** The database (audit_log, plays, sessions, siwe_nonces, stream_channels) for dashboards and tests. */
@@ -256,6 +317,7 @@ export class KeyReleaseService {
       releaseKey: (request: Request) => this.releaseKey(request),
       streamKey: (request: Request) => this.streamKey(request),
       plays: (request: Request) => this.plays(request),
+      playsTotals: (request: Request) => this.playsTotals(request),
       handle: (request: Request) => this.handle(request),
     };
   }
@@ -272,6 +334,7 @@ export class KeyReleaseService {
     if (/^\/api\/keys\/[^/]+\/stream$/.test(path)) return route("POST", () => this.streamKey(request));
     if (/^\/api\/keys\/[^/]+$/.test(path)) return route("POST", () => this.releaseKey(request));
     if (/^\/api\/plays\/[^/]+$/.test(path)) return route("GET", () => this.plays(request));
+    if (path === "/api/plays") return route("GET", () => this.playsTotals(request));
     return json(404, { error: "not_found", message: "no such endpoint: see GET /api/auth/nonce, POST /api/auth/verify, POST /api/keys/:contentId" });
   }
 
@@ -413,9 +476,10 @@ export class KeyReleaseService {
       const keyId = keyIdOf(key);
       key.fill(0);
       const expiresAt = decision.expiresAt === null ? null : new Date(decision.expiresAt * 1000).toISOString();
+      const playStart = await this.#playStart(wallet.toLowerCase(), contentId, this.#now());
       await this.#recordRelease(
         { event: "release", outcome: "allowed", wallet, ip, contentId, reason: decision.reason, detail: { gate: this.#gate.name, expiresAt } },
-        { contentId, wallet, kind: "key-release", segments: 0 },
+        { contentId, wallet, kind: "key-release", segments: 0, playStart },
       );
       this.#log.info("key released", { contentId, wallet, reason: decision.reason });
       const response: KeyReleaseResponse = { contentId: contentId as Hex, wallet, access: { reason: decision.reason, expiresAt }, keyId, wrapped };
@@ -523,6 +587,7 @@ export class KeyReleaseService {
       const wrapped = await this.#wrap(key, clientKey, contentId, wallet);
       const keyId = keyIdOf(key);
       key.fill(0);
+      const playStart = await this.#playStart(wallet.toLowerCase(), contentId, now);
       await this.#recordRelease(
         {
           event: "stream-release",
@@ -534,7 +599,7 @@ export class KeyReleaseService {
           reason: signer === channel.viewer ? "voucher" : "session-key-voucher",
           detail: { cumulativeAmount: amount.toString(), minutesDelivered: minutesDelivered + 1, signer },
         },
-        { contentId, wallet, kind: "segment", segments: SEGMENTS_PER_MINUTE },
+        { contentId, wallet, kind: "segment", segments: SEGMENTS_PER_MINUTE, playStart },
       );
       this.#log.info("stream key released", { contentId, wallet, channelId: channelIdText, minutes: minutesDelivered + 1 });
       const response: StreamReleaseResponse = {
@@ -567,27 +632,101 @@ export class KeyReleaseService {
     }
   }
 
-  /** Play counts of one item, for dashboards and milestone backups. */
-  async playCounts(contentId: string): Promise<{ contentId: string; keyReleases: number; segments: number; minutesStreamed: number; uniqueWallets: number; lastPlayAt: string | null }> {
-    const row = (
-      await this.#db.query<{ releases: unknown; segments: unknown; wallets: unknown; last_at: unknown }>(
-        `SELECT count(*) FILTER (WHERE kind = 'key-release') AS releases,
+  /**
+   * `GET /api/plays?ids=0x..,0x..` (at most 200) -> `{ items: PlayCounts[], total }`: the counts of
+   * several items at once (a creator's catalogue, for the milestone watcher and the dashboard).
+   * `total.uniqueWallets` / `uniqueViewers` count each wallet or viewer once across the items.
+   */
+  async playsTotals(request: Request): Promise<Response> {
+    try {
+      await this.#limitIp(request);
+      const raw = new URL(request.url).searchParams.get("ids") ?? "";
+      const ids = [...new Set(raw.split(",").map((id) => id.trim().toLowerCase()).filter((id) => id !== ""))];
+      if (ids.length === 0 || ids.length > 200 || !ids.every((id) => CONTENT_ID.test(id))) {
+        throw new Refusal(400, "bad_content_ids", "send ?ids= with 1 to 200 comma-separated content ids (0x followed by 64 hex characters)");
+      }
+      return json(200, await this.playCountsMany(ids));
+    } catch (error) {
+      return this.#fail(error, "plays-totals");
+    }
+  }
+
+  /** Play counts of one item, for dashboards and milestone backups (see {@link PlayCounts}). */
+  async playCounts(contentId: string): Promise<PlayCounts> {
+    return (await this.playCountsMany([contentId])).items[0]!;
+  }
+
+  /** Play counts of several items, in the order given, and their total. */
+  async playCountsMany(contentIds: readonly string[]): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }> {
+    const ids = contentIds.map((id) => id.toLowerCase());
+    const list = ids.map((_, i) => `$${i + 1}`).join(", ");
+    const columns = `count(*) FILTER (WHERE play_start) AS plays,
+                count(*) FILTER (WHERE kind = 'key-release') AS releases,
+                count(*) FILTER (WHERE kind = 'segment-request' AND play_start) AS segment_plays,
                 COALESCE(sum(segments) FILTER (WHERE kind = 'segment'), 0) AS segments,
                 count(DISTINCT wallet) AS wallets,
-                max(at) AS last_at
-           FROM plays WHERE content_id = $1`,
-        [contentId.toLowerCase()],
-      )
-    ).rows[0]!;
-    const segments = Number(row.segments);
-    return {
-      contentId: contentId.toLowerCase(),
-      keyReleases: Number(row.releases),
-      segments,
-      minutesStreamed: segments / SEGMENTS_PER_MINUTE,
-      uniqueWallets: Number(row.wallets),
-      lastPlayAt: row.last_at === null ? null : toDate(row.last_at).toISOString(),
+                count(DISTINCT viewer) AS viewers,
+                max(at) AS last_at`;
+    type Row = { content_id?: string; plays: unknown; releases: unknown; segment_plays: unknown; segments: unknown; wallets: unknown; viewers: unknown; last_at: unknown };
+    const [perItem, total] = ids.length === 0
+      ? [{ rows: [] as Row[] }, { rows: [] as Row[] }]
+      : await Promise.all([
+          this.#db.query<Row>(`SELECT content_id, ${columns} FROM plays WHERE content_id IN (${list}) GROUP BY content_id`, ids),
+          this.#db.query<Row>(`SELECT ${columns} FROM plays WHERE content_id IN (${list})`, ids),
+        ]);
+    const counts = (row: Row | undefined): Omit<PlayCounts, "contentId"> => {
+      const segments = Number(row?.segments ?? 0);
+      return {
+        plays: Number(row?.plays ?? 0),
+        keyReleases: Number(row?.releases ?? 0),
+        segmentPlays: Number(row?.segment_plays ?? 0),
+        segments,
+        minutesStreamed: segments / SEGMENTS_PER_MINUTE,
+        uniqueWallets: Number(row?.wallets ?? 0),
+        uniqueViewers: Number(row?.viewers ?? 0),
+        lastPlayAt: row?.last_at === null || row?.last_at === undefined ? null : toDate(row.last_at).toISOString(),
+      };
     };
+    const byId = new Map(perItem.rows.map((row) => [row.content_id!, row]));
+    return { items: ids.map((contentId) => ({ contentId, ...counts(byId.get(contentId)) })), total: counts(total.rows[0]) };
+  }
+
+  /**
+   * Counts a segment request as plays evidence. The item is the `c` query parameter of the request
+   * URL (the media routes put it on the segment URIs of a playlist fetched with `?c=<contentId>`);
+   * the piece must be a segment of a full-length variant of that item's manifest (the segment
+   * resolver checks, so a URL cannot credit a piece to another item). The viewer is the signed-in
+   * wallet (session cookie) or an anonymous id. Never throws: a failure here must not fail the
+   * segment, so errors are logged and reported as `reason: "error"`.
+   */
+  async recordSegmentRequest(request: Request, pieceCid: string): Promise<SegmentPlay> {
+    const no = (reason: SegmentPlay["reason"]): SegmentPlay => ({ counted: false, playStart: false, reason });
+    let contentId: string | undefined;
+    try {
+      contentId = new URL(request.url).searchParams.get("c")?.toLowerCase();
+      if (!contentId) return no("no-content");
+      if (!CONTENT_ID.test(contentId)) return no("bad-content-id");
+      if (this.#segments === undefined) return no("no-resolver");
+      const segment = await this.#segments.resolve(contentId as Hex, pieceCid);
+      if (segment === undefined) return no("not-a-segment");
+      if (segment.role === "preview") return no("preview");
+      const viewer = await this.#viewerOf(request);
+      const now = this.#now();
+      if (!(await this.#playStart(viewer.id, contentId, now))) return { counted: true, playStart: false, reason: "same-play" };
+      if (viewer.wallet === null) {
+        try {
+          await this.#anonLimiter.consume(viewer.ip);
+        } catch (result) {
+          if (result instanceof RateLimiterRes) return no("anonymous-limit");
+          throw result;
+        }
+      }
+      await this.#writer.write(undefined, [contentId, viewer.wallet, "segment-request", 0, new Date(now), viewer.id, true]);
+      return { counted: true, playStart: true, reason: "play-start" };
+    } catch (error) {
+      this.#log.warn("segment play not recorded", { contentId, error: error instanceof Error ? error.message : String(error) });
+      return no("error");
+    }
   }
 
   /** Closes the database if the service opened it (the key store and chain client belong to the caller). */
@@ -626,6 +765,51 @@ export class KeyReleaseService {
       this.#sessionCache.set(idHash, { session, expiresAtMs, trustedUntilMs: now + this.#sessionCacheMs });
     }
     return session;
+  }
+
+  /** The signed-in wallet (valid session cookie), else an anonymous viewer id (salted hash of IP and User-Agent). */
+  async #viewerOf(request: Request): Promise<{ id: string; wallet: Address | null; ip: string }> {
+    const ip = this.#ip(request);
+    if (this.#cookie(request) !== undefined) {
+      try {
+        const session = await this.#session(request);
+        return { id: session.wallet.toLowerCase(), wallet: session.wallet, ip };
+      } catch (error) {
+        if (!(error instanceof Refusal)) throw error; // expired or ended: counted as anonymous
+      }
+    }
+    const hash = createHash("sha256").update(this.#anonSalt).update(ip).update("\0").update(request.headers.get("user-agent") ?? "").digest("hex");
+    return { id: `anon:${hash.slice(0, 32)}`, wallet: null, ip };
+  }
+
+  /**
+   * Does evidence from `viewer` for `contentId` at `now` start a play? Yes unless the viewer has a
+   * play start of the item within the window. The check and the claim are one synchronous step after
+   * the (shared) database read, so concurrent requests of one viewer start one play.
+   */
+  async #playStart(viewer: string, contentId: string, now: number): Promise<boolean> {
+    const key = `${viewer}|${contentId.toLowerCase()}`;
+    let entry = this.#starts.get(key);
+    if (entry === undefined) {
+      if (this.#starts.size >= 100_000) this.#starts.clear();
+      const fresh: { last: number | undefined; ready: Promise<void> } = { last: undefined, ready: Promise.resolve() };
+      fresh.ready = this.#db
+        .query<{ at: unknown }>("SELECT max(at) AS at FROM plays WHERE viewer = $1 AND content_id = $2 AND play_start AND at > $3", [viewer, contentId.toLowerCase(), new Date(now - this.#playWindowMs)])
+        .then((result) => {
+          const at = result.rows[0]?.at;
+          if (at !== null && at !== undefined) fresh.last = Math.max(fresh.last ?? 0, toDate(at).getTime());
+        })
+        .catch((error: unknown) => {
+          this.#starts.delete(key);
+          throw error;
+        });
+      this.#starts.set(key, fresh);
+      entry = fresh;
+    }
+    await entry.ready;
+    if (entry.last !== undefined && now - entry.last < this.#playWindowMs) return false;
+    entry.last = now;
+    return true;
   }
 
   #cookie(request: Request): string | undefined {
@@ -729,8 +913,8 @@ export class KeyReleaseService {
   }
 
   /** Audit row and play row, written in one transaction; a release is answered only once both are in. */
-  #recordRelease(entry: AuditEntry, play: { contentId: string; wallet: string; kind: "key-release" | "segment"; segments: number }): Promise<void> {
-    return this.#writer.write(this.#auditRow(entry), [play.contentId.toLowerCase(), play.wallet, play.kind, play.segments, new Date(this.#now())]);
+  #recordRelease(entry: AuditEntry, play: { contentId: string; wallet: string; kind: "key-release" | "segment"; segments: number; playStart: boolean }): Promise<void> {
+    return this.#writer.write(this.#auditRow(entry), [play.contentId.toLowerCase(), play.wallet, play.kind, play.segments, new Date(this.#now()), play.wallet.toLowerCase(), play.playStart]);
   }
 
   async #auditDenial(error: unknown, entry: Omit<AuditEntry, "outcome" | "reason">): Promise<void> {
@@ -759,14 +943,15 @@ export class KeyReleaseService {
  */
 class BatchWriter {
   readonly #db: SqlClient;
-  #queue: { audit: unknown[]; play: unknown[] | undefined; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #queue: { audit: unknown[] | undefined; play: unknown[] | undefined; resolve: () => void; reject: (error: unknown) => void }[] = [];
   #running: Promise<void> | undefined;
 
   constructor(db: SqlClient) {
     this.#db = db;
   }
 
-  write(audit: unknown[], play: unknown[] | undefined): Promise<void> {
+  /** An audit row, a play row (content_id, wallet, kind, segments, at, viewer, play_start), or both. */
+  write(audit: unknown[] | undefined, play: unknown[] | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ audit, play, resolve, reject });
       if (this.#running === undefined) this.#running = this.#drain();
@@ -781,7 +966,7 @@ class BatchWriter {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, 500);
       try {
-        await this.#flush(batch.map((b) => b.audit), batch.flatMap((b) => (b.play === undefined ? [] : [b.play])));
+        await this.#flush(batch.flatMap((b) => (b.audit === undefined ? [] : [b.audit])), batch.flatMap((b) => (b.play === undefined ? [] : [b.play])));
         for (const b of batch) b.resolve();
       } catch (error) {
         for (const b of batch) b.reject(error);
@@ -791,16 +976,19 @@ class BatchWriter {
   }
 
   async #flush(audits: unknown[][], plays: unknown[][]): Promise<void> {
-    const values = (rows: unknown[][], width: number) => rows.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`).join(", ");
+    const values = (rows: unknown[][], width: number, offset = 0) => rows.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${offset + r * width + c + 1}`).join(", ")})`).join(", ");
     const auditSql = `INSERT INTO audit_log (at, event, outcome, wallet, ip, content_id, channel_id, reason, detail) VALUES ${values(audits, 9)}`;
+    const playSql = (offset: number) => `INSERT INTO plays (content_id, wallet, kind, segments, at, viewer, play_start) VALUES ${values(plays, 7, offset)}`;
     if (plays.length === 0) {
-      await this.#db.query(auditSql, audits.flat());
+      if (audits.length > 0) await this.#db.query(auditSql, audits.flat());
+      return;
+    }
+    if (audits.length === 0) {
+      await this.#db.query(playSql(0), plays.flat());
       return;
     }
     // One statement: the plays insert rides in a data-modifying CTE with the audit insert (atomic).
-    const offset = audits.length * 9;
-    const playValues = plays.map((_, r) => `(${Array.from({ length: 5 }, (_, c) => `$${offset + r * 5 + c + 1}`).join(", ")})`).join(", ");
-    await this.#db.query(`WITH audit AS (${auditSql}) INSERT INTO plays (content_id, wallet, kind, segments, at) VALUES ${playValues}`, [...audits.flat(), ...plays.flat()]);
+    await this.#db.query(`WITH audit AS (${auditSql}) ${playSql(audits.length * 9)}`, [...audits.flat(), ...plays.flat()]);
   }
 }
 

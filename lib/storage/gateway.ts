@@ -20,6 +20,12 @@ export interface GatewayOptions {
   host?: string;
   /** Called for unexpected errors (not 404s) so callers can log them. */
   onError?: (err: unknown, req: IncomingMessage) => void;
+  /**
+   * Called for every GET of a piece answered 200 or 206, before the bytes are sent (awaited; a
+   * throw goes to onError and does not fail the request). `url` carries the query (e.g. `?c=` for
+   * plays counting: `countSegmentPlays` in lib/keyrelease/plays.ts).
+   */
+  onPieceServed?: (req: IncomingMessage, url: URL, pieceCid: string) => unknown;
 }
 
 export interface Gateway {
@@ -45,7 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { store } = options;
   const host = options.host ?? "127.0.0.1";
   const server = createServer((req, res) => {
-    handle(store, req, res).catch((err) => {
+    handle(store, req, res, options).catch((err) => {
       options.onError?.(err, req);
       if (!res.headersSent) {
         res.writeHead(500, { ...CORS_HEADERS, "Content-Type": "text/plain" });
@@ -76,7 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-async function handle(store: PieceStore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(store: PieceStore, req: IncomingMessage, res: ServerResponse, options: GatewayOptions): Promise<void> {
   const url = new URL(req.url ?? "/", "http://gateway");
   const method = req.method ?? "GET";
 
@@ -156,6 +162,13 @@ async function handle(store: PieceStore, req: IncomingMessage, res: ServerRespon
     return;
   }
 
+  if (options.onPieceServed) {
+    try {
+      await options.onPieceServed(req, url, cid);
+    } catch (err) {
+      options.onError?.(err, req);
+    }
+  }
   try {
     if (isStreamable(store)) {
       const stream = await store.createReadStream(cid, range);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { CID } from "multiformats/cid";
@@ -9,7 +9,14 @@ import type { Hex } from "viem";
 import { checkMilestones, DEFAULT_MILESTONES } from "../../lib/catalog/milestones/milestones.ts";
 import { contractOf } from "../../lib/deployments/index.ts";
 import { computePieceCid, LocalStore, startGateway } from "../../lib/storage/index.ts";
-import { CREATOR, cliEnv, runCli } from "./helpers.ts";
+import { openKeyStore } from "../../lib/keys/index.ts";
+import { countSegmentPlays, ManifestSegmentResolver } from "../../lib/keyrelease/plays.ts";
+import { startKeyReleaseServer } from "../../lib/keyrelease/server.ts";
+import { generateEphemeralKeyPair } from "../../lib/keyrelease/wrap.ts";
+import { parseManifest } from "../../lib/manifest/index.ts";
+import { PLAYS_SOURCE_FILE } from "../../lib/catalog/milestones/plays.ts";
+import { signIn } from "../keyrelease/fixture.ts";
+import { CREATOR, MASTER_KEY, cliEnv, runCli } from "./helpers.ts";
 import { getFixture } from "./fixture.ts";
 import type { Fixture } from "./fixture.ts";
 
@@ -135,6 +142,75 @@ describe("cli: backup, restore, export, milestones, pass metadata", function () 
     expect(snap.milestoneValue).to.equal(5n);
     const second = await runCli(["watch", "--once", "--json"], fx.env);
     expect(JSON.parse(second.stdout).anchored).to.have.length(0);
+  });
+
+  it("watch fires a plays milestone from plays the key-release server counted (key releases and segment requests), falling back to plays.json", async () => {
+    // The key-release server on this chain and this home's key store, and a gateway over this home's
+    // pieces that counts segment requests: real PGlite, real HTTP on 127.0.0.1.
+    const keyStore = await openKeyStore({ dataDir: path.join(fx.home, "keys"), masterKey: MASTER_KEY, env: {} });
+    const siwe = { domain: "cli.streamvault.test", uri: "https://cli.streamvault.test" };
+    const srv = await startKeyReleaseServer({
+      port: 0, publicClient: fx.chain.publicClient, deployment: fx.chain.deployment, keyStore, siwe, pgliteWorker: false,
+      segmentResolver: new ManifestSegmentResolver({ publicClient: fx.chain.publicClient, deployment: fx.chain.deployment, store }),
+      logger: { info() {}, warn() {}, error() {} },
+    });
+    const gateway = await startGateway({ store, onPieceServed: countSegmentPlays(srv.service) });
+    try {
+      const total = async () => ((await (await fetch(`${srv.url}/api/plays?ids=${fx.contentIds.join(",")}`)).json()) as { total: { plays: number; keyReleases: number; segmentPlays: number } }).total;
+      expect(await total()).to.deep.include({ plays: 0, keyReleases: 0 });
+      // The creator plays each item once (key releases) ...
+      const cookie = await signIn(srv.url, CREATOR);
+      for (const contentId of fx.contentIds) {
+        const { publicKey } = await generateEphemeralKeyPair();
+        const res = await fetch(`${srv.url}/api/keys/${contentId}`, { method: "POST", headers: { cookie }, body: JSON.stringify({ ephemeralPublicKey: publicKey }) });
+        expect(res.status, await res.clone().text()).to.equal(200);
+      }
+      expect(await total()).to.deep.include({ plays: 3, keyReleases: 3, segmentPlays: 0 });
+      // ... and an anonymous listener fetches the full-quality segments of each (twice: one play each).
+      for (const item of fx.summary.items.filter((i) => i.ok)) {
+        const manifest = parseManifest(await store.get(item.manifestCid!));
+        const full = manifest.variants.find((v) => v.role !== "preview" && v.kind === "hls")!;
+        for (const seg of [...full.segments, ...full.segments]) {
+          const res = await fetch(`${gateway.url}/piece/${seg.pieceCid}?c=${item.contentId}`, { headers: { "user-agent": "cli-test-listener" } });
+          expect(res.status).to.equal(200);
+          await res.arrayBuffer();
+        }
+      }
+      expect(await total()).to.deep.include({ plays: 6, keyReleases: 3, segmentPlays: 3 });
+
+      // 5 was anchored from plays.json above; 6 now comes from the server.
+      writeFileSync(path.join(fx.home, "milestones.json"), JSON.stringify({ plays: [6, 1000], coinHolders: [], passHolders: [], quarterly: false }));
+      const run = await runCli(["watch", "--once", "--json", "--plays-url", srv.url], fx.env);
+      expect(run.code, run.stderr).to.equal(0);
+      const r = JSON.parse(run.stdout);
+      expect(r.playsSource).to.equal(`server ${srv.url}`);
+      expect(r.metrics.plays).to.equal("6");
+      expect(r.anchored).to.have.length(1);
+      expect(r.anchored[0]).to.include({ trigger: "play", milestoneValue: "6" });
+      const { address, abi } = registry();
+      const snap = await fx.chain.publicClient.readContract({ address, abi, functionName: "backupAt", args: [CREATOR.address, BigInt(r.anchored[0].index)] });
+      expect(snap.trigger).to.equal(2);
+      expect(snap.milestoneValue).to.equal(6n);
+
+      // `npm run dev` writes <home>/plays-source.json: the watcher finds the server without a flag.
+      writeFileSync(path.join(fx.home, PLAYS_SOURCE_FILE), JSON.stringify({ url: srv.url }));
+      const viaFile = await runCli(["watch", "--once", "--json"], fx.env);
+      expect(viaFile.code, viaFile.stderr).to.equal(0);
+      expect(JSON.parse(viaFile.stdout)).to.deep.include({ playsSource: `server ${srv.url}`, anchored: [] });
+    } finally {
+      await gateway.close();
+      await srv.close();
+      await keyStore.close();
+    }
+    // The server is gone: the watcher says so and falls back to plays.json (7 plays, nothing new to anchor).
+    const down = await runCli(["watch", "--once", "--json"], fx.env);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(down.stderr).to.match(/plays server http:\/\/127\.0\.0\.1:\d+ did not answer .*plays\.json/);
+    const d = JSON.parse(down.stdout);
+    expect(d.playsSource).to.equal(path.join(fx.home, "plays.json"));
+    expect(d.metrics.plays).to.equal("7");
+    expect(d.anchored).to.have.length(0);
+    rmSync(path.join(fx.home, PLAYS_SOURCE_FILE));
   });
 
   it("pass-metadata stores image + ERC-721 JSON, served by the gateway, and sets the pass's metadata URI", async () => {

@@ -55,7 +55,7 @@ export interface ChainFixture {
   coin: Address;
   pass: Address;
   /** Registers a premium item of the creator (coin, pass, subscription or purchase unlock it) with a stored key. */
-  registerItem(label: string, rules?: Partial<Rules>): Promise<{ contentId: Hex; key: Uint8Array }>;
+  registerItem(label: string, rules?: Partial<Rules>, manifestCid?: Hex): Promise<{ contentId: Hex; key: Uint8Array }>;
   /** A fresh funded wallet. */
   newAccount(): Promise<PrivateKeyAccount>;
   /** Buys one access period of a native-priced item (works with purchaseAccess(contentId, price) and (contentId, termsVersion)). */
@@ -138,9 +138,9 @@ export async function startChainFixture(): Promise<ChainFixture> {
       creator,
       coin,
       pass,
-      async registerItem(label, rules = {}) {
+      async registerItem(label, rules = {}, manifestCid = SAMPLE_CID) {
         const externalId = keccak256(toHex(label));
-        await write(creator, contentAccess.address, ABIS.ContentAccess, "registerContent", [externalId, SAMPLE_CID, Tier.Premium, { ...premiumRules, ...rules }, []]);
+        await write(creator, contentAccess.address, ABIS.ContentAccess, "registerContent", [externalId, manifestCid, Tier.Premium, { ...premiumRules, ...rules }, []]);
         const contentId = await publicClient.readContract({ address: contentAccess.address, abi: ABIS.ContentAccess, functionName: "contentIdOf", args: [creator.address, externalId] });
         const key = generateContentKey();
         await keyStore.putKey(contentId, key);

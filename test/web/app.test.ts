@@ -197,6 +197,12 @@ describe("web app (browser)", function () {
 
   it("a fan buys a 30-day pass and plays the full, decrypted track past 30 s after a seek; the library lists it", async () => {
     const s = await open(FAN_KEY, 1280);
+    // A good connection and device, so the player starts with the high variant (headless Chromium's
+    // own network estimate varies with load, and the preload strategy follows it: lib/client/preload.ts).
+    await s.page.addInitScript(() => {
+      Object.defineProperty(navigator, "connection", { configurable: true, value: { effectiveType: "4g", downlink: 20, saveData: false } });
+      Object.defineProperty(navigator, "deviceMemory", { configurable: true, value: 8 });
+    });
     await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
     await connect(s);
     // a rejected wallet prompt reads as such
@@ -226,6 +232,17 @@ describe("web app (browser)", function () {
     const err = await s.page.getByTestId("player-error").count();
     expect(err).to.equal(0);
     await s.page.screenshot({ path: join(SHOTS, "content-playing-1280.png"), fullPage: true });
+    // Plays counted on the server: the key release started one play; the segments the player then
+    // fetched (tagged ?c=<contentId> by the HLS route) are the same play, and the preview is none.
+    const counts = async () => (await (await fetch(`${web.url}/api/plays/${stack.track.contentId}`)).json()) as { plays: number; keyReleases: number; segmentPlays: number; uniqueWallets: number };
+    expect(await counts()).to.deep.include({ plays: 1, keyReleases: 1, segmentPlays: 0, uniqueWallets: 1 });
+    // A listener without a wallet fetching the full stream's segments through the media routes is a play too.
+    const playlist = await (await fetch(`${web.url}/api/hls/${stack.track.manifestCid}/high.m3u8?c=${stack.track.contentId}`)).text();
+    const segmentUrls = playlist.split("\n").filter((l) => l.startsWith("/api/piece/"));
+    expect(segmentUrls.length).to.be.greaterThan(2);
+    for (const url of segmentUrls) expect(url).to.match(new RegExp(`^/api/piece/[^?]+\\?c=${stack.track.contentId.toLowerCase()}$`));
+    for (const url of segmentUrls.slice(0, 3)) expect((await fetch(`${web.url}${url}`, { headers: { "user-agent": "web-test-anonymous" } })).status).to.equal(200);
+    expect(await counts()).to.deep.include({ plays: 2, keyReleases: 1, segmentPlays: 1 });
 
     await s.page.goto(`${web.url}/library`, { waitUntil: "networkidle" });
     await s.page.getByTestId("library").getByText(stack.track.title).waitFor({ timeout: 15_000 });
@@ -489,6 +506,11 @@ describe("web app (browser)", function () {
       await connect(c);
       await c.page.locator('[data-testid=backup-row][data-status="verified"]').waitFor({ timeout: 20_000 });
       await c.page.getByTestId("streams").waitFor();
+      // Plays per release, counted by the server (key releases and segment requests of earlier tests).
+      const plays = await c.page.getByTestId("item-plays").allInnerTexts();
+      for (const p of plays) expect(p).to.match(/^\d+ plays?$/);
+      expect(Math.max(...plays.map((p) => Number(p.split(" ")[0])))).to.be.at.least(2);
+      expect(Number(await c.page.getByTestId("plays-total").innerText())).to.be.at.least(2);
       const overflow = await c.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `dashboard at ${width} px scrolls sideways`).to.be.at.most(0);
       await c.page.screenshot({ path: join(SHOTS, `dashboard-${width}.png`), fullPage: true });

@@ -17,7 +17,8 @@ function decryptingLoader(manifest: Manifest, variant: ManifestVariant, key: Cry
   const Base = Hls.DefaultConfig.loader;
   return class DecryptingLoader extends Base {
     load(context: LoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>) {
-      const cid = decodeURIComponent(context.url.split("/").pop() ?? "");
+      // Segment URLs may carry ?c=<contentId> (plays counting): the PieceCID is the last path segment.
+      const cid = decodeURIComponent(new URL(context.url, window.location.href).pathname.split("/").pop() ?? "");
       const seg = byCid.get(cid);
       if (!seg?.nonce) return super.load(context, config, callbacks);
       const onSuccess = callbacks.onSuccess;
@@ -94,7 +95,8 @@ export function Player({
   useEffect(() => {
     const media = mediaRef.current;
     if (!manifest || !media || !current?.playlist) return;
-    const src = `/api/hls/${manifestCid}/${current.playlist}.m3u8`;
+    // ?c= lets the server count the full-length segment requests as plays of this item (not the preview).
+    const src = `/api/hls/${manifestCid}/${current.playlist}.m3u8?c=${contentId}`;
     const ahead = bufferAheadSeconds(strategy, manifest.duration ?? 0);
     const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0 };
     if (mode.kind === "full" && mode.key && current.encrypted) {
@@ -116,7 +118,7 @@ export function Player({
     hls.loadSource(src);
     hls.attachMedia(media);
     return () => hls.destroy();
-  }, [manifest, manifestCid, current, mode]);
+  }, [manifest, manifestCid, current, mode, contentId]);
 
   async function playFull() {
     setError("");

@@ -23,8 +23,11 @@ interface StudioData {
     tier: string;
     bytes: number;
     copies: number;
+    /** Counted by the server from key releases and segment requests; null when the key-release service is unavailable. */
+    plays: null | { plays: number; keyReleases: number; segmentPlays: number; minutesStreamed: number; uniqueViewers: number; lastPlayAt: string | null };
     rules: { price: string; paymentToken: string; duration: number; inSubscription: boolean; minPasses: string; minCoinBalance: string };
   }[];
+  plays: null | { total: number; uniqueViewers: number };
   storage: { bytes: number; monthlyFormatted: string; assumedPlaysPerMonth: number };
   indexer: null | {
     summary: { sales?: { token: string; purchases: number; buyers: number; volume: string }[]; pass?: { holders: number; minted: number }; coin?: { holders: number } };
@@ -72,6 +75,10 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
         <div className="stat">
           <span className="muted small">Releases</span>
           <b>{d?.items.length ?? "…"}</b>
+        </div>
+        <div className="stat">
+          <span className="muted small">Plays</span>
+          <b data-testid="plays-total" title={d?.plays ? `${d.plays.uniqueViewers} listeners` : undefined}>{d ? (d.plays ? d.plays.total : "—") : "…"}</b>
         </div>
         <div className="stat">
           <span className="muted small">Sales</span>
@@ -171,6 +178,9 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
       <strong><Link href={`/content/${item.id}`}>{item.title}</Link></strong>{" "}
       <span className={`tag ${item.tier}`}>{item.tier}</span>{" "}
       <span className="muted small">{bytesLabel(item.bytes)} × {item.copies} copies</span>{" "}
+      <span className="small" data-testid="item-plays" title={item.plays ? `${item.plays.uniqueViewers} listeners · ${item.plays.keyReleases} key releases · ${item.plays.minutesStreamed} min streamed${item.plays.lastPlayAt ? ` · last ${new Date(item.plays.lastPlayAt).toLocaleString()}` : ""}` : "play counts unavailable"}>
+        {item.plays ? `${item.plays.plays} ${item.plays.plays === 1 ? "play" : "plays"}` : "plays —"}
+      </span>{" "}
       <button className="btn" onClick={() => setEditing((e) => (e === "rules" ? "" : "rules"))} aria-expanded={editing === "rules"} data-testid="edit-rules">
         Edit rules
       </button>{" "}

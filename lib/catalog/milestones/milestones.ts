@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod/v4";
-import { zeroAddress } from "viem";
+import { zeroAddress, type Hex } from "viem";
 import type { PieceStore } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
 import { createBackup, listAnchors, readMetrics } from "../backup/snapshot.ts";
@@ -109,11 +109,18 @@ export interface CheckResult {
 }
 
 /** Read metrics, anchor what is due (one backup per hit, in order), persist the state. */
-export async function runMilestoneCheck(ctx: ChainContext, store: PieceStore, journalItems: JournalItem[], options: { config: MilestoneConfig; stateFile: string; plays: bigint; now?: number }): Promise<CheckResult> {
+export async function runMilestoneCheck(
+  ctx: ChainContext,
+  store: PieceStore,
+  journalItems: JournalItem[],
+  /** `plays`: a number, or read for the creator's items (content ids from the chain), e.g. from the key-release server (./plays.ts). */
+  options: { config: MilestoneConfig; stateFile: string; plays: bigint | ((contentIds: Hex[]) => Promise<bigint>); now?: number },
+): Promise<CheckResult> {
   const m = await readMetrics(ctx);
   const token = options.config.revenueToken === "native" ? zeroAddress : options.config.revenueToken.toLowerCase();
   const revenue = Object.entries(m.revenueByToken).filter(([t]) => t.toLowerCase() === token).reduce((s, [, v]) => s + v, 0n);
-  const metrics: Metrics = { plays: options.plays, revenue, coinHolders: BigInt(m.coinHolders), passHolders: BigInt(m.passHolders) };
+  const plays = typeof options.plays === "bigint" ? options.plays : await options.plays(m.contentIds);
+  const metrics: Metrics = { plays, revenue, coinHolders: BigInt(m.coinHolders), passHolders: BigInt(m.passHolders) };
   const anchors = await listAnchors(ctx);
   const last = anchors.at(-1)?.anchoredAt;
   const now = options.now ?? Math.floor(Date.now() / 1000);
@@ -121,7 +128,7 @@ export async function runMilestoneCheck(ctx: ChainContext, store: PieceStore, jo
   const hits = checkMilestones(metrics, options.config, state, now, last);
   const anchored: AnchoredBackup[] = [];
   for (const hit of hits) {
-    anchored.push(await createBackup(ctx, store, journalItems, { trigger: hit.trigger, milestoneValue: hit.value, plays: Number(options.plays) }));
+    anchored.push(await createBackup(ctx, store, journalItems, { trigger: hit.trigger, milestoneValue: hit.value, plays: Number(plays) }));
     if (hit.metric !== "quarterly") state.crossed[hit.metric] = hit.value.toString();
     writeFileAtomic(options.stateFile, JSON.stringify(state, null, 2) + "\n");
   }

@@ -7,12 +7,18 @@ import { createPublicClient, http } from "viem";
 import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment } from "./config.ts";
 import { repoImport } from "./repo-lib.ts";
 import { keyStore as sharedKeyStore } from "./keystore.ts";
+import { pieceStore } from "./store.ts";
 import { join, isAbsolute } from "node:path";
 
 type KeyReleaseLib = typeof import("../../../lib/keyrelease/index.ts");
 
+type PlayCounts = import("../../../lib/keyrelease/service.ts").PlayCounts;
+
 interface Service {
   handle(request: Request): Promise<Response>;
+  /** Counts a segment request (`?c=<contentId>` on the piece URL) as plays evidence; never throws. */
+  recordSegmentRequest(request: Request, pieceCid: string): Promise<{ counted: boolean; playStart: boolean; reason: string }>;
+  playCountsMany(contentIds: readonly string[]): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }>;
   /** The key-release database (stream_channels holds the best voucher per channel). */
   db: { query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> };
 }
@@ -30,11 +36,14 @@ export function webOrigin(): string {
 }
 
 async function create(): Promise<Service> {
-  const [kr, keys] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore()]);
+  const [kr, keys, store] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore(), pieceStore()]);
   const origin = new URL(webOrigin());
+  const publicClient = createPublicClient({ transport: http(RPC_URL) }) as never;
   return (await kr.createKeyReleaseService({
-    publicClient: createPublicClient({ transport: http(RPC_URL) }) as never,
+    publicClient,
     deployment: deployment() as never,
+    // Segment requests of the media routes count as plays (see lib/keyrelease/service.ts PlayCounts).
+    segmentResolver: new kr.ManifestSegmentResolver({ publicClient, deployment: deployment() as never, store }),
     keyStore: keys,
     siwe: { domain: origin.host, uri: origin.origin, chainId: CHAIN_ID, statement: "Sign in to StreamVault to play the content you unlocked." },
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
@@ -49,6 +58,37 @@ export async function keyReleaseDb(): Promise<Service["db"]> {
   } catch (error) {
     service = undefined;
     throw error;
+  }
+}
+
+async function ready(): Promise<Service> {
+  service ??= create();
+  try {
+    return await service;
+  } catch (error) {
+    service = undefined;
+    throw error;
+  }
+}
+
+/** Plays evidence from a segment request served by the piece route (a no-op when the service cannot start). */
+export async function recordSegmentPlay(request: Request, pieceCid: string): Promise<void> {
+  if (!new URL(request.url).searchParams.has("c")) return;
+  try {
+    await (await ready()).recordSegmentRequest(request, pieceCid);
+  } catch {
+    // plays are best effort: a segment is never refused because counting failed
+  }
+}
+
+/** Play counts of these items (the creator dashboard); undefined when the key-release service is unavailable. */
+export async function playCounts(contentIds: readonly string[]): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> } | undefined> {
+  if (contentIds.length === 0) return undefined;
+  try {
+    return await (await ready()).playCountsMany(contentIds);
+  } catch (error) {
+    console.error("play counts unavailable:", error);
+    return undefined;
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * Pieces (segments, manifests, artwork) by PieceCID from the configured store, with HTTP Range,
  * immutable caching (a PieceCID names exactly one byte string) and open CORS. Encrypted segments
- * are served as stored (ciphertext||tag): only a key holder can use them.
+ * are served as stored (ciphertext||tag): only a key holder can use them. A segment URL carrying
+ * `?c=<contentId>` (the HLS route puts it there) is plays evidence for that item (lib/keyrelease).
  */
+import { recordSegmentPlay } from "@/lib/server/keyrelease";
 import { pieceStore, storageLib } from "@/lib/server/store";
 
 export const dynamic = "force-dynamic";
@@ -78,6 +80,7 @@ async function serve(request: Request, cidParam: string, head: boolean): Promise
   if (range) headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
   const status = range ? 206 : 200;
   if (head) return new Response(null, { status, headers });
+  await recordSegmentPlay(request, cid);
   try {
     const bytes = await store.get(cid, range ? { start, end } : undefined);
     return new Response(bytes as unknown as BodyInit, { status, headers });

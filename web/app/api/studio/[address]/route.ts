@@ -1,11 +1,13 @@
 /**
- * Creator dashboard data: releases with stored bytes and the monthly storage estimate
- * (lib/storage/cost.ts), plus earnings per day, sales, streams and top fans from the indexer
- * (`indexer: null` when it is not running).
+ * Creator dashboard data: releases with stored bytes, plays per release (counted by the key-release
+ * service from key releases and segment requests: lib/keyrelease PlayCounts; `plays: null` when it
+ * is unavailable) and the monthly storage estimate (lib/storage/cost.ts), plus earnings per day,
+ * sales, streams and top fans from the indexer (`indexer: null` when it is not running).
  */
 import type { Address } from "viem";
 import { listContents } from "@/lib/server/catalog";
 import { INDEXER_URL } from "@/lib/server/config";
+import { playCounts } from "@/lib/server/keyrelease";
 import { loadManifest, storageLib } from "@/lib/server/store";
 
 export const dynamic = "force-dynamic";
@@ -28,11 +30,21 @@ async function gql<T>(query: string): Promise<T> {
   return body.data;
 }
 
+type PlayCounts = NonNullable<Awaited<ReturnType<typeof playCounts>>>["items"][number];
+
+/** What the dashboard shows of an item's plays (null: the key-release service is unavailable). */
+function playsSummary(p: PlayCounts | undefined) {
+  if (p === undefined) return null;
+  return { plays: p.plays, keyReleases: p.keyReleases, segmentPlays: p.segmentPlays, minutesStreamed: p.minutesStreamed, uniqueViewers: p.uniqueViewers, lastPlayAt: p.lastPlayAt };
+}
+
 export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
   const creator = address.toLowerCase() as Address;
   const { items } = await listContents(creator);
+  const counted = await playCounts(items.map((item) => item.id));
+  const playsOf = new Map(counted?.items.map((p) => [p.contentId, p]) ?? []);
 
   const lib = await storageLib();
   const media = await Promise.all(
@@ -45,6 +57,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
         tier: item.tierName,
         bytes,
         copies: m?.copies ?? 2,
+        plays: playsSummary(playsOf.get(item.id.toLowerCase())),
         rules: {
           price: item.price,
           paymentToken: item.paymentToken,
@@ -105,5 +118,6 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
   } catch {
     indexed = null;
   }
-  return Response.json({ items: media, storage, indexer: indexed }, { headers: { "cache-control": "no-store" } });
+  const plays = counted ? { total: counted.total.plays, uniqueViewers: counted.total.uniqueViewers } : null;
+  return Response.json({ items: media, plays, storage, indexer: indexed }, { headers: { "cache-control": "no-store" } });
 }

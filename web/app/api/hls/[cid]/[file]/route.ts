@@ -1,12 +1,14 @@
 /**
  * HLS playlists of a manifest: `/api/hls/<manifestCid>/<name>.m3u8` serves `playlists[name]`
- * with segment URIs pointed at this app's piece route (`/api/piece/<PieceCID>`).
+ * with segment URIs pointed at this app's piece route (`/api/piece/<PieceCID>`). With
+ * `?c=<contentId>` (the player adds it) the segment URIs carry it too, so the piece route can count
+ * the segment requests as plays of that item (the content id is public; no key is ever in a URL).
  */
 import { loadManifest } from "@/lib/server/store";
 
 export const dynamic = "force-dynamic";
 
-export async function GET(_request: Request, ctx: { params: Promise<{ cid: string; file: string }> }): Promise<Response> {
+export async function GET(request: Request, ctx: { params: Promise<{ cid: string; file: string }> }): Promise<Response> {
   const { cid, file } = await ctx.params;
   const m = /^([A-Za-z0-9_-]{1,32})\.m3u8$/.exec(file);
   if (!m) return new Response("not found\n", { status: 404 });
@@ -14,9 +16,11 @@ export async function GET(_request: Request, ctx: { params: Promise<{ cid: strin
   const playlist = manifest?.playlists[m[1]!];
   if (!manifest || playlist === undefined) return new Response("playlist not found\n", { status: 404 });
   const prefix = manifest.pieceUrlPrefix;
+  const contentId = new URL(request.url).searchParams.get("c");
+  const tag = contentId !== null && /^0x[0-9a-fA-F]{64}$/.test(contentId) ? `?c=${contentId.toLowerCase()}` : "";
   const body = playlist
     .split("\n")
-    .map((line) => (line.startsWith(prefix) ? `/api/piece/${line.slice(prefix.length)}` : line))
+    .map((line) => (line.startsWith(prefix) ? `/api/piece/${line.slice(prefix.length)}${tag}` : line))
     .join("\n");
   return new Response(body, {
     headers: {
