@@ -17,12 +17,3 @@ export function segmentMinutes(durations: readonly number[]): number[] {
     return minute;
   });
 }
-
-/** Indexes of the segments in minute `minute`, as [from, to) (empty when the minute has none). */
-export function segmentsOfMinute(minutes: readonly number[], minute: number): { from: number; to: number } {
-  const from = minutes.findIndex((m) => m >= minute);
-  if (from === -1 || minutes[from] !== minute) return { from: from === -1 ? minutes.length : from, to: from === -1 ? minutes.length : from };
-  let to = from;
-  while (to < minutes.length && minutes[to] === minute) to++;
-  return { from, to };
-}

@@ -350,28 +350,61 @@ describe("web app (browser)", function () {
     expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
   });
 
-  it("pay per minute end to end: two minutes streamed on two session-key vouchers; the creator redeems (2 x rate - 3% fee), closes with the final voucher and withdraws", async () => {
+  it("pay per minute end to end: each minute window's key fetched separately on a session-key voucher as playback reaches it (never the content key); the creator redeems (2 x rate - 3% fee), closes with the final voucher and withdraws", async () => {
     const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
     const channels = contractOf(stack.deployment, "PaymentChannels");
     const creator = stack.creator;
     const viewer = privateKeyToAccount(STREAMER_KEY).address;
     const RATE = 100_000_000_000_000n; // 0.0001 ETH per minute (StreamPanel)
     const s = await open(STREAMER_KEY, 1280);
-    // The browser's clock runs naturally; fastForward stands in for the minute between vouchers.
-    await s.page.clock.install();
+    // Every key request the page makes, and the minute keys each /stream answer carried.
+    const keyPaths: string[] = [];
+    const streamAsks: { minute: number; variants: string[]; cumulativeAmount: string }[] = [];
+    const released: { minute: number; variant: string; keyId: string }[] = [];
+    s.page.on("request", (r) => {
+      const path = new URL(r.url()).pathname;
+      if (!path.startsWith("/api/keys/")) return;
+      keyPaths.push(path);
+      if (path.endsWith("/stream")) streamAsks.push(JSON.parse(r.postData() ?? "{}"));
+    });
+    s.page.on("response", (r) => {
+      if (!new URL(r.url()).pathname.endsWith("/stream") || r.status() !== 200) return;
+      void r.json().then((b: { keys: { minute: number; variant: string; keyId: string }[] }) => released.push(...b.keys.map(({ minute, variant, keyId }) => ({ minute, variant, keyId }))));
+    });
     await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
     await connect(s);
     await s.page.getByTestId("stream-open").click();
     const meter = s.page.getByTestId("stream-meter");
+    // The player loads the first segments at once: minute 0's key, paid by the first voucher.
     await meter.filter({ hasText: /1 minute .*spent 0\.0001 ETH.*streaming/ }).waitFor({ timeout: 30_000 });
     expect(s.wallet.calls.filter((m) => m === "eth_sendTransaction")).to.have.length(1);
     expect(s.wallet.calls).to.not.include("eth_signTypedData_v4");
-    await s.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 15_000 });
-    await s.page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 55, undefined, { timeout: 30_000 });
-    await s.page.clock.fastForward(60_000);
+    await s.page.locator('[data-testid=player][data-mode="full"][data-variant="high"]').waitFor({ timeout: 15_000 });
+    await s.page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 70, undefined, { timeout: 30_000 });
+    expect(streamAsks.map((a) => a.minute)).to.deep.equal([0]);
+    // Playback reaching minute 1 (a seek to 0:58 here) makes the player ask for minute 1's key, paid by a second voucher.
+    await s.page.evaluate(() => {
+      const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
+      m.muted = true;
+      m.currentTime = 58;
+      return m.play();
+    });
     await meter.filter({ hasText: /2 minutes .*spent 0\.0002 ETH/ }).waitFor({ timeout: 30_000 });
+    // ... and decrypted minute 1's segments with it: playback goes on past 1:02.
+    await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 62, undefined, { timeout: 30_000 });
+    expect(await s.page.getByTestId("player-error").count()).to.equal(0);
     // still no wallet prompt for the second minute: the session key signed it
     expect(s.wallet.calls.filter((m) => m === "eth_sendTransaction" || m === "eth_signTypedData_v4")).to.have.length(1);
+    // Separate minute keys: one request per minute window, each paying for the minute it asks for,
+    // each answered with that minute's own key; the content key was never asked for.
+    expect(keyPaths.every((p) => p === `/api/keys/${stack.track.contentId}/stream`), keyPaths.join(",")).to.equal(true);
+    expect(streamAsks.map((a) => [a.minute, a.variants, a.cumulativeAmount])).to.deep.equal([
+      [0, ["high"], RATE.toString()],
+      [1, ["high"], (2n * RATE).toString()],
+    ]);
+    for (let i = 0; i < 50 && released.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(released.map((k) => [k.minute, k.variant])).to.deep.equal([[0, "high"], [1, "high"]]);
+    expect(released[0]!.keyId).to.not.equal(released[1]!.keyId);
     const channelId = BigInt(/Channel #(\d+)/.exec(await meter.innerText())![1]!);
     await s.page.getByTestId("stream-close").click();
     await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').filter({ hasText: /Close/ }).waitFor({ timeout: 30_000 });

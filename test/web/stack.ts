@@ -1,7 +1,7 @@
 /**
  * A complete local StreamVault for web tests (and for `node test/web/stack.ts` while developing):
  * anvil on a free port, the system deployed into a temp deployments dir, a launched creator, and
- * one premium track (60 s) run through the real media pipeline into a temp piece store with its
+ * one premium track (75 s: two minute windows) run through the real media pipeline into a temp piece store with its
  * key sealed in a temp key store, registered on chain. Returns the env the web server needs.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -87,7 +87,7 @@ export async function startStack(options: { quiet?: boolean } = {}): Promise<Sta
   const audio = join(dir, "track.wav");
   const title = "Aurora Drift";
   await runFfmpeg([
-    "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=60:r=44100",
+    "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=75:r=44100",
     "-metadata", `title=${title}`, "-metadata", "artist=Nova",
     "-ac", "2", audio,
   ]);

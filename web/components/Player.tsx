@@ -8,26 +8,40 @@ import { useAppConfig } from "@/lib/client/config";
 import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "@/lib/client/preload";
 import { decryptSegment } from "@/lib/client/segment-crypto";
 import { requestContentKey, KeyRequestError } from "@/lib/client/keys";
+import { MinuteKeySource, type SegmentKeySource } from "@/lib/client/segment-keys";
+import type { StreamSession } from "./StreamPanel";
 
-type Mode = { kind: "preview" } | { kind: "full"; variant: ManifestVariant; key?: CryptoKey };
+type Mode = { kind: "preview" } | { kind: "full"; variant: ManifestVariant; keys?: SegmentKeySource };
 
-/** An hls.js fragment loader that decrypts each encrypted segment (looked up by its PieceCID) before hls.js parses it. */
-function decryptingLoader(manifest: Manifest, variant: ManifestVariant, key: CryptoKey) {
-  const byCid = new Map(variant.segments.map((s) => [s.pieceCid, s]));
+/** Pay per minute buffers at most this far ahead, so a minute's key is asked for (and paid) shortly before playback reaches it. */
+const STREAM_BUFFER_SECONDS = 30;
+
+/**
+ * An hls.js fragment loader that decrypts each encrypted segment (looked up by its PieceCID in any
+ * of the manifest's variants) with the key its SegmentKeySource gives for it, before hls.js parses
+ * it. The key is asked for when the download starts, so fetching a minute's key overlaps the download.
+ */
+function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
+  const byCid = new Map(manifest.variants.flatMap((v) => (v.encrypted ? v.segments.map((s) => [s.pieceCid, { variant: v, seg: s }] as const) : [])));
   const Base = Hls.DefaultConfig.loader;
   return class DecryptingLoader extends Base {
     load(context: LoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>) {
       const cid = decodeURIComponent(context.url.split("/").pop() ?? "");
-      const seg = byCid.get(cid);
-      if (!seg?.nonce) return super.load(context, config, callbacks);
+      const found = byCid.get(cid);
+      if (!found?.seg.nonce) return super.load(context, config, callbacks);
+      const { variant, seg } = found;
+      const key = keys.keyFor(variant, seg);
+      key.catch(() => {}); // reported below, once the download is in
       const onSuccess = callbacks.onSuccess;
       const wrapped: LoaderCallbacks<LoaderContext> = {
         ...callbacks,
         onSuccess: (response, stats, ctx, details) => {
-          decryptSegment(key, response.data as ArrayBuffer, { contentId: manifest.contentId, variant: variant.name, index: seg.index, nonce: seg.nonce! }).then(
-            (plain) => onSuccess({ ...response, data: plain }, stats, ctx, details),
-            () => callbacks.onError({ code: 0, text: `segment ${seg.index} did not decrypt` }, ctx, null, stats),
-          );
+          key
+            .then((k) => decryptSegment(k, response.data as ArrayBuffer, { contentId: manifest.contentId, variant: variant.name, index: seg.index, nonce: seg.nonce! }))
+            .then(
+              (plain) => onSuccess({ ...response, data: plain }, stats, ctx, details),
+              (e) => callbacks.onError({ code: 0, text: `segment ${seg.index} of ${variant.name} did not decrypt: ${e instanceof Error ? e.message : String(e)}` }, ctx, null, stats),
+            );
         },
       };
       return super.load(context, config, wrapped);
@@ -40,14 +54,14 @@ export function Player({
   manifestCid,
   hasAccess,
   title,
-  streamKey = null,
+  stream = null,
 }: {
   contentId: Hex;
   manifestCid: string;
   hasAccess: boolean;
   title: string;
-  /** Content key from a pay-per-minute channel: plays the full stream while set. */
-  streamKey?: CryptoKey | null;
+  /** A pay-per-minute session: plays the full stream while set, paying for each minute's keys as playback reaches it. */
+  stream?: StreamSession | null;
 }) {
   const { address } = useAccount();
   const { chainId } = useAppConfig();
@@ -73,8 +87,8 @@ export function Player({
 
   // Losing access (wallet switched, pass expired) drops back to the preview.
   useEffect(() => {
-    if (!hasAccess && !streamKey) setMode({ kind: "preview" });
-  }, [hasAccess, address, streamKey]);
+    if (!hasAccess && !stream) setMode({ kind: "preview" });
+  }, [hasAccess, address, stream]);
 
   const hlsVariants = manifest?.variants.filter((v) => v.kind === "hls") ?? [];
   const preview = hlsVariants.find((v) => v.role === "preview");
@@ -83,22 +97,33 @@ export function Player({
   const full = qualityOrder(strategy).flatMap((role) => hlsVariants.filter((v) => v.role === role));
   const current = mode.kind === "full" ? mode.variant : preview;
 
-  // The first key of a pay-per-minute channel switches to the full stream; later minutes' keys are the same key.
-  const streaming = streamKey !== null;
+  // A pay-per-minute session plays the best variant keyed per minute: the minute keys of every such
+  // variant come in one request per minute, and the player asks for a minute when it loads its first segment.
   useEffect(() => {
-    if (!streaming || !manifest) return;
-    const best = full[0];
-    if (best) setMode((m) => (m.kind === "full" && m.key ? m : { kind: "full", variant: best, key: streamKey ?? undefined }));
-  }, [streaming, manifest]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (!stream || !manifest) return;
+    const paid = full.filter((v) => v.encrypted && v.keyScheme === "minute-hkdf");
+    const best = paid[0];
+    if (!best) {
+      if (full.some((v) => v.encrypted)) {
+        setError("This item was published before per-minute keys, so it cannot be streamed pay-per-minute (the creator can re-publish it).");
+      } else if (full[0]) {
+        setMode({ kind: "full", variant: full[0] });
+      }
+      return;
+    }
+    autoplay.current = true;
+    setMode({ kind: "full", variant: best, keys: new MinuteKeySource(stream.fetchMinute, paid.map((v) => v.name)) });
+  }, [stream, manifest]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     const media = mediaRef.current;
     if (!manifest || !media || !current?.playlist) return;
     const src = `/api/hls/${manifestCid}/${current.playlist}.m3u8`;
-    const ahead = bufferAheadSeconds(strategy, manifest.duration ?? 0);
+    const perMinute = mode.kind === "full" && mode.keys instanceof MinuteKeySource;
+    const ahead = perMinute ? Math.min(STREAM_BUFFER_SECONDS, bufferAheadSeconds(strategy, manifest.duration ?? 0)) : bufferAheadSeconds(strategy, manifest.duration ?? 0);
     const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0 };
-    if (mode.kind === "full" && mode.key && current.encrypted) {
-      config.fLoader = decryptingLoader(manifest, current, mode.key) as unknown as HlsConfig["fLoader"];
+    if (mode.kind === "full" && mode.keys && current.encrypted) {
+      config.fLoader = decryptingLoader(manifest, mode.keys) as unknown as HlsConfig["fLoader"];
     }
     if (!Hls.isSupported()) {
       setError("This browser cannot play HLS (Media Source Extensions are missing).");
@@ -130,9 +155,9 @@ export function Player({
     }
     try {
       setStatus("Requesting the content key (sign in with your wallet if asked)…");
-      const key = await requestContentKey({ contentId, wallet: address as Address, chainId, signMessage: (message) => signMessageAsync({ message }) });
+      const keys = await requestContentKey({ contentId, wallet: address as Address, chainId, signMessage: (message) => signMessageAsync({ message }) });
       setStatus("");
-      setMode({ kind: "full", variant: best, key });
+      setMode({ kind: "full", variant: best, keys });
     } catch (e) {
       setStatus("");
       const clear = full.find((v) => !v.encrypted);
