@@ -42,7 +42,7 @@ describe("web app (browser)", function () {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack(), ensureBuild()]);
+    const [s] = await Promise.all([startStack({ exclusiveTrack: true }), ensureBuild()]);
     stack = s;
     web = await startWeb(stack.env);
     browser = await playwright().chromium.launch({
@@ -211,7 +211,6 @@ describe("web app (browser)", function () {
     expect(await s.page.getByTestId("access-status").innerText()).to.match(/until/);
     await s.page.getByTestId("play-full").click();
     await s.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 30_000 });
-    expect(await s.page.getByTestId("player").getAttribute("data-variant")).to.equal("high");
     await s.page.waitForFunction(() => {
       const m = document.querySelector<HTMLMediaElement>("[data-testid=media]");
       return m !== null && m.duration > 55;
@@ -223,6 +222,9 @@ describe("web app (browser)", function () {
       return m.play();
     });
     await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 41.5, undefined, { timeout: 30_000 });
+    // The decrypted 320k variant is what plays on this fast connection (ABR starts where the
+    // device hints say and moves up; headless chromium reports a 1.45 Mbit/s downlink).
+    await s.page.locator('[data-testid=player][data-variant="high"]').waitFor({ timeout: 30_000 });
     const err = await s.page.getByTestId("player-error").count();
     expect(err).to.equal(0);
     await s.page.screenshot({ path: join(SHOTS, "content-playing-1280.png"), fullPage: true });
@@ -232,6 +234,58 @@ describe("web app (browser)", function () {
     expect(await s.page.getByTestId("library").innerText()).to.match(/30-day pass/);
     expect(s.errors).to.deep.equal([]);
     void TRACK_PRICE;
+  });
+
+  it("adaptive bitrate: hls.js gets the variants as levels of a master playlist made in the browser; a forced level switch keeps playback going, each level decrypted with its own keys", async () => {
+    const ex = stack.exclusive!;
+    const manifest = (await (await fetch(`${web.url}/api/manifest/${ex.manifestCid}`)).json()) as {
+      variants: { name: string; kind: string; role: string; encrypted: boolean; keyScheme?: string; segments: { pieceCid: string }[] }[];
+    };
+    // Exclusive tier: both full variants encrypted, each keyed per minute under its own name.
+    expect(manifest.variants.filter((v) => v.kind === "hls" && v.role !== "preview").map((v) => [v.name, v.encrypted, v.keyScheme])).to.deep.equal([
+      ["high", true, "minute-hkdf"],
+      ["standard", true, "minute-hkdf"],
+    ]);
+    const variantOf = new Map(manifest.variants.flatMap((v) => v.segments.map((seg) => [seg.pieceCid, v.name] as const)));
+    const c = await open(CREATOR_KEY, 1280);
+    const fetched: string[] = [];
+    c.page.on("response", (r) => {
+      const m = /\/api\/piece\/([^/?]+)/.exec(new URL(r.url()).pathname);
+      const variant = m ? variantOf.get(decodeURIComponent(m[1]!)) : undefined;
+      if (variant && r.ok()) fetched.push(variant);
+    });
+    await c.page.goto(`${web.url}/content/${ex.contentId}`, { waitUntil: "networkidle" });
+    await connect(c);
+    await c.page.locator('[data-testid=access-status][data-reason="creator"]').waitFor({ timeout: 15_000 });
+    await c.page.getByTestId("play-full").click();
+    await c.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 30_000 });
+    const quality = c.page.getByTestId("quality");
+    await quality.waitFor({ timeout: 15_000 });
+    expect((await quality.locator("option").allInnerTexts()).sort()).to.deep.equal(["Auto", "high", "standard"]);
+    const currentTime = () => c.page.evaluate(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime);
+    await c.page.evaluate(() => {
+      const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
+      m.muted = true;
+      m.currentTime = 12;
+      return m.play();
+    });
+    // ABR on its own: on this fast connection it moves up to the 320k level (hls.js starts where the
+    // device hints say: headless chromium reports a 1.45 Mbit/s downlink, which starts at 192k).
+    await c.page.locator('[data-testid=player][data-variant="high"]').waitFor({ timeout: 30_000 });
+    expect(await c.page.getByTestId("player-label").innerText()).to.match(/Full high quality \(adaptive\) · decrypted in your browser/);
+    // Force the other level (hls.currentLevel: flush and refetch there): playback goes on, now decrypting standard's segments with standard's keys.
+    const before = fetched.filter((v) => v === "standard").length;
+    await quality.selectOption("standard");
+    const switchedAt = await currentTime();
+    await c.page.locator('[data-testid=player][data-variant="standard"]').waitFor({ timeout: 30_000 });
+    await c.page.waitForFunction((t) => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > t + 3, switchedAt, { timeout: 30_000 });
+    expect(fetched.filter((v) => v === "standard").length).to.be.greaterThan(before);
+    expect(await c.page.getByTestId("player-error").count()).to.equal(0);
+    expect(await c.page.getByTestId("player-label").innerText()).to.match(/Full standard quality · decrypted in your browser/);
+    // Back to automatic selection.
+    await quality.selectOption("auto");
+    expect(await c.page.getByTestId("player-label").innerText()).to.match(/\(adaptive\)/);
+    expect(c.errors).to.deep.equal([]);
   });
 
   it("mints a creator's pass on the creator page, which unlocks the item while held", async () => {

@@ -4,6 +4,7 @@ import Hls, { type HlsConfig, type LoaderCallbacks, type LoaderConfiguration, ty
 import { useAccount, useSignMessage } from "wagmi";
 import type { Address, Hex } from "viem";
 import type { Manifest, ManifestVariant } from "../../lib/manifest/schema.ts";
+import { masterPlaylist } from "../../lib/manifest/playlist.ts";
 import { useAppConfig } from "@/lib/client/config";
 import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "@/lib/client/preload";
 import { decryptSegment } from "@/lib/client/segment-crypto";
@@ -49,6 +50,31 @@ function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
   };
 }
 
+/**
+ * The variants a full-stream mode can offer hls.js as levels: clear ones, and encrypted ones its
+ * keys open. A pay-per-minute session offers only the minute-keyed variants it pays for.
+ */
+function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource | undefined): ManifestVariant[] {
+  if (keys instanceof MinuteKeySource) return full.filter((v) => keys.canDecrypt(v));
+  return full.filter((v) => !v.encrypted || (keys?.canDecrypt(v) ?? false));
+}
+
+/**
+ * A master playlist synthesized here from the manifest, one level per playable variant, so hls.js
+ * ABR switches between them during playback. Level URIs are absolute (the master itself is a blob: URL).
+ */
+function browserMasterPlaylist(manifestCid: string, variants: readonly ManifestVariant[]): string {
+  const base = `${window.location.origin}/api/hls/${encodeURIComponent(manifestCid)}/`;
+  return masterPlaylist(
+    variants.map((v) => ({ uri: `${base}${v.playlist}.m3u8`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })),
+  );
+}
+
+/** The playlist name (= variant name) of an hls.js level, from its URI. */
+function levelPlaylist(level: { uri?: string; url?: string[] }): string | undefined {
+  return /\/([A-Za-z0-9_-]{1,32})\.m3u8(?:[?#]|$)/.exec(level.uri ?? level.url?.[0] ?? "")?.[1];
+}
+
 export function Player({
   contentId,
   manifestCid,
@@ -73,6 +99,12 @@ export function Player({
   const mediaRef = useRef<HTMLMediaElement | null>(null);
   /** "Play full" was pressed: start playing as soon as the full stream's playlist is parsed. */
   const autoplay = useRef(false);
+  const hlsRef = useRef<Hls | null>(null);
+  /** Variant names of the hls.js levels (in hls.js order) when ABR has more than one to choose from. */
+  const [levels, setLevels] = useState<string[]>([]);
+  /** The variant whose segments are playing now (hls.js FRAG_CHANGED). */
+  const [heard, setHeard] = useState<string>("");
+  const [quality, setQuality] = useState<string>("auto");
 
   useEffect(() => {
     let stop = false;
@@ -118,30 +150,68 @@ export function Player({
   useEffect(() => {
     const media = mediaRef.current;
     if (!manifest || !media || !current?.playlist) return;
-    const src = `/api/hls/${manifestCid}/${current.playlist}.m3u8`;
-    const perMinute = mode.kind === "full" && mode.keys instanceof MinuteKeySource;
+    const keys = mode.kind === "full" ? mode.keys : undefined;
+    // Full stream: every variant this viewer can play is an hls.js level (ABR); the preview plays alone.
+    const levelVariants = mode.kind === "full" ? playableLevels(full, keys) : [];
+    const abr = levelVariants.length > 1 && levelVariants.some((v) => v.name === current.name);
+    let src = `/api/hls/${manifestCid}/${current.playlist}.m3u8`;
+    let masterUrl: string | undefined;
+    if (abr) {
+      masterUrl = URL.createObjectURL(new Blob([browserMasterPlaylist(manifestCid, levelVariants)], { type: "application/vnd.apple.mpegurl" }));
+      src = masterUrl;
+    }
+    const perMinute = keys instanceof MinuteKeySource;
     const ahead = perMinute ? Math.min(STREAM_BUFFER_SECONDS, bufferAheadSeconds(strategy, manifest.duration ?? 0)) : bufferAheadSeconds(strategy, manifest.duration ?? 0);
-    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0 };
-    if (mode.kind === "full" && mode.keys && current.encrypted) {
-      config.fLoader = decryptingLoader(manifest, mode.keys) as unknown as HlsConfig["fLoader"];
+    // With levels, loading starts once the preferred start level is set (MANIFEST_PARSED below).
+    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0, autoStartLoad: !abr };
+    if (keys && (abr ? levelVariants : [current]).some((v) => v.encrypted)) {
+      config.fLoader = decryptingLoader(manifest, keys) as unknown as HlsConfig["fLoader"];
     }
     if (!Hls.isSupported()) {
       setError("This browser cannot play HLS (Media Source Extensions are missing).");
       return;
     }
     const hls = new Hls(config);
+    hlsRef.current = hls;
+    setLevels([]);
+    setQuality("auto");
+    setHeard(current.name);
+    let names: string[] = [];
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (data.fatal) setError(`Playback error: ${data.details}`);
     });
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      if (abr) {
+        names = hls.levels.map((l) => levelVariants.find((v) => v.playlist === levelPlaylist(l))?.name ?? "");
+        setLevels(names);
+        // Start at the variant the preload strategy prefers; ABR moves from there as bandwidth allows.
+        hls.startLevel = Math.max(0, names.indexOf(current.name));
+        hls.startLoad(0);
+      }
       if (mode.kind !== "full" || !autoplay.current) return;
       autoplay.current = false;
       media.play().catch(() => {}); // the user can still press play if the browser refuses
     });
+    hls.on(Hls.Events.FRAG_CHANGED, (_e, data) => {
+      if (abr && names[data.frag.level]) setHeard(names[data.frag.level]!);
+    });
     hls.loadSource(src);
     hls.attachMedia(media);
-    return () => hls.destroy();
-  }, [manifest, manifestCid, current, mode]);
+    return () => {
+      hls.destroy();
+      if (hlsRef.current === hls) hlsRef.current = null;
+      if (masterUrl) URL.revokeObjectURL(masterUrl);
+    };
+  }, [manifest, manifestCid, current, mode]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  /** Pins a quality (an immediate switch: hls.js flushes the buffer and refetches at that level) or hands it back to ABR. */
+  function chooseQuality(value: string) {
+    const hls = hlsRef.current;
+    setQuality(value);
+    if (!hls) return;
+    if (value === "auto") hls.nextLevel = -1;
+    else if (levels.includes(value)) hls.currentLevel = levels.indexOf(value);
+  }
 
   async function playFull() {
     setError("");
@@ -172,8 +242,9 @@ export function Player({
   }
 
   const isVideo = manifest?.kind === "video";
+  const heardVariant = mode.kind === "full" ? (hlsVariants.find((v) => v.name === heard) ?? mode.variant) : undefined;
   return (
-    <section className="player" aria-label={`Player: ${title}`} data-testid="player" data-mode={mode.kind} data-variant={current?.name ?? ""}>
+    <section className="player" aria-label={`Player: ${title}`} data-testid="player" data-mode={mode.kind} data-variant={heardVariant?.name ?? current?.name ?? ""}>
       {isVideo ? (
         <video ref={(el) => void (mediaRef.current = el)} controls playsInline preload="metadata" data-testid="media" aria-label={title} />
       ) : (
@@ -182,8 +253,21 @@ export function Player({
       <p className="small muted" data-testid="player-label">
         {mode.kind === "preview"
           ? `Preview (first ${Math.round(preview?.duration ?? 30)} s)${hasAccess ? "" : " · unlock below to hear everything"}`
-          : `Full ${mode.variant.name} quality${mode.variant.encrypted ? " · decrypted in your browser" : ""}`}
+          : `Full ${heardVariant!.name} quality${levels.length > 1 && quality === "auto" ? " (adaptive)" : ""}${heardVariant!.encrypted ? " · decrypted in your browser" : ""}`}
       </p>
+      {mode.kind === "full" && levels.length > 1 && (
+        <label className="small">
+          Quality{" "}
+          <select value={quality} onChange={(e) => chooseQuality(e.target.value)} data-testid="quality">
+            <option value="auto">Auto</option>
+            {levels.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {hasAccess && mode.kind === "preview" && full.length > 0 && (
         <button className="btn primary" onClick={playFull} data-testid="play-full">
           Play full {manifest?.kind === "video" ? "video" : "track"}
