@@ -222,8 +222,9 @@ describe("web app (browser)", function () {
       return m.play();
     });
     await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 41.5, undefined, { timeout: 30_000 });
-    // The decrypted 320k variant is what plays on this fast connection (ABR starts where the
-    // device hints say and moves up; headless chromium reports a 1.45 Mbit/s downlink).
+    // With the content key both variants are levels; the decrypted 320k one is what plays on this fast
+    // connection (ABR starts where the device hints say and moves up from there).
+    expect((await s.page.getByTestId("quality").locator("option").allInnerTexts()).sort()).to.deep.equal(["Auto", "high", "standard"]);
     await s.page.locator('[data-testid=player][data-variant="high"]').waitFor({ timeout: 30_000 });
     const err = await s.page.getByTestId("player-error").count();
     expect(err).to.equal(0);
@@ -248,6 +249,8 @@ describe("web app (browser)", function () {
     ]);
     const variantOf = new Map(manifest.variants.flatMap((v) => v.segments.map((seg) => [seg.pieceCid, v.name] as const)));
     const c = await open(CREATOR_KEY, 1280);
+    // A 3G connection hint: the player starts at the 192k level (lib/client/preload.ts), ABR takes it from there.
+    await c.page.addInitScript(`Object.defineProperty(Navigator.prototype, "connection", { configurable: true, get: () => ({ effectiveType: "3g", downlink: 1, saveData: false }) });`);
     const fetched: string[] = [];
     c.page.on("response", (r) => {
       const m = /\/api\/piece\/([^/?]+)/.exec(new URL(r.url()).pathname);
@@ -266,11 +269,12 @@ describe("web app (browser)", function () {
     await c.page.evaluate(() => {
       const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
       m.muted = true;
-      m.currentTime = 12;
       return m.play();
     });
-    // ABR on its own: on this fast connection it moves up to the 320k level (hls.js starts where the
-    // device hints say: headless chromium reports a 1.45 Mbit/s downlink, which starts at 192k).
+    await c.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 0.5, undefined, { timeout: 30_000 });
+    expect(await c.page.getByTestId("player").getAttribute("data-variant")).to.equal("standard");
+    // ABR on its own: the connection is in fact fast, so it moves up to the 320k level (heard from the next segment on).
+    await c.page.evaluate(() => void (document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime = 12));
     await c.page.locator('[data-testid=player][data-variant="high"]').waitFor({ timeout: 30_000 });
     expect(await c.page.getByTestId("player-label").innerText()).to.match(/Full high quality \(adaptive\) · decrypted in your browser/);
     // Force the other level (hls.currentLevel: flush and refetch there): playback goes on, now decrypting standard's segments with standard's keys.

@@ -216,25 +216,27 @@ export function Player({
   async function playFull() {
     setError("");
     if (!address) return setError("Connect your wallet first.");
-    const best = full[0];
-    if (!best) return setError("This item has no full-length stream.");
+    // Start where the preload strategy says; with the content key every variant is a level ABR may move to.
+    const start = full[0];
+    if (!start) return setError("This item has no full-length stream.");
     autoplay.current = true;
-    if (!best.encrypted) {
-      setMode({ kind: "full", variant: best });
+    const locked = full.find((v) => v.encrypted);
+    if (!locked) {
+      setMode({ kind: "full", variant: start });
       return;
     }
     try {
       setStatus("Requesting the content key (sign in with your wallet if asked)…");
       const keys = await requestContentKey({ contentId, wallet: address as Address, chainId, signMessage: (message) => signMessageAsync({ message }) });
       setStatus("");
-      setMode({ kind: "full", variant: best, keys });
+      setMode({ kind: "full", variant: start, keys });
     } catch (e) {
       setStatus("");
       const clear = full.find((v) => !v.encrypted);
       const why = e instanceof KeyRequestError ? `${e.message} (${e.status})` : e instanceof Error ? e.message : String(e);
       if (clear) {
         setMode({ kind: "full", variant: clear });
-        setError(`The ${best.name} stream is unavailable (${why}); playing ${clear.name} quality.`);
+        setError(`The ${locked.name} stream is unavailable (${why}); playing ${clear.name} quality.`);
       } else {
         setError(`Could not get the content key: ${why}`);
       }
