@@ -4,7 +4,7 @@
  * 1. key release: runs scripts/bench-keyrelease.ts (its own anvil + key-release server + autocannon)
  *    and takes its figures from bench/keyrelease.json: releases/s, p50/p99, beside the bare
  *    `hasValidAccess` eth_call. BENCH_WEB_KEYRELEASE=reuse takes the existing file instead.
- * 2. first audio: the web test stack (anvil, contracts, a 60 s premium track through the real
+ * 2. first audio: the web test stack (anvil, contracts, a 75 s premium track through the real
  *    pipeline), the production build under `next start`, Debian's chromium (playwright-core) with the
  *    injected test wallet. Time from pressing Play to the first audio frame (the media element's
  *    `playing` event and currentTime > 0), each run in a fresh browser context (cold HTTP cache):

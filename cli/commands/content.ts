@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { hasValidAccess, readContent } from "../../lib/catalog/chain/content.ts";
 import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
-import { decryptSegment, fromHex } from "../../lib/crypto/index.ts";
+import { decryptManifestSegment } from "../../lib/crypto/index.ts";
 import { parseManifest } from "../../lib/manifest/index.ts";
 import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
 import { computePieceCid, creatorMonthlyCost, formatUsdfc, PieceNotFoundError } from "../../lib/storage/index.ts";
@@ -113,7 +113,7 @@ export async function getCommand(id: string, opts: GetOptions): Promise<number> 
   let bytes = 0;
   for (const seg of variant.segments) {
     const stored = await fetchVerified(store, seg.pieceCid);
-    const plain = key ? decryptSegment(key, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: variant.name, index: seg.index }, stored) : stored;
+    const plain = key ? decryptManifestSegment(key, manifest.contentId, variant, seg, stored) : stored;
     bytes += plain.length;
     if (!out.write(plain)) await new Promise<void>((r) => out.once("drain", () => r()));
   }

@@ -1,1 +1,2 @@
 export * from "./segment.ts";
+export * from "./minute.ts";

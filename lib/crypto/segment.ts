@@ -17,7 +17,8 @@
  *   then       : u32  segment index (0-based)
  * Length prefixes keep the encoding unambiguous ("ab"+"c" never equals "a"+"bc").
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
+import { CONTENT_KEY_SCHEME, MINUTE_KEY_SCHEME, minuteKeyInfo, minuteKeySalt, type KeyScheme } from "./minute.ts";
 
 export const SEGMENT_CIPHER = "AES-256-GCM" as const;
 export const KEY_BYTES = 32;
@@ -125,14 +126,57 @@ export function decryptSegment(key: Uint8Array, nonce: Uint8Array, position: Seg
 }
 
 /**
+ * The key of minute window `minute` of `variant` (scheme "minute-hkdf", lib/crypto/minute.ts):
+ * HKDF-SHA-256(content key, salt = lower-case content id, info = "streamvault/minute/<variant>/<minute>").
+ */
+export function deriveMinuteKey(contentKey: Uint8Array, contentId: string, variant: string, minute: number): Uint8Array {
+  assertKey(contentKey);
+  return new Uint8Array(hkdfSync("sha256", contentKey, minuteKeySalt(contentId), minuteKeyInfo(variant, minute), KEY_BYTES));
+}
+
+/** What decides a segment's key: the variant's scheme (absent = "content", as in every version-1 manifest) and the segment's minute. */
+export interface SegmentKeying {
+  contentId: string;
+  variant: { name: string; keyScheme?: KeyScheme };
+  segment: { minute?: number };
+}
+
+/** The key that seals one segment of a manifest: the content key, or the key of the segment's minute window. */
+export function segmentKey(contentKey: Uint8Array, keying: SegmentKeying): Uint8Array {
+  const scheme = keying.variant.keyScheme ?? CONTENT_KEY_SCHEME;
+  if (scheme === CONTENT_KEY_SCHEME) return contentKey;
+  if (keying.segment.minute === undefined) throw new Error(`segment of minute-keyed variant "${keying.variant.name}" has no minute`);
+  return deriveMinuteKey(contentKey, keying.contentId, keying.variant.name, keying.segment.minute);
+}
+
+/**
+ * Decrypts one stored segment of a manifest with the content key, whatever the variant's key
+ * scheme (the minute key is derived when the variant is minute-keyed).
+ */
+export function decryptManifestSegment(
+  contentKey: Uint8Array,
+  contentId: string,
+  variant: { name: string; keyScheme?: KeyScheme },
+  segment: { index: number; nonce?: string; minute?: number },
+  sealed: Uint8Array,
+): Uint8Array {
+  if (segment.nonce === undefined) throw new Error(`segment ${segment.index} of ${variant.name} is not encrypted (no nonce)`);
+  const key = segmentKey(contentKey, { contentId, variant, segment });
+  return decryptSegment(key, fromHex(segment.nonce), { contentId, variant: variant.name, index: segment.index }, sealed);
+}
+
+/**
  * Encrypts the segments of one content item and guarantees nonce uniqueness within it
  * (random 96-bit nonces collide with negligible probability; the check makes it certain).
+ * Segments given a `minute` are sealed under that minute's key (scheme "minute-hkdf"), others
+ * under the content key.
  */
 export class ContentEncryptor {
   readonly contentId: string;
   readonly keyId: string;
   readonly #key: Uint8Array;
   readonly #usedNonces = new Set<string>();
+  readonly #minuteKeys = new Map<string, Uint8Array>();
 
   constructor(contentId: string, key: Uint8Array) {
     assertKey(key);
@@ -141,14 +185,26 @@ export class ContentEncryptor {
     this.keyId = keyIdOf(key);
   }
 
-  /** Encrypt segment `index` of `variant`; returns the stored bytes and the nonce to record. */
-  encrypt(variant: string, index: number, plaintext: Uint8Array): { sealed: Uint8Array; nonce: Uint8Array } {
+  /** Encrypt segment `index` of `variant` (under minute `minute`'s key when given); returns the stored bytes and the nonce to record. */
+  encrypt(variant: string, index: number, plaintext: Uint8Array, minute?: number): { sealed: Uint8Array; nonce: Uint8Array } {
     let nonce = generateNonce();
     while (this.#usedNonces.has(hex(nonce))) nonce = generateNonce();
     this.#usedNonces.add(hex(nonce));
-    return { sealed: encryptSegment(this.#key, nonce, { contentId: this.contentId, variant, index }, plaintext), nonce };
+    const key = minute === undefined ? this.#key : this.#minuteKey(variant, minute);
+    return { sealed: encryptSegment(key, nonce, { contentId: this.contentId, variant, index }, plaintext), nonce };
+  }
+
+  #minuteKey(variant: string, minute: number): Uint8Array {
+    const id = `${variant}/${minute}`;
+    let key = this.#minuteKeys.get(id);
+    if (key === undefined) {
+      key = deriveMinuteKey(this.#key, this.contentId, variant, minute);
+      this.#minuteKeys.set(id, key);
+    }
+    return key;
   }
 }
+
 
 /** Lower-case hex of bytes. */
 export function hex(bytes: Uint8Array): string {

@@ -11,7 +11,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { getAddress, isHex, size, type Address, type Hex, type PublicClient } from "viem";
 import { generateSiweNonce, verifySiweMessage } from "viem/siwe";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { keyIdOf } from "../crypto/segment.ts";
+import { deriveMinuteKey, keyIdOf } from "../crypto/segment.ts";
+import { MAX_MINUTE, minuteKeyLabel } from "../crypto/minute.ts";
 import type { Deployment } from "../deployments/index.ts";
 import { KeyUnsealError, type KeyStore } from "../keys/index.ts";
 import { ChannelReader, SEGMENTS_PER_MINUTE, type ChannelState } from "./channels.ts";
@@ -158,12 +159,24 @@ export interface StreamReleaseResponse {
   contentId: Hex;
   wallet: Address;
   channelId: string;
-  /** Segments the client may now fetch: [from, to). */
-  segments: { from: number; to: number };
+  /** The minute window whose keys are released. */
+  minute: number;
+  /** Minute windows released on this channel so far (the highest released minute + 1). */
   minutesDelivered: number;
   ratePerMinute: string;
-  /** Smallest cumulativeAmount the next /stream request must carry. */
+  /** Smallest cumulativeAmount a request for the following minute (minute + 1) must carry. */
   nextVoucherMinimum: string;
+  /**
+   * One key per requested variant: the key of this minute window only (never the content key),
+   * wrapped to the request's ephemeral key under the label "minute/<variant>/<minute>".
+   */
+  keys: StreamMinuteKey[];
+}
+
+export interface StreamMinuteKey {
+  variant: string;
+  minute: number;
+  /** keyIdOf(minute key): identifies the key, reveals nothing about it. */
   keyId: string;
   wrapped: WrappedKey;
 }
@@ -189,6 +202,10 @@ export function responseBodyText(response: Response): string | undefined {
 }
 
 const CONTENT_ID = /^0x[0-9a-fA-F]{64}$/;
+/** Manifest variant names (lib/manifest VariantSchema). */
+const VARIANT_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+/** Variants whose minute keys one /stream request may ask for. */
+const MAX_STREAM_VARIANTS = 8;
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -491,8 +508,14 @@ export class KeyReleaseService {
   }
 
   /**
-   * `POST /api/keys/:contentId/stream` {channelId, cumulativeAmount, signature, ephemeralPublicKey}
-   * -> the key for the next minute (6 segments), against a voucher covering every minute already delivered.
+   * `POST /api/keys/:contentId/stream` {channelId, cumulativeAmount, signature, ephemeralPublicKey, minute, variants}
+   * -> the keys of minute window `minute` (one per variant), against a voucher covering minutes 0..minute-1.
+   *
+   * Never the content key: the segments of minute-keyed variants (manifest version 2) are each
+   * sealed under their minute's key, so what is released decrypts that minute and nothing else.
+   * Minute 0 needs a valid voucher of any amount on an open channel whose deposit covers it: the
+   * first minute is paid by the voucher that asks for minute 1 (the web player pays each minute
+   * when it asks for it, so the creator normally holds payment for every released minute).
    */
   async streamKey(request: Request): Promise<Response> {
     const ip = this.#ip(request);
@@ -511,9 +534,17 @@ export class KeyReleaseService {
       const amount = parseUint(body.cumulativeAmount);
       const signature = body.signature;
       if (channelId === undefined || amount === undefined || typeof signature !== "string" || !isHex(signature) || size(signature) !== 65) {
-        throw new Refusal(400, "bad_voucher", "send JSON {channelId: decimal string, cumulativeAmount: decimal string, signature: 65-byte 0x-hex EIP-712 Voucher signature, ephemeralPublicKey}");
+        throw new Refusal(400, "bad_voucher", "send JSON {channelId: decimal string, cumulativeAmount: decimal string, signature: 65-byte 0x-hex EIP-712 Voucher signature, ephemeralPublicKey, minute, variants}");
       }
       channelIdText = channelId.toString();
+      const minute = body.minute;
+      if (typeof minute !== "number" || !Number.isSafeInteger(minute) || minute < 0 || minute > MAX_MINUTE) {
+        throw new Refusal(400, "bad_minute", `send minute: the minute window (0..${MAX_MINUTE}) whose keys you need; minute m covers the segments starting in [60m, 60m+60) s (manifest segments[].minute)`);
+      }
+      const variants = body.variants;
+      if (!Array.isArray(variants) || variants.length === 0 || variants.length > MAX_STREAM_VARIANTS || !variants.every((v) => typeof v === "string" && VARIANT_NAME.test(v)) || new Set(variants).size !== variants.length) {
+        throw new Refusal(400, "bad_variants", `send variants: 1..${MAX_STREAM_VARIANTS} distinct variant names (the manifest's minute-keyed variants you may play)`);
+      }
       const clientKey = await this.#parseEphemeralKey(body.ephemeralPublicKey);
 
       let channel: ChannelState | undefined;
@@ -550,43 +581,47 @@ export class KeyReleaseService {
         if (amount > sk.spendingCap) throw new Refusal(402, "over_spending_cap", `voucher exceeds the session key's spending cap of ${sk.spendingCap}: top up and authorise a new key, or sign with the viewer wallet`);
       }
 
-      const contract = this.#channels.address.toLowerCase();
-      await this.#db.query(
-        "INSERT INTO stream_channels (contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contract, channel_id) DO NOTHING",
-        [contract, channelIdText, contentId.toLowerCase(), wallet, channel.ratePerMinute.toString()],
-      );
-      const state = (await this.#db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE contract = $1 AND channel_id = $2", [contract, channelIdText])).rows[0]!;
-      const delivered = Number(state.delivered_segments);
-      const minutesDelivered = Math.floor(delivered / SEGMENTS_PER_MINUTE);
+      // Minute m is released only when minutes 0..m-1 are paid (what the creator can redeem: capped at the deposit).
       const rate = channel.ratePerMinute;
-      const required = rate * BigInt(minutesDelivered);
+      const required = rate * BigInt(minute);
       const covered = amount < channel.deposit ? amount : channel.deposit;
       if (covered < required) {
-        throw new Refusal(402, "voucher_too_small", `voucher too small: ${minutesDelivered} minute(s) delivered at ${rate} per minute need cumulativeAmount >= ${required}`, {
-          minutesDelivered,
+        const before = minute === 1 ? "minute 0" : `minutes 0..${minute - 1}`;
+        throw new Refusal(402, "voucher_too_small", `voucher too small: minute ${minute} is released once ${before} ${minute === 1 ? "is" : "are"} paid (${minute} x ${rate}): sign cumulativeAmount >= ${required}`, {
+          minute,
           requiredAmount: required.toString(),
         });
       }
-      if (channel.deposit < rate * BigInt(minutesDelivered + 1)) {
-        throw new Refusal(402, "deposit_exhausted", `the channel deposit (${channel.deposit}) does not cover another minute at ${rate}: top up the channel`);
+      if (channel.deposit < rate * BigInt(minute + 1)) {
+        throw new Refusal(402, "deposit_exhausted", `the channel deposit (${channel.deposit}) does not cover minute ${minute} at ${rate} per minute: top up the channel`);
       }
-      // Advance only from the state we checked: of two concurrent requests on one channel, one wins.
-      const advanced = await this.#db.query<{ delivered_segments: number }>(
-        `UPDATE stream_channels
-            SET delivered_segments = delivered_segments + $4,
-                last_signature = CASE WHEN $3::numeric > last_amount THEN $5 ELSE last_signature END,
-                last_amount = GREATEST(last_amount, $3::numeric),
-                updated_at = $6
-          WHERE contract = $1 AND channel_id = $2 AND delivered_segments = $7
-          RETURNING delivered_segments`,
-        [contract, channelIdText, amount.toString(), SEGMENTS_PER_MINUTE, signature, new Date(now), delivered],
-      );
-      if (advanced.rows.length === 0) throw new Refusal(409, "concurrent_request", "another request for this channel was served at the same time: retry with a voucher for the minutes delivered");
 
-      const key = await this.#contentKey(contentId);
-      const wrapped = await this.#wrap(key, clientKey, contentId, wallet);
-      const keyId = keyIdOf(key);
-      key.fill(0);
+      const contentKey = await this.#contentKey(contentId);
+      const keys: StreamMinuteKey[] = [];
+      try {
+        for (const variant of variants as string[]) {
+          const minuteKey = deriveMinuteKey(contentKey, contentId, variant, minute);
+          try {
+            const label = minuteKeyLabel(variant, minute);
+            keys.push({ variant, minute, keyId: keyIdOf(minuteKey), wrapped: await this.#wrap(minuteKey, clientKey, contentId, wallet, label) });
+          } finally {
+            minuteKey.fill(0);
+          }
+        }
+      } finally {
+        contentKey.fill(0);
+      }
+      const { delivered, added } = await this.#recordStreamVoucher({
+        contentId,
+        wallet,
+        channelId: channelIdText,
+        rate,
+        amount,
+        signature: signature as Hex,
+        deliveredAtLeast: (minute + 1) * SEGMENTS_PER_MINUTE,
+        now,
+      });
+      const minutesDelivered = Math.floor(delivered / SEGMENTS_PER_MINUTE);
       const playStart = await this.#playStart(wallet.toLowerCase(), contentId, now);
       await this.#recordRelease(
         {
@@ -597,27 +632,66 @@ export class KeyReleaseService {
           contentId,
           channelId: channelIdText,
           reason: signer === channel.viewer ? "voucher" : "session-key-voucher",
-          detail: { cumulativeAmount: amount.toString(), minutesDelivered: minutesDelivered + 1, signer },
+          detail: { cumulativeAmount: amount.toString(), minute, variants, minutesDelivered, signer },
         },
-        { contentId, wallet, kind: "segment", segments: SEGMENTS_PER_MINUTE, playStart },
+        // Segment plays count each minute window once per channel (~6 segments of 10 s), however many variants or repeats.
+        { contentId, wallet, kind: "segment", segments: added, playStart },
       );
-      this.#log.info("stream key released", { contentId, wallet, channelId: channelIdText, minutes: minutesDelivered + 1 });
+      this.#log.info("stream minute released", { contentId, wallet, channelId: channelIdText, minute, variants: variants.length });
       const response: StreamReleaseResponse = {
         contentId: contentId as Hex,
         wallet,
         channelId: channelIdText,
-        segments: { from: delivered, to: delivered + SEGMENTS_PER_MINUTE },
-        minutesDelivered: minutesDelivered + 1,
+        minute,
+        minutesDelivered,
         ratePerMinute: rate.toString(),
-        nextVoucherMinimum: (rate * BigInt(minutesDelivered + 1)).toString(),
-        keyId,
-        wrapped,
+        nextVoucherMinimum: (rate * BigInt(minute + 1)).toString(),
+        keys,
       };
       return json(200, response);
     } catch (error) {
       await this.#auditDenial(error, { event: "stream-release", wallet, ip, contentId: contentId ?? null, channelId: channelIdText });
       return this.#fail(error, "stream");
     }
+  }
+
+  /**
+   * Keeps the channel's best voucher (for the creator to redeem) and raises its delivered count to
+   * at least `deliveredAtLeast` segments. A conditional update on the count read, retried when a
+   * concurrent request moved it, so `added` (segments newly delivered) is counted exactly once.
+   */
+  async #recordStreamVoucher(v: {
+    contentId: string;
+    wallet: Address;
+    channelId: string;
+    rate: bigint;
+    amount: bigint;
+    signature: Hex;
+    deliveredAtLeast: number;
+    now: number;
+  }): Promise<{ delivered: number; added: number }> {
+    const contract = this.#channels.address.toLowerCase();
+    await this.#db.query(
+      "INSERT INTO stream_channels (contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contract, channel_id) DO NOTHING",
+      [contract, v.channelId, v.contentId.toLowerCase(), v.wallet, v.rate.toString()],
+    );
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const state = (await this.#db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE contract = $1 AND channel_id = $2", [contract, v.channelId])).rows[0]!;
+      const seen = Number(state.delivered_segments);
+      const next = Math.max(seen, v.deliveredAtLeast);
+      const updated = await this.#db.query(
+        `UPDATE stream_channels
+            SET delivered_segments = $4,
+                last_signature = CASE WHEN $3::numeric > last_amount THEN $5 ELSE last_signature END,
+                last_amount = GREATEST(last_amount, $3::numeric),
+                updated_at = $6
+          WHERE contract = $1 AND channel_id = $2 AND delivered_segments = $7
+          RETURNING delivered_segments`,
+        [contract, v.channelId, v.amount.toString(), next, v.signature, new Date(v.now), seen],
+      );
+      if (updated.rows.length > 0) return { delivered: next, added: next - seen };
+    }
+    throw new Refusal(409, "concurrent_request", "too many requests for this channel at once: retry");
   }
 
   /** `GET /api/plays/:contentId` -> aggregate play counts (no wallets). */
@@ -860,10 +934,10 @@ export class KeyReleaseService {
     }
   }
 
-  async #wrap(key: Uint8Array, clientKey: CryptoKey | Uint8Array, contentId: string, wallet: string): Promise<WrappedKey> {
+  async #wrap(key: Uint8Array, clientKey: CryptoKey | Uint8Array, contentId: string, wallet: string, label?: string): Promise<WrappedKey> {
     try {
-      if (clientKey instanceof Uint8Array) return wrapContentKeyNode({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
-      return await wrapContentKey({ contentKey: key, clientPublicKey: clientKey, contentId, wallet });
+      if (clientKey instanceof Uint8Array) return wrapContentKeyNode({ contentKey: key, clientPublicKey: clientKey, contentId, wallet, label });
+      return await wrapContentKey({ contentKey: key, clientPublicKey: clientKey, contentId, wallet, label });
     } catch (error) {
       if (error instanceof InvalidPublicKeyError) throw new Refusal(400, "bad_public_key", error.message);
       throw error;

@@ -57,7 +57,7 @@ function onCurve(raw: Uint8Array): boolean {
 const b64u = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
 
 /** Wraps `contentKey` to the client's ephemeral public key (raw point from {@link rawEphemeralPublicKey}). */
-export function wrapContentKeyNode(params: { contentKey: Uint8Array; clientPublicKey: Uint8Array; contentId: string; wallet: string }): WrappedKey {
+export function wrapContentKeyNode(params: { contentKey: Uint8Array; clientPublicKey: Uint8Array; contentId: string; wallet: string; label?: string }): WrappedKey {
   const server = createECDH("prime256v1");
   const serverPublicKey = server.generateKeys();
   let shared: Buffer;
@@ -68,7 +68,7 @@ export function wrapContentKeyNode(params: { contentKey: Uint8Array; clientPubli
   }
   const salt = randomBytes(32);
   const iv = randomBytes(12);
-  const info = wrapInfo(params.contentId, params.wallet);
+  const info = wrapInfo(params.contentId, params.wallet, params.label);
   const kek = Buffer.from(hkdfSync("sha256", shared, salt, info, 32));
   shared.fill(0);
   const cipher = createCipheriv("aes-256-gcm", kek, iv, { authTagLength: 16 });

@@ -8,8 +8,11 @@
  *   2. For every release the server generates its own ephemeral P-256 key pair and computes
  *      Z = ECDH(server private, browser public) (32 bytes).
  *   3. KEK = HKDF-SHA-256(ikm = Z, salt = 32 random bytes, info) -> AES-256-GCM key, where
- *        info = "streamvault/key-release/v1" 0x00 contentId 0x00 wallet
+ *        info = "streamvault/key-release/v1" 0x00 contentId 0x00 wallet [0x00 label]
  *      with contentId as 0x-prefixed lowercase hex (bytes32) and wallet as 0x-prefixed lowercase address.
+ *      The label is absent for the content key and names any other released key, e.g.
+ *      "minute/high/3" for minute 3 of variant "high" (lib/crypto/minute.ts `minuteKeyLabel`), so a
+ *      wrapped minute key does not unwrap as the content key or as another minute's key.
  *   4. wrapped = AES-256-GCM(KEK, 12-byte random iv, aad = info, content key) = ciphertext || tag.
  * The response carries the server public key (raw, base64url), salt, iv and wrapped bytes. Only the
  * holder of the browser's ephemeral private key can derive the KEK; the info/AAD binding means a
@@ -57,9 +60,11 @@ export function fromBase64Url(text: string): Uint8Array {
   return out;
 }
 
-/** The HKDF info (also the GCM AAD) binding a wrapped key to one content id and one wallet. */
-export function wrapInfo(contentId: string, wallet: string): Uint8Array {
-  return new TextEncoder().encode(`${INFO_PREFIX}\0${contentId.toLowerCase()}\0${wallet.toLowerCase()}`);
+/** The HKDF info (also the GCM AAD) binding a wrapped key to one content id, one wallet and (when given) what the key is. */
+export function wrapInfo(contentId: string, wallet: string, label?: string): Uint8Array {
+  if (label !== undefined && (label.length === 0 || label.includes("\0"))) throw new RangeError("wrap label must be non-empty and contain no NUL");
+  const base = `${INFO_PREFIX}\0${contentId.toLowerCase()}\0${wallet.toLowerCase()}`;
+  return new TextEncoder().encode(label === undefined ? base : `${base}\0${label}`);
 }
 
 /** Thrown when a client's ephemeral public key is not a valid P-256 public key. */
@@ -108,12 +113,14 @@ export async function wrapContentKey(params: {
   clientPublicKey: CryptoKey | EphemeralPublicKey;
   contentId: string;
   wallet: string;
+  /** What the wrapped key is when it is not the content key (e.g. "minute/high/3"). */
+  label?: string;
 }): Promise<WrappedKey> {
   const clientKey = params.clientPublicKey instanceof CryptoKey ? params.clientPublicKey : await importEphemeralPublicKey(params.clientPublicKey);
   const server = (await subtle().generateKey(EC, true, ["deriveBits"])) as CryptoKeyPair;
   const salt = globalThis.crypto.getRandomValues(new Uint8Array(32));
   const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
-  const info = wrapInfo(params.contentId, params.wallet);
+  const info = wrapInfo(params.contentId, params.wallet, params.label);
   const kek = await deriveKek(server.privateKey, clientKey, salt, info, "encrypt");
   const ciphertext = new Uint8Array(
     await subtle().encrypt({ name: "AES-GCM", iv, additionalData: info as BufferSource, tagLength: 128 }, kek, params.contentKey as BufferSource),
@@ -144,8 +151,9 @@ export class UnwrapError extends Error {
  * @param wrapped `response.wrapped` from `POST /api/keys/:contentId` (or `/stream`).
  * @param contentId The content id requested (bytes32 hex).
  * @param wallet The signed-in wallet (`response.wallet`).
+ * @param label What the key is when it is not the content key (`/stream` minute keys: "minute/<variant>/<m>").
  */
-export async function unwrapContentKey(params: { privateKey: CryptoKey; wrapped: WrappedKey; contentId: string; wallet: string }): Promise<Uint8Array> {
+export async function unwrapContentKey(params: { privateKey: CryptoKey; wrapped: WrappedKey; contentId: string; wallet: string; label?: string }): Promise<Uint8Array> {
   const { privateKey, wrapped } = params;
   if (wrapped.alg !== WRAP_ALG) throw new UnwrapError();
   let serverKey: CryptoKey;
@@ -154,7 +162,7 @@ export async function unwrapContentKey(params: { privateKey: CryptoKey; wrapped:
   } catch {
     throw new UnwrapError();
   }
-  const info = wrapInfo(params.contentId, params.wallet);
+  const info = wrapInfo(params.contentId, params.wallet, params.label);
   try {
     const kek = await deriveKek(privateKey, serverKey, fromBase64Url(wrapped.salt), info, "decrypt");
     const plain = await subtle().decrypt(
@@ -169,7 +177,7 @@ export async function unwrapContentKey(params: { privateKey: CryptoKey; wrapped:
 }
 
 /** Browser side: unwraps straight into a non-extractable AES-GCM key for `crypto.subtle.decrypt` of segments. */
-export async function unwrapContentCryptoKey(params: { privateKey: CryptoKey; wrapped: WrappedKey; contentId: string; wallet: string }): Promise<CryptoKey> {
+export async function unwrapContentCryptoKey(params: { privateKey: CryptoKey; wrapped: WrappedKey; contentId: string; wallet: string; label?: string }): Promise<CryptoKey> {
   const bytes = await unwrapContentKey(params);
   try {
     return await subtle().importKey("raw", bytes as BufferSource, { name: "AES-GCM" }, false, ["decrypt"]);

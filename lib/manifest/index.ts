@@ -7,9 +7,10 @@ import type { Manifest } from "./schema.ts";
 
 export * from "./schema.ts";
 export * from "./playlist.ts";
+export * from "./minutes.ts";
 export { canonicalJson } from "./canonical.ts";
 
-/** Thrown when bytes are not a valid v1 manifest. */
+/** Thrown when bytes are not a valid manifest (any supported version). */
 export class ManifestValidationError extends Error {
   readonly issues: string[];
   constructor(issues: string[]) {

@@ -1,12 +1,22 @@
 /**
- * StreamVault content manifest, version 1. The manifest is stored as a piece; its PieceCID is
- * what goes on chain. It lists every stored piece (by PieceCID) and never contains a key:
- * every object is strict, so an unknown field such as "key" fails validation.
+ * StreamVault content manifest. The manifest is stored as a piece; its PieceCID is what goes on
+ * chain. It lists every stored piece (by PieceCID) and never contains a key: every object is
+ * strict, so an unknown field such as "key" fails validation.
+ *
+ * Versions (both parse; the pipeline writes the newest):
+ *   1  every encrypted segment is sealed under the content key itself.
+ *   2  every encrypted variant names its `keyScheme`: "minute-hkdf" (HLS variants: each segment
+ *      under the key of its minute window, `segments[i].minute`; lib/crypto/minute.ts) or
+ *      "content" (the content key, e.g. the original file's byte chunks, which have no time).
  */
 import { z } from "zod/v4";
 import * as Piece from "@filoz/synapse-core/piece";
+import { segmentMinutes } from "./minutes.ts";
 
-export const MANIFEST_VERSION = 1 as const;
+/** The version the pipeline writes. */
+export const MANIFEST_VERSION = 2 as const;
+/** Every version that parses. */
+export const MANIFEST_VERSIONS = [1, 2] as const;
 
 const pieceCid = z.string().refine((value) => Piece.asPieceCID(value) != null, { message: "not a PieceCID v2" });
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `${bytes}-byte lower-case hex`);
@@ -26,7 +36,12 @@ export const SegmentSchema = z.strictObject({
   duration: seconds.optional(),
   /** 12-byte AES-GCM nonce, hex; present exactly when the variant is encrypted */
   nonce: hex(12).optional(),
+  /** version 2, "minute-hkdf" variants only: the minute window whose key seals this segment */
+  minute: nonNegInt.optional(),
 });
+
+/** How the segments of an encrypted variant are keyed (version 2; version 1 is always "content"). */
+export const KeySchemeSchema = z.enum(["content", "minute-hkdf"]);
 
 export const VariantSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
@@ -44,6 +59,8 @@ export const VariantSchema = z.strictObject({
   /** measured peak bits/s over segments (HLS BANDWIDTH) */
   peakBandwidth: nonNegInt,
   encrypted: z.boolean(),
+  /** version 2: present exactly on encrypted variants */
+  keyScheme: KeySchemeSchema.optional(),
   duration: seconds,
   width: nonNegInt.optional(),
   height: nonNegInt.optional(),
@@ -100,7 +117,7 @@ export const EncryptionSchema = z.strictObject({
 
 export const ManifestSchema = z
   .strictObject({
-    version: z.literal(MANIFEST_VERSION),
+    version: z.union([z.literal(1), z.literal(2)]),
     contentId: ContentIdSchema,
     kind: z.enum(["audio", "video"]),
     tier: TierSchema,
@@ -129,7 +146,23 @@ export const ManifestSchema = z
       if (v.kind === "hls" && (v.playlist === undefined || m.playlists[v.playlist] === undefined)) {
         ctx.addIssue({ code: "custom", path: ["variants", vi, "playlist"], message: "hls variant needs a playlist present in playlists" });
       }
+      if (m.version === 1 && v.keyScheme !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["variants", vi, "keyScheme"], message: "keyScheme needs manifest version 2" });
+      }
+      if (m.version >= 2 && v.encrypted !== (v.keyScheme !== undefined)) {
+        ctx.addIssue({ code: "custom", path: ["variants", vi, "keyScheme"], message: "keyScheme present exactly on encrypted variants (version 2)" });
+      }
+      const minuteKeyed = v.keyScheme === "minute-hkdf";
+      if (minuteKeyed && v.kind !== "hls") {
+        ctx.addIssue({ code: "custom", path: ["variants", vi, "keyScheme"], message: "minute-hkdf keys need an hls variant (segments with durations)" });
+      }
+      const expected = minuteKeyed && v.segments.every((s) => s.duration !== undefined) ? segmentMinutes(v.segments.map((s) => s.duration!)) : undefined;
       v.segments.forEach((s, si) => {
+        if (minuteKeyed !== (s.minute !== undefined)) {
+          ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "minute"], message: "minute present exactly on segments of minute-hkdf variants" });
+        } else if (expected !== undefined && s.minute !== expected[si]) {
+          ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "minute"], message: `segment starts in minute ${expected[si]}, not ${s.minute}` });
+        }
         if (s.index !== si) ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "index"], message: "segment indexes must be 0..n-1 in order" });
         if (v.encrypted !== (s.nonce !== undefined)) {
           ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "nonce"], message: "nonce present exactly on encrypted segments" });
@@ -147,4 +180,11 @@ export type ManifestSegment = z.infer<typeof SegmentSchema>;
 export type ManifestTags = z.infer<typeof TagsSchema>;
 export type ManifestArtwork = z.infer<typeof ArtworkSchema>;
 export type Tier = z.infer<typeof TierSchema>;
+export type KeyScheme = z.infer<typeof KeySchemeSchema>;
+
+/** How an encrypted variant's segments are keyed ("content" for every version-1 manifest); undefined for clear variants. */
+export function variantKeyScheme(variant: Pick<ManifestVariant, "encrypted" | "keyScheme">): KeyScheme | undefined {
+  if (!variant.encrypted) return undefined;
+  return variant.keyScheme ?? "content";
+}
 export type VariantRole = z.infer<typeof VariantRoleSchema>;

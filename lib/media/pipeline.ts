@@ -8,9 +8,10 @@
 import { open, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ContentEncryptor, generateContentKey, hex } from "../crypto/segment.ts";
+import { CONTENT_KEY_SCHEME, MINUTE_KEY_SCHEME } from "../crypto/minute.ts";
 import type { KeyStore } from "../keys/index.ts";
-import { ContentIdSchema, masterPlaylist, mediaPlaylist, serializeManifest } from "../manifest/index.ts";
-import type { Manifest, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
+import { ContentIdSchema, MANIFEST_VERSION, masterPlaylist, mediaPlaylist, segmentMinutes, serializeManifest } from "../manifest/index.ts";
+import type { KeyScheme, Manifest, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
 import type { PieceStore, PutResult } from "../storage/types.ts";
 import { makeThumbnails } from "./artwork.ts";
 import type { Thumbnail } from "./artwork.ts";
@@ -61,6 +62,8 @@ interface ProcessedSegment {
   size: number;
   duration?: number;
   nonce?: string;
+  /** minute window whose key seals the segment ("minute-hkdf" variants) */
+  minute?: number;
 }
 
 /** A processed variant (manifest entry minus PieceCIDs). */
@@ -72,6 +75,8 @@ export interface ProcessedVariant {
   container: string;
   bitrate: number;
   encrypted: boolean;
+  /** how encrypted segments are keyed: per minute window (hls) or the content key (the original's byte chunks) */
+  keyScheme?: KeyScheme;
   duration: number;
   width?: number;
   height?: number;
@@ -154,15 +159,20 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
     const finishVariant = async (encoded: EncodedVariant): Promise<ProcessedVariant> => {
       const { encrypt } = policy(encoded.spec.role);
       const segments: ProcessedSegment[] = [];
-      for (const seg of encoded.segments) {
+      // Encrypted HLS segments are sealed under the key of their minute window (lib/crypto/minute.ts),
+      // so pay-per-minute releases can hand out one minute at a time.
+      const minutes = segmentMinutes(encoded.segments.map((s) => s.duration));
+      for (const [i, seg] of encoded.segments.entries()) {
         const pieceId = `${encoded.spec.name}/${seg.index}`;
         const segment: ProcessedSegment = { index: seg.index, pieceId, size: seg.size, duration: seg.duration };
         if (encrypt) {
-          const { sealed, nonce } = encryptor!.encrypt(encoded.spec.name, seg.index, await readFile(seg.path));
+          const minute = minutes[i]!;
+          const { sealed, nonce } = encryptor!.encrypt(encoded.spec.name, seg.index, await readFile(seg.path), minute);
           const out = path.join(piecesDir, `${encoded.spec.name}-${seg.index}.enc`);
           await writeFile(out, sealed);
           segment.size = sealed.length;
           segment.nonce = hex(nonce);
+          segment.minute = minute;
           addPiece({ id: pieceId, role: "segment", path: out, size: sealed.length, encrypted: true }, sealed);
         } else {
           addPiece({ id: pieceId, role: "segment", path: seg.path, size: seg.size, encrypted: false }, undefined);
@@ -177,6 +187,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
         container: "mpegts",
         bitrate: encoded.spec.audioBitrate + (encoded.spec.videoBitrate ?? 0),
         encrypted: encrypt,
+        keyScheme: encrypt ? MINUTE_KEY_SCHEME : undefined,
         duration: encoded.duration,
         segments,
       };
@@ -281,6 +292,7 @@ async function chunkOriginal(
     container: info.container,
     bitrate: Math.round(info.bitRate ?? (info.size * 8) / Math.max(info.duration, 0.001)),
     encrypted: encryptor !== undefined,
+    keyScheme: encryptor !== undefined ? CONTENT_KEY_SCHEME : undefined,
     duration: info.duration,
     segments,
   };
@@ -307,6 +319,7 @@ export function buildManifest(processed: ProcessedMedia, pieceCids: ReadonlyMap<
       const seg: ManifestVariant["segments"][number] = { index: s.index, pieceCid: lookup(pieceCids, s.pieceId), size: s.size };
       if (s.duration !== undefined) seg.duration = s.duration;
       if (s.nonce !== undefined) seg.nonce = s.nonce;
+      if (s.minute !== undefined) seg.minute = s.minute;
       return seg;
     });
     const totalBytes = segments.reduce((sum, s) => sum + s.size, 0);
@@ -327,6 +340,7 @@ export function buildManifest(processed: ProcessedMedia, pieceCids: ReadonlyMap<
       duration: v.duration,
       segments,
     };
+    if (v.keyScheme !== undefined) variant.keyScheme = v.keyScheme;
     if (v.width !== undefined) variant.width = v.width;
     if (v.height !== undefined) variant.height = v.height;
     if (v.kind === "hls") {
@@ -345,7 +359,7 @@ export function buildManifest(processed: ProcessedMedia, pieceCids: ReadonlyMap<
     );
   }
   const manifest: Manifest = {
-    version: 1,
+    version: MANIFEST_VERSION,
     contentId: processed.contentId,
     kind: info.kind,
     tier: processed.tier,

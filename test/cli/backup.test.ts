@@ -48,7 +48,7 @@ describe("cli: backup, restore, export, milestones, pass metadata", function () 
     expect(events.at(-1)!.args.pieceCid).to.equal(bytesToHex(CID.parse(backup.pieceCid).bytes));
     const snapshot = JSON.parse(new TextDecoder().decode(bytes));
     expect(snapshot.items.map((i: { contentId: string }) => i.contentId).sort()).to.deep.equal([...fx.contentIds].sort());
-    expect(snapshot.items[0].manifest.version).to.equal(1);
+    expect(snapshot.items[0].manifest.version).to.equal(2);
     expect(snapshot.items[0].rules.price).to.equal("10000000000000000");
   });
 

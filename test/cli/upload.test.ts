@@ -5,7 +5,7 @@ import { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
 import type { Hex } from "viem";
 import { contractOf } from "../../lib/deployments/index.ts";
-import { decryptSegment, fromHex } from "../../lib/crypto/index.ts";
+import { decryptManifestSegment } from "../../lib/crypto/index.ts";
 import { openKeyStore } from "../../lib/keys/index.ts";
 import { parseManifest } from "../../lib/manifest/index.ts";
 import { runTool } from "../../lib/media/ffmpeg.ts";
@@ -76,7 +76,8 @@ describe("cli: streamvault upload (folder, chain registration, playback)", funct
         const key = await keys.getKey(item.contentId!);
         expect(key, "content key in the key store").to.not.equal(undefined);
         const seg = high.segments[0]!;
-        const plain = decryptSegment(key!, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: high.name, index: 0 }, await store.get(seg.pieceCid));
+        expect(high.keyScheme).to.equal("minute-hkdf");
+        const plain = decryptManifestSegment(key!, manifest.contentId, high, seg, await store.get(seg.pieceCid));
         expect(plain[0]).to.equal(0x47); // MPEG-TS sync byte
       }
     } finally {

@@ -85,7 +85,7 @@ if (databaseUrl) {
       expect(counts).to.deep.include({ keyReleases: 1, uniqueWallets: 1 });
     });
 
-    it("pay-per-minute: concurrent requests on one channel advance it by exactly one minute (row-level conditional update)", async () => {
+    it("pay-per-minute: concurrent requests for minutes 0 and 1 on one channel are served, and the channel advances to exactly two minutes (row-level conditional update)", async () => {
       const viewer = await f.newAccount();
       const pc = contractOf(f.deployment, "PaymentChannels");
       const now = Number((await f.publicClient.getBlock()).timestamp);
@@ -95,22 +95,23 @@ if (databaseUrl) {
       ], 5n * rate);
       const channelId = await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" });
       const cookie = await signIn(srv.url, viewer);
-      const signature = await viewer.signTypedData(voucherTypedData(31337, pc.address, channelId, 0n));
+      const signature = await viewer.signTypedData(voucherTypedData(31337, pc.address, channelId, rate));
       const results = await Promise.all(
-        [0, 1, 2, 3, 4, 5].map(async () => {
+        [0, 1, 0, 1, 0, 1].map(async (minute) => {
           const client = await generateEphemeralKeyPair();
           const res = await fetch(`${srv.url}/api/keys/${item.contentId}/stream`, {
             method: "POST",
             headers: { cookie },
-            body: JSON.stringify({ channelId: channelId.toString(), cumulativeAmount: "0", signature, ephemeralPublicKey: client.publicKey }),
+            body: JSON.stringify({ channelId: channelId.toString(), cumulativeAmount: rate.toString(), signature, ephemeralPublicKey: client.publicKey, minute, variants: ["high"] }),
           });
           return res.status;
         }),
       );
-      expect(results.filter((s) => s === 200)).to.have.length(1);
-      expect(results.every((s) => s === 200 || s === 409 || s === 402)).to.equal(true);
+      expect(results).to.deep.equal([200, 200, 200, 200, 200, 200]);
       const row = (await srv.service.db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE channel_id = $1", [channelId.toString()])).rows[0]!;
-      expect(Number(row.delivered_segments)).to.equal(6);
+      expect(Number(row.delivered_segments)).to.equal(12);
+      const plays = (await (await fetch(`${srv.url}/api/plays/${item.contentId}`)).json()) as { segments: number };
+      expect(plays.segments).to.equal(12);
     });
   });
 }

@@ -55,6 +55,26 @@ describe("key wrapping (ECDH P-256 + HKDF-SHA-256 + AES-256-GCM on WebCrypto)", 
     expect([...plain]).to.deep.equal([1, 2, 3]);
   });
 
+  it("a labelled wrap (minute key) unwraps only under its label, in node and WebCrypto alike", async () => {
+    const client = await generateEphemeralKeyPair();
+    const key = generateContentKey();
+    const raw = rawEphemeralPublicKey(client.publicKey);
+    for (const wrapped of [
+      await wrapContentKey({ contentKey: key, clientPublicKey: client.publicKey, contentId: CONTENT, wallet: WALLET, label: "minute/high/3" }),
+      wrapContentKeyNode({ contentKey: key, clientPublicKey: raw, contentId: CONTENT, wallet: WALLET, label: "minute/high/3" }),
+    ]) {
+      const out = await unwrapContentKey({ privateKey: client.privateKey, wrapped, contentId: CONTENT, wallet: WALLET, label: "minute/high/3" });
+      expect(Buffer.from(out).equals(Buffer.from(key))).to.equal(true);
+      for (const label of [undefined, "minute/high/4", "minute/standard/3"]) {
+        expect(await rejects(unwrapContentKey({ privateKey: client.privateKey, wrapped, contentId: CONTENT, wallet: WALLET, label }))).to.be.instanceOf(UnwrapError);
+      }
+    }
+    // without a label the info is exactly the original format
+    expect(Buffer.from(wrapInfo(CONTENT, WALLET)).toString()).to.equal(`streamvault/key-release/v1\0${CONTENT}\0${WALLET.toLowerCase()}`);
+    expect(Buffer.from(wrapInfo(CONTENT, WALLET, "minute/high/3")).toString()).to.equal(`streamvault/key-release/v1\0${CONTENT}\0${WALLET.toLowerCase()}\0minute/high/3`);
+    expect(() => wrapInfo(CONTENT, WALLET, "")).to.throw(RangeError);
+  });
+
   it("each wrap uses a fresh server key, salt and iv", async () => {
     const client = await generateEphemeralKeyPair();
     const key = generateContentKey();

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { canonicalJson, ManifestValidationError, parseManifest, serializeManifest, validateManifest, mediaPlaylist } from "../../lib/manifest/index.ts";
+import { canonicalJson, ManifestValidationError, parseManifest, segmentMinutes, serializeManifest, validateManifest, variantKeyScheme, mediaPlaylist } from "../../lib/manifest/index.ts";
 import type { Manifest } from "../../lib/manifest/index.ts";
 import { pieceCidSync as pieceCidOf } from "../../lib/piece/index.ts";
 
@@ -41,6 +41,29 @@ function sample(): Manifest {
   };
 }
 
+/** Version 2: the encrypted HLS variant keyed per minute (7 x 10 s: segment 6 starts at 60 s, minute 1). */
+function sampleV2(): Manifest {
+  const durations = [10, 10, 10, 10, 10, 10, 5];
+  const segments = durations.map((duration, index) => ({ index, pieceCid: cid(index + 1), size: 1000, duration, nonce: `${index}`.padStart(24, "0"), minute: index < 6 ? 0 : 1 }));
+  return {
+    ...sample(),
+    version: 2,
+    duration: 65,
+    variants: [
+      {
+        name: "high", role: "high", kind: "hls", codecs: "mp4a.40.2", container: "mpegts", bitrate: 320000,
+        averageBandwidth: 300000, peakBandwidth: 310000, encrypted: true, keyScheme: "minute-hkdf", duration: 65, playlist: "high", segments,
+      },
+      {
+        name: "original", role: "original", kind: "file", codecs: "pcm_s16le", container: "wav", bitrate: 1411200,
+        averageBandwidth: 1411200, peakBandwidth: 1411200, encrypted: true, keyScheme: "content", duration: 65,
+        segments: [{ index: 0, pieceCid: cid(50), size: 9000, nonce: "ffffffffffffffffffffffff" }],
+      },
+    ],
+    playlists: { high: mediaPlaylist(segments, "/piece/") },
+  };
+}
+
 describe("media/manifest: schema and canonical serialisation", () => {
   it("canonical JSON sorts keys at every depth and drops undefined", () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: null }], c: "s" } })).to.equal('{"a":{"c":"s","d":[3,{"x":null,"z":1}]},"b":1}');
@@ -66,7 +89,9 @@ describe("media/manifest: schema and canonical serialisation", () => {
   const invalid: [string, (m: Record<string, unknown> & Manifest) => unknown][] = [
     ["a key field anywhere", (m) => ({ ...m, key: "00".repeat(32) })],
     ["a key inside encryption", (m) => ({ ...m, encryption: { ...m.encryption, key: "00".repeat(32) } })],
-    ["version 2", (m) => ({ ...m, version: 2 })],
+    ["version 3", (m) => ({ ...m, version: 3 })],
+    ["a keyScheme in a version-1 manifest", (m) => ({ ...m, variants: [{ ...m.variants[0]!, keyScheme: "content" }] })],
+    ["segment minutes in a version-1 manifest", (m) => ({ ...m, variants: [{ ...m.variants[0]!, segments: m.variants[0]!.segments.map((x) => ({ ...x, minute: 0 })) }] })],
     ["a bad PieceCID", (m) => ({ ...m, variants: [{ ...m.variants[0]!, segments: [{ ...m.variants[0]!.segments[0]!, pieceCid: "bafy-not-a-piece" }, m.variants[0]!.segments[1]] }] })],
     ["an encrypted segment without nonce", (m) => ({ ...m, variants: [{ ...m.variants[0]!, segments: [{ ...m.variants[0]!.segments[0]!, nonce: undefined }, m.variants[0]!.segments[1]] }] })],
     ["encrypted variants without an encryption block", (m) => ({ ...m, encryption: undefined })],
@@ -77,6 +102,37 @@ describe("media/manifest: schema and canonical serialisation", () => {
   for (const [what, mutate] of invalid) {
     it(`rejects ${what}`, () => {
       expect(() => validateManifest(mutate(sample() as Record<string, unknown> & Manifest))).to.throw(ManifestValidationError);
+    });
+  }
+
+  it("version 1 (every segment under the content key) still parses: old manifests keep decrypting", () => {
+    const v1 = sample();
+    expect(validateManifest(v1)).to.deep.equal(v1);
+    expect(v1.variants[0]!.keyScheme).to.equal(undefined);
+    expect(variantKeyScheme(v1.variants[0]!)).to.equal("content");
+  });
+
+  it("version 2 records each encrypted variant's key scheme and each minute-keyed segment's minute", () => {
+    const v2 = sampleV2();
+    const parsed = parseManifest(serializeManifest(v2));
+    expect(parsed).to.deep.equal(v2);
+    expect(parsed.variants.map((v) => variantKeyScheme(v))).to.deep.equal(["minute-hkdf", "content"]);
+    expect(parsed.variants[0]!.segments.map((x) => x.minute)).to.deep.equal(segmentMinutes([10, 10, 10, 10, 10, 10, 5]));
+  });
+
+  const invalidV2: [string, (m: Manifest) => unknown][] = [
+    ["an encrypted variant without keyScheme", (m) => ({ ...m, variants: [{ ...m.variants[0]!, keyScheme: undefined }, m.variants[1]] })],
+    ["a keyScheme on a clear variant", (m) => ({ ...m, variants: [m.variants[0], { ...m.variants[1]!, encrypted: false, keyScheme: "content", segments: [{ ...m.variants[1]!.segments[0]!, nonce: undefined }] }] })],
+    ["a segment in the wrong minute", (m) => ({ ...m, variants: [{ ...m.variants[0]!, segments: m.variants[0]!.segments.map((x) => ({ ...x, minute: 0 })) }, m.variants[1]] })],
+    ["a minute-keyed segment without minute", (m) => ({ ...m, variants: [{ ...m.variants[0]!, segments: m.variants[0]!.segments.map((x) => ({ ...x, minute: undefined })) }, m.variants[1]] })],
+    ["a minute on a content-keyed segment", (m) => ({ ...m, variants: [m.variants[0], { ...m.variants[1]!, segments: [{ ...m.variants[1]!.segments[0]!, minute: 0 }] }] })],
+    ["minute keys on a file variant", (m) => ({ ...m, variants: [m.variants[0], { ...m.variants[1]!, keyScheme: "minute-hkdf" }] })],
+    ["an unknown key scheme", (m) => ({ ...m, variants: [{ ...m.variants[0]!, keyScheme: "per-segment" }, m.variants[1]] })],
+  ];
+  for (const [what, mutate] of invalidV2) {
+    it(`version 2 rejects ${what}`, () => {
+      expect(() => validateManifest(sampleV2())).to.not.throw();
+      expect(() => validateManifest(mutate(sampleV2()))).to.throw(ManifestValidationError);
     });
   }
 

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { decryptSegment, fromHex, SegmentDecryptError } from "../../lib/crypto/index.ts";
+import { decryptManifestSegment, decryptSegment, deriveMinuteKey, fromHex, SegmentDecryptError } from "../../lib/crypto/index.ts";
 import { openKeyStore } from "../../lib/keys/index.ts";
 import type { KeyStore } from "../../lib/keys/index.ts";
 import { parseManifest, serializeManifest, validateManifest, ManifestValidationError } from "../../lib/manifest/index.ts";
@@ -19,7 +19,7 @@ async function variantBytes(store: MemoryStore, manifest: Manifest, variant: Man
   for (const s of variant.segments) {
     const stored = await store.get(s.pieceCid);
     expect(stored.length).to.equal(s.size);
-    parts.push(variant.encrypted ? decryptSegment(key!, fromHex(s.nonce!), { contentId: manifest.contentId, variant: variant.name, index: s.index }, stored) : stored);
+    parts.push(variant.encrypted ? decryptManifestSegment(key!, manifest.contentId, variant, s, stored) : stored);
   }
   return Buffer.concat(parts);
 }
@@ -115,27 +115,63 @@ describe("media/pipeline: processMedia + publish", function () {
       expect(await audioPayloadBitrate(file)).to.be.within(128_000 * 0.85, 128_000 * 1.1);
     });
 
+    it("version 2: HLS variants are keyed per minute window (segments starting in [60m, 60m+60)), the original by the content key", async () => {
+      const m = published.manifest;
+      expect(m.version).to.equal(2);
+      expect(m.variants.map((v) => [v.name, v.keyScheme])).to.deep.equal([
+        ["original", "content"],
+        ["high", "minute-hkdf"],
+        ["standard", "minute-hkdf"],
+        ["preview", undefined],
+      ]);
+      const high = variant(m, "high");
+      let start = 0;
+      for (const s of high.segments) {
+        expect(s.minute, `segment ${s.index} starts at ${start}`).to.equal(Math.floor(start / 60 + 1e-9));
+        start += s.duration!;
+      }
+      expect(new Set(high.segments.map((s) => s.minute))).to.deep.equal(new Set([0, 1, 2]));
+      expect(variant(m, "original").segments.every((s) => s.minute === undefined)).to.equal(true);
+      // A minute key opens its own minute's segments only; the content key opens none of them.
+      const firstOf = (minute: number) => high.segments.find((s) => s.minute === minute)!;
+      const open = (k: Uint8Array, s: ManifestVariant["segments"][number], stored: Uint8Array) =>
+        decryptSegment(k, fromHex(s.nonce!), { contentId: m.contentId, variant: "high", index: s.index }, stored);
+      const minute1 = deriveMinuteKey(key, m.contentId, "high", 1);
+      const s1 = firstOf(1);
+      const s2 = firstOf(2);
+      const [b1, b2] = [await store.get(s1.pieceCid), await store.get(s2.pieceCid)];
+      expect(open(minute1, s1, b1)[0]).to.equal(0x47);
+      expect(() => open(minute1, s2, b2)).to.throw(SegmentDecryptError);
+      expect(() => open(key, s1, b1)).to.throw(SegmentDecryptError);
+      // minute keys are per variant too
+      expect(() => open(deriveMinuteKey(key, m.contentId, "standard", 1), s1, b1)).to.throw(SegmentDecryptError);
+    });
+
     it("swapped, reordered or tampered segments fail to decrypt", async () => {
       const m = published.manifest;
       const high = variant(m, "high");
       const std = variant(m, "standard");
+      // every segment here is in minute 0: its key is minute 0's
+      expect(high.segments[0]!.minute).to.equal(0);
+      expect(high.segments[1]!.minute).to.equal(0);
+      const minute0 = deriveMinuteKey(key, m.contentId, "high", 0);
       const seg0 = await store.get(high.segments[0]!.pieceCid);
       const seg1 = await store.get(high.segments[1]!.pieceCid);
       const nonce0 = fromHex(high.segments[0]!.nonce!);
       const nonce1 = fromHex(high.segments[1]!.nonce!);
       // reordered: segment 1's bytes (with its nonce) presented as segment 0
-      expect(() => decryptSegment(key, nonce1, { contentId: m.contentId, variant: "high", index: 0 }, seg1)).to.throw(SegmentDecryptError);
-      // swapped across variants: standard's segment 0 presented as high's segment 0
+      expect(() => decryptSegment(minute0, nonce1, { contentId: m.contentId, variant: "high", index: 0 }, seg1)).to.throw(SegmentDecryptError);
+      // swapped across variants: standard's segment 0, with standard's own key, presented as high's segment 0
       const std0 = await store.get(std.segments[0]!.pieceCid);
-      expect(() => decryptSegment(key, fromHex(std.segments[0]!.nonce!), { contentId: m.contentId, variant: "high", index: 0 }, std0)).to.throw(SegmentDecryptError);
+      expect(() => decryptSegment(deriveMinuteKey(key, m.contentId, "standard", 0), fromHex(std.segments[0]!.nonce!), { contentId: m.contentId, variant: "high", index: 0 }, std0)).to.throw(SegmentDecryptError);
       // moved to another content item
-      expect(() => decryptSegment(key, nonce0, { contentId: "other", variant: "high", index: 0 }, seg0)).to.throw(SegmentDecryptError);
+      expect(() => decryptSegment(minute0, nonce0, { contentId: "other", variant: "high", index: 0 }, seg0)).to.throw(SegmentDecryptError);
       // tampered
       const bad = Buffer.from(seg0);
       bad[bad.length >> 1]! ^= 0x40;
-      expect(() => decryptSegment(key, nonce0, { contentId: m.contentId, variant: "high", index: 0 }, bad)).to.throw(SegmentDecryptError);
+      expect(() => decryptSegment(minute0, nonce0, { contentId: m.contentId, variant: "high", index: 0 }, bad)).to.throw(SegmentDecryptError);
       // the genuine one still works
-      expect(decryptSegment(key, nonce0, { contentId: m.contentId, variant: "high", index: 0 }, seg0).length).to.be.greaterThan(0);
+      expect(decryptSegment(minute0, nonce0, { contentId: m.contentId, variant: "high", index: 0 }, seg0).length).to.be.greaterThan(0);
     });
 
     it("every nonce is unique", () => {

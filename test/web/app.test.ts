@@ -42,7 +42,7 @@ describe("web app (browser)", function () {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack(), ensureBuild()]);
+    const [s] = await Promise.all([startStack({ exclusiveTrack: true }), ensureBuild()]);
     stack = s;
     web = await startWeb(stack.env);
     browser = await playwright().chromium.launch({
@@ -217,7 +217,6 @@ describe("web app (browser)", function () {
     expect(await s.page.getByTestId("access-status").innerText()).to.match(/until/);
     await s.page.getByTestId("play-full").click();
     await s.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 30_000 });
-    expect(await s.page.getByTestId("player").getAttribute("data-variant")).to.equal("high");
     await s.page.waitForFunction(() => {
       const m = document.querySelector<HTMLMediaElement>("[data-testid=media]");
       return m !== null && m.duration > 55;
@@ -229,6 +228,10 @@ describe("web app (browser)", function () {
       return m.play();
     });
     await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 41.5, undefined, { timeout: 30_000 });
+    // With the content key both variants are levels; the decrypted 320k one is what plays on this fast
+    // connection (ABR starts where the device hints say and moves up from there).
+    expect((await s.page.getByTestId("quality").locator("option").allInnerTexts()).sort()).to.deep.equal(["Auto", "high", "standard"]);
+    await s.page.locator('[data-testid=player][data-variant="high"]').waitFor({ timeout: 30_000 });
     const err = await s.page.getByTestId("player-error").count();
     expect(err).to.equal(0);
     await s.page.screenshot({ path: join(SHOTS, "content-playing-1280.png"), fullPage: true });
@@ -249,6 +252,61 @@ describe("web app (browser)", function () {
     expect(await s.page.getByTestId("library").innerText()).to.match(/30-day pass/);
     expect(s.errors).to.deep.equal([]);
     void TRACK_PRICE;
+  });
+
+  it("adaptive bitrate: hls.js gets the variants as levels of a master playlist made in the browser; a forced level switch keeps playback going, each level decrypted with its own keys", async () => {
+    const ex = stack.exclusive!;
+    const manifest = (await (await fetch(`${web.url}/api/manifest/${ex.manifestCid}`)).json()) as {
+      variants: { name: string; kind: string; role: string; encrypted: boolean; keyScheme?: string; segments: { pieceCid: string }[] }[];
+    };
+    // Exclusive tier: both full variants encrypted, each keyed per minute under its own name.
+    expect(manifest.variants.filter((v) => v.kind === "hls" && v.role !== "preview").map((v) => [v.name, v.encrypted, v.keyScheme])).to.deep.equal([
+      ["high", true, "minute-hkdf"],
+      ["standard", true, "minute-hkdf"],
+    ]);
+    const variantOf = new Map(manifest.variants.flatMap((v) => v.segments.map((seg) => [seg.pieceCid, v.name] as const)));
+    const c = await open(CREATOR_KEY, 1280);
+    // A 3G connection hint: the player starts at the 192k level (lib/client/preload.ts), ABR takes it from there.
+    await c.page.addInitScript(`Object.defineProperty(Navigator.prototype, "connection", { configurable: true, get: () => ({ effectiveType: "3g", downlink: 1, saveData: false }) });`);
+    const fetched: string[] = [];
+    c.page.on("response", (r) => {
+      const m = /\/api\/piece\/([^/?]+)/.exec(new URL(r.url()).pathname);
+      const variant = m ? variantOf.get(decodeURIComponent(m[1]!)) : undefined;
+      if (variant && r.ok()) fetched.push(variant);
+    });
+    await c.page.goto(`${web.url}/content/${ex.contentId}`, { waitUntil: "networkidle" });
+    await connect(c);
+    await c.page.locator('[data-testid=access-status][data-reason="creator"]').waitFor({ timeout: 15_000 });
+    await c.page.getByTestId("play-full").click();
+    await c.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 30_000 });
+    const quality = c.page.getByTestId("quality");
+    await quality.waitFor({ timeout: 15_000 });
+    expect((await quality.locator("option").allInnerTexts()).sort()).to.deep.equal(["Auto", "high", "standard"]);
+    const currentTime = () => c.page.evaluate(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime);
+    await c.page.evaluate(() => {
+      const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
+      m.muted = true;
+      return m.play();
+    });
+    await c.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 0.5, undefined, { timeout: 30_000 });
+    expect(await c.page.getByTestId("player").getAttribute("data-variant")).to.equal("standard");
+    // ABR on its own: the connection is in fact fast, so it moves up to the 320k level (heard from the next segment on).
+    await c.page.evaluate(() => void (document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime = 12));
+    await c.page.locator('[data-testid=player][data-variant="high"]').waitFor({ timeout: 30_000 });
+    expect(await c.page.getByTestId("player-label").innerText()).to.match(/Full high quality \(adaptive\) · decrypted in your browser/);
+    // Force the other level (hls.currentLevel: flush and refetch there): playback goes on, now decrypting standard's segments with standard's keys.
+    const before = fetched.filter((v) => v === "standard").length;
+    await quality.selectOption("standard");
+    const switchedAt = await currentTime();
+    await c.page.locator('[data-testid=player][data-variant="standard"]').waitFor({ timeout: 30_000 });
+    await c.page.waitForFunction((t) => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > t + 3, switchedAt, { timeout: 30_000 });
+    expect(fetched.filter((v) => v === "standard").length).to.be.greaterThan(before);
+    expect(await c.page.getByTestId("player-error").count()).to.equal(0);
+    expect(await c.page.getByTestId("player-label").innerText()).to.match(/Full standard quality · decrypted in your browser/);
+    // Back to automatic selection.
+    await quality.selectOption("auto");
+    expect(await c.page.getByTestId("player-label").innerText()).to.match(/\(adaptive\)/);
+    expect(c.errors).to.deep.equal([]);
   });
 
   it("mints a creator's pass on the creator page, which unlocks the item while held", async () => {
@@ -367,28 +425,61 @@ describe("web app (browser)", function () {
     expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
   });
 
-  it("pay per minute end to end: two minutes streamed on two session-key vouchers; the creator redeems (2 x rate - 3% fee), closes with the final voucher and withdraws", async () => {
+  it("pay per minute end to end: each minute window's key fetched separately on a session-key voucher as playback reaches it (never the content key); the creator redeems (2 x rate - 3% fee), closes with the final voucher and withdraws", async () => {
     const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
     const channels = contractOf(stack.deployment, "PaymentChannels");
     const creator = stack.creator;
     const viewer = privateKeyToAccount(STREAMER_KEY).address;
     const RATE = 100_000_000_000_000n; // 0.0001 ETH per minute (StreamPanel)
     const s = await open(STREAMER_KEY, 1280);
-    // The browser's clock runs naturally; fastForward stands in for the minute between vouchers.
-    await s.page.clock.install();
+    // Every key request the page makes, and the minute keys each /stream answer carried.
+    const keyPaths: string[] = [];
+    const streamAsks: { minute: number; variants: string[]; cumulativeAmount: string }[] = [];
+    const released: { minute: number; variant: string; keyId: string }[] = [];
+    s.page.on("request", (r) => {
+      const path = new URL(r.url()).pathname;
+      if (!path.startsWith("/api/keys/")) return;
+      keyPaths.push(path);
+      if (path.endsWith("/stream")) streamAsks.push(JSON.parse(r.postData() ?? "{}"));
+    });
+    s.page.on("response", (r) => {
+      if (!new URL(r.url()).pathname.endsWith("/stream") || r.status() !== 200) return;
+      void r.json().then((b: { keys: { minute: number; variant: string; keyId: string }[] }) => released.push(...b.keys.map(({ minute, variant, keyId }) => ({ minute, variant, keyId }))));
+    });
     await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
     await connect(s);
     await s.page.getByTestId("stream-open").click();
     const meter = s.page.getByTestId("stream-meter");
+    // The player loads the first segments at once: minute 0's key, paid by the first voucher.
     await meter.filter({ hasText: /1 minute .*spent 0\.0001 ETH.*streaming/ }).waitFor({ timeout: 30_000 });
     expect(s.wallet.calls.filter((m) => m === "eth_sendTransaction")).to.have.length(1);
     expect(s.wallet.calls).to.not.include("eth_signTypedData_v4");
-    await s.page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 15_000 });
-    await s.page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 55, undefined, { timeout: 30_000 });
-    await s.page.clock.fastForward(60_000);
+    await s.page.locator('[data-testid=player][data-mode="full"][data-variant="high"]').waitFor({ timeout: 15_000 });
+    await s.page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 70, undefined, { timeout: 30_000 });
+    expect(streamAsks.map((a) => a.minute)).to.deep.equal([0]);
+    // Playback reaching minute 1 (a seek to 0:58 here) makes the player ask for minute 1's key, paid by a second voucher.
+    await s.page.evaluate(() => {
+      const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
+      m.muted = true;
+      m.currentTime = 58;
+      return m.play();
+    });
     await meter.filter({ hasText: /2 minutes .*spent 0\.0002 ETH/ }).waitFor({ timeout: 30_000 });
+    // ... and decrypted minute 1's segments with it: playback goes on past 1:02.
+    await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 62, undefined, { timeout: 30_000 });
+    expect(await s.page.getByTestId("player-error").count()).to.equal(0);
     // still no wallet prompt for the second minute: the session key signed it
     expect(s.wallet.calls.filter((m) => m === "eth_sendTransaction" || m === "eth_signTypedData_v4")).to.have.length(1);
+    // Separate minute keys: one request per minute window, each paying for the minute it asks for,
+    // each answered with that minute's own key; the content key was never asked for.
+    expect(keyPaths.every((p) => p === `/api/keys/${stack.track.contentId}/stream`), keyPaths.join(",")).to.equal(true);
+    expect(streamAsks.map((a) => [a.minute, a.variants, a.cumulativeAmount])).to.deep.equal([
+      [0, ["high"], RATE.toString()],
+      [1, ["high"], (2n * RATE).toString()],
+    ]);
+    for (let i = 0; i < 50 && released.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(released.map((k) => [k.minute, k.variant])).to.deep.equal([[0, "high"], [1, "high"]]);
+    expect(released[0]!.keyId).to.not.equal(released[1]!.keyId);
     const channelId = BigInt(/Channel #(\d+)/.exec(await meter.innerText())![1]!);
     await s.page.getByTestId("stream-close").click();
     await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').filter({ hasText: /Close/ }).waitFor({ timeout: 30_000 });

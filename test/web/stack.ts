@@ -1,8 +1,9 @@
 /**
  * A complete local StreamVault for web tests (and for `node test/web/stack.ts` while developing):
  * anvil on a free port, the system deployed into a temp deployments dir, a launched creator, and
- * one premium track (60 s) run through the real media pipeline into a temp piece store with its
- * key sealed in a temp key store, registered on chain. Returns the env the web server needs.
+ * one premium track (75 s: two minute windows) run through the real media pipeline into a temp piece store with its
+ * key sealed in a temp key store, registered on chain (with `exclusiveTrack`, also a 45 s exclusive
+ * one: both full variants encrypted). Returns the env the web server needs.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
@@ -42,10 +43,12 @@ export interface Stack {
   env: Record<string, string>;
   creator: Address;
   track: SeededTrack;
+  /** With `exclusiveTrack`: a 45 s exclusive track of the same creator (high and standard both encrypted). */
+  exclusive?: SeededTrack;
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { quiet?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean } = {}): Promise<Stack> {
   const log = options.quiet === false ? console.log : () => {};
   const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
   const anvil = await startAnvil();
@@ -82,45 +85,55 @@ export async function startStack(options: { quiet?: boolean } = {}): Promise<Sta
     }),
   );
 
-  // One premium track through the real pipeline.
+  // One premium track through the real pipeline (and, when asked, an exclusive one: every full variant encrypted).
   const masterKey = "7".repeat(64);
-  const audio = join(dir, "track.wav");
-  const title = "Aurora Drift";
-  await runFfmpeg([
-    "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=60:r=44100",
-    "-metadata", `title=${title}`, "-metadata", "artist=Nova",
-    "-ac", "2", audio,
-  ]);
-  const sha = createHash("sha256").update(await readFile(audio)).digest("hex");
-  const externalId = keccak256(`0x${sha}`);
-  const contentId = keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [creator, externalId])).toLowerCase() as Hex;
   const piecesDir = join(dir, "pieces");
   const keysDir = join(dir, "keys");
   const store = new LocalStore({ dir: piecesDir });
   const keyStore = await openKeyStore({ dataDir: keysDir, env: { STREAMVAULT_MASTER_KEY: masterKey } });
-  const processed = await processMedia(audio, { contentId, tier: "premium", workDir: join(dir, "work") });
-  const manifestCid = await publish(processed, store, { keyStore });
-  await keyStore.close();
-  await rm(join(dir, "work"), { recursive: true, force: true });
-  log(`published ${manifestCid}`);
-
   const access = contractOf(deployment, "ContentAccess");
-  const cidBytes = Piece.asPieceCID(manifestCid)!.bytes;
-  await send(
-    await creatorWallet.writeContract({
-      address: access.address,
-      abi: access.abi,
-      functionName: "registerContent",
-      args: [
-        externalId,
-        `0x${Buffer.from(cidBytes).toString("hex")}`,
-        1,
-        { minCoinBalance: 0n, minPasses: 1n, inSubscription: true, paymentToken: "0x0000000000000000000000000000000000000000", price: TRACK_PRICE, duration: 0 },
-        [],
-      ],
-    }),
-  );
-  log(`registered ${contentId}`);
+  const publishTrack = async (title: string, seconds: number, tier: "premium" | "exclusive", seed: number): Promise<SeededTrack> => {
+    const audio = join(dir, `${tier}.wav`);
+    await runFfmpeg([
+      // Pink noise, not a pure tone: AAC then spends what each variant is meant to (a tone comes out
+      // smaller at 320k than at 192k, which would turn the adaptive-bitrate ladder upside down).
+      "-v", "error", "-y", "-f", "lavfi", "-i", `anoisesrc=d=${seconds}:c=pink:r=44100:a=0.3:seed=${seed}`,
+      "-metadata", `title=${title}`, "-metadata", "artist=Nova",
+      "-ac", "2", audio,
+    ]);
+    const sha = createHash("sha256").update(await readFile(audio)).digest("hex");
+    const externalId = keccak256(`0x${sha}`);
+    const contentId = keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [creator, externalId])).toLowerCase() as Hex;
+    const processed = await processMedia(audio, { contentId, tier, workDir: join(dir, `work-${tier}`) });
+    const manifestCid = await publish(processed, store, { keyStore });
+    await rm(join(dir, `work-${tier}`), { recursive: true, force: true });
+    log(`published ${manifestCid}`);
+    const cidBytes = Piece.asPieceCID(manifestCid)!.bytes;
+    await send(
+      await creatorWallet.writeContract({
+        address: access.address,
+        abi: access.abi,
+        functionName: "registerContent",
+        args: [
+          externalId,
+          `0x${Buffer.from(cidBytes).toString("hex")}`,
+          tier === "premium" ? 1 : 2,
+          { minCoinBalance: 0n, minPasses: 1n, inSubscription: tier === "premium", paymentToken: "0x0000000000000000000000000000000000000000", price: TRACK_PRICE, duration: 0 },
+          [],
+        ],
+      }),
+    );
+    log(`registered ${contentId}`);
+    return { contentId, title, manifestCid };
+  };
+  let track: SeededTrack;
+  let exclusive: SeededTrack | undefined;
+  try {
+    track = await publishTrack("Aurora Drift", 75, "premium", 7);
+    if (options.exclusiveTrack) exclusive = await publishTrack("Midnight Relay", 45, "exclusive", 11);
+  } finally {
+    await keyStore.close();
+  }
 
   const env = {
     RPC_URL: anvil.rpcUrl,
@@ -140,7 +153,8 @@ export async function startStack(options: { quiet?: boolean } = {}): Promise<Sta
     dir,
     env,
     creator,
-    track: { contentId, title, manifestCid },
+    track,
+    exclusive,
     async stop() {
       await anvil.stop();
       await rm(dir, { recursive: true, force: true });

@@ -2,20 +2,20 @@
 import { useState } from "react";
 import { UnlockPanel, useAccess, type CreatorTokens, type UnlockItem } from "./UnlockPanel";
 import { Player } from "./Player";
-import { StreamPanel } from "./StreamPanel";
+import { StreamPanel, type StreamSession } from "./StreamPanel";
 
 export function ContentView({ item, tokens, manifestCid, title }: { item: UnlockItem; tokens?: CreatorTokens; manifestCid: string; title: string }) {
   const access = useAccess(item, tokens);
-  const [streamKey, setStreamKey] = useState<CryptoKey | null>(null);
+  const [stream, setStream] = useState<StreamSession | null>(null);
   const hasAccess = access.reason !== "none";
   return (
     <>
-      <Player contentId={item.id} manifestCid={manifestCid} hasAccess={hasAccess} title={title} streamKey={streamKey} />
+      <Player contentId={item.id} manifestCid={manifestCid} hasAccess={hasAccess} title={title} stream={stream} />
       <UnlockPanel
         item={item}
         tokens={tokens}
         access={access}
-        extra={item.tier > 0 && access.connected && !hasAccess ? <StreamPanel contentId={item.id} onKey={setStreamKey} /> : null}
+        extra={item.tier > 0 && access.connected && !hasAccess ? <StreamPanel contentId={item.id} onStream={setStream} /> : null}
       />
     </>
   );

@@ -4,31 +4,46 @@ import Hls, { type HlsConfig, type LoaderCallbacks, type LoaderConfiguration, ty
 import { useAccount, useSignMessage } from "wagmi";
 import type { Address, Hex } from "viem";
 import type { Manifest, ManifestVariant } from "../../lib/manifest/schema.ts";
+import { masterPlaylist } from "../../lib/manifest/playlist.ts";
 import { useAppConfig } from "@/lib/client/config";
 import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "@/lib/client/preload";
 import { decryptSegment } from "@/lib/client/segment-crypto";
 import { requestContentKey, KeyRequestError } from "@/lib/client/keys";
+import { MinuteKeySource, type SegmentKeySource } from "@/lib/client/segment-keys";
+import type { StreamSession } from "./StreamPanel";
 
-type Mode = { kind: "preview" } | { kind: "full"; variant: ManifestVariant; key?: CryptoKey };
+type Mode = { kind: "preview" } | { kind: "full"; variant: ManifestVariant; keys?: SegmentKeySource };
 
-/** An hls.js fragment loader that decrypts each encrypted segment (looked up by its PieceCID) before hls.js parses it. */
-function decryptingLoader(manifest: Manifest, variant: ManifestVariant, key: CryptoKey) {
-  const byCid = new Map(variant.segments.map((s) => [s.pieceCid, s]));
+/** Pay per minute buffers at most this far ahead, so a minute's key is asked for (and paid) shortly before playback reaches it. */
+const STREAM_BUFFER_SECONDS = 30;
+
+/**
+ * An hls.js fragment loader that decrypts each encrypted segment (looked up by its PieceCID in any
+ * of the manifest's variants) with the key its SegmentKeySource gives for it, before hls.js parses
+ * it. The key is asked for when the download starts, so fetching a minute's key overlaps the download.
+ */
+function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
+  const byCid = new Map(manifest.variants.flatMap((v) => (v.encrypted ? v.segments.map((s) => [s.pieceCid, { variant: v, seg: s }] as const) : [])));
   const Base = Hls.DefaultConfig.loader;
   return class DecryptingLoader extends Base {
     load(context: LoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>) {
       // Segment URLs may carry ?c=<contentId> (plays counting): the PieceCID is the last path segment.
       const cid = decodeURIComponent(new URL(context.url, window.location.href).pathname.split("/").pop() ?? "");
-      const seg = byCid.get(cid);
-      if (!seg?.nonce) return super.load(context, config, callbacks);
+      const found = byCid.get(cid);
+      if (!found?.seg.nonce) return super.load(context, config, callbacks);
+      const { variant, seg } = found;
+      const key = keys.keyFor(variant, seg);
+      key.catch(() => {}); // reported below, once the download is in
       const onSuccess = callbacks.onSuccess;
       const wrapped: LoaderCallbacks<LoaderContext> = {
         ...callbacks,
         onSuccess: (response, stats, ctx, details) => {
-          decryptSegment(key, response.data as ArrayBuffer, { contentId: manifest.contentId, variant: variant.name, index: seg.index, nonce: seg.nonce! }).then(
-            (plain) => onSuccess({ ...response, data: plain }, stats, ctx, details),
-            () => callbacks.onError({ code: 0, text: `segment ${seg.index} did not decrypt` }, ctx, null, stats),
-          );
+          key
+            .then((k) => decryptSegment(k, response.data as ArrayBuffer, { contentId: manifest.contentId, variant: variant.name, index: seg.index, nonce: seg.nonce! }))
+            .then(
+              (plain) => onSuccess({ ...response, data: plain }, stats, ctx, details),
+              (e) => callbacks.onError({ code: 0, text: `segment ${seg.index} of ${variant.name} did not decrypt: ${e instanceof Error ? e.message : String(e)}` }, ctx, null, stats),
+            );
         },
       };
       return super.load(context, config, wrapped);
@@ -36,19 +51,44 @@ function decryptingLoader(manifest: Manifest, variant: ManifestVariant, key: Cry
   };
 }
 
+/**
+ * The variants a full-stream mode can offer hls.js as levels: clear ones, and encrypted ones its
+ * keys open. A pay-per-minute session offers only the minute-keyed variants it pays for.
+ */
+function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource | undefined): ManifestVariant[] {
+  if (keys instanceof MinuteKeySource) return full.filter((v) => keys.canDecrypt(v));
+  return full.filter((v) => !v.encrypted || (keys?.canDecrypt(v) ?? false));
+}
+
+/**
+ * A master playlist synthesized here from the manifest, one level per playable variant, so hls.js
+ * ABR switches between them during playback. Level URIs are absolute (the master itself is a blob: URL).
+ */
+function browserMasterPlaylist(manifestCid: string, contentId: string, variants: readonly ManifestVariant[]): string {
+  const base = `${window.location.origin}/api/hls/${encodeURIComponent(manifestCid)}/`;
+  return masterPlaylist(
+    variants.map((v) => ({ uri: `${base}${v.playlist}.m3u8?c=${contentId}`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })),
+  );
+}
+
+/** The playlist name (= variant name) of an hls.js level, from its URI. */
+function levelPlaylist(level: { uri?: string; url?: string[] }): string | undefined {
+  return /\/([A-Za-z0-9_-]{1,32})\.m3u8(?:[?#]|$)/.exec(level.uri ?? level.url?.[0] ?? "")?.[1];
+}
+
 export function Player({
   contentId,
   manifestCid,
   hasAccess,
   title,
-  streamKey = null,
+  stream = null,
 }: {
   contentId: Hex;
   manifestCid: string;
   hasAccess: boolean;
   title: string;
-  /** Content key from a pay-per-minute channel: plays the full stream while set. */
-  streamKey?: CryptoKey | null;
+  /** A pay-per-minute session: plays the full stream while set, paying for each minute's keys as playback reaches it. */
+  stream?: StreamSession | null;
 }) {
   const { address } = useAccount();
   const { chainId } = useAppConfig();
@@ -60,6 +100,12 @@ export function Player({
   const mediaRef = useRef<HTMLMediaElement | null>(null);
   /** "Play full" was pressed: start playing as soon as the full stream's playlist is parsed. */
   const autoplay = useRef(false);
+  const hlsRef = useRef<Hls | null>(null);
+  /** Variant names of the hls.js levels (in hls.js order) when ABR has more than one to choose from. */
+  const [levels, setLevels] = useState<string[]>([]);
+  /** The variant whose segments are playing now (hls.js FRAG_CHANGED). */
+  const [heard, setHeard] = useState<string>("");
+  const [quality, setQuality] = useState<string>("auto");
 
   useEffect(() => {
     let stop = false;
@@ -74,8 +120,8 @@ export function Player({
 
   // Losing access (wallet switched, pass expired) drops back to the preview.
   useEffect(() => {
-    if (!hasAccess && !streamKey) setMode({ kind: "preview" });
-  }, [hasAccess, address, streamKey]);
+    if (!hasAccess && !stream) setMode({ kind: "preview" });
+  }, [hasAccess, address, stream]);
 
   const hlsVariants = manifest?.variants.filter((v) => v.kind === "hls") ?? [];
   const preview = hlsVariants.find((v) => v.role === "preview");
@@ -84,64 +130,115 @@ export function Player({
   const full = qualityOrder(strategy).flatMap((role) => hlsVariants.filter((v) => v.role === role));
   const current = mode.kind === "full" ? mode.variant : preview;
 
-  // The first key of a pay-per-minute channel switches to the full stream; later minutes' keys are the same key.
-  const streaming = streamKey !== null;
+  // A pay-per-minute session plays the best variant keyed per minute: the minute keys of every such
+  // variant come in one request per minute, and the player asks for a minute when it loads its first segment.
   useEffect(() => {
-    if (!streaming || !manifest) return;
-    const best = full[0];
-    if (best) setMode((m) => (m.kind === "full" && m.key ? m : { kind: "full", variant: best, key: streamKey ?? undefined }));
-  }, [streaming, manifest]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (!stream || !manifest) return;
+    const paid = full.filter((v) => v.encrypted && v.keyScheme === "minute-hkdf");
+    const best = paid[0];
+    if (!best) {
+      if (full.some((v) => v.encrypted)) {
+        setError("This item was published before per-minute keys, so it cannot be streamed pay-per-minute (the creator can re-publish it).");
+      } else if (full[0]) {
+        setMode({ kind: "full", variant: full[0] });
+      }
+      return;
+    }
+    autoplay.current = true;
+    setMode({ kind: "full", variant: best, keys: new MinuteKeySource(stream.fetchMinute, paid.map((v) => v.name)) });
+  }, [stream, manifest]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     const media = mediaRef.current;
     if (!manifest || !media || !current?.playlist) return;
+    const keys = mode.kind === "full" ? mode.keys : undefined;
+    // Full stream: every variant this viewer can play is an hls.js level (ABR); the preview plays alone.
+    const levelVariants = mode.kind === "full" ? playableLevels(full, keys) : [];
+    const abr = levelVariants.length > 1 && levelVariants.some((v) => v.name === current.name);
     // ?c= lets the server count the full-length segment requests as plays of this item (not the preview).
-    const src = `/api/hls/${manifestCid}/${current.playlist}.m3u8?c=${contentId}`;
-    const ahead = bufferAheadSeconds(strategy, manifest.duration ?? 0);
-    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0 };
-    if (mode.kind === "full" && mode.key && current.encrypted) {
-      config.fLoader = decryptingLoader(manifest, current, mode.key) as unknown as HlsConfig["fLoader"];
+    let src = `/api/hls/${manifestCid}/${current.playlist}.m3u8?c=${contentId}`;
+    let masterUrl: string | undefined;
+    if (abr) {
+      masterUrl = URL.createObjectURL(new Blob([browserMasterPlaylist(manifestCid, contentId, levelVariants)], { type: "application/vnd.apple.mpegurl" }));
+      src = masterUrl;
+    }
+    const perMinute = keys instanceof MinuteKeySource;
+    const ahead = perMinute ? Math.min(STREAM_BUFFER_SECONDS, bufferAheadSeconds(strategy, manifest.duration ?? 0)) : bufferAheadSeconds(strategy, manifest.duration ?? 0);
+    // With levels, loading starts once the preferred start level is set (MANIFEST_PARSED below).
+    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0, autoStartLoad: !abr };
+    if (keys && (abr ? levelVariants : [current]).some((v) => v.encrypted)) {
+      config.fLoader = decryptingLoader(manifest, keys) as unknown as HlsConfig["fLoader"];
     }
     if (!Hls.isSupported()) {
       setError("This browser cannot play HLS (Media Source Extensions are missing).");
       return;
     }
     const hls = new Hls(config);
+    hlsRef.current = hls;
+    setLevels([]);
+    setQuality("auto");
+    setHeard(current.name);
+    let names: string[] = [];
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (data.fatal) setError(`Playback error: ${data.details}`);
     });
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      if (abr) {
+        names = hls.levels.map((l) => levelVariants.find((v) => v.playlist === levelPlaylist(l))?.name ?? "");
+        setLevels(names);
+        // Start at the variant the preload strategy prefers; ABR moves from there as bandwidth allows.
+        hls.startLevel = Math.max(0, names.indexOf(current.name));
+        hls.startLoad(0);
+      }
       if (mode.kind !== "full" || !autoplay.current) return;
       autoplay.current = false;
       media.play().catch(() => {}); // the user can still press play if the browser refuses
     });
+    hls.on(Hls.Events.FRAG_CHANGED, (_e, data) => {
+      if (abr && names[data.frag.level]) setHeard(names[data.frag.level]!);
+    });
     hls.loadSource(src);
     hls.attachMedia(media);
-    return () => hls.destroy();
-  }, [manifest, manifestCid, current, mode, contentId]);
+    return () => {
+      hls.destroy();
+      if (hlsRef.current === hls) hlsRef.current = null;
+      if (masterUrl) URL.revokeObjectURL(masterUrl);
+    };
+  }, [manifest, manifestCid, current, mode, contentId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  /** Pins a quality (an immediate switch: hls.js flushes the buffer and refetches at that level) or hands it back to ABR. */
+  function chooseQuality(value: string) {
+    const hls = hlsRef.current;
+    setQuality(value);
+    if (!hls) return;
+    if (value === "auto") hls.nextLevel = -1;
+    else if (levels.includes(value)) hls.currentLevel = levels.indexOf(value);
+  }
 
   async function playFull() {
     setError("");
     if (!address) return setError("Connect your wallet first.");
-    const best = full[0];
-    if (!best) return setError("This item has no full-length stream.");
+    // Start where the preload strategy says; with the content key every variant is a level ABR may move to.
+    const start = full[0];
+    if (!start) return setError("This item has no full-length stream.");
     autoplay.current = true;
-    if (!best.encrypted) {
-      setMode({ kind: "full", variant: best });
+    const locked = full.find((v) => v.encrypted);
+    if (!locked) {
+      setMode({ kind: "full", variant: start });
       return;
     }
     try {
       setStatus("Requesting the content key (sign in with your wallet if asked)…");
-      const key = await requestContentKey({ contentId, wallet: address as Address, chainId, signMessage: (message) => signMessageAsync({ message }) });
+      const keys = await requestContentKey({ contentId, wallet: address as Address, chainId, signMessage: (message) => signMessageAsync({ message }) });
       setStatus("");
-      setMode({ kind: "full", variant: best, key });
+      setMode({ kind: "full", variant: start, keys });
     } catch (e) {
       setStatus("");
       const clear = full.find((v) => !v.encrypted);
       const why = e instanceof KeyRequestError ? `${e.message} (${e.status})` : e instanceof Error ? e.message : String(e);
       if (clear) {
         setMode({ kind: "full", variant: clear });
-        setError(`The ${best.name} stream is unavailable (${why}); playing ${clear.name} quality.`);
+        setError(`The ${locked.name} stream is unavailable (${why}); playing ${clear.name} quality.`);
       } else {
         setError(`Could not get the content key: ${why}`);
       }
@@ -149,8 +246,9 @@ export function Player({
   }
 
   const isVideo = manifest?.kind === "video";
+  const heardVariant = mode.kind === "full" ? (hlsVariants.find((v) => v.name === heard) ?? mode.variant) : undefined;
   return (
-    <section className="player" aria-label={`Player: ${title}`} data-testid="player" data-mode={mode.kind} data-variant={current?.name ?? ""}>
+    <section className="player" aria-label={`Player: ${title}`} data-testid="player" data-mode={mode.kind} data-variant={heardVariant?.name ?? current?.name ?? ""}>
       {isVideo ? (
         <video ref={(el) => void (mediaRef.current = el)} controls playsInline preload="metadata" data-testid="media" aria-label={title} />
       ) : (
@@ -159,8 +257,21 @@ export function Player({
       <p className="small muted" data-testid="player-label">
         {mode.kind === "preview"
           ? `Preview (first ${Math.round(preview?.duration ?? 30)} s)${hasAccess ? "" : " · unlock below to hear everything"}`
-          : `Full ${mode.variant.name} quality${mode.variant.encrypted ? " · decrypted in your browser" : ""}`}
+          : `Full ${heardVariant!.name} quality${levels.length > 1 && quality === "auto" ? " (adaptive)" : ""}${heardVariant!.encrypted ? " · decrypted in your browser" : ""}`}
       </p>
+      {mode.kind === "full" && levels.length > 1 && (
+        <label className="small">
+          Quality{" "}
+          <select value={quality} onChange={(e) => chooseQuality(e.target.value)} data-testid="quality">
+            <option value="auto">Auto</option>
+            {levels.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {hasAccess && mode.kind === "preview" && full.length > 0 && (
         <button className="btn primary" onClick={playFull} data-testid="play-full">
           Play full {manifest?.kind === "video" ? "video" : "track"}

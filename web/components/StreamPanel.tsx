@@ -8,6 +8,7 @@ import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { newSessionKey, signVoucher, streamMinute, type SessionKey } from "@/lib/client/stream";
+import type { MinuteKeyFetcher } from "@/lib/client/segment-keys";
 import { signIn, KeyRequestError } from "@/lib/client/keys";
 import { ZERO_ADDRESS, formatAmount } from "@/lib/client/format";
 
@@ -21,8 +22,19 @@ interface Channel {
   rate: bigint;
 }
 
-/** Pay per minute: open a channel once, then a browser session key signs a voucher every minute; live meter; close. */
-export function StreamPanel({ contentId, onKey }: { contentId: Hex; onKey: (key: CryptoKey | null) => void }) {
+/** A live pay-per-minute session the player draws minute keys from. */
+export interface StreamSession {
+  channelId: bigint;
+  /** Pays for minute window `minute` (a session-key voucher) and returns its keys for `variants`. */
+  fetchMinute: MinuteKeyFetcher;
+}
+
+/**
+ * Pay per minute: open a channel once; the player then asks for each minute window's keys as it
+ * reaches it, and a browser session key signs the voucher for that minute (no wallet prompts).
+ * Live meter of minutes paid and spend; close.
+ */
+export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream: (session: StreamSession | null) => void }) {
   const wagmi = useConfig();
   const { address } = useAccount();
   const { contracts: c, chainId } = useAppConfig();
@@ -33,26 +45,31 @@ export function StreamPanel({ contentId, onKey }: { contentId: Hex; onKey: (key:
   const [streaming, setStreaming] = useState(false);
   const [error, setError] = useState("");
   const tx = useTx();
-  const timer = useRef<ReturnType<typeof setInterval> | null>(null);
   const paid = useRef(0n);
 
-  async function payNextMinute(ch: Channel): Promise<boolean> {
-    const cumulative = paid.current + ch.rate;
+  /**
+   * Pays for minute `minute` and gets its keys: the voucher covers minutes 0..minute (the server
+   * needs 0..minute-1; this pays the minute asked for too), or what was already paid when the
+   * player asks again for an earlier minute (seeking back, another quality): no new spend.
+   */
+  async function payMinute(ch: Channel, minute: number, variants: string[]): Promise<Map<string, CryptoKey>> {
+    const owed = ch.rate * BigInt(minute + 1);
+    const cumulative = owed > paid.current ? owed : paid.current;
     if (cumulative > ch.deposit) {
       setError("The channel deposit is used up: close it and open a new one.");
-      return false;
+      stop();
+      throw new Error("channel deposit used up");
     }
     const signature = await signVoucher({ sessionKey: ch.sessionKey, chainId, contract: c.PaymentChannels, channelId: ch.id, cumulativeAmount: cumulative });
     try {
-      const m = await streamMinute({ contentId, wallet: address as Address, channelId: ch.id, cumulativeAmount: cumulative, signature });
-      paid.current = cumulative;
-      setSpent(cumulative);
-      setMinutes(m.minutesDelivered);
-      onKey(m.key);
-      return true;
+      const m = await streamMinute({ contentId, wallet: address as Address, channelId: ch.id, cumulativeAmount: cumulative, signature, minute, variants });
+      if (cumulative > paid.current) paid.current = cumulative;
+      setSpent(paid.current);
+      setMinutes(Number(paid.current / ch.rate));
+      return m.keys;
     } catch (e) {
       setError(e instanceof KeyRequestError ? `${e.message} (${e.status})` : String(e));
-      return false;
+      throw e;
     }
   }
 
@@ -91,6 +108,7 @@ export function StreamPanel({ contentId, onKey }: { contentId: Hex; onKey: (key:
   }
 
   async function start(ch: Channel) {
+    setError("");
     try {
       if (sessionStorage.getItem(`sv-session:${address!.toLowerCase()}`) === null) {
         await signIn(address as Address, chainId, (message) => signMessageAsync({ message }));
@@ -100,20 +118,13 @@ export function StreamPanel({ contentId, onKey }: { contentId: Hex; onKey: (key:
       setError(`Sign-in failed: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    if (!(await payNextMinute(ch))) return;
     setStreaming(true);
-    timer.current = setInterval(() => {
-      void payNextMinute(ch).then((ok) => {
-        if (!ok) stop();
-      });
-    }, 60_000);
+    onStream({ channelId: ch.id, fetchMinute: (minute, variants) => payMinute(ch, minute, variants) });
   }
 
   function stop() {
-    if (timer.current) clearInterval(timer.current);
-    timer.current = null;
     setStreaming(false);
-    onKey(null);
+    onStream(null);
   }
 
   async function close() {
@@ -137,7 +148,7 @@ export function StreamPanel({ contentId, onKey }: { contentId: Hex; onKey: (key:
       {channel && (
         <p className="small" aria-live="polite" data-testid="stream-meter">
           Channel #{channel.id.toString()} · {minutes} minute{minutes === 1 ? "" : "s"} · spent {formatAmount(spent, ZERO_ADDRESS)} of {formatAmount(channel.deposit, ZERO_ADDRESS)}
-          {streaming ? " · streaming (vouchers signed by a session key, no prompts)" : ""}
+          {streaming ? " · streaming (each minute's key paid by a session-key voucher, no prompts)" : ""}
         </p>
       )}
       {!channel ? (

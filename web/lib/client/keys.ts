@@ -7,7 +7,8 @@
  */
 import { createSiweMessage } from "viem/siwe";
 import { getAddress, type Address, type Hex } from "viem";
-import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "../../../lib/keyrelease/wrap.ts";
+import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../../lib/keyrelease/wrap.ts";
+import { ContentKeySource } from "./segment-keys";
 
 export class KeyRequestError extends Error {
   readonly status: number;
@@ -61,13 +62,13 @@ export async function signIn(wallet: Address, chainId: number, signMessage: Sign
   }
 }
 
-/** Requests the content key of `contentId`; signs in first when there is no session. */
+/** Requests the content key of `contentId` (signs in first when there is no session); segment keys come from it. */
 export async function requestContentKey(params: {
   contentId: Hex;
   wallet: Address;
   chainId: number;
   signMessage: SignMessage;
-}): Promise<CryptoKey> {
+}): Promise<ContentKeySource> {
   const attempt = async () => {
     const eph = await generateEphemeralKeyPair();
     const res = await fetch(`/api/keys/${params.contentId}`, {
@@ -78,14 +79,15 @@ export async function requestContentKey(params: {
     });
     const body = await json(res);
     if (!res.ok) {
-      throw new KeyRequestError(res.status, (body.message as string) ?? (body.error as string) ?? `key request failed (${res.status})`, body.code as string);
+      throw new KeyRequestError(res.status, (body.message as string) ?? (body.error as string) ?? `key request failed (${res.status})`, body.error as string);
     }
-    return unwrapContentCryptoKey({
+    const raw = await unwrapContentKey({
       privateKey: eph.privateKey,
       wrapped: body.wrapped as WrappedKey,
       contentId: params.contentId,
       wallet: (body.wallet as string) ?? params.wallet,
     });
+    return ContentKeySource.fromBytes(params.contentId, raw);
   };
   // Sign in first when this tab has no session for the wallet yet (avoids a needless 401).
   const marker = `sv-session:${params.wallet.toLowerCase()}`;

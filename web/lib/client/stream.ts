@@ -1,13 +1,15 @@
 "use client";
 /**
  * Pay-per-minute: a payment channel opened once by the wallet, with a session key generated here
- * (kept in this tab's memory and sessionStorage) that signs an EIP-712 voucher every minute
- * without wallet prompts. Each voucher goes to the key-release stream route, which checks it
- * against the channel on chain and answers with the content key wrapped to a fresh ephemeral key.
+ * (kept in this tab's memory) that signs an EIP-712 voucher for each minute window the player
+ * needs, without wallet prompts. Each voucher goes to the key-release stream route, which checks it
+ * against the channel on chain and answers with that minute's keys (one per variant asked for;
+ * never the content key), each wrapped to a fresh ephemeral key under the label "minute/<variant>/<m>".
  */
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
 import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "../../../lib/keyrelease/wrap.ts";
+import { minuteKeyLabel } from "../../../lib/crypto/minute.ts";
 import { KeyRequestError } from "./keys";
 
 export interface SessionKey {
@@ -30,19 +32,22 @@ export async function signVoucher(params: { sessionKey: SessionKey; chainId: num
 }
 
 export interface StreamMinute {
-  key: CryptoKey;
+  minute: number;
+  /** Variant name -> AES-GCM key (non-extractable) of this minute window. */
+  keys: Map<string, CryptoKey>;
   minutesDelivered: number;
-  segments: { from: number; to: number };
   nextVoucherMinimum: bigint;
 }
 
-/** Pays for the next minute with a voucher and receives the content key. */
+/** Pays for minute window `minute` with a voucher and receives its keys for `variants`. */
 export async function streamMinute(params: {
   contentId: Hex;
   wallet: Address;
   channelId: bigint;
   cumulativeAmount: bigint;
   signature: Hex;
+  minute: number;
+  variants: string[];
 }): Promise<StreamMinute> {
   const eph = await generateEphemeralKeyPair();
   const res = await fetch(`/api/keys/${params.contentId}/stream`, {
@@ -54,15 +59,23 @@ export async function streamMinute(params: {
       cumulativeAmount: params.cumulativeAmount.toString(),
       signature: params.signature,
       ephemeralPublicKey: eph.publicKey,
+      minute: params.minute,
+      variants: params.variants,
     }),
   });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) throw new KeyRequestError(res.status, (body.message as string) ?? `stream request failed (${res.status})`, body.code as string);
-  const key = await unwrapContentCryptoKey({ privateKey: eph.privateKey, wrapped: body.wrapped as WrappedKey, contentId: params.contentId, wallet: (body.wallet as string) ?? params.wallet });
+  if (!res.ok) throw new KeyRequestError(res.status, (body.message as string) ?? `stream request failed (${res.status})`, body.error as string);
+  const wallet = (body.wallet as string) ?? params.wallet;
+  const keys = new Map<string, CryptoKey>();
+  for (const k of (body.keys as { variant: string; minute: number; wrapped: WrappedKey }[] | undefined) ?? []) {
+    if (k.minute !== params.minute || !params.variants.includes(k.variant)) continue;
+    const label = minuteKeyLabel(k.variant, params.minute);
+    keys.set(k.variant, await unwrapContentCryptoKey({ privateKey: eph.privateKey, wrapped: k.wrapped, contentId: params.contentId, wallet, label }));
+  }
   return {
-    key,
+    minute: params.minute,
+    keys,
     minutesDelivered: Number(body.minutesDelivered ?? 0),
-    segments: (body.segments as { from: number; to: number }) ?? { from: 0, to: 0 },
     nextVoucherMinimum: BigInt((body.nextVoucherMinimum as string) ?? "0"),
   };
 }

@@ -30,7 +30,7 @@ export async function loadManifest(cid: string): Promise<Manifest | undefined> {
   try {
     const bytes = await store.get(cid);
     const manifest = JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
-    if (manifest.version !== 1 || !Array.isArray(manifest.variants)) return undefined;
+    if ((manifest.version !== 1 && manifest.version !== 2) || !Array.isArray(manifest.variants)) return undefined;
     manifests.set(cid, manifest);
     return manifest;
   } catch (err) {
