@@ -13,7 +13,7 @@ import { createPublicClient, createWalletClient, http, keccak256, toHex } from "
 import { foundry } from "viem/chains";
 import { contractOf } from "../../lib/deployments/index.ts";
 import { toBytesHex } from "../../web/components/piece-cid.ts";
-import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
@@ -430,7 +430,7 @@ describe("web app (browser)", function () {
     const channels = contractOf(stack.deployment, "PaymentChannels");
     const creator = stack.creator;
     const viewer = privateKeyToAccount(STREAMER_KEY).address;
-    const RATE = 100_000_000_000_000n; // 0.0001 ETH per minute (StreamPanel)
+    const RATE = STREAM_RATE; // 0.0001 ETH per minute: the creator's stream price, which StreamPanel opens at
     const s = await open(STREAMER_KEY, 1280);
     // Every key request the page makes, and the minute keys each /stream answer carried.
     const keyPaths: string[] = [];
