@@ -27,7 +27,7 @@ export function formFromRules(
     pricePerMinute: streamPrice ? formatRate(streamPrice.ratePerMinute, streamPrice.token, stable) : "0",
     price: isStable ? formatUnits(BigInt(r.price), 6) : formatEther(BigInt(r.price)),
     currency: isStable ? "stable" : "native",
-    days: String(Math.max(1, Math.round(r.duration / 86400))),
+    days: String(r.duration === 0 ? 30 : Math.max(1, Math.round(r.duration / 86400))), // 0 = the contract's 30 days
     inSubscription: r.inSubscription,
     minPasses: r.minPasses,
     minCoins: formatEther(BigInt(r.minCoinBalance)),

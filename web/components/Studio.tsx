@@ -190,7 +190,7 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
     const rulesChanged =
       r.rules.price !== BigInt(current.price) ||
       r.rules.paymentToken.toLowerCase() !== current.paymentToken.toLowerCase() ||
-      r.rules.duration !== current.duration ||
+      r.rules.duration !== (current.duration || 30 * 86400) ||
       r.rules.inSubscription !== current.inSubscription ||
       r.rules.minPasses !== BigInt(current.minPasses) ||
       r.rules.minCoinBalance !== BigInt(current.minCoinBalance);
