@@ -530,7 +530,7 @@ describe("web app (browser)", function () {
 
     // The creator changes the price per minute in the rules editor: setStreamPrice only (the
     // access terms stay as they were), and the fan's page offers the new price; 0 stops offering it.
-    const release = c.page.locator(".panel", { has: c.page.getByRole("link", { name: stack.track.title }) });
+    const release = c.page.locator(`[data-testid=release-row][data-content="${stack.track.contentId.toLowerCase()}"]`);
     await release.getByTestId("item-stream-price").filter({ hasText: "0.0001 ETH per minute" }).waitFor({ timeout: 15_000 });
     const access = contractOf(stack.deployment, "ContentAccess");
     const terms = () => pub.readContract({ address: access.address, abi: access.abi, functionName: "purchaseTerms", args: [stack.track.contentId] });

@@ -210,7 +210,7 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
     setEditing("");
   }
   return (
-    <div className="panel">
+    <div className="panel" data-testid="release-row" data-content={item.id.toLowerCase()}>
       <strong><Link href={`/content/${item.id}`}>{item.title}</Link></strong>{" "}
       <span className={`tag ${item.tier}`}>{item.tier}</span>{" "}
       <span className="muted small">{bytesLabel(item.bytes)} × {item.copies} copies</span>{" "}
