@@ -53,11 +53,12 @@ function program(): Command {
     .option("--metadata <file>", 'JSON with per-file settings: {"defaults":{...},"items":{"song.wav":{"tier":"exclusive","price":"0.02","collaborators":[{"account":"0x..","shareBps":2000}]}}}')
     .addOption(new Option("--tier <tier>", "access tier for every file").choices(["free", "premium", "exclusive"]))
     .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")
+    .option("--price-per-minute <amount>", "pay-per-minute streaming price in the payment token (decimal, e.g. 0.0001; 0 = not offered per minute)")
     .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
     .option("--concurrency <n>", "files processed at once", "2")
     .option("--retries <n>", "retries per storage write / transaction", "4")
     .option("--json", "print only the JSON summary")
-    .addHelpText("after", "\nExamples:\n  streamvault upload ./album --tier premium --price 0.01\n  streamvault upload song.flac --metadata meta.json --json\nKilled or failed? Run the same command again: it resumes from .streamvault/uploads/journal.json.")
+    .addHelpText("after", "\nExamples:\n  streamvault upload ./album --tier premium --price 0.01 --price-per-minute 0.0001\n  streamvault upload song.flac --metadata meta.json --json\nKilled or failed? Run the same command again: it resumes from .streamvault/uploads/journal.json.")
     .action(async (input: string, _o, cmd: Command) => {
       process.exitCode = await (await upload()).uploadCommand(input, global(cmd));
     });

@@ -291,6 +291,23 @@ export const channel = onchainTable(
   }),
 );
 
+/** Each item's current pay-per-minute price (StreamPriceSet; ratePerMinute 0 = not offered per minute). */
+export const streamPrice = onchainTable(
+  "stream_price",
+  (t) => ({
+    id: t.hex().primaryKey(), // contentId
+    creator: t.hex().notNull(),
+    token: t.hex().notNull(),
+    ratePerMinute: t.bigint().notNull(),
+    /** Number of StreamPriceSet events for this item. */
+    updates: t.integer().notNull(),
+    updatedBlock: t.bigint().notNull(),
+    updatedTimestamp: t.bigint().notNull(),
+    updatedTx: t.hex().notNull(),
+  }),
+  (table) => ({ creatorIdx: index().on(table.creator) }),
+);
+
 /** Every SessionKeyAuthorized (zero key = revoked). */
 export const sessionKey = onchainTable(
   "session_key",
@@ -510,6 +527,7 @@ export const contentRelations = relations(content, ({ one, many }) => ({
   grants: many(accessGrant),
   collaboratorRows: many(contentCollaborator),
   channels: many(channel),
+  streamPrice: one(streamPrice, { fields: [content.id], references: [streamPrice.id] }),
 }));
 
 export const contentRevisionRelations = relations(contentRevision, ({ one }) => ({
@@ -537,6 +555,9 @@ export const channelRelations = relations(channel, ({ one, many }) => ({
   content: one(content, { fields: [channel.contentId], references: [content.id] }),
   redemptions: many(voucherRedemption),
   sessionKeys: many(sessionKey),
+}));
+export const streamPriceRelations = relations(streamPrice, ({ one }) => ({
+  content: one(content, { fields: [streamPrice.id], references: [content.id] }),
 }));
 export const voucherRedemptionRelations = relations(voucherRedemption, ({ one }) => ({
   channel: one(channel, { fields: [voucherRedemption.channelId], references: [channel.id] }),

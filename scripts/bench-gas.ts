@@ -192,6 +192,11 @@ try {
   const redeem = (label: string | null, channelId: bigint, amount: bigint, signature: Hex) =>
     measure(label, creator, { address: pc.address, abi: ABIS.PaymentChannels, functionName: "redeemVoucher", args: [channelId, amount, signature] });
 
+  // The creator offers both items per minute at the rate the fans open channels at.
+  const offer = (label: string | null, contentId: Hex) =>
+    measure(label, creator, { address: pc.address, abi: ABIS.PaymentChannels, functionName: "setStreamPrice", args: [contentId, zeroAddress, rate] });
+  await offer("setStreamPrice", song);
+  await offer(null, duet);
   const warm = await open(null, fan);
   await redeem(null, warm, rate, await sign(fan, warm, rate));
   const ch = await open("openChannel", fan2);

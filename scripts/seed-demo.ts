@@ -79,7 +79,13 @@ export async function seedDemo(rpcUrl: string, home: string): Promise<void> {
         "-y", "-loglevel", "error", "-f", "lavfi", "-i", `sine=frequency=${t.frequency}:duration=${t.seconds}`,
         "-metadata", `title=${t.title}`, "-metadata", `artist=${creator.name}`, "-ac", "2", join(dir, t.file),
       ]);
-      metadata.items[t.file] = { tier: t.tier, ...(t.price ? { price: t.price } : {}), ...(t.minPasses ? { minPasses: t.minPasses } : {}) };
+      // Paid tiers are offered per minute too (PaymentChannels.setStreamPrice, through `upload`).
+      metadata.items[t.file] = {
+        tier: t.tier,
+        ...(t.price ? { price: t.price } : {}),
+        ...(t.minPasses ? { minPasses: t.minPasses } : {}),
+        ...(t.tier !== "free" ? { pricePerMinute: "0.0001" } : {}),
+      };
     }
     const metadataFile = join(dir, "metadata.json");
     writeFileSync(metadataFile, JSON.stringify(metadata, null, 2));

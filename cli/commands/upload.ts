@@ -19,6 +19,7 @@ export interface UploadCommandOptions extends GlobalOptions {
   metadata?: string;
   tier?: string;
   price?: string;
+  pricePerMinute?: string;
   token?: string;
   concurrency?: string;
   retries?: string;
@@ -29,6 +30,8 @@ const ItemMetaSchema = z.strictObject({
   tier: z.enum(["free", "premium", "exclusive"]).optional(),
   /** decimal amount in the payment token's units, e.g. "0.01" */
   price: z.union([z.string(), z.number()]).optional(),
+  /** pay-per-minute price, decimal in the payment token's units ("0" = not offered per minute) */
+  pricePerMinute: z.union([z.string(), z.number()]).optional(),
   /** "native" or an ERC-20 address */
   token: z.string().optional(),
   minCoinBalance: z.union([z.string(), z.number()]).optional(),
@@ -108,6 +111,18 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
       throw new CliError(`${where}: price "${priceText}" is not a decimal amount (${(err as Error).message})`, EXIT.USAGE);
     }
     if (price >= 1n << 96n) throw new CliError(`${where}: price ${priceText} is too large (uint96)`, EXIT.USAGE);
+    const perMinuteText = m.pricePerMinute ?? opts.pricePerMinute;
+    let streamPrice: ItemSettings["streamPrice"];
+    if (perMinuteText !== undefined) {
+      let ratePerMinute: bigint;
+      try {
+        ratePerMinute = parseUnits(String(perMinuteText), await tokenDecimals(chain, paymentToken, decimals));
+      } catch (err) {
+        throw new CliError(`${where}: price per minute "${perMinuteText}" is not a decimal amount (${(err as Error).message})`, EXIT.USAGE);
+      }
+      if (ratePerMinute < 0n || ratePerMinute >= 1n << 96n) throw new CliError(`${where}: price per minute ${perMinuteText} is out of range (uint96)`, EXIT.USAGE);
+      streamPrice = { token: paymentToken, ratePerMinute };
+    }
     const rules: Partial<AccessRules> = {
       price,
       paymentToken,
@@ -123,7 +138,7 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
     const total = collaborators.reduce((s, c) => s + c.shareBps, 0);
     if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, EXIT.USAGE);
     const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : findArtwork(opts.artworkDir, file);
-    resolved.set(file, { tier, rules, collaborators, artwork });
+    resolved.set(file, { tier, rules, collaborators, artwork, ...(streamPrice ? { streamPrice } : {}) });
   }
   return (file) => resolved.get(file)!;
 }

@@ -33,7 +33,8 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
     /// @dev Laid out so that opening a native-currency channel writes three slots and every
     /// redemption updates one already-written slot: slot 0 viewer + deposit, slot 1 close time +
     /// status + redeemed, slot 2 token (zero, so never written, for native), slot 3 content id.
-    /// The agreed rate per minute is only in {ChannelOpened}: the contract enforces vouchers, not rates.
+    /// The agreed rate per minute is only in {ChannelOpened}: it is at least the creator's stream
+    /// price at open time, and from then on the contract enforces vouchers, not rates.
     struct Channel {
         address viewer;
         uint96 deposit;
@@ -49,6 +50,12 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
         /// @dev Highest cumulative amount a voucher signed by this key may carry.
         uint96 spendingCap;
         uint64 expiresAt;
+    }
+
+    /// @dev A creator's per-minute price for one item, one slot. `ratePerMinute` 0 = not offered.
+    struct StreamPrice {
+        address token;
+        uint96 ratePerMinute;
     }
 
     struct OpenParams {
@@ -71,6 +78,7 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
     uint256 public channelCount;
     mapping(uint256 channelId => Channel) private _channels;
     mapping(uint256 channelId => SessionKey) private _sessionKeys;
+    mapping(bytes32 contentId => StreamPrice) private _streamPrices;
 
     event ChannelOpened(
         uint256 indexed channelId,
@@ -82,6 +90,7 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
         uint256 ratePerMinute,
         uint64 closesAt
     );
+    event StreamPriceSet(bytes32 indexed contentId, address token, uint256 ratePerMinute);
     event SessionKeyAuthorized(uint256 indexed channelId, address indexed key, uint256 spendingCap, uint64 expiresAt);
     event ChannelToppedUp(uint256 indexed channelId, uint256 amount, uint256 deposit, uint64 closesAt);
     event VoucherRedeemed(
@@ -106,13 +115,34 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
     error SessionKeyActive(address key, uint64 expiresAt);
     error SpendingCapExceeded(uint256 cumulativeAmount, uint256 cap);
     error NothingToRedeem(uint256 cumulativeAmount, uint256 redeemed);
+    error NotContentCreator(bytes32 contentId, address caller);
+    error NotStreamable(bytes32 contentId);
+    error WrongStreamToken(bytes32 contentId, address expected, address offered);
+    error RateBelowPrice(bytes32 contentId, uint256 price, uint256 offered);
 
     constructor(address initialOwner, address splits_) PlatformAdmin(initialOwner) EIP712("StreamVault PaymentChannels", "1") {
         splits = IRevenueSplit(splits_);
     }
 
     /**
+     * @notice The item's creator sets what one minute of streaming it costs, and in which token.
+     * Applies to channels opened afterwards; open channels keep the rate they were opened at.
+     * @param contentId The item (reverts for unknown content).
+     * @param token Payment token (`address(0)` = native); must be accepted for payments.
+     * @param ratePerMinute Lowest rate per minute a channel for this item may be opened at; 0 stops
+     * offering the item per minute.
+     */
+    function setStreamPrice(bytes32 contentId, address token, uint96 ratePerMinute) external whenNotPaused {
+        if (msg.sender != splits.creatorOf(contentId)) revert NotContentCreator(contentId, msg.sender);
+        if (!splits.isPaymentToken(token)) revert TokenNotAccepted(token);
+        _streamPrices[contentId] = StreamPrice(token, ratePerMinute);
+        emit StreamPriceSet(contentId, token, ratePerMinute);
+    }
+
+    /**
      * @notice Opens a channel and escrows the deposit (native as msg.value, ERC-20 by transferFrom).
+     * The item must be offered per minute ({setStreamPrice}); the channel must use the price's token
+     * and a rate per minute at least the price.
      * @return channelId The new channel's id.
      */
     function openChannel(OpenParams calldata p) external payable whenNotPaused nonReentrant returns (uint256 channelId) {
@@ -122,6 +152,10 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
         if (!splits.isPaymentToken(p.token)) revert TokenNotAccepted(p.token);
         // Reverts for unknown content; the channel always pays the item's creator.
         address creator = splits.creatorOf(p.contentId);
+        StreamPrice memory price = _streamPrices[p.contentId];
+        if (price.ratePerMinute == 0) revert NotStreamable(p.contentId);
+        if (p.token != price.token) revert WrongStreamToken(p.contentId, price.token, p.token);
+        if (p.ratePerMinute < price.ratePerMinute) revert RateBelowPrice(p.contentId, price.ratePerMinute, p.ratePerMinute);
 
         channelId = ++channelCount;
         _channels[channelId] = Channel({
@@ -228,11 +262,19 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
         if (refund != 0) _pay(msg.sender, ch.token, refund);
     }
 
-
-
     /// @notice A channel's full state.
     function getChannel(uint256 channelId) external view returns (Channel memory) {
         return _channels[channelId];
+    }
+
+    /**
+     * @notice What one minute of streaming `contentId` costs.
+     * @return token Payment token (`address(0)` = native).
+     * @return ratePerMinute Lowest rate per minute for a channel (0 = not offered per minute).
+     */
+    function streamPrice(bytes32 contentId) external view returns (address token, uint256 ratePerMinute) {
+        StreamPrice memory price = _streamPrices[contentId];
+        return (price.token, price.ratePerMinute);
     }
 
     /// @notice A channel's session key.

@@ -25,6 +25,7 @@ contract ChannelAttacksTest is SystemTest {
         viewer = vm.addr(VIEWER_PK);
         key = vm.addr(KEY_PK);
         item = registerItem(CREATOR, "stream", address(0), 0, 0);
+        offerStream(channels, item, address(0));
         challenge = channels.CHALLENGE_PERIOD();
     }
 
@@ -201,6 +202,29 @@ contract ChannelAttacksTest is SystemTest {
         bytes memory sig = signVoucher(channels, pk, ch, 1);
         vm.expectRevert(abi.encodeWithSelector(PaymentChannels.InvalidSigner.selector, vm.addr(pk)));
         channels.redeemVoucher(ch, 1, sig);
+    }
+
+    /// @dev A viewer cannot pick their own price: below the creator's rate, or in another token, opening reverts.
+    function testFuzz_cannotOpenBelowStreamPrice(uint96 price, uint96 rate) public {
+        price = uint96(bound(price, 1, type(uint96).max));
+        vm.prank(CREATOR);
+        channels.setStreamPrice(item, address(0), price);
+        PaymentChannels.OpenParams memory p = openParams(item, address(0), DEPOSIT, uint64(block.timestamp + 7 days));
+        p.ratePerMinute = rate;
+        vm.deal(viewer, DEPOSIT);
+        vm.prank(viewer);
+        if (rate < price) {
+            vm.expectRevert(abi.encodeWithSelector(PaymentChannels.RateBelowPrice.selector, item, price, rate));
+            channels.openChannel{value: DEPOSIT}(p);
+        } else {
+            uint256 ch = channels.openChannel{value: DEPOSIT}(p);
+            assertEq(channels.getChannel(ch).deposit, DEPOSIT, "opened at or above the price");
+        }
+        p.token = address(stable);
+        p.ratePerMinute = price;
+        vm.prank(viewer);
+        vm.expectRevert(abi.encodeWithSelector(PaymentChannels.WrongStreamToken.selector, item, address(0), address(stable)));
+        channels.openChannel(p);
     }
 
     // ------------------------------------------------------------ helpers

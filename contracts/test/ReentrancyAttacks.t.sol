@@ -94,6 +94,7 @@ contract ReentrancyAttacksTest is SystemTest {
     /// @dev During an evil-token payout from the channels ledger, a valid voucher cannot be slipped in.
     function test_evilTokenCannotReenterRedeemDuringWithdraw() public {
         bytes32 id = registerAs(attacker, address(0), 0);
+        offerStream(channels, id, address(evil));
         address viewer = vm.addr(VIEWER_PK);
         evil.mint(viewer, 1_000);
         vm.startPrank(viewer);
@@ -120,6 +121,7 @@ contract ReentrancyAttacksTest is SystemTest {
     /// @dev The viewer's evil-token reclaim tries to reclaim again mid-transfer.
     function test_evilTokenCannotReenterReclaim() public {
         bytes32 id = registerItem(address(0xC0FFEE), "x", address(0), 0, 0);
+        offerStream(channels, id, address(evil));
         evil.mint(address(attacker), 500);
         attacker.execute(address(evil), abi.encodeCall(evil.approve, (address(channels), 500)), 0);
         bytes memory ret = attacker.execute(
@@ -156,6 +158,7 @@ contract ReentrancyAttacksTest is SystemTest {
 
     function test_contractViewerCannotReenterNativeReclaim() public {
         bytes32 id = registerItem(address(0xC0FFEE), "x", address(0), 0, 0);
+        offerStream(channels, id, address(0));
         vm.deal(address(attacker), 3 ether);
         // An honest viewer's channel holds funds the attacker would like to drain too.
         address viewer = vm.addr(VIEWER_PK);

@@ -91,6 +91,7 @@ contract VoucherReplayTest is SystemTest {
     }
 
     function open(PaymentChannels pc) internal returns (uint256 id) {
+        offerStream(pc, item, address(0));
         vm.deal(viewer, viewer.balance + DEPOSIT);
         vm.prank(viewer);
         id = pc.openChannel{value: DEPOSIT}(openParams(item, address(0), DEPOSIT, uint64(block.timestamp + 7 days)));

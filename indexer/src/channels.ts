@@ -1,9 +1,25 @@
-/** PaymentChannels: channels, session keys, voucher redemptions and its revenue ledger. */
+/** PaymentChannels: stream prices, channels, session keys, voucher redemptions and its revenue ledger. */
 import { ponder } from "ponder:registry";
-import { channel, sessionKey, voucherRedemption } from "ponder:schema";
+import { channel, content, sessionKey, streamPrice, voucherRedemption } from "ponder:schema";
 import { addVolume, countDaily } from "./lib/daily";
 import { recordCredit, recordWithdrawal } from "./lib/ledger";
 import { lc, ZERO_ADDRESS } from "./lib/util";
+
+ponder.on("PaymentChannels:StreamPriceSet", async ({ event, context }) => {
+  // Only the item's creator can set it, and only for registered content, so the content row exists.
+  const item = await context.db.find(content, { id: lc(event.args.contentId) });
+  const values = {
+    token: lc(event.args.token),
+    ratePerMinute: event.args.ratePerMinute,
+    updatedBlock: event.block.number,
+    updatedTimestamp: event.block.timestamp,
+    updatedTx: event.transaction.hash,
+  };
+  await context.db
+    .insert(streamPrice)
+    .values({ id: lc(event.args.contentId), creator: item?.creator ?? ZERO_ADDRESS, updates: 1, ...values })
+    .onConflictDoUpdate((row) => ({ ...values, updates: row.updates + 1 }));
+});
 
 ponder.on("PaymentChannels:ChannelOpened", async ({ event, context }) => {
   await context.db.insert(channel).values({

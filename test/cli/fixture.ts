@@ -91,7 +91,7 @@ export function getFixture(): Promise<Fixture> {
     await sharp({ create: { width: 700, height: 700, channels: 3, background: { r: 20, g: 120, b: 200 } } }).png().toFile(path.join(covers, "02-song.png"));
     const home = path.join(dir, "home");
     const env = cliEnv(chain, home);
-    const firstRun = await runCli(["upload", album, "--tier", "premium", "--price", "0.01", "--artwork-dir", covers, "--json"], env);
+    const firstRun = await runCli(["upload", album, "--tier", "premium", "--price", "0.01", "--price-per-minute", "0.0001", "--artwork-dir", covers, "--json"], env);
     let summary: UploadSummaryJson;
     try {
       summary = JSON.parse(firstRun.stdout) as UploadSummaryJson;

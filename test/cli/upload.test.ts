@@ -61,6 +61,15 @@ describe("cli: streamvault upload (folder, chain registration, playback)", funct
     }
   });
 
+  it("--price-per-minute sets each item's stream price on PaymentChannels (native, 0.0001 per minute)", async () => {
+    const pc = contractOf(fx.chain.deployment, "PaymentChannels");
+    for (const item of fx.summary.items.filter((i) => i.ok)) {
+      const [token, rate] = await fx.chain.publicClient.readContract({ address: pc.address, abi: pc.abi, functionName: "streamPrice", args: [item.contentId!] });
+      expect(token).to.equal("0x0000000000000000000000000000000000000000");
+      expect(rate).to.equal(10n ** 14n);
+    }
+  });
+
   it("is playable by key: a stored high-quality segment decrypts with the key from the key store", async () => {
     const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
     const keys = await openKeyStore({ dataDir: path.join(fx.home, "keys"), masterKey: MASTER_KEY });

@@ -86,6 +86,8 @@ async function openNative(f: F, channels: F["channels"] = f.channels, contentId?
     expiresAt,
     sessionKey: { key: NATIVE as Address, spendingCap: 0n, expiresAt: 0n },
   };
+  // The creator offers the item per minute at the rate the fan opens at.
+  await channels.write.setStreamPrice([id, NATIVE, 1n], { account: f.creator.account });
   await channels.write.openChannel([params], { account: f.fan.account, value: DEPOSIT });
   return { channelId: await channels.read.channelCount(), contentId: id };
 }

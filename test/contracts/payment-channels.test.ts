@@ -51,6 +51,10 @@ async function channelsFixture() {
     await f.stable.write.mint([addr(w), 10n ** 12n]);
     await f.stable.write.approve([f.channels.address, maxUint256], { account: w.account });
   }
+  // Both items are offered per minute in native currency at RATE.
+  for (const id of [contentId, soloContentId]) {
+    await f.channels.write.setStreamPrice([id, NATIVE, RATE], { account: f.creator.account });
+  }
   const chainId = await f.publicClient.getChainId();
   return { ...f, contentId, soloContentId, chainId };
 }
@@ -65,9 +69,19 @@ async function now(): Promise<bigint> {
   return BigInt(await time.latest());
 }
 
+/** The creator (of both fixture items) sets the item's stream price; the default rate is the token's. */
+async function offer(f: F, contentId: Hex, token: Address, rate = token === NATIVE ? RATE : STABLE_RATE) {
+  return f.channels.write.setStreamPrice([contentId, token, rate], { account: f.creator.account });
+}
+
+/**
+ * Opens a channel. Unless `offer` is false, first makes the item's stream price use `token`
+ * (at the token's default rate) when it does not already.
+ */
 async function open(
   f: F,
   opts: {
+    offer?: boolean;
     viewer?: Wallet;
     token?: Address;
     deposit?: bigint;
@@ -81,8 +95,13 @@ async function open(
   const token = opts.token ?? NATIVE;
   const deposit = opts.deposit ?? (token === NATIVE ? DEPOSIT : STABLE_DEPOSIT);
   const expiresAt = opts.expiresAt ?? (await now()) + 7n * DAY;
+  const contentId = opts.contentId ?? f.contentId;
+  if (opts.offer !== false) {
+    const [priceToken, price] = await f.channels.read.streamPrice([contentId]);
+    if (price === 0n || priceToken.toLowerCase() !== token.toLowerCase()) await offer(f, contentId, token);
+  }
   const params = {
-    contentId: opts.contentId ?? f.contentId,
+    contentId,
     token,
     deposit,
     ratePerMinute: opts.rate ?? (token === NATIVE ? RATE : STABLE_RATE),
@@ -361,15 +380,16 @@ describe("PaymentChannels", () => {
       const f = await loadFixture(channelsFixture);
       const notAllowed = addr(f.stranger);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        open(f, { token: notAllowed }),
+        open(f, { token: notAllowed, offer: false }),
         f.channels,
         "TokenNotAccepted",
         [notAllowed],
       );
-      // A token disallowed after deployment is refused too.
+      // A token disallowed after the creator priced the item in it is refused too.
+      await offer(f, f.contentId, f.stable.address);
       await f.contentAccess.write.setPaymentToken([f.stable.address, false]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        open(f, { token: f.stable.address }),
+        open(f, { token: f.stable.address, offer: false }),
         f.channels,
         "TokenNotAccepted",
         [f.stable.address],
@@ -380,7 +400,7 @@ describe("PaymentChannels", () => {
       const f = await loadFixture(channelsFixture);
       const unknown = keccak256(toHex("never registered"));
       await viem.assertions.revertWithCustomErrorWithArgs(
-        open(f, { contentId: unknown }),
+        open(f, { contentId: unknown, offer: false }),
         f.contentAccess,
         "UnknownContent",
         [unknown],
@@ -410,6 +430,7 @@ describe("PaymentChannels", () => {
 
     it("reverts WrongPayment when native value is sent with an ERC-20 deposit", async () => {
       const f = await loadFixture(channelsFixture);
+      await offer(f, f.contentId, f.stable.address);
       const params = {
         contentId: f.contentId,
         token: f.stable.address,
@@ -438,9 +459,159 @@ describe("PaymentChannels", () => {
 
     it("reverts EnforcedPause while paused", async () => {
       const f = await loadFixture(channelsFixture);
+      await offer(f, f.soloContentId, f.stable.address);
       await f.channels.write.pause();
-      await viem.assertions.revertWithCustomError(open(f), f.channels, "EnforcedPause");
-      await viem.assertions.revertWithCustomError(open(f, { token: f.stable.address }), f.channels, "EnforcedPause");
+      await viem.assertions.revertWithCustomError(open(f, { offer: false }), f.channels, "EnforcedPause");
+      await viem.assertions.revertWithCustomError(
+        open(f, { contentId: f.soloContentId, token: f.stable.address, offer: false }),
+        f.channels,
+        "EnforcedPause",
+      );
+    });
+
+    it("reverts NotStreamable when the creator never priced the item per minute, or stopped (rate 0)", async () => {
+      const f = await loadFixture(channelsFixture);
+      const unpriced = await register(f, "not per minute");
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        open(f, { contentId: unpriced, offer: false }),
+        f.channels,
+        "NotStreamable",
+        [unpriced],
+      );
+      const { id } = await open(f);
+      await offer(f, f.contentId, NATIVE, 0n);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        open(f, { offer: false }),
+        f.channels,
+        "NotStreamable",
+        [f.contentId],
+      );
+      // A channel opened before keeps working.
+      await f.channels.write.redeemVoucher([id, RATE, await sign(f, f.fan, id, RATE)]);
+      expect((await f.channels.read.getChannel([id])).redeemed).to.equal(RATE);
+    });
+
+    it("reverts WrongStreamToken when the channel's token is not the price's", async () => {
+      const f = await loadFixture(channelsFixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        open(f, { token: f.stable.address, offer: false }),
+        f.channels,
+        "WrongStreamToken",
+        [f.contentId, NATIVE, f.stable.address],
+      );
+      await offer(f, f.contentId, f.stable.address);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        open(f, { offer: false }),
+        f.channels,
+        "WrongStreamToken",
+        [f.contentId, f.stable.address, NATIVE],
+      );
+    });
+
+    it("reverts RateBelowPrice below the creator's rate; accepts the rate and above", async () => {
+      const f = await loadFixture(channelsFixture);
+      for (const rate of [0n, 1n, RATE - 1n]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          open(f, { rate, offer: false }),
+          f.channels,
+          "RateBelowPrice",
+          [f.contentId, RATE, rate],
+        );
+      }
+      expect(await f.channels.read.channelCount()).to.equal(0n);
+      for (const rate of [RATE, RATE + 1n, 2n * RATE]) {
+        const { id, hash, expiresAt } = await open(f, { rate, offer: false });
+        await viem.assertions.emitWithArgs(hash, f.channels, "ChannelOpened", [
+          id,
+          addr(f.fan),
+          addr(f.creator),
+          f.contentId,
+          NATIVE,
+          DEPOSIT,
+          rate,
+          expiresAt,
+        ]);
+      }
+      // A creator raising the price changes later channels only.
+      await offer(f, f.contentId, NATIVE, 3n * RATE);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        open(f, { rate: 2n * RATE, offer: false }),
+        f.channels,
+        "RateBelowPrice",
+        [f.contentId, 3n * RATE, 2n * RATE],
+      );
+      await f.channels.write.redeemVoucher([1n, RATE, await sign(f, f.fan, 1n, RATE)]);
+      expect((await f.channels.read.getChannel([1n])).redeemed).to.equal(RATE);
+    });
+  });
+
+  describe("setStreamPrice / streamPrice", () => {
+    it("the creator sets token and rate; StreamPriceSet; streamPrice reads it back", async () => {
+      const f = await loadFixture(channelsFixture);
+      const fresh = await register(f, "fresh");
+      expect(await f.channels.read.streamPrice([fresh])).to.deep.equal([NATIVE, 0n]);
+      expect(await f.channels.read.streamPrice([f.contentId])).to.deep.equal([NATIVE, RATE]);
+      const hash = await offer(f, fresh, f.stable.address, 12_345n);
+      await viem.assertions.emitWithArgs(hash, f.channels, "StreamPriceSet", [fresh, f.stable.address, 12_345n]);
+      expect(await f.channels.read.streamPrice([fresh])).to.deep.equal([f.stable.address, 12_345n]);
+      // Rate 0 stops offering it per minute (and is an event too).
+      const off = await offer(f, fresh, f.stable.address, 0n);
+      await viem.assertions.emitWithArgs(off, f.channels, "StreamPriceSet", [fresh, f.stable.address, 0n]);
+      expect(await f.channels.read.streamPrice([fresh])).to.deep.equal([f.stable.address, 0n]);
+      // The largest uint96 rate fits.
+      await offer(f, fresh, NATIVE, MAX_UINT96);
+      expect(await f.channels.read.streamPrice([fresh])).to.deep.equal([NATIVE, MAX_UINT96]);
+    });
+
+    it("reverts NotContentCreator for anyone but the item's creator (owner included)", async () => {
+      const f = await loadFixture(channelsFixture);
+      for (const w of [f.fan, f.stranger, f.deployer, f.collab1]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          f.channels.write.setStreamPrice([f.contentId, NATIVE, 1n], { account: w.account }),
+          f.channels,
+          "NotContentCreator",
+          [f.contentId, addr(w)],
+        );
+      }
+      expect(await f.channels.read.streamPrice([f.contentId])).to.deep.equal([NATIVE, RATE]);
+    });
+
+    it("reverts UnknownContent (from ContentAccess) for an unregistered item", async () => {
+      const f = await loadFixture(channelsFixture);
+      const unknown = keccak256(toHex("never registered"));
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        offer(f, unknown, NATIVE),
+        f.contentAccess,
+        "UnknownContent",
+        [unknown],
+      );
+    });
+
+    it("reverts TokenNotAccepted for a token ContentAccess does not allow", async () => {
+      const f = await loadFixture(channelsFixture);
+      const notAllowed = addr(f.stranger);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        offer(f, f.contentId, notAllowed, 1n),
+        f.channels,
+        "TokenNotAccepted",
+        [notAllowed],
+      );
+      await f.contentAccess.write.setPaymentToken([f.stable.address, false]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        offer(f, f.contentId, f.stable.address, 0n),
+        f.channels,
+        "TokenNotAccepted",
+        [f.stable.address],
+      );
+    });
+
+    it("reverts EnforcedPause while paused; works again after unpause", async () => {
+      const f = await loadFixture(channelsFixture);
+      await f.channels.write.pause();
+      await viem.assertions.revertWithCustomError(offer(f, f.contentId, NATIVE, 2n * RATE), f.channels, "EnforcedPause");
+      await f.channels.write.unpause();
+      await offer(f, f.contentId, NATIVE, 2n * RATE);
+      expect(await f.channels.read.streamPrice([f.contentId])).to.deep.equal([NATIVE, 2n * RATE]);
     });
   });
 

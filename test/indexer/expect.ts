@@ -41,6 +41,7 @@ export async function dumpTables(ix: IndexerProcess): Promise<Record<string, unk
     accessPurchases: "id contentId buyer token amount expiresAt renewal",
     subscriptions: "id expiresAt periods payments",
     subscriptionPayments: "id subscriber amount periods expiresAt",
+    streamPrices: "id creator token ratePerMinute updates",
     channels: "id viewer creator deposit redeemed refunded status vouchers sessionKey closesAt",
     sessionKeys: "id channelId key spendingCap",
     voucherRedemptions: "id channelId signer cumulativeAmount paid redeemedTotal",
@@ -163,6 +164,18 @@ export async function expectIndexMatchesScenario(ix: IndexerProcess, chain: Loca
   expect(subs).to.have.length(1);
   expect(subs[0]).to.include({ id: lc(A.fan2), periods: "2", payments: 1 });
   expect(subs[0].expiresAt).to.equal(((await read(s.contracts.contentAccess, contentAccessAbi, "subscriptionExpiry", [A.fan2])) as bigint).toString());
+
+  // ---------------------------------------------------------------- stream prices = chain
+  const prices = await all(ix, "streamPrices", "id creator token ratePerMinute updates");
+  expect(prices.map((p: any) => p.id).sort()).to.deep.equal([s.content.a1, s.content.b1].sort());
+  for (const p of prices) {
+    const [token, rate] = (await read(s.contracts.channels, paymentChannelsAbi, "streamPrice", [p.id])) as [Address, bigint];
+    expect(p, `stream price ${p.id}`).to.include({ token: lc(token), ratePerMinute: rate.toString(), updates: 2 });
+  }
+  expect(prices.find((p: any) => p.id === s.content.b1)).to.include({ creator: lc(A.bex), token: native, ratePerMinute: parseEther("0.001").toString() });
+  expect(prices.find((p: any) => p.id === s.content.a1)).to.include({ creator: lc(A.aria), token: lc(s.contracts.stable), ratePerMinute: "0" });
+  const withPrice = await ix.graphql(`{ content(id: "${s.content.b1}") { streamPrice { ratePerMinute } } }`);
+  expect(withPrice.content.streamPrice.ratePerMinute).to.equal(parseEther("0.001").toString());
 
   // ---------------------------------------------------------------- channel and vouchers = chain
   const ch = await ix.graphql(`{ channel(id: "${s.channelId}") { viewer creator contentId token deposit redeemed refunded status vouchers sessionKey sessionKeySpendingCap closesAt redemptions { items { signer paid cumulativeAmount redeemedTotal } } sessionKeys { totalCount } } }`);

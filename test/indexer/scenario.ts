@@ -164,6 +164,11 @@ export async function runScenario(chain: LocalChain): Promise<ScenarioResult> {
 
   // ------------------------------------------------------------ payment channel
   const deposit = parseEther("0.1");
+  // Creators price items per minute: b1 in native (then raised), a1 in the stablecoin, then withdrawn.
+  await send(bex, { address: channels, abi: paymentChannelsAbi, functionName: "setStreamPrice", args: [content.b1, NATIVE, parseEther("0.0005")] });
+  await send(bex, { address: channels, abi: paymentChannelsAbi, functionName: "setStreamPrice", args: [content.b1, NATIVE, parseEther("0.001")] });
+  await send(aria, { address: channels, abi: paymentChannelsAbi, functionName: "setStreamPrice", args: [content.a1, stable, 10_000n] });
+  await send(aria, { address: channels, abi: paymentChannelsAbi, functionName: "setStreamPrice", args: [content.a1, stable, 0n] });
   const now = (await publicClient.getBlock()).timestamp;
   await send(fan1, {
     address: channels,

@@ -56,6 +56,8 @@ export interface ChainFixture {
   pass: Address;
   /** Registers a premium item of the creator (coin, pass, subscription or purchase unlock it) with a stored key. */
   registerItem(label: string, rules?: Partial<Rules>, manifestCid?: Hex): Promise<{ contentId: Hex; key: Uint8Array }>;
+  /** The creator offers an item per minute (PaymentChannels.setStreamPrice; token default native). */
+  setStreamPrice(contentId: Hex, ratePerMinute: bigint, token?: Address): Promise<void>;
   /** A fresh funded wallet. */
   newAccount(): Promise<PrivateKeyAccount>;
   /** Buys one access period of a native-priced item (works with purchaseAccess(contentId, price) and (contentId, termsVersion)). */
@@ -145,6 +147,10 @@ export async function startChainFixture(): Promise<ChainFixture> {
         const key = generateContentKey();
         await keyStore.putKey(contentId, key);
         return { contentId, key };
+      },
+      async setStreamPrice(contentId, ratePerMinute, token = zeroAddress) {
+        const channels = contractOf(deployment, "PaymentChannels");
+        await write(creator, channels.address, ABIS.PaymentChannels, "setStreamPrice", [contentId, token, ratePerMinute]);
       },
       async purchase(account, contentId) {
         const fn = (ABIS.ContentAccess as readonly { type: string; name?: string; inputs?: readonly { name: string }[] }[]).find((e) => e.type === "function" && e.name === "purchaseAccess");

@@ -90,6 +90,7 @@ if (databaseUrl) {
       const pc = contractOf(f.deployment, "PaymentChannels");
       const now = Number((await f.publicClient.getBlock()).timestamp);
       const rate = parseEther("0.001");
+      await f.setStreamPrice(item.contentId, rate);
       await f.write(viewer, pc.address, ABIS.PaymentChannels, "openChannel", [
         { contentId: item.contentId, token: zeroAddress, deposit: 5n * rate, ratePerMinute: rate, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
       ], 5n * rate);

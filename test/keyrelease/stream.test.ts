@@ -122,6 +122,8 @@ describe("key release: pay-per-minute, one key per minute window against payment
     });
     item = await f.registerItem("ppm-1");
     other = await f.registerItem("ppm-2");
+    await f.setStreamPrice(item.contentId, RATE);
+    await f.setStreamPrice(other.contentId, RATE);
     viewer = await f.newAccount();
     sessionKey = privateKeyToAccount(generatePrivateKey());
     channelId = await openChannel(viewer, item.contentId, 5n * RATE, { key: sessionKey.address, spendingCap: 3n * RATE });

@@ -13,7 +13,7 @@ import { createPublicClient, createWalletClient, http, keccak256, toHex } from "
 import { foundry } from "viem/chains";
 import { contractOf } from "../../lib/deployments/index.ts";
 import { toBytesHex } from "../../web/components/piece-cid.ts";
-import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
@@ -430,7 +430,7 @@ describe("web app (browser)", function () {
     const channels = contractOf(stack.deployment, "PaymentChannels");
     const creator = stack.creator;
     const viewer = privateKeyToAccount(STREAMER_KEY).address;
-    const RATE = 100_000_000_000_000n; // 0.0001 ETH per minute (StreamPanel)
+    const RATE = STREAM_RATE; // 0.0001 ETH per minute: the creator's stream price, which StreamPanel opens at
     const s = await open(STREAMER_KEY, 1280);
     // Every key request the page makes, and the minute keys each /stream answer carried.
     const keyPaths: string[] = [];
@@ -448,6 +448,8 @@ describe("web app (browser)", function () {
     });
     await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
     await connect(s);
+    // The panel offers the creator's price (PaymentChannels.streamPrice), not one of its own.
+    await s.page.getByTestId("stream-price").filter({ hasText: "0.0001 ETH per minute" }).waitFor({ timeout: 15_000 });
     await s.page.getByTestId("stream-open").click();
     const meter = s.page.getByTestId("stream-meter");
     // The player loads the first segments at once: minute 0's key, paid by the first voucher.
@@ -525,6 +527,33 @@ describe("web app (browser)", function () {
     const gained = (await pub.getBalance({ address: creator })) - ethBefore;
     expect(gained > earned - 10n ** 15n && gained <= earned, `ETH balance grew by ${gained}, expected ${earned} minus gas`).to.equal(true);
     await c.page.getByTestId("streaming-balance-0").filter({ hasText: "Streaming: 0 ETH" }).waitFor({ timeout: 15_000 });
+
+    // The creator changes the price per minute in the rules editor: setStreamPrice only (the
+    // access terms stay as they were), and the fan's page offers the new price; 0 stops offering it.
+    const release = c.page.locator(`[data-testid=release-row][data-content="${stack.track.contentId.toLowerCase()}"]`);
+    await release.getByTestId("item-stream-price").filter({ hasText: "0.0001 ETH per minute" }).waitFor({ timeout: 15_000 });
+    const access = contractOf(stack.deployment, "ContentAccess");
+    const terms = () => pub.readContract({ address: access.address, abi: access.abi, functionName: "purchaseTerms", args: [stack.track.contentId] });
+    const termsBefore = await terms();
+    const setPerMinute = async (value: string) => {
+      await release.getByTestId("edit-rules").click();
+      await release.getByTestId("price-per-minute").fill(value);
+      await release.getByRole("button", { name: "Save rules" }).click();
+      await release.locator('[data-testid=tx-status][data-state="confirmed"]').filter({ hasText: /Set price per minute/ }).waitFor({ timeout: 30_000 });
+    };
+    await setPerMinute("0.0003");
+    expect(await pub.readContract({ address: channels.address, abi: channels.abi, functionName: "streamPrice", args: [stack.track.contentId] })).to.deep.equal([ZERO, 3n * RATE]);
+    expect(await terms()).to.deep.equal(termsBefore);
+    await release.getByTestId("item-stream-price").filter({ hasText: "0.0003 ETH per minute" }).waitFor({ timeout: 15_000 });
+    await s.page.reload({ waitUntil: "networkidle" });
+    await s.page.getByTestId("stream-price").filter({ hasText: "0.0003 ETH per minute" }).waitFor({ timeout: 15_000 });
+    await setPerMinute("0");
+    expect((await pub.readContract({ address: channels.address, abi: channels.abi, functionName: "streamPrice", args: [stack.track.contentId] }))[1]).to.equal(0n);
+    await s.page.reload({ waitUntil: "networkidle" });
+    await s.page.getByTestId("option-purchase").waitFor({ timeout: 15_000 });
+    await new Promise((r) => setTimeout(r, 1_000)); // the stream price read has answered by now
+    expect(await s.page.getByTestId("option-stream").count()).to.equal(0);
+    await setPerMinute("0.0001"); // as the stack seeded it
     expect(c.errors).to.deep.equal([]);
   });
 

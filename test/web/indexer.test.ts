@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { createPublicClient, createWalletClient, http, parseEventLogs, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { startStack, FAN_KEY, STREAMER_KEY, TRACK_PRICE, type Stack } from "./stack.ts";
+import { startStack, FAN_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet } from "./wallet.ts";
 import { CREATOR_KEY } from "./stack.ts";
@@ -23,7 +23,7 @@ describe("web app on the indexer", function () {
   let indexer: IndexerProcess;
   let web: WebServer;
   let channelId: bigint;
-  const RATE = 100_000_000_000_000n;
+  const RATE = STREAM_RATE; // the seeded track's stream price
   const ZERO = "0x0000000000000000000000000000000000000000" as const;
 
   before(async () => {

@@ -29,6 +29,8 @@ export const NEW_CREATOR_KEY = DEV_PRIVATE_KEYS[3] as Hex;
 export const STREAMER_KEY = DEV_PRIVATE_KEYS[4] as Hex;
 export const PASS_PRICE = parseEther("0.01");
 export const TRACK_PRICE = parseEther("0.002");
+/** The creator's pay-per-minute price of every seeded track (native), set with `setStreamPrice`. */
+export const STREAM_RATE = parseEther("0.0001");
 
 export interface SeededTrack {
   contentId: Hex;
@@ -124,6 +126,15 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
       }),
     );
     log(`registered ${contentId}`);
+    const channels = contractOf(deployment, "PaymentChannels");
+    await send(
+      await creatorWallet.writeContract({
+        address: channels.address,
+        abi: channels.abi,
+        functionName: "setStreamPrice",
+        args: [contentId, "0x0000000000000000000000000000000000000000", STREAM_RATE],
+      }),
+    );
     return { contentId, title, manifestCid };
   };
   let track: SeededTrack;

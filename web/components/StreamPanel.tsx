@@ -1,8 +1,8 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import { useAccount, useConfig, useSignMessage } from "wagmi";
-import { writeContract, waitForTransactionReceipt } from "wagmi/actions";
-import { parseEther, parseEventLogs, type Address, type Hex } from "viem";
+import { useAccount, useConfig, useReadContract, useSignMessage } from "wagmi";
+import { readContract, writeContract, waitForTransactionReceipt } from "wagmi/actions";
+import { erc20Abi, parseEventLogs, type Address, type Hex } from "viem";
 import { paymentChannelsAbi } from "../../lib/deployments/abis.ts";
 import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
@@ -12,7 +12,7 @@ import type { MinuteKeyFetcher } from "@/lib/client/segment-keys";
 import { signIn, KeyRequestError } from "@/lib/client/keys";
 import { ZERO_ADDRESS, formatAmount } from "@/lib/client/format";
 
-const RATE = parseEther("0.0001");
+/** Minutes the deposit covers; the unused part comes back on close. */
 const MINUTES = 10n;
 
 interface Channel {
@@ -20,6 +20,7 @@ interface Channel {
   sessionKey: SessionKey;
   deposit: bigint;
   rate: bigint;
+  token: Address;
 }
 
 /** A live pay-per-minute session the player draws minute keys from. */
@@ -32,7 +33,9 @@ export interface StreamSession {
 /**
  * Pay per minute: open a channel once; the player then asks for each minute window's keys as it
  * reaches it, and a browser session key signs the voucher for that minute (no wallet prompts).
- * Live meter of minutes paid and spend; close.
+ * Live meter of minutes paid and spend; close. The rate and token are the creator's stream price
+ * (`PaymentChannels.streamPrice`, read from the chain); items the creator does not offer per
+ * minute show no panel.
  */
 export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream: (session: StreamSession | null) => void }) {
   const wagmi = useConfig();
@@ -46,6 +49,9 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   const [error, setError] = useState("");
   const tx = useTx();
   const paid = useRef(0n);
+  const price = useReadContract({ address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "streamPrice", args: [contentId], chainId });
+  const [token, rate] = price.data ?? [ZERO_ADDRESS, 0n];
+  const stable = c.MockStablecoin;
 
   /**
    * Pays for minute `minute` and gets its keys: the voucher covers minutes 0..minute (the server
@@ -76,7 +82,21 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   async function open() {
     setError("");
     const sessionKey = newSessionKey();
-    const deposit = RATE * MINUTES;
+    // Read the price again right before opening: the channel opens at the creator's current price.
+    const [priceToken, priceRate] = (await price.refetch()).data ?? [token, rate];
+    if (priceRate === 0n) return setError("The creator no longer offers this item per minute.");
+    const deposit = priceRate * MINUTES;
+    const native = priceToken.toLowerCase() === ZERO_ADDRESS;
+    if (!native) {
+      // ERC-20 deposits are pulled with transferFrom: approve the deposit first when needed.
+      const allowance = await readContract(wagmi, { address: priceToken, abi: erc20Abi, functionName: "allowance", args: [address as Address, c.PaymentChannels], chainId });
+      if (allowance < deposit) {
+        const approved = await tx.run("Approve the deposit", () =>
+          writeContract(wagmi, { address: priceToken, abi: erc20Abi, functionName: "approve", args: [c.PaymentChannels, deposit], chainId }),
+        );
+        if (!approved) return;
+      }
+    }
     let channelId: bigint | undefined;
     const ok = await tx.run("Open a pay-per-minute channel", async () => {
       const hash = await writeContract(wagmi, {
@@ -86,14 +106,14 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
         args: [
           {
             contentId,
-            token: ZERO_ADDRESS,
+            token: priceToken,
             deposit,
-            ratePerMinute: RATE,
+            ratePerMinute: priceRate,
             expiresAt: BigInt(Math.floor(Date.now() / 1000) + 7 * 86400),
             sessionKey: { key: sessionKey.address, spendingCap: deposit, expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400) },
           },
         ],
-        value: deposit,
+        value: native ? deposit : 0n,
         chainId,
       });
       const receipt = await waitForTransactionReceipt(wagmi, { hash, chainId });
@@ -102,7 +122,7 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
       return hash;
     });
     if (!ok || channelId === undefined) return;
-    const ch = { id: channelId, sessionKey, deposit, rate: RATE };
+    const ch = { id: channelId, sessionKey, deposit, rate: priceRate, token: priceToken };
     setChannel(ch);
     await start(ch);
   }
@@ -139,15 +159,17 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   useEffect(() => () => stop(), []); // eslint-disable-line react-hooks/exhaustive-deps
 
   const busy = tx.state.status === "wallet" || tx.state.status === "pending";
+  // Not offered per minute (or the price is still loading): no panel, unless a channel is open.
+  if (!channel && rate === 0n) return null;
   return (
     <div className="option" data-testid="option-stream">
       <h3>Pay per minute</h3>
       <span className="small">
-        {formatAmount(RATE, ZERO_ADDRESS)} per minute · deposit {formatAmount(RATE * MINUTES, ZERO_ADDRESS)}, unused part returned on close
+        <span data-testid="stream-price">{formatAmount(rate, token, stable)} per minute</span> · deposit {formatAmount(rate * MINUTES, token, stable)}, unused part returned on close
       </span>
       {channel && (
         <p className="small" aria-live="polite" data-testid="stream-meter">
-          Channel #{channel.id.toString()} · {minutes} minute{minutes === 1 ? "" : "s"} · spent {formatAmount(spent, ZERO_ADDRESS)} of {formatAmount(channel.deposit, ZERO_ADDRESS)}
+          Channel #{channel.id.toString()} · {minutes} minute{minutes === 1 ? "" : "s"} · spent {formatAmount(spent, channel.token, stable)} of {formatAmount(channel.deposit, channel.token, stable)}
           {streaming ? " · streaming (each minute's key paid by a session-key voucher, no prompts)" : ""}
         </p>
       )}

@@ -1,8 +1,8 @@
 "use client";
 import Link from "next/link";
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { useConfig, useReadContracts, useSignMessage } from "wagmi";
+import { useConfig, useReadContract, useReadContracts, useSignMessage } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import * as Piece from "./piece-cid";
@@ -14,7 +14,7 @@ import { EarningsChart } from "./EarningsChart";
 import { StudioStreams, useStreams } from "./StudioStreams";
 import { StudioBackups } from "./StudioBackups";
 import { ZERO_ADDRESS, formatAmount, shortAddress } from "@/lib/client/format";
-import { RulesEditor, rulesFromForm, formFromRules, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
+import { RulesEditor, rulesFromForm, formFromRules, streamPriceFromForm, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
 
 interface StudioData {
   items: {
@@ -172,14 +172,53 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
   const [rules, setRules] = useState<RulesForm>(() => formFromRules(item.rules, c.MockStablecoin));
   const [collaborators, setCollaborators] = useState("");
   const [error, setError] = useState("");
-  const tx = useTx(() => setEditing(""));
+  const tx = useTx();
+  // The pay-per-minute price lives on PaymentChannels, not in the item's rules.
+  const streamPrice = useReadContract({ address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "streamPrice", args: [item.id], chainId });
+  const [token, rate] = streamPrice.data ?? [ZERO_ADDRESS, 0n];
+  useEffect(() => {
+    if (streamPrice.data && editing !== "rules") setRules(formFromRules(item.rules, c.MockStablecoin, { token: streamPrice.data[0], ratePerMinute: streamPrice.data[1] }));
+  }, [streamPrice.data, item.rules, c.MockStablecoin, editing]);
+
+  async function saveRules() {
+    const r = rulesFromForm(rules, c.MockStablecoin);
+    if (!r.ok) return setError(r.error);
+    const p = streamPriceFromForm(rules, c.MockStablecoin);
+    if (!p.ok) return setError(p.error);
+    setError("");
+    const current = item.rules;
+    const rulesChanged =
+      r.rules.price !== BigInt(current.price) ||
+      r.rules.paymentToken.toLowerCase() !== current.paymentToken.toLowerCase() ||
+      r.rules.duration !== (current.duration || 30 * 86400) ||
+      r.rules.inSubscription !== current.inSubscription ||
+      r.rules.minPasses !== BigInt(current.minPasses) ||
+      r.rules.minCoinBalance !== BigInt(current.minCoinBalance);
+    // Only a real change of the rules is sent: each update bumps the terms version buyers name.
+    if (rulesChanged) {
+      const ok = await tx.run("Update rules", () => writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "updateRules", args: [item.id, r.rules], chainId }));
+      if (!ok) return;
+    }
+    const priceChanged = p.ratePerMinute !== rate || (p.ratePerMinute !== 0n && p.token.toLowerCase() !== token.toLowerCase());
+    if (priceChanged) {
+      const ok = await tx.run("Set price per minute", () =>
+        writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "setStreamPrice", args: [item.id, p.token, p.ratePerMinute], chainId }),
+      );
+      if (!ok) return;
+      void streamPrice.refetch();
+    }
+    setEditing("");
+  }
   return (
-    <div className="panel">
+    <div className="panel" data-testid="release-row" data-content={item.id.toLowerCase()}>
       <strong><Link href={`/content/${item.id}`}>{item.title}</Link></strong>{" "}
       <span className={`tag ${item.tier}`}>{item.tier}</span>{" "}
       <span className="muted small">{bytesLabel(item.bytes)} × {item.copies} copies</span>{" "}
       <span className="small" data-testid="item-plays" title={item.plays ? `${item.plays.uniqueViewers} listeners · ${item.plays.keyReleases} key releases · ${item.plays.minutesStreamed} min streamed${item.plays.lastPlayAt ? ` · last ${new Date(item.plays.lastPlayAt).toLocaleString()}` : ""}` : "play counts unavailable"}>
         {item.plays ? `${item.plays.plays} ${item.plays.plays === 1 ? "play" : "plays"}` : "plays —"}
+      </span>{" "}
+      <span className="small" data-testid="item-stream-price">
+        {rate > 0n ? `${formatAmount(rate, token, c.MockStablecoin)} per minute` : "not offered per minute"}
       </span>{" "}
       <button className="btn" onClick={() => setEditing((e) => (e === "rules" ? "" : "rules"))} aria-expanded={editing === "rules"} data-testid="edit-rules">
         Edit rules
@@ -211,10 +250,7 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            const r = rulesFromForm(rules, c.MockStablecoin);
-            if (!r.ok) return setError(r.error);
-            setError("");
-            void tx.run("Update rules", () => writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "updateRules", args: [item.id, r.rules], chainId }));
+            void saveRules();
           }}
         >
           <RulesEditor value={rules} onChange={setRules} />
@@ -271,8 +307,10 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
 
   async function start() {
     const r = rulesFromForm(rules, c.MockStablecoin);
+    const perMinute = streamPriceFromForm(rules, c.MockStablecoin);
     const col = parseCollaborators(collaborators);
     if (!r.ok) return setFormError(r.error);
+    if (!perMinute.ok) return setFormError(perMinute.error);
     if (!col.ok) return setFormError(col.error);
     if (files.length === 0) return setFormError("add at least one file");
     setFormError("");
@@ -325,7 +363,20 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
           chainId,
         }),
       );
-      if (ok) setStates((s) => s.map((x) => (x.name === f.name ? { ...x, registered: true, stage: "published" } : x)));
+      if (!ok) continue;
+      // Pay per minute, when asked for: the creator prices the new item on PaymentChannels.
+      if (perMinute.ratePerMinute > 0n) {
+        await tx.run(`Set price per minute of “${f.result!.title}”`, () =>
+          writeContract(wagmi, {
+            address: c.PaymentChannels,
+            abi: paymentChannelsAbi,
+            functionName: "setStreamPrice",
+            args: [f.result!.contentId, perMinute.token, perMinute.ratePerMinute],
+            chainId,
+          }),
+        );
+      }
+      setStates((s) => s.map((x) => (x.name === f.name ? { ...x, registered: true, stage: "published" } : x)));
     }
   }
 

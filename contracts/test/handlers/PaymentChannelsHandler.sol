@@ -7,7 +7,7 @@ import {ContentAccess} from "../../access/ContentAccess.sol";
 import {MockStablecoin} from "../../mocks/MockStablecoin.sol";
 
 /**
- * @notice Drives random channel lifecycles (open, top-up, vouchers by viewer or session key,
+ * @notice Drives random channel lifecycles (stream price + open, top-up, vouchers by viewer or session key,
  * cooperative close, requestClose, reclaim, key rotation/revocation, withdrawals, fee changes,
  * time jumps). Every redemption attempt is checked against a model of what the contract must
  * accept and pay; disagreements are counted in `violations` (handler reverts are swallowed).
@@ -91,11 +91,15 @@ contract PaymentChannelsHandler {
         address viewer = vm.addr(pk);
         address token = inStable ? address(stable) : address(0);
         deposit = uint96(1 + (deposit % 100 ether));
+        uint256 itemIndex = itemSeed % items.length;
         PaymentChannels.OpenParams memory p;
-        p.contentId = items[itemSeed % items.length];
+        p.contentId = items[itemIndex];
         p.token = token;
         p.deposit = deposit;
         p.ratePerMinute = 1;
+        // The creator offers the item per minute in the token this viewer pays with.
+        vm.prank(itemCreators[itemIndex]);
+        pc.setStreamPrice(p.contentId, token, 1);
         p.expiresAt = uint64(block.timestamp + pc.CHALLENGE_PERIOD() + (ttl % 30 days));
         uint256 key = keySeed % (_keyPks.length + 1);
         if (key != 0) {

@@ -85,6 +85,13 @@ abstract contract SystemTest is TestBase {
         return abi.encodePacked(r, s, v);
     }
 
+    /// @dev The item's creator offers `id` per minute on `pc` in `token` at 1 per minute, the rate
+    /// {openParams} opens at.
+    function offerStream(PaymentChannels pc, bytes32 id, address token) internal {
+        vm.prank(access.creatorOf(id));
+        pc.setStreamPrice(id, token, 1);
+    }
+
     function openParams(bytes32 contentId, address token, uint96 deposit, uint64 expiresAt)
         internal
         pure

@@ -7,6 +7,7 @@ import type { Address, Hex } from "viem";
 import type { ChainContext } from "./client.ts";
 import { sendAndWait } from "./client.ts";
 import { cidFromBytes, cidToHex } from "./cid.ts";
+import { contractOf } from "../../deployments/index.ts";
 
 export type Tier = "free" | "premium" | "exclusive";
 export const TIERS: readonly Tier[] = ["free", "premium", "exclusive"];
@@ -144,6 +145,20 @@ export async function registerContent(ctx: ChainContext, request: RegisterReques
     request.onSent,
   );
   return { contentId, outcome: "registered", txHash: hash };
+}
+
+/**
+ * The creator's pay-per-minute price of an item (`PaymentChannels.setStreamPrice`; rate 0 = not
+ * offered per minute). Idempotent: reads `streamPrice` first and sends nothing when it is already set.
+ * @returns the transaction hash, or undefined when nothing changed.
+ */
+export async function setStreamPrice(ctx: ChainContext, contentId: Hex, token: Address, ratePerMinute: bigint): Promise<Hex | undefined> {
+  if (ratePerMinute < 0n || ratePerMinute > MAX_UINT96) throw new Error(`price per minute ${ratePerMinute} is outside uint96`);
+  const { address, abi } = contractOf(ctx.deployment, "PaymentChannels");
+  const [currentToken, currentRate] = await ctx.publicClient.readContract({ address, abi, functionName: "streamPrice", args: [contentId] });
+  if (currentRate === ratePerMinute && (ratePerMinute === 0n || currentToken.toLowerCase() === token.toLowerCase())) return undefined;
+  const { hash } = await sendAndWait(ctx, () => ctx.walletClient.writeContract({ address, abi, functionName: "setStreamPrice", args: [contentId, token, ratePerMinute] }));
+  return hash;
 }
 
 /** Whether `user` may decrypt `contentId` right now. */

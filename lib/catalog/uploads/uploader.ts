@@ -10,13 +10,13 @@ import { createReadStream } from "node:fs";
 import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import pRetry from "p-retry";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { buildManifest, MediaIngestError, processMedia, publishDetailed } from "../../media/index.ts";
 import type { ProcessedMedia } from "../../media/index.ts";
 import type { KeyStore } from "../../keys/index.ts";
 import type { PieceStore, PutOptions, PutResult } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
-import { contentIdFor, externalIdOfSha256, readContent, registerContent } from "../chain/content.ts";
+import { contentIdFor, externalIdOfSha256, readContent, registerContent, setStreamPrice } from "../chain/content.ts";
 import type { AccessRules, Collaborator, Tier } from "../chain/content.ts";
 import type { JournalItem, UploadJournal } from "./journal.ts";
 import { writeFileAtomic } from "./journal.ts";
@@ -60,6 +60,8 @@ export interface ItemSettings {
   rules: Partial<AccessRules>;
   collaborators: Collaborator[];
   artwork?: string;
+  /** Pay-per-minute price set after registering (`PaymentChannels.setStreamPrice`); absent = left as is. */
+  streamPrice?: { token: Address; ratePerMinute: bigint };
 }
 
 export type UploadPhase = "hashing" | "processing" | "storing" | "registering";
@@ -304,6 +306,11 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
           },
         }),
       );
+      // 4. the price per minute, when asked for (idempotent: nothing is sent when already set)
+      if (settings.streamPrice) {
+        const { token, ratePerMinute } = settings.streamPrice;
+        await retry(() => setStreamPrice(chain, contentId!, token, ratePerMinute));
+      }
       journal.update(contentId, { state: "registered", registerOutcome: reg.outcome, registerTx: reg.txHash ?? journal.get(contentId)!.registerTx });
       await rm(workDir, { recursive: true, force: true });
       Object.assign(result, { ok: true, outcome: reg.outcome, txHash: journal.get(contentId)!.registerTx });

@@ -24,6 +24,9 @@ export function explainTxError(error: unknown): string {
         ERC20InsufficientBalance: "Insufficient token balance.",
         ERC20InsufficientAllowance: "The token allowance is too small.",
         ContentExists: "An item with this id already exists.",
+        NotStreamable: "The creator does not offer this item per minute (any more). Reload the page.",
+        WrongStreamToken: "The creator changed the per-minute currency since you opened this page. Reload and try again.",
+        RateBelowPrice: "The creator raised the per-minute price since you opened this page. Reload and try again.",
       };
       if (name && map[name]) return map[name];
       if (name) return `The contract refused: ${name}.`;
