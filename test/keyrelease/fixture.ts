@@ -23,6 +23,7 @@ import {
 import { privateKeyToAccount, generatePrivateKey, type PrivateKeyAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
 import { startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
+import { startKeyReleaseServer, type KeyReleaseServer, type StartKeyReleaseServerOptions } from "../../lib/keyrelease/server.ts";
 import { deploySystem } from "../../lib/deployments/deploy-system.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 import { ABIS, contractOf, type Deployment } from "../../lib/deployments/index.ts";
@@ -213,4 +214,9 @@ export async function signIn(baseUrl: string, account: PrivateKeyAccount): Promi
   if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   const setCookie = res.headers.get("set-cookie")!;
   return setCookie.split(";")[0]!;
+}
+
+/** The key-release server on a free 127.0.0.1 port over this fixture's chain, keys and SIWE domain; `options` add or override. */
+export function startFixtureServer(f: ChainFixture, options: Partial<StartKeyReleaseServerOptions> = {}): Promise<KeyReleaseServer> {
+  return startKeyReleaseServer({ port: 0, publicClient: f.publicClient, deployment: f.deployment, keyStore: f.keyStore, siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI }, ...options });
 }

@@ -34,9 +34,9 @@ import {
   type LitSealed,
   type LitUnifiedCondition,
 } from "../../lib/keyrelease/lit.ts";
-import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelease/server.ts";
+import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
-import { SIWE_DOMAIN, SIWE_URI, signIn, startChainFixture, type ChainFixture } from "./fixture.ts";
+import { signIn, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 class MockLit implements LitClientLike {
   readonly #f: ChainFixture;
@@ -209,12 +209,7 @@ describe("Lit Protocol gate (optional backend; the Lit network mocked)", functio
         authContextFor: async (wallet) => ({ address: getAddress(wallet) }),
         probeFor: async (contentId) => (contentId.toLowerCase() === item.contentId.toLowerCase() ? probe : undefined),
       });
-      srv = await startKeyReleaseServer({
-        port: 0,
-        publicClient: f.publicClient,
-        deployment: f.deployment,
-        keyStore: f.keyStore,
-        siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+      srv = await startFixtureServer(f, {
         gate,
         logger: { info() {}, warn() {}, error() {} },
       });

@@ -14,11 +14,11 @@ import { openPglite } from "../../lib/db/index.ts";
 import { openKeyReleaseDb } from "../../lib/keyrelease/db.ts";
 import { mediaPlaylist, serializeManifest, type Manifest } from "../../lib/manifest/index.ts";
 import { countSegmentPlays, ManifestSegmentResolver } from "../../lib/keyrelease/plays.ts";
-import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelease/server.ts";
+import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import type { Logger, PlayCounts } from "../../lib/keyrelease/service.ts";
 import { generateEphemeralKeyPair } from "../../lib/keyrelease/wrap.ts";
 import { LocalStore, startGateway, type Gateway } from "../../lib/storage/index.ts";
-import { SIWE_DOMAIN, SIWE_URI, signIn, startChainFixture, type ChainFixture } from "./fixture.ts";
+import { signIn, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 interface Item {
   contentId: Hex;
@@ -80,12 +80,7 @@ describe("key release: plays counted from key releases and segment requests", fu
     store = new LocalStore({ dir: join(dir, "pieces") });
     a = await publish(f, store, "plays-a");
     b = await publish(f, store, "plays-b-item");
-    srv = await startKeyReleaseServer({
-      port: 0,
-      publicClient: f.publicClient,
-      deployment: f.deployment,
-      keyStore: f.keyStore,
-      siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+    srv = await startFixtureServer(f, {
       dataDir: join(dir, "keyrelease"),
       segmentResolver: new ManifestSegmentResolver({ publicClient: f.publicClient, deployment: f.deployment, store }),
       anonymousPlayLimit: { points: 5, durationSeconds: 3600 },
@@ -162,8 +157,7 @@ describe("key release: plays counted from key releases and segment requests", fu
     await release(b, cookie);
     const afterRelease = await counts(b);
     // A second instance (memory empty) on the same database: the play start is read from the table.
-    const other = await startKeyReleaseServer({
-      port: 0, publicClient: f.publicClient, deployment: f.deployment, keyStore: f.keyStore, siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+    const other = await startFixtureServer(f, {
       db: srv.service.db, now: () => clock, logger,
     });
     try {

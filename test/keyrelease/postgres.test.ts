@@ -7,9 +7,9 @@ import pg from "pg";
 import { parseEther, zeroAddress, type Hex } from "viem";
 import { ABIS, contractOf } from "../../lib/deployments/index.ts";
 import { voucherTypedData } from "../../lib/keyrelease/channels.ts";
-import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelease/server.ts";
+import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
-import { SIWE_DOMAIN, SIWE_URI, signIn, siweMessage, startChainFixture, type ChainFixture } from "./fixture.ts";
+import { signIn, siweMessage, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 
@@ -24,12 +24,7 @@ if (databaseUrl) {
     before(async () => {
       f = await startChainFixture();
       item = await f.registerItem("pg-item");
-      srv = await startKeyReleaseServer({
-        port: 0,
-        publicClient: f.publicClient,
-        deployment: f.deployment,
-        keyStore: f.keyStore,
-        siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+      srv = await startFixtureServer(f, {
         databaseUrl,
         schema,
         logger: { info() {}, warn() {}, error() {} },

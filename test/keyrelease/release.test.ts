@@ -3,9 +3,9 @@ import { createRequire } from "node:module";
 import { getAddress, type Address, type Hex } from "viem";
 import { ABIS, contractOf } from "../../lib/deployments/index.ts";
 import { createKeyReleaseService, type KeyReleaseService, type Logger } from "../../lib/keyrelease/service.ts";
-import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelease/server.ts";
+import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
-import { COIN_MIN, PASS_PRICE, SIWE_DOMAIN, SIWE_URI, SUB_PRICE, signIn, siweMessage, startChainFixture, type ChainFixture } from "./fixture.ts";
+import { COIN_MIN, PASS_PRICE, SIWE_DOMAIN, SIWE_URI, SUB_PRICE, signIn, siweMessage, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 interface NonceBody {
   nonce: string;
@@ -72,13 +72,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
 
   before(async () => {
     f = await startChainFixture();
-    srv = await startKeyReleaseServer({
-      port: 0,
-      host: "127.0.0.1",
-      publicClient: f.publicClient,
-      deployment: f.deployment,
-      keyStore: f.keyStore,
-      siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+    srv = await startFixtureServer(f, {
       rateLimits: { wallet: { points: 1000, durationSeconds: 60 }, ip: { points: 100_000, durationSeconds: 60 } },
       now: () => Date.now() + clockOffsetMs,
       logger: memoryLogger(logLines),
@@ -389,12 +383,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
 
   describe("rate limits", () => {
     it("per wallet: the request over the limit gets 429 with Retry-After and an audited denial", async () => {
-      const strict = await startKeyReleaseServer({
-        port: 0,
-        publicClient: f.publicClient,
-        deployment: f.deployment,
-        keyStore: f.keyStore,
-        siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+      const strict = await startFixtureServer(f, {
         rateLimits: { wallet: { points: 3, durationSeconds: 60 }, ip: { points: 1000, durationSeconds: 60 } },
         logger: memoryLogger([]),
         db: srv.service.db,
@@ -418,12 +407,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
     });
 
     it("per IP: nonce requests over the limit get 429", async () => {
-      const strict = await startKeyReleaseServer({
-        port: 0,
-        publicClient: f.publicClient,
-        deployment: f.deployment,
-        keyStore: f.keyStore,
-        siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+      const strict = await startFixtureServer(f, {
         rateLimits: { ip: { points: 5, durationSeconds: 60 } },
         logger: memoryLogger([]),
         db: srv.service.db,

@@ -5,10 +5,10 @@ import { ContentEncryptor, decryptSegment, deriveMinuteKey, keyIdOf, SegmentDecr
 import { segmentMinutes } from "../../lib/manifest/index.ts";
 import { ABIS, contractOf } from "../../lib/deployments/index.ts";
 import { voucherTypedData } from "../../lib/keyrelease/channels.ts";
-import { startKeyReleaseServer, type KeyReleaseServer } from "../../lib/keyrelease/server.ts";
+import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import type { StreamReleaseResponse } from "../../lib/keyrelease/service.ts";
 import { generateEphemeralKeyPair, unwrapContentKey, UnwrapError } from "../../lib/keyrelease/wrap.ts";
-import { SIWE_DOMAIN, SIWE_URI, signIn, startChainFixture, type ChainFixture } from "./fixture.ts";
+import { signIn, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 const RATE = parseEther("0.001");
 const DAY = 86_400;
@@ -108,12 +108,7 @@ describe("key release: pay-per-minute, one key per minute window against payment
 
   before(async () => {
     f = await startChainFixture();
-    srv = await startKeyReleaseServer({
-      port: 0,
-      publicClient: f.publicClient,
-      deployment: f.deployment,
-      keyStore: f.keyStore,
-      siwe: { domain: SIWE_DOMAIN, uri: SIWE_URI },
+    srv = await startFixtureServer(f, {
       rateLimits: { wallet: { points: 1000, durationSeconds: 60 }, ip: { points: 100_000, durationSeconds: 60 } },
       logger: { info() {}, warn() {}, error() {} },
       // Long sessions so the server clock can be moved near a channel's close time.
