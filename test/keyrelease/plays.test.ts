@@ -64,7 +64,9 @@ describe("key release: plays counted from key releases and segment requests", fu
   let gateway: Gateway;
   let a: Item;
   let b: Item;
-  let clock = Date.now();
+  /** The service's clock runs with real time (SIWE messages carry real times) plus a shift the tests move forward. */
+  let shiftMs = 0;
+  const clock = () => Date.now() + shiftMs;
   /** Signed in before the clock moves (SIWE messages are checked against the service's clock). */
   let lateFanCookie: string;
   const logs: string[] = [];
@@ -84,7 +86,7 @@ describe("key release: plays counted from key releases and segment requests", fu
       dataDir: join(dir, "keyrelease"),
       segmentResolver: new ManifestSegmentResolver({ publicClient: f.publicClient, deployment: f.deployment, store }),
       anonymousPlayLimit: { points: 5, durationSeconds: 3600 },
-      now: () => clock,
+      now: clock,
       logger,
     });
     gateway = await startGateway({ store, onPieceServed: countSegmentPlays(srv.service) });
@@ -158,7 +160,7 @@ describe("key release: plays counted from key releases and segment requests", fu
     const afterRelease = await counts(b);
     // A second instance (memory empty) on the same database: the play start is read from the table.
     const other = await startFixtureServer(f, {
-      db: srv.service.db, now: () => clock, logger,
+      db: srv.service.db, now: clock, logger,
     });
     try {
       const { publicKey } = await generateEphemeralKeyPair();
@@ -168,7 +170,7 @@ describe("key release: plays counted from key releases and segment requests", fu
       await other.close();
     }
     expect(await counts(b)).to.deep.include({ plays: afterRelease.plays, keyReleases: afterRelease.keyReleases + 1 });
-    clock += 31 * 60_000;
+    shiftMs += 31 * 60_000;
     await segment(b, b.high[0]!, { cookie });
     await release(b, cookie);
     expect(await counts(b)).to.deep.include({ plays: afterRelease.plays + 1, keyReleases: afterRelease.keyReleases + 2 });
