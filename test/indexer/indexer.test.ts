@@ -109,6 +109,8 @@ describe("indexer (PGlite)", function () {
     const b1 = await ix.get(`/api/contents/${s.content.b1}`);
     expect(b1.status).to.equal(200);
     expect(b1.body.content.price).to.equal(s.known.b1Price.toString());
+    // The latest of the creator's two StreamPriceSet events (0.0005 then 0.001 ETH per minute).
+    expect(b1.body.streamPrice).to.deep.equal({ token: zeroAddress, ratePerMinute: parseEther("0.001").toString() });
     expect(b1.body.collaborators.map((c: any) => c.account)).to.deep.equal([s.accounts.collab2.toLowerCase()]);
     expect(b1.body.revisions.map((r: any) => r.kind)).to.deep.equal(["registered", "collaborators"]);
     expect(b1.body.stats.purchases).to.deep.equal([{ token: zeroAddress, purchases: 1, buyers: 1, volume: s.known.b1Price.toString() }]);

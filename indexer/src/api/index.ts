@@ -4,7 +4,7 @@
  *   POST /graphql (and /)      GraphQL: filters, ordering, cursor paging, totalCount
  *   /sql/*                     SQL over HTTP for @ponder/client (live queries via SSE)
  *   GET /api/creators/:address/summary   dashboard summary of a creator
- *   GET /api/contents/:id      a content item with its collaborators, history and stats
+ *   GET /api/contents/:id      a content item with its collaborators, history, stream price and stats
  *   GET /api/access/:wallet    which contents a wallet can open now, and why
  * JSON bodies write uint256 values as decimal strings.
  */
@@ -24,6 +24,7 @@ import schema, {
   passHolding,
   passRevenue,
   passToken,
+  streamPrice,
   voucherRedemption,
 } from "ponder:schema";
 import { Hono, type Context } from "hono";
@@ -125,7 +126,7 @@ jsonApi.get("/api/contents/:id", async (c) => {
   if (!item) return json(c, { error: `unknown content ${id}` }, 404);
   const now = nowFor(c);
   if (now === null) return json(c, { error: "at must be unix seconds" }, 400);
-  const [collaborators, revisions, purchases, activeGrants, revenue, channels, streamed] = await Promise.all([
+  const [collaborators, revisions, purchases, activeGrants, revenue, channels, streamed, [price]] = await Promise.all([
     db.select().from(contentCollaborator).where(eq(contentCollaborator.contentId, id)).orderBy(asc(contentCollaborator.position)),
     db.select().from(contentRevision).where(eq(contentRevision.contentId, id)).orderBy(asc(contentRevision.block), asc(contentRevision.id)),
     db
@@ -142,9 +143,12 @@ jsonApi.get("/api/contents/:id", async (c) => {
       .orderBy(asc(credit.token), asc(credit.roleName)),
     db.select({ status: channel.status, channels: count() }).from(channel).where(eq(channel.contentId, id)).groupBy(channel.status),
     db.select({ vouchers: count(), paid: sumOf(voucherRedemption.paid) }).from(voucherRedemption).where(eq(voucherRedemption.contentId, id)),
+    db.select({ token: streamPrice.token, ratePerMinute: streamPrice.ratePerMinute }).from(streamPrice).where(eq(streamPrice.id, id)).limit(1),
   ]);
   return json(c, {
     content: item,
+    // The creator's pay-per-minute price (null: never set; ratePerMinute 0: withdrawn).
+    streamPrice: price ?? null,
     collaborators,
     revisions,
     stats: {
