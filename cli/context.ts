@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import Table from "cli-table3";
+import { erc20Abi, zeroAddress, type Address } from "viem";
 import { ChainUnavailableError, connectChain } from "../lib/catalog/chain/client.ts";
 import type { ChainContext } from "../lib/catalog/chain/client.ts";
 import { openKeyStore } from "../lib/keys/index.ts";
@@ -92,6 +93,13 @@ export async function openChain(opts: GlobalOptions): Promise<ChainContext> {
     if (err instanceof ChainUnavailableError) throw new CliError(err.message, EXIT.UNAVAILABLE);
     throw new CliError((err as Error).message, EXIT.USAGE);
   }
+}
+
+/** Decimals of a payment token (native = 18), cached per run. */
+export async function tokenDecimals(chain: ChainContext, token: Address, cache = new Map<string, number>()): Promise<number> {
+  if (token === zeroAddress) return 18;
+  if (!cache.has(token)) cache.set(token, await chain.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "decimals" }));
+  return cache.get(token)!;
 }
 
 /** Parse a 0x-prefixed 32-byte content id or fail with a usage error. */

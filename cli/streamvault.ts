@@ -12,12 +12,14 @@ type BackupModule = typeof import("./commands/backup.ts");
 type LiveModule = typeof import("./commands/live.ts");
 type PassModule = typeof import("./commands/pass.ts");
 type PieceModule = typeof import("./commands/piece.ts");
+type StreamPriceModule = typeof import("./commands/stream-price.ts");
 const upload = (): Promise<UploadModule> => import("./commands/upload.ts");
 const content = (): Promise<ContentModule> => import("./commands/content.ts");
 const backup = (): Promise<BackupModule> => import("./commands/backup.ts");
 const live = (): Promise<LiveModule> => import("./commands/live.ts");
 const pass = (): Promise<PassModule> => import("./commands/pass.ts");
 const piece = (): Promise<PieceModule> => import("./commands/piece.ts");
+const streamPrice = (): Promise<StreamPriceModule> => import("./commands/stream-price.ts");
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -95,6 +97,16 @@ function program(): Command {
     .option("--json", "JSON output")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await (await content()).costCommand(global(cmd));
+    });
+
+  p.command("stream-price")
+    .description("set an item's pay-per-minute price (0 withdraws it); channels below it cannot be opened")
+    .argument("<contentId>", "0x + 64 hex (see `streamvault list`)")
+    .argument("<amount>", "price per minute in the token (decimal, e.g. 0.0001)")
+    .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
+    .option("--json", "JSON output")
+    .action(async (id: string, amount: string, _o, cmd: Command) => {
+      process.exitCode = await (await streamPrice()).streamPriceCommand(id, amount, global(cmd));
     });
 
   p.command("piece-cid")

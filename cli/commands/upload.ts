@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
-import { erc20Abi, getAddress, isAddress, parseUnits, zeroAddress } from "viem";
+import { getAddress, isAddress, parseUnits, zeroAddress } from "viem";
 import type { Address } from "viem";
 import { z } from "zod/v4";
 import type { AccessRules, Collaborator, Tier } from "../../lib/catalog/chain/content.ts";
@@ -11,7 +11,7 @@ import type { ChainContext } from "../../lib/catalog/chain/client.ts";
 import { acquireLock, UploadJournal } from "../../lib/catalog/uploads/journal.ts";
 import { listMediaFiles, uploadBatch } from "../../lib/catalog/uploads/uploader.ts";
 import type { ItemResult, ItemSettings, UploadSummary } from "../../lib/catalog/uploads/uploader.ts";
-import { CliError, EXIT, formatBytes, formatDuration, homeDir, lazyKeys, openChain, openStore, toJson } from "../context.ts";
+import { CliError, EXIT, formatBytes, formatDuration, homeDir, lazyKeys, openChain, openStore, toJson, tokenDecimals } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 
 export interface UploadCommandOptions extends GlobalOptions {
@@ -68,12 +68,6 @@ function parseTier(value: string | undefined, where: string): Tier | undefined {
   if (value === undefined) return undefined;
   if (!(TIERS as readonly string[]).includes(value)) throw new CliError(`${where}: tier must be one of ${TIERS.join(", ")}, got "${value}"`, EXIT.USAGE);
   return value as Tier;
-}
-
-async function tokenDecimals(chain: ChainContext, token: Address, cache: Map<string, number>): Promise<number> {
-  if (token === zeroAddress) return 18;
-  if (!cache.has(token)) cache.set(token, await chain.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "decimals" }));
-  return cache.get(token)!;
 }
 
 function findArtwork(dir: string | undefined, file: string): string | undefined {

@@ -5,6 +5,7 @@ import { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
 import type { Hex } from "viem";
 import { contractOf } from "../../lib/deployments/index.ts";
+import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 import { decryptManifestSegment } from "../../lib/crypto/index.ts";
 import { openKeyStore } from "../../lib/keys/index.ts";
 import { parseManifest } from "../../lib/manifest/index.ts";
@@ -68,6 +69,28 @@ describe("cli: streamvault upload (folder, chain registration, playback)", funct
       expect(token).to.equal("0x0000000000000000000000000000000000000000");
       expect(rate).to.equal(10n ** 14n);
     }
+  });
+
+  it("stream-price changes or withdraws an uploaded item's price; only its creator may, and a repeat sends nothing", async () => {
+    const pc = contractOf(fx.chain.deployment, "PaymentChannels");
+    const id = fx.summary.items.find((i) => i.ok)!.contentId!;
+    const price = () => fx.chain.publicClient.readContract({ address: pc.address, abi: pc.abi, functionName: "streamPrice", args: [id] });
+    const set = await runCli(["stream-price", id, "0.0003", "--json"], fx.env);
+    expect(set.code, set.stderr).to.equal(0);
+    expect(JSON.parse(set.stdout)).to.include({ ratePerMinute: (3n * 10n ** 14n).toString(), offered: true, changed: true });
+    expect((await price())[1]).to.equal(3n * 10n ** 14n);
+    const again = await runCli(["stream-price", id, "0.0003", "--json"], fx.env);
+    expect(JSON.parse(again.stdout)).to.include({ changed: false });
+    const off = await runCli(["stream-price", id, "0"], fx.env);
+    expect(off.code, off.stderr).to.equal(0);
+    expect(off.stdout).to.match(/no longer offered per minute/);
+    expect((await price())[1]).to.equal(0n);
+    const stranger = await runCli(["stream-price", id, "0.0001"], { ...fx.env, CREATOR_PRIVATE_KEY: DEV_PRIVATE_KEYS[5] });
+    expect(stranger.code).to.equal(2);
+    expect(stranger.stderr).to.match(/belongs to 0x[0-9a-fA-F]{40}: set CREATOR_PRIVATE_KEY/);
+    expect((await runCli(["stream-price", "0x1234", "1"], fx.env)).code).to.equal(2);
+    // Back to the upload's price for the tests below.
+    expect((await runCli(["stream-price", id, "0.0001"], fx.env)).code).to.equal(0);
   });
 
   it("is playable by key: a stored high-quality segment decrypts with the key from the key store", async () => {
