@@ -23,7 +23,7 @@ import type { PieceStore } from "../storage/types.ts";
 import type { ChainContext } from "../catalog/chain/client.ts";
 import { contentIdFor, registerContent } from "../catalog/chain/content.ts";
 import type { AccessRules, Tier } from "../catalog/chain/content.ts";
-import { writeFileAtomic } from "../catalog/uploads/journal.ts";
+import { isAlive, writeFileAtomic } from "../catalog/uploads/journal.ts";
 
 export type ChunkStatus = "pending" | "uploading" | "retrying" | "uploaded" | "failed";
 
@@ -102,15 +102,6 @@ export function readLiveState(home: string, id: string): LiveState | undefined {
   }
   if ((state.status === "recording" || state.status === "finalizing") && state.pid !== undefined && state.pid !== process.pid && !isAlive(state.pid)) state.status = "interrupted";
   return state;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** externalId of a live archive: keccak256("streamvault:live:<id>"). */

@@ -3,25 +3,17 @@ import { useCallback } from "react";
 import { useAccount, useReadContracts, useConfig } from "wagmi";
 import { useConnectModal } from "@rainbow-me/rainbowkit";
 import { writeContract, readContract, signTypedData } from "wagmi/actions";
-import { parseSignature, type Address, type Hex } from "viem";
+import { parseSignature, type Address } from "viem";
 import { contentAccessAbi, creatorPassAbi, creatorCoinAbi, mockStablecoinAbi } from "../../lib/deployments/abis.ts";
 import { PERMIT_TYPES } from "../../lib/chain/permit.ts";
 import { useAppConfig } from "@/lib/client/config";
+import type { CatalogItem } from "@/lib/server/catalog";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { REASONS, REASON_LABEL, ZERO_ADDRESS, periodLabel, formatAmount, formatExpiry } from "@/lib/client/format";
 
-export interface UnlockItem {
-  id: Hex;
-  creator: Address;
-  tier: number;
-  price: string;
-  paymentToken: Address;
-  minCoinBalance: string;
-  minPasses: string;
-  inSubscription: boolean;
-  accessDuration: number;
-}
+/** The catalog fields the unlock options need (type only: the server module is not bundled). */
+export type UnlockItem = Pick<CatalogItem, "id" | "creator" | "tier" | "price" | "paymentToken" | "minCoinBalance" | "minPasses" | "inSubscription" | "accessDuration">;
 
 export interface CreatorTokens {
   coin: Address;

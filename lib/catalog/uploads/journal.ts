@@ -129,7 +129,8 @@ export function acquireLock(file: string): () => void {
   throw new Error(`could not take the lock ${file}`);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` still runs (EPERM: it runs as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

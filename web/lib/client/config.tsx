@@ -1,17 +1,9 @@
 "use client";
 import { createContext, useContext } from "react";
-import type { Address } from "viem";
+import type { PublicConfig } from "../server/config.ts";
 
-export interface ClientConfig {
-  chainId: number;
-  contracts: {
-    ContentAccess: Address;
-    CreatorRegistry: Address;
-    PaymentChannels: Address;
-    MockStablecoin?: Address;
-    BackupRegistry?: Address;
-  };
-}
+/** What the server hands the browser (type only: nothing of the server module is bundled). */
+export type ClientConfig = PublicConfig;
 
 const Ctx = createContext<ClientConfig | null>(null);
 export const ConfigProvider = Ctx.Provider;

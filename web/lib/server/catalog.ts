@@ -4,7 +4,7 @@
  * events so the app keeps working. Titles and artists come from each item's manifest (tags),
  * which lives in storage under the PieceCID the chain records.
  */
-import { createPublicClient, http, parseAbiItem, type Address, type Hex } from "viem";
+import { createPublicClient, http, parseAbiItem, type Address, type ContractFunctionReturnType, type Hex } from "viem";
 import { contentAccessAbi, creatorRegistryAbi } from "../../../lib/deployments/abis.ts";
 import { cidFromBytes } from "../../../lib/chain/cid.ts";
 import { INDEXER_URL, RPC_URL, deployment } from "./config.ts";
@@ -107,37 +107,42 @@ async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
     args: creator ? { creator } : undefined,
     fromBlock: BigInt(access.blockNumber),
   });
-  const blocks = new Map<bigint, number>();
+  // One block read per block, however many items were registered in it.
+  const timestamps = new Map<bigint, Promise<number>>();
+  const timestampOf = (blockNumber: bigint) => {
+    if (!timestamps.has(blockNumber)) timestamps.set(blockNumber, c.getBlock({ blockNumber }).then((b) => Number(b.timestamp)));
+    return timestamps.get(blockNumber)!;
+  };
   const rows = await Promise.all(
     logs.map(async (log) => {
       const id = log.args.contentId!;
-      const [info, block] = await Promise.all([
+      const [info, registeredTimestamp] = await Promise.all([
         c.readContract({ address: access.address, abi: contentAccessAbi, functionName: "contentInfo", args: [id] }),
-        blocks.has(log.blockNumber)
-          ? Promise.resolve(undefined)
-          : c.getBlock({ blockNumber: log.blockNumber }).then((b) => blocks.set(log.blockNumber, Number(b.timestamp))),
+        timestampOf(log.blockNumber),
       ]);
-      void block;
-      const [owner, tier, manifestCid, rules] = info;
-      return {
-        id,
-        creator: owner,
-        tier: Number(tier),
-        manifestPieceCid: cidToString(manifestCid),
-        price: rules.price,
-        paymentToken: rules.paymentToken,
-        minCoinBalance: rules.minCoinBalance,
-        minPasses: rules.minPasses,
-        inSubscription: rules.inSubscription,
-        duration: rules.duration,
-        registeredTimestamp: 0,
-        blockNumber: log.blockNumber,
-      };
+      return { ...rawContent(id, info, registeredTimestamp), blockNumber: log.blockNumber };
     }),
   );
-  return rows
-    .map((r) => ({ ...r, registeredTimestamp: blocks.get(r.blockNumber) ?? 0 }))
-    .sort((a, b) => Number(b.blockNumber - a.blockNumber));
+  return rows.sort((a, b) => Number(b.blockNumber - a.blockNumber));
+}
+
+type ContentInfo = ContractFunctionReturnType<typeof contentAccessAbi, "view", "contentInfo">;
+
+/** A catalog row from `ContentAccess.contentInfo` (the chain's view of an item). */
+function rawContent(id: Hex, [creator, tier, manifestCid, rules]: ContentInfo, registeredTimestamp: number): RawContent {
+  return {
+    id,
+    creator,
+    tier: Number(tier),
+    manifestPieceCid: cidToString(manifestCid),
+    price: rules.price,
+    paymentToken: rules.paymentToken,
+    minCoinBalance: rules.minCoinBalance,
+    minPasses: rules.minPasses,
+    inSubscription: rules.inSubscription,
+    duration: rules.duration,
+    registeredTimestamp,
+  };
 }
 
 async function enrich(raw: RawContent): Promise<CatalogItem> {
@@ -201,7 +206,6 @@ export async function getContent(id: Hex): Promise<CatalogItem | undefined> {
   } catch {
     return undefined;
   }
-  const [creator, tier, manifestCid, rules] = info;
   let registeredTimestamp = 0;
   try {
     const data = await graphql<{ content: { registeredTimestamp: string } | null }>(
@@ -212,19 +216,7 @@ export async function getContent(id: Hex): Promise<CatalogItem | undefined> {
   } catch {
     // indexer down: no timestamp
   }
-  return enrich({
-    id,
-    creator,
-    tier: Number(tier),
-    manifestPieceCid: cidToString(manifestCid),
-    price: rules.price,
-    paymentToken: rules.paymentToken,
-    minCoinBalance: rules.minCoinBalance,
-    minPasses: rules.minPasses,
-    inSubscription: rules.inSubscription,
-    duration: rules.duration,
-    registeredTimestamp,
-  });
+  return enrich(rawContent(id, info, registeredTimestamp));
 }
 
 const launchedEvent = parseAbiItem(
