@@ -28,6 +28,18 @@ export interface StartAnvilOptions {
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
+/** One JSON-RPC call (for node methods viem has no action for: evm_snapshot, anvil_*); errors carry the method. */
+export async function jsonRpc<T>(rpcUrl: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

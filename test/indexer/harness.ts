@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, type Account, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { freePort, startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
+import { freePort, jsonRpc, startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
 import { deploySystem } from "../../lib/deployments/deploy-system.ts";
 import { writeDeployment, type Deployment } from "../../lib/deployments/index.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
@@ -61,7 +61,6 @@ export async function startLocalChain(options: { extraArgs?: string[] } = {}): P
     });
     const deploymentsDir = mkdtempSync(join(tmpdir(), "sv-deployments-"));
     writeDeployment(deployment, deploymentsDir);
-    let id = 0;
     return {
       anvil,
       rpcUrl,
@@ -70,16 +69,7 @@ export async function startLocalChain(options: { extraArgs?: string[] } = {}): P
       publicClient,
       accounts,
       wallet: (account) => makeWallet(rpcUrl, account),
-      async rpc<T>(method: string, params: unknown[] = []) {
-        const res = await fetch(rpcUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
-        });
-        const body = (await res.json()) as { result?: T; error?: { message: string } };
-        if (body.error) throw new Error(`${method}: ${body.error.message}`);
-        return body.result as T;
-      },
+      rpc: <T>(method: string, params: unknown[] = []) => jsonRpc<T>(rpcUrl, method, params),
       async stop() {
         await anvil.stop();
         rmSync(deploymentsDir, { recursive: true, force: true });

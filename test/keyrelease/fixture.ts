@@ -22,7 +22,8 @@ import {
 } from "viem";
 import { privateKeyToAccount, generatePrivateKey, type PrivateKeyAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
-import { startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
+import { jsonRpc, startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
+import type { AccessRules } from "../../lib/catalog/chain/content.ts";
 import { startKeyReleaseServer, type KeyReleaseServer, type StartKeyReleaseServerOptions } from "../../lib/keyrelease/server.ts";
 import { deploySystem } from "../../lib/deployments/deploy-system.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
@@ -66,14 +67,7 @@ export interface ChainFixture {
   stop(): Promise<void>;
 }
 
-export interface Rules {
-  minCoinBalance: bigint;
-  minPasses: bigint;
-  inSubscription: boolean;
-  paymentToken: Address;
-  price: bigint;
-  duration: number;
-}
+export type Rules = AccessRules;
 
 export const premiumRules: Rules = {
   minCoinBalance: COIN_MIN,
@@ -104,17 +98,7 @@ export async function startChainFixture(): Promise<ChainFixture> {
       mockStablecoin: true,
       subscriptionPriceNative: SUB_PRICE,
     });
-    let id = 0;
-    const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
-      const res = await fetch(anvil.rpcUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
-      });
-      const body = (await res.json()) as { result?: T; error?: { message: string } };
-      if (body.error) throw new Error(`${method}: ${body.error.message}`);
-      return body.result as T;
-    };
+    const rpc = <T>(method: string, params: unknown[] = []) => jsonRpc<T>(anvil.rpcUrl, method, params);
     const write = async (account: Account, address: Address, abi: readonly unknown[], functionName: string, args: readonly unknown[], value?: bigint) => {
       const hash = await wallet(account).writeContract({ address, abi, functionName, args, value } as never);
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
