@@ -6,6 +6,7 @@
  */
 import { getAddress, hexToBigInt, isAddressEqual, recoverTypedDataAddress, size, slice, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 import { contractOf, type Deployment } from "../deployments/index.ts";
+import { voucherTypedData } from "../chain/voucher.ts";
 
 /** One minute of stream = 6 segments of 10 s. */
 export const SEGMENTS_PER_MINUTE = 6;
@@ -32,14 +33,7 @@ export interface Voucher {
   signature: Hex;
 }
 
-export function voucherTypedData(chainId: number, verifyingContract: Address, channelId: bigint, cumulativeAmount: bigint) {
-  return {
-    domain: { name: "StreamVault PaymentChannels", version: "1", chainId, verifyingContract },
-    types: { Voucher: [{ name: "channelId", type: "uint256" }, { name: "cumulativeAmount", type: "uint256" }] },
-    primaryType: "Voucher",
-    message: { channelId, cumulativeAmount },
-  } as const;
-}
+export { voucherTypedData };
 
 /** Reads channels (state at the latest block; the rate from its ChannelOpened log, cached: it never changes). */
 export class ChannelReader {

@@ -18,6 +18,7 @@ import {
   type Hex,
 } from "viem";
 import { DAY, NATIVE, addr, deployFixture, launch, networkHelpers, register, viem, type Fixture } from "./fixture.ts";
+import { voucherTypedData } from "../../lib/chain/voucher.ts";
 
 const { time, loadFixture } = networkHelpers;
 
@@ -62,17 +63,7 @@ async function eventsIn(hash: Hash, contract: { address: Address; abi: readonly 
 }
 
 function voucher(f: F, channelId: bigint, cumulativeAmount: bigint, verifyingContract: Address = f.channels.address) {
-  return {
-    domain: { name: "StreamVault PaymentChannels", version: "1", chainId: f.chainId, verifyingContract },
-    types: {
-      Voucher: [
-        { name: "channelId", type: "uint256" },
-        { name: "cumulativeAmount", type: "uint256" },
-      ],
-    },
-    primaryType: "Voucher",
-    message: { channelId, cumulativeAmount },
-  } as const;
+  return voucherTypedData(f.chainId, verifyingContract, channelId, cumulativeAmount);
 }
 
 async function openNative(f: F, channels: F["channels"] = f.channels, contentId?: Hex, expiresIn = 30n * DAY) {

@@ -18,6 +18,7 @@ import {
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { DAY, NATIVE, addr, deployFixture, networkHelpers, register, viem } from "./fixture.ts";
+import { voucherTypedData } from "../../lib/chain/voucher.ts";
 
 const { time, loadFixture } = networkHelpers;
 
@@ -116,23 +117,9 @@ async function open(
   return { id, hash, params, expiresAt, deposit, token };
 }
 
-function voucherTypedData(f: F, channelId: bigint, cumulativeAmount: bigint, verifyingContract?: Address) {
-  return {
-    domain: {
-      name: "StreamVault PaymentChannels",
-      version: "1",
-      chainId: f.chainId,
-      verifyingContract: verifyingContract ?? f.channels.address,
-    },
-    types: {
-      Voucher: [
-        { name: "channelId", type: "uint256" },
-        { name: "cumulativeAmount", type: "uint256" },
-      ],
-    },
-    primaryType: "Voucher",
-    message: { channelId, cumulativeAmount },
-  } as const;
+/** The voucher under the fixture's chain and (unless given) its PaymentChannels. */
+function voucherOf(f: F, channelId: bigint, cumulativeAmount: bigint, verifyingContract: Address = f.channels.address) {
+  return voucherTypedData(f.chainId, verifyingContract, channelId, cumulativeAmount);
 }
 
 async function sign(
@@ -142,7 +129,7 @@ async function sign(
   cumulativeAmount: bigint,
   verifyingContract?: Address,
 ): Promise<Hex> {
-  const td = voucherTypedData(f, channelId, cumulativeAmount, verifyingContract);
+  const td = voucherOf(f, channelId, cumulativeAmount, verifyingContract);
   if ("account" in signer) return signer.signTypedData({ account: signer.account, ...td });
   return signer.signTypedData(td);
 }
@@ -239,7 +226,7 @@ describe("PaymentChannels", () => {
         [2n ** 255n, MAX_UINT96],
       ] as const) {
         expect(await f.channels.read.voucherDigest([id, amount])).to.equal(
-          hashTypedData(voucherTypedData(f, id, amount)),
+          hashTypedData(voucherOf(f, id, amount)),
         );
       }
       // The digest binds the channel and the amount.

@@ -14,6 +14,7 @@ import {
   mockStablecoinAbi,
   paymentChannelsAbi,
 } from "../../lib/deployments/abis.ts";
+import { voucherTypedData } from "../../lib/chain/voucher.ts";
 import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain, type StartIndexerOptions } from "./harness.ts";
 
 export const NATIVE = zeroAddress;
@@ -187,10 +188,8 @@ export async function runScenario(chain: LocalChain): Promise<ScenarioResult> {
     value: deposit,
   });
   const channelId = (await publicClient.readContract({ address: channels, abi: paymentChannelsAbi, functionName: "channelCount" })) as bigint;
-  const domain = { name: "StreamVault PaymentChannels", version: "1", chainId: 31337, verifyingContract: channels } as const;
-  const types = { Voucher: [{ name: "channelId", type: "uint256" }, { name: "cumulativeAmount", type: "uint256" }] } as const;
   const sign = (account: Account, cumulativeAmount: bigint) =>
-    chain.wallet(account).signTypedData({ account, domain, types, primaryType: "Voucher", message: { channelId, cumulativeAmount } });
+    chain.wallet(account).signTypedData({ account, ...voucherTypedData(31337, channels, channelId, cumulativeAmount) });
   const redeemed: [bigint, bigint] = [parseEther("0.01"), parseEther("0.03")];
   await send(collab2, { address: channels, abi: paymentChannelsAbi, functionName: "redeemVoucher", args: [channelId, redeemed[0], await sign(fan1, redeemed[0])] });
   await send(bex, { address: channels, abi: paymentChannelsAbi, functionName: "redeemVoucher", args: [channelId, redeemed[1], await sign(service, redeemed[1])] });

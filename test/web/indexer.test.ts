@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { startIndexer, type IndexerProcess } from "../indexer/harness.ts";
 import { contractOf } from "../../lib/deployments/index.ts";
+import { voucherTypedData } from "../../lib/chain/voucher.ts";
 
 describe("web app on the indexer", function () {
   this.timeout(300_000);
@@ -48,12 +49,7 @@ describe("web app on the indexer", function () {
     });
     const [log] = parseEventLogs({ abi: pc.abi, logs: opened.logs, eventName: "ChannelOpened" });
     channelId = log!.args.channelId;
-    const signature = await streamer.signTypedData({
-      domain: { name: "StreamVault PaymentChannels", version: "1", chainId: 31337, verifyingContract: pc.address },
-      types: { Voucher: [{ name: "channelId", type: "uint256" }, { name: "cumulativeAmount", type: "uint256" }] },
-      primaryType: "Voucher",
-      message: { channelId, cumulativeAmount: 2n * RATE },
-    });
+    const signature = await streamer.signTypedData(voucherTypedData(31337, pc.address, channelId, 2n * RATE));
     const creatorWallet = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
     const receipt = await pub.waitForTransactionReceipt({
       hash: await creatorWallet.writeContract({ address: pc.address, abi: pc.abi, functionName: "redeemVoucher", args: [channelId, 2n * RATE, signature] }),

@@ -10,6 +10,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
 import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "../../../lib/keyrelease/wrap.ts";
 import { minuteKeyLabel } from "../../../lib/crypto/minute.ts";
+import { voucherTypedData } from "../../../lib/chain/voucher.ts";
 import { KeyRequestError } from "./keys";
 
 export interface SessionKey {
@@ -23,12 +24,9 @@ export function newSessionKey(): SessionKey {
 }
 
 export async function signVoucher(params: { sessionKey: SessionKey; chainId: number; contract: Address; channelId: bigint; cumulativeAmount: bigint }): Promise<Hex> {
-  return privateKeyToAccount(params.sessionKey.privateKey).signTypedData({
-    domain: { name: "StreamVault PaymentChannels", version: "1", chainId: params.chainId, verifyingContract: params.contract },
-    types: { Voucher: [{ name: "channelId", type: "uint256" }, { name: "cumulativeAmount", type: "uint256" }] },
-    primaryType: "Voucher",
-    message: { channelId: params.channelId, cumulativeAmount: params.cumulativeAmount },
-  });
+  return privateKeyToAccount(params.sessionKey.privateKey).signTypedData(
+    voucherTypedData(params.chainId, params.contract, params.channelId, params.cumulativeAmount),
+  );
 }
 
 export interface StreamMinute {
