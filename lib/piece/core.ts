@@ -4,7 +4,7 @@
  * (native addon, portable JavaScript, portable JavaScript on worker threads). Browser-safe.
  */
 import { PieceInputError } from "./errors.ts";
-import { foldRoots, MAX_PIECE_PAYLOAD, MIN_PIECE_PAYLOAD, pieceCidFromRoot, pieceGeometry, subtreePayloadBytes } from "./tree.ts";
+import { foldRoots, MAX_PIECE_PAYLOAD, MIN_PIECE_PAYLOAD, pieceCidFromRoot, pieceGeometry, subtreePayloadBytes, type PieceGeometry } from "./tree.ts";
 
 /**
  * Roots of consecutive subtrees of 2^chunkHeight leaves over `data` (the last zero-padded), packed
@@ -40,34 +40,41 @@ const CHUNK_BYTES = subtreePayloadBytes(CHUNK_HEIGHT);
 /** Stream batches: 16 chunks (~16 MiB); two are alive at once (one filling, one hashing). */
 const BATCH_BYTES = 16 * CHUNK_BYTES;
 
-function checkedSize(size: number, options: PieceCidInputOptions): number {
-  if (size > MAX_PIECE_PAYLOAD || (size < MIN_PIECE_PAYLOAD && !options.pad)) throw new PieceInputError(size);
-  return Math.max(size, MIN_PIECE_PAYLOAD);
+interface PreparedPiece {
+  /** The payload, zero-padded to 127 bytes when the caller asked to pad. */
+  data: Uint8Array;
+  geometry: PieceGeometry;
+  /** Height of the subtrees handed to the path: the whole tree for pieces of up to one chunk. */
+  chunkHeight: number;
 }
 
-function padded(bytes: Uint8Array, size: number): Uint8Array {
-  if (bytes.length === size) return bytes;
-  const out = new Uint8Array(size);
-  out.set(bytes);
-  return out;
+/** Checks the size (padding when asked) and plans the tree: throws PieceInputError outside the limits. */
+function prepare(bytes: Uint8Array, options: PieceCidInputOptions): PreparedPiece {
+  if (bytes.length > MAX_PIECE_PAYLOAD || (bytes.length < MIN_PIECE_PAYLOAD && !options.pad)) throw new PieceInputError(bytes.length);
+  let data = bytes;
+  if (bytes.length < MIN_PIECE_PAYLOAD) {
+    data = new Uint8Array(MIN_PIECE_PAYLOAD);
+    data.set(bytes);
+  }
+  const geometry = pieceGeometry(data.length);
+  return { data, geometry, chunkHeight: Math.min(geometry.height, CHUNK_HEIGHT) };
+}
+
+/** The CID from the chunk roots, in order (folding is a no-op when one chunk is the whole tree). */
+function cidFromChunkRoots(roots: readonly Uint8Array[], { geometry, chunkHeight }: Pick<PreparedPiece, "geometry" | "chunkHeight">): string {
+  return pieceCidFromRoot(foldRoots(roots, chunkHeight, geometry.height), geometry);
 }
 
 /** PieceCID of whole bytes, on the calling thread(s). */
 export function pieceCidOfBytesSync(bytes: Uint8Array, rooter: ChunkRooter, options: PieceCidInputOptions = {}): string {
-  const size = checkedSize(bytes.length, options);
-  const geometry = pieceGeometry(size);
-  const data = padded(bytes, size);
-  if (geometry.height <= CHUNK_HEIGHT) return pieceCidFromRoot(rooter.sync(data, geometry.height), geometry);
-  return pieceCidFromRoot(foldRoots([rooter.sync(data, CHUNK_HEIGHT)], CHUNK_HEIGHT, geometry.height), geometry);
+  const piece = prepare(bytes, options);
+  return cidFromChunkRoots([rooter.sync(piece.data, piece.chunkHeight)], piece);
 }
 
 /** PieceCID of whole bytes without blocking the caller's thread (where the path allows). */
 export async function pieceCidOfBytes(bytes: Uint8Array, rooter: ChunkRooter, options: PieceCidInputOptions = {}): Promise<string> {
-  const size = checkedSize(bytes.length, options);
-  const geometry = pieceGeometry(size);
-  const data = padded(bytes, size);
-  if (geometry.height <= CHUNK_HEIGHT) return pieceCidFromRoot(await rooter.async(data, geometry.height), geometry);
-  return pieceCidFromRoot(foldRoots([await rooter.async(data, CHUNK_HEIGHT)], CHUNK_HEIGHT, geometry.height), geometry);
+  const piece = prepare(bytes, options);
+  return cidFromChunkRoots([await rooter.async(piece.data, piece.chunkHeight)], piece);
 }
 
 /**
@@ -106,7 +113,6 @@ export async function pieceCidOfChunks(
   await hashing;
   const rest = buffers[current]!.subarray(0, filled);
   if (roots.length === 0) return pieceCidOfBytes(rest, rooter, options); // under one batch: no chunking needed
-  const geometry = pieceGeometry(total);
   if (filled > 0) roots.push(await rooter.async(rest, CHUNK_HEIGHT));
-  return pieceCidFromRoot(foldRoots(roots, CHUNK_HEIGHT, geometry.height), geometry);
+  return cidFromChunkRoots(roots, { geometry: pieceGeometry(total), chunkHeight: CHUNK_HEIGHT });
 }
