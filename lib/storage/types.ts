@@ -23,6 +23,22 @@ export interface PutResult {
   size: number;
   /** True when the backend already held these bytes (storing twice is a no-op). */
   existed: boolean;
+  /**
+   * Backend-specific address of the stored copy, when the backend has one beyond the PieceCID:
+   * `ipfs://<root CID>` for IPFS (a dag-pb root, not the PieceCID), `s3://<bucket>/<key>` for S3,
+   * a magnet/infohash for WebTorrent. Recorded in the manifest as a mirror.
+   */
+  location?: string;
+  /** Set by stores over several backends: every copy written by this put, one entry per backend. */
+  mirrors?: PieceMirror[];
+}
+
+/** Where one copy of a piece lives. */
+export interface PieceMirror {
+  /** PieceStore.name of the backend holding the copy. */
+  backend: string;
+  /** PutResult.location of that copy, when the backend reports one. */
+  location?: string;
 }
 
 export interface ByteRange {
@@ -45,6 +61,8 @@ export interface PieceStore {
   urlFor?(pieceCid: string): string | undefined;
   /** True when get() already checks bytes against the PieceCID (wrappers may skip re-hashing). */
   readonly verifiesReads?: boolean;
+  /** Release sockets, peers and child processes (IPFS node, torrent client). Idempotent. */
+  close?(): Promise<void>;
 }
 
 export class PieceNotFoundError extends Error {
