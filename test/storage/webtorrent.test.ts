@@ -7,7 +7,8 @@
 import { expect } from "chai";
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import parseTorrent from "parse-torrent";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -286,7 +287,14 @@ describe("WebTorrentStore", function () {
       expect(seeded.magnet).to.include(`xs=${encodeURIComponent(`${gatewayUrl}/piece/${seeded.torrentPieceCid}`)}`);
       await seeder.call("close", { store: "pub" }); // seeder gone: only the HTTP gateway is left
 
-      const added = await leecher.call<{ pieceCids: string[] }>("addTorrent", { store: "fan", magnet: seeded.magnet });
+      // The .torrent's own url-list maps <url>/<name>/<file> onto the piece route (BEP 19).
+      const torrent = await parseTorrent(await readFile(join(root, "publisher", TORRENT_NAME, seeded.torrentPieceCid)));
+      expect(torrent.urlList).to.deep.equal([gatewayUrl]);
+      expect(torrent.files!.map((f) => `${torrent.urlList![0]}/${f.path}`)).to.deep.equal(itemB.map((b) => `${gatewayUrl}/piece/${cidOf(b)}`));
+
+      // Without ws= in the magnet, the web seed can only come from that url-list.
+      const magnet = seeded.magnet.replace(/&ws=[^&]*/, "");
+      const added = await leecher.call<{ pieceCids: string[] }>("addTorrent", { store: "fan", magnet });
       expect(added.pieceCids).to.deep.equal(itemB.map(cidOf));
       const got = await leecher.call<{ base64: string }>("get", { store: "fan", pieceCid: cidOf(itemB[1]) });
       expect(Buffer.from(unb64(got.base64)).equals(Buffer.from(itemB[1]))).to.equal(true);
@@ -316,7 +324,10 @@ describe("WebTorrentStore", function () {
       await seeder.call("close", { store: "pub2" });
       await infra.call("stopTracker");
 
-      await leecher.call("addTorrent", { store: "fan", magnet: seeded.magnet });
+      // A one-piece item is a single-file torrent: its web seed is the piece URL itself.
+      const torrent = await parseTorrent(await readFile(join(root, "publisher", TORRENT_NAME, seeded.torrentPieceCid)));
+      expect(torrent.urlList).to.deep.equal([`${gatewayUrl}/piece/${cidOf(itemC[0])}`]);
+      await leecher.call("addTorrent", { store: "fan", magnet: seeded.magnet.replace(/&ws=[^&]*/, "") });
       const got = await leecher.call<{ base64: string }>("get", { store: "fan", pieceCid: cidOf(itemC[0]) });
       expect(Buffer.from(unb64(got.base64)).equals(Buffer.from(itemC[0]))).to.equal(true);
     });

@@ -16,13 +16,27 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile, readdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
-import WebTorrent from "webtorrent";
+import type WebTorrent from "webtorrent";
 import type { Torrent, TorrentFile } from "webtorrent";
-import createTorrent from "create-torrent";
-import parseTorrent from "parse-torrent";
 import { assertPieceSize, isPieceCid, normalizePieceCid, pieceCidOf, pieceSize, resolveRange, sliceRange, verifyPiece } from "../piece.ts";
 import { MIN_PIECE_BYTES, PieceIntegrityError, PieceNotFoundError } from "../types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "../types.ts";
+
+// Loaded on first use: importing webtorrent takes ~1.3 s, and most processes that load the
+// storage library (CLI, web routes, local-only stores) never start a torrent client.
+let torrentLibs: Promise<{
+  WebTorrent: typeof import("webtorrent").default;
+  createTorrent: typeof import("create-torrent").default;
+  parseTorrent: typeof import("parse-torrent").default;
+}> | undefined;
+function loadTorrentLibs() {
+  torrentLibs ??= Promise.all([import("webtorrent"), import("create-torrent"), import("parse-torrent")]).then(([wt, ct, pt]) => ({
+    WebTorrent: wt.default,
+    createTorrent: ct.default,
+    parseTorrent: pt.default,
+  }));
+  return torrentLibs;
+}
 
 /** Name of every item torrent (and of the piece directory): the last segment of the piece route. */
 export const TORRENT_NAME = "piece";
@@ -210,7 +224,7 @@ export class WebTorrentStore implements PieceStore {
       },
     );
     const torrentPieceCid = (await this.put(torrentBytes)).pieceCid;
-    const parsed = await parseTorrent(torrentBytes);
+    const parsed = await (await loadTorrentLibs()).parseTorrent(torrentBytes);
     const infoHash = parsed.infoHash;
     const magnet = this.#magnet(infoHash, itemId, torrentPieceCid, single ? this.urlFor(cids[0]) : this.webSeedUrl);
 
@@ -244,6 +258,7 @@ export class WebTorrentStore implements PieceStore {
    */
   async addTorrent(location: string): Promise<{ infoHash: string; pieceCids: string[] }> {
     if (!location.startsWith("magnet:")) throw new Error(`addTorrent: expected a magnet: URI (a webtorrent PutResult.location), got ${JSON.stringify(location.slice(0, 80))}`);
+    const { parseTorrent } = await loadTorrentLibs();
     const parsed = await parseTorrent(location).catch(() => undefined);
     if (!parsed?.infoHash) throw new Error(`addTorrent: not a valid magnet URI: ${JSON.stringify(location.slice(0, 80))}`);
     const index = await this.#loadIndex();
@@ -414,7 +429,8 @@ export class WebTorrentStore implements PieceStore {
     };
     const found = find();
     if (found) return found;
-    if (Object.keys(this.#index!.remote).length === 0 && Object.keys(this.#index!.items).length === 0) return undefined;
+    // Nothing known lists it and no remote metadata can still arrive: absent, without starting a client.
+    if (!this.#where.has(cid) && Object.keys(this.#index!.remote).length === 0) return undefined;
     await this.#start();
     await Promise.all(this.#pendingMetadata);
     return find();
@@ -472,6 +488,7 @@ export class WebTorrentStore implements PieceStore {
       const index = await this.#loadIndex();
       await mkdir(this.dir, { recursive: true });
       // No DHT, local discovery, UPnP/NAT-PMP or uTP: peers come only from the configured trackers.
+      const { WebTorrent } = await loadTorrentLibs();
       const client = new WebTorrent({ dht: false, lsd: false, natUpnp: false, natPmp: false, utp: false, torrentPort: this.#options.peerPort ?? 0 });
       client.on("error", () => {}); // surfaced per torrent; an unhandled 'error' would crash the host
       if (!client.listening) await new Promise<void>((resolve) => client.once("listening", () => resolve()));
@@ -585,7 +602,8 @@ export function webtorrentStoreFromEnv(env: NodeJS.ProcessEnv, ctx: { dataDir: s
   });
 }
 
-function makeTorrent(paths: string[], opts: { name: string; comment: string; announceList: string[][]; urlList: string[] }): Promise<Uint8Array> {
+async function makeTorrent(paths: string[], opts: { name: string; comment: string; announceList: string[][]; urlList: string[] }): Promise<Uint8Array> {
+  const { createTorrent } = await loadTorrentLibs();
   return new Promise((resolve, reject) => {
     createTorrent(paths, { ...opts, createdBy: "StreamVault", private: false }, (err, torrent) => {
       if (err) return reject(err);
