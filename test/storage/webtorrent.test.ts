@@ -147,6 +147,28 @@ describe("WebTorrentStore", function () {
     });
   });
 
+  describe("local reads", () => {
+    it("a piece file changed on disk after it was verified is caught, for ranged reads too", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "sv-wt-local-"));
+      const store = new WebTorrentStore({ dir });
+      try {
+        const bytes = testBytes(20_000, 61);
+        const { pieceCid } = await store.put(bytes);
+        const first = await store.get(pieceCid, { start: 10, end: 19 }); // hashes the file once
+        expect(Buffer.from(first).equals(Buffer.from(bytes.subarray(10, 20)))).to.equal(true);
+        const tampered = bytes.slice();
+        tampered[15_000] ^= 0xff;
+        await rm(store.pathFor(pieceCid));
+        await writeFile(store.pathFor(pieceCid), tampered); // new inode: the cached check no longer applies
+        const err = await store.get(pieceCid, { start: 10, end: 19 }).catch((e: unknown) => e);
+        expect((err as Error).name).to.equal("PieceIntegrityError");
+      } finally {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe("between Node peers with a local tracker and an HTTP web seed", () => {
     let root: string;
     let infra: Peer; // tracker + gateways

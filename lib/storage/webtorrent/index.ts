@@ -167,8 +167,8 @@ export class WebTorrentStore implements PieceStore {
     const cid = normalizePieceCid(pieceCid);
     const size = pieceSize(cid);
     if (range) resolveRange(range, size); // a bad range fails before any network work
-    const local = await this.#readLocal(cid);
-    if (local) return sliceRange(local, range);
+    const local = await this.#readLocal(cid, range);
+    if (local) return local;
     let pending = this.#inflight.get(cid);
     if (!pending) {
       pending = this.#fetch(cid).finally(() => this.#inflight.delete(cid));
@@ -351,21 +351,43 @@ export class WebTorrentStore implements PieceStore {
     await rename(tmp, this.pathFor(cid));
   }
 
-  /** Whole local piece, hashed once per file version; undefined when absent. */
-  async #readLocal(cid: string): Promise<Uint8Array | undefined> {
+  /**
+   * A local piece (or range of it); undefined when absent. The whole file is hashed once per file
+   * version (inode, size, mtime); later ranged reads (a web seed asks 16 KiB at a time) read only
+   * their bytes.
+   */
+  async #readLocal(cid: string, range?: ByteRange): Promise<Uint8Array | undefined> {
     const path = this.pathFor(cid);
-    const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return undefined;
+    let fh;
+    try {
+      fh = await open(path, "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
-    });
-    if (!st) return undefined;
-    const bytes = new Uint8Array(await readFile(path));
-    const version = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    if (this.#verified.get(cid) !== version) {
-      verifyPiece(bytes, cid, this.name);
-      this.#verified.set(cid, version);
     }
-    return bytes;
+    try {
+      const st = await fh.stat();
+      const version = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (this.#verified.get(cid) === version && range) {
+        const { start, end } = resolveRange(range, st.size);
+        const out = new Uint8Array(end - start + 1);
+        let got = 0;
+        while (got < out.length) {
+          const { bytesRead } = await fh.read(out, got, out.length - got, start + got);
+          if (bytesRead === 0) throw new PieceIntegrityError(cid, this.name, `file shrank to ${start + got} bytes`);
+          got += bytesRead;
+        }
+        return out;
+      }
+      const bytes = new Uint8Array(await fh.readFile());
+      if (this.#verified.get(cid) !== version) {
+        verifyPiece(bytes, cid, this.name);
+        this.#verified.set(cid, version);
+      }
+      return sliceRange(bytes, range);
+    } finally {
+      await fh.close();
+    }
   }
 
   async #fetch(cid: string): Promise<Uint8Array> {
