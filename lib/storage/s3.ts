@@ -374,6 +374,7 @@ export class S3Store implements PieceStore {
     const status = statusOf(err);
     let hint = "Check S3_ENDPOINT, S3_BUCKET and the service's status.";
     if (e?.name === "NoSuchBucket") hint = `Create bucket "${this.bucket}" first (or fix S3_BUCKET).`;
+    else if (e?.name === "InvalidBucketName") hint = `"${this.bucket}" is not a valid bucket name: 3-63 lowercase letters, digits, dots and hyphens (S3_BUCKET).`;
     else if (status === 403 || e?.name === "InvalidAccessKeyId" || e?.name === "SignatureDoesNotMatch" || e?.name === "AccessDenied") {
       hint = "Check S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY and that the key may use this bucket.";
     } else if (["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT"].includes(e?.code ?? "") || e?.name === "TimeoutError") {

@@ -64,3 +64,6 @@ if [ -n "${RELAY_SOCK:-}" ]; then
 fi
 echo CEPH_READY
 while read -r _; do :; done
+# Parent gone or done: the temp dir goes too (a failed bootstrap keeps it for its logs).
+cleanup
+rm -rf "$D"

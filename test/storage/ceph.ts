@@ -76,10 +76,10 @@ export function cephOrSkip(ctx: Mocha.Context): boolean {
   return false;
 }
 
-/** Whether we may create network + PID namespaces (root, and the kernel allows it). */
+/** Whether we may create network + PID namespaces and bring their loopback up (root, kernel allows it, iproute2). */
 function canUseNamespaces(): boolean {
   if (process.getuid?.() !== 0) return false;
-  const probe = spawnSync("unshare", ["-n", "-p", "-f", "--mount-proc", "--kill-child", "true"], { stdio: "ignore", timeout: 10_000 });
+  const probe = spawnSync("unshare", ["-n", "-p", "-f", "--mount-proc", "--kill-child", "ip", "link", "set", "lo", "up"], { stdio: "ignore", timeout: 10_000 });
   return probe.status === 0;
 }
 
@@ -118,13 +118,14 @@ function processesUsing(dir: string): number[] {
 }
 
 /** Start Ceph (mon + memstore osd + radosgw) and an S3 user; resolves once S3 answers. */
-export async function startCeph(options: { startTimeoutMs?: number } = {}): Promise<CephRgw> {
+export async function startCeph(options: { startTimeoutMs?: number; /** Default: whenever namespaces can be made. */ isolate?: boolean } = {}): Promise<CephRgw> {
   const missing = missingCephBinaries();
   if (missing.length > 0) {
     throw new Error(`Ceph is not installed (missing ${missing.join(", ")}): apt-get install -y --no-install-recommends ${CEPH_PACKAGES.join(" ")}`);
   }
   const dir = await mkdtemp(join(tmpdir(), "sv-ceph-"));
-  const isolated = canUseNamespaces();
+  const isolated = options.isolate ?? canUseNamespaces();
+  if (isolated && !canUseNamespaces()) throw new Error("startCeph({ isolate: true }) needs root, unshare and iproute2's ip");
   const accessKeyId = "STREAMVAULTTESTKEY01";
   const secretAccessKey = "streamvault-test-secret-0123456789abcdef";
   const relaySock = join(dir, "s3.sock");
@@ -149,7 +150,16 @@ export async function startCeph(options: { startTimeoutMs?: number } = {}): Prom
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const killOnExit = () => child.kill("SIGKILL");
+  // Without a namespace the daemons share bash's process group (detached: a group of its own).
+  const killAll = () => {
+    try {
+      if (isolated) child.kill("SIGKILL"); // unshare --kill-child: the namespace and all in it die
+      else if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  const killOnExit = killAll;
   process.once("exit", killOnExit);
 
   let relay: Server | undefined;
@@ -162,10 +172,7 @@ export async function startCeph(options: { startTimeoutMs?: number } = {}): Prom
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => (relay ? relay.close(() => resolve()) : resolve()));
     child.stdin!.end();
-    const timer = setTimeout(() => {
-      if (isolated) child.kill("SIGKILL");
-      else if (child.pid) process.kill(-child.pid, "SIGKILL");
-    }, 15_000);
+    const timer = setTimeout(killAll, 15_000);
     await exited;
     clearTimeout(timer);
     // Nothing may outlive the fixture: sweep (and report) anything still running from our dir.
