@@ -360,11 +360,12 @@ export class S3Store implements PieceStore {
     try {
       return (await this.client.send(command as never, { abortSignal: signal })) as T;
     } catch (err) {
-      if (op === "GetObject" && (err as Error).name === "NoSuchKey") {
+      const name = (err as Error).name;
+      if (op === "GetObject" && (name === "NoSuchKey" || (statusOf(err) === 404 && name !== "NoSuchBucket"))) {
         const key = command.input.Key ?? "";
         throw new PieceNotFoundError(key.slice(this.prefix.length), this.name);
       }
-      if ((err as Error).name === "AbortError") throw err;
+      if (name === "AbortError") throw err;
       throw this.#wrap(op, err);
     }
   }

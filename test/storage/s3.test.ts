@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import * as Piece from "@filoz/synapse-core/piece";
-import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { S3Store, S3StoreError, S3_MIN_PART_BYTES, s3StoreFromEnv } from "../../lib/storage/s3.ts";
 import { PieceIntegrityError, PieceNotFoundError } from "../../lib/storage/types.ts";
 import { CEPH_START_TIMEOUT_MS, cephOrSkip, startCeph } from "./ceph.ts";
@@ -116,11 +116,24 @@ describe("S3Store on Ceph RADOS Gateway", function () {
     const bytes = testBytes(70_000, 104);
     const { pieceCid } = await store.put(bytes);
     const fresh = open();
-    // First range: verified whole, ETag remembered; later ranges are If-Match reads.
+    // Every request the store sends: [Range, If-Match] headers.
+    const sent: Array<[string | undefined, string | undefined]> = [];
+    fresh.client.middlewareStack.add(
+      (next) => async (args) => {
+        const headers = (args.request as { headers: Record<string, string> }).headers;
+        sent.push([headers.range ?? headers.Range, headers["if-match"] ?? headers["If-Match"]]);
+        return next(args);
+      },
+      { step: "finalizeRequest" },
+    );
+    // First range: verified whole, ETag remembered; later ranges are If-Match reads of just the range.
     for (const [start, end] of [[1000, 1999], [0, 0], [69_000, 69_999], [12_345, 54_321]]) {
       const got = await fresh.get(pieceCid, { start, end });
       expect(Buffer.from(got).equals(Buffer.from(bytes.subarray(start, end + 1))), `${start}-${end}`).to.equal(true);
     }
+    expect(sent[0]).to.deep.equal([undefined, undefined]);
+    expect(sent.slice(1).map(([range]) => range)).to.deep.equal(["bytes=0-0", "bytes=69000-69999", "bytes=12345-54321"]);
+    expect(sent.slice(1).every(([, ifMatch]) => typeof ifMatch === "string" && ifMatch.length > 2)).to.equal(true);
     // Suffix (the last 100 bytes) through the store and as an HTTP suffix range on a signed URL.
     const tail = await fresh.get(pieceCid, { start: bytes.length - 100 });
     expect(Buffer.from(tail).equals(Buffer.from(bytes.subarray(-100)))).to.equal(true);
@@ -203,7 +216,6 @@ describe("S3Store on Ceph RADOS Gateway", function () {
     const s = open({ prefix: "deleted/" });
     const { pieceCid } = await s.put(bytes);
     await s.get(pieceCid, { start: 0, end: 9 });
-    const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
     await s.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: s.keyFor(pieceCid) }));
     const err = await s.get(pieceCid, { start: 0, end: 9 }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(PieceNotFoundError);
