@@ -224,22 +224,32 @@ export class S3Store implements PieceStore {
     const parts: CompletedPart[] = new Array(partCount);
     let uploaded = 0;
     let next = 0;
+    let failed = false;
+    // Workers take the next part until all are done or one fails (then the others stop too).
     const worker = async () => {
-      while (next < partCount) {
-        const index = next++;
-        options.signal?.throwIfAborted();
-        const body = bytes.subarray(index * partSize, Math.min((index + 1) * partSize, size));
-        const out = await this.#send<UploadPartCommandOutput>("UploadPart", new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ContentMD5: md5(body) }), options.signal);
-        parts[index] = { PartNumber: index + 1, ETag: out.ETag };
-        uploaded += body.length;
-        options.onProgress?.(uploaded, size);
+      try {
+        while (next < partCount && !failed) {
+          const index = next++;
+          options.signal?.throwIfAborted();
+          const body = bytes.subarray(index * partSize, Math.min((index + 1) * partSize, size));
+          const out = await this.#send<UploadPartCommandOutput>("UploadPart", new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ContentMD5: md5(body) }), options.signal);
+          parts[index] = { PartNumber: index + 1, ETag: out.ETag };
+          uploaded += body.length;
+          options.onProgress?.(uploaded, size);
+        }
+      } catch (err) {
+        failed = true;
+        throw err;
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(this.#opts.multipartConcurrency, partCount) }, worker));
+      const results = await Promise.allSettled(Array.from({ length: Math.min(this.#opts.multipartConcurrency, partCount) }, worker));
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (rejected) throw rejected.reason;
       await this.#send("CompleteMultipartUpload", new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), options.signal);
     } catch (err) {
-      // Abort without the caller's (possibly aborted) signal: uploaded parts are billed until aborted.
+      // Every worker has stopped; abort without the caller's (possibly aborted) signal: uploaded
+      // parts are billed until the upload is aborted.
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => {});
       throw err;
     }
