@@ -24,7 +24,7 @@ import {
   PinningServiceError,
   createIpfsGatewayRoute,
   ipfsStoreFromEnv,
-  toNodeListener,
+  ipfsGatewayListener,
 } from "../../lib/storage/ipfs/index.ts";
 import { PieceIntegrityError, PieceNotFoundError } from "../../lib/storage/types.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
@@ -116,7 +116,7 @@ describe("IPFS backend (Helia on loopback)", function () {
     expect(addr).to.match(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3Koo/);
     peer = new PeerProcess(join(root, "peer"), addr);
     await peer.ready;
-    gateway = createServer(toNodeListener(createIpfsGatewayRoute(store)));
+    gateway = createServer(ipfsGatewayListener(createIpfsGatewayRoute(store)));
     await new Promise<void>((r) => gateway.listen(0, "127.0.0.1", r));
     gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
   });

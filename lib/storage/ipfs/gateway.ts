@@ -2,14 +2,14 @@
  * A local trustless/path gateway route over an IpfsStore's node: `GET/HEAD /ipfs/<cid>[/path]`
  * served by @helia/verified-fetch (every block checked against its CID, `Range` -> 206,
  * `Accept: application/vnd.ipld.raw|car` for trustless clients). It is a Fetch-API handler
- * (Request -> Response) so Next.js route handlers mount it as is; `toNodeListener` adapts it to
+ * (Request -> Response) so Next.js route handlers mount it as is; `ipfsGatewayListener` adapts it to
  * node:http for the storage gateway and tests.
  */
 import { Readable } from "node:stream";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IpfsStore } from "./store.ts";
 
-export type FetchHandler = (request: Request) => Promise<Response>;
+export type IpfsGatewayHandler = (request: Request) => Promise<Response>;
 
 export interface IpfsGatewayRouteOptions {
   /** Path prefix the route is mounted under (before `/ipfs/`), e.g. "/api". Default "". */
@@ -26,7 +26,7 @@ const CORS_HEADERS: Record<string, string> = {
 };
 
 /** Build the `/ipfs/<cid>` route. Answers 404 for other paths and 405 for other methods. */
-export function createIpfsGatewayRoute(store: IpfsStore, options: IpfsGatewayRouteOptions = {}): FetchHandler {
+export function createIpfsGatewayRoute(store: IpfsStore, options: IpfsGatewayRouteOptions = {}): IpfsGatewayHandler {
   const base = (options.basePath ?? "").replace(/\/+$/, "");
   return async (request) => {
     const url = new URL(request.url);
@@ -70,7 +70,7 @@ export function createIpfsGatewayRoute(store: IpfsStore, options: IpfsGatewayRou
 }
 
 /** Adapt a Fetch-API handler to node:http's (req, res) listener. */
-export function toNodeListener(handler: FetchHandler, onError?: (err: unknown) => void) {
+export function ipfsGatewayListener(handler: IpfsGatewayHandler, onError?: (err: unknown) => void) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const controller = new AbortController();
     res.on("close", () => {

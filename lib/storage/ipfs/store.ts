@@ -83,6 +83,12 @@ export class IpfsStore implements PieceStore {
   start(): Promise<IpfsNode> {
     if (this.#closed) return Promise.reject(new Error("IpfsStore is closed"));
     this.#node ??= (async () => {
+      const major = Number(process.versions.node.split(".")[0]);
+      if (major < 22) {
+        throw new Error(
+          `the ipfs storage backend needs Node >= 22 (Helia), this is ${process.version}: run through bin/streamvault or npm scripts, which use node_modules/.bin/node`,
+        );
+      }
       const { startIpfsNode } = await import("./node.ts");
       const node = await startIpfsNode({ repoDir: this.repoDir, listen: this.#listen });
       await this.#dialPeers(node);
