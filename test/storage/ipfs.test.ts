@@ -286,4 +286,19 @@ describe("IPFS backend (Helia on loopback)", function () {
     const absent = await store.get(Piece.calculate(testBytes(1500, 112)).toString()).catch((e: unknown) => e);
     expect(absent).to.be.instanceOf(PieceNotFoundError);
   });
+
+  // After the peer-down test: it replaces the suite's store with a reopened one.
+  it("keeps pieces, the index and the peer id across a restart on the same repo", async () => {
+    const bytes = testBytes(1_200_000, 113);
+    const { pieceCid, location } = await store.put(bytes);
+    const peerIdBefore = (await store.multiaddrs())[0].split("/p2p/")[1];
+    await store.close();
+    expect(await store.get(pieceCid).catch((e: unknown) => e)).to.be.instanceOf(Error); // closed for good
+    store = new IpfsStore({ repoDir: join(root, "store"), fetchTimeoutMs: 5_000 });
+    expect(await store.has(pieceCid)).to.equal(true);
+    expect(await store.locationOf(pieceCid)).to.equal(location);
+    expect(Buffer.from(await store.get(pieceCid)).equals(Buffer.from(bytes))).to.equal(true);
+    expect((await store.multiaddrs())[0].split("/p2p/")[1]).to.equal(peerIdBefore);
+    expect(await store.put(bytes)).to.deep.equal({ pieceCid, size: bytes.length, existed: true });
+  });
 });
