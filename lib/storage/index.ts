@@ -66,3 +66,4 @@ export function createStore(config: StoreConfig = {}): PieceStore {
   return new ReplicatedStore({ name: "synapse+local", writeTo: [synapse, local], readFrom, onFault: config.onFault });
 }
 export * from "./s3.ts";
+export * from "./ipfs/index.ts";
