@@ -16,6 +16,7 @@ import {
   isCursor,
   limitsFromEnv,
   parseQuery,
+  readGraphqlRequest,
 } from "../../indexer/src/api/graphql-limits.ts";
 import { INDEXER_DIR } from "./harness.ts";
 
@@ -95,6 +96,22 @@ describe("indexer GraphQL limits (document analysis)", function () {
     // Requests that are not GraphQL documents are left to Ponder's own errors.
     expect(checkGraphqlRequest("not json", DEFAULT_LIMITS)).to.equal(null);
     expect(check("{ contents { ")).to.equal(null);
+  });
+
+  it("reads every body form Yoga runs, so no content type slips past the checks", function () {
+    const deep = nestedContents(4);
+    expect(checkGraphqlRequest(deep, DEFAULT_LIMITS, "application/graphql")?.code).to.equal("QUERY_TOO_DEEP");
+    const form = new URLSearchParams({ query: `query($n: Int) { contents(limit: $n) { items { creatorProfile { contents(limit: $n) { items { id } } } } } }`, variables: JSON.stringify({ n: 1000 }) });
+    expect(checkGraphqlRequest(form.toString(), DEFAULT_LIMITS, "application/x-www-form-urlencoded")?.code).to.equal("QUERY_TOO_COSTLY");
+    expect(checkGraphqlRequest(JSON.stringify({ query: deep }), DEFAULT_LIMITS, "application/graphql+json; charset=utf-8")?.code).to.equal("QUERY_TOO_DEEP");
+    expect(checkGraphqlRequest(JSON.stringify([{ query: "{ contents { items { id } } }" }, { query: deep }]), DEFAULT_LIMITS)?.code).to.equal("QUERY_TOO_DEEP");
+    // What is handed on is JSON of exactly the checked request.
+    const read = readGraphqlRequest("application/graphql", "{ contents { items { id } } }");
+    expect(read).to.deep.equal({ params: [{ query: "{ contents { items { id } } }" }], json: JSON.stringify({ query: "{ contents { items { id } } }" }) });
+    expect(readGraphqlRequest("multipart/form-data; boundary=x", "--x--")).to.equal("unsupported");
+    expect(readGraphqlRequest("text/plain", deep)).to.equal("unsupported");
+    expect(readGraphqlRequest(null, deep)).to.equal("unsupported");
+    expect(readGraphqlRequest("application/json", "{ not json")).to.equal(null); // Yoga reports it
   });
 
   it("recognises Ponder cursors and refuses malformed ones", function () {

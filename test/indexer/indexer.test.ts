@@ -181,6 +181,19 @@ describe("indexer (PGlite)", function () {
       expect(body.errors[0].message).to.match(/^Query depth \d+ exceeds the limit of 8 nested fields/);
       expect(health.status).to.equal(200);
     }
+    // Every body form GraphQL Yoga reads is checked, not only JSON.
+    const asGraphql = await fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "application/graphql" }, body: nested(4) });
+    expect(asGraphql.status).to.equal(400);
+    expect(((await asGraphql.json()) as any).errors[0].extensions.code).to.equal("QUERY_TOO_DEEP");
+    const form = await fetch(`${ix.url}/graphql`, { method: "POST", body: new URLSearchParams({ query: nested(4) }) });
+    expect(form.status).to.equal(400);
+    // Another content type is answered 415 saying what to send (Ponder gave an empty 200).
+    const unknownType = await fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ query: nested(12) }) });
+    expect(unknownType.status).to.equal(415);
+    expect(((await unknownType.json()) as any).errors[0].message).to.include("application/json");
+    // A query sent as application/graphql still runs when within the limits.
+    const plain = await fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "application/graphql" }, body: `{ creators { totalCount } }` });
+    expect(((await plain.json()) as any).data.creators.totalCount).to.equal(3);
     // Within the depth limit, but a million rows: refused by cost, through variables as well.
     const wide = `query($n: Int) { contents(limit: $n) { items { creatorProfile { contents(limit: $n) { items { id } } } } } }`;
     const costly = await post(wide, { n: 1000 });

@@ -273,17 +273,63 @@ function invalidCursor(document: DocumentNode, variables: Variables): { field: s
   return null;
 }
 
+/** What a GraphQL request asks to run, as GraphQL over HTTP carries it. */
+export interface GraphqlParams {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+  extensions?: unknown;
+}
+
 /**
- * Checks a POST /graphql body. Returns the refusal to send, or null to let Ponder answer (which
- * includes bodies that are not JSON or do not parse: Ponder reports those errors itself).
+ * The operations a POST body carries, read the way GraphQL Yoga (inside Ponder) reads them, with
+ * the JSON body to hand on to it, so that what runs is exactly what was checked:
+ * `application/json` (and `application/graphql+json`) as is, `application/graphql` (the query
+ * alone) and `application/x-www-form-urlencoded` converted to JSON. Null for a body that does
+ * not parse (Yoga answers with its own error and runs nothing); "unsupported" for any other
+ * content type (multipart uploads included, which this API does not take; Ponder answers those
+ * with an empty 200).
  */
-export function checkGraphqlRequest(body: string, limits: GraphqlLimits): Refusal | null {
-  let request: { query?: unknown; variables?: unknown; operationName?: unknown };
-  try {
-    request = JSON.parse(body);
-  } catch {
-    return null;
+export function readGraphqlRequest(contentType: string | null, body: string): { params: GraphqlParams[]; json: string } | "unsupported" | null {
+  const type = (contentType?.split(",")[0] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type === "application/json" || type === "application/graphql+json") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return null;
+    }
+    if (typeof parsed !== "object" || parsed === null) return null;
+    // Ponder does not enable batching (Yoga refuses arrays), but check every element anyway.
+    return { params: Array.isArray(parsed) ? (parsed as GraphqlParams[]) : [parsed as GraphqlParams], json: body };
   }
+  if (type === "application/graphql") return { params: [{ query: body }], json: JSON.stringify({ query: body }) };
+  if (type === "application/x-www-form-urlencoded") {
+    const form = new URLSearchParams(body);
+    const jsonField = (name: string) => {
+      const value = form.get(name);
+      return value ? JSON.parse(value) : undefined;
+    };
+    try {
+      const params: GraphqlParams = {
+        query: form.get("query") || undefined,
+        operationName: form.get("operationName") || undefined,
+        variables: jsonField("variables"),
+        extensions: jsonField("extensions"),
+      };
+      return { params: [params], json: JSON.stringify(params) };
+    } catch {
+      return null;
+    }
+  }
+  return "unsupported";
+}
+
+/**
+ * Checks one operation request. Returns the refusal to send, or null to let Ponder answer (which
+ * includes documents that do not parse: Ponder reports those errors itself).
+ */
+export function checkGraphqlParams(request: GraphqlParams, limits: GraphqlLimits): Refusal | null {
   if (typeof request !== "object" || request === null || typeof request.query !== "string") return null;
   let document: DocumentNode;
   try {
@@ -323,6 +369,17 @@ export function checkGraphqlRequest(body: string, limits: GraphqlLimits): Refusa
         `Invalid cursor in "${cursor.argument}" of ${cursor.field}: pass back pageInfo.endCursor (as after) or ` +
         `pageInfo.startCursor (as before) from a previous page of the same query (same orderBy), unchanged.`,
     };
+  }
+  return null;
+}
+
+/** Checks a POST body of the given content type (JSON by default): the first refusal, or null. */
+export function checkGraphqlRequest(body: string, limits: GraphqlLimits, contentType = "application/json"): Refusal | null {
+  const request = readGraphqlRequest(contentType, body);
+  if (request === null || request === "unsupported") return null;
+  for (const params of request.params) {
+    const refusal = checkGraphqlParams(params, limits);
+    if (refusal) return refusal;
   }
   return null;
 }

@@ -31,7 +31,7 @@ import { Hono, type Context } from "hono";
 import { and, asc, client, count, countDistinct, desc, eq, graphql, gt, sql, sum } from "ponder";
 import { accessFor } from "./access";
 import { cached } from "./cache";
-import { answerWithin, checkGraphqlRequest, limitsFromEnv } from "./graphql-limits";
+import { answerWithin, checkGraphqlParams, limitsFromEnv, readGraphqlRequest } from "./graphql-limits";
 import { sqlGuard } from "./sql-guard";
 import { jsonReplacer } from "../lib/util";
 
@@ -48,10 +48,22 @@ const graphqlLimits = limitsFromEnv();
 const graphqlApp = new Hono().use("*", graphql({ db, schema }));
 const graphqlRoute = async (c: Context) => {
   if (c.req.method !== "POST") return graphqlApp.fetch(c.req.raw);
-  const body = await c.req.text();
-  const refusal = checkGraphqlRequest(body, graphqlLimits);
-  if (refusal) return graphqlError(c, refusal.status, refusal.code, refusal.message);
+  let body = await c.req.text();
   const headers = new Headers(c.req.raw.headers);
+  const request = readGraphqlRequest(headers.get("content-type"), body);
+  if (request === "unsupported") {
+    return graphqlError(c, 415, "UNSUPPORTED_MEDIA_TYPE", "POST the query as application/json ({ query, variables, operationName }); application/graphql and form bodies work too.");
+  }
+  if (request) {
+    for (const params of request.params) {
+      const refusal = checkGraphqlParams(params, graphqlLimits);
+      if (refusal) return graphqlError(c, refusal.status, refusal.code, refusal.message);
+    }
+    // Hand on exactly what was checked.
+    body = request.json;
+    headers.set("content-type", "application/json");
+    headers.delete("content-length");
+  }
   const answer = cached(`graphql\n${body}`, async () => graphqlApp.fetch(new Request(c.req.url, { method: "POST", headers, body })));
   const result = await answerWithin(answer, graphqlLimits.timeoutMs);
   if (result !== "timeout") return result;
@@ -73,7 +85,7 @@ function json(c: Context, body: unknown, status: 200 | 400 | 404 = 200) {
 }
 
 /** A GraphQL-shaped error answer (`errors[0].extensions.code` says which limit or check). */
-function graphqlError(c: Context, status: 400 | 503, code: string, message: string) {
+function graphqlError(c: Context, status: 400 | 415 | 503, code: string, message: string) {
   return c.body(JSON.stringify({ errors: [{ message, extensions: { code } }] }), status, { "content-type": "application/json; charset=utf-8" });
 }
 
