@@ -58,6 +58,9 @@ describe("indexer GraphQL limits (document analysis)", function () {
     const chain = Array.from({ length: 40 }, (_, i) => `fragment F${i} on content { ...F${i + 1} ...F${i + 1} }`).join(" ");
     const measured = cost(`{ contents { items { ...F0 } } } ${chain} fragment F40 on content { id }`);
     expect(measured).to.deep.equal({ depth: 3, cost: 51 });
+    // The same fan-out at page level (fragments on the page type).
+    const pageChain = Array.from({ length: 40 }, (_, i) => `fragment P${i} on contentPage { ...P${i + 1} ...P${i + 1} }`).join(" ");
+    expect(cost(`{ contents(limit: 2) { ...P0 } } ${pageChain} fragment P40 on contentPage { totalCount }`)).to.deep.equal({ depth: 2, cost: 3 + 2 ** 40 });
   });
 
   it("admits every query the indexer README documents", function () {

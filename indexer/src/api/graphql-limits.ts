@@ -11,7 +11,8 @@
  * whatever is selected inside `items` runs once per row, so its cost is multiplied by `limit`.
  * A singular object (`creator(id:)`, a one-relation such as `creatorProfile`, `_meta`) costs 1 per
  * time it is resolved. Scalars are free; so is introspection (`__schema`, `__type`), answered in
- * memory. Depth counts nested fields: `{ contents { items { id } } }` has depth 3.
+ * memory. Depth counts nested fields: `{ contents { items { id } } }` has depth 3. A field selected
+ * twice under one response name is counted twice (GraphQL merges them): still an upper bound.
  *
  * Pure functions of the request body (only the `graphql` parser), so they are tested directly.
  */
@@ -64,6 +65,12 @@ export interface Refusal {
 }
 
 type Variables = Record<string, unknown>;
+
+interface PageMeasure {
+  depth: number;
+  perRow: number;
+  perPage: number;
+}
 
 interface Measure {
   depth: number;
@@ -142,36 +149,45 @@ function measureOperation(operation: OperationDefinitionNode, fragments: Map<str
     const limit = intArgument(args, "limit", variables) ?? DEFAULT_PAGE_SIZE;
     const offset = intArgument(args, "offset", variables) ?? 0;
     // The page's own children: items (run once per row), totalCount, pageInfo.
-    let depth = 0;
-    let cost = 1 + limit + offset;
-    for (const [child, multiplier] of pageChildren(set, limit)) {
-      depth = Math.max(depth, child.depth);
-      cost += multiplier * child.cost;
-    }
-    return { depth: 1 + depth, cost };
+    const children = pageChildren(set);
+    return { depth: 1 + children.depth, cost: 1 + limit + offset + limit * children.perRow + children.perPage };
   };
 
-  /** The measures of a page's children, each with how many times it runs per page fetch. */
-  const pageChildren = (set: SelectionSetNode, limit: number): [Measure, number][] => {
-    const out: [Measure, number][] = [];
+  /**
+   * What a page's selection costs: `perRow` for what `items` select (run once per row), `perPage`
+   * for the rest (totalCount). Memoised per fragment, like selection sets.
+   */
+  const pageFragmentMeasures = new Map<string, PageMeasure>();
+  const pageChildren = (set: SelectionSetNode): PageMeasure => {
+    const total: PageMeasure = { depth: 0, perRow: 0, perPage: 0 };
+    const add = (part: PageMeasure) => {
+      total.depth = Math.max(total.depth, part.depth);
+      total.perRow += part.perRow;
+      total.perPage += part.perPage;
+    };
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD && selection.name.value === "items" && selection.selectionSet) {
         const inner = selectionSet(selection.selectionSet);
-        out.push([{ depth: 1 + inner.depth, cost: inner.cost }, limit]);
+        add({ depth: 1 + inner.depth, perRow: inner.cost, perPage: 0 });
       } else if (selection.kind === Kind.FIELD) {
-        out.push([field(selection.name.value, selection.arguments ?? [], selection.selectionSet), 1]);
+        const child = field(selection.name.value, selection.arguments ?? [], selection.selectionSet);
+        add({ depth: child.depth, perRow: 0, perPage: child.cost });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        out.push(...pageChildren(selection.selectionSet, limit));
+        add(pageChildren(selection.selectionSet));
       } else {
-        const definition = fragments.get(selection.name.value);
-        if (definition && !inProgress.has(selection.name.value)) {
-          inProgress.add(selection.name.value);
-          out.push(...pageChildren(definition.selectionSet, limit));
-          inProgress.delete(selection.name.value);
+        const name = selection.name.value;
+        let known = pageFragmentMeasures.get(name);
+        const definition = fragments.get(name);
+        if (!known && definition && !inProgress.has(name)) {
+          inProgress.add(name);
+          known = pageChildren(definition.selectionSet);
+          inProgress.delete(name);
+          pageFragmentMeasures.set(name, known);
         }
+        if (known) add(known);
       }
     }
-    return out;
+    return total;
   };
 
   /** Ponder's list fields return pages: their selection names `items`, `pageInfo` or `totalCount`. */
