@@ -161,6 +161,111 @@ describe("indexer (PGlite)", function () {
     const live = await all(ix, "creators", "profileUri", `where: { profileUri_starts_with: "ipfs://bex-live" }`);
     expect(live).to.have.length(1);
   });
+  it("refuses GraphQL queries over the depth or cost limit before running them; other clients are unaffected", async function () {
+    // contents -> creatorProfile -> contents, four and twelve lists deep (the reported attack:
+    // four levels blocked every request for seconds, twelve never answered).
+    const nested = (levels: number) => {
+      let inner = "id";
+      for (let i = 0; i < levels; i++) inner = `contents { items { ${i === 0 ? inner : `creatorProfile { ${inner} }`} } }`;
+      return `{ ${inner} }`;
+    };
+    const post = (query: string, variables?: Record<string, unknown>) =>
+      fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+    for (const levels of [4, 12]) {
+      const [refused, health] = await Promise.all([post(nested(levels)), fetch(`${ix.url}/health`)]);
+      expect(refused.status, `${levels} levels`).to.equal(400);
+      expect(refused.headers.get("x-api-cache")).to.equal(null); // refused before the cache, nothing ran
+      const body = (await refused.json()) as any;
+      expect(body.data).to.equal(undefined);
+      expect(body.errors[0].extensions.code).to.equal("QUERY_TOO_DEEP");
+      expect(body.errors[0].message).to.match(/^Query depth \d+ exceeds the limit of 8 nested fields/);
+      expect(health.status).to.equal(200);
+    }
+    // Every body form GraphQL Yoga reads is checked, not only JSON.
+    const asGraphql = await fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "application/graphql" }, body: nested(4) });
+    expect(asGraphql.status).to.equal(400);
+    expect(((await asGraphql.json()) as any).errors[0].extensions.code).to.equal("QUERY_TOO_DEEP");
+    const form = await fetch(`${ix.url}/graphql`, { method: "POST", body: new URLSearchParams({ query: nested(4) }) });
+    expect(form.status).to.equal(400);
+    // Another content type is answered 415 saying what to send (Ponder gave an empty 200).
+    const unknownType = await fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ query: nested(12) }) });
+    expect(unknownType.status).to.equal(415);
+    expect(((await unknownType.json()) as any).errors[0].message).to.include("application/json");
+    // A query sent as application/graphql still runs when within the limits.
+    const plain = await fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "application/graphql" }, body: `{ creators { totalCount } }` });
+    expect(((await plain.json()) as any).data.creators.totalCount).to.equal(3);
+    // Within the depth limit, but a million rows: refused by cost, through variables as well.
+    const wide = `query($n: Int) { contents(limit: $n) { items { creatorProfile { contents(limit: $n) { items { id } } } } } }`;
+    const costly = await post(wide, { n: 1000 });
+    expect(costly.status).to.equal(400);
+    const costlyBody = (await costly.json()) as any;
+    expect(costlyBody.errors[0].extensions.code).to.equal("QUERY_TOO_COSTLY");
+    expect(costlyBody.errors[0].message).to.include("exceeds the limit of 10000");
+    // The same shape with small pages is answered.
+    const small = await post(wide, { n: 5 });
+    expect(small.status).to.equal(200);
+    const smallBody = (await small.json()) as any;
+    expect(smallBody.errors).to.equal(undefined);
+    expect(smallBody.data.contents.items).to.have.length(5);
+    expect(smallBody.data.contents.items[0].creatorProfile.contents.items.length).to.be.greaterThan(0);
+  });
+
+  it("answers a malformed paging cursor with 400 saying to pass back pageInfo's cursor", async function () {
+    const page = await ix.graphql(`{ creators(orderBy: "launchBlock", limit: 1) { pageInfo { endCursor } } }`);
+    const cursor: string = page.creators.pageInfo.endCursor;
+    const cases = [
+      `{ creators(after: "not-a-cursor") { items { id } } }`,
+      `{ creators(before: "${Buffer.from("{ broken").toString("base64")}") { items { id } } }`,
+      // A real cursor of another ordering: it has no profileUri to continue from.
+      `{ creators(orderBy: "profileUri", after: "${cursor}") { items { id } } }`,
+    ];
+    for (const query of cases) {
+      const res = await fetch(`${ix.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+      expect(res.status, query).to.equal(400);
+      const body = (await res.json()) as any;
+      expect(body.errors[0].extensions.code).to.equal("INVALID_CURSOR");
+      expect(body.errors[0].message).to.match(/^Invalid cursor in "(after|before)" of creators: pass back pageInfo.endCursor/);
+    }
+    // The cursor of the same query is still accepted.
+    const next = await ix.graphql(`{ creators(orderBy: "launchBlock", limit: 1, after: "${cursor}") { items { id } } }`);
+    expect(next.creators.items).to.have.length(1);
+  });
+
+  it("answers SQL over HTTP writes and malformed requests with 4xx saying what was wrong", async function () {
+    const { createClient, sql } = await import("../../indexer/node_modules/@ponder/client/dist/index.js" as string);
+    const client = createClient(`${ix.url}/sql`);
+    const refusal = async (query: unknown) => {
+      try {
+        await client.db.execute(query);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error("the query was run");
+    };
+    expect(await refusal(sql`delete from creator`)).to.match(/^SQL over HTTP is read-only: .*Refused: DeleteStmt not supported/);
+    // Asked again (Ponder's validator then only remembers "Invalid query"), the reason stays.
+    expect(await refusal(sql`delete from creator`)).to.include("DeleteStmt not supported");
+    expect(await refusal(sql`select 1; update creator set profile_uri = ''`)).to.include("read-only");
+    expect(await refusal(sql`selec id from creator`)).to.equal(`Invalid SQL: syntax error at or near "selec" (at character 1).`);
+
+    const raw = async (path: string, sqlText: string | null) => {
+      const param = sqlText === null ? "garbage" : JSON.stringify({ json: { sql: sqlText, params: [] } });
+      const res = await fetch(`${ix.url}${path}?sql=${encodeURIComponent(param)}`);
+      return { status: res.status, text: await res.text() };
+    };
+    const write = await raw("/sql/db", `insert into creator (id) values ('0x00')`);
+    expect(write.status).to.equal(403);
+    expect(write.text).to.include("read-only").and.include("InsertStmt not supported");
+    expect((await raw("/sql/live", "drop table creator")).status).to.equal(403);
+    expect((await raw("/sql/db", "select * from pg_class")).text).to.include("System tables not supported");
+    const garbage = await raw("/sql/db", null);
+    expect(garbage.status).to.equal(400);
+    expect(garbage.text).to.include("encoded by @ponder/client");
+    // Reads still work, and nothing was written.
+    const rows = await client.db.execute(sql`select count(*)::int as n from creator`);
+    expect(rows[0].n).to.equal(3);
+  });
+
   it("reuses GraphQL answers only until the next indexed block", async function () {
     const query = JSON.stringify({ query: `{ creator(id: "${s.accounts.cy.toLowerCase()}") { profileUri } }` });
     const ask = async () => {

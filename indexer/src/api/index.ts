@@ -31,19 +31,48 @@ import { Hono, type Context } from "hono";
 import { and, asc, client, count, countDistinct, desc, eq, graphql, gt, sql, sum } from "ponder";
 import { accessFor } from "./access";
 import { cached } from "./cache";
+import { answerWithin, checkGraphqlParams, limitsFromEnv, readGraphqlRequest } from "./graphql-limits";
+import { sqlGuard } from "./sql-guard";
 import { jsonReplacer } from "../lib/util";
 
 const app = new Hono();
 
+// SQL over HTTP: requests Ponder would refuse are answered here as client errors first.
+app.use("/sql/*", sqlGuard);
 app.use("/sql/*", client({ db, schema }));
 
-// GraphQL at /graphql and /, POST answers through the checkpoint-keyed response cache.
+// GraphQL at /graphql and /. A POST is measured before anything runs (depth, estimated cost,
+// cursors: ./graphql-limits) and refused with 400 when over the limits; an admitted one answers
+// through the checkpoint-keyed response cache within GRAPHQL_TIMEOUT_MS.
+const graphqlLimits = limitsFromEnv();
 const graphqlApp = new Hono().use("*", graphql({ db, schema }));
 const graphqlRoute = async (c: Context) => {
   if (c.req.method !== "POST") return graphqlApp.fetch(c.req.raw);
-  const body = await c.req.text();
+  let body = await c.req.text();
   const headers = new Headers(c.req.raw.headers);
-  return cached(`graphql\n${body}`, async () => graphqlApp.fetch(new Request(c.req.url, { method: "POST", headers, body })));
+  const request = readGraphqlRequest(headers.get("content-type"), body);
+  if (request === "unsupported") {
+    return graphqlError(c, 415, "UNSUPPORTED_MEDIA_TYPE", "POST the query as application/json ({ query, variables, operationName }); application/graphql and form bodies work too.");
+  }
+  if (request) {
+    for (const params of request.params) {
+      const refusal = checkGraphqlParams(params, graphqlLimits);
+      if (refusal) return graphqlError(c, refusal.status, refusal.code, refusal.message);
+    }
+    // Hand on exactly what was checked.
+    body = request.json;
+    headers.set("content-type", "application/json");
+    headers.delete("content-length");
+  }
+  const answer = cached(`graphql\n${body}`, async () => graphqlApp.fetch(new Request(c.req.url, { method: "POST", headers, body })));
+  const result = await answerWithin(answer, graphqlLimits.timeoutMs);
+  if (result !== "timeout") return result;
+  return graphqlError(
+    c,
+    503,
+    "QUERY_TIMEOUT",
+    `Query did not finish within ${graphqlLimits.timeoutMs} ms. Ask for fewer rows (lower limits, fewer nested lists) or retry later.`,
+  );
 };
 app.all("/graphql", graphqlRoute);
 app.all("/", graphqlRoute);
@@ -53,6 +82,11 @@ const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 function json(c: Context, body: unknown, status: 200 | 400 | 404 = 200) {
   return c.body(JSON.stringify(body, jsonReplacer), status, { "content-type": "application/json; charset=utf-8" });
+}
+
+/** A GraphQL-shaped error answer (`errors[0].extensions.code` says which limit or check). */
+function graphqlError(c: Context, status: 400 | 415 | 503, code: string, message: string) {
+  return c.body(JSON.stringify({ errors: [{ message, extensions: { code } }] }), status, { "content-type": "application/json; charset=utf-8" });
 }
 
 const sumOf = (column: Parameters<typeof sum>[0]) => sql<string>`coalesce(${sum(column)}, 0)`;
