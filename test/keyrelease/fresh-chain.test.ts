@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, zeroAddress, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { openPglite } from "../../lib/db/index.ts";
 import { ABIS, contractOf } from "../../lib/deployments/index.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 import { voucherTypedData } from "../../lib/keyrelease/channels.ts";
@@ -36,7 +37,10 @@ describe("key release: a chain recreated from genesis starts with fresh stream s
   });
 
   /** A chain with the item on sale per minute and one channel of `viewer`; the server on `dataDir`. */
-  async function chainWithChannel(): Promise<{ f: ChainFixture; srv: KeyReleaseServer; contentId: Hex; channelId: bigint; cookie: string }> {
+  async function chainWithChannel(
+    dir = dataDir,
+    beforeServer?: (f: ChainFixture, contentId: Hex, channelId: bigint) => Promise<void>,
+  ): Promise<{ f: ChainFixture; srv: KeyReleaseServer; contentId: Hex; channelId: bigint; cookie: string }> {
     const f = await startChainFixture();
     cleanup.push(() => f.stop());
     const { contentId } = await f.registerItem("fresh-chain-item");
@@ -47,7 +51,8 @@ describe("key release: a chain recreated from genesis starts with fresh stream s
       { contentId, token: zeroAddress, deposit: 5n * RATE, ratePerMinute: RATE, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
     ], 5n * RATE);
     const channelId = await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" });
-    const srv = await startFixtureServer(f, { dataDir, logger: quiet });
+    await beforeServer?.(f, contentId, channelId);
+    const srv = await startFixtureServer(f, { dataDir: dir, logger: quiet });
     cleanup.push(() => srv.close());
     return { f, srv, contentId, channelId, cookie: await signIn(srv.url, viewer) };
   }
@@ -86,5 +91,39 @@ describe("key release: a chain recreated from genesis starts with fresh stream s
     expect(first.body.minutesDelivered, "minutes delivered on the new channel only").to.equal(2);
     const kept = await b.srv.service.bestVouchers([b.channelId]);
     expect(kept.map((v) => [v.channelId, v.cumulativeAmount, v.signature, v.deliveredSegments])).to.deep.equal([[b.channelId.toString(), RATE, first.signature, 12]]);
+  });
+
+  it("a voucher kept by the previous version (no deployment recorded) stays listed on its chain, and streaming continues from it", async () => {
+    const legacyDir = await mkdtemp(join(tmpdir(), "sv-keyrelease-legacy-"));
+    cleanup.push(() => rm(legacyDir, { recursive: true, force: true }));
+    let legacySignature: Hex | undefined;
+    const c = await chainWithChannel(legacyDir, async (f, contentId, channelId) => {
+      // The table as the previous version created and filled it: keyed by (contract, channel_id) only.
+      const address = contractOf(f.deployment, "PaymentChannels").address;
+      legacySignature = await viewer.signTypedData(voucherTypedData(31337, address, channelId, RATE));
+      const db = await openPglite(legacyDir);
+      try {
+        await db.query("CREATE SCHEMA keyrelease");
+        await db.query("SET search_path TO keyrelease");
+        await db.query(`CREATE TABLE stream_channels (
+          contract TEXT NOT NULL, channel_id TEXT NOT NULL, content_id TEXT NOT NULL, viewer TEXT NOT NULL,
+          rate_per_minute NUMERIC(78, 0) NOT NULL, delivered_segments INTEGER NOT NULL DEFAULT 0,
+          last_amount NUMERIC(78, 0) NOT NULL DEFAULT 0, last_signature TEXT, updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+          PRIMARY KEY (contract, channel_id))`);
+        await db.query("INSERT INTO stream_channels (contract, channel_id, content_id, viewer, rate_per_minute, delivered_segments, last_amount, last_signature) VALUES ($1, $2, $3, $4, $5, 12, $6, $7)", [
+          address.toLowerCase(), channelId.toString(), contentId.toLowerCase(), viewer.address, RATE.toString(), RATE.toString(), legacySignature,
+        ]);
+      } finally {
+        await db.close();
+      }
+    });
+    const kept = await c.srv.service.bestVouchers([c.channelId]);
+    expect(kept.map((v) => [v.channelId, v.cumulativeAmount, v.signature, v.deliveredSegments])).to.deep.equal([[c.channelId.toString(), RATE, legacySignature, 12]]);
+    // Minute 0 again: the two minutes delivered before the upgrade still count.
+    const again = await stream(c.srv, c.f, c.cookie, c.contentId, c.channelId, RATE, 0);
+    expect(again.body.minutesDelivered).to.equal(2);
+    const paid = await stream(c.srv, c.f, c.cookie, c.contentId, c.channelId, 2n * RATE, 2);
+    expect(paid.body.minutesDelivered).to.equal(3);
+    expect((await c.srv.service.bestVouchers([c.channelId])).map((v) => [v.cumulativeAmount, v.signature])).to.deep.equal([[2n * RATE, paid.signature]]);
   });
 });
