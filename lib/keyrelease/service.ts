@@ -716,7 +716,7 @@ export class KeyReleaseService {
     throw new Refusal(409, "concurrent_request", "too many requests for this channel at once: retry");
   }
 
-  /** The best voucher kept for each of these channels (the creator's studio lists them for redemption); channels without one are left out. */
+  /** The best voucher kept for each of these channels on this deployment (the creator's studio lists them for redemption); channels never streamed here are left out. */
   async bestVouchers(channelIds: readonly (bigint | string)[]): Promise<BestVoucher[]> {
     if (channelIds.length === 0) return [];
     const rows = await this.#db.query<{ channel_id: string; last_amount: unknown; last_signature: string | null; delivered_segments: unknown; updated_at: unknown }>(
