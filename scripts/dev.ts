@@ -2,8 +2,9 @@
  * `npm run dev`: the whole local stack with one command, on embedded defaults: anvil chain
  * (state kept in .streamvault/chain-state.json), StreamVault deployed (deployments/31337.json),
  * the local piece store and its HTTP gateway, and the indexer when it is installed. Prints the
- * URLs; Ctrl-C stops everything. `npm run dev -- --fresh` starts from an empty chain; a new chain
- * gets demo creators and content (`--no-demo` skips them).
+ * URLs; Ctrl-C stops everything. `npm run dev -- --fresh` starts from an empty chain, with an empty
+ * indexer database and key-release state; a new chain gets demo creators and content (`--no-demo`
+ * skips them).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import { PLAYS_SOURCE_FILE } from "../lib/catalog/milestones/plays.ts";
 const DATA = join(REPO_ROOT, ".streamvault");
 const CHAIN_STATE = join(DATA, "chain-state.json");
 const INDEXER_DB = join(REPO_ROOT, "indexer", ".ponder");
+const KEYRELEASE_DIR = join(DATA, "keyrelease");
 const fresh = process.argv.includes("--fresh");
 const chainPort = Number(process.env.CHAIN_PORT ?? 8545);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8787);
@@ -25,9 +27,15 @@ const indexerPort = Number(process.env.INDEXER_PORT ?? 42069);
 
 mkdirSync(DATA, { recursive: true });
 if (fresh) rmSync(CHAIN_STATE, { force: true });
-// A chain recreated from genesis leaves the indexer with stale rows: wipe its database too.
+// A chain recreated from genesis brings back the same addresses, content ids and channel ids: the
+// indexer's rows and the key-release server's state (kept vouchers, delivered minutes, plays,
+// sessions) would show up for the new chain's items. Wipe both. (The key-release server also keys
+// its vouchers by deployment, for chains recreated behind its back.)
 const newChain = !existsSync(CHAIN_STATE);
-if (newChain) rmSync(INDEXER_DB, { recursive: true, force: true });
+if (newChain) {
+  rmSync(INDEXER_DB, { recursive: true, force: true });
+  rmSync(KEYRELEASE_DIR, { recursive: true, force: true });
+}
 
 const children: ChildProcess[] = [];
 const chain = await startAnvil({ port: chainPort, statePath: CHAIN_STATE });
@@ -76,7 +84,7 @@ if (existsSync(join(REPO_ROOT, "web", "node_modules", "next"))) {
       INDEXER_URL: indexerUrl ?? "http://127.0.0.1:42069",
       STORAGE_DATA_DIR: join(DATA, "pieces"),
       KEYSTORE_DIR: join(DATA, "keys"),
-      KEYRELEASE_DIR: join(DATA, "keyrelease"),
+      KEYRELEASE_DIR,
       NEXT_TELEMETRY_DISABLED: "1",
     },
     stdio: "inherit",

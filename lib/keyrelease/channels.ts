@@ -4,7 +4,7 @@
  * session key within its spending cap, low-s, 65 bytes), plus the agreed rate, which lives only in
  * the ChannelOpened event.
  */
-import { getAddress, hexToBigInt, isAddressEqual, recoverTypedDataAddress, size, slice, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
+import { concat, getAddress, hexToBigInt, hexToNumber, isAddressEqual, isHex, numberToHex, recoverTypedDataAddress, size, slice, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 import { contractOf, type Deployment } from "../deployments/index.ts";
 import { voucherTypedData } from "../chain/voucher.ts";
 
@@ -41,6 +41,7 @@ export class ChannelReader {
   readonly #contract: ReturnType<typeof contractOf<"PaymentChannels">>;
   readonly #chainId: number;
   readonly #rates = new Map<string, { rate: bigint; viewer: Address; contentId: Hex }>();
+  #deployment: Promise<string> | undefined;
 
   constructor(client: PublicClient, deployment: Deployment) {
     this.#client = client;
@@ -54,6 +55,23 @@ export class ChannelReader {
 
   get chainId(): number {
     return this.#chainId;
+  }
+
+  /**
+   * Which deployment the channels belong to: the chain id and the hash of the block PaymentChannels
+   * was deployed in. A chain recreated from genesis (`npm run dev -- --fresh`) brings back the same
+   * addresses and channel ids, but not that block. Read once per reader (a process restarted with
+   * its chain reads it again).
+   */
+  deploymentId(): Promise<string> {
+    this.#deployment ??= this.#client.getBlock({ blockNumber: BigInt(this.#contract.blockNumber) }).then(
+      (block) => `${this.#chainId}:${block.hash}`,
+      (error: unknown) => {
+        this.#deployment = undefined;
+        throw error;
+      },
+    );
+    return this.#deployment;
   }
 
   /** The channel, or undefined when it was never opened. */
@@ -104,15 +122,40 @@ export class ChannelReader {
     return entry;
   }
 
-  /** The address that signed a voucher; throws on a malformed or malleable (high-s) signature, which the contract would reject. */
-  async signerOf(voucher: Voucher): Promise<Address> {
-    if (size(voucher.signature) !== 65) throw new Error("voucher signature must be 65 bytes (r, s, v)");
-    if (hexToBigInt(slice(voucher.signature, 32, 64)) > SECP256K1_HALF_N) throw new Error("voucher signature has a high s value");
-    return getAddress(
-      await recoverTypedDataAddress({
-        ...voucherTypedData(this.#chainId, this.#contract.address, voucher.channelId, voucher.cumulativeAmount),
-        signature: voucher.signature,
-      }),
-    );
+  /**
+   * The address that signed a voucher, and its signature in the one form the contract verifies.
+   * Throws {@link VoucherSignatureError} on what `ECDSA.recover` would revert on.
+   */
+  async signerOf(voucher: Voucher): Promise<{ signer: Address; signature: Hex }> {
+    const signature = contractVoucherSignature(voucher.signature);
+    const signer = await recoverTypedDataAddress({
+      ...voucherTypedData(this.#chainId, this.#contract.address, voucher.channelId, voucher.cumulativeAmount),
+      signature,
+    });
+    return { signer: getAddress(signer), signature };
   }
+}
+
+/** A voucher signature the contract would reject; the message says what to send instead. */
+export class VoucherSignatureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VoucherSignatureError";
+  }
+}
+
+/**
+ * A voucher signature as PaymentChannels verifies it (OpenZeppelin `ECDSA.recover(hash, bytes)`):
+ * 65 bytes r || s || v, s in the lower half order, v 27 or 28 (what the ecrecover precompile takes;
+ * any other v recovers nothing and the redemption reverts with ECDSAInvalidSignature). A v of 0/1
+ * (the y-parity form some wallets and libraries emit) is the same signature: it is returned as
+ * 27/28, so the voucher kept for the creator is one `redeemVoucher` accepts.
+ */
+export function contractVoucherSignature(signature: Hex): Hex {
+  if (!isHex(signature) || size(signature) !== 65) throw new VoucherSignatureError("voucher signature must be 65 bytes (r, s, v) of 0x-hex");
+  if (hexToBigInt(slice(signature, 32, 64)) > SECP256K1_HALF_N) throw new VoucherSignatureError("voucher signature has a high s value: sign again with a wallet that produces low-s signatures");
+  const v = hexToNumber(slice(signature, 64, 65));
+  if (v === 27 || v === 28) return signature.toLowerCase() as Hex;
+  if (v === 0 || v === 1) return concat([slice(signature, 0, 64), numberToHex(v + 27, { size: 1 })]).toLowerCase() as Hex;
+  throw new VoucherSignatureError(`voucher signature v must be 27 or 28 (or the y-parity 0/1), got ${v}: sign the EIP-712 Voucher again`);
 }

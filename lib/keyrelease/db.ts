@@ -57,7 +57,12 @@ export const SCHEMA: readonly string[] = [
   `ALTER TABLE plays DROP CONSTRAINT IF EXISTS plays_kind_check`,
   `ALTER TABLE plays ADD CONSTRAINT plays_kind_check CHECK (kind IN ('key-release', 'segment', 'segment-request'))`,
   `CREATE INDEX IF NOT EXISTS plays_starts ON plays (viewer, content_id, at) WHERE play_start`,
+  // One row per channel of one deployment: `deployment` is ChannelReader.deploymentId() (chain id and
+  // the PaymentChannels deployment block's hash), since a chain recreated from genesis brings back
+  // the same contract address and channel ids. '' marks rows written before it was recorded (the
+  // service assigns them to the first deployment it runs on); the key used to be (contract, channel_id).
   `CREATE TABLE IF NOT EXISTS stream_channels (
+    deployment         TEXT NOT NULL DEFAULT '',
     contract           TEXT NOT NULL,
     channel_id         TEXT NOT NULL,
     content_id         TEXT NOT NULL,
@@ -66,9 +71,11 @@ export const SCHEMA: readonly string[] = [
     delivered_segments INTEGER NOT NULL DEFAULT 0,
     last_amount        NUMERIC(78, 0) NOT NULL DEFAULT 0,
     last_signature     TEXT,
-    updated_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (contract, channel_id)
+    updated_at         TIMESTAMPTZ NOT NULL DEFAULT now()
   )`,
+  `ALTER TABLE stream_channels ADD COLUMN IF NOT EXISTS deployment TEXT NOT NULL DEFAULT ''`,
+  `ALTER TABLE stream_channels DROP CONSTRAINT IF EXISTS stream_channels_pkey`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS stream_channels_key ON stream_channels (deployment, contract, channel_id)`,
 ];
 
 export interface OpenDatabaseOptions {

@@ -3,7 +3,7 @@
  * only one that works offline) reads ContentAccess.accessOf at the latest block on every request;
  * nothing is cached, so an expiry, a sold pass or a dropped coin balance takes effect at once.
  */
-import { BaseError, ContractFunctionRevertedError, type Address, type Hex, type PublicClient } from "viem";
+import { isHex, size, slice, toFunctionSelector, type Address, type Hex, type PublicClient } from "viem";
 import { contractOf, type Deployment } from "../deployments/index.ts";
 
 export const ACCESS_REASONS = ["none", "creator", "free", "coin", "pass", "subscription", "purchase"] as const;
@@ -70,8 +70,7 @@ export class ChainAccessGate implements AccessGate {
     try {
       info = (await client.readContract({ address, abi, functionName: "contentInfo", args: [contentId], blockTag: "latest" })) as never;
     } catch (error) {
-      const revert = error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : undefined;
-      if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName === "UnknownContent") {
+      if (isUnknownContentError(error)) {
         return { granted: false, reason: "none", expiresAt: null, unknownContent: true, denial: "unknown content: check the content id" };
       }
       throw error;
@@ -100,4 +99,43 @@ export class ChainAccessGate implements AccessGate {
 
 function iso(seconds: bigint): string {
   return new Date(Number(seconds) * 1000).toISOString();
+}
+
+/** ContentAccess's `error UnknownContent(bytes32 contentId)`: its selector, for revert data not decoded by name. */
+const UNKNOWN_CONTENT_SELECTOR = toFunctionSelector("UnknownContent(bytes32)");
+
+/**
+ * Whether a contract read failed because ContentAccess reverted with UnknownContent. Decided by the
+ * errors' shape (name, decoded revert data, raw revert data), never by `instanceof`: the web app's
+ * client comes from web/node_modules/viem, another copy whose error classes are not this module's,
+ * and a network failure must stay distinguishable (it is rethrown as "try again", not a 404).
+ */
+export function isUnknownContentError(error: unknown): boolean {
+  const seen = new Set<object>();
+  for (let node: unknown = error; isObject(node) && !seen.has(node) && seen.size < 32; node = node.cause) {
+    seen.add(node);
+    if (isUnknownContentRevert(node)) return true;
+    // A viem BaseError of any copy can also find it along its own chain.
+    if (typeof node.walk === "function") {
+      try {
+        if (isObject(node.walk((e: unknown) => isObject(e) && isUnknownContentRevert(e)))) return true;
+      } catch {
+        // not a viem walk after all
+      }
+    }
+  }
+  return false;
+}
+
+type ErrorLike = { [key: string]: unknown; cause?: unknown; walk?: (fn: (e: unknown) => boolean) => unknown };
+
+function isObject(value: unknown): value is ErrorLike {
+  return typeof value === "object" && value !== null;
+}
+
+function isUnknownContentRevert(e: ErrorLike): boolean {
+  const data = e.data;
+  if (e.name === "ContractFunctionRevertedError" && isObject(data) && data.errorName === "UnknownContent") return true;
+  // Undecoded revert data (ContractFunctionRevertedError.raw, RawContractError.data): selector + one bytes32 argument.
+  return [e.raw, data].some((hex) => typeof hex === "string" && isHex(hex) && size(hex) === 36 && slice(hex, 0, 4).toLowerCase() === UNKNOWN_CONTENT_SELECTOR);
 }

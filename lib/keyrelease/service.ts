@@ -9,13 +9,13 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { getAddress, isHex, size, type Address, type Hex, type PublicClient } from "viem";
-import { generateSiweNonce, verifySiweMessage } from "viem/siwe";
+import { verifySiweMessage } from "viem/siwe";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { deriveMinuteKey, keyIdOf } from "../crypto/segment.ts";
 import { MAX_MINUTE, minuteKeyLabel } from "../crypto/minute.ts";
 import type { Deployment } from "../deployments/index.ts";
 import { KeyUnsealError, type KeyStore } from "../keys/index.ts";
-import { ChannelReader, SEGMENTS_PER_MINUTE, type ChannelState } from "./channels.ts";
+import { ChannelReader, SEGMENTS_PER_MINUTE, VoucherSignatureError, type ChannelState } from "./channels.ts";
 import { openKeyReleaseDb, type SqlClient } from "./db.ts";
 import { ChainAccessGate, type AccessDecision, type AccessGate } from "./gate.ts";
 import type { SegmentResolver } from "./plays.ts";
@@ -181,6 +181,18 @@ export interface StreamMinuteKey {
   wrapped: WrappedKey;
 }
 
+/** The best voucher the service received on a channel ({@link KeyReleaseService.bestVouchers}). */
+export interface BestVoucher {
+  channelId: string;
+  /** Highest cumulativeAmount received (0 until a voucher above 0 arrives). */
+  cumulativeAmount: bigint;
+  /** Its signature, as the contract verifies it; null while no voucher above 0 was received. */
+  signature: Hex | null;
+  /** 6 x (highest minute released + 1). */
+  deliveredSegments: number;
+  updatedAt: string;
+}
+
 /** IP of the peer of a Request, set by the node:http adapter (Fetch Requests carry none). */
 const peerAddresses = new WeakMap<Request, string>();
 export function setPeerAddress(request: Request, ip: string): void {
@@ -289,6 +301,7 @@ export class KeyReleaseService {
   /** Last play start per viewer|content seen by this instance (the database is asked on a miss). */
   readonly #starts = new Map<string, { last: number | undefined; ready: Promise<void> }>();
   #issued = 0;
+  #deployment: Promise<string> | undefined;
 
   /** Use {@link createKeyReleaseService}. */
   constructor(options: KeyReleaseServiceOptions, db: SqlClient, ownsDb: boolean) {
@@ -362,7 +375,10 @@ export class KeyReleaseService {
     try {
       await this.#limitIp(request);
       const now = this.#now();
-      const nonce = generateSiweNonce().slice(0, 32);
+      // 128 bits from the CSPRNG, as 32 hex characters (SIWE nonces are alphanumeric, >= 8). Not
+      // viem's generateSiweNonce: it slides a window over one Math.random buffer, so each nonce is
+      // the previous one shifted by a character.
+      const nonce = randomBytes(16).toString("hex");
       const expiresAt = new Date(now + (this.#siwe.nonceTtlSeconds ?? 300) * 1000);
       await this.#db.query("INSERT INTO siwe_nonces (nonce, issued_at, expires_at) VALUES ($1, $2, $3)", [nonce, new Date(now), expiresAt]);
       if (++this.#issued % 256 === 0) await this.#db.query("DELETE FROM siwe_nonces WHERE expires_at < $1", [new Date(now - 3_600_000)]);
@@ -548,8 +564,9 @@ export class KeyReleaseService {
       const clientKey = await this.#parseEphemeralKey(body.ephemeralPublicKey);
 
       let channel: ChannelState | undefined;
+      let deployment: string;
       try {
-        channel = await this.#channels.read(channelId);
+        [channel, deployment] = await Promise.all([this.#channels.read(channelId), this.#streamDeployment()]);
       } catch (error) {
         this.#log.warn("channel read failed", { channelId: channelIdText, error: String(error) });
         throw new Refusal(503, "chain_unavailable", "could not read the channel from the chain: try again shortly");
@@ -566,11 +583,14 @@ export class KeyReleaseService {
         throw new Refusal(403, "channel_closing_soon", `channel ${channelId} closes too soon for the creator to redeem: extend it with topUp or open a new channel`);
       }
 
+      // The voucher is checked, and kept, in the form the contract verifies (v 27/28, low s).
       let signer: Address;
+      let voucherSignature: Hex;
       try {
-        signer = await this.#channels.signerOf({ channelId, cumulativeAmount: amount, signature: signature as Hex });
-      } catch {
-        throw new Refusal(403, "bad_voucher_signature", "voucher signature is malformed: sign the EIP-712 Voucher with the viewer wallet or its session key");
+        ({ signer, signature: voucherSignature } = await this.#channels.signerOf({ channelId, cumulativeAmount: amount, signature: signature as Hex }));
+      } catch (error) {
+        const why = error instanceof VoucherSignatureError ? error.message : "voucher signature is malformed: sign the EIP-712 Voucher with the viewer wallet or its session key";
+        throw new Refusal(403, "bad_voucher_signature", why);
       }
       if (signer !== channel.viewer) {
         const sk = channel.sessionKey;
@@ -612,12 +632,13 @@ export class KeyReleaseService {
         contentKey.fill(0);
       }
       const { delivered, added } = await this.#recordStreamVoucher({
+        deployment,
         contentId,
         wallet,
         channelId: channelIdText,
         rate,
         amount,
-        signature: signature as Hex,
+        signature: voucherSignature,
         deliveredAtLeast: (minute + 1) * SEGMENTS_PER_MINUTE,
         now,
       });
@@ -661,6 +682,7 @@ export class KeyReleaseService {
    * concurrent request moved it, so `added` (segments newly delivered) is counted exactly once.
    */
   async #recordStreamVoucher(v: {
+    deployment: string;
     contentId: string;
     wallet: Address;
     channelId: string;
@@ -672,11 +694,11 @@ export class KeyReleaseService {
   }): Promise<{ delivered: number; added: number }> {
     const contract = this.#channels.address.toLowerCase();
     await this.#db.query(
-      "INSERT INTO stream_channels (contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contract, channel_id) DO NOTHING",
-      [contract, v.channelId, v.contentId.toLowerCase(), v.wallet, v.rate.toString()],
+      "INSERT INTO stream_channels (deployment, contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($6, $1, $2, $3, $4, $5) ON CONFLICT (deployment, contract, channel_id) DO NOTHING",
+      [contract, v.channelId, v.contentId.toLowerCase(), v.wallet, v.rate.toString(), v.deployment],
     );
     for (let attempt = 0; attempt < 8; attempt++) {
-      const state = (await this.#db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE contract = $1 AND channel_id = $2", [contract, v.channelId])).rows[0]!;
+      const state = (await this.#db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE deployment = $3 AND contract = $1 AND channel_id = $2", [contract, v.channelId, v.deployment])).rows[0]!;
       const seen = Number(state.delivered_segments);
       const next = Math.max(seen, v.deliveredAtLeast);
       const updated = await this.#db.query(
@@ -685,13 +707,52 @@ export class KeyReleaseService {
                 last_signature = CASE WHEN $3::numeric > last_amount THEN $5 ELSE last_signature END,
                 last_amount = GREATEST(last_amount, $3::numeric),
                 updated_at = $6
-          WHERE contract = $1 AND channel_id = $2 AND delivered_segments = $7
+          WHERE deployment = $8 AND contract = $1 AND channel_id = $2 AND delivered_segments = $7
           RETURNING delivered_segments`,
-        [contract, v.channelId, v.amount.toString(), next, v.signature, new Date(v.now), seen],
+        [contract, v.channelId, v.amount.toString(), next, v.signature, new Date(v.now), seen, v.deployment],
       );
       if (updated.rows.length > 0) return { delivered: next, added: next - seen };
     }
     throw new Refusal(409, "concurrent_request", "too many requests for this channel at once: retry");
+  }
+
+  /** The best voucher kept for each of these channels on this deployment (the creator's studio lists them for redemption); channels never streamed here are left out. */
+  async bestVouchers(channelIds: readonly (bigint | string)[]): Promise<BestVoucher[]> {
+    if (channelIds.length === 0) return [];
+    const rows = await this.#db.query<{ channel_id: string; last_amount: unknown; last_signature: string | null; delivered_segments: unknown; updated_at: unknown }>(
+      "SELECT channel_id, last_amount::text AS last_amount, last_signature, delivered_segments, updated_at FROM stream_channels WHERE deployment = $3 AND contract = $1 AND channel_id = ANY($2::text[]) ORDER BY channel_id",
+      [this.#channels.address.toLowerCase(), channelIds.map((id) => id.toString()), await this.#streamDeployment()],
+    );
+    return rows.rows.map((r) => ({
+      channelId: r.channel_id,
+      cumulativeAmount: BigInt(String(r.last_amount)),
+      signature: (r.last_signature ?? null) as Hex | null,
+      deliveredSegments: Number(r.delivered_segments),
+      updatedAt: toDate(r.updated_at).toISOString(),
+    }));
+  }
+
+  /**
+   * The deployment stream_channels rows are kept under (ChannelReader.deploymentId), read once.
+   * Rows written before deployments were recorded ('') are assigned to the first one seen: they
+   * come from the chain this database was used with, and a recreated dev chain wipes the database
+   * (scripts/dev.ts), so no unredeemed voucher is dropped by the upgrade.
+   */
+  #streamDeployment(): Promise<string> {
+    this.#deployment ??= (async () => {
+      const id = await this.#channels.deploymentId();
+      await this.#db.query(
+        `UPDATE stream_channels SET deployment = $1
+          WHERE deployment = '' AND contract = $2
+            AND NOT EXISTS (SELECT 1 FROM stream_channels other WHERE other.deployment = $1 AND other.contract = stream_channels.contract AND other.channel_id = stream_channels.channel_id)`,
+        [id, this.#channels.address.toLowerCase()],
+      );
+      return id;
+    })().catch((error: unknown) => {
+      this.#deployment = undefined;
+      throw error;
+    });
+    return this.#deployment;
   }
 
   /** `GET /api/plays/:contentId` -> aggregate play counts (no wallets). */

@@ -45,7 +45,11 @@ export function checkSiweFields(text: string, config: SiweConfig, nowMs: number)
     return fail("malformed_message", "malformed SIWE message: build it with createSiweMessage from the fields GET /api/auth/nonce returns");
   }
   if (m.version !== "1") return fail("malformed_message", "SIWE version must be 1");
-  if (!isAddress(m.address, { strict: true })) return fail("malformed_message", "address must be EIP-55 checksummed");
+  // EIP-4361 requires the EIP-55 form; viem's isAddress (strict) still passes an all-lowercase address.
+  if (!isAddress(m.address, { strict: false })) return fail("malformed_message", "the address is not a 20-byte hex address");
+  if (m.address !== getAddress(m.address)) {
+    return fail("malformed_message", `address must be EIP-55 checksummed (EIP-4361): write it as ${getAddress(m.address)} (viem getAddress) and sign again`);
+  }
   if (m.domain !== config.domain) return fail("wrong_domain", `wrong domain: the message is for "${m.domain}", this site is "${config.domain}"`);
   if (m.scheme !== undefined && `${m.scheme}:` !== new URL(config.uri).protocol) return fail("wrong_scheme", `wrong scheme "${m.scheme}"`);
   if (m.uri !== config.uri) return fail("wrong_uri", `wrong URI: the message names "${m.uri}", sign in from "${config.uri}"`);

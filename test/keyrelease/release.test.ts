@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import { createRequire } from "node:module";
-import { getAddress, type Address, type Hex } from "viem";
+import { pathToFileURL } from "node:url";
+import { getAddress, toFunctionSelector, type Address, type Hex } from "viem";
 import { ABIS, contractOf } from "../../lib/deployments/index.ts";
+import { isUnknownContentError } from "../../lib/keyrelease/gate.ts";
 import { createKeyReleaseService, type KeyReleaseService, type Logger } from "../../lib/keyrelease/service.ts";
 import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
@@ -113,6 +115,41 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       expect(replay.body.error).to.equal("nonce_used");
       expect(replay.body.message).to.match(/nonce already used/);
       expect(replay.cookie).to.equal(null);
+    });
+
+    it("nonces are CSPRNG output of 128 bits or more: no nonce shares a run of 8 characters with the one before (issue 10 #2)", async () => {
+      // viem's generateSiweNonce slides a window over one Math.random buffer: each nonce was the
+      // previous one shifted by a character, so seeing one nonce predicted the next.
+      const nonces: string[] = [];
+      for (let i = 0; i < 40; i++) nonces.push((await getNonce()).nonce);
+      expect(new Set(nonces).size).to.equal(nonces.length);
+      for (const nonce of nonces) {
+        // SIWE's grammar (alphanumeric, >= 8 characters); 32 hex characters = 128 bits.
+        expect(nonce).to.match(/^[0-9a-f]{32,}$/);
+      }
+      for (let i = 1; i < nonces.length; i++) {
+        const [previous, next] = [nonces[i - 1]!, nonces[i]!];
+        for (let at = 0; at + 8 <= next.length; at++) {
+          expect(previous, `nonce ${i} repeats "${next.slice(at, at + 8)}" of nonce ${i - 1}`).to.not.include(next.slice(at, at + 8));
+        }
+      }
+    });
+
+    it("refuses an address that is not EIP-55 checksummed (all lowercase), saying how to write it (issue 10 #4)", async () => {
+      const account = await f.newAccount();
+      const lower = account.address.toLowerCase() as Address;
+      expect(lower).to.not.equal(account.address);
+      // createSiweMessage checksums the address itself: a hand-built message (or another library) need not.
+      const message = siweMessage(await getNonce(), account.address).replace(`\n${account.address}\n`, `\n${lower}\n`);
+      expect(message).to.include(lower);
+      const r = await verify(message, await account.signMessage({ message }));
+      expect(r.status, JSON.stringify(r.body)).to.equal(400);
+      expect(r.body.error).to.equal("malformed_message");
+      expect(r.body.message).to.include("EIP-55").and.include(account.address);
+      expect(r.cookie).to.equal(null);
+      // The same wallet with its checksummed address signs in.
+      const fixed = siweMessage(await getNonce(), account.address);
+      expect((await verify(fixed, await account.signMessage({ message: fixed }))).status).to.equal(200);
     });
 
     it("refuses a nonce the server never issued", async () => {
@@ -277,6 +314,42 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       const badKey = await fetch(`${srv.url}/api/keys/${item.contentId}`, { method: "POST", headers: { cookie: creatorCookie }, body: JSON.stringify({ ephemeralPublicKey: "AAAA" }) });
       expect(badKey.status).to.equal(400);
       expect(((await badKey.json()) as { error: string }).error).to.equal("bad_public_key");
+    });
+
+    it("unknown content is a 404 also when the chain client comes from another copy of viem (the web app's, issue 10 #3)", async () => {
+      // The web app builds its public client with web/node_modules/viem: errors it throws are not
+      // instances of the root viem's classes, and an unknown id used to answer 503 "try again".
+      const webViem = await importWebViem();
+      const webClient = webViem.createPublicClient({ transport: webViem.http(f.anvil.rpcUrl) });
+      const webSrv = await startFixtureServer(f, { publicClient: webClient as never, logger: memoryLogger([]) });
+      try {
+        const cookie = await signIn(webSrv.url, f.creator);
+        const unknown = await requestKey(cookie, ("0x" + "33".repeat(32)) as Hex, webSrv.url);
+        expect(unknown.status, JSON.stringify(unknown.body)).to.equal(404);
+        expect(unknown.body.error).to.equal("unknown_content");
+        expect(unknown.body.message).to.match(/check the content id/);
+        // Known content still releases through that client.
+        const known = await requestKey(cookie, item.contentId, webSrv.url);
+        expect(known.status, JSON.stringify(known.body)).to.equal(200);
+      } finally {
+        await webSrv.close();
+      }
+    });
+
+    it("classifies errors by shape, not class: a duck-typed UnknownContent revert is unknown content, anything else is rethrown", () => {
+      const revert = (errorName: string) => ({ name: "ContractFunctionExecutionError", shortMessage: "reverted", cause: { name: "ContractFunctionRevertedError", data: { errorName, args: [] } } });
+      expect(isUnknownContentError(revert("UnknownContent"))).to.equal(true);
+      // Decoded by an error's own `walk`, as another viem copy's BaseError offers it.
+      const walked = { name: "ContractFunctionExecutionError", walk: (fn: (e: unknown) => boolean) => [{ name: "ContractFunctionRevertedError", data: { errorName: "UnknownContent" } }].find(fn) };
+      expect(isUnknownContentError(walked)).to.equal(true);
+      // Undecoded revert data with UnknownContent(bytes32)'s selector.
+      expect(isUnknownContentError({ name: "ContractFunctionExecutionError", cause: { name: "ContractFunctionRevertedError", raw: toFunctionSelector("UnknownContent(bytes32)") + "11".repeat(32) } })).to.equal(true);
+      expect(isUnknownContentError(revert("NotCreator"))).to.equal(false);
+      expect(isUnknownContentError({ name: "HttpRequestError", shortMessage: "HTTP request failed." })).to.equal(false);
+      expect(isUnknownContentError(new Error("UnknownContent"))).to.equal(false);
+      const loop: { name: string; cause?: unknown } = { name: "Loop" };
+      loop.cause = loop;
+      expect(isUnknownContentError(loop)).to.equal(false);
     });
 
     it("accepts the ephemeral key as a public JWK too", async () => {
@@ -445,4 +518,13 @@ contract Wallet1271 {
   const hash = await f.wallet(deployer).deployContract({ abi, bytecode: `0x${evm.bytecode.object}`, args: [owner] });
   const receipt = await f.publicClient.waitForTransactionReceipt({ hash });
   return getAddress(receipt.contractAddress!);
+}
+
+/** The web app's own copy of viem (web/node_modules/viem), as Next.js loads it: a second copy of every class. */
+async function importWebViem(): Promise<typeof import("viem")> {
+  const webRequire = createRequire(new URL("../../web/package.json", import.meta.url));
+  const viemPackage = webRequire.resolve("viem/package.json");
+  const rootPackage = createRequire(import.meta.url).resolve("viem/package.json");
+  if (viemPackage === rootPackage) throw new Error("web/node_modules/viem is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
+  return import(pathToFileURL(viemPackage.replace(/package\.json$/, "_esm/index.js")).href);
 }

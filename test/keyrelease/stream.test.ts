@@ -306,4 +306,31 @@ describe("key release: pay-per-minute, one key per minute window against payment
     const plays = (await (await fetch(`${srv.url}/api/plays/${item.contentId}`)).json()) as { minutesStreamed: number };
     expect(plays.minutesStreamed).to.equal(7);
   });
+
+  it("a voucher signed with v = 0/1 is kept in the form the contract verifies (v = 27/28), and the creator redeems it on chain (issue 10 #1)", async () => {
+    const ch = await openChannel(viewer, item.contentId, 5n * RATE);
+    const withParity = (signature: Hex, v: number) => (signature.slice(0, -2) + v.toString(16).padStart(2, "0")) as Hex;
+    const signed = await sign(viewer, ch, RATE);
+    const v = parseInt(signed.slice(-2), 16);
+    expect([27, 28]).to.include(v);
+    // The same signature with its recovery id as y-parity (0/1), as some wallets and libraries emit it.
+    const parity = withParity(signed, v - 27);
+    const r = await stream(item.contentId, { channelId: ch, cumulativeAmount: RATE, signature: parity, minute: 1, variants: ["high"] });
+    await expectMinuteKeys(r, item.contentId, item.key, 1);
+    const row = (await srv.service.db.query<{ last_amount: string; last_signature: string }>("SELECT last_amount, last_signature FROM stream_channels WHERE channel_id = $1", [ch.toString()])).rows[0]!;
+    expect(BigInt(String(row.last_amount))).to.equal(RATE);
+    expect(row.last_signature).to.equal(signed);
+    // What the studio hands the creator's wallet is redeemable: redeemVoucher pays the split.
+    await f.write(f.creator, pc().address, ABIS.PaymentChannels, "redeemVoucher", [ch, RATE, row.last_signature]);
+    const state = await f.publicClient.readContract({ address: pc().address, abi: ABIS.PaymentChannels, functionName: "getChannel", args: [ch] });
+    expect(state.redeemed).to.equal(RATE);
+
+    // A recovery id the contract never accepts (neither 27/28 nor 0/1) is refused, saying what to send.
+    for (const bad of [2, 29, 0xff]) {
+      const refused = await stream(item.contentId, { channelId: ch, cumulativeAmount: 2n * RATE, signature: withParity(await sign(viewer, ch, 2n * RATE), bad), minute: 1, variants: ["high"] });
+      expect(refused.status, `v = ${bad}`).to.equal(403);
+      expect(refused.body.error).to.equal("bad_voucher_signature");
+      expect(refused.body.message).to.match(/v must be 27 or 28/);
+    }
+  });
 });

@@ -19,9 +19,11 @@ interface Service {
   /** Counts a segment request (`?c=<contentId>` on the piece URL) as plays evidence; never throws. */
   recordSegmentRequest(request: Request, pieceCid: string): Promise<{ counted: boolean; playStart: boolean; reason: string }>;
   playCountsMany(contentIds: readonly string[]): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }>;
-  /** The key-release database (stream_channels holds the best voucher per channel). */
-  db: { query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> };
+  /** The best voucher received per channel of the current deployment (never another chain's with the same ids). */
+  bestVouchers(channelIds: readonly (bigint | string)[]): Promise<BestVoucher[]>;
 }
+
+type BestVoucher = import("../../../lib/keyrelease/service.ts").BestVoucher;
 
 let service: Promise<Service> | undefined;
 
@@ -50,15 +52,9 @@ async function create(): Promise<Service> {
   })) as unknown as Service;
 }
 
-/** The key-release service's own database handle (one PGlite per directory, so it is shared, and only read here). */
-export async function keyReleaseDb(): Promise<Service["db"]> {
-  service ??= create();
-  try {
-    return (await service).db;
-  } catch (error) {
-    service = undefined;
-    throw error;
-  }
+/** The best vouchers the key-release service kept for these channels (the creator's studio redeems them). */
+export async function bestVouchers(channelIds: readonly (bigint | string)[]): Promise<BestVoucher[]> {
+  return (await ready()).bestVouchers(channelIds);
 }
 
 async function ready(): Promise<Service> {

@@ -1,14 +1,16 @@
 /**
  * A creator's pay-per-minute channels that are still open or closing, read from the chain
  * (`ChannelOpened` logs with this creator, then `getChannel`), each with the best voucher the
- * key-release service received for it (its `stream_channels` table, read only): the creator's
+ * key-release service received for it on this deployment (`bestVouchers`): the creator's
  * wallet redeems it (`redeemVoucher`) or closes with it (`closeChannel`). Vouchers only ever pay
  * the content's split, and redeeming reveals them on chain anyway, so they are not secret.
  */
 import { createPublicClient, http, type Address } from "viem";
 import { paymentChannelsAbi } from "../../../../../../lib/deployments/abis.ts";
 import { RPC_URL, deployment } from "@/lib/server/config";
-import { keyReleaseDb } from "@/lib/server/keyrelease";
+import { bestVouchers } from "@/lib/server/keyrelease";
+
+type BestVoucher = Awaited<ReturnType<typeof bestVouchers>>[number];
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -37,22 +39,17 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     }),
   );
   const live = channels.filter((c) => c.ch.status === 1 || c.ch.status === 2);
-  const vouchers = new Map<string, { last_amount: string; last_signature: string | null; delivered_segments: number; updated_at: string }>();
+  const vouchers = new Map<string, BestVoucher>();
   if (live.length > 0) {
     try {
-      const db = await keyReleaseDb();
-      const rows = await db.query<{ channel_id: string; last_amount: string; last_signature: string | null; delivered_segments: number; updated_at: string }>(
-        "SELECT channel_id, last_amount::text AS last_amount, last_signature, delivered_segments, updated_at FROM stream_channels WHERE contract = $1 AND channel_id = ANY($2::text[])",
-        [entry.address.toLowerCase(), live.map((c) => c.id.toString())],
-      );
-      for (const r of rows.rows) vouchers.set(r.channel_id, r);
+      for (const v of await bestVouchers(live.map((c) => c.id))) vouchers.set(v.channelId, v);
     } catch (error) {
       console.error("stream vouchers unavailable:", error);
     }
   }
   const streams = live.map(({ log, id, ch }) => {
     const v = vouchers.get(id.toString());
-    const lastAmount = BigInt(v?.last_amount ?? "0");
+    const lastAmount = v?.cumulativeAmount ?? 0n;
     const payable = lastAmount < ch.deposit ? lastAmount : ch.deposit;
     return {
       id: id.toString(),
@@ -64,8 +61,8 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
       redeemed: ch.redeemed.toString(),
       ratePerMinute: (log.args.ratePerMinute ?? 0n).toString(),
       closesAt: Number(ch.closesAt),
-      minutesDelivered: Math.floor(Number(v?.delivered_segments ?? 0) / 6),
-      voucher: v?.last_signature ? { cumulativeAmount: lastAmount.toString(), signature: v.last_signature, receivedAt: new Date(v.updated_at).toISOString() } : null,
+      minutesDelivered: Math.floor((v?.deliveredSegments ?? 0) / 6),
+      voucher: v?.signature ? { cumulativeAmount: lastAmount.toString(), signature: v.signature, receivedAt: v.updatedAt } : null,
       redeemable: (payable > ch.redeemed ? payable - ch.redeemed : 0n).toString(),
     };
   });
