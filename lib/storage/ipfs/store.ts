@@ -115,7 +115,7 @@ export class IpfsStore implements PieceStore {
     if (known && (await node.hasLocalBlock(known.root)) && (await node.isPinned(known.root))) {
       if (this.pinning && known.pinEndpoint !== this.pinning.endpoint) await this.#pinRemotely(pieceCid, known);
       options.onProgress?.(size, size);
-      return { pieceCid, size, existed: true };
+      return { pieceCid, size, existed: true, location: `ipfs://${known.root}` };
     }
     const onProgress = options.onProgress;
     async function* slices(): AsyncGenerator<Uint8Array> {
