@@ -299,6 +299,6 @@ describe("IPFS backend (Helia on loopback)", function () {
     expect(await store.locationOf(pieceCid)).to.equal(location);
     expect(Buffer.from(await store.get(pieceCid)).equals(Buffer.from(bytes))).to.equal(true);
     expect((await store.multiaddrs())[0].split("/p2p/")[1]).to.equal(peerIdBefore);
-    expect(await store.put(bytes)).to.deep.equal({ pieceCid, size: bytes.length, existed: true });
+    expect(await store.put(bytes)).to.deep.equal({ pieceCid, size: bytes.length, existed: true, location });
   });
 });
