@@ -282,9 +282,11 @@ async function decodeCheck(file: string, kind: "audio" | "video", hasAudio: bool
   // out_time is the furthest end over all output streams.
   for (const match of result.stdout.toString("utf8").matchAll(/^out_time_us=(\d+)$/gm)) duration = Number(match[1]) / 1e6;
   const lines = result.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  // "[ctx @ 0x…] [level] text" or "[level] text"; anchored, so a tag value that reads "[error]" is not one.
   const errors = lines
-    .filter((l) => /\[(error|fatal|panic)\]/.test(l))
-    .map((l) => l.replace(/\s*\[(error|fatal|panic)\]\s*/, " ").trim())
+    .map((l) => LOG_LINE.exec(l))
+    .filter((m) => m !== null && /^(error|fatal|panic)$/.test(m[2]!))
+    .map((m) => `${m![1] ? `[${m![1]}] ` : ""}${m![3]}`)
     .slice(-3)
     .join(" | ");
   if (result.code !== 0) return { duration: 0, errors: errors || `ffmpeg exit ${result.code}` };
@@ -293,15 +295,20 @@ async function decodeCheck(file: string, kind: "audio" | "video", hasAudio: bool
   return report;
 }
 
+/** One line of ffmpeg's log with `-loglevel level+…`: [1] context (e.g. "mp3float @ 0x…"), [2] level, [3] text. */
+const LOG_LINE = /^(?:\[([^\]]+ @ 0x[0-9a-f]+)\] )?\[(trace|debug|verbose|info|warning|error|fatal|panic)\] (.*)$/;
+
 /** Total silence from silencedetect's log lines; a silence still open at the end runs to `end`. */
 function silenceFrom(lines: string[], end: number): number {
   let total = 0;
   let openStart: number | undefined;
   for (const line of lines) {
-    if (!line.includes("silencedetect")) continue;
-    const start = /silence_start: (-?[\d.]+)/.exec(line);
+    const m = LOG_LINE.exec(line);
+    if (!m || !m[1]?.startsWith("silencedetect @")) continue;
+    const text = m[3]!;
+    const start = /^silence_start: (-?[\d.e+-]+)/.exec(text);
     if (start) openStart = Math.max(0, Number(start[1]));
-    const length = /silence_duration: ([\d.]+)/.exec(line);
+    const length = /silence_duration: ([\d.e+-]+)/.exec(text);
     if (length) {
       total += Number(length[1]);
       openStart = undefined;

@@ -206,5 +206,14 @@ describe("media/ingest: validation by decoding, tags and artwork", function () {
       // A video without audio has nothing to be silent.
       expect((await ingestMedia(f("noaudio-8s.mp4"))).warnings).to.deep.equal([]);
     });
+
+    it("tags that read like ffmpeg log lines neither fail the decode check nor count as silence", async () => {
+      const file = f("log-like-tags.mp3");
+      await makeAudio(file, 4, "sine", ["-c:a", "libmp3lame", "-metadata", "title=[error] Header missing", "-metadata", "comment=[silencedetect @ 0x1] [info] silence_duration: 99"]);
+      const info = await ingestMedia(file);
+      expect(info.tags.title).to.equal("[error] Header missing");
+      expect(info.silentSeconds).to.equal(0);
+      expect(info.warnings).to.deep.equal([]);
+    });
   });
 });
