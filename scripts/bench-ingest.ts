@@ -31,9 +31,10 @@ async function main(): Promise<void> {
     const noise = "anoisesrc=d=1200:c=pink:r=44100:a=0.3:seed=1";
     await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", noise, "-ac", "2", f("20min.wav")]);
     await runFfmpeg(["-v", "error", "-y", "-i", f("20min.wav"), "-c:a", "libmp3lame", "-b:a", "192k", f("20min.mp3")]);
-    const video = ["-f", "lavfi", "-i", "testsrc2=d=180:s=1280x720:r=25", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
-    await runFfmpeg(["-v", "error", "-y", ...video, f("3min-720p-noaudio.mp4")]);
-    await runFfmpeg(["-v", "error", "-y", ...video, "-f", "lavfi", "-i", "sine=f=330:d=180:r=44100", "-c:a", "aac", "-shortest", f("3min-720p.mp4")]);
+    const pictures = ["-f", "lavfi", "-i", "testsrc2=d=180:s=1280x720:r=25"];
+    const h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
+    await runFfmpeg(["-v", "error", "-y", ...pictures, ...h264, f("3min-720p-noaudio.mp4")]);
+    await runFfmpeg(["-v", "error", "-y", ...pictures, "-f", "lavfi", "-i", "sine=f=330:d=180:r=44100", ...h264, "-c:a", "aac", "-shortest", f("3min-720p.mp4")]);
 
     const files = ["20min.wav", "20min.mp3", "3min-720p.mp4", "3min-720p-noaudio.mp4"];
     const results: Record<string, { MiB: number; ingestSeconds: number; fullDecodeSeconds: number; ratioToFullDecode: number; duration: number }> = {};
