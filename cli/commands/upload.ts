@@ -183,7 +183,9 @@ export async function uploadCommand(input: string, opts: UploadCommandOptions): 
     process.stdout.write(json + "\n");
   } else {
     console.log(
-      `\nSummary: ${summary.succeeded} succeeded (${summary.alreadyDone} already done earlier), ${summary.failed} failed, ${summary.total} total; ` +
+      `\nSummary: ${summary.succeeded} succeeded (${summary.alreadyDone} already done earlier), ` +
+        (summary.duplicates > 0 ? `${summary.duplicates} duplicate${summary.duplicates === 1 ? "" : "s"} (uploaded once), ` : "") +
+        `${summary.failed} failed, ${summary.total} total; ` +
         `${formatBytes(summary.totalBytes)} of sources, ${formatBytes(summary.storedBytes)} stored, ${summary.piecesUploaded} pieces uploaded, ${formatDuration(summary.durationMs)}.`,
     );
     console.log(`Summary JSON: ${summaryFile}`);
@@ -197,10 +199,18 @@ interface UploadUi {
   stop(): void;
 }
 
+/** The report of one item: its result line, then one line per ingest warning. */
 function line(r: ItemResult): string {
   const name = path.basename(r.file);
-  if (r.ok) return `ok     ${name}  ${r.contentId}  manifest ${r.manifestCid}${r.alreadyDone ? "  (done in an earlier run)" : r.outcome === "exists" ? "  (already on chain)" : ""}`;
-  return `FAILED ${name}: ${r.error}`;
+  if (r.outcome === "duplicate") {
+    // The first file's own name, or its path when both have the same name (different folders).
+    const first = path.basename(r.duplicateOf!) === name ? r.duplicateOf! : path.basename(r.duplicateOf!);
+    return `dup    ${name}  DUPLICATE of ${first} (same bytes: uploaded and registered once, as ${r.contentId})`;
+  }
+  const head = r.ok
+    ? `ok     ${name}  ${r.contentId}  manifest ${r.manifestCid}${r.alreadyDone ? "  (done in an earlier run)" : r.outcome === "exists" ? "  (already on chain)" : ""}`
+    : `FAILED ${name}: ${r.error}`;
+  return [head, ...(r.warnings ?? []).map((w) => `warn   ${name}: ${w.message}`)].join("\n");
 }
 
 function createUploadUi(files: string[], json: boolean): UploadUi {

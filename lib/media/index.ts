@@ -8,3 +8,4 @@ export * from "./probe.ts";
 export * from "./transcode.ts";
 export * from "./artwork.ts";
 export * from "./pipeline.ts";
+export * from "./wav.ts";

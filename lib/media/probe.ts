@@ -1,12 +1,14 @@
 /**
  * Ingest validation and metadata: a file is accepted only if ffprobe recognises it and ffmpeg
  * decodes it end to end (never by extension). Tags, duration, bitrate and embedded artwork come
- * from music-metadata, with ffprobe as the fallback.
+ * from music-metadata, with ffprobe as the fallback. The same decoding pass measures silence, so a
+ * file that is (nearly) all silence is accepted with a warning.
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { MediaIngestError } from "./errors.ts";
 import { lastLines, runTool } from "./ffmpeg.ts";
+import { readWavLayout } from "./wav.ts";
 
 export interface AudioStreamInfo {
   codec: string;
@@ -45,6 +47,21 @@ export interface EmbeddedPicture {
   data: Uint8Array;
 }
 
+/** Something about an accepted file that its uploader should hear about (the file is still ingested). */
+export interface IngestWarning {
+  /** "mostly-silent": the audio is below {@link SILENCE_THRESHOLD_DB} for at least {@link SILENT_WARNING_FRACTION} of its length */
+  code: "mostly-silent";
+  /** one sentence for people: what was found and what to check */
+  message: string;
+}
+
+/** Audio quieter than this (dBFS, every channel) counts as silence. */
+export const SILENCE_THRESHOLD_DB = -50;
+/** Quiet stretches shorter than this (seconds) are pauses, not silence. */
+export const SILENCE_MIN_SECONDS = 2;
+/** Warn when at least this share of the audio is silence. */
+export const SILENT_WARNING_FRACTION = 0.9;
+
 /** What ingest learned about an accepted file. */
 export interface MediaInfo {
   file: string;
@@ -60,6 +77,10 @@ export interface MediaInfo {
   video?: VideoStreamInfo;
   tags: MediaTags;
   picture?: EmbeddedPicture;
+  /** seconds of silence in the audio (stretches of at least SILENCE_MIN_SECONDS below SILENCE_THRESHOLD_DB); absent without audio */
+  silentSeconds?: number;
+  /** accepted, but worth telling the uploader (e.g. "mostly-silent"); empty when nothing is odd */
+  warnings: IngestWarning[];
 }
 
 export interface IngestOptions {
@@ -131,12 +152,13 @@ export async function ingestMedia(file: string, options: IngestOptions = {}): Pr
     throw new MediaIngestError(file, "unsupported", isImage ? `still image (${container})` : `no audio or video stream in ${container}`);
   }
   const kind: "audio" | "video" = videoStream !== undefined ? "video" : "audio";
+  if (/(^|,)wav(,|$)/.test(container)) await checkWavComplete(file, num(audioStream?.bit_rate));
 
-  const decoded = await decodeCheck(file, kind, timeoutMs);
+  const decoded = await decodeCheck(file, kind, audioStream !== undefined, timeoutMs);
   const metadata = await readMusicMetadata(file);
   const declared = Math.max(num(parsed.format.duration) ?? 0, metadata?.duration ?? 0);
-  // Video is decoded keyframes-only (cheap), so its decoded end can trail by up to a GOP.
-  const slack = kind === "video" ? Math.max(12, declared * 0.03) : Math.max(0.5, declared * 0.03);
+  // Video's end is where its last packet is (see decodeCheck), one frame short of the declared end.
+  const slack = kind === "video" ? Math.max(1, declared * 0.03) : Math.max(0.5, declared * 0.03);
   if (decoded.duration <= 0) throw new MediaIngestError(file, "corrupt", decoded.errors || "nothing decodable");
   if (declared > 0 && decoded.duration < declared - slack) {
     throw new MediaIngestError(file, "truncated", `decodes ${decoded.duration.toFixed(2)} s of ${declared.toFixed(2)} s declared`);
@@ -160,14 +182,30 @@ export async function ingestMedia(file: string, options: IngestOptions = {}): Pr
     height: videoStream.height ?? 0,
     frameRate: frameRate(videoStream.avg_frame_rate),
   };
+  let duration = decoded.duration;
+  // The last video packet starts one frame before the end; count that frame (never past the declared end).
+  if (kind === "video" && video?.frameRate && declared > 0) duration = Math.max(duration, Math.min(declared, duration + 1 / video.frameRate));
   const info: MediaInfo = {
     file,
     size,
     kind,
     container,
-    duration: round3(decoded.duration),
+    duration: round3(duration),
     tags: mergeTags(metadata?.tags ?? {}, parsed.format.tags ?? {}, file),
+    warnings: [],
   };
+  if (decoded.silentSeconds !== undefined) {
+    const silent = Math.min(decoded.silentSeconds, duration);
+    info.silentSeconds = round3(silent);
+    if (duration > 0 && silent / duration >= SILENT_WARNING_FRACTION) {
+      info.warnings.push({
+        code: "mostly-silent",
+        message:
+          `the audio is silent for ${silent.toFixed(1)} s of ${duration.toFixed(1)} s (${Math.round((100 * silent) / duration)} %, below ${SILENCE_THRESHOLD_DB} dBFS): ` +
+          "check that this is the file you meant to publish",
+      });
+    }
+  }
   const bitRate = num(parsed.format.bit_rate);
   if (bitRate !== undefined) info.bitRate = bitRate;
   if (audio) info.audio = stripUndefined(audio);
@@ -200,16 +238,84 @@ export function ingestBatch(files: string[], options: IngestOptions = {}): Promi
   return forEachFile(files, (file) => ingestMedia(file, options));
 }
 
-async function decodeCheck(file: string, kind: "audio" | "video", timeoutMs: number): Promise<{ duration: number; errors: string }> {
-  const args = ["-hide_banner", "-nostdin", "-v", "error"];
+/**
+ * Refuse a WAV whose data chunk declares more bytes than the file holds (an interrupted copy):
+ * ffmpeg would decode what is there and call it the whole track.
+ */
+async function checkWavComplete(file: string, streamBitRate: number | undefined): Promise<void> {
+  const layout = await readWavLayout(file);
+  if (layout?.declaredDataBytes === undefined) return;
+  const missing = layout.declaredDataBytes - layout.presentDataBytes;
+  // One sample frame of slack: some writers count a pad byte into the data size.
+  if (missing <= Math.max(1, layout.blockAlign)) return;
+  const bytesPerSecond = layout.byteRate || (streamBitRate ?? 0) / 8;
+  const detail =
+    bytesPerSecond > 0
+      ? `header declares ${(layout.declaredDataBytes / bytesPerSecond).toFixed(1)} s, ${(layout.presentDataBytes / bytesPerSecond).toFixed(1)} s present`
+      : `header declares ${layout.declaredDataBytes} bytes of audio, ${layout.presentDataBytes} present`;
+  throw new MediaIngestError(file, "truncated", `the file is truncated: ${detail}`);
+}
+
+interface DecodeReport {
+  /** seconds: the end of the decoded audio or of the demuxed video packets, whichever is later */
+  duration: number;
+  /** the decoder's last error lines ("" when clean) */
+  errors: string;
+  /** seconds of silence found by silencedetect (audio only) */
+  silentSeconds?: number;
+}
+
+/** One ffmpeg pass: decode (video: keyframes only), find where the streams end, measure silence. */
+async function decodeCheck(file: string, kind: "audio" | "video", hasAudio: boolean, timeoutMs: number): Promise<DecodeReport> {
+  // Info level (tagged) for silencedetect's lines; errors are told apart by their level tag.
+  const args = ["-hide_banner", "-nostdin", "-loglevel", "level+info"];
   if (kind === "video") args.push("-skip_frame:v", "nokey");
-  args.push("-i", file, "-map", "0:a:0?", "-map", "0:v:0?", "-f", "null", "-progress", "pipe:1", "-nostats", "-");
+  args.push("-i", file, "-map", "0:a:0?", "-map", "0:v:0?");
+  // A keyframes-only decode ends at the last keyframe (up to a GOP early, the whole video without
+  // audio). A stream copy of the video packets to the null muxer costs no decoding and ends where
+  // the packets present end, which is what tells a complete file from a cut one.
+  if (kind === "video") args.push("-map", "0:v:0", "-c:v:1", "copy");
+  if (hasAudio) args.push("-af", `silencedetect=noise=${SILENCE_THRESHOLD_DB}dB:duration=${SILENCE_MIN_SECONDS}`);
+  args.push("-f", "null", "-progress", "pipe:1", "-nostats", "-");
   const result = await runTool("ffmpeg", args, { timeoutMs });
   let duration = 0;
+  // out_time is the furthest end over all output streams.
   for (const match of result.stdout.toString("utf8").matchAll(/^out_time_us=(\d+)$/gm)) duration = Number(match[1]) / 1e6;
-  const errors = lastLines(result.stderr, 3);
+  const lines = result.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  // "[ctx @ 0x…] [level] text" or "[level] text"; anchored, so a tag value that reads "[error]" is not one.
+  const errors = lines
+    .map((l) => LOG_LINE.exec(l))
+    .filter((m) => m !== null && /^(error|fatal|panic)$/.test(m[2]!))
+    .map((m) => `${m![1] ? `[${m![1]}] ` : ""}${m![3]}`)
+    .slice(-3)
+    .join(" | ");
   if (result.code !== 0) return { duration: 0, errors: errors || `ffmpeg exit ${result.code}` };
-  return { duration, errors };
+  const report: DecodeReport = { duration, errors };
+  if (hasAudio) report.silentSeconds = silenceFrom(lines, duration);
+  return report;
+}
+
+/** One line of ffmpeg's log with `-loglevel level+…`: [1] context (e.g. "mp3float @ 0x…"), [2] level, [3] text. */
+const LOG_LINE = /^(?:\[([^\]]+ @ 0x[0-9a-f]+)\] )?\[(trace|debug|verbose|info|warning|error|fatal|panic)\] (.*)$/;
+
+/** Total silence from silencedetect's log lines; a silence still open at the end runs to `end`. */
+function silenceFrom(lines: string[], end: number): number {
+  let total = 0;
+  let openStart: number | undefined;
+  for (const line of lines) {
+    const m = LOG_LINE.exec(line);
+    if (!m || !m[1]?.startsWith("silencedetect @")) continue;
+    const text = m[3]!;
+    const start = /^silence_start: (-?[\d.e+-]+)/.exec(text);
+    if (start) openStart = Math.max(0, Number(start[1]));
+    const length = /silence_duration: ([\d.e+-]+)/.exec(text);
+    if (length) {
+      total += Number(length[1]);
+      openStart = undefined;
+    }
+  }
+  if (openStart !== undefined && end > openStart) total += end - openStart;
+  return total;
 }
 
 interface MusicMetadataResult {

@@ -311,7 +311,7 @@ describe("media/pipeline: processMedia + publish", function () {
 
   it("video ladder never exceeds the source height", () => {
     const video = (height: number): MediaInfo => ({
-      file: "x.mp4", size: 1, kind: "video", container: "mov", duration: 60, tags: {},
+      file: "x.mp4", size: 1, kind: "video", container: "mov", duration: 60, tags: {}, warnings: [],
       video: { codec: "h264", width: Math.round((height * 16) / 9), height },
     });
     expect(planVariants(video(1080)).map((v) => v.name)).to.deep.equal(["1080p", "720p", "480p", "360p", "preview"]);

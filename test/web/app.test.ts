@@ -400,15 +400,23 @@ describe("web app (browser)", function () {
     const anonymous = await fetch(`${web.url}/api/upload?creator=${s.wallet.address}&tier=premium`, { method: "POST", body: unsigned });
     expect(anonymous.status).to.equal(403);
 
-    // Upload two files in the browser: one real track, one that is not media.
+    // Upload three files in the browser: a silent track (published, with a warning), a real track,
+    // and one that is not media.
+    const silence = join(stack.dir, "upload-silence.wav");
+    await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "6", "-metadata", "title=Room Tone", silence]);
     const audio = join(stack.dir, "upload-song.mp3");
     await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=330:d=12:r=44100", "-metadata", "title=Night Ferry", "-ac", "2", audio]);
     const junk = join(stack.dir, "notes.mp3");
     writeFileSync(junk, "this is not audio".repeat(20));
-    await s.page.getByTestId("file-input").setInputFiles([audio, junk]);
+    await s.page.getByTestId("file-input").setInputFiles([silence, audio, junk]);
     await s.page.getByTestId("upload-start").click();
     await s.page.getByTestId("upload-file").filter({ hasText: "notes.mp3" }).locator(".field-error").waitFor({ timeout: 120_000 });
     await s.page.getByTestId("upload-file").filter({ hasText: /upload-song\.mp3: published/ }).waitFor({ timeout: 120_000 });
+    // The silent file is published too (registered before the song), and the studio says what ingest found.
+    const silentRow = s.page.getByTestId("upload-file").filter({ hasText: /upload-silence\.wav: published/ });
+    await silentRow.waitFor({ timeout: 30_000 });
+    expect(await silentRow.getByTestId("upload-warning").innerText()).to.match(/silent for 6\.0 s of 6\.0 s \(100 %/);
+    expect(await s.page.getByTestId("upload-file").filter({ hasText: "upload-song.mp3" }).getByTestId("upload-warning").count()).to.equal(0);
     await s.page.getByRole("link", { name: "Night Ferry" }).first().waitFor({ timeout: 30_000 });
     await s.page.screenshot({ path: join(SHOTS, "studio-uploaded-375.png"), fullPage: true });
 
@@ -420,8 +428,7 @@ describe("web app (browser)", function () {
     await release.getByRole("button", { name: "Save rules" }).click();
     await release.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
     const items = (await (await fetch(`${web.url}/api/catalog?creator=${s.wallet.address}`)).json()) as { items: { id: `0x${string}`; price: string }[] };
-    expect(items.items).to.have.length(1);
-    expect(items.items[0]!.price).to.equal("5000000000000000");
+    expect(items.items.map((i) => i.price).sort()).to.deep.equal(["2000000000000000", "5000000000000000"]);
     expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
   });
 

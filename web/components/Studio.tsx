@@ -281,6 +281,8 @@ interface FileState {
   progress: number;
   stage: string;
   error?: string;
+  /** what ingest warned about (e.g. the audio is mostly silent); the file is still published */
+  warnings?: string[];
   result?: { contentId: Hex; externalId: Hex; manifestCid: string; title: string };
   registered?: boolean;
 }
@@ -342,10 +344,19 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       const lines = buffer.split("\n");
       buffer = lines.pop() ?? "";
       for (const line of lines.filter(Boolean)) {
-        const msg = JSON.parse(line) as { file: string; progress?: number; stage?: string; error?: string; done?: boolean } & FileState["result"];
+        const msg = JSON.parse(line) as { file: string; progress?: number; stage?: string; error?: string; done?: boolean; warnings?: { code: string; message: string }[] } & FileState["result"];
         setStates((s) =>
           s.map((f) =>
-            f.name !== msg.file ? f : { ...f, progress: msg.progress ?? f.progress, stage: msg.error ? "failed" : msg.done ? "stored" : (msg.stage ?? f.stage), error: msg.error, result: msg.done ? (msg as FileState["result"]) : f.result },
+            f.name !== msg.file
+              ? f
+              : {
+                  ...f,
+                  progress: msg.progress ?? f.progress,
+                  stage: msg.error ? "failed" : msg.done ? "stored" : (msg.stage ?? f.stage),
+                  error: msg.error,
+                  warnings: msg.warnings ? msg.warnings.map((w) => w.message) : f.warnings,
+                  result: msg.done ? (msg as FileState["result"]) : f.result,
+                },
           ),
         );
         if (msg.done) results.push({ name: msg.file, progress: 1, stage: "stored", result: msg as FileState["result"] });
@@ -428,6 +439,9 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       {states.map((s) => (
         <div key={s.name} className="small" style={{ marginBottom: 8 }} data-testid="upload-file">
           <span>{s.name}: {s.error ? <span className="field-error">{s.error}</span> : s.stage}</span>
+          {s.warnings?.map((w) => (
+            <p key={w} className="field-warning" role="status" data-testid="upload-warning">Warning: {w}</p>
+          ))}
           <div className="progress" role="progressbar" aria-valuenow={Math.round(s.progress * 100)} aria-valuemin={0} aria-valuemax={100} aria-label={`${s.name} progress`}>
             <div style={{ width: `${Math.round(s.progress * 100)}%` }} />
           </div>

@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import path from "node:path";
 import type { Hex } from "viem";
 import type { Tier } from "../chain/content.ts";
+import type { IngestWarning } from "../../media/probe.ts";
 
 export type ItemState = "new" | "processed" | "published" | "registered" | "failed";
 
@@ -32,6 +33,8 @@ export interface JournalItem {
   artist?: string;
   kind?: "audio" | "video";
   duration?: number;
+  /** what ingest warned about (e.g. mostly silent), repeated on every re-run's report */
+  warnings?: IngestWarning[];
   /** last failure reason (state "failed", or a failed attempt before a later success) */
   error?: string;
   /** true when the failure cannot be fixed by retrying (bad media) */

@@ -12,7 +12,7 @@ import path from "node:path";
 import pRetry from "p-retry";
 import type { Address, Hex } from "viem";
 import { buildManifest, MediaIngestError, processMedia, publishDetailed } from "../../media/index.ts";
-import type { ProcessedMedia } from "../../media/index.ts";
+import type { IngestWarning, ProcessedMedia } from "../../media/index.ts";
 import type { KeyStore } from "../../keys/index.ts";
 import type { PieceStore, PutOptions, PutResult } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
@@ -74,8 +74,12 @@ export interface ItemResult {
   ok: boolean;
   /** true when an earlier run had already finished the item */
   alreadyDone: boolean;
-  /** "registered" | "exists" | "updated" | "resumed" */
+  /** "registered" | "exists" | "updated" | "resumed" | "duplicate" */
   outcome?: string;
+  /** outcome "duplicate": the file earlier in the batch (input order) with the same bytes, uploaded once for both */
+  duplicateOf?: string;
+  /** accepted, but worth the uploader's attention (e.g. mostly silent); from ingest, kept across re-runs */
+  warnings?: IngestWarning[];
   error?: string;
   size: number;
   storedBytes?: number;
@@ -92,7 +96,10 @@ export interface UploadEvents {
 }
 
 export interface UploadSummary {
+  /** items uploaded and registered (now or in an earlier run), duplicates not counted */
   succeeded: number;
+  /** files with the same bytes as an earlier file of the batch (not failures: the bytes are uploaded once) */
+  duplicates: number;
   failed: number;
   total: number;
   alreadyDone: number;
@@ -192,8 +199,27 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
   journal.data.chainId ??= chain.chainId;
   journal.data.creator ??= creator;
   const results: ItemResult[] = new Array(options.files.length);
-  const seen = new Set<string>();
   const queue = options.files.map((file, index) => ({ file, index }));
+
+  // Files are hashed one after another in input order, ahead of the workers, so "the first file
+  // with these bytes" is the same on every run whatever order the workers finish in.
+  const firstIndexOf = new Map<Hex, number>();
+  type Hashed = { sha256: string; contentId: Hex } | { error: unknown };
+  let previous: Promise<unknown> = Promise.resolve();
+  const hashed: Promise<Hashed>[] = options.files.map((file, index) => {
+    const next = previous.then(async (): Promise<Hashed> => {
+      try {
+        const sha256 = await sha256File(file);
+        const contentId = contentIdFor(creator, externalIdOfSha256(sha256));
+        if (!firstIndexOf.has(contentId)) firstIndexOf.set(contentId, index);
+        return { sha256, contentId };
+      } catch (error) {
+        return { error };
+      }
+    });
+    previous = next;
+    return next;
+  });
 
   const uploadOne = async (file: string, index: number): Promise<ItemResult> => {
     const settings = options.settingsFor(file);
@@ -213,15 +239,18 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
     let contentId: Hex | undefined;
     try {
       events.onPhase?.(file, "hashing");
-      const sha256 = await sha256File(file);
+      const hash = await hashed[index]!;
+      if ("error" in hash) throw hash.error;
+      const { sha256 } = hash;
       const externalId = externalIdOfSha256(sha256);
-      const id = contentIdFor(creator, externalId);
+      const id = hash.contentId;
       result.contentId = id;
-      if (seen.has(id)) {
-        result.error = "same bytes as another file in this batch (uploaded once)";
+      const first = firstIndexOf.get(id)!;
+      if (first !== index) {
+        // Same bytes, same content id: one upload serves both; not a failure, so a re-run is clean too.
+        Object.assign(result, { ok: true, outcome: "duplicate", duplicateOf: options.files[first] });
         return result;
       }
-      seen.add(id);
       contentId = id;
       let item: JournalItem | undefined = journal.get(contentId);
       if (item?.state === "registered") {
@@ -229,6 +258,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
         const onChain = await readContent(chain, id);
         if (onChain?.manifestCid === item.manifestCid) {
           Object.assign(result, { ok: true, alreadyDone: true, outcome: "resumed", manifestCid: item.manifestCid, txHash: item.registerTx, storedBytes: item.storedBytes });
+          if (item.warnings?.length) result.warnings = item.warnings;
           return result;
         }
         const manifestStored = item.manifestCid !== undefined && (await options.store.has(item.manifestCid));
@@ -271,6 +301,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
           artist: processed.info.tags.artist,
           kind: processed.info.kind,
           duration: processed.info.duration,
+          warnings: processed.info.warnings ?? [],
         });
 
         // 2. store every piece, then the manifest
@@ -288,6 +319,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
       }
       result.manifestCid = item.manifestCid;
       result.storedBytes = item.storedBytes;
+      if (item.warnings?.length) result.warnings = item.warnings;
 
       // 3. register on chain (idempotent: reads contentInfo first; a journaled tx is awaited first)
       events.onPhase?.(file, "registering");
@@ -337,10 +369,19 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, options.files.length || 1)) }, worker));
 
-  const ok = results.filter((r) => r.ok);
+  // A duplicate stands for its first file: same item, same manifest.
+  for (const r of results) {
+    if (r.outcome !== "duplicate") continue;
+    const first = results[options.files.indexOf(r.duplicateOf!)]!;
+    if (first.manifestCid) r.manifestCid = first.manifestCid;
+    if (first.txHash) r.txHash = first.txHash;
+  }
+  const ok = results.filter((r) => r.ok && r.outcome !== "duplicate");
+  const duplicates = results.filter((r) => r.outcome === "duplicate").length;
   return {
     succeeded: ok.length,
-    failed: results.length - ok.length,
+    duplicates,
+    failed: results.length - ok.length - duplicates,
     total: results.length,
     alreadyDone: ok.filter((r) => r.alreadyDone).length,
     totalBytes: results.reduce((s, r) => s + r.size, 0),

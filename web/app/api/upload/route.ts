@@ -2,8 +2,9 @@
  * Browser uploads: `POST /api/upload?creator=0x…&tier=premium` with one or more files
  * (multipart). Each file goes through the shared pipeline (lib/media processMedia + publish):
  * validated, encoded per tier, encrypted, stored, key sealed. The response streams NDJSON
- * progress lines per file, ending with `{file, done: true, contentId, externalId, manifestCid}`
- * (or `{file, error}`); the creator's wallet then registers each item on chain.
+ * progress lines per file, ending with `{file, done: true, contentId, externalId, manifestCid, warnings}`
+ * (or `{file, error}`); the creator's wallet then registers each item on chain. `warnings` lists
+ * what ingest found odd about an accepted file (`{code: "mostly-silent", message}`), empty if nothing.
  * The form carries `message` + `signature`: the creator signs "StreamVault upload" with the
  * wallet address and a time (valid 10 minutes), and the wallet must have launched as a creator,
  * so nobody can fill the store anonymously.
@@ -65,7 +66,8 @@ export async function POST(request: Request): Promise<Response> {
             keyStore: keys,
             onProgress: (done: number, total: number) => send({ file: file.name, stage: "storing", progress: 0.7 + 0.3 * (done / total) }),
           });
-          send({ file: file.name, done: true, progress: 1, contentId, externalId, manifestCid, title: processed.info?.tags?.title ?? file.name });
+          const warnings = processed.info.warnings.map(({ code, message }) => ({ code, message }));
+          send({ file: file.name, done: true, progress: 1, contentId, externalId, manifestCid, title: processed.info?.tags?.title ?? file.name, warnings });
         } catch (error) {
           const e = error as { reason?: string; message?: string };
           send({ file: file.name, error: e.reason ? `${e.reason}: ${e.message}` : (e.message ?? String(error)) });
