@@ -105,9 +105,9 @@ export function createStore(config: StoreConfig = {}): PieceStore {
     const reg = backendRegistration(name);
     const built = reg.factory(env, ctx);
     const store = wrap(built, name);
-    backends.push(name === store.name ? store : renamed(store, name));
+    backends.push(renamed(store, name));
     const own = reg.readStages?.(built, env) ?? [{ name, store: built, backend: name }];
-    for (const s of own) stages.push({ ...s, store: wrap(s.store, s.name) });
+    for (const s of own) stages.push({ ...s, store: renamed(wrap(s.store, s.name), s.name) });
   }
   const int = (key: string, fallback: number) => {
     const raw = env[key];
@@ -133,6 +133,7 @@ export function createStore(config: StoreConfig = {}): PieceStore {
 
 /** A view of `store` under another name (a factory's store named differently from its registry key). */
 function renamed(store: PieceStore, name: string): PieceStore {
+  if (store.name === name) return store;
   return new Proxy(store, {
     get(target, prop) {
       if (prop === "name") return name;

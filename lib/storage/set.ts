@@ -221,6 +221,8 @@ export class StoreSet implements PieceStore {
         const fault: StorageFault = { kind, backend: stage.name, pieceCid: cid, error: err instanceof TaskCancelledError ? new Error(`read timed out on ${stage.name}`) : err };
         faults.push(fault);
         if (kind === "missing" || kind === "corrupt") bad.push({ ...fault, backend: stage.backend });
+        // The backend's own wrapper saw a successful read (corrupt) or has not answered yet (timeout).
+        if (kind === "corrupt" || err instanceof TaskCancelledError) this.#options.stats?.add(stage.name, "failures");
         if (kind !== "missing") this.#options.onFault?.(fault);
       }
     }

@@ -128,8 +128,15 @@ export class StorageStats {
     return [...this.#totals].map(([name, c]) => toStatus(name, c));
   }
 
+  #exitHook = false;
+
   #schedule(): void {
     if (!this.file || this.#timer) return;
+    if (!this.#exitHook) {
+      // The flush timer is unref'd (never keeps a CLI alive); write what is left when the loop drains.
+      this.#exitHook = true;
+      process.on("beforeExit", () => void this.flush().catch(() => {}));
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.flush().catch(() => {});
