@@ -1,6 +1,6 @@
 /**
  * `storage status`: per storage backend, pieces and bytes written, reads, failures, repairs, read
- * latency p50/p99 and breaker state, from the counters the stores persist in `<pieces>/.stats.json`
+ * latency p50/p99 and breaker state, from the counters the stores persist in `<pieces>.stats.json`
  * (lib/storage/stats.ts). `--json` prints the same report as `/api/storage/status`.
  */
 import path from "node:path";

@@ -46,7 +46,7 @@ export interface StoreConfig {
   localCopy?: boolean;
   /** Fault reporting hook (replicated reads/writes). */
   onFault?: (fault: StorageFault) => void;
-  /** Per-backend counters; default the shared ones of `<dataDir>/.stats.json` (STORAGE_STATS=off disables). */
+  /** Per-backend counters; default the shared ones of `<dataDir>.stats.json` (STORAGE_STATS=off disables). */
   stats?: StorageStats | false;
   /** Environment to read from; default process.env. */
   env?: NodeJS.ProcessEnv;

@@ -1,7 +1,8 @@
 /**
  * Per-backend storage statistics: an instrumenting PieceStore wrapper counts pieces and bytes
  * written, reads, failures and read latency; StoreSet adds repairs and breaker state. Counters are
- * persisted to a JSON file (default `<dataDir>/.stats.json`) so `streamvault storage status` and
+ * persisted to a JSON file (default `<dataDir>.stats.json`, beside the piece directory: tools that list
+ * the pieces see only pieces) so `streamvault storage status` and
  * `/api/storage/status` see what the uploader and the web server did.
  *
  * Persistence merges deltas into the file (read, add, write to a temp file, rename), so several
@@ -9,7 +10,7 @@
  * flush's deltas, which is acceptable for operational counters.
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, resolve } from "node:path";
 import { PieceNotFoundError } from "./types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "./types.ts";
 
@@ -71,9 +72,9 @@ function emptyCounters(): BackendCounters {
   return { piecesWritten: 0, bytesWritten: 0, reads: 0, bytesRead: 0, misses: 0, failures: 0, repairs: 0, repairFailures: 0, breaker: "closed", latencyMs: [] };
 }
 
-/** Default stats file of a piece directory. */
+/** Default stats file of a piece directory: a sibling file, e.g. `.streamvault/pieces.stats.json`. */
 export function statsFileFor(dataDir: string): string {
-  return join(dataDir, ".stats.json");
+  return `${resolve(dataDir)}.stats.json`;
 }
 
 /** In-process counters with debounced persistence to `file` (no file: memory only). */
@@ -231,7 +232,7 @@ export function sharedStats(file: string): StorageStats {
 
 /**
  * Per-backend storage status as plain JSON: the persisted counters of `file` (default
- * `<dataDir>/.stats.json`), after flushing this process's pending counters for that file.
+ * `<dataDir>.stats.json`), after flushing this process's pending counters for that file.
  */
 export async function storageStatus(options: { dataDir?: string; file?: string }): Promise<StorageStatusReport> {
   const file = options.file ?? (options.dataDir !== undefined ? statsFileFor(options.dataDir) : undefined);

@@ -57,7 +57,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 after(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.flatMap((d) => [rm(d, { recursive: true, force: true }), rm(`${d}.stats.json`, { force: true })]));
 });
 
 describeConformance("StoreSet (2 local backends)", async () => {
@@ -278,7 +278,7 @@ describe("STORAGE_BACKEND sets and STORAGE_READ_ORDER", function () {
     expect(() => createStore({ env: { ...env, STORAGE_BREAKER_THRESHOLD: "lots" }, dataDir })).to.throw(/STORAGE_BREAKER_THRESHOLD must be a non-negative integer/);
   });
 
-  it("per-backend stats persist to <dataDir>/.stats.json and storageStatus() reports them", async () => {
+  it("per-backend stats persist to <dataDir>.stats.json and storageStatus() reports them", async () => {
     const dataDir = await tempDir("stats");
     const mirrorDir = await tempDir("mirror");
     const set = createStore({ env: { STORAGE_BACKEND: "mirror-dir+local", MIRROR_DIR: mirrorDir }, dataDir }) as StoreSet;
@@ -293,7 +293,7 @@ describe("STORAGE_BACKEND sets and STORAGE_READ_ORDER", function () {
     await set.close();
 
     const report = await storageStatus({ dataDir });
-    expect(report.file).to.equal(join(dataDir, ".stats.json"));
+    expect(report.file).to.equal(`${dataDir}.stats.json`);
     const row = (name: string) => report.backends.find((b) => b.backend === name)!;
     // local: the first copy and its repair written, two corrupt reads, one repair
     expect(row("local")).to.deep.include({ piecesWritten: 2, bytesWritten: 16000, reads: 2, failures: 2, repairs: 1, breaker: "closed" });
