@@ -304,6 +304,41 @@ describe("STORAGE_BACKEND sets and STORAGE_READ_ORDER", function () {
   });
 });
 
+describe("streamvault storage status", function () {
+  this.timeout(120_000);
+  it("prints per-backend pieces, bytes, failures, repairs and read latency from what another process recorded", async () => {
+    const home = await tempDir("home");
+    const { spawnSync } = await import("node:child_process");
+    const cli = new URL("../../cli/streamvault.ts", import.meta.url).pathname;
+    // An uploader-like process: writes and reads through the default local store of this home.
+    const script = `
+      import { createStore } from ${JSON.stringify(new URL("../../lib/storage/index.ts", import.meta.url).href)};
+      const store = createStore({ dataDir: ${JSON.stringify(join(home, "pieces"))}, env: {} });
+      const bytes = new Uint8Array(4096).map((_, i) => (i * 7) & 255);
+      const { pieceCid } = await store.put(bytes);
+      await store.get(pieceCid);
+      await store.get(pieceCid, { start: 0, end: 9 });
+    `;
+    const writer = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(writer.status, writer.stderr).to.equal(0);
+    const env = { ...process.env, STREAMVAULT_HOME: home, STORAGE_BACKEND: "", STORAGE_DATA_DIR: "", STORAGE_STATS_FILE: "" };
+    const json = spawnSync(process.execPath, [cli, "storage", "status", "--json"], { encoding: "utf8", env });
+    expect(json.status, json.stderr).to.equal(0);
+    const report = JSON.parse(json.stdout) as { configured: string[]; backends: { backend: string; piecesWritten: number; bytesWritten: number; reads: number; failures: number; repairs: number; readLatencyMs: { p50: number | null; samples: number } }[] };
+    expect(report.configured).to.deep.equal(["local"]);
+    const local = report.backends.find((b) => b.backend === "local")!;
+    expect(local).to.deep.include({ piecesWritten: 1, bytesWritten: 4096, reads: 2, failures: 0, repairs: 0 });
+    expect(local.readLatencyMs.samples).to.equal(2);
+    const table = spawnSync(process.execPath, [cli, "storage", "status"], { encoding: "utf8", env });
+    expect(table.status).to.equal(0);
+    expect(table.stdout).to.match(/backend.*pieces.*bytes.*reads.*misses.*failures.*repairs.*read p50.*read p99.*breaker/);
+    expect(table.stdout).to.match(/local\s*│\s*1\s*│\s*4\.0 KiB\s*│\s*2\s*│/);
+    const bad = spawnSync(process.execPath, [cli, "storage", "status"], { encoding: "utf8", env: { ...env, STORAGE_BACKEND: "local+tape" } });
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr).to.match(/unknown storage backend "tape".*known backends: local, synapse/);
+  });
+});
+
 describe("manifest mirrors", function () {
   this.timeout(120_000);
   const cidOf = (n: number) => Piece.calculate(new Uint8Array(200).fill(n)).toString();
