@@ -20,6 +20,8 @@ const live = (): Promise<LiveModule> => import("./commands/live.ts");
 const pass = (): Promise<PassModule> => import("./commands/pass.ts");
 const piece = (): Promise<PieceModule> => import("./commands/piece.ts");
 const streamPrice = (): Promise<StreamPriceModule> => import("./commands/stream-price.ts");
+type StorageModule = typeof import("./commands/storage.ts");
+const storage = (): Promise<StorageModule> => import("./commands/storage.ts");
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -116,6 +118,15 @@ function program(): Command {
     .option("--json", "JSON output")
     .action(async (files: string[], _o, cmd: Command) => {
       process.exitCode = await (await piece()).pieceCidCommand(files, global(cmd));
+    });
+
+  const storageCmd = p.command("storage").description("storage backends (STORAGE_BACKEND): counters and health");
+  storageCmd
+    .command("status")
+    .description("per backend: pieces, bytes, reads, failures, repairs, read latency p50/p99, circuit breaker state")
+    .option("--json", "JSON output (the same report as /api/storage/status)")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await storage()).storageStatusCommand(global(cmd));
     });
 
   p.command("backup")

@@ -27,6 +27,17 @@ export const ContentIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,1
 export const TierSchema = z.enum(["free", "premium", "exclusive"]);
 export const VariantRoleSchema = z.enum(["original", "high", "standard", "preview"]);
 
+/**
+ * Where one copy of a piece lives (from `PutResult.mirrors`): the backend name and, when the
+ * backend has one, its own address of the copy (ipfs://<root>, s3://bucket/key, magnet:...).
+ * Optional everywhere: manifests written before mirrors, or by a single backend, have none.
+ */
+export const MirrorSchema = z.strictObject({
+  backend: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "backend name: lower-case letters, digits, -"),
+  location: z.string().min(1).max(2048).optional(),
+});
+const mirrors = z.array(MirrorSchema).min(1).optional();
+
 export const SegmentSchema = z.strictObject({
   index: nonNegInt,
   pieceCid,
@@ -38,6 +49,8 @@ export const SegmentSchema = z.strictObject({
   nonce: hex(12).optional(),
   /** version 2, "minute-hkdf" variants only: the minute window whose key seals this segment */
   minute: nonNegInt.optional(),
+  /** copies of this segment's piece, one per backend (StoreSet writes) */
+  mirrors,
 });
 
 /** How the segments of an encrypted variant are keyed (version 2; version 1 is always "content"). */
@@ -103,6 +116,8 @@ export const ArtworkSchema = z.strictObject({
   format: z.literal("jpeg"),
   pieceCid,
   bytes: nonNegInt,
+  /** copies of this artwork's piece, one per backend */
+  mirrors,
 });
 
 export const EncryptionSchema = z.strictObject({
@@ -179,6 +194,7 @@ export type ManifestVariant = z.infer<typeof VariantSchema>;
 export type ManifestSegment = z.infer<typeof SegmentSchema>;
 export type ManifestTags = z.infer<typeof TagsSchema>;
 export type ManifestArtwork = z.infer<typeof ArtworkSchema>;
+export type ManifestMirror = z.infer<typeof MirrorSchema>;
 export type Tier = z.infer<typeof TierSchema>;
 export type KeyScheme = z.infer<typeof KeySchemeSchema>;
 

@@ -11,8 +11,8 @@ import { ContentEncryptor, generateContentKey, hex } from "../crypto/segment.ts"
 import { CONTENT_KEY_SCHEME, MINUTE_KEY_SCHEME } from "../crypto/minute.ts";
 import type { KeyStore } from "../keys/index.ts";
 import { ContentIdSchema, MANIFEST_VERSION, masterPlaylist, mediaPlaylist, segmentMinutes, serializeManifest } from "../manifest/index.ts";
-import type { KeyScheme, Manifest, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
-import type { PieceStore, PutResult } from "../storage/types.ts";
+import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
+import type { PieceMirror, PieceStore, PutResult } from "../storage/types.ts";
 import { makeThumbnails } from "./artwork.ts";
 import type { Thumbnail } from "./artwork.ts";
 import { pieceCid, pieceCidOfFile, pieceCidSync } from "../piece/index.ts";
@@ -98,7 +98,7 @@ export interface ProcessedMedia {
   /** the content key (non-enumerable); hand it to a KeyStore, never log it */
   readonly key?: Uint8Array;
   /** Build the manifest once every piece is stored; `pieceCids` maps piece id -> PieceCID. */
-  buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>): Manifest;
+  buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>, mirrors?: ReadonlyMap<string, readonly PieceMirror[]>): Manifest;
 }
 
 export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacCoder" | "x264Preset" | "concurrency"> {
@@ -241,8 +241,8 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
       thumbnails: thumbs,
       pieces,
       pieceUrlPrefix,
-      buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>): Manifest {
-        return buildManifest(processed, pieceCids);
+      buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>, mirrors?: ReadonlyMap<string, readonly PieceMirror[]>): Manifest {
+        return buildManifest(processed, pieceCids, mirrors);
       },
     } as ProcessedMedia;
     if (encryptor) processed.keyId = encryptor.keyId;
@@ -310,8 +310,24 @@ function lookup(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string,
   return cid;
 }
 
-/** Manifest of a processed item given the PieceCIDs its pieces were stored under. */
-export function buildManifest(processed: ProcessedMedia, pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>): Manifest {
+/** Mirrors of a piece id, when the store reported several copies (sorted: manifest bytes stay canonical). */
+function mirrorsOf(mirrors: ReadonlyMap<string, readonly PieceMirror[]> | undefined, id: string): ManifestMirror[] | undefined {
+  const list = mirrors?.get(id);
+  if (!list || list.length === 0) return undefined;
+  return [...list]
+    .map((m) => (m.location ? { backend: m.backend, location: m.location } : { backend: m.backend }))
+    .sort((a, b) => (a.backend < b.backend ? -1 : a.backend > b.backend ? 1 : 0));
+}
+
+/**
+ * Manifest of a processed item given the PieceCIDs its pieces were stored under, and optionally
+ * where each copy lives (`PutResult.mirrors` by piece id), recorded as `mirrors` per segment/artwork.
+ */
+export function buildManifest(
+  processed: ProcessedMedia,
+  pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+  mirrors?: ReadonlyMap<string, readonly PieceMirror[]>,
+): Manifest {
   const { info } = processed;
   const playlists: Record<string, string> = {};
   const variants: ManifestVariant[] = processed.variants.map((v) => {
@@ -320,6 +336,8 @@ export function buildManifest(processed: ProcessedMedia, pieceCids: ReadonlyMap<
       if (s.duration !== undefined) seg.duration = s.duration;
       if (s.nonce !== undefined) seg.nonce = s.nonce;
       if (s.minute !== undefined) seg.minute = s.minute;
+      const m = mirrorsOf(mirrors, s.pieceId);
+      if (m) seg.mirrors = m;
       return seg;
     });
     const totalBytes = segments.reduce((sum, s) => sum + s.size, 0);
@@ -380,7 +398,12 @@ export function buildManifest(processed: ProcessedMedia, pieceCids: ReadonlyMap<
     variants,
     playlists,
     pieceUrlPrefix: processed.pieceUrlPrefix,
-    artwork: processed.thumbnails.map((t) => ({ size: t.size, width: t.width, height: t.height, format: t.format, pieceCid: lookup(pieceCids, `artwork/${t.size}`), bytes: t.bytes })),
+    artwork: processed.thumbnails.map((t) => {
+      const art: ManifestArtwork = { size: t.size, width: t.width, height: t.height, format: t.format, pieceCid: lookup(pieceCids, `artwork/${t.size}`), bytes: t.bytes };
+      const m = mirrorsOf(mirrors, `artwork/${t.size}`);
+      if (m) art.mirrors = m;
+      return art;
+    }),
   };
   if (processed.keyId !== undefined && variants.some((v) => v.encrypted)) {
     manifest.encryption = { alg: "AES-256-GCM", keyId: processed.keyId, aad: "SVSEG/1", nonceBytes: 12, tagBytes: 16 };
@@ -432,7 +455,8 @@ export async function publishDetailed(processed: ProcessedMedia, store: PieceSto
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
-  const manifest = processed.buildManifest(new Map([...stored].map(([id, r]) => [id, r.pieceCid])));
+  const mirrors = new Map([...stored].flatMap(([id, r]) => (r.mirrors ? [[id, r.mirrors] as const] : [])));
+  const manifest = processed.buildManifest(new Map([...stored].map(([id, r]) => [id, r.pieceCid])), mirrors);
   const manifestBytes = serializeManifest(manifest);
   const result = await store.put(manifestBytes, { pieceCid: pieceCidSync(manifestBytes), signal: options.signal });
   stored.set("manifest", result);

@@ -1,16 +1,31 @@
 /**
- * A small HTTP gateway over any PieceStore: `GET/HEAD /piece/:cid` with Range support and
- * immutable caching (a PieceCID names exactly one byte string, so responses never change),
- * plus `/health`. Built on node:http to stay dependency-free and fast to start in tests.
+ * The piece gateway over any PieceStore, as a Fetch-API handler `(Request) => Promise<Response>`:
+ * `GET/HEAD /piece/:cid` with Range / If-Range / If-None-Match and immutable caching (a PieceCID
+ * names exactly one byte string, so responses never change), plus `/health`. `servePiece` is the one
+ * reader: the node:http gateway (`startGateway`, an adapter over the handler) and the web app's
+ * `/api/piece/[cid]` route both call it.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import parseRange from "range-parser";
 import { isPieceCid, normalizePieceCid, pieceSize } from "./piece.ts";
 import { PieceNotFoundError } from "./types.ts";
 import type { ByteRange, PieceStore } from "./types.ts";
+
+/** Options of the Fetch-API handler; `C` is whatever the caller passes along per request (node: the IncomingMessage). */
+export interface PieceHandlerOptions<C = undefined> {
+  store: PieceStore;
+  /**
+   * Called for every GET of a piece answered 200 or 206, before the bytes are sent (awaited; a throw
+   * goes to onError and does not fail the request). `url` carries the query (e.g. `?c=` for plays).
+   */
+  onPieceServed?: (request: Request, url: URL, pieceCid: string, context: C) => unknown;
+  /** Called for unexpected errors (not 404s) so callers can log them. */
+  onError?: (err: unknown, request: Request, context: C) => void;
+}
 
 export interface GatewayOptions {
   store: PieceStore;
@@ -39,19 +54,125 @@ interface Streamable {
   createReadStream(pieceCid: string, range?: ByteRange): Promise<Readable>;
 }
 
-const CORS_HEADERS = {
+export const PIECE_CORS_HEADERS: Readonly<Record<string, string>> = {
   "Access-Control-Allow-Origin": "*",
   "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-  "Access-Control-Allow-Headers": "Range, If-None-Match",
+  "Access-Control-Allow-Headers": "Range, If-None-Match, If-Range",
   "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges, ETag",
 };
+const CORS_HEADERS = PIECE_CORS_HEADERS;
 
-/** Start the piece gateway; resolves once it is listening. */
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+/** The gateway's routes as a Fetch-API handler: `/piece/:cid`, `/health`, CORS preflight. */
+export function createPieceHandler<C = undefined>(options: PieceHandlerOptions<C>): (request: Request, context?: C) => Promise<Response> {
+  return async (request, context) => {
+    const url = new URL(request.url);
+    if (request.method === "OPTIONS") return preflight();
+    if (request.method !== "GET" && request.method !== "HEAD") return notAllowed();
+    if (url.pathname === "/health") {
+      const body = JSON.stringify({ ok: true, backend: options.store.name });
+      return new Response(request.method === "HEAD" ? null : body, {
+        status: 200,
+        headers: { ...CORS_HEADERS, "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)), "Cache-Control": "no-store" },
+      });
+    }
+    const m = /^\/piece\/([^/]+)$/.exec(url.pathname);
+    if (!m) return text(404, "not found\n");
+    return servePiece(request, m[1], options, context as C);
+  };
+}
+
+function notAllowed(): Response {
+  return new Response(null, { status: 405, headers: { ...CORS_HEADERS, Allow: "GET, HEAD, OPTIONS" } });
+}
+
+function preflight(): Response {
+  return new Response(null, { status: 204, headers: { ...CORS_HEADERS, "Access-Control-Max-Age": "86400" } });
+}
+
+/**
+ * Answer one piece request: `cidParam` is the (URL-encoded) PieceCID from the path. Every byte comes
+ * from `store` (a StoreSet verifies them against the PieceCID; a local store is streamed from disk).
+ */
+export async function servePiece<C = undefined>(request: Request, cidParam: string, options: PieceHandlerOptions<C>, context?: C): Promise<Response> {
   const { store } = options;
+  const method = request.method;
+  if (method === "OPTIONS") return preflight();
+  if (method !== "GET" && method !== "HEAD") return notAllowed();
+  try {
+    let raw: string;
+    try {
+      raw = decodeURIComponent(cidParam);
+    } catch {
+      return text(400, "invalid PieceCID\n");
+    }
+    if (!isPieceCid(raw)) return text(400, "invalid PieceCID\n");
+    const cid = normalizePieceCid(raw);
+    const size = pieceSize(cid); // PieceCID v2 carries the size: no store round-trip needed.
+
+    if (!(await store.has(cid))) return text(404, "piece not found\n");
+
+    const etag = `"${cid}"`;
+    const baseHeaders: Record<string, string> = {
+      ...CORS_HEADERS,
+      "Content-Type": "application/octet-stream",
+      "Accept-Ranges": "bytes",
+      ETag: etag,
+      "Cache-Control": "public, max-age=31536000, immutable",
+    };
+    if (etagMatches(request.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers: baseHeaders });
+
+    let range: ByteRange | undefined;
+    const rangeHeader = request.headers.get("range");
+    // If-Range with a different validator means "send the whole thing" (RFC 9110 13.1.5).
+    const ifRange = request.headers.get("if-range");
+    if (rangeHeader && (ifRange === null || ifRange.trim() === etag)) {
+      const parsed = parseRange(size, rangeHeader, { combine: true });
+      if (parsed === -1) return new Response(null, { status: 416, headers: { ...baseHeaders, "Content-Range": `bytes */${size}` } });
+      // -2 (malformed) and multi-range requests fall back to a plain 200, which RFC 9110 allows.
+      if (parsed !== -2 && parsed.type === "bytes" && parsed.length === 1) range = { start: parsed[0].start, end: parsed[0].end };
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    const headers: Record<string, string> = { ...baseHeaders, "Content-Length": String(end - start + 1) };
+    if (range) headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
+    const status = range ? 206 : 200;
+    if (method === "HEAD") return new Response(null, { status, headers });
+
+    if (options.onPieceServed) {
+      try {
+        await options.onPieceServed(request, new URL(request.url), cid, context as C);
+      } catch (err) {
+        options.onError?.(err, request, context as C);
+      }
+    }
+    try {
+      if (isStreamable(store)) {
+        const stream = await store.createReadStream(cid, range);
+        return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers });
+      }
+      const bytes = await store.get(cid, range);
+      return new Response(bytes as unknown as BodyInit, { status, headers });
+    } catch (err) {
+      // The piece vanished between has() and the read.
+      if (err instanceof PieceNotFoundError) return text(404, "piece not found\n");
+      throw err;
+    }
+  } catch (err) {
+    options.onError?.(err, request, context as C);
+    return text(500, "internal error\n");
+  }
+}
+
+/** Start the piece gateway (node:http adapter over createPieceHandler); resolves once it is listening. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? "127.0.0.1";
+  const handler = createPieceHandler<IncomingMessage>({
+    store: options.store,
+    onPieceServed: options.onPieceServed && ((_request, url, cid, req) => options.onPieceServed!(req, url, cid)),
+    onError: options.onError && ((err, _request, req) => options.onError!(err, req)),
+  });
   const server = createServer((req, res) => {
-    handle(store, req, res, options).catch((err) => {
+    serveNode(handler, req, res).catch((err) => {
       options.onError?.(err, req);
       if (!res.headersSent) {
         res.writeHead(500, { ...CORS_HEADERS, "Content-Type": "text/plain" });
@@ -82,116 +203,42 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-async function handle(store: PieceStore, req: IncomingMessage, res: ServerResponse, options: GatewayOptions): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://gateway");
+/** node:http <-> Fetch API: build a Request from `req`, write the Response to `res` (body streamed). */
+export async function serveNode<C>(
+  handler: (request: Request, context?: C) => Promise<Response>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: C = req as C,
+): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const abort = new AbortController();
+  res.once("close", () => abort.abort());
   const method = req.method ?? "GET";
-
-  if (method === "OPTIONS") {
-    res.writeHead(204, { ...CORS_HEADERS, "Access-Control-Max-Age": "86400" });
+  const request = new Request(new URL(req.url ?? "/", `http://${req.headers.host ?? "gateway"}`), { method, headers, signal: abort.signal });
+  const response = await handler(request, context);
+  const out: Record<string, string> = {};
+  response.headers.forEach((value, name) => (out[name] = value));
+  res.writeHead(response.status, out);
+  if (!response.body || method === "HEAD") {
+    await response.body?.cancel();
     res.end();
     return;
   }
-  if (method !== "GET" && method !== "HEAD") {
-    res.writeHead(405, { ...CORS_HEADERS, Allow: "GET, HEAD, OPTIONS" });
-    res.end();
-    return;
-  }
-
-  if (url.pathname === "/health") {
-    const body = JSON.stringify({ ok: true, backend: store.name });
-    res.writeHead(200, {
-      ...CORS_HEADERS,
-      "Content-Type": "application/json",
-      "Content-Length": Buffer.byteLength(body),
-      "Cache-Control": "no-store",
-    });
-    res.end(method === "HEAD" ? undefined : body);
-    return;
-  }
-
-  const m = /^\/piece\/([^/]+)$/.exec(url.pathname);
-  if (!m) return sendText(res, 404, "not found\n");
-  const raw = decodeURIComponent(m[1]);
-  if (!isPieceCid(raw)) return sendText(res, 400, "invalid PieceCID\n");
-  const cid = normalizePieceCid(raw);
-  const size = pieceSize(cid); // PieceCID v2 carries the size: no store round-trip needed.
-
-  if (!(await store.has(cid))) return sendText(res, 404, "piece not found\n");
-
-  const etag = `"${cid}"`;
-  const baseHeaders = {
-    ...CORS_HEADERS,
-    "Content-Type": "application/octet-stream",
-    "Accept-Ranges": "bytes",
-    ETag: etag,
-    "Cache-Control": "public, max-age=31536000, immutable",
-  };
-
-  if (etagMatches(req.headers["if-none-match"], etag)) {
-    res.writeHead(304, baseHeaders);
-    res.end();
-    return;
-  }
-
-  let range: ByteRange | undefined;
-  const rangeHeader = req.headers.range;
-  // If-Range with a different validator means "send the whole thing" (RFC 9110 13.1.5).
-  const ifRange = req.headers["if-range"];
-  if (rangeHeader && (ifRange === undefined || ifRange === etag)) {
-    const parsed = parseRange(size, rangeHeader, { combine: true });
-    if (parsed === -1) {
-      res.writeHead(416, { ...baseHeaders, "Content-Range": `bytes */${size}` });
-      res.end();
-      return;
-    }
-    // -2 (malformed) and multi-range requests fall back to a plain 200, which RFC 9110 allows.
-    if (parsed !== -2 && parsed.type === "bytes" && parsed.length === 1) {
-      range = { start: parsed[0].start, end: parsed[0].end };
-    }
-  }
-
-  const start = range?.start ?? 0;
-  const end = range?.end ?? size - 1;
-  const headers: Record<string, string | number> = { ...baseHeaders, "Content-Length": end - start + 1 };
-  if (range) headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
-  const status = range ? 206 : 200;
-
-  if (method === "HEAD") {
-    res.writeHead(status, headers);
-    res.end();
-    return;
-  }
-
-  if (options.onPieceServed) {
-    try {
-      await options.onPieceServed(req, url, cid);
-    } catch (err) {
-      options.onError?.(err, req);
-    }
-  }
-  try {
-    if (isStreamable(store)) {
-      const stream = await store.createReadStream(cid, range);
-      res.writeHead(status, headers);
-      stream.on("error", (err) => res.destroy(err));
-      stream.pipe(res);
-      return;
-    }
-    const bytes = await store.get(cid, range);
-    res.writeHead(status, headers);
-    res.end(bytes);
-  } catch (err) {
-    // The piece vanished between has() and the read.
-    if (err instanceof PieceNotFoundError) return sendText(res, 404, "piece not found\n");
-    throw err;
-  }
+  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), res).catch((err: unknown) => {
+    // A client that hangs up mid-body is not a server error.
+    if ((err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") throw err;
+  });
 }
 
 function isStreamable(store: PieceStore): store is PieceStore & Streamable {
   return typeof (store as Partial<Streamable>).createReadStream === "function";
 }
 
-function etagMatches(header: string | undefined, etag: string): boolean {
+function etagMatches(header: string | null, etag: string): boolean {
   if (!header) return false;
   return header.split(",").some((t) => {
     const v = t.trim().replace(/^W\//, "");
@@ -199,12 +246,9 @@ function etagMatches(header: string | undefined, etag: string): boolean {
   });
 }
 
-function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, {
-    ...CORS_HEADERS,
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
-    "Cache-Control": "no-store",
+function text(status: number, body: string): Response {
+  return new Response(body, {
+    status,
+    headers: { ...CORS_HEADERS, "Content-Type": "text/plain; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)), "Cache-Control": "no-store" },
   });
-  res.end(text);
 }

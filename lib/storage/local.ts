@@ -113,6 +113,15 @@ export class LocalStore implements PieceStore {
     return exists(this.pathFor(pieceCid));
   }
 
+  /** Remove the piece file (repair replaces a corrupt copy this way: put() alone keeps an existing file). */
+  async delete(pieceCid: string): Promise<boolean> {
+    const path = this.pathFor(pieceCid);
+    if (!(await exists(path))) return false;
+    await rm(path, { force: true });
+    await syncDir(join(this.dir, normalizePieceCid(pieceCid).slice(-2)));
+    return true;
+  }
+
   /** Gateway URL of the piece when `publicUrl` is configured. */
   urlFor(pieceCid: string): string | undefined {
     return this.publicUrl ? `${this.publicUrl}/piece/${normalizePieceCid(pieceCid)}` : undefined;

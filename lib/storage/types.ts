@@ -14,6 +14,12 @@ export interface PutOptions {
    * ~10-15 MiB/s). Only pass a value you computed yourself; Synapse providers re-verify it.
    */
   pieceCid?: string;
+  /**
+   * Stores over several backends (StoreSet): names of the backends that receive a copy, e.g.
+   * `["synapse", "s3"]` (the placement policy decides). Default: every writable backend of the set.
+   * Single backends ignore it.
+   */
+  backends?: string[];
 }
 
 export interface PutResult {
@@ -63,6 +69,11 @@ export interface PieceStore {
   readonly verifiesReads?: boolean;
   /** Release sockets, peers and child processes (IPFS node, torrent client). Idempotent. */
   close?(): Promise<void>;
+  /**
+   * Drop this backend's copy of a piece (placement removing a copy, repair replacing a corrupt one).
+   * Resolves true when a copy was removed, false when there was none. Optional: not every network can delete.
+   */
+  delete?(pieceCid: string): Promise<boolean>;
 }
 
 export class PieceNotFoundError extends Error {

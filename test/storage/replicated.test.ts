@@ -177,7 +177,7 @@ describe("createStore", function () {
     const store = createStore({ env: { STORAGE_DATA_DIR: "/tmp/x", STORAGE_PUBLIC_URL: "http://127.0.0.1:1" } }) as LocalStore;
     expect(store.dir).to.equal("/tmp/x");
     expect(store.publicUrl).to.equal("http://127.0.0.1:1");
-    expect(() => createStore({ env: { STORAGE_BACKEND: "s3" } })).to.throw(/local.*synapse/);
+    expect(() => createStore({ env: { STORAGE_BACKEND: "floppy" } })).to.throw(/unknown storage backend "floppy".*local, synapse/);
     expect(() => createStore({ env: { STORAGE_BACKEND: "synapse" } })).to.throw(/SYNAPSE_PRIVATE_KEY/);
   });
 });

@@ -21,6 +21,7 @@ import {
   synapseConfigFromEnv,
 } from "../../lib/storage/synapse.ts";
 import { createStore } from "../../lib/storage/index.ts";
+import type { StoreSet } from "../../lib/storage/set.ts";
 import { PieceIntegrityError, PieceNotFoundError } from "../../lib/storage/types.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
 import { startFakeFoc } from "./fake-foc.ts";
@@ -238,9 +239,13 @@ describe("Synapse backend (offline: SDK mocks + fake providers)", function () {
       expect(cfg).to.deep.equal({ privateKey: KEY, rpcUrl: undefined, network: "calibration", withCDN: true, copies: 3 });
       expect(() => synapseConfigFromEnv({})).to.throw(/SYNAPSE_PRIVATE_KEY/);
       expect(() => synapseConfigFromEnv({ ...env, SYNAPSE_NETWORK: "devnet" })).to.throw(/SYNAPSE_NETWORK/);
-      const store = createStore({ env, dataDir: join(tmpdir(), "sv-unused") }) as ReplicatedStore;
-      expect(store.readFrom.map((s) => s.name)).to.deep.equal(["synapse-cdn", "synapse-provider", "local"]);
-      expect(store.writeTo.map((s) => s.name)).to.deep.equal(["synapse", "local"]);
+      const store = createStore({ env: { ...env, STORAGE_STATS: "off" }, dataDir: join(tmpdir(), "sv-unused") }) as StoreSet;
+      expect(store.readStages.map((s) => [s.name, s.store.name, s.backend])).to.deep.equal([
+        ["cdn", "cdn", "synapse"],
+        ["synapse", "synapse", "synapse"],
+        ["local", "local", "local"],
+      ]);
+      expect([...store.backends.keys()]).to.deep.equal(["synapse", "local"]);
       const err = await store.get(Piece.calculate(testBytes(300, 9)).toString()).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(PieceNotFoundError);
     });

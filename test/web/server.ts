@@ -71,7 +71,8 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
-export async function startWeb(env: Record<string, string>): Promise<WebServer> {
+/** `readyPath`: the route polled until it answers 2xx (default /api/catalog, which needs a chain and deployment). */
+export async function startWeb(env: Record<string, string>, options: { readyPath?: string } = {}): Promise<WebServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [NEXT_BIN, "start", "--hostname", "127.0.0.1", "--port", String(port)], {
@@ -86,7 +87,7 @@ export async function startWeb(env: Record<string, string>): Promise<WebServer> 
   for (;;) {
     if (child.exitCode !== null) throw new Error(`next start exited: ${logs.join("")}`);
     try {
-      const res = await fetch(`${url}/api/catalog`);
+      const res = await fetch(`${url}${options.readyPath ?? "/api/catalog"}`);
       if (res.ok) break;
     } catch {
       // not up yet

@@ -152,8 +152,8 @@ async function loadProcessed(workDir: string): Promise<ProcessedMedia | undefine
   }
   const processed = {
     ...json.processed,
-    buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>) {
-      return buildManifest(processed as ProcessedMedia, pieceCids);
+    buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>, mirrors?: Parameters<typeof buildManifest>[2]) {
+      return buildManifest(processed as ProcessedMedia, pieceCids, mirrors);
     },
   } as ProcessedMedia;
   return processed;
