@@ -21,6 +21,7 @@ import {
   planPlacement,
   readCurrentPlacement,
   realItemCost,
+  storageReport,
   withCopyDirs,
 } from "../../lib/storage/placement/index.ts";
 import type { CurrentPlacement, JournalEntry, PlacementItem, PlacementTier } from "../../lib/storage/placement/index.ts";
@@ -231,6 +232,31 @@ describe("placement over real stores (StorePlacementTarget + journal)", function
     const target = new StorePlacementTarget({ backends: [liar, good, empty], cdnStateFile: join(root, "cdn.json") });
     await target.addCopy(cid, "empty", liar.name);
     expect(Buffer.from(await empty.get(cid)).equals(Buffer.from(bytes))).to.equal(true);
+  });
+
+  it("the studio report: real cost from stored copies, what the policy wants, grouped suggestions, 12 months", async () => {
+    const { stores, target, journal } = await setup(["b1", "b2", "b3"]);
+    const a = testBytes(5000, 21);
+    const b = testBytes(6000, 22);
+    for (const s of stores) await s.put(a);
+    await stores[0]!.put(b);
+    const items = [
+      { id: "cold", title: "Cold", tier: "free" as const, uploadedAt: Date.now() - 90 * 24 * 3600 * 1000, pieces: [{ pieceCid: computePieceCid(a), bytes: a.length }] },
+      { id: "vip", title: "VIP", tier: "exclusive" as const, uploadedAt: Date.now() - 1000, pieces: [{ pieceCid: computePieceCid(b), bytes: b.length }] },
+    ];
+    const cfg = placementConfig([...target.backends]);
+    const report = await storageReport(items, {}, target, cfg, journal.entries());
+    expect(report.items.map((i) => [i.itemId, i.minCopies, i.wantCopies])).to.deep.equal([["cold", 3, 1], ["vip", 1, 3]]);
+    expect(report.items[0]!.storage).to.be.closeTo((3 * a.length / TIB) * 2.5, 1e-15);
+    expect(report.suggestions.map((s) => `${s.itemId} ${s.kind} ${s.backend}`)).to.deep.equal(["cold drop-copy b3", "cold drop-copy b2", "vip add-copy b2", "vip add-copy b3"]);
+    expect(report.suggestedSaving).to.be.closeTo(((2 * a.length - 2 * b.length) / TIB) * 2.5, 1e-15);
+    expect(report.history).to.have.length(12);
+    expect(report.history.at(-1)!.storage).to.be.greaterThan(0);
+    await optimizePlacement(items, {}, target, cfg, { apply: true, journal, by: "test" });
+    const after = await storageReport(items, {}, target, cfg, journal.entries());
+    expect(after.suggestions).to.deep.equal([]);
+    expect(after.recentMoves).to.have.length(4);
+    expect(after.items.map((i) => i.minCopies)).to.deep.equal([1, 3]);
   });
 
   it("STORAGE_COPY_DIRS makes extra local backends that every write reaches", async () => {

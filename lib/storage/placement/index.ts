@@ -5,3 +5,4 @@ export * from "./journal.ts";
 export * from "./apply.ts";
 export * from "./history.ts";
 export * from "./plays.ts";
+export * from "./report.ts";
