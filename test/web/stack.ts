@@ -154,6 +154,8 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
     STORAGE_BACKEND: "local",
     KEYSTORE_DIR: keysDir,
     KEYRELEASE_DIR: join(dir, "keyrelease"),
+    // The creator tool's home: placement journal and CDN state (lib/storage/placement).
+    STREAMVAULT_HOME: join(dir, "home"),
     STREAMVAULT_MASTER_KEY: masterKey,
     INDEXER_URL: "http://127.0.0.1:9", // no indexer in web tests: the app reads chain events
     NEXT_TELEMETRY_DISABLED: "1",

@@ -123,7 +123,7 @@ export function StudioStorage({ creator }: { creator: Address }) {
           <BarChart data={history}>
             <CartesianGrid strokeDasharray="3 3" stroke="#2c2c40" />
             <XAxis dataKey="month" stroke="#a3a3b8" fontSize={12} />
-            <YAxis stroke="#a3a3b8" fontSize={12} width={90} tickFormatter={(v: number) => usdfc(v)} />
+            <YAxis stroke="#a3a3b8" fontSize={12} width={90} tickFormatter={(v: number) => (v === 0 ? "0" : v < 0.01 ? v.toExponential(1) : v.toFixed(2))} />
             <Tooltip cursor={{ fill: "#ffffff12" }} contentStyle={{ background: "#191926", border: "1px solid #3a3a55" }} formatter={(v) => `${usdfc(Number(v))} USDFC`} />
             <Legend />
             <Bar dataKey="Storage" stackId="c" fill="#7c5cff" isAnimationActive={false} />

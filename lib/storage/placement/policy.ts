@@ -194,7 +194,7 @@ export function planPlacement(items: readonly PlacementItem[], plays: Readonly<R
     if (cdnNow !== decision.cdn) {
       const bytes = item.pieces.reduce((n, p) => n + p.bytes, 0);
       const egress = cdnMonthlyCost(bytes, decision.playsPerMonth, config);
-      const reason = decision.cdn ? decision.reason : item.tier === "exclusive" || !config.tiers[item.tier].cdn ? `${item.tier}: never on the CDN` : `${decision.heat} (${round(decision.playsPerMonth)} plays/month < ${config.hotPlaysPerMonth}): CDN off`;
+      const reason = decision.cdn ? decision.reason : item.tier === "exclusive" || !config.tiers[item.tier].cdn ? `${item.tier}: never on the CDN` : `${decision.heat} (${round(decision.playsPerMonth)} plays/month, CDN from ${config.hotPlaysPerMonth}): CDN off`;
       moves.push({ ...base, kind: decision.cdn ? "cdn-on" : "cdn-off", from: cdnNow ? "CDN on" : "CDN off", to: decision.cdn ? "CDN on" : "CDN off", reason, monthlySaving: decision.cdn ? -egress : egress, bytes });
     }
   }

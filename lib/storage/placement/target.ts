@@ -45,7 +45,6 @@ export class PlacementError extends Error {
  */
 export class NamedLocalStore implements RemovablePieceStore {
   readonly name: string;
-  readonly verifiesReads = true;
   readonly inner: LocalStore;
   constructor(name: string, dir: string, publicUrl?: string) {
     this.name = name;
