@@ -202,6 +202,18 @@ describe("key release: plays counted from key releases and segment requests", fu
     expect((await fetch(`${srv.url}/api/plays`)).status).to.equal(400);
   });
 
+  it("GET /api/plays?ids=&since= counts only plays from then on (the placement window)", async () => {
+    const ca = await counts(a);
+    expect(ca.plays).to.be.above(0);
+    const since = async (iso: string) => ((await (await fetch(`${srv.url}/api/plays?ids=${a.contentId}&since=${encodeURIComponent(iso)}`)).json()) as { items: PlayCounts[] }).items[0]!;
+    expect((await since("2000-01-01T00:00:00Z")).plays).to.equal(ca.plays);
+    const afterLast = new Date(Date.parse(ca.lastPlayAt!) + 1).toISOString();
+    expect(await since(afterLast)).to.deep.include({ plays: 0, keyReleases: 0, lastPlayAt: null });
+    const bad = await fetch(`${srv.url}/api/plays?ids=${a.contentId}&since=yesterday`);
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { message: string }).message).to.match(/ISO date-time/);
+  });
+
   it("never puts a content key in a log line", () => {
     const text = logs.join("\n");
     for (const item of [a, b]) {

@@ -102,6 +102,18 @@ describe("placement policy (planPlacement)", function () {
     expect(moves.map((m) => `${m.pieceCid} ${m.backend}`)).to.deep.equal(["p1 b2"]);
   });
 
+  it("a piece shared by a cold free item and an exclusive one keeps the exclusive's 3 copies (no flapping)", () => {
+    const cover = "cover";
+    const free = item("free", "free", [["f1", GIB], [cover, 1000]]);
+    const vip = item("vip", "exclusive", [["v1", GIB], [cover, 1000]]);
+    const current: CurrentPlacement = { copies: { f1: on("b1", "b2"), v1: on("b1", "b2", "b3"), [cover]: on("b1", "b2", "b3") }, cdn: {} };
+    const moves = planPlacement([free, vip], {}, current, config);
+    expect(moves.map((m) => `${m.kind} ${m.pieceCid} ${m.backend}`)).to.deep.equal(["drop-copy f1 b2"]);
+    // Held on only one backend, it is brought to 3 once, on behalf of the exclusive item.
+    const low = planPlacement([free, vip], {}, { ...current, copies: { ...current.copies, [cover]: on("b1") } }, config);
+    expect(low.filter((m) => m.pieceCid === cover).map((m) => `${m.itemId} ${m.kind} ${m.backend}`)).to.deep.equal(["vip add-copy b2", "vip add-copy b3"]);
+  });
+
   it("rejects bad configuration and tiers with a message saying what is wrong", () => {
     expect(() => placementConfig(["a", "a"])).to.throw(/distinct/);
     expect(() => placementConfig(["a"], { windowDays: 0 })).to.throw(/windowDays/);

@@ -166,18 +166,33 @@ export function cdnMonthlyCost(bytes: number, playsPerMonth: number, config: Pic
  */
 export function planPlacement(items: readonly PlacementItem[], plays: Readonly<Record<string, number>>, current: CurrentPlacement, config: PlacementConfig): PlacementMove[] {
   validateConfig(config);
+  const decisions = items.map((item) => decideItem(item, plays[item.id] ?? 0, config));
+  // A piece shared by several items (the same cover art on every track of an album) keeps the
+  // copies of the most demanding one: otherwise a cold free track would drop what an exclusive one
+  // needs, and the next run would add it back.
+  const owner = new Map<string, { index: number; want: number; bytes: number }>();
+  items.forEach((item, index) => {
+    const want = Math.min(decisions[index]!.copies, config.backends.length);
+    for (const piece of item.pieces) {
+      const o = owner.get(piece.pieceCid);
+      if (!o || want > o.want) owner.set(piece.pieceCid, { index, want, bytes: piece.bytes });
+    }
+  });
   const moves: PlacementMove[] = [];
-  for (const item of items) {
-    const decision = decideItem(item, plays[item.id] ?? 0, config);
-    const want = Math.min(decision.copies, config.backends.length);
+  const label = (n: number) => `${n} cop${n === 1 ? "y" : "ies"}`;
+  items.forEach((item, index) => {
+    const decision = decisions[index]!;
     const base = { itemId: item.id, title: item.title, tier: item.tier };
     for (const piece of item.pieces) {
+      const o = owner.get(piece.pieceCid)!;
+      if (o.index !== index) continue;
+      owner.set(piece.pieceCid, { ...o, index: -1 }); // a piece listed twice in one item is planned once
+      const want = o.want;
       const holders = current.copies[piece.pieceCid] ?? [];
       // Copies on backends the policy does not know are left alone and not counted.
       const held = config.backends.filter((b) => holders.includes(b));
       if (held.length === 0) continue;
       const saving = copyMonthlyCost(piece.bytes, config.prices);
-      const label = (n: number) => `${n} cop${n === 1 ? "y" : "ies"}`;
       if (held.length < want) {
         const missing = config.backends.filter((b) => !held.includes(b)).slice(0, want - held.length);
         missing.forEach((backend, i) => {
@@ -194,10 +209,10 @@ export function planPlacement(items: readonly PlacementItem[], plays: Readonly<R
     if (cdnNow !== decision.cdn) {
       const bytes = item.pieces.reduce((n, p) => n + p.bytes, 0);
       const egress = cdnMonthlyCost(bytes, decision.playsPerMonth, config);
-      const reason = decision.cdn ? decision.reason : item.tier === "exclusive" || !config.tiers[item.tier].cdn ? `${item.tier}: never on the CDN` : `${decision.heat} (${round(decision.playsPerMonth)} plays/month, CDN from ${config.hotPlaysPerMonth}): CDN off`;
+      const reason = decision.cdn ? decision.reason : !config.tiers[item.tier].cdn ? `${item.tier}: never on the CDN` : `${decision.heat} (${round(decision.playsPerMonth)} plays/month, CDN from ${config.hotPlaysPerMonth}): CDN off`;
       moves.push({ ...base, kind: decision.cdn ? "cdn-on" : "cdn-off", from: cdnNow ? "CDN on" : "CDN off", to: decision.cdn ? "CDN on" : "CDN off", reason, monthlySaving: decision.cdn ? -egress : egress, bytes });
     }
-  }
+  });
   return moves;
 }
 
