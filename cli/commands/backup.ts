@@ -104,8 +104,18 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
     };
     const checked = { ...(await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays })), playsSource: reading?.source };
     // Placement acts on the same plays: hot items gain CDN, cold ones drop to their tier's floor.
-    const placement = opts.placement === false ? undefined : await runPlacement(home, store, chain, { apply: true, by: "watch", playsUrl: opts.playsUrl });
-    const result = { ...checked, placement: placement && { moves: placement.moves.length, applied: placement.outcome!.applied.length, failed: placement.outcome!.failed.map((f) => f.error), monthlySaving: placement.monthlySaving } };
+    // A placement failure is reported and the watcher keeps going (backups matter more).
+    let placement: Awaited<ReturnType<typeof runPlacement>> | undefined;
+    let placementError: string | undefined;
+    if (opts.placement !== false) {
+      try {
+        placement = await runPlacement(home, store, chain, { apply: true, by: "watch", playsUrl: opts.playsUrl });
+      } catch (err) {
+        placementError = (err as Error).message;
+        console.error(`warning: placement not applied: ${placementError}`);
+      }
+    }
+    const result = { ...checked, placement: placement ? { moves: placement.moves.length, applied: placement.outcome!.applied.length, failed: placement.outcome!.failed.map((f) => f.error), monthlySaving: placement.monthlySaving } : placementError ? { error: placementError } : undefined };
     if (opts.json) console.log(toJson(result));
     else {
       const m = result.metrics;

@@ -136,11 +136,12 @@ export function decideItem(item: PlacementItem, playsInWindow: number, config: P
   const copies = heat === "cold" ? rule.floor : rule.copies;
   const cdn = rule.cdn && heat === "hot";
   const rate = `${round(playsPerMonth)} plays/month`;
+  const n = `${copies} cop${copies === 1 ? "y" : "ies"}`;
   let reason: string;
-  if (item.tier === "backup") reason = `backup: ${copies} copies`;
-  else if (heat === "cold") reason = `cold (${rate} < ${config.coldPlaysPerMonth}): ${item.tier} floor ${copies} copies`;
-  else if (heat === "hot") reason = `hot (${rate} >= ${config.hotPlaysPerMonth}): ${copies} copies, ${cdn ? "serve via CDN" : `no CDN for ${item.tier}`}`;
-  else reason = `warm (${rate}): ${item.tier} ${copies} copies`;
+  if (item.tier === "backup") reason = `backup: ${n}`;
+  else if (heat === "cold") reason = `cold (${rate} < ${config.coldPlaysPerMonth}): ${item.tier} floor ${n}`;
+  else if (heat === "hot") reason = `hot (${rate} >= ${config.hotPlaysPerMonth}): ${n}, ${cdn ? "serve via CDN" : `no CDN for ${item.tier}`}`;
+  else reason = `warm (${rate}): ${item.tier} ${n}`;
   const decision: ItemDecision = { itemId: item.id, tier: item.tier, heat, playsInWindow, playsPerMonth, copies, cdn, reason };
   if (copies > config.backends.length) decision.shortfall = `${item.tier} wants ${copies} copies but only ${config.backends.length} backend(s) are configured (${config.backends.join(", ") || "none"})`;
   return decision;

@@ -99,7 +99,8 @@ export function withCopyDirs(store: PieceStore, env: NodeJS.ProcessEnv = process
   const copies = dirs.map((dir, i) => new NamedLocalStore(`copy-${i + 1}`, path.resolve(dir)));
   const base = backendsOf(store);
   const readFrom = store instanceof ReplicatedStore ? [...store.readFrom, ...copies] : [store, ...copies];
-  return new ReplicatedStore({ name: [...base, ...copies].map((s) => s.name).join("+"), writeTo: [...base, ...copies], readFrom, minWrites: 1 });
+  // Every copy must be written (the default): placement, not a failed write, decides what to drop.
+  return new ReplicatedStore({ name: [...base, ...copies].map((s) => s.name).join("+"), writeTo: [...base, ...copies], readFrom });
 }
 
 export interface StorePlacementTargetOptions {
