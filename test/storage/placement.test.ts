@@ -16,6 +16,7 @@ import {
   backendsOf,
   costHistory,
   decideItem,
+  groupJournal,
   optimizePlacement,
   placementConfig,
   planPlacement,
@@ -129,6 +130,14 @@ describe("placement cost per item and history", function () {
     const cost = realItemCost(it1, current, 0, config);
     expect(cost).to.include({ bytes: 2 * GIB, storedBytes: 3 * GIB, minCopies: 1, maxCopies: 2, cdn: false, egress: 0 });
     expect(cost.storage).to.be.closeTo((3 * GIB / TIB) * 2.5, 1e-12);
+  });
+
+  it("recent moves fold one run's lines per item, kind and backend into one row", () => {
+    const line = (at: number, pieceCid: string, backend: string, by = "optimize"): JournalEntry => ({ at: new Date(at).toISOString(), kind: "drop-copy", itemId: "a", tier: "free", pieceCid, backend, from: "3 copies", to: "2 copies", reason: "cold", monthlySaving: 1, bytes: 10, by });
+    const t = Date.UTC(2026, 5, 1);
+    const rows = groupJournal([line(t, "p1", "b3"), line(t + 5, "p2", "b3"), line(t + 9, "p3", "b3"), line(t + 10, "p1", "b2"), line(t + 3600_000, "p4", "b3", "watch")]);
+    expect(rows.map((r) => `${r.backend} ${r.pieces} ${r.bytes} ${r.monthlySaving} ${r.by}`)).to.deep.equal(["b3 1 10 1 watch", "b2 1 10 1 optimize", "b3 3 30 3 optimize"]);
+    expect(groupJournal([line(t, "p1", "b3"), line(t + 1, "p1", "b2")], 1)).to.have.length(1);
   });
 
   it("12 months of history: nothing before upload, copies walked back through the journal", () => {
@@ -267,7 +276,9 @@ describe("placement over real stores (StorePlacementTarget + journal)", function
     await optimizePlacement(items, {}, target, cfg, { apply: true, journal, by: "test" });
     const after = await storageReport(items, {}, target, cfg, journal.entries());
     expect(after.suggestions).to.deep.equal([]);
-    expect(after.recentMoves).to.have.length(4);
+    // 4 journal lines, one row per item, kind and backend: drop b3, drop b2, add b2, add b3.
+    expect(journal.entries()).to.have.length(4);
+    expect(after.recentMoves.map((m) => `${m.itemId} ${m.kind} ${m.backend} ${m.pieces}`)).to.deep.equal(["vip add-copy b3 1", "vip add-copy b2 1", "cold drop-copy b2 1", "cold drop-copy b3 1"]);
     expect(after.items.map((i) => i.minCopies)).to.deep.equal([1, 3]);
   });
 

@@ -50,10 +50,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
   const log = options.quiet === false ? console.log : () => {};
   const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
-  const anvil = await startAnvil();
+  const anvil = await startAnvil({ extraArgs: options.anvilArgs });
   const publicClient = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl) });
   const wallet = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), chain: foundry, transport: http(anvil.rpcUrl) });
   const deployer = wallet(DEV_PRIVATE_KEYS[0] as Hex);

@@ -32,7 +32,7 @@ interface StorageReport {
   suggestions: { itemId: string; title?: string; tier: string; kind: string; backend: string; pieces: number; bytes: number; from: string; to: string; monthlySaving: number; reason: string }[];
   suggestedSaving: number;
   history: { month: string; storage: number; egress: number; total: number; storedBytes: number }[];
-  recentMoves: { at: string; kind: string; itemId: string; title?: string; backend?: string; from: string; to: string; reason: string; monthlySaving: number; by: string }[];
+  recentMoves: { at: string; kind: string; itemId: string; title?: string; backend?: string; pieces: number; from: string; to: string; reason: string; monthlySaving: number; by: string }[];
 }
 
 function bytesLabel(n: number): string {
@@ -168,7 +168,7 @@ export function StudioStorage({ creator }: { creator: Address }) {
         <div className="table-wrap">
           <table data-testid="recent-moves">
             <thead>
-              <tr><th scope="col">When</th><th scope="col">Item</th><th scope="col">Move</th><th scope="col">From → to</th><th scope="col">Saving / month</th><th scope="col">By</th></tr>
+              <tr><th scope="col">When</th><th scope="col">Item</th><th scope="col">Move</th><th scope="col">Pieces</th><th scope="col">From → to</th><th scope="col">Saving / month</th><th scope="col">By</th></tr>
             </thead>
             <tbody>
               {r.recentMoves.map((m, n) => (
@@ -176,6 +176,7 @@ export function StudioStorage({ creator }: { creator: Address }) {
                   <td>{m.at.slice(0, 16).replace("T", " ")}</td>
                   <td>{m.title ?? m.itemId.slice(0, 10)}</td>
                   <td>{m.kind}{m.backend ? ` ${m.backend}` : ""}</td>
+                  <td>{m.pieces || "—"}</td>
                   <td>{m.from} → {m.to}</td>
                   <td>{usdfc(m.monthlySaving)}</td>
                   <td>{m.by}</td>

@@ -49,8 +49,31 @@ export interface StorageReport {
   /** Monthly saving if every suggestion is applied (negative: CDN for hot items costs more). */
   suggestedSaving: number;
   history: MonthCost[];
-  /** Latest journaled moves, newest first. */
-  recentMoves: JournalEntry[];
+  /** Latest journaled moves, newest first; one row per item, kind and backend of a run (its pieces counted). */
+  recentMoves: RecentMove[];
+}
+
+export interface RecentMove extends Omit<JournalEntry, "pieceCid" | "source"> {
+  pieces: number;
+}
+
+/** Journal lines of one run (same item, kind, backend and actor within a minute) folded into one row. */
+export function groupJournal(entries: readonly JournalEntry[], limit = 20): RecentMove[] {
+  const out: RecentMove[] = [];
+  for (const e of [...entries].reverse()) {
+    const last = out.at(-1);
+    if (last && last.itemId === e.itemId && last.kind === e.kind && last.backend === e.backend && last.by === e.by && Math.abs(Date.parse(last.at) - Date.parse(e.at)) < 60_000) {
+      last.pieces += e.pieceCid ? 1 : 0;
+      last.bytes += e.bytes;
+      last.monthlySaving += e.monthlySaving;
+      last.from = e.from; // walking back in time: the earliest state
+      continue;
+    }
+    if (out.length === limit) break;
+    const { pieceCid, source: _source, ...rest } = e;
+    out.push({ ...rest, pieces: pieceCid ? 1 : 0 });
+  }
+  return out;
 }
 
 export async function storageReport(
@@ -104,6 +127,6 @@ export async function storageReport(
     suggestions: [...groups.values()],
     suggestedSaving: moves.reduce((n, m) => n + m.monthlySaving, 0),
     history: costHistory(items, journal, current, rate, config, { now: options.now }),
-    recentMoves: [...journal].reverse().slice(0, options.recent ?? 20),
+    recentMoves: groupJournal(journal, options.recent ?? 20),
   };
 }
