@@ -273,6 +273,11 @@ describe("placement over real stores (StorePlacementTarget + journal)", function
     expect(report.suggestedSaving).to.be.closeTo(((2 * a.length - 2 * b.length) / TIB) * 2.5, 1e-15);
     expect(report.history).to.have.length(12);
     expect(report.history.at(-1)!.storage).to.be.greaterThan(0);
+    expect(report.backendStats).to.deep.equal([
+      { backend: "b1", pieces: 2, bytes: a.length + b.length },
+      { backend: "b2", pieces: 1, bytes: a.length },
+      { backend: "b3", pieces: 1, bytes: a.length },
+    ]);
     await optimizePlacement(items, {}, target, cfg, { apply: true, journal, by: "test" });
     const after = await storageReport(items, {}, target, cfg, journal.entries());
     expect(after.suggestions).to.deep.equal([]);

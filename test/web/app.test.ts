@@ -679,6 +679,7 @@ describe("web app (browser)", function () {
     expect(await premiumRow.innerText()).to.match(/Aurora Drift[\s\S]*premium[\s\S]*on → off/i);
     expect(await c.page.locator(`[data-item="${exclusive.id}"]`).getByTestId("copies").innerText()).to.equal("1");
     expect(await c.page.getByTestId("suggestions").innerText()).to.match(/cdn-off/);
+    expect(await c.page.getByTestId("backend-stats").innerText()).to.match(/local\s+\d+\s+\d/);
     await c.page.locator("[data-testid=cost-history] .recharts-bar-rectangle").first().waitFor({ timeout: 10_000 });
     expect(await c.page.locator("[data-testid=cost-history] .recharts-xAxis .recharts-cartesian-axis-tick").count()).to.be.at.least(6);
     await c.page.screenshot({ path: join(SHOTS, "studio-storage-1280.png"), fullPage: true });

@@ -6,6 +6,7 @@ import type { Address } from "viem";
 /** `GET /api/studio/[address]/storage` (lib/storage/placement/report.ts StorageReport). */
 interface StorageReport {
   backends: string[];
+  backendStats: { backend: string; pieces: number; bytes: number }[];
   windowDays: number;
   playsCounted: boolean;
   items: {
@@ -89,6 +90,20 @@ export function StudioStorage({ creator }: { creator: Address }) {
       <p className="small muted">
         Backends: {r.backends.join(", ")} · plays over the last {r.windowDays} days{r.playsCounted ? "" : " (play counts unavailable: every item counts as unplayed)"} · storage 2.50 USDFC per TiB per copy per month, CDN egress per TiB served.
       </p>
+
+      <h2>Backends</h2>
+      <div className="table-wrap">
+        <table data-testid="backend-stats">
+          <thead>
+            <tr><th scope="col">Backend</th><th scope="col">Pieces</th><th scope="col">Bytes</th></tr>
+          </thead>
+          <tbody>
+            {r.backendStats.map((b) => (
+              <tr key={b.backend}><td>{b.backend}</td><td>{b.pieces}</td><td>{bytesLabel(b.bytes)}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
 
       <h2>Cost per item</h2>
       <div className="table-wrap">

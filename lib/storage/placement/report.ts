@@ -42,6 +42,8 @@ export interface Suggestion {
 
 export interface StorageReport {
   backends: string[];
+  /** Per backend: the catalogue's pieces it holds and their bytes (asked live). */
+  backendStats: { backend: string; pieces: number; bytes: number }[];
   windowDays: number;
   items: StorageReportItem[];
   totals: { bytes: number; storedBytes: number; storage: number; egress: number; total: number };
@@ -119,8 +121,21 @@ export async function storageReport(
     }
   }
   const sum = (f: (i: StorageReportItem) => number) => reportItems.reduce((n, i) => n + f(i), 0);
+  const pieceBytes = new Map(items.flatMap((i) => i.pieces.map((p) => [p.pieceCid, p.bytes] as const)));
+  const backendStats = config.backends.map((backend) => {
+    let pieces = 0;
+    let bytes = 0;
+    for (const [cid, size] of pieceBytes) {
+      if ((current.copies[cid] ?? []).includes(backend)) {
+        pieces++;
+        bytes += size;
+      }
+    }
+    return { backend, pieces, bytes };
+  });
   return {
     backends: [...config.backends],
+    backendStats,
     windowDays: config.windowDays,
     items: reportItems,
     totals: { bytes: sum((i) => i.bytes), storedBytes: sum((i) => i.storedBytes), storage: sum((i) => i.storage), egress: sum((i) => i.egress), total: sum((i) => i.total) },
