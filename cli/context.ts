@@ -11,6 +11,7 @@ import { openKeyStore } from "../lib/keys/index.ts";
 import type { KeyStore } from "../lib/keys/index.ts";
 import { createStore, faultyStore } from "../lib/storage/index.ts";
 import type { PieceStore } from "../lib/storage/index.ts";
+import { withCopyDirs } from "../lib/storage/placement/index.ts";
 
 /** Documented exit codes (see cli/README.md). */
 export const EXIT = {
@@ -53,7 +54,8 @@ export function homeDir(opts: GlobalOptions): string {
 export function openStore(home: string): PieceStore {
   let store: PieceStore;
   try {
-    store = createStore({ dataDir: process.env.STORAGE_DATA_DIR || path.join(home, "pieces") });
+    // STORAGE_COPY_DIRS adds local directories as further backends (placement moves copies between them).
+    store = withCopyDirs(createStore({ dataDir: process.env.STORAGE_DATA_DIR || path.join(home, "pieces") }));
   } catch (err) {
     throw new CliError(`storage is not usable: ${(err as Error).message}`, EXIT.UNAVAILABLE);
   }

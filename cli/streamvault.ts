@@ -13,6 +13,7 @@ type LiveModule = typeof import("./commands/live.ts");
 type PassModule = typeof import("./commands/pass.ts");
 type PieceModule = typeof import("./commands/piece.ts");
 type StreamPriceModule = typeof import("./commands/stream-price.ts");
+type OptimizeModule = typeof import("./commands/optimize.ts");
 const upload = (): Promise<UploadModule> => import("./commands/upload.ts");
 const content = (): Promise<ContentModule> => import("./commands/content.ts");
 const backup = (): Promise<BackupModule> => import("./commands/backup.ts");
@@ -22,6 +23,7 @@ const piece = (): Promise<PieceModule> => import("./commands/piece.ts");
 const streamPrice = (): Promise<StreamPriceModule> => import("./commands/stream-price.ts");
 type StorageModule = typeof import("./commands/storage.ts");
 const storage = (): Promise<StorageModule> => import("./commands/storage.ts");
+const optimize = (): Promise<OptimizeModule> => import("./commands/optimize.ts");
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -38,6 +40,7 @@ Environment:
   CREATOR_PRIVATE_KEY   creator wallet key (default: local dev key #1; never printed)
   STREAMVAULT_HOME      data directory (default ./.streamvault): journal, keys, local pieces, backups
   STORAGE_BACKEND       local (default) or synapse (see lib/storage)
+  STORAGE_COPY_DIRS     extra local directories, each a backend holding copies (placement: streamvault optimize)
   STREAMVAULT_MASTER_KEY  64 hex chars sealing content keys (default: generated in <home>/keys)`;
 
 function program(): Command {
@@ -101,6 +104,19 @@ function program(): Command {
       process.exitCode = await (await content()).costCommand(global(cmd));
     });
 
+  p.command("optimize")
+    .description("placement per item from its tier and real plays: copies per tier (exclusive 3, backups 5), CDN for hot items, fewer copies for cold ones; dry run unless --apply")
+    .option("--apply", "carry the moves out and journal them in <home>/placement/journal.jsonl")
+    .option("--plays-url <url>", "key-release server counting plays (default STREAMVAULT_PLAYS_URL, else <home>/plays-source.json; else <home>/plays.json)")
+    .option("--hot <plays>", "plays per month from which an item is hot (CDN)", "100")
+    .option("--cold <plays>", "plays per month under which an item is cold (tier floor)", "5")
+    .option("--window-days <days>", "days of plays the decision looks at", "30")
+    .option("--json", "JSON output")
+    .addHelpText("after", "\nExamples:\n  streamvault optimize            # prints the plan with the monthly saving of each move\n  streamvault optimize --apply    # carries it out; running it again changes nothing")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await optimize()).optimizeCommand(global(cmd));
+    });
+
   p.command("stream-price")
     .description("set an item's pay-per-minute price (0 withdraws it); channels below it cannot be opened")
     .argument("<contentId>", "0x + 64 hex (see `streamvault list`)")
@@ -154,11 +170,12 @@ function program(): Command {
     });
 
   p.command("watch")
-    .description("anchor backups automatically when a milestone is crossed (plays, revenue, coin/pass holders) and once per quarter")
+    .description("anchor backups automatically when a milestone is crossed (plays, revenue, coin/pass holders) and once per quarter, then apply the placement policy")
     .option("--once", "check once and exit")
     .option("--interval <seconds>", "seconds between checks", "300")
     .option("--config <file>", "milestone thresholds JSON (default <home>/milestones.json)")
     .option("--plays-url <url>", "key-release server counting plays (default STREAMVAULT_PLAYS_URL, else <home>/plays-source.json from npm run dev; else <home>/plays.json)")
+    .option("--no-placement", "do not apply the placement policy (streamvault optimize --apply) after each check")
     .option("--json", "JSON output")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await (await backup()).watchCommand(global(cmd));

@@ -6,6 +6,7 @@ import { loadMilestoneConfig, runMilestoneCheck } from "../../lib/catalog/milest
 import { playsServerUrl, readPlays, type PlaysReading } from "../../lib/catalog/milestones/plays.ts";
 import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
 import { isPieceCid } from "../../lib/storage/index.ts";
+import { runPlacement, signedUsdfc } from "./optimize.ts";
 import { CliError, EXIT, formatBytes, homeDir, openChain, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 
@@ -67,6 +68,8 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
 }
 
 export interface WatchOptions extends JsonOpt {
+  /** false with --no-placement */
+  placement?: boolean;
   once?: boolean;
   interval?: string;
   config?: string;
@@ -99,13 +102,31 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       if (reading.warning) console.error(`warning: ${reading.warning}`);
       return reading.plays;
     };
-    const result = { ...(await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays })), playsSource: reading?.source };
+    const checked = { ...(await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays })), playsSource: reading?.source };
+    // Placement acts on the same plays: hot items gain CDN, cold ones drop to their tier's floor.
+    // A placement failure is reported and the watcher keeps going (backups matter more).
+    let placement: Awaited<ReturnType<typeof runPlacement>> | undefined;
+    let placementError: string | undefined;
+    if (opts.placement !== false) {
+      try {
+        placement = await runPlacement(home, store, chain, { apply: true, by: "watch", playsUrl: opts.playsUrl });
+      } catch (err) {
+        placementError = (err as Error).message;
+        console.error(`warning: placement not applied: ${placementError}`);
+      }
+    }
+    const result = { ...checked, placement: placement ? { moves: placement.moves.length, applied: placement.outcome!.applied.length, failed: placement.outcome!.failed.map((f) => f.error), monthlySaving: placement.monthlySaving } : placementError ? { error: placementError } : undefined };
     if (opts.json) console.log(toJson(result));
     else {
       const m = result.metrics;
       console.log(`${new Date().toISOString()} plays ${m.plays} (${result.playsSource}), revenue ${m.revenue}, coin holders ${m.coinHolders}, pass holders ${m.passHolders}`);
       for (const a of result.anchored) console.log(`  anchored backup #${a.index} (${a.trigger}${a.milestoneValue !== "0" ? ` ${a.milestoneValue}` : ""}): ${a.pieceCid}`);
       if (result.anchored.length === 0) console.log("  no milestone crossed");
+      if (placement) {
+        for (const w of placement.warnings) console.error(`warning: ${w}`);
+        const o = placement.outcome!;
+        console.log(placement.moves.length === 0 ? "  placement as the policy wants" : `  placement: applied ${o.applied.length} of ${placement.moves.length} moves (saving ${signedUsdfc(placement.monthlySaving)}/month), ${o.failed.length} failed`);
+      }
     }
     if (opts.once || stop) return EXIT.OK;
     await new Promise((r) => setTimeout(r, interval * 1000));

@@ -780,7 +780,11 @@ export class KeyReleaseService {
       if (ids.length === 0 || ids.length > 200 || !ids.every((id) => CONTENT_ID.test(id))) {
         throw new Refusal(400, "bad_content_ids", "send ?ids= with 1 to 200 comma-separated content ids (0x followed by 64 hex characters)");
       }
-      return json(200, await this.playCountsMany(ids));
+      // ?since=<ISO time>: only plays from then on (the placement policy's window).
+      const sinceParam = new URL(request.url).searchParams.get("since");
+      const since = sinceParam === null ? undefined : new Date(sinceParam);
+      if (since !== undefined && Number.isNaN(since.getTime())) throw new Refusal(400, "bad_since", "since must be an ISO date-time, e.g. 2026-01-01T00:00:00Z");
+      return json(200, await this.playCountsMany(ids, { since }));
     } catch (error) {
       return this.#fail(error, "plays-totals");
     }
@@ -792,9 +796,11 @@ export class KeyReleaseService {
   }
 
   /** Play counts of several items, in the order given, and their total. */
-  async playCountsMany(contentIds: readonly string[]): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }> {
+  async playCountsMany(contentIds: readonly string[], options: { since?: Date } = {}): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }> {
     const ids = contentIds.map((id) => id.toLowerCase());
     const list = ids.map((_, i) => `$${i + 1}`).join(", ");
+    const params: unknown[] = options.since === undefined ? ids : [...ids, options.since];
+    const window = options.since === undefined ? "" : ` AND at >= $${ids.length + 1}`;
     const columns = `count(*) FILTER (WHERE play_start) AS plays,
                 count(*) FILTER (WHERE kind = 'key-release') AS releases,
                 count(*) FILTER (WHERE kind = 'segment-request' AND play_start) AS segment_plays,
@@ -806,8 +812,8 @@ export class KeyReleaseService {
     const [perItem, total] = ids.length === 0
       ? [{ rows: [] as Row[] }, { rows: [] as Row[] }]
       : await Promise.all([
-          this.#db.query<Row>(`SELECT content_id, ${columns} FROM plays WHERE content_id IN (${list}) GROUP BY content_id`, ids),
-          this.#db.query<Row>(`SELECT ${columns} FROM plays WHERE content_id IN (${list})`, ids),
+          this.#db.query<Row>(`SELECT content_id, ${columns} FROM plays WHERE content_id IN (${list})${window} GROUP BY content_id`, params),
+          this.#db.query<Row>(`SELECT ${columns} FROM plays WHERE content_id IN (${list})${window}`, params),
         ]);
     const counts = (row: Row | undefined): Omit<PlayCounts, "contentId"> => {
       const segments = Number(row?.segments ?? 0);

@@ -18,6 +18,7 @@ import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
 import type { Logger, PlayCounts } from "../../lib/keyrelease/service.ts";
 import { generateEphemeralKeyPair } from "../../lib/keyrelease/wrap.ts";
 import { LocalStore, startGateway, type Gateway } from "../../lib/storage/index.ts";
+import { readItemPlays } from "../../lib/storage/placement/plays.ts";
 import { signIn, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 interface Item {
@@ -200,6 +201,31 @@ describe("key release: plays counted from key releases and segment requests", fu
     expect(one.items[0]).to.deep.include({ contentId: unknown, plays: 0, lastPlayAt: null });
     expect((await fetch(`${srv.url}/api/plays?ids=nope`)).status).to.equal(400);
     expect((await fetch(`${srv.url}/api/plays`)).status).to.equal(400);
+  });
+
+  it("GET /api/plays?ids=&since= counts only plays from then on (the placement window)", async () => {
+    const ca = await counts(a);
+    expect(ca.plays).to.be.above(0);
+    const since = async (iso: string) => ((await (await fetch(`${srv.url}/api/plays?ids=${a.contentId}&since=${encodeURIComponent(iso)}`)).json()) as { items: PlayCounts[] }).items[0]!;
+    expect((await since("2000-01-01T00:00:00Z")).plays).to.equal(ca.plays);
+    const afterLast = new Date(Date.parse(ca.lastPlayAt!) + 1).toISOString();
+    expect(await since(afterLast)).to.deep.include({ plays: 0, keyReleases: 0, lastPlayAt: null });
+    const bad = await fetch(`${srv.url}/api/plays?ids=${a.contentId}&since=yesterday`);
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { message: string }).message).to.match(/ISO date-time/);
+  });
+
+  it("the placement policy reads per-item plays over its window from this server (lib/storage/placement readItemPlays)", async () => {
+    const [ca, cb] = [await counts(a), await counts(b)];
+    const reading = await readItemPlays(dir, [a.contentId, b.contentId], srv.url, 30);
+    expect(reading.source).to.equal(`server ${srv.url}`);
+    expect(reading.plays).to.deep.equal({ [a.contentId.toLowerCase()]: ca.plays, [b.contentId.toLowerCase()]: cb.plays });
+    // Read a year from now, the 30-day window holds none of today's plays.
+    const nextYear = new Date(Date.now() + 365 * 24 * 3600 * 1000);
+    expect((await readItemPlays(dir, [a.contentId, b.contentId], srv.url, 30, nextYear)).plays).to.deep.equal({});
+    const down = await readItemPlays(dir, [a.contentId], "http://127.0.0.1:9", 30);
+    expect(down.warning).to.match(/did not answer/);
+    expect(down.plays).to.deep.equal({});
   });
 
   it("never puts a content key in a log line", () => {

@@ -20,6 +20,9 @@ import { installWallet, type TestWallet } from "./wallet.ts";
 import type { Browser, BrowserContext, Page } from "./pw.ts";
 import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
+import { LocalStore, pieceSize, TIB } from "../../lib/storage/index.ts";
+import { PlacementJournal, StorePlacementTarget, cdnStatePath, journalPath, optimizePlacement, placementConfig } from "../../lib/storage/placement/index.ts";
+import type { PlacementItem } from "../../lib/storage/placement/index.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
 const ZERO = "0x0000000000000000000000000000000000000000" as const;
@@ -643,5 +646,60 @@ describe("web app (browser)", function () {
       await c.page.screenshot({ path: join(SHOTS, `dashboard-${width}.png`), fullPage: true });
       expect(c.errors).to.deep.equal([]);
     }
+  });
+
+  it("studio storage: real cost per item from the copies stored, 12 months of cost history, suggestions; applied moves show as journaled (screenshots)", async () => {
+    const home = stack.env.STREAMVAULT_HOME!;
+    const store = new LocalStore({ dir: stack.env.STORAGE_DATA_DIR! });
+    // The pieces of each track, from its manifest (what the route must count).
+    const itemOf = async (t: NonNullable<Stack["exclusive"]>, tier: "premium" | "exclusive"): Promise<PlacementItem> => {
+      const m = JSON.parse(new TextDecoder().decode(await store.get(t.manifestCid))) as { variants: { segments: { pieceCid: string; size: number }[] }[]; artwork: { pieceCid: string; bytes: number }[] };
+      const pieces = new Map<string, number>([[t.manifestCid, pieceSize(t.manifestCid)]]);
+      for (const v of m.variants) for (const seg of v.segments) pieces.set(seg.pieceCid, seg.size);
+      for (const a of m.artwork) pieces.set(a.pieceCid, a.bytes);
+      return { id: t.contentId, title: t.title, tier, pieces: [...pieces].map(([pieceCid, bytes]) => ({ pieceCid, bytes })) };
+    };
+    const premium = await itemOf(stack.track, "premium");
+    const exclusive = await itemOf(stack.exclusive!, "exclusive");
+    const bytesOf = (i: PlacementItem) => i.pieces.reduce((n, p) => n + p.bytes, 0);
+    // The premium track was put on the CDN; with a handful of plays it is cold, so the policy says off.
+    mkdirSync(join(home, "placement"), { recursive: true });
+    writeFileSync(cdnStatePath(home), JSON.stringify({ [premium.id]: true }));
+
+    type Report = { items: { itemId: string; bytes: number; storedBytes: number; minCopies: number; storage: number; cdn: boolean; shortfall?: string }[]; history: { month: string; storage: number }[]; suggestions: { itemId: string; kind: string; monthlySaving: number }[] };
+    const report = (await (await fetch(`${web.url}/api/studio/${stack.creator}/storage`)).json()) as Report;
+    const row = (id: string) => report.items.find((i) => i.itemId === id)!;
+    expect(row(exclusive.id)).to.include({ bytes: bytesOf(exclusive), storedBytes: bytesOf(exclusive), minCopies: 1, cdn: false });
+    expect(row(exclusive.id).storage).to.be.closeTo((bytesOf(exclusive) / TIB) * 2.5, 1e-15);
+    expect(row(exclusive.id).shortfall).to.match(/3 copies but only 1 backend/);
+    expect(row(premium.id)).to.include({ bytes: bytesOf(premium), cdn: true });
+    expect(report.history).to.have.length(12);
+    expect(report.history.at(-1)!.storage).to.be.greaterThan(0);
+    expect(report.suggestions.map((x) => `${x.itemId} ${x.kind}`)).to.deep.equal([`${premium.id} cdn-off`]);
+
+    const c = await open(CREATOR_KEY, 1280, 900);
+    await c.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+    await connect(c);
+    await c.page.getByRole("link", { name: /real cost and placement/i }).click();
+    await c.page.getByTestId("storage-items").waitFor({ timeout: 20_000 });
+    const premiumRow = c.page.locator(`[data-item="${premium.id}"]`);
+    expect(await premiumRow.innerText()).to.match(/Aurora Drift[\s\S]*premium[\s\S]*on → off/i);
+    expect(await c.page.locator(`[data-item="${exclusive.id}"]`).getByTestId("copies").innerText()).to.equal("1");
+    expect(await c.page.getByTestId("suggestions").innerText()).to.match(/cdn-off/);
+    expect(await c.page.getByTestId("backend-stats").innerText()).to.match(/local\s+\d+\s+\d/);
+    await c.page.locator("[data-testid=cost-history] .recharts-bar-rectangle").first().waitFor({ timeout: 10_000 });
+    expect(await c.page.locator("[data-testid=cost-history] .recharts-xAxis .recharts-cartesian-axis-tick").count()).to.be.at.least(6);
+    await c.page.screenshot({ path: join(SHOTS, "studio-storage-1280.png"), fullPage: true });
+
+    // Apply the plan as `streamvault optimize --apply` does: the page then has nothing to suggest and lists the move.
+    const target = new StorePlacementTarget({ backends: [store], cdnStateFile: cdnStatePath(home) });
+    const applied = await optimizePlacement([premium, exclusive], {}, target, placementConfig(["local"]), { apply: true, journal: new PlacementJournal(journalPath(home)), by: "optimize" });
+    expect(applied.outcome!.applied.map((e) => e.kind)).to.deep.equal(["cdn-off"]);
+    await c.page.reload({ waitUntil: "networkidle" });
+    await c.page.getByTestId("recent-moves").waitFor({ timeout: 20_000 });
+    expect(await c.page.getByTestId("recent-moves").innerText()).to.match(/Aurora Drift[\s\S]*cdn-off[\s\S]*CDN on → CDN off/);
+    await c.page.getByTestId("no-suggestions").waitFor();
+    await c.page.screenshot({ path: join(SHOTS, "studio-storage-applied-1280.png"), fullPage: true });
+    expect(c.errors).to.deep.equal([]);
   });
 });

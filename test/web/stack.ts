@@ -50,10 +50,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
   const log = options.quiet === false ? console.log : () => {};
   const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
-  const anvil = await startAnvil();
+  const anvil = await startAnvil({ extraArgs: options.anvilArgs });
   const publicClient = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl) });
   const wallet = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), chain: foundry, transport: http(anvil.rpcUrl) });
   const deployer = wallet(DEV_PRIVATE_KEYS[0] as Hex);
@@ -154,6 +154,8 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
     STORAGE_BACKEND: "local",
     KEYSTORE_DIR: keysDir,
     KEYRELEASE_DIR: join(dir, "keyrelease"),
+    // The creator tool's home: placement journal and CDN state (lib/storage/placement).
+    STREAMVAULT_HOME: join(dir, "home"),
     STREAMVAULT_MASTER_KEY: masterKey,
     INDEXER_URL: "http://127.0.0.1:9", // no indexer in web tests: the app reads chain events
     NEXT_TELEMETRY_DISABLED: "1",

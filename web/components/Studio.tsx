@@ -95,6 +95,7 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
         <div className="stat">
           <span className="muted small">Storage / month (est.)</span>
           <b data-testid="storage-cost">{d ? d.storage.monthlyFormatted : "…"}</b>
+          <Link className="small" href="/studio/storage">Real cost and placement →</Link>
         </div>
       </div>
       {d && !d.indexer && <p className="small muted">Earnings history, sales and fans appear when the indexer is running.</p>}

@@ -1,3 +1,4 @@
+/// <reference path="./modules.d.ts" />
 /**
  * WebTorrent backend: pieces on disk under WEBTORRENT_DIR, seeded as ONE BitTorrent per published
  * item (one file per piece, named by its PieceCID), with the HTTP piece route as BEP 19 web seed,

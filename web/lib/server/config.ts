@@ -21,6 +21,8 @@ export const RPC_URL = process.env.RPC_URL ?? "http://127.0.0.1:8545";
 export const INDEXER_URL = (process.env.INDEXER_URL ?? "http://127.0.0.1:42069").replace(/\/$/, "");
 export const STORAGE_DATA_DIR = fromRoot(process.env.STORAGE_DATA_DIR ?? ".streamvault/pieces");
 export const DEPLOYMENTS_DIR = fromRoot(process.env.DEPLOYMENTS_DIR ?? "deployments");
+/** The creator tool's data directory (`streamvault --home`): the placement journal and CDN state live in <home>/placement/. */
+export const STREAMVAULT_HOME = fromRoot(process.env.STREAMVAULT_HOME ?? ".streamvault");
 
 /** Addresses the browser needs (ABIs are bundled from lib/deployments/abis.ts). */
 export interface PublicConfig {

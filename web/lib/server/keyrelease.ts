@@ -18,7 +18,7 @@ interface Service {
   handle(request: Request): Promise<Response>;
   /** Counts a segment request (`?c=<contentId>` on the piece URL) as plays evidence; never throws. */
   recordSegmentRequest(request: Request, pieceCid: string): Promise<{ counted: boolean; playStart: boolean; reason: string }>;
-  playCountsMany(contentIds: readonly string[]): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }>;
+  playCountsMany(contentIds: readonly string[], options?: { since?: Date }): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }>;
   /** The best voucher received per channel of the current deployment (never another chain's with the same ids). */
   bestVouchers(channelIds: readonly (bigint | string)[]): Promise<BestVoucher[]>;
 }
@@ -78,10 +78,10 @@ export async function recordSegmentPlay(request: Request, pieceCid: string): Pro
 }
 
 /** Play counts of these items (the creator dashboard); undefined when the key-release service is unavailable. */
-export async function playCounts(contentIds: readonly string[]): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> } | undefined> {
+export async function playCounts(contentIds: readonly string[], options: { since?: Date } = {}): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> } | undefined> {
   if (contentIds.length === 0) return undefined;
   try {
-    return await (await ready()).playCountsMany(contentIds);
+    return await (await ready()).playCountsMany(contentIds, options);
   } catch (error) {
     console.error("play counts unavailable:", error);
     return undefined;

@@ -5,6 +5,7 @@ import { STORAGE_DATA_DIR } from "./config.ts";
 import { repoImport } from "./repo-lib.ts";
 
 type StorageLib = typeof import("../../../lib/storage/index.ts");
+export type PlacementLib = typeof import("../../../lib/storage/placement/index.ts");
 
 let storePromise: Promise<PieceStore> | undefined;
 
@@ -12,8 +13,13 @@ export function storageLib(): Promise<StorageLib> {
   return repoImport<StorageLib>("lib/storage/index.ts");
 }
 
+export function placementLib(): Promise<PlacementLib> {
+  return repoImport<PlacementLib>("lib/storage/placement/index.ts");
+}
+
 export function pieceStore(): Promise<PieceStore> {
-  storePromise ??= storageLib().then((lib) => lib.createStore({ dataDir: STORAGE_DATA_DIR }));
+  // STORAGE_COPY_DIRS: the same extra local backends as the CLI, so the studio sees every copy.
+  storePromise ??= Promise.all([storageLib(), placementLib()]).then(([lib, placement]) => placement.withCopyDirs(lib.createStore({ dataDir: STORAGE_DATA_DIR })));
   storePromise.catch(() => (storePromise = undefined));
   return storePromise;
 }

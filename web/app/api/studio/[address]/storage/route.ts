@@ -1,0 +1,54 @@
+/**
+ * The creator's storage: per item the real monthly cost (bytes and copies actually stored on each
+ * backend), what the placement policy wants from the tier and the plays of the window, the current
+ * suggestions (the `streamvault optimize` dry run), 12 months of cost history rebuilt from the
+ * placement journal and the registration dates, and the latest moves (lib/storage/placement).
+ */
+import type { Address } from "viem";
+import { listContents } from "@/lib/server/catalog";
+import { STREAMVAULT_HOME } from "@/lib/server/config";
+import { catalogLibs, readOnlyContext } from "@/lib/server/creator-catalog";
+import { playCounts } from "@/lib/server/keyrelease";
+import { loadManifest, pieceStore, placementLib, storageLib } from "@/lib/server/store";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+type PlacementLib = Awaited<ReturnType<typeof placementLib>>;
+type HistoryItem = Parameters<PlacementLib["costHistory"]>[0][number];
+
+export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+  const { address } = await ctx.params;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address: expected 0x followed by 40 hex characters" }, { status: 400 });
+  const creator = address.toLowerCase() as Address;
+  const [lib, placement, store, { items: contents }] = await Promise.all([storageLib(), placementLib(), pieceStore(), listContents(creator)]);
+
+  const items: HistoryItem[] = [];
+  for (const c of contents) {
+    const m = await loadManifest(c.manifestCid).catch(() => undefined);
+    const pieces = new Map<string, number>([[c.manifestCid, lib.isPieceCid(c.manifestCid) ? lib.pieceSize(c.manifestCid) : 0]]);
+    for (const v of m?.variants ?? []) for (const s of v.segments) pieces.set(s.pieceCid, s.size);
+    for (const a of m?.artwork ?? []) pieces.set(a.pieceCid, a.bytes);
+    // An unknown tier gets the strictest placement (exclusive: 3 copies, no CDN).
+    const tier = (["free", "premium", "exclusive"].includes(c.tierName) ? c.tierName : "exclusive") as HistoryItem["tier"];
+    items.push({ id: c.id.toLowerCase(), title: c.title, tier, uploadedAt: c.registeredAt * 1000, pieces: [...pieces].map(([pieceCid, bytes]) => ({ pieceCid, bytes })) });
+  }
+  try {
+    const [{ snapshot }, chain] = await Promise.all([catalogLibs(), readOnlyContext(creator)]);
+    for (const a of await snapshot.listAnchors(chain, creator)) {
+      items.push({ id: `backup:${a.index}`, title: `Backup #${a.index}`, tier: "backup", uploadedAt: a.anchoredAt * 1000, pieces: [{ pieceCid: a.pieceCid, bytes: a.size }] });
+    }
+  } catch (error) {
+    console.error("backups unavailable for the storage report:", error);
+  }
+
+  const backends = placement.backendsOf(store);
+  const config = placement.placementConfig(backends.map((b) => b.name));
+  const target = new placement.StorePlacementTarget({ backends, cdnStateFile: placement.cdnStatePath(STREAMVAULT_HOME) });
+  const since = new Date(Date.now() - config.windowDays * 24 * 3600 * 1000);
+  const counted = await playCounts(contents.map((c) => c.id), { since });
+  const plays = Object.fromEntries((counted?.items ?? []).map((p) => [p.contentId.toLowerCase(), p.plays]));
+  const journal = placement.readJournal(placement.journalPath(STREAMVAULT_HOME));
+  const report = await placement.storageReport(items, plays, target, config, journal);
+  return Response.json({ creator, playsCounted: counted !== undefined, ...report }, { headers: { "cache-control": "no-store" } });
+}
