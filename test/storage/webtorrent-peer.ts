@@ -94,21 +94,26 @@ function store(req: Request): WebTorrentStore {
 }
 
 const reply = (msg: unknown) => process.stdout.write(JSON.stringify(msg) + "\n");
-const rl = createInterface({ input: process.stdin });
-rl.on("line", (line) => {
-  const req = JSON.parse(line) as Request;
-  const op = ops[req.op];
-  if (!op) return reply({ id: req.id, ok: false, error: { name: "Error", message: `unknown op ${req.op}` } });
-  op(req).then(
-    (result) => reply({ id: req.id, ok: true, result }),
-    (err: Error) => reply({ id: req.id, ok: false, error: { name: err?.name ?? "Error", message: err?.message ?? String(err) } }),
-  );
-});
-// Parent gone (stdin closed): release sockets and exit.
-rl.on("close", async () => {
-  for (const s of stores.values()) await s.close().catch(() => {});
-  for (const g of gateways.values()) await g.close().catch(() => {});
-  tracker?.close();
-  process.exit(0);
-});
-reply({ id: 0, ok: true, result: { ready: true, pid: process.pid } });
+// Mocha loads every file under test/ (this one too): serve only when run as a process.
+if (import.meta.main) serve();
+
+function serve(): void {
+  const rl = createInterface({ input: process.stdin });
+  rl.on("line", (line) => {
+    const req = JSON.parse(line) as Request;
+    const op = ops[req.op];
+    if (!op) return reply({ id: req.id, ok: false, error: { name: "Error", message: `unknown op ${req.op}` } });
+    op(req).then(
+      (result) => reply({ id: req.id, ok: true, result }),
+      (err: Error) => reply({ id: req.id, ok: false, error: { name: err?.name ?? "Error", message: err?.message ?? String(err) } }),
+    );
+  });
+  // Parent gone (stdin closed): release sockets and exit.
+  rl.on("close", async () => {
+    for (const s of stores.values()) await s.close().catch(() => {});
+    for (const g of gateways.values()) await g.close().catch(() => {});
+    tracker?.close();
+    process.exit(0);
+  });
+  reply({ id: 0, ok: true, result: { ready: true, pid: process.pid } });
+}
