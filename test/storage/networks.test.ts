@@ -20,8 +20,6 @@ import { expect } from "chai";
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer } from "node:net";
-import type { AddressInfo, Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -38,6 +36,8 @@ import type { PieceStore } from "../../lib/storage/types.ts";
 import { CEPH_START_TIMEOUT_MS, cephOrSkip, startCeph } from "./ceph.ts";
 import type { CephRgw } from "./ceph.ts";
 import { testBytes } from "./conformance.ts";
+import { slowLink } from "./slow-link.ts";
+import type { SlowLink } from "./slow-link.ts";
 
 const IPFS_PEER = fileURLToPath(new URL("./ipfs-peer.ts", import.meta.url));
 const WT_PEER = fileURLToPath(new URL("./webtorrent-peer.ts", import.meta.url));
@@ -85,43 +85,11 @@ class JsonPeer {
   }
 }
 
-/** TCP relay to radosgw whose every chunk can be delayed: a slow network in front of a real server. */
-async function slowLink(target: string): Promise<{ url: string; delayMs: number; close(): Promise<void> }> {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<Socket>();
-  const link = { url: "", delayMs: 0, close: async () => {} };
-  const delayed = (from: Socket, to: Socket) =>
-    from.on("data", (chunk) => {
-      if (link.delayMs === 0) return to.write(chunk);
-      from.pause();
-      setTimeout(() => {
-        to.write(chunk);
-        from.resume();
-      }, link.delayMs);
-    });
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(port), hostname);
-    sockets.add(client).add(upstream);
-    delayed(client, upstream);
-    delayed(upstream, client);
-    const drop = () => (client.destroy(), upstream.destroy(), sockets.delete(client), sockets.delete(upstream));
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  link.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  link.close = async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  return link;
-}
-
 describe("storage networks together: StoreSet over s3 + ipfs + webtorrent + local, faults on the real servers", function () {
   this.timeout(240_000);
   let root: string;
   let ceph: CephRgw;
-  let link: Awaited<ReturnType<typeof slowLink>>;
+  let link: SlowLink;
   let s3: S3Store;
   let raw: S3Client;
   let ipfs: IpfsStore;
