@@ -335,11 +335,9 @@ export class StoreSet implements PieceStore {
         .execute(async () => {
           const bytes = whole ?? (await readVerified(source.store, cid)).bytes;
           const target = this.backends.get(fault.backend)!;
-          // put() keeps an existing file, so a corrupt copy has to go first.
-          if (fault.kind === "corrupt") {
-            if (!target.delete) throw new Error(`cannot replace corrupt copy on ${fault.backend}: no delete()`);
-            await target.delete(cid);
-          }
+          // put() keeps an existing copy, so a corrupt one goes first where the backend can delete;
+          // backends without delete() (s3, ipfs) remember a copy they found corrupt and overwrite it on put().
+          if (fault.kind === "corrupt" && target.delete) await target.delete(cid);
           await this.#writePolicies.get(fault.backend)!.execute(({ signal }) => target.put(bytes, { pieceCid: cid, signal }));
           this.repairs.done++;
           this.#options.stats?.add(fault.backend, "repairs");

@@ -66,6 +66,8 @@ export class IpfsStore implements PieceStore {
   #closed = false;
   /** PieceCID -> root CID whose whole content was verified in this process. */
   readonly #verified = new Map<string, string>();
+  /** PieceCIDs whose indexed root failed verification: the next put() re-imports instead of trusting it. */
+  readonly #corrupt = new Set<string>();
   #gatewayFetch: Promise<(resource: string, init?: RequestInit & Record<string, unknown>) => Promise<Response>> | undefined;
 
   constructor(options: IpfsStoreOptions) {
@@ -112,7 +114,8 @@ export class IpfsStore implements PieceStore {
     const size = bytes.length;
     const node = await this.start();
     const known = await this.index.get(pieceCid);
-    if (known && (await node.hasLocalBlock(known.root)) && (await node.isPinned(known.root))) {
+    // A root whose bytes did not match the PieceCID (get() saw it) is replaced, not trusted: repair.
+    if (known && !this.#corrupt.has(pieceCid) && (await node.hasLocalBlock(known.root)) && (await node.isPinned(known.root))) {
       if (this.pinning && known.pinEndpoint !== this.pinning.endpoint) await this.#pinRemotely(pieceCid, known);
       options.onProgress?.(size, size);
       return { pieceCid, size, existed: true, location: `ipfs://${known.root}` };
@@ -132,6 +135,7 @@ export class IpfsStore implements PieceStore {
     await node.pin(root, options.signal);
     const record: RootRecord = { root };
     await this.index.set(pieceCid, record);
+    this.#corrupt.delete(pieceCid);
     this.#verified.set(pieceCid, root); // we just hashed these exact bytes
     if (this.pinning) await this.#pinRemotely(pieceCid, record);
     onProgress?.(size, size);
@@ -151,7 +155,12 @@ export class IpfsStore implements PieceStore {
       return part;
     }
     const whole = await this.#cat(node, cid, record.root, 0, size);
-    verifyPiece(whole, cid, this.name);
+    try {
+      verifyPiece(whole, cid, this.name);
+    } catch (err) {
+      if (err instanceof PieceIntegrityError) this.#corrupt.add(cid);
+      throw err;
+    }
     this.#verified.set(cid, record.root);
     return start === 0 && end === size - 1 ? whole : whole.subarray(start, end + 1);
   }
