@@ -7,9 +7,10 @@
  * player gets comes from that network; the per-backend counters of /api/storage/status prove it.
  *
  * - S3: a real Ceph RADOS Gateway (test/storage/ceph.ts).
- * - IPFS: a publishing Helia node in this process holds the pieces; the web server's own Helia
- *   node (an empty repo that only knows PieceCID -> root, as a manifest mirror gives it) fetches
- *   them over bitswap. The web app's /ipfs/<cid> route and startGateway's are checked too.
+ * - IPFS: a publishing Helia node holds the pieces; a second node (an empty repo that only knows
+ *   PieceCID -> root, as a manifest mirror gives it) fetches them over bitswap; the publisher
+ *   stops and the web server opens that second repo. The web app's /ipfs/<cid> route and
+ *   startGateway's are checked too.
  * - WebTorrent: the publisher seeds the item (lib/media seedOnWebTorrent, what publish does) with
  *   a gateway as web seed, then goes away: no peer, no tracker. The web server knows only the
  *   magnet and fetches every piece from the web seed.
@@ -126,7 +127,8 @@ describe("web: a fan plays an encrypted track whose pieces exist only on S3, the
         const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
         m.muted = true;
         m.currentTime = 0;
-        return m.play();
+        // Not awaited: play() stays pending while segments cannot load; the wait below bounds it.
+        void m.play().catch(() => {});
       });
       await page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 5, undefined, { timeout: 90_000 });
       expect(await page.getByTestId("player-error").count(), `player error on ${backend}`).to.equal(0);
@@ -186,7 +188,7 @@ describe("web: a fan plays an encrypted track whose pieces exist only on S3, the
     expect(((await noIpfs.json()) as { error: string }).error).to.match(/STORAGE_BACKEND.*ipfs/);
   });
 
-  it("(b) only on IPFS: the web server's Helia node fetches from the publishing node over bitswap; /ipfs/<cid> served by the app and by startGateway", async () => {
+  it("(b) only on IPFS: the web server's Helia repo, filled over bitswap from the publishing node (gone during playback); /ipfs/<cid> served by the app and by startGateway", async () => {
     const publisher = new IpfsStore({ repoDir: join(stack.dir, "ipfs-publisher") });
     closers.push(() => publisher.close());
     const roots = new Map<string, string>();
@@ -194,32 +196,41 @@ describe("web: a fan plays an encrypted track whose pieces exist only on S3, the
       await publisher.put(bytes);
       roots.set(cid, (await publisher.locationOf(cid))!);
     }
-    // The web server's repo knows where each piece lives (as a manifest mirror says) and holds no block.
-    const readerRepo = join(stack.dir, "ipfs-web");
-    const reader = new IpfsStore({ repoDir: readerRepo });
-    for (const [cid, root] of roots) await reader.recordRoot(cid, root);
-    expect(await reader.has(stack.track.manifestCid)).to.equal(false);
-    await reader.close();
-
-    const server = await serveFrom("ipfs", { IPFS_REPO_DIR: readerRepo, IPFS_PEERS: (await publisher.multiaddrs()).join(",") });
-    await fanPlays(server, "ipfs");
-    await assertReadOnlyFrom(server, "ipfs");
-    await assertPieceRoute(server);
-
     const manifestRoot = roots.get(stack.track.manifestCid)!.replace(/^ipfs:\/\//, "");
-    const viaApp = await fetch(`${server.url}/ipfs/${manifestRoot}`);
-    expect(viaApp.status, await viaApp.clone().text()).to.equal(200);
-    expect(Buffer.from(await viaApp.arrayBuffer()).equals(Buffer.from(pieces.get(stack.track.manifestCid)!))).to.equal(true);
-    const ranged = await fetch(`${server.url}/ipfs/${manifestRoot}`, { headers: { Range: "bytes=0-9" } });
-    expect(ranged.status).to.equal(206);
-    expect(Buffer.from(await ranged.arrayBuffer()).equals(Buffer.from(pieces.get(stack.track.manifestCid)!.subarray(0, 10)))).to.equal(true);
-
+    // startGateway mounts /ipfs/<cid> over a store that is (or has) an ipfs backend.
     const gw = await startGateway({ store: publisher });
     closers.push(() => gw.close());
     const viaGateway = await fetch(`${gw.url}/ipfs/${manifestRoot}`);
     expect(viaGateway.status).to.equal(200);
     expect(Buffer.from(await viaGateway.arrayBuffer()).equals(Buffer.from(pieces.get(stack.track.manifestCid)!))).to.equal(true);
     expect((await fetch(`${gw.url}/piece/${stack.track.manifestCid}`)).status).to.equal(200);
+
+    // The web server's repo starts empty and knows only PieceCID -> root (as a manifest mirror
+    // says); its blocks come over bitswap from the publisher, verified against each PieceCID.
+    // IpfsStore.has() is local-only, so the piece route (which asks has() first) 404s a piece whose
+    // blocks are not yet in the repo: the repo is filled over bitswap before the web server opens it.
+    const readerRepo = join(stack.dir, "ipfs-web");
+    const reader = new IpfsStore({ repoDir: readerRepo, peers: await publisher.multiaddrs() });
+    for (const [cid, root] of roots) await reader.recordRoot(cid, root);
+    expect(await reader.has(stack.track.manifestCid)).to.equal(false);
+    for (const [cid, bytes] of pieces) expect(Buffer.from(await reader.get(cid)).equals(Buffer.from(bytes)), cid).to.equal(true);
+    expect(await reader.has(stack.track.manifestCid)).to.equal(true);
+    await reader.close();
+    // The publisher goes away: playback reads the web server's own Helia node only.
+    await gw.close();
+    await publisher.close();
+
+    const server = await serveFrom("ipfs", { IPFS_REPO_DIR: readerRepo });
+    await fanPlays(server, "ipfs");
+    await assertReadOnlyFrom(server, "ipfs");
+    await assertPieceRoute(server);
+
+    const viaApp = await fetch(`${server.url}/ipfs/${manifestRoot}`);
+    expect(viaApp.status, await viaApp.clone().text()).to.equal(200);
+    expect(Buffer.from(await viaApp.arrayBuffer()).equals(Buffer.from(pieces.get(stack.track.manifestCid)!))).to.equal(true);
+    const ranged = await fetch(`${server.url}/ipfs/${manifestRoot}`, { headers: { Range: "bytes=0-9" } });
+    expect(ranged.status).to.equal(206);
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(Buffer.from(pieces.get(stack.track.manifestCid)!.subarray(0, 10)))).to.equal(true);
   });
 
   it("(c) only through the WebTorrent web seed: the publisher seeded the item and left, no peers or tracker", async () => {
