@@ -13,6 +13,7 @@ import type { KeyStore } from "../keys/index.ts";
 import { ContentIdSchema, MANIFEST_VERSION, masterPlaylist, mediaPlaylist, segmentMinutes, serializeManifest } from "../manifest/index.ts";
 import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
 import type { PieceMirror, PieceStore, PutResult } from "../storage/types.ts";
+import { backendNamed } from "../storage/set.ts";
 import { makeThumbnails } from "./artwork.ts";
 import type { Thumbnail } from "./artwork.ts";
 import { pieceCid, pieceCidOfFile, pieceCidSync } from "../piece/index.ts";
@@ -419,6 +420,19 @@ export interface PublishOptions {
   /** Progress after each stored piece. */
   onProgress?: (storedPieces: number, totalPieces: number) => void;
   signal?: AbortSignal;
+  /**
+   * The store whose `webtorrent` backend seeds the published item (default: `store`). The uploader
+   * passes its real store here, since it publishes through a journaling view of it.
+   */
+  seedStore?: PieceStore;
+}
+
+/** What publishing seeded on WebTorrent: one torrent per item (lib/storage/webtorrent seedItem). */
+export interface PublishedTorrent {
+  infoHash: string;
+  magnet: string;
+  torrentPieceCid: string;
+  pieceCids: string[];
 }
 
 export interface PublishResult {
@@ -428,6 +442,8 @@ export interface PublishResult {
   manifestBytes: Uint8Array;
   /** put() result per piece id (plus "manifest") */
   stored: Map<string, PutResult>;
+  /** When the store has a `webtorrent` backend: the item's torrent (its magnet is also in the backend's torrents.json). */
+  torrent?: PublishedTorrent;
 }
 
 /** Store every piece, then the manifest; resolves with the manifest PieceCID. */
@@ -461,7 +477,24 @@ export async function publishDetailed(processed: ProcessedMedia, store: PieceSto
   const result = await store.put(manifestBytes, { pieceCid: pieceCidSync(manifestBytes), signal: options.signal });
   stored.set("manifest", result);
   options.onProgress?.(++done, processed.pieces.length + 1);
-  return { manifestCid: result.pieceCid, manifest, manifestBytes, stored };
+  const torrent = await seedOnWebTorrent(options.seedStore ?? store, processed.contentId, [...stored.values()].map((r) => r.pieceCid));
+  return { manifestCid: result.pieceCid, manifest, manifestBytes, stored, ...(torrent ? { torrent } : {}) };
+}
+
+/**
+ * Seed an item's pieces (segments, playlists, artwork, manifest) as one torrent when the store has
+ * a `webtorrent` backend, so fans with no peers still get them through its web seed. Without one
+ * this is a single lookup. Only pieces that backend holds are seeded (placement may have written
+ * some elsewhere only).
+ */
+export async function seedOnWebTorrent(store: PieceStore, itemId: string, pieceCids: string[]): Promise<PublishedTorrent | undefined> {
+  const backend = backendNamed(store, "webtorrent") as (PieceStore & { seedItem?: (id: string, cids: string[]) => Promise<PublishedTorrent> }) | undefined;
+  if (!backend?.seedItem) return undefined;
+  const held: string[] = [];
+  for (const cid of new Set(pieceCids)) if (await backend.has(cid)) held.push(cid);
+  if (held.length === 0) return undefined;
+  const { infoHash, magnet, torrentPieceCid, pieceCids: seeded } = await backend.seedItem(itemId, held);
+  return { infoHash, magnet, torrentPieceCid, pieceCids: seeded };
 }
 
 /** Process many files, continuing past failures; each result carries the ProcessedMedia or the error. */

@@ -14,6 +14,10 @@ import parseRange from "range-parser";
 import { isPieceCid, normalizePieceCid, pieceSize } from "./piece.ts";
 import { PieceNotFoundError } from "./types.ts";
 import type { ByteRange, PieceStore } from "./types.ts";
+import { backendNamed } from "./set.ts";
+// Type-only and Helia-free: the route loads Helia through the store on first use.
+import { createIpfsGatewayRoute } from "./ipfs/gateway.ts";
+import type { IpfsStore } from "./ipfs/store.ts";
 
 /** Options of the Fetch-API handler; `C` is whatever the caller passes along per request (node: the IncomingMessage). */
 export interface PieceHandlerOptions<C = undefined> {
@@ -41,6 +45,12 @@ export interface GatewayOptions {
    * plays counting: `countSegmentPlays` in lib/keyrelease/plays.ts).
    */
   onPieceServed?: (req: IncomingMessage, url: URL, pieceCid: string) => unknown;
+  /**
+   * The `/ipfs/<cid>` path gateway (createIpfsGatewayRoute). Default: mounted over the store's
+   * `ipfs` backend when it has one, else `/ipfs/` is a 404 like any other unknown path. `false`
+   * never mounts it.
+   */
+  ipfsRoute?: ((request: Request) => Promise<Response>) | false;
 }
 
 export interface Gateway {
@@ -171,8 +181,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onPieceServed: options.onPieceServed && ((_request, url, cid, req) => options.onPieceServed!(req, url, cid)),
     onError: options.onError && ((err, _request, req) => options.onError!(err, req)),
   });
+  let ipfsRoute = options.ipfsRoute || undefined;
+  const ipfs = options.ipfsRoute === undefined ? backendNamed(options.store, "ipfs") : undefined;
+  if (ipfs) ipfsRoute = createIpfsGatewayRoute(ipfs as IpfsStore);
+  const route = (request: Request, req?: IncomingMessage): Promise<Response> =>
+    ipfsRoute && new URL(request.url).pathname.startsWith("/ipfs/") ? ipfsRoute(request) : handler(request, req);
   const server = createServer((req, res) => {
-    serveNode(handler, req, res).catch((err) => {
+    serveNode(route, req, res).catch((err) => {
       options.onError?.(err, req);
       if (!res.headersSent) {
         res.writeHead(500, { ...CORS_HEADERS, "Content-Type": "text/plain" });

@@ -371,3 +371,22 @@ async function readVerified(store: PieceStore, cid: string, range?: ByteRange): 
   verifyPiece(whole, cid, store.name);
   return { bytes: sliceRange(whole, range), whole };
 }
+
+/**
+ * The backend called `name` inside a store: a StoreSet's member, a ReplicatedStore's writer (the
+ * STORAGE_COPY_DIRS wrapper), or the store itself when it has that name; undefined when absent.
+ * Wrappers (stats, renaming) are Proxies that pass backend-specific methods through, so
+ * `backendNamed(store, "webtorrent")?.seedItem` works on what createStore() returns.
+ */
+export function backendNamed(store: PieceStore, name: string): PieceStore | undefined {
+  if (store instanceof StoreSet) return store.backends.get(name);
+  const writers = (store as { writeTo?: unknown }).writeTo;
+  if (Array.isArray(writers)) {
+    for (const inner of writers as PieceStore[]) {
+      const found = backendNamed(inner, name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return store.name === name ? store : undefined;
+}

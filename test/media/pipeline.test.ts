@@ -11,6 +11,7 @@ import { parseManifest, serializeManifest, validateManifest, ManifestValidationE
 import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
 import { MediaIngestError, planVariants, processBatch, processMedia, publishDetailed, tierPolicy } from "../../lib/media/index.ts";
 import type { MediaInfo, ProcessedMedia, PublishResult } from "../../lib/media/index.ts";
+import { backendNamed, createStore, WebTorrentStore } from "../../lib/storage/index.ts";
 import { audioPayloadBitrate, decodedSeconds, makeAudio, makeVideo, MemoryStore, probe } from "./helpers.ts";
 
 /** Fetch + (if encrypted) decrypt every segment of a variant, concatenated. */
@@ -339,6 +340,29 @@ describe("media/pipeline: processMedia + publish", function () {
         if (r.ok) continue;
         expect(r.error).to.be.instanceOf(MediaIngestError);
         expect(r.error.message).to.include(path.basename(r.file));
+      }
+    });
+  });
+
+  describe("publish with a webtorrent backend", () => {
+    it("seeds the item as one torrent of every piece, manifest included, recorded in the backend; without webtorrent nothing is seeded", async () => {
+      await makeAudio(f("seed.wav"), 20, "noise");
+      const processed = await processMedia(f("seed.wav"), { contentId: "seed-1", tier: "free", workDir: f("work-seed") });
+      const webSeed = "http://127.0.0.1:9/api";
+      const store = createStore({ dataDir: f("seed-local"), env: { STORAGE_BACKEND: "webtorrent+local", STORAGE_STATS: "off", WEBTORRENT_DIR: f("seed-wt"), WEBTORRENT_WEB_SEED_URL: webSeed } });
+      try {
+        const published = await publishDetailed(processed, store);
+        const torrent = published.torrent!;
+        expect(torrent, "publish seeds when the store has webtorrent").to.not.equal(undefined);
+        const every = [...new Set([...published.stored.values()].map((r) => r.pieceCid))].sort();
+        expect([...torrent.pieceCids].sort()).to.deep.equal(every);
+        expect(torrent.pieceCids).to.include(published.manifestCid);
+        expect(torrent.magnet).to.match(/^magnet:\?xt=urn:btih:[0-9a-f]{40}/).and.to.contain(`ws=${encodeURIComponent(webSeed)}`);
+        const seeded = await (backendNamed(store, "webtorrent") as WebTorrentStore).seededItems();
+        expect(seeded.map((i) => [i.itemId, i.magnet])).to.deep.equal([["seed-1", torrent.magnet]]);
+        expect((await publishDetailed(processed, new MemoryStore())).torrent).to.equal(undefined);
+      } finally {
+        await store.close?.();
       }
     });
   });

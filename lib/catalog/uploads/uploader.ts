@@ -310,6 +310,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
         const view = journalingStore(options.store, journal, contentId, retry, counters);
         const published = await publishDetailed(processed, view, {
           concurrency: 4,
+          seedStore: options.store,
           onProgress: (done, total) => events.onPieceProgress?.(file, done, total),
         });
         result.piecesUploaded = counters.uploaded;
