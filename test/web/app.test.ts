@@ -21,7 +21,7 @@ import type { Browser, BrowserContext, Page } from "./pw.ts";
 import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 import { LocalStore, pieceSize, TIB } from "../../lib/storage/index.ts";
-import { PlacementJournal, StorePlacementTarget, cdnStatePath, journalPath, optimizePlacement, placementConfig } from "../../lib/storage/placement/index.ts";
+import { PlacementJournal, SetPlacementTarget, cdnStatePath, journalPath, optimizePlacement, placementConfig } from "../../lib/storage/placement/index.ts";
 import type { PlacementItem } from "../../lib/storage/placement/index.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
@@ -692,7 +692,7 @@ describe("web app (browser)", function () {
     await c.page.screenshot({ path: join(SHOTS, "studio-storage-1280.png"), fullPage: true });
 
     // Apply the plan as `streamvault optimize --apply` does: the page then has nothing to suggest and lists the move.
-    const target = new StorePlacementTarget({ backends: [store], cdnStateFile: cdnStatePath(home) });
+    const target = new SetPlacementTarget({ store, cdnStateFile: cdnStatePath(home) });
     const applied = await optimizePlacement([premium, exclusive], {}, target, placementConfig(["local"]), { apply: true, journal: new PlacementJournal(journalPath(home)), by: "optimize" });
     expect(applied.outcome!.applied.map((e) => e.kind)).to.deep.equal(["cdn-off"]);
     await c.page.reload({ waitUntil: "networkidle" });

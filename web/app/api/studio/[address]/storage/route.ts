@@ -42,9 +42,8 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     console.error("backups unavailable for the storage report:", error);
   }
 
-  const backends = placement.backendsOf(store);
-  const config = placement.placementConfig(backends.map((b) => b.name));
-  const target = new placement.StorePlacementTarget({ backends, cdnStateFile: placement.cdnStatePath(STREAMVAULT_HOME) });
+  const target = new placement.SetPlacementTarget({ store, cdnStateFile: placement.cdnStatePath(STREAMVAULT_HOME) });
+  const config = placement.placementConfig([...target.backends]);
   const since = new Date(Date.now() - config.windowDays * 24 * 3600 * 1000);
   const counted = await playCounts(contents.map((c) => c.id), { since });
   const plays = Object.fromEntries((counted?.items ?? []).map((p) => [p.contentId.toLowerCase(), p.plays]));
