@@ -243,7 +243,7 @@ describe("STORAGE_BACKEND sets and STORAGE_READ_ORDER", function () {
     expect(parseBackendSet(" Synapse + local ")).to.deep.equal(["synapse", "local"]);
     expect(() => parseBackendSet("synapse++local")).to.throw(/empty name/);
     expect(() => parseBackendSet("local+local")).to.throw(/names "local" twice/);
-    expect(() => parseBackendSet("synapse+floppy")).to.throw(/unknown storage backend "floppy".*known backends: local, synapse, mirror-dir/);
+    expect(() => parseBackendSet("synapse+floppy")).to.throw(/unknown storage backend "floppy".*known backends: local, synapse, .*mirror-dir, local-<name>/);
     expect(() => createStore({ env: { STORAGE_BACKEND: "floppy" } })).to.throw(/known backends: local, synapse/);
     expect(knownBackends().slice(0, 2)).to.deep.equal(["local", "synapse"]);
   });

@@ -6,7 +6,7 @@
  */
 import type { Address } from "viem";
 import { listContents } from "@/lib/server/catalog";
-import { STREAMVAULT_HOME } from "@/lib/server/config";
+import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "@/lib/server/config";
 import { catalogLibs, readOnlyContext } from "@/lib/server/creator-catalog";
 import { playCounts } from "@/lib/server/keyrelease";
 import { loadManifest, pieceStore, placementLib, storageLib } from "@/lib/server/store";
@@ -49,5 +49,13 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
   const plays = Object.fromEntries((counted?.items ?? []).map((p) => [p.contentId.toLowerCase(), p.plays]));
   const journal = placement.readJournal(placement.journalPath(STREAMVAULT_HOME));
   const report = await placement.storageReport(items, plays, target, config, journal);
-  return Response.json({ creator, playsCounted: counted !== undefined, ...report }, { headers: { "cache-control": "no-store" } });
+  // Health beside the catalogue's pieces and bytes: the stats wrapper's counters (what
+  // `streamvault storage status` prints), shared by every process writing this piece directory.
+  const status = await lib.storageStatus({ dataDir: STORAGE_DATA_DIR, file: process.env.STORAGE_STATS_FILE || undefined });
+  const health = new Map(status.backends.map((b) => [b.backend, b]));
+  const backendStats = report.backendStats.map((b) => {
+    const h = health.get(b.backend);
+    return { ...b, reads: h?.reads ?? 0, failures: h?.failures ?? 0, repairs: h?.repairs ?? 0, breaker: h?.breaker ?? "closed", readLatencyMs: h?.readLatencyMs ?? { p50: null, p99: null, samples: 0 } };
+  });
+  return Response.json({ creator, playsCounted: counted !== undefined, ...report, backendStats, statsUpdatedAt: status.updatedAt }, { headers: { "cache-control": "no-store" } });
 }
