@@ -11,7 +11,7 @@ import { openKeyStore } from "../lib/keys/index.ts";
 import type { KeyStore } from "../lib/keys/index.ts";
 import { createStore, faultyStore } from "../lib/storage/index.ts";
 import type { PieceStore } from "../lib/storage/index.ts";
-import { withCopyDirs } from "../lib/storage/placement/index.ts";
+import { journalPath, placementView } from "../lib/storage/placement/index.ts";
 
 /** Documented exit codes (see cli/README.md). */
 export const EXIT = {
@@ -54,8 +54,8 @@ export function homeDir(opts: GlobalOptions): string {
 export function openStore(home: string): PieceStore {
   let store: PieceStore;
   try {
-    // STORAGE_COPY_DIRS adds local directories as further backends (placement moves copies between them).
-    store = withCopyDirs(createStore({ dataDir: process.env.STORAGE_DATA_DIR || path.join(home, "pieces") }));
+    // Repair follows the placement journal: a copy `optimize` dropped is not re-made.
+    store = createStore({ dataDir: process.env.STORAGE_DATA_DIR || path.join(home, "pieces"), placementView: placementView(journalPath(home)) });
   } catch (err) {
     throw new CliError(`storage is not usable: ${(err as Error).message}`, EXIT.UNAVAILABLE);
   }

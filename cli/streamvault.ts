@@ -39,8 +39,8 @@ Environment:
   RPC_URL               chain JSON-RPC (default http://127.0.0.1:8545)
   CREATOR_PRIVATE_KEY   creator wallet key (default: local dev key #1; never printed)
   STREAMVAULT_HOME      data directory (default ./.streamvault): journal, keys, local pieces, backups
-  STORAGE_BACKEND       local (default) or synapse (see lib/storage)
-  STORAGE_COPY_DIRS     extra local directories, each a backend holding copies (placement: streamvault optimize)
+  STORAGE_BACKEND       local (default), synapse, or a set such as synapse+s3+ipfs or local+local-disk2 (see lib/storage)
+  STORAGE_LOCAL_<NAME>_DIR  directory of a local-<name> backend (another disk holding copies; placement: streamvault optimize)
   STREAMVAULT_MASTER_KEY  64 hex chars sealing content keys (default: generated in <home>/keys)`;
 
 function program(): Command {

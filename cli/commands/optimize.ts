@@ -8,14 +8,13 @@ import type { JournalItem } from "../../lib/catalog/uploads/journal.ts";
 import { formatUsdfc, isPieceCid, pieceSize } from "../../lib/storage/index.ts";
 import type { PieceStore } from "../../lib/storage/index.ts";
 import {
-  backendsOf,
   cdnStatePath,
   journalPath,
   optimizePlacement,
   placementConfig,
   PlacementJournal,
   readItemPlays,
-  StorePlacementTarget,
+  SetPlacementTarget,
 } from "../../lib/storage/placement/index.ts";
 import type { OptimizeResult, PlacementConfig, PlacementItem, PlacementMove, PlacementTier } from "../../lib/storage/placement/index.ts";
 import { CliError, EXIT, formatBytes, homeDir, openChain, openStore, table, toJson } from "../context.ts";
@@ -52,9 +51,8 @@ export async function runPlacement(home: string, store: PieceStore, chain: Chain
   const anchors = chain ? await listAnchors(chain) : [];
   if (!chain) warnings.push("no chain: catalogue backups are left as they are");
   const items = placementItems(UploadJournal.load(path.join(home, "uploads", "journal.json")).items(), anchors);
-  const backends = backendsOf(store);
-  const config = placementConfig(backends.map((b) => b.name), options.config);
-  const target = new StorePlacementTarget({ backends, cdnStateFile: cdnStatePath(home) });
+  const target = new SetPlacementTarget({ store, cdnStateFile: cdnStatePath(home) });
+  const config = placementConfig([...target.backends], options.config);
   const contentIds = items.filter((i) => i.tier !== "backup").map((i) => i.id);
   const reading = await readItemPlays(home, contentIds, playsServerUrl(home, options.playsUrl), config.windowDays);
   if (reading.warning) warnings.push(reading.warning);

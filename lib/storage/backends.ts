@@ -43,11 +43,28 @@ export const DEFAULT_READ_ORDER = ["cdn", "synapse", "ipfs", "s3", "webtorrent",
 export const BACKEND_NAMES = ["local", "synapse", "s3", "ipfs", "webtorrent"] as const;
 
 const registry = new Map<string, BackendRegistration>();
+/** Backend families: `<prefix>-<suffix>` names built by one factory maker (e.g. `local-disk2`). */
+const families = new Map<string, (name: string) => BackendRegistration>();
 
 /** Add (or replace) a backend by name. */
 export function registerBackend(name: string, factory: BackendFactory, options: Omit<BackendRegistration, "factory"> = {}): void {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`backend name must be lower-case letters, digits and "-", got "${name}"`);
   registry.set(name, { factory, ...options });
+}
+
+/**
+ * Register a family of backends named `<prefix>-<suffix>` (suffix: lower-case letters, digits, "-"),
+ * e.g. `local-disk2`: several instances of one kind, each with its own settings, chosen by the
+ * factory from the full name.
+ */
+export function registerBackendFamily(prefix: string, registrationFor: (name: string) => BackendRegistration): void {
+  if (!/^[a-z][a-z0-9]*$/.test(prefix)) throw new Error(`backend family prefix must be lower-case letters and digits, got "${prefix}"`);
+  families.set(prefix, registrationFor);
+}
+
+/** `STORAGE_<NAME>_<KEY>` of a family member: `local-disk2` + `DIR` -> `STORAGE_LOCAL_DISK2_DIR`. */
+export function memberSetting(name: string, key: string): string {
+  return `STORAGE_${name.toUpperCase().replace(/-/g, "_")}_${key}`;
 }
 
 /** Names of the registered backends, in registration order. */
@@ -57,8 +74,11 @@ export function knownBackends(): string[] {
 
 export function backendRegistration(name: string): BackendRegistration {
   const reg = registry.get(name);
-  if (!reg) throw new UnknownBackendError(name, knownBackends());
-  return reg;
+  if (reg) return reg;
+  const m = /^([a-z][a-z0-9]*)-([a-z0-9][a-z0-9-]*)$/.exec(name);
+  const family = m ? families.get(m[1]) : undefined;
+  if (family) return family(name);
+  throw new UnknownBackendError(name, [...knownBackends(), ...[...families.keys()].map((p) => `${p}-<name>`)]);
 }
 
 export class UnknownBackendError extends Error {

@@ -3,6 +3,7 @@
  *
  *   import { createStore, startGateway } from "../lib/storage/index.ts";
  */
+import path from "node:path";
 import { LocalStore } from "./local.ts";
 import { ReplicatedStore } from "./replicated.ts";
 import type { StorageFault } from "./replicated.ts";
@@ -11,7 +12,7 @@ import { StoreSet } from "./set.ts";
 import { s3StoreFromEnv } from "./s3.ts";
 import { ipfsStoreFromEnv } from "./ipfs/index.ts";
 import { webtorrentStoreFromEnv } from "./webtorrent/index.ts";
-import { backendRegistration, orderStages, parseBackendSet, parseReadOrder, registerBackend } from "./backends.ts";
+import { backendRegistration, memberSetting, orderStages, parseBackendSet, parseReadOrder, registerBackend, registerBackendFamily } from "./backends.ts";
 import type { BackendContext, ReadStage } from "./backends.ts";
 import { instrumentStore, sharedStats, statsFileFor } from "./stats.ts";
 import type { StorageStats } from "./stats.ts";
@@ -51,11 +52,26 @@ export interface StoreConfig {
   onFault?: (fault: StorageFault) => void;
   /** Per-backend counters; default the shared ones of `<dataDir>.stats.json` (STORAGE_STATS=off disables). */
   stats?: StorageStats | false;
+  /**
+   * Where placement wants each piece, given the set's backend names (the StoreSet's
+   * `expectedBackends` hook: repair re-copies only there). lib/storage/placement's
+   * `placementView(journalFile)` reads it from the placement journal.
+   */
+  placementView?: (backends: readonly string[]) => (pieceCid: string) => string[] | undefined;
   /** Environment to read from; default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
 registerBackend("local", (_env, ctx) => new LocalStore({ dir: ctx.dataDir, publicUrl: ctx.publicUrl }));
+// More local disks, each an independent copy: `local+local-disk2` with STORAGE_LOCAL_DISK2_DIR.
+registerBackendFamily("local", (name) => ({
+  factory: (env) => {
+    const key = memberSetting(name, "DIR");
+    const dir = env[key];
+    if (!dir) throw new Error(`backend "${name}" needs ${key}: the directory holding its copies (a different disk than STORAGE_DATA_DIR)`);
+    return new LocalStore({ dir: path.resolve(dir), name });
+  },
+}));
 registerBackend(
   "synapse",
   (env) => {
@@ -131,6 +147,7 @@ export function createStore(config: StoreConfig = {}): PieceStore {
     repair: repairConcurrency === 0 ? false : { concurrency: repairConcurrency },
     stats,
     onFault: config.onFault,
+    expectedBackends: config.placementView?.(names),
   });
 }
 export * from "./s3.ts";

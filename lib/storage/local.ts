@@ -21,17 +21,20 @@ export interface LocalStoreOptions {
   publicUrl?: string;
   /** Write chunk size in bytes; progress is reported once per chunk. Default 4 MiB. */
   chunkSize?: number;
+  /** Backend name (errors, stats, sets); default "local". Further disks: "local-disk2", ... */
+  name?: string;
 }
 
 /** Directory-backed PieceStore keyed by real PieceCID v2. */
 export class LocalStore implements PieceStore {
-  readonly name = "local";
+  readonly name: string;
   readonly dir: string;
   publicUrl: string | undefined;
   readonly #chunkSize: number;
   readonly #tmpDir: string;
 
   constructor(options: LocalStoreOptions) {
+    this.name = options.name ?? "local";
     this.dir = options.dir;
     this.publicUrl = options.publicUrl?.replace(/\/+$/, "");
     this.#chunkSize = options.chunkSize ?? 4 * 1024 * 1024;

@@ -20,6 +20,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -306,6 +307,17 @@ export class S3Store implements PieceStore {
     const cid = normalizePieceCid(pieceCid);
     const head = await this.#head(this.keyFor(cid));
     return head !== undefined && head.size === pieceSize(cid);
+  }
+
+  /** Remove the object (placement dropping this copy); false when there was none. */
+  async delete(pieceCid: string): Promise<boolean> {
+    const cid = normalizePieceCid(pieceCid);
+    const key = this.keyFor(cid);
+    if ((await this.#head(key)) === undefined) return false;
+    await this.#send("DeleteObject", new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    this.#verified.delete(key);
+    this.#corrupt.delete(key);
+    return true;
   }
 
   /** HeadObject: size and ETag, or undefined when absent. */

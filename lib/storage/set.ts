@@ -201,6 +201,10 @@ export class StoreSet implements PieceStore {
 
   /** Verified read through the stages in order; schedules repair of bad copies found on the way. */
   async get(pieceCid: string, range?: ByteRange): Promise<Uint8Array> {
+    return this.#read(pieceCid, range, true);
+  }
+
+  async #read(pieceCid: string, range: ByteRange | undefined, repair: boolean): Promise<Uint8Array> {
     const cid = normalizePieceCid(pieceCid);
     const faults: StorageFault[] = [];
     const bad: StorageFault[] = [];
@@ -208,7 +212,7 @@ export class StoreSet implements PieceStore {
       try {
         const { bytes, whole } = await this.#readPolicies.get(stage.name)!.execute(() => readVerified(stage.store, cid, range));
         for (const f of faults) if (f.kind === "missing") this.#options.onFault?.(f);
-        this.#scheduleRepairs(cid, bad, stage, whole);
+        if (repair) this.#scheduleRepairs(cid, bad, stage, whole);
         return bytes;
       } catch (err) {
         if (err instanceof RangeNotSatisfiableError || (err instanceof Error && err.name === "AbortError")) throw err;
@@ -271,7 +275,9 @@ export class StoreSet implements PieceStore {
   async copy(pieceCid: string, to: string[]): Promise<PieceMirror[]> {
     const cid = normalizePieceCid(pieceCid);
     const targets = this.#targets(to);
-    const bytes = await this.get(cid);
+    // No repair from this read: the copy itself is the move; which other backends lack the piece is
+    // the placement's business (a repair here would spread the piece beyond the plan).
+    const bytes = await this.#read(cid, undefined, false);
     const mirrors: PieceMirror[] = [];
     for (const name of targets) {
       const r = await this.#writePolicies.get(name)!.execute(({ signal }) => this.backends.get(name)!.put(bytes, { pieceCid: cid, signal }));

@@ -52,13 +52,17 @@ describe("cli: optimize (placement that acts) and the watcher applying it", func
     journal.items[ids[2]!].tier = "exclusive";
     writeFileSync(journalFile, JSON.stringify(journal, null, 2));
     for (const i of [1, 2, 3, 4, 5]) mkdirSync(copyDir(i), { recursive: true });
-    // Everything has a second copy on copy-1; the cold item a third on copy-2.
+    // Everything has a second copy on local-copy1; the cold item a third on local-copy2.
     cpSync(path.join(home, "pieces"), copyDir(1), { recursive: true });
     const local = new LocalStore({ dir: path.join(home, "pieces") });
     const c2 = new LocalStore({ dir: copyDir(2) });
     for (const cid of piecesOf(ids[1]!)) await c2.put(await local.get(cid));
     writeFileSync(path.join(home, "plays.json"), JSON.stringify({ [ids[0]!]: 500, [ids[1]!]: 0, [ids[2]!]: 1 }));
-    env = cliEnv(fx.chain, home, { STORAGE_COPY_DIRS: [1, 2, 3, 4, 5].map(copyDir).join(",") });
+    // Five more local disks as backends of the set: local-copy1 .. local-copy5, each with its directory.
+    env = cliEnv(fx.chain, home, {
+      STORAGE_BACKEND: ["local", ...[1, 2, 3, 4, 5].map((i) => `local-copy${i}`)].join("+"),
+      ...Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`STORAGE_LOCAL_COPY${i}_DIR`, copyDir(i)])),
+    });
     // A catalogue backup written through the 6 backends: 6 copies, one more than backups keep.
     const backup = await runCli(["backup", "--json"], env);
     expect(backup.code, backup.stderr).to.equal(0);
@@ -76,7 +80,7 @@ describe("cli: optimize (placement that acts) and the watcher applying it", func
     expect(run.stdout).to.match(/dry run: nothing changed/);
     const json = await runCli(["optimize", "--json"], env);
     const plan = JSON.parse(json.stdout);
-    expect(plan.backends).to.deep.equal(["local", "copy-1", "copy-2", "copy-3", "copy-4", "copy-5"]);
+    expect(plan.backends).to.deep.equal(["local", "local-copy1", "local-copy2", "local-copy3", "local-copy4", "local-copy5"]);
     expect(plan.outcome).to.equal(undefined);
     expect(plan.moves.length).to.be.greaterThan(0);
     expect(backends().map((b) => listing(path.join(home, b)))).to.deep.equal(before);
@@ -105,7 +109,7 @@ describe("cli: optimize (placement that acts) and the watcher applying it", func
     const drop = lines.find((l) => l.kind === "drop-copy" && l.itemId === ids[1]);
     expect(drop.monthlySaving).to.be.above(0);
     expect(drop).to.include.keys("at", "pieceCid", "backend", "reason");
-    expect(lines.filter((l) => l.kind === "add-copy" && l.itemId === ids[2]).every((l) => l.backend === "copy-2")).to.equal(true);
+    expect(lines.filter((l) => l.kind === "add-copy" && l.itemId === ids[2]).every((l) => l.backend === "local-copy2")).to.equal(true);
   });
 
   it("re-running optimize --apply changes nothing", async () => {

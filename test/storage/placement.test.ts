@@ -6,14 +6,13 @@ import { join } from "node:path";
 import { TIB, DEFAULT_PRICE_LIST } from "../../lib/storage/cost.ts";
 import { computePieceCid } from "../../lib/storage/piece.ts";
 import { LocalStore } from "../../lib/storage/local.ts";
-import { ReplicatedStore } from "../../lib/storage/replicated.ts";
+import { StoreSet } from "../../lib/storage/set.ts";
+import { createStore } from "../../lib/storage/index.ts";
 import { faultyStore } from "../../lib/storage/faulty.ts";
 import {
-  NamedLocalStore,
   PlacementJournal,
-  StorePlacementTarget,
+  SetPlacementTarget,
   applyPlacement,
-  backendsOf,
   costHistory,
   decideItem,
   groupJournal,
@@ -22,8 +21,8 @@ import {
   planPlacement,
   readCurrentPlacement,
   realItemCost,
+  placementView,
   storageReport,
-  withCopyDirs,
 } from "../../lib/storage/placement/index.ts";
 import type { CurrentPlacement, JournalEntry, PlacementItem, PlacementTier } from "../../lib/storage/placement/index.ts";
 import { testBytes } from "./conformance.ts";
@@ -161,7 +160,7 @@ describe("placement cost per item and history", function () {
   });
 });
 
-describe("placement over real stores (StorePlacementTarget + journal)", function () {
+describe("placement over real stores (SetPlacementTarget over a StoreSet + journal)", function () {
   const dirs: string[] = [];
   after(async () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -169,8 +168,10 @@ describe("placement over real stores (StorePlacementTarget + journal)", function
   async function setup(names: string[]) {
     const root = await mkdtemp(join(tmpdir(), "sv-placement-"));
     dirs.push(root);
-    const stores = names.map((n) => new NamedLocalStore(n, join(root, n)));
-    const target = new StorePlacementTarget({ backends: stores, cdnStateFile: join(root, "placement", "cdn.json") });
+    const stores = names.map((n) => new LocalStore({ name: n, dir: join(root, n) }));
+    // Pieces are seeded straight onto single backends (bypassing the set), so without a journal
+    // entry the set's repair would take every other backend for a lost copy: off here.
+    const target = new SetPlacementTarget({ store: new StoreSet({ backends: stores, repair: false }), cdnStateFile: join(root, "placement", "cdn.json") });
     const journal = new PlacementJournal(join(root, "placement", "journal.jsonl"));
     return { root, stores, target, journal };
   }
@@ -243,15 +244,17 @@ describe("placement over real stores (StorePlacementTarget + journal)", function
   it("never copies corrupt bytes: a copy is read verified, from another backend when the first one lies", async () => {
     const root = await mkdtemp(join(tmpdir(), "sv-placement-bad-"));
     dirs.push(root);
-    const good = new NamedLocalStore("good", join(root, "good"));
-    const liar = faultyStore(new NamedLocalStore("liar", join(root, "liar")), { corruptReadRate: 1, seed: 3 });
-    const empty = new NamedLocalStore("empty", join(root, "empty"));
+    const good = new LocalStore({ name: "good", dir: join(root, "good") });
+    const liar = faultyStore(new LocalStore({ name: "liar", dir: join(root, "liar") }), { corruptReadRate: 1, seed: 3 });
+    const empty = new LocalStore({ name: "empty", dir: join(root, "empty") });
     const bytes = testBytes(2048, 4);
     await good.put(bytes);
     await liar.put(bytes);
     const cid = computePieceCid(bytes);
-    const target = new StorePlacementTarget({ backends: [liar, good, empty], cdnStateFile: join(root, "cdn.json") });
+    // The liar is read first; its bytes fail the PieceCID check and the good copy is used.
+    const target = new SetPlacementTarget({ store: new StoreSet({ backends: [liar, good, empty], repair: false }), cdnStateFile: join(root, "cdn.json") });
     await target.addCopy(cid, "empty", liar.name);
+    expect((liar as ReturnType<typeof faultyStore>).injected.corruptions).to.be.greaterThan(0);
     expect(Buffer.from(await empty.get(cid)).equals(Buffer.from(bytes))).to.equal(true);
   });
 
@@ -287,20 +290,64 @@ describe("placement over real stores (StorePlacementTarget + journal)", function
     expect(after.items.map((i) => i.minCopies)).to.deep.equal([1, 3]);
   });
 
-  it("STORAGE_COPY_DIRS makes extra local backends that every write reaches", async () => {
-    const root = await mkdtemp(join(tmpdir(), "sv-copydirs-"));
+  it("local-<name> backends: more local disks in one set (STORAGE_LOCAL_<NAME>_DIR), each a copy placement can drop", async () => {
+    const root = await mkdtemp(join(tmpdir(), "sv-localdisks-"));
     dirs.push(root);
-    const store = withCopyDirs(new LocalStore({ dir: join(root, "main") }), { STORAGE_COPY_DIRS: `${join(root, "c1")},${join(root, "c2")}` });
-    expect(store).to.be.instanceOf(ReplicatedStore);
-    expect(backendsOf(store).map((s) => s.name)).to.deep.equal(["local", "copy-1", "copy-2"]);
+    const env = { STORAGE_LOCAL_DISK2_DIR: join(root, "disk2"), STORAGE_LOCAL_DISK3_DIR: join(root, "disk3"), STORAGE_STATS: "off" };
+    const store = createStore({ backend: "local+local-disk2+local-disk3", dataDir: join(root, "main"), env });
+    expect(store).to.be.instanceOf(StoreSet);
     const bytes = testBytes(1000, 2);
-    const { pieceCid } = await store.put(bytes);
-    const target = new StorePlacementTarget({ backends: backendsOf(store), cdnStateFile: join(root, "cdn.json") });
-    expect(await target.copiesOf(pieceCid)).to.deep.equal(["local", "copy-1", "copy-2"]);
+    const { pieceCid, mirrors } = await store.put(bytes);
+    expect(mirrors!.map((m) => m.backend)).to.deep.equal(["local", "local-disk2", "local-disk3"]);
+    expect(await new LocalStore({ dir: join(root, "disk3") }).has(pieceCid)).to.equal(true);
+    const target = new SetPlacementTarget({ store, cdnStateFile: join(root, "cdn.json") });
+    expect(target.backends).to.deep.equal(["local", "local-disk2", "local-disk3"]);
+    expect(await target.copiesOf(pieceCid)).to.deep.equal(["local", "local-disk2", "local-disk3"]);
     await target.dropCopy(pieceCid, "local");
-    expect(await target.copiesOf(pieceCid)).to.deep.equal(["copy-1", "copy-2"]);
-    expect(withCopyDirs(store, {})).to.equal(store);
+    expect(await target.copiesOf(pieceCid)).to.deep.equal(["local-disk2", "local-disk3"]);
+    await target.dropCopy(pieceCid, "local-disk2");
+    // The set refuses to drop the last copy, whatever the plan says.
+    let refused: Error | undefined;
+    await target.dropCopy(pieceCid, "local-disk3").catch((err: Error) => (refused = err));
+    expect(refused?.message).to.match(/refusing to remove the last copy/);
+    await target.addCopy(pieceCid, "local");
+    expect(await target.copiesOf(pieceCid)).to.deep.equal(["local", "local-disk3"]);
     await target.setCdn("x", true);
     expect(JSON.parse(readFileSync(join(root, "cdn.json"), "utf8"))).to.deep.equal({ x: true });
+    // A member without its directory is a clear error naming the variable.
+    expect(() => createStore({ backend: "local+local-disk9", dataDir: join(root, "main"), env })).to.throw(/backend "local-disk9" needs STORAGE_LOCAL_DISK9_DIR/);
+  });
+
+  it("repair in another process follows the placement journal: a dropped copy is not re-made, a lost one is", async () => {
+    const root = await mkdtemp(join(tmpdir(), "sv-placementview-"));
+    dirs.push(root);
+    const env = { STORAGE_LOCAL_D2_DIR: join(root, "d2"), STORAGE_LOCAL_D3_DIR: join(root, "d3"), STORAGE_READ_ORDER: "local-d3,local-d2,local", STORAGE_STATS: "off" };
+    const journalFile = join(root, "placement", "journal.jsonl");
+    const open = () => createStore({ backend: "local-d2+local+local-d3", dataDir: join(root, "main"), env, placementView: placementView(journalFile) }) as StoreSet;
+    const writer = open();
+    const a = testBytes(3000, 31);
+    const b = testBytes(3100, 32);
+    const { pieceCid: cidA } = await writer.put(a);
+    const { pieceCid: cidB } = await writer.put(b);
+    // optimize drops the cold premium item's third copy (on d3) and journals it.
+    const target = new SetPlacementTarget({ store: writer, cdnStateFile: join(root, "cdn.json") });
+    const items = [item("cold", "premium", [[cidA, a.length]])];
+    const plan = planPlacement(items, {}, await readCurrentPlacement(items, target), placementConfig([...target.backends]));
+    expect(plan.map((m) => `${m.kind} ${m.backend}`)).to.deep.equal(["drop-copy local-d3"]);
+    await applyPlacement(plan, target, new PlacementJournal(journalFile), { by: "test" });
+    // Copies lost by accident: a's on d2, b's on d2 and d3.
+    await new LocalStore({ dir: join(root, "d2") }).delete(cidA);
+    await new LocalStore({ dir: join(root, "d2") }).delete(cidB);
+    await new LocalStore({ dir: join(root, "d3") }).delete(cidB);
+    // A fresh process (the web app) reads both through the set: d3, then d2, then local.
+    const reader = open();
+    expect(reader.readStages.map((s) => s.name)).to.deep.equal(["local-d3", "local-d2", "local"]);
+    expect(Buffer.from(await reader.get(cidA)).equals(Buffer.from(a))).to.equal(true);
+    expect(Buffer.from(await reader.get(cidB)).equals(Buffer.from(b))).to.equal(true);
+    await reader.idle();
+    const has = async (cid: string) => (await reader.locate(cid)).filter((l) => l.has).map((l) => l.backend);
+    // a: the lost d2 copy is repaired, the d3 copy placement dropped is left dropped; b: both repaired.
+    expect(await has(cidA)).to.deep.equal(["local-d2", "local"]);
+    expect(await has(cidB)).to.deep.equal(["local-d2", "local", "local-d3"]);
   });
 });

@@ -21,7 +21,7 @@ import type { Browser, BrowserContext, Page } from "./pw.ts";
 import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
 import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 import { LocalStore, pieceSize, TIB } from "../../lib/storage/index.ts";
-import { PlacementJournal, StorePlacementTarget, cdnStatePath, journalPath, optimizePlacement, placementConfig } from "../../lib/storage/placement/index.ts";
+import { PlacementJournal, SetPlacementTarget, cdnStatePath, journalPath, optimizePlacement, placementConfig } from "../../lib/storage/placement/index.ts";
 import type { PlacementItem } from "../../lib/storage/placement/index.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
@@ -666,7 +666,12 @@ describe("web app (browser)", function () {
     mkdirSync(join(home, "placement"), { recursive: true });
     writeFileSync(cdnStatePath(home), JSON.stringify({ [premium.id]: true }));
 
-    type Report = { items: { itemId: string; bytes: number; storedBytes: number; minCopies: number; storage: number; cdn: boolean; shortfall?: string }[]; history: { month: string; storage: number }[]; suggestions: { itemId: string; kind: string; monthlySaving: number }[] };
+    type Report = {
+      items: { itemId: string; bytes: number; storedBytes: number; minCopies: number; storage: number; cdn: boolean; shortfall?: string }[];
+      history: { month: string; storage: number }[];
+      suggestions: { itemId: string; kind: string; monthlySaving: number }[];
+      backendStats: { backend: string; pieces: number; reads: number; failures: number; readLatencyMs: { p50: number | null; samples: number } }[];
+    };
     const report = (await (await fetch(`${web.url}/api/studio/${stack.creator}/storage`)).json()) as Report;
     const row = (id: string) => report.items.find((i) => i.itemId === id)!;
     expect(row(exclusive.id)).to.include({ bytes: bytesOf(exclusive), storedBytes: bytesOf(exclusive), minCopies: 1, cdn: false });
@@ -676,6 +681,14 @@ describe("web app (browser)", function () {
     expect(report.history).to.have.length(12);
     expect(report.history.at(-1)!.storage).to.be.greaterThan(0);
     expect(report.suggestions.map((x) => `${x.itemId} ${x.kind}`)).to.deep.equal([`${premium.id} cdn-off`]);
+    // Backend health from the stats wrapper (storageStatus) beside pieces and bytes: the web app has
+    // read manifests and segments through the instrumented store, so reads and latency are recorded.
+    const local = report.backendStats.find((b) => b.backend === "local")!;
+    expect(local.pieces).to.be.greaterThan(0);
+    expect(local.reads).to.be.greaterThan(0);
+    expect(local.failures).to.be.a("number");
+    expect(local.readLatencyMs.samples).to.be.greaterThan(0);
+    expect(local.readLatencyMs.p50).to.be.a("number");
 
     const c = await open(CREATOR_KEY, 1280, 900);
     await c.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
@@ -687,12 +700,14 @@ describe("web app (browser)", function () {
     expect(await c.page.locator(`[data-item="${exclusive.id}"]`).getByTestId("copies").innerText()).to.equal("1");
     expect(await c.page.getByTestId("suggestions").innerText()).to.match(/cdn-off/);
     expect(await c.page.getByTestId("backend-stats").innerText()).to.match(/local\s+\d+\s+\d/);
+    expect(await c.page.getByTestId("backend-stats").locator("thead").innerText()).to.match(/Failures[\s\S]*Read p50[\s\S]*Read p99/);
+    expect(await c.page.locator('[data-testid=backend-stats] [data-backend="local"] [data-testid=latency-p50]').innerText()).to.match(/^\d+(\.\d)? ms$/);
     await c.page.locator("[data-testid=cost-history] .recharts-bar-rectangle").first().waitFor({ timeout: 10_000 });
     expect(await c.page.locator("[data-testid=cost-history] .recharts-xAxis .recharts-cartesian-axis-tick").count()).to.be.at.least(6);
     await c.page.screenshot({ path: join(SHOTS, "studio-storage-1280.png"), fullPage: true });
 
     // Apply the plan as `streamvault optimize --apply` does: the page then has nothing to suggest and lists the move.
-    const target = new StorePlacementTarget({ backends: [store], cdnStateFile: cdnStatePath(home) });
+    const target = new SetPlacementTarget({ store, cdnStateFile: cdnStatePath(home) });
     const applied = await optimizePlacement([premium, exclusive], {}, target, placementConfig(["local"]), { apply: true, journal: new PlacementJournal(journalPath(home)), by: "optimize" });
     expect(applied.outcome!.applied.map((e) => e.kind)).to.deep.equal(["cdn-off"]);
     await c.page.reload({ waitUntil: "networkidle" });

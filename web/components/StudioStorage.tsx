@@ -1,12 +1,29 @@
 "use client";
+
 import { useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Address } from "viem";
 
+/** A latency in ms, or a dash before the first read. */
+function msLabel(ms: number | null): string {
+  return ms === null ? "–" : ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
 /** `GET /api/studio/[address]/storage` (lib/storage/placement/report.ts StorageReport). */
 interface StorageReport {
   backends: string[];
-  backendStats: { backend: string; pieces: number; bytes: number }[];
+  /** Catalogue pieces and bytes per backend, with the stats wrapper's health counters. */
+  backendStats: {
+    backend: string;
+    pieces: number;
+    bytes: number;
+    reads: number;
+    failures: number;
+    repairs: number;
+    breaker: string;
+    readLatencyMs: { p50: number | null; p99: number | null; samples: number };
+  }[];
+  statsUpdatedAt: string | null;
   windowDays: number;
   playsCounted: boolean;
   items: {
@@ -95,15 +112,24 @@ export function StudioStorage({ creator }: { creator: Address }) {
       <div className="table-wrap">
         <table data-testid="backend-stats">
           <thead>
-            <tr><th scope="col">Backend</th><th scope="col">Pieces</th><th scope="col">Bytes</th></tr>
+            <tr>
+              <th scope="col">Backend</th><th scope="col">Pieces</th><th scope="col">Bytes</th><th scope="col">Reads</th>
+              <th scope="col">Failures</th><th scope="col">Repairs</th><th scope="col">Read p50</th><th scope="col">Read p99</th><th scope="col">Circuit</th>
+            </tr>
           </thead>
           <tbody>
             {r.backendStats.map((b) => (
-              <tr key={b.backend}><td>{b.backend}</td><td>{b.pieces}</td><td>{bytesLabel(b.bytes)}</td></tr>
+              <tr key={b.backend} data-backend={b.backend}>
+                <td>{b.backend}</td><td>{b.pieces}</td><td>{bytesLabel(b.bytes)}</td><td>{b.reads}</td>
+                <td data-testid="failures">{b.failures}</td><td>{b.repairs}</td>
+                <td data-testid="latency-p50">{msLabel(b.readLatencyMs.p50)}</td><td>{msLabel(b.readLatencyMs.p99)}</td>
+                <td>{b.breaker}</td>
+              </tr>
             ))}
           </tbody>
         </table>
       </div>
+      <p className="small muted">Reads, failures, repairs and latency: counters of every process using this piece directory{r.statsUpdatedAt ? `, updated ${new Date(r.statsUpdatedAt).toLocaleString()}` : ", none recorded yet"}.</p>
 
       <h2>Cost per item</h2>
       <div className="table-wrap">

@@ -52,6 +52,8 @@ export interface IpfsNode {
   /** Keep every block of the DAG under `cid` from garbage collection (fetching missing ones). */
   pin(cid: string, signal?: AbortSignal): Promise<void>;
   isPinned(cid: string): Promise<boolean>;
+  /** Drop the pin of `cid` (its blocks become garbage for the next GC); no-op when not pinned. */
+  unpin(cid: string): Promise<void>;
   /** The Helia instance, for @helia/verified-fetch. */
   readonly helia: unknown;
   stop(): Promise<void>;
@@ -111,6 +113,13 @@ export async function startIpfsNode(options: IpfsNodeOptions): Promise<IpfsNode>
       }
     },
     isPinned: (cid) => helia.pins.isPinned(CID.parse(cid)),
+    async unpin(cid) {
+      const parsed = CID.parse(cid);
+      if (!(await helia.pins.isPinned(parsed))) return;
+      for await (const _ of helia.pins.rm(parsed)) {
+        // pins.rm yields each unpinned block's CID; draining it completes the removal.
+      }
+    },
     async stop() {
       await helia.stop();
       await blockstore.close();

@@ -4,7 +4,7 @@
  * a crash never leaves half a record. The root is a dag-pb UnixFS root (1 MiB raw leaves), never
  * the PieceCID itself, so the index is what lets a PieceCID be served from IPFS.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -56,6 +56,17 @@ export class RootIndex {
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     await writeFile(tmp, JSON.stringify(record) + "\n", { flush: true });
     await rename(tmp, path);
+  }
+
+  /** Forget a piece's record; true when there was one. */
+  async remove(pieceCid: string): Promise<boolean> {
+    try {
+      await unlink(this.pathFor(pieceCid));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
   }
 }
 

@@ -173,6 +173,22 @@ export class IpfsStore implements PieceStore {
     return (await this.start()).hasLocalBlock(record.root);
   }
 
+  /**
+   * Drop this node's copy (placement moves): the index record goes first, so has() is false at
+   * once, then the pin (the blocks are left to Helia's GC). A remote pin at a pinning service is
+   * left as it is: the service bills and removes it on its own terms.
+   */
+  async delete(pieceCid: string): Promise<boolean> {
+    const cid = normalizePieceCid(pieceCid);
+    const record = await this.index.get(cid);
+    if (!record) return false;
+    const node = await this.start();
+    await this.index.remove(cid);
+    this.#verified.delete(cid);
+    await node.unpin(record.root);
+    return true;
+  }
+
   /** `<IPFS_GATEWAY_URL>/ipfs/<root>` for an indexed piece, when a gateway URL is configured. */
   urlFor(pieceCid: string): string | undefined {
     if (!this.#gatewayUrl) return undefined;

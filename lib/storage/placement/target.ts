@@ -1,35 +1,36 @@
 /**
  * Where placement moves are carried out: a narrow interface (copies of a piece per backend, add a
- * copy, drop a copy, CDN on/off per item) and its implementation over the named backends of a
- * multi-backend store (ReplicatedStore.writeTo, or a single store). Keeping the seam this narrow
- * lets it follow the store as backends are added (S3, IPFS, WebTorrent) without touching the policy.
+ * copy, drop a copy, CDN on/off per item) and its implementation over the configured multi-backend
+ * store, a StoreSet (lib/storage/set.ts): `locate()` says where a piece lives, `copy()` adds a copy
+ * from a verified read, `removeCopy()` drops one (never the last). The policy never sees a backend.
+ *
+ * Where placement is recorded: in the placement journal (journal.ts), not in the manifests. A
+ * manifest is a content-addressed piece whose PieceCID is anchored on chain, so recording a move in
+ * its mirrors means a new manifest piece and a chain transaction (gas) per move, and fans' clients
+ * would have to follow the new CID. Manifest mirrors therefore say where the pieces were written at
+ * publish time (a hint: e.g. the IPFS root CID, still a valid content address after our node drops
+ * its copy); the live truth is `locate()`, and the journal is what the set's repair consults
+ * (`placementView`) so a later process never re-copies a piece onto a backend placement dropped it
+ * from.
  */
-import { readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import path from "node:path";
+import { readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../../catalog/uploads/journal.ts";
-import { LocalStore } from "../local.ts";
-import { normalizePieceCid, verifyPiece } from "../piece.ts";
-import { ReplicatedStore } from "../replicated.ts";
-import { PieceNotFoundError } from "../types.ts";
-import type { ByteRange, PieceStore, PutOptions, PutResult } from "../types.ts";
+import { normalizePieceCid } from "../piece.ts";
+import { StoreSet } from "../set.ts";
+import type { PieceStore } from "../types.ts";
+import { readJournal } from "./journal.ts";
 
 export interface PlacementTarget {
   /** Backend names, in the store's order (the placement's default preference). */
   readonly backends: readonly string[];
   /** Backends holding the piece now (asked live, not from a record). */
   copiesOf(pieceCid: string): Promise<string[]>;
-  /** Copy the piece to `backend`, reading it (verified) from `source` or any backend holding it. */
+  /** Copy the piece to `backend` from a verified read of a copy held elsewhere. */
   addCopy(pieceCid: string, backend: string, source?: string): Promise<void>;
   /** Remove the copy on `backend`. */
   dropCopy(pieceCid: string, backend: string): Promise<void>;
   cdnOf(itemId: string): Promise<boolean>;
   setCdn(itemId: string, on: boolean): Promise<void>;
-}
-
-/** A backend that can remove a piece (what dropping a copy needs beyond PieceStore). */
-export interface RemovablePieceStore extends PieceStore {
-  remove(pieceCid: string): Promise<void>;
 }
 
 export class PlacementError extends Error {
@@ -39,131 +40,62 @@ export class PlacementError extends Error {
   }
 }
 
-/**
- * A LocalStore under its own backend name (several directories = several independent copies, e.g.
- * several disks), able to remove pieces.
- */
-export class NamedLocalStore implements RemovablePieceStore {
-  readonly name: string;
-  readonly inner: LocalStore;
-  constructor(name: string, dir: string, publicUrl?: string) {
-    this.name = name;
-    this.inner = new LocalStore({ dir, publicUrl });
-  }
-  put(bytes: Uint8Array, options?: PutOptions): Promise<PutResult> {
-    return this.inner.put(bytes, options);
-  }
-  async get(pieceCid: string, range?: ByteRange): Promise<Uint8Array> {
-    try {
-      return await this.inner.get(pieceCid, range);
-    } catch (err) {
-      if (err instanceof PieceNotFoundError) throw new PieceNotFoundError(pieceCid, this.name);
-      throw err;
-    }
-  }
-  has(pieceCid: string): Promise<boolean> {
-    return this.inner.has(pieceCid);
-  }
-  urlFor(pieceCid: string): string | undefined {
-    return this.inner.urlFor(pieceCid);
-  }
-  async remove(pieceCid: string): Promise<void> {
-    await rm(this.inner.pathFor(pieceCid), { force: true });
-  }
+/** The StoreSet placement acts on: the store itself, or a one-backend set around a single store. */
+export function storeSetOf(store: PieceStore): StoreSet {
+  return store instanceof StoreSet ? store : new StoreSet({ backends: [store], repair: false });
 }
 
-/** Remove a piece from a backend, or say why this backend cannot drop copies. */
-export async function removePiece(store: PieceStore, pieceCid: string): Promise<void> {
-  const cid = normalizePieceCid(pieceCid);
-  if (typeof (store as Partial<RemovablePieceStore>).remove === "function") return (store as RemovablePieceStore).remove(cid);
-  if (store instanceof LocalStore) {
-    await rm(store.pathFor(cid), { force: true });
-    return;
-  }
-  throw new PlacementError(`backend ${store.name} cannot remove pieces, so placement cannot drop its copies (give it a remove(pieceCid) method)`);
-}
-
-/** The named backends of a store: a ReplicatedStore's write set, else the store itself. */
-export function backendsOf(store: PieceStore): PieceStore[] {
-  return store instanceof ReplicatedStore ? store.writeTo : [store];
-}
-
-/**
- * `STORAGE_COPY_DIRS=/disk2/pieces,/disk3/pieces`: extra local directories, each an independent
- * backend (`copy-1`, `copy-2`, ...) that receives a copy of every piece written, beside the
- * configured store. Without it the store is returned as is.
- */
-export function withCopyDirs(store: PieceStore, env: NodeJS.ProcessEnv = process.env): PieceStore {
-  const dirs = (env.STORAGE_COPY_DIRS ?? "").split(",").map((d) => d.trim()).filter((d) => d !== "");
-  if (dirs.length === 0) return store;
-  const copies = dirs.map((dir, i) => new NamedLocalStore(`copy-${i + 1}`, path.resolve(dir)));
-  const base = backendsOf(store);
-  const readFrom = store instanceof ReplicatedStore ? [...store.readFrom, ...copies] : [store, ...copies];
-  // Every copy must be written (the default): placement, not a failed write, decides what to drop.
-  return new ReplicatedStore({ name: [...base, ...copies].map((s) => s.name).join("+"), writeTo: [...base, ...copies], readFrom });
-}
-
-export interface StorePlacementTargetOptions {
-  /** Backends by name (names must be distinct). */
-  backends: PieceStore[];
+export interface SetPlacementTargetOptions {
+  /** The configured store (createStore): a StoreSet, or a single backend. */
+  store: PieceStore;
   /** JSON file recording which items are served through the CDN. */
   cdnStateFile: string;
 }
 
 /**
- * PlacementTarget over named PieceStores. Copies are what each backend's has() says; a copy is
- * added by a verified read from a backend holding it and a put (with the known PieceCID) to the
- * new one. CDN state per item is kept in `cdnStateFile` (read by the studio and the delivery side);
- * with Synapse, serving an item through FilBeam means a CDN data set, which this does not create.
+ * PlacementTarget over a StoreSet. A backend that cannot be asked (down, circuit open) counts as
+ * not holding the piece for the plan, but is never dropped from: removeCopy() checks again that
+ * another backend holds it. CDN state per item is kept in `cdnStateFile` (read by the studio and the
+ * delivery side); with Synapse, serving an item through FilBeam means a CDN data set, which this
+ * does not create.
  */
-export class StorePlacementTarget implements PlacementTarget {
+export class SetPlacementTarget implements PlacementTarget {
   readonly backends: readonly string[];
-  readonly #stores: Map<string, PieceStore>;
+  readonly set: StoreSet;
   readonly #cdnStateFile: string;
 
-  constructor(options: StorePlacementTargetOptions) {
-    this.#stores = new Map(options.backends.map((s) => [s.name, s]));
-    if (this.#stores.size !== options.backends.length) {
-      throw new PlacementError(`backend names must be distinct for placement, got ${options.backends.map((s) => s.name).join(", ")}`);
-    }
-    this.backends = options.backends.map((s) => s.name);
+  constructor(options: SetPlacementTargetOptions) {
+    this.set = storeSetOf(options.store);
+    this.backends = [...this.set.backends.keys()];
     this.#cdnStateFile = options.cdnStateFile;
   }
 
-  #store(name: string): PieceStore {
-    const store = this.#stores.get(name);
-    if (!store) throw new PlacementError(`no backend named "${name}" (configured: ${this.backends.join(", ")})`);
-    return store;
+  #check(name: string): void {
+    if (!this.set.backends.has(name)) throw new PlacementError(`no backend named "${name}" (configured: ${this.backends.join(", ")})`);
   }
 
   async copiesOf(pieceCid: string): Promise<string[]> {
-    const cid = normalizePieceCid(pieceCid);
-    const held = await Promise.all(this.backends.map(async (name) => ((await this.#store(name).has(cid)) ? name : undefined)));
-    return held.filter((n): n is string => n !== undefined);
+    return (await this.set.locate(pieceCid)).filter((l) => l.has === true).map((l) => l.backend);
   }
 
-  async addCopy(pieceCid: string, backend: string, source?: string): Promise<void> {
+  /** `source` is the policy's suggestion; the set reads the first good copy in its read order. */
+  async addCopy(pieceCid: string, backend: string, _source?: string): Promise<void> {
+    this.#check(backend);
     const cid = normalizePieceCid(pieceCid);
-    const to = this.#store(backend);
-    const sources = source ? [source, ...this.backends.filter((b) => b !== source && b !== backend)] : this.backends.filter((b) => b !== backend);
-    const errors: string[] = [];
-    for (const name of sources) {
-      const from = this.#store(name);
-      try {
-        const bytes = await from.get(cid);
-        // Never spread a corrupt copy: check the bytes unless the backend already did.
-        if (!from.verifiesReads) verifyPiece(bytes, cid, from.name);
-        await to.put(bytes, { pieceCid: cid });
-        return;
-      } catch (err) {
-        errors.push(`${name}: ${(err as Error).message}`);
-      }
+    try {
+      await this.set.copy(cid, [backend]);
+    } catch (err) {
+      throw new PlacementError(`could not copy ${cid} to ${backend}: ${(err as Error).message}`);
     }
-    throw new PlacementError(`could not copy ${cid} to ${backend}: no backend gave good bytes (${errors.join("; ") || "no other backend"})`);
   }
 
   async dropCopy(pieceCid: string, backend: string): Promise<void> {
-    await removePiece(this.#store(backend), pieceCid);
+    this.#check(backend);
+    try {
+      await this.set.removeCopy(pieceCid, backend);
+    } catch (err) {
+      throw new PlacementError(`could not drop the copy of ${normalizePieceCid(pieceCid)} on ${backend}: ${(err as Error).message}`);
+    }
   }
 
   async cdnOf(itemId: string): Promise<boolean> {
@@ -185,6 +117,46 @@ export class StorePlacementTarget implements PlacementTarget {
   #cdnState(): Record<string, boolean> {
     return readCdnState(this.#cdnStateFile);
   }
+}
+
+/**
+ * The set's `expectedBackends` hook from the placement journal: for a piece placement has moved,
+ * the backends it should be on now (every backend of the set, minus the drops, plus the adds, in
+ * journal order); undefined for a piece never moved (the set's default: every backend). The journal
+ * is re-read only when its size or mtime changes.
+ */
+export function placementView(journalFile: string): (backends: readonly string[]) => (pieceCid: string) => string[] | undefined {
+  let stamp = "";
+  let moves = new Map<string, { kind: "add-copy" | "drop-copy"; backend: string }[]>();
+  const load = () => {
+    let now: string;
+    try {
+      const st = statSync(journalFile);
+      now = `${st.size}:${st.mtimeMs}`;
+    } catch {
+      now = "absent";
+    }
+    if (now === stamp) return;
+    const next = new Map<string, { kind: "add-copy" | "drop-copy"; backend: string }[]>();
+    for (const e of now === "absent" ? [] : readJournal(journalFile)) {
+      if ((e.kind !== "add-copy" && e.kind !== "drop-copy") || !e.pieceCid || !e.backend) continue;
+      const cid = normalizePieceCid(e.pieceCid);
+      next.set(cid, [...(next.get(cid) ?? []), { kind: e.kind, backend: e.backend }]);
+    }
+    moves = next;
+    stamp = now;
+  };
+  return (backends) => (pieceCid) => {
+    load();
+    const list = moves.get(normalizePieceCid(pieceCid));
+    if (!list) return undefined;
+    const expected = new Set(backends);
+    for (const m of list) {
+      if (m.kind === "add-copy") expected.add(m.backend);
+      else expected.delete(m.backend);
+    }
+    return [...expected].filter((b) => backends.includes(b));
+  };
 }
 
 /** The CDN state file: `{ "<itemId>": true }`; empty when absent. */

@@ -1,7 +1,7 @@
 /** The piece store the media routes read from (the same local store `npm run dev` and the pipeline write). */
 import type { PieceStore } from "../../../lib/storage/types.ts";
 import type { Manifest } from "../../../lib/manifest/schema.ts";
-import { STORAGE_DATA_DIR } from "./config.ts";
+import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "./config.ts";
 import { repoImport } from "./repo-lib.ts";
 
 type StorageLib = typeof import("../../../lib/storage/index.ts");
@@ -18,8 +18,10 @@ export function placementLib(): Promise<PlacementLib> {
 }
 
 export function pieceStore(): Promise<PieceStore> {
-  // STORAGE_COPY_DIRS: the same extra local backends as the CLI, so the studio sees every copy.
-  storePromise ??= Promise.all([storageLib(), placementLib()]).then(([lib, placement]) => placement.withCopyDirs(lib.createStore({ dataDir: STORAGE_DATA_DIR })));
+  // The same backend set as the CLI; repair follows the placement journal (no re-copy of dropped copies).
+  storePromise ??= Promise.all([storageLib(), placementLib()]).then(([lib, placement]) =>
+    lib.createStore({ dataDir: STORAGE_DATA_DIR, placementView: placement.placementView(placement.journalPath(STREAMVAULT_HOME)) }),
+  );
   storePromise.catch(() => (storePromise = undefined));
   return storePromise;
 }

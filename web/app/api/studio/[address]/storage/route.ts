@@ -6,7 +6,7 @@
  */
 import type { Address } from "viem";
 import { listContents } from "@/lib/server/catalog";
-import { STREAMVAULT_HOME } from "@/lib/server/config";
+import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "@/lib/server/config";
 import { catalogLibs, readOnlyContext } from "@/lib/server/creator-catalog";
 import { playCounts } from "@/lib/server/keyrelease";
 import { loadManifest, pieceStore, placementLib, storageLib } from "@/lib/server/store";
@@ -42,13 +42,20 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     console.error("backups unavailable for the storage report:", error);
   }
 
-  const backends = placement.backendsOf(store);
-  const config = placement.placementConfig(backends.map((b) => b.name));
-  const target = new placement.StorePlacementTarget({ backends, cdnStateFile: placement.cdnStatePath(STREAMVAULT_HOME) });
+  const target = new placement.SetPlacementTarget({ store, cdnStateFile: placement.cdnStatePath(STREAMVAULT_HOME) });
+  const config = placement.placementConfig([...target.backends]);
   const since = new Date(Date.now() - config.windowDays * 24 * 3600 * 1000);
   const counted = await playCounts(contents.map((c) => c.id), { since });
   const plays = Object.fromEntries((counted?.items ?? []).map((p) => [p.contentId.toLowerCase(), p.plays]));
   const journal = placement.readJournal(placement.journalPath(STREAMVAULT_HOME));
   const report = await placement.storageReport(items, plays, target, config, journal);
-  return Response.json({ creator, playsCounted: counted !== undefined, ...report }, { headers: { "cache-control": "no-store" } });
+  // Health beside the catalogue's pieces and bytes: the stats wrapper's counters (what
+  // `streamvault storage status` prints), shared by every process writing this piece directory.
+  const status = await lib.storageStatus({ dataDir: STORAGE_DATA_DIR, file: process.env.STORAGE_STATS_FILE || undefined });
+  const health = new Map(status.backends.map((b) => [b.backend, b]));
+  const backendStats = report.backendStats.map((b) => {
+    const h = health.get(b.backend);
+    return { ...b, reads: h?.reads ?? 0, failures: h?.failures ?? 0, repairs: h?.repairs ?? 0, breaker: h?.breaker ?? "closed", readLatencyMs: h?.readLatencyMs ?? { p50: null, p99: null, samples: 0 } };
+  });
+  return Response.json({ creator, playsCounted: counted !== undefined, ...report, backendStats, statsUpdatedAt: status.updatedAt }, { headers: { "cache-control": "no-store" } });
 }
