@@ -8,7 +8,7 @@
  * - Storing the same bytes twice is a no-op on every backend (each put is idempotent).
  */
 import pRetry, { AbortError } from "p-retry";
-import { InvalidPieceCidError, PieceIntegrityError, PieceNotFoundError, PieceSizeError, RangeNotSatisfiableError } from "./types.ts";
+import { InvalidPieceCidError, PieceIntegrityError, PieceNotFoundError, PieceSizeError, RangeNotSatisfiableError, isPieceError } from "./types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "./types.ts";
 import { normalizePieceCid, pieceCidOf, assertPieceSize, sliceRange, verifyPiece } from "./piece.ts";
 
@@ -60,14 +60,7 @@ export class ReplicationError extends Error {
 
 /** Errors that retrying the same backend cannot fix. */
 function isPermanent(err: unknown): boolean {
-  return (
-    err instanceof PieceNotFoundError ||
-    err instanceof PieceIntegrityError ||
-    err instanceof PieceSizeError ||
-    err instanceof InvalidPieceCidError ||
-    err instanceof RangeNotSatisfiableError ||
-    (err instanceof Error && err.name === "AbortError")
-  );
+  return isPieceError(err) || err instanceof PieceIntegrityError;
 }
 
 /** PieceStore that replicates writes and verifies reads across backends. */

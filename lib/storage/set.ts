@@ -28,7 +28,7 @@ import {
   wrap,
 } from "cockatiel";
 import type { CircuitBreakerPolicy, IPolicy } from "cockatiel";
-import { InvalidPieceCidError, PieceIntegrityError, PieceNotFoundError, PieceSizeError, RangeNotSatisfiableError } from "./types.ts";
+import { InvalidPieceCidError, PieceIntegrityError, PieceNotFoundError, PieceSizeError, RangeNotSatisfiableError, isPieceError } from "./types.ts";
 import type { ByteRange, PieceMirror, PieceStore, PutOptions, PutResult } from "./types.ts";
 import { assertPieceSize, normalizePieceCid, pieceCidOf, sliceRange, verifyPiece } from "./piece.ts";
 import { ReplicationError } from "./replicated.ts";
@@ -78,17 +78,6 @@ export interface RepairCounts {
   failed: number;
   /** dropped because the repair queue was full */
   dropped: number;
-}
-
-/** Errors that say something about the piece, not the backend's health. */
-function isPieceError(err: unknown): boolean {
-  return (
-    err instanceof PieceNotFoundError ||
-    err instanceof PieceSizeError ||
-    err instanceof InvalidPieceCidError ||
-    err instanceof RangeNotSatisfiableError ||
-    (err instanceof Error && err.name === "AbortError")
-  );
 }
 
 function breakerState(state: CircuitState): BreakerState {

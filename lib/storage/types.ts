@@ -136,3 +136,14 @@ export class InvalidPieceCidError extends Error {
     this.name = "InvalidPieceCidError";
   }
 }
+
+/** Errors that say something about the piece or the request, not about the backend's health. */
+export function isPieceError(err: unknown): boolean {
+  return (
+    err instanceof PieceNotFoundError ||
+    err instanceof PieceSizeError ||
+    err instanceof InvalidPieceCidError ||
+    err instanceof RangeNotSatisfiableError ||
+    (err instanceof Error && err.name === "AbortError")
+  );
+}
