@@ -40,18 +40,9 @@ export interface StatsFile {
   backends: Record<string, BackendCounters>;
 }
 
-/** One backend's row of `storageStatus()`. */
-export interface BackendStatus {
+/** One backend's row of `storageStatus()`: its counters, with latency percentiles instead of samples. */
+export interface BackendStatus extends Omit<BackendCounters, "latencyMs"> {
   backend: string;
-  piecesWritten: number;
-  bytesWritten: number;
-  reads: number;
-  bytesRead: number;
-  misses: number;
-  failures: number;
-  repairs: number;
-  repairFailures: number;
-  breaker: BreakerState;
   /** read latency percentiles over the recent samples, ms; null before the first read */
   readLatencyMs: { p50: number | null; p99: number | null; samples: number };
 }

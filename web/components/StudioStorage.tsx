@@ -3,55 +3,23 @@
 import { useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Address } from "viem";
+import type { StorageReport as Report } from "../../lib/storage/placement/report.ts";
+import type { BackendStatus } from "../../lib/storage/stats.ts";
 
 /** A latency in ms, or a dash before the first read. */
 function msLabel(ms: number | null): string {
   return ms === null ? "–" : ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
-/** `GET /api/studio/[address]/storage` (lib/storage/placement/report.ts StorageReport). */
-interface StorageReport {
-  backends: string[];
-  /** Catalogue pieces and bytes per backend, with the stats wrapper's health counters. */
-  backendStats: {
-    backend: string;
-    pieces: number;
-    bytes: number;
-    reads: number;
-    failures: number;
-    repairs: number;
-    breaker: string;
-    readLatencyMs: { p50: number | null; p99: number | null; samples: number };
-  }[];
+/**
+ * `GET /api/studio/[address]/storage`: lib/storage/placement's `StorageReport`, with each backend's
+ * health from the stats wrapper (`storageStatus()`) beside its catalogue pieces and bytes.
+ */
+type StorageReport = Omit<Report, "backendStats"> & {
+  backendStats: (Report["backendStats"][number] & Pick<BackendStatus, "reads" | "failures" | "repairs" | "breaker" | "readLatencyMs">)[];
   statsUpdatedAt: string | null;
-  windowDays: number;
   playsCounted: boolean;
-  items: {
-    itemId: string;
-    title?: string;
-    tier: string;
-    pieces: number;
-    bytes: number;
-    storedBytes: number;
-    minCopies: number;
-    maxCopies: number;
-    cdn: boolean;
-    storage: number;
-    egress: number;
-    total: number;
-    heat: string;
-    playsInWindow: number;
-    wantCopies: number;
-    wantCdn: boolean;
-    reason: string;
-    shortfall?: string;
-  }[];
-  totals: { bytes: number; storedBytes: number; storage: number; egress: number; total: number };
-  suggestions: { itemId: string; title?: string; tier: string; kind: string; backend: string; pieces: number; bytes: number; from: string; to: string; monthlySaving: number; reason: string }[];
-  suggestedSaving: number;
-  history: { month: string; storage: number; egress: number; total: number; storedBytes: number }[];
-  recentMoves: { at: string; kind: string; itemId: string; title?: string; backend?: string; pieces: number; from: string; to: string; reason: string; monthlySaving: number; by: string }[];
-}
+};
 
 function bytesLabel(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -6,23 +6,12 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import path from "node:path";
-import type { MoveKind, PlacementMove, PlacementTier } from "./policy.ts";
+import type { PlacementMove } from "./policy.ts";
 
-export interface JournalEntry {
+/** A move as carried out: the planned move (without its target) plus when and by what. */
+export interface JournalEntry extends Omit<PlacementMove, "targetCopies"> {
   /** ISO time the move was done. */
   at: string;
-  kind: MoveKind;
-  itemId: string;
-  title?: string;
-  tier: PlacementTier;
-  pieceCid?: string;
-  backend?: string;
-  source?: string;
-  from: string;
-  to: string;
-  reason: string;
-  monthlySaving: number;
-  bytes: number;
   /** What carried it out: "optimize" or "watch". */
   by: string;
 }
