@@ -5,13 +5,13 @@
 import path from "node:path";
 import Table from "cli-table3";
 import { erc20Abi, zeroAddress, type Address } from "viem";
-import { ChainUnavailableError, connectChain } from "../lib/catalog/chain/client.ts";
-import type { ChainContext } from "../lib/catalog/chain/client.ts";
-import { openKeyStore } from "../lib/keys/index.ts";
-import type { KeyStore } from "../lib/keys/index.ts";
-import { createStore, faultyStore } from "../lib/storage/index.ts";
-import type { PieceStore } from "../lib/storage/index.ts";
-import { journalPath, placementView } from "../lib/storage/placement/index.ts";
+import { ChainUnavailableError, connectChain } from "@streamvault/lib/catalog/chain/client.ts";
+import type { ChainContext } from "@streamvault/lib/catalog/chain/client.ts";
+import { openKeyStore } from "@streamvault/lib/keys";
+import type { KeyStore } from "@streamvault/lib/keys";
+import { createStore, faultyStore } from "@streamvault/lib/storage";
+import type { PieceStore } from "@streamvault/lib/storage";
+import { journalPath, placementView } from "@streamvault/lib/storage/placement";
 
 /** Documented exit codes (see cli/README.md). */
 export const EXIT = {

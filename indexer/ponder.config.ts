@@ -14,45 +14,19 @@
  *                     restarted from genesis reuses block numbers, false elsewhere)
  *   DATABASE_URL      Postgres connection string; PGlite in PONDER_PGLITE_DIR (default .ponder/pglite) otherwise
  */
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createConfig, factory } from "ponder";
-import { getAbiItem, type Address } from "viem";
-// The typed `as const` ABIs (a plain module). lib/deployments/index.ts itself cannot be executed
-// by Ponder's bundler (vite-node leaves `import.meta.dirname`, used in artifacts.ts, undefined),
-// so the deployments file is read here the way its loadDeployment() reads it.
+import { getAbiItem } from "viem";
+// The library's one deployments loader and the typed `as const` ABIs (DEPLOYMENTS_DIR overrides the folder).
 import {
   backupRegistryAbi,
   contentAccessAbi,
+  contractOf,
   creatorCoinAbi,
   creatorPassAbi,
   creatorRegistryAbi,
+  loadDeployment,
   paymentChannelsAbi,
-} from "../lib/deployments/abis.ts";
-import type { Deployment } from "../lib/deployments/index.ts";
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-
-/** deployments/<chainId>.json (DEPLOYMENTS_DIR overrides the folder), as lib/deployments loadDeployment() does. */
-function loadDeployment(chainId: number): Deployment {
-  const path = join(process.env.DEPLOYMENTS_DIR ?? join(REPO_ROOT, "deployments"), `${chainId}.json`);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new Error(`No deployment for chain ${chainId} at ${path}. Start a chain (\`npm run chain\`) and run \`npm run deploy\`.`);
-  }
-  const deployment = JSON.parse(text) as Deployment;
-  if (deployment.chainId !== chainId) throw new Error(`${path} is for chain ${deployment.chainId}, not ${chainId}.`);
-  return deployment;
-}
-
-function contractOf(deployment: Deployment, name: keyof Deployment["contracts"]): { address: Address; blockNumber: number } {
-  const entry = deployment.contracts[name];
-  if (!entry) throw new Error(`Chain ${deployment.chainId} has no ${name} deployed.`);
-  return { address: entry.address, blockNumber: entry.blockNumber };
-}
+} from "@streamvault/lib/deployments";
 
 const KNOWN_CHAINS: Record<number, { name: string; rpc: string; pollingInterval: number; getLogsRange?: number }> = {
   31337: { name: "anvil", rpc: "http://127.0.0.1:8545", pollingInterval: 100 },

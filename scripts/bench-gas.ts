@@ -20,11 +20,11 @@ import {
   type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { startAnvil } from "../lib/chain/anvil.ts";
-import { signPermit } from "../lib/chain/permit.ts";
-import { deploySystem } from "../lib/deployments/deploy-system.ts";
+import { startAnvil } from "@streamvault/lib/chain/anvil.ts";
+import { signPermit } from "@streamvault/lib/chain/permit.ts";
+import { deploySystem } from "@streamvault/lib/deployments/deploy-system.ts";
 import { ABIS, contractOf, REPO_ROOT_DIR } from "./bench-support.ts";
-import { DEV_PRIVATE_KEYS } from "../lib/deployments/dev-accounts.ts";
+import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
 
 const GOALS: Record<string, number> = {
   "purchaseAccess (native)": 100_000,

@@ -20,7 +20,7 @@ import { toHex } from "viem";
 import { INDEXER_DIR, scratchDatabase, startIndexer, startLocalChain, type IndexerProcess, type LocalChain } from "../test/indexer/harness.ts";
 import { runScenario } from "../test/indexer/scenario.ts";
 import { generateLoad } from "../test/indexer/load.ts";
-import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 
 const require = createRequire(join(INDEXER_DIR, "package.json"));
 const autocannon = require("autocannon") as (opts: Record<string, unknown>) => Promise<any>;

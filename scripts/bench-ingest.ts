@@ -9,7 +9,7 @@
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { ingestMedia, runFfmpeg, runTool } from "../lib/media/index.ts";
+import { ingestMedia, runFfmpeg, runTool } from "@streamvault/lib/media";
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 

@@ -107,10 +107,10 @@ function loadInWorker(job: LoadJob): Promise<LoadResult> {
 }
 
 async function main(): Promise<void> {
-  const { ABIS, contractOf } = await import("../lib/deployments/index.ts");
-  const { REPO_ROOT } = await import("../lib/deployments/artifacts.ts");
-  const { startKeyReleaseServer } = await import("../lib/keyrelease/server.ts");
-  const { generateEphemeralKeyPair, unwrapContentKey } = await import("../lib/keyrelease/wrap.ts");
+  const { ABIS, contractOf } = await import("@streamvault/lib/deployments");
+  const { REPO_ROOT } = await import("@streamvault/lib/deployments/artifacts.ts");
+  const { startKeyReleaseServer } = await import("@streamvault/lib/keyrelease/server.ts");
+  const { generateEphemeralKeyPair, unwrapContentKey } = await import("@streamvault/lib/keyrelease/wrap.ts");
   const { SIWE_DOMAIN, SIWE_URI, SUB_PRICE, signIn, startChainFixture } = await import("../test/keyrelease/fixture.ts");
 
   const f = await startChainFixture();

@@ -13,7 +13,7 @@ import { createCipheriv, createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import path from "node:path";
-import { nativeUnavailableReason, pieceCid, pieceRooter, type PieceCidOptions } from "../lib/piece/index.ts";
+import { nativeUnavailableReason, pieceCid, pieceRooter, type PieceCidOptions } from "@streamvault/lib/piece";
 
 const MiB = 1 << 20;
 const GOALS = { nativeMiBs: 300, portableMiBs: 30 };

@@ -12,11 +12,11 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { ContentEncryptor, generateContentKey } from "../lib/crypto/index.ts";
-import { pieceCid, pieceCidSync, pieceRooter } from "../lib/piece/index.ts";
-import { processMedia, publishDetailed, runFfmpeg, runTool, toolPath } from "../lib/media/index.ts";
-import type { Tier } from "../lib/media/index.ts";
-import { LocalStore } from "../lib/storage/local.ts";
+import { ContentEncryptor, generateContentKey } from "@streamvault/lib/crypto";
+import { pieceCid, pieceCidSync, pieceRooter } from "@streamvault/lib/piece";
+import { processMedia, publishDetailed, runFfmpeg, runTool, toolPath } from "@streamvault/lib/media";
+import type { Tier } from "@streamvault/lib/media";
+import { LocalStore } from "@streamvault/lib/storage/local.ts";
 
 const MiB = 1024 * 1024;
 const GOAL_SECONDS = 10;

@@ -20,9 +20,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { S3Client, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Server as TrackerServer } from "bittorrent-tracker";
-import { S3Store, s3StoreFromEnv } from "../lib/storage/s3.ts";
-import { IpfsStore } from "../lib/storage/ipfs/index.ts";
-import { WebTorrentStore } from "../lib/storage/webtorrent/index.ts";
+import { S3Store, s3StoreFromEnv } from "@streamvault/lib/storage/s3.ts";
+import { IpfsStore } from "@streamvault/lib/storage/ipfs/index.ts";
+import { WebTorrentStore } from "@streamvault/lib/storage/webtorrent/index.ts";
 import { missingCephBinaries, startCeph } from "../test/storage/ceph.ts";
 import type { CephRgw } from "../test/storage/ceph.ts";
 import { slowLink } from "../test/storage/slow-link.ts";
@@ -34,8 +34,8 @@ import {
   faultyStore,
   latencyPercentiles,
   startGateway,
-} from "../lib/storage/index.ts";
-import type { PieceStore } from "../lib/storage/index.ts";
+} from "@streamvault/lib/storage";
+import type { PieceStore } from "@streamvault/lib/storage";
 
 const sizeMiB = Number(process.argv[2] ?? 16);
 if (!Number.isFinite(sizeMiB) || sizeMiB <= 0 || sizeMiB > 1000) throw new Error(`size in MiB must be in (0, 1000], got ${process.argv[2]}`);

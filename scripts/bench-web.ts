@@ -19,7 +19,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { startStack, CREATOR_KEY, type Stack } from "../test/web/stack.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "../test/web/server.ts";
 import { installWallet } from "../test/web/wallet.ts";

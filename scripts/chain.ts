@@ -2,7 +2,7 @@
  * `npm run chain`: a local anvil node (shipped inside the @foundry-rs/anvil npm package) on
  * 127.0.0.1, chain id 31337. PORT overrides 8545; CHAIN_STATE=path keeps the chain across restarts.
  */
-import { startAnvil } from "../lib/chain/anvil.ts";
+import { startAnvil } from "@streamvault/lib/chain/anvil.ts";
 
 const port = Number(process.env.PORT ?? 8545);
 const node = await startAnvil({ port, statePath: process.env.CHAIN_STATE, quiet: false });

@@ -70,7 +70,7 @@ import { join, relative } from "node:path";
 import { addStatementCoverageInstrumentation } from "@nomicfoundation/edr";
 import Table from "cli-table3";
 import { getProcessedCoverageInfo } from "../node_modules/hardhat/dist/src/internal/builtin-plugins/coverage/process-coverage.js";
-import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 
 /** The solc version of hardhat.config.ts; Hardhat instruments with it (EDR supports it). */
 const SOLC_VERSION = "0.8.28";

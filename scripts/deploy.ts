@@ -5,9 +5,9 @@
  */
 import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { deploySystem } from "../lib/deployments/deploy-system.ts";
-import { writeDeployment } from "../lib/deployments/index.ts";
-import { DEV_PRIVATE_KEYS } from "../lib/deployments/dev-accounts.ts";
+import { deploySystem } from "@streamvault/lib/deployments/deploy-system.ts";
+import { writeDeployment } from "@streamvault/lib/deployments";
+import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
 
 const rpcUrl = process.env.RPC_URL ?? "http://127.0.0.1:8545";
 const privateKey = (process.env.DEPLOYER_PRIVATE_KEY ?? DEV_PRIVATE_KEYS[0]) as Hex;

@@ -10,11 +10,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, http } from "viem";
-import { startAnvil } from "../lib/chain/anvil.ts";
-import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
-import { deploymentPath, loadDeployment } from "../lib/deployments/index.ts";
-import { LocalStore, startGateway } from "../lib/storage/index.ts";
-import { PLAYS_SOURCE_FILE } from "../lib/catalog/milestones/plays.ts";
+import { startAnvil } from "@streamvault/lib/chain/anvil.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
+import { deploymentPath, loadDeployment } from "@streamvault/lib/deployments";
+import { LocalStore, startGateway } from "@streamvault/lib/storage";
+import { PLAYS_SOURCE_FILE } from "@streamvault/lib/catalog/milestones/plays.ts";
 
 const DATA = join(REPO_ROOT, ".streamvault");
 const CHAIN_STATE = join(DATA, "chain-state.json");

@@ -9,10 +9,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
-import { ABIS, contractOf, loadDeployment } from "../lib/deployments/index.ts";
-import { DEV_PRIVATE_KEYS } from "../lib/deployments/dev-accounts.ts";
-import { toolPath } from "../lib/media/index.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
+import { ABIS, contractOf, loadDeployment } from "@streamvault/lib/deployments";
+import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
+import { toolPath } from "@streamvault/lib/media";
 
 interface DemoCreator {
   key: Hex;

@@ -2,7 +2,7 @@ import type { NextConfig } from "next";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
-// The repository root: the web app bundles the shared ABIs from ../lib/deployments/abis.ts.
+// The repository root (npm workspaces): `@streamvault/lib` is the workspace package in ../lib.
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const config: NextConfig = {
@@ -11,6 +11,10 @@ const config: NextConfig = {
   outputFileTracingRoot: repoRoot,
   turbopack: { root: repoRoot },
   experimental: { externalDir: true },
+  // Server code loads the library with Node's own loader (Node >= 22.18 strips its TypeScript types),
+  // so storage, media, keys and key release run as in the CLI and tests, with their native
+  // dependencies (sharp, PGlite, ffmpeg); client components bundle `@streamvault/lib/browser`.
+  serverExternalPackages: ["@streamvault/lib"],
   typescript: { tsconfigPath: "tsconfig.json" },
   devIndicators: false,
 };

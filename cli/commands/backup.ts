@@ -1,11 +1,11 @@
 /** `backup`, `restore`, `export`, `watch`. */
 import path from "node:path";
-import { createBackup, fetchVerifiedSnapshot, NoBackupError, SnapshotIntegrityError } from "../../lib/catalog/backup/snapshot.ts";
-import { exportCatalog, restoreSnapshot } from "../../lib/catalog/backup/restore.ts";
-import { loadMilestoneConfig, runMilestoneCheck } from "../../lib/catalog/milestones/milestones.ts";
-import { playsServerUrl, readPlays, type PlaysReading } from "../../lib/catalog/milestones/plays.ts";
-import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
-import { isPieceCid } from "../../lib/storage/index.ts";
+import { createBackup, fetchVerifiedSnapshot, NoBackupError, SnapshotIntegrityError } from "@streamvault/lib/catalog/backup/snapshot.ts";
+import { exportCatalog, restoreSnapshot } from "@streamvault/lib/catalog/backup/restore.ts";
+import { loadMilestoneConfig, runMilestoneCheck } from "@streamvault/lib/catalog/milestones/milestones.ts";
+import { playsServerUrl, readPlays, type PlaysReading } from "@streamvault/lib/catalog/milestones/plays.ts";
+import { UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
+import { isPieceCid } from "@streamvault/lib/storage";
 import { runPlacement, signedUsdfc } from "./optimize.ts";
 import { CliError, EXIT, formatBytes, homeDir, openChain, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";

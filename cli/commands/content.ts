@@ -2,13 +2,13 @@
 import { createWriteStream } from "node:fs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { hasValidAccess, readContent } from "../../lib/catalog/chain/content.ts";
-import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
-import { decryptManifestSegment } from "../../lib/crypto/index.ts";
-import { parseManifest } from "../../lib/manifest/index.ts";
-import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
-import { computePieceCid, creatorMonthlyCost, formatUsdfc, PieceNotFoundError } from "../../lib/storage/index.ts";
-import type { MediaItem, PieceStore } from "../../lib/storage/index.ts";
+import { hasValidAccess, readContent } from "@streamvault/lib/catalog/chain/content.ts";
+import { UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
+import { decryptManifestSegment } from "@streamvault/lib/crypto";
+import { parseManifest } from "@streamvault/lib/manifest";
+import type { Manifest, ManifestVariant } from "@streamvault/lib/manifest";
+import { computePieceCid, creatorMonthlyCost, formatUsdfc, PieceNotFoundError } from "@streamvault/lib/storage";
+import type { MediaItem, PieceStore } from "@streamvault/lib/storage";
 import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, parseContentId, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 

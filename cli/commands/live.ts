@@ -1,8 +1,8 @@
 /** `live <input>` and `live-status <id>`. */
 import path from "node:path";
-import { archiveLive, readLiveState } from "../../lib/live/archiver.ts";
-import type { LiveChunk } from "../../lib/live/archiver.ts";
-import type { Tier } from "../../lib/catalog/chain/content.ts";
+import { archiveLive, readLiveState } from "@streamvault/lib/live/archiver.ts";
+import type { LiveChunk } from "@streamvault/lib/live/archiver.ts";
+import type { Tier } from "@streamvault/lib/catalog/chain/content.ts";
 import { existsSync } from "node:fs";
 import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";

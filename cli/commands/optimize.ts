@@ -1,12 +1,12 @@
 /** `optimize [--apply]`: placement per item from tier and real plays (lib/storage/placement), journaled. */
 import path from "node:path";
-import { listAnchors } from "../../lib/catalog/backup/snapshot.ts";
-import type { ChainContext } from "../../lib/catalog/chain/client.ts";
-import { playsServerUrl } from "../../lib/catalog/milestones/plays.ts";
-import { UploadJournal } from "../../lib/catalog/uploads/journal.ts";
-import type { JournalItem } from "../../lib/catalog/uploads/journal.ts";
-import { formatUsdfc, isPieceCid, pieceSize } from "../../lib/storage/index.ts";
-import type { PieceStore } from "../../lib/storage/index.ts";
+import { listAnchors } from "@streamvault/lib/catalog/backup/snapshot.ts";
+import type { ChainContext } from "@streamvault/lib/catalog/chain/client.ts";
+import { playsServerUrl } from "@streamvault/lib/catalog/milestones/plays.ts";
+import { UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
+import type { JournalItem } from "@streamvault/lib/catalog/uploads/journal.ts";
+import { formatUsdfc, isPieceCid, pieceSize } from "@streamvault/lib/storage";
+import type { PieceStore } from "@streamvault/lib/storage";
 import {
   cdnStatePath,
   journalPath,
@@ -15,8 +15,8 @@ import {
   PlacementJournal,
   readItemPlays,
   SetPlacementTarget,
-} from "../../lib/storage/placement/index.ts";
-import type { OptimizeResult, PlacementConfig, PlacementItem, PlacementMove, PlacementTier } from "../../lib/storage/placement/index.ts";
+} from "@streamvault/lib/storage/placement";
+import type { OptimizeResult, PlacementConfig, PlacementItem, PlacementMove, PlacementTier } from "@streamvault/lib/storage/placement";
 import { CliError, EXIT, formatBytes, homeDir, openChain, openStore, table, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 

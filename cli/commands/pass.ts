@@ -1,6 +1,6 @@
 /** `pass-metadata`: store the pass image + ERC-721 JSON and set CreatorPass.setMetadataURI. */
 import { existsSync } from "node:fs";
-import { PassNotLaunchedError, publishPassMetadata } from "../../lib/catalog/pass/metadata.ts";
+import { PassNotLaunchedError, publishPassMetadata } from "@streamvault/lib/catalog/pass/metadata.ts";
 import { CliError, EXIT, homeDir, openChain, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 

@@ -1,6 +1,6 @@
 /** `piece-cid <files...>`: PieceCID v2 of local files (streamed, any size up to one piece), as uploads will address them. */
 import { statSync } from "node:fs";
-import { MIN_PIECE_PAYLOAD, PieceInputError, pieceCidOfFile, pieceRooter } from "../../lib/piece/index.ts";
+import { MIN_PIECE_PAYLOAD, PieceInputError, pieceCidOfFile, pieceRooter } from "@streamvault/lib/piece";
 import { CliError, EXIT, formatBytes, table, toJson } from "../context.ts";
 
 export async function pieceCidCommand(files: string[], opts: { json?: boolean; pad?: boolean }): Promise<number> {

@@ -4,7 +4,7 @@
  * (lib/storage/stats.ts). `--json` prints the same report as `/api/storage/status`.
  */
 import path from "node:path";
-import { parseBackendSet, storageStatus } from "../../lib/storage/index.ts";
+import { parseBackendSet, storageStatus } from "@streamvault/lib/storage";
 import { CliError, EXIT, formatBytes, homeDir, table, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 

@@ -1,6 +1,6 @@
 /** `stream-price <contentId> <amount>`: set (or withdraw, with 0) an item's pay-per-minute price on PaymentChannels. */
 import { getAddress, isAddress, parseUnits, zeroAddress } from "viem";
-import { readContent, setStreamPrice } from "../../lib/catalog/chain/content.ts";
+import { readContent, setStreamPrice } from "@streamvault/lib/catalog/chain/content.ts";
 import { CliError, EXIT, openChain, parseContentId, toJson, tokenDecimals } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 

@@ -5,12 +5,12 @@ import cliProgress from "cli-progress";
 import { getAddress, isAddress, parseUnits, zeroAddress } from "viem";
 import type { Address } from "viem";
 import { z } from "zod/v4";
-import type { AccessRules, Collaborator, Tier } from "../../lib/catalog/chain/content.ts";
-import { TIERS } from "../../lib/catalog/chain/content.ts";
-import type { ChainContext } from "../../lib/catalog/chain/client.ts";
-import { acquireLock, UploadJournal } from "../../lib/catalog/uploads/journal.ts";
-import { listMediaFiles, uploadBatch } from "../../lib/catalog/uploads/uploader.ts";
-import type { ItemResult, ItemSettings, UploadSummary } from "../../lib/catalog/uploads/uploader.ts";
+import type { AccessRules, Collaborator, Tier } from "@streamvault/lib/catalog/chain/content.ts";
+import { TIERS } from "@streamvault/lib/catalog/chain/content.ts";
+import type { ChainContext } from "@streamvault/lib/catalog/chain/client.ts";
+import { acquireLock, UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
+import { listMediaFiles, uploadBatch } from "@streamvault/lib/catalog/uploads/uploader.ts";
+import type { ItemResult, ItemSettings, UploadSummary } from "@streamvault/lib/catalog/uploads/uploader.ts";
 import { CliError, EXIT, formatBytes, formatDuration, homeDir, lazyKeys, openChain, openStore, toJson, tokenDecimals } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 

@@ -1,18 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Abi, Hex } from "viem";
+import type { ContractName } from "./contracts.ts";
 
-/** Every contract whose address and ABI the deployments file carries. */
-export const DEPLOYED_CONTRACTS = [
-  "ContentAccess",
-  "CreatorRegistry",
-  "CreatorCoin",
-  "CreatorPass",
-  "PaymentChannels",
-  "BackupRegistry",
-  "MockStablecoin",
-] as const;
-export type ContractName = (typeof DEPLOYED_CONTRACTS)[number];
+export { DEPLOYED_CONTRACTS, type ContractName } from "./contracts.ts";
 
 const SOURCES: Record<ContractName, string> = {
   ContentAccess: "access/ContentAccess.sol",
@@ -24,7 +16,8 @@ const SOURCES: Record<ContractName, string> = {
   MockStablecoin: "mocks/MockStablecoin.sol",
 };
 
-export const REPO_ROOT = join(import.meta.dirname, "..", "..");
+// From import.meta.url, not import.meta.dirname: Ponder's vite-node leaves the latter undefined.
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 /** Path of a contract's Hardhat artifact (HARDHAT_ARTIFACTS_DIR: the coverage build's folder). */
 export function artifactPath(name: ContractName, root = REPO_ROOT): string {

@@ -129,7 +129,7 @@ describe("indexer (PGlite)", function () {
   });
 
   it("answers SQL over HTTP through @ponder/client, including live queries", async function () {
-    const { createClient, sql } = await import("../../indexer/node_modules/@ponder/client/dist/index.js" as string);
+    const { createClient, sql } = await import("@ponder/client" as string);
     const client = createClient(`${ix.url}/sql`);
     const rows = await client.db.execute(sql`select id, profile_uri from creator order by launch_block`);
     expect(rows.map((r: any) => r.profile_uri)).to.deep.equal(["ipfs://aria-v2", "ipfs://bex", ""]);
@@ -232,7 +232,7 @@ describe("indexer (PGlite)", function () {
   });
 
   it("answers SQL over HTTP writes and malformed requests with 4xx saying what was wrong", async function () {
-    const { createClient, sql } = await import("../../indexer/node_modules/@ponder/client/dist/index.js" as string);
+    const { createClient, sql } = await import("@ponder/client" as string);
     const client = createClient(`${ix.url}/sql`);
     const refusal = async (query: unknown) => {
       try {

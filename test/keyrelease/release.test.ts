@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { cpSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getAddress, toFunctionSelector, type Address, type Hex } from "viem";
 import { ABIS, contractOf } from "../../lib/deployments/index.ts";
@@ -317,7 +319,7 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
     });
 
     it("unknown content is a 404 also when the chain client comes from another copy of viem (the web app's, issue 10 #3)", async () => {
-      // The web app builds its public client with web/node_modules/viem: errors it throws are not
+      // A client from another copy of viem (a bundled app's): errors it throws are not
       // instances of the root viem's classes, and an unknown id used to answer 503 "try again".
       const webViem = await importWebViem();
       const webClient = webViem.createPublicClient({ transport: webViem.http(f.anvil.rpcUrl) });
@@ -520,11 +522,15 @@ contract Wallet1271 {
   return getAddress(receipt.contractAddress!);
 }
 
-/** The web app's own copy of viem (web/node_modules/viem), as Next.js loads it: a second copy of every class. */
+/**
+ * A second copy of viem, as a bundled app or another package's own dependency loads it: the same
+ * files under another path, so every class is a different one (the repository itself now installs
+ * one viem, hoisted by npm workspaces). Placed under node_modules/.cache so its own imports (ox,
+ * abitype, @noble/*) resolve from the root node_modules.
+ */
 async function importWebViem(): Promise<typeof import("viem")> {
-  const webRequire = createRequire(new URL("../../web/package.json", import.meta.url));
-  const viemPackage = webRequire.resolve("viem/package.json");
   const rootPackage = createRequire(import.meta.url).resolve("viem/package.json");
-  if (viemPackage === rootPackage) throw new Error("web/node_modules/viem is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
-  return import(pathToFileURL(viemPackage.replace(/package\.json$/, "_esm/index.js")).href);
+  const copy = join(dirname(dirname(rootPackage)), ".cache", "streamvault-second-viem", "node_modules", "viem");
+  if (!existsSync(join(copy, "package.json"))) cpSync(dirname(rootPackage), copy, { recursive: true });
+  return import(pathToFileURL(join(copy, "_esm", "index.js")).href);
 }

@@ -4,18 +4,26 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { freePort } from "../../lib/chain/anvil.ts";
 import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
 
 export const WEB_DIR = join(REPO_ROOT, "web");
-const NEXT_BIN = join(WEB_DIR, "node_modules", "next", "dist", "bin", "next");
+const webRequire = createRequire(join(WEB_DIR, "package.json"));
+/** Next's CLI as the web workspace resolves it (hoisted to the root node_modules by npm workspaces). */
+const NEXT_BIN = (() => {
+  try {
+    return join(dirname(webRequire.resolve("next/package.json")), "dist", "bin", "next");
+  } catch {
+    return join(WEB_DIR, "node_modules", "next", "dist", "bin", "next");
+  }
+})();
 
-/** playwright-core lives in web/node_modules (the root does not depend on it). */
+/** playwright-core is the web workspace's dev dependency. */
 export function playwright(): { chromium: { launch(options: object): Promise<import("./pw.ts").Browser> } } {
   assertInstalled();
-  return createRequire(join(WEB_DIR, "package.json"))("playwright-core");
+  return webRequire("playwright-core");
 }
 
 function newestSource(dir: string): number {
@@ -30,7 +38,7 @@ function newestSource(dir: string): number {
 
 /** Says what to install when the web app's packages or the browser are missing. */
 export function assertInstalled(): void {
-  if (!existsSync(NEXT_BIN)) throw new Error("web/node_modules is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
+  if (!existsSync(NEXT_BIN)) throw new Error("the web workspace's packages (next) are missing: run `npm install` at the repository root (scripts/setup.sh does)");
   const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
   if (!existsSync(chromium)) throw new Error(`${chromium} is missing: run \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
 }
@@ -44,7 +52,7 @@ export function ensureBuild(): Promise<void> {
 }
 
 async function build(): Promise<void> {
-  if (!existsSync(NEXT_BIN)) throw new Error("web/node_modules is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
+  if (!existsSync(NEXT_BIN)) throw new Error("the web workspace's packages (next) are missing: run `npm install` at the repository root (scripts/setup.sh does)");
   const marker = join(WEB_DIR, ".next", "BUILD_ID");
   if (process.env.WEB_SKIP_BUILD === "1" && existsSync(marker)) return;
   if (existsSync(marker)) {

@@ -4,8 +4,7 @@ import { z } from "zod";
 import { useConfig } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import { parseEther, parseUnits } from "viem";
-import { creatorRegistryAbi } from "../../lib/deployments/abis.ts";
-import { useAppConfig } from "@/lib/client/config";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 
@@ -48,6 +47,7 @@ const DEFAULTS: Values = {
 export function LaunchForm({ onLaunched }: { onLaunched: () => void }) {
   const wagmi = useConfig();
   const { contracts, chainId } = useAppConfig();
+  const contract = useContracts();
   const [values, setValues] = useState<Values>(DEFAULTS);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const tx = useTx(onLaunched);
@@ -70,8 +70,7 @@ export function LaunchForm({ onLaunched }: { onLaunched: () => void }) {
     const supply = parseUnits(v.coinSupply, 18);
     void tx.run("Launch", () =>
       writeContract(wagmi, {
-        address: contracts.CreatorRegistry,
-        abi: creatorRegistryAbi,
+        ...contract("CreatorRegistry"),
         functionName: "launchCreator",
         args: [
           { name: v.coinName, symbol: v.coinSymbol, supply, creatorAllocation: (supply * BigInt(v.creatorPercent)) / 100n },

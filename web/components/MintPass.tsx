@@ -2,8 +2,7 @@
 import { useAccount, useConfig, useReadContracts } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address } from "viem";
-import { creatorPassAbi } from "../../lib/deployments/abis.ts";
-import { useAppConfig } from "@/lib/client/config";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { ZERO_ADDRESS, formatAmount } from "@/lib/client/format";
@@ -11,11 +10,12 @@ import { ZERO_ADDRESS, formatAmount } from "@/lib/client/format";
 export function MintPass({ pass }: { pass: Address }) {
   const wagmi = useConfig();
   const { chainId } = useAppConfig();
+  const contract = useContracts();
   const { address } = useAccount();
   const reads = useReadContracts({
     contracts: [
-      { address: pass, abi: creatorPassAbi, functionName: "saleInfo" },
-      { address: pass, abi: creatorPassAbi, functionName: "balanceOf", args: [address ?? ZERO_ADDRESS] },
+      { ...contract("CreatorPass", pass), functionName: "saleInfo" },
+      { ...contract("CreatorPass", pass), functionName: "balanceOf", args: [address ?? ZERO_ADDRESS] },
     ],
   });
   const sale = reads.data?.[0]?.result;
@@ -34,7 +34,7 @@ export function MintPass({ pass }: { pass: Address }) {
         disabled={!address || busy || !sale?.[3]}
         data-testid="mint-pass"
         onClick={() =>
-          tx.run("Mint a pass", () => writeContract(wagmi, { address: pass, abi: creatorPassAbi, functionName: "mint", args: [1n], value: sale![2], chainId }))
+          tx.run("Mint a pass", () => writeContract(wagmi, { ...contract("CreatorPass", pass), functionName: "mint", args: [1n], value: sale![2], chainId }))
         }
       >
         {!sale?.[3] ? "Minting closed" : `Mint for ${formatAmount(sale[2], ZERO_ADDRESS)}`}

@@ -3,8 +3,8 @@ import { useEffect, useRef, useState } from "react";
 import { useAccount, useConfig, useReadContract, useSignMessage } from "wagmi";
 import { readContract, writeContract, waitForTransactionReceipt } from "wagmi/actions";
 import { erc20Abi, parseEventLogs, type Address, type Hex } from "viem";
-import { paymentChannelsAbi } from "../../lib/deployments/abis.ts";
-import { useAppConfig } from "@/lib/client/config";
+import { paymentChannelsAbi } from "@streamvault/lib/browser";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { newSessionKey, signVoucher, streamMinute, type SessionKey } from "@/lib/client/stream";
@@ -41,6 +41,7 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   const wagmi = useConfig();
   const { address } = useAccount();
   const { contracts: c, chainId } = useAppConfig();
+  const contract = useContracts();
   const { signMessageAsync } = useSignMessage();
   const [channel, setChannel] = useState<Channel | null>(null);
   const [minutes, setMinutes] = useState(0);
@@ -49,7 +50,7 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   const [error, setError] = useState("");
   const tx = useTx();
   const paid = useRef(0n);
-  const price = useReadContract({ address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "streamPrice", args: [contentId], chainId });
+  const price = useReadContract({ ...contract("PaymentChannels"), functionName: "streamPrice", args: [contentId], chainId });
   const [token, rate] = price.data ?? [ZERO_ADDRESS, 0n];
   const stable = c.MockStablecoin;
 
@@ -100,8 +101,7 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
     let channelId: bigint | undefined;
     const ok = await tx.run("Open a pay-per-minute channel", async () => {
       const hash = await writeContract(wagmi, {
-        address: c.PaymentChannels,
-        abi: paymentChannelsAbi,
+        ...contract("PaymentChannels"),
         functionName: "openChannel",
         args: [
           {
@@ -151,7 +151,7 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
     stop();
     if (!channel) return;
     await tx.run("Close the channel", () =>
-      writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "requestClose", args: [channel.id], chainId }),
+      writeContract(wagmi, { ...contract("PaymentChannels"), functionName: "requestClose", args: [channel.id], chainId }),
     );
     setChannel(null);
   }

@@ -6,8 +6,7 @@ import { useConfig, useReadContract, useReadContracts, useSignMessage } from "wa
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import * as Piece from "./piece-cid";
-import { contentAccessAbi, paymentChannelsAbi } from "../../lib/deployments/abis.ts";
-import { useAppConfig } from "@/lib/client/config";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { EarningsChart } from "./EarningsChart";
@@ -46,6 +45,7 @@ function bytesLabel(n: number): string {
 export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
   const wagmi = useConfig();
   const { contracts: c, chainId } = useAppConfig();
+  const contract = useContracts();
   const stable = c.MockStablecoin;
   const data = useQuery({
     queryKey: ["studio", creator],
@@ -56,8 +56,8 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
   const tokens = [ZERO_ADDRESS, ...(stable ? [stable] : [])] as Address[];
   const balances = useReadContracts({
     contracts: tokens.flatMap((t) => [
-      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "balanceOf" as const, args: [creator, t] as const },
-      { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "balanceOf" as const, args: [creator, t] as const },
+      { ...contract("ContentAccess"), functionName: "balanceOf" as const, args: [creator, t] as const },
+      { ...contract("PaymentChannels"), functionName: "balanceOf" as const, args: [creator, t] as const },
     ]),
   });
   const tx = useTx(() => void balances.refetch());
@@ -139,12 +139,12 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
               <h3>{t === ZERO_ADDRESS ? "ETH" : "Stablecoin"}</h3>
               <span>Sales: {formatAmount(access, t, stable)}</span>
               <button className="btn" disabled={busy || access === 0n} data-testid={`withdraw-sales-${i}`}
-                onClick={() => tx.run("Withdraw sales", () => writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "withdraw", args: [t], chainId }))}>
+                onClick={() => tx.run("Withdraw sales", () => writeContract(wagmi, { ...contract("ContentAccess"), functionName: "withdraw", args: [t], chainId }))}>
                 Withdraw sales
               </button>
               <span data-testid={`streaming-balance-${i}`}>Streaming: {formatAmount(channels, t, stable)}</span>
               <button className="btn" disabled={busy || channels === 0n} data-testid={`withdraw-streaming-${i}`}
-                onClick={() => tx.run("Withdraw streaming", () => writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "withdraw", args: [t], chainId }))}>
+                onClick={() => tx.run("Withdraw streaming", () => writeContract(wagmi, { ...contract("PaymentChannels"), functionName: "withdraw", args: [t], chainId }))}>
                 Withdraw streaming
               </button>
             </div>
@@ -169,13 +169,14 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
 function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
   const wagmi = useConfig();
   const { contracts: c, chainId } = useAppConfig();
+  const contract = useContracts();
   const [editing, setEditing] = useState<"" | "rules" | "collaborators">("");
   const [rules, setRules] = useState<RulesForm>(() => formFromRules(item.rules, c.MockStablecoin));
   const [collaborators, setCollaborators] = useState("");
   const [error, setError] = useState("");
   const tx = useTx();
   // The pay-per-minute price lives on PaymentChannels, not in the item's rules.
-  const streamPrice = useReadContract({ address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "streamPrice", args: [item.id], chainId });
+  const streamPrice = useReadContract({ ...contract("PaymentChannels"), functionName: "streamPrice", args: [item.id], chainId });
   const [token, rate] = streamPrice.data ?? [ZERO_ADDRESS, 0n];
   useEffect(() => {
     if (streamPrice.data && editing !== "rules") setRules(formFromRules(item.rules, c.MockStablecoin, { token: streamPrice.data[0], ratePerMinute: streamPrice.data[1] }));
@@ -197,13 +198,13 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
       r.rules.minCoinBalance !== BigInt(current.minCoinBalance);
     // Only a real change of the rules is sent: each update bumps the terms version buyers name.
     if (rulesChanged) {
-      const ok = await tx.run("Update rules", () => writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "updateRules", args: [item.id, r.rules], chainId }));
+      const ok = await tx.run("Update rules", () => writeContract(wagmi, { ...contract("ContentAccess"), functionName: "updateRules", args: [item.id, r.rules], chainId }));
       if (!ok) return;
     }
     const priceChanged = p.ratePerMinute !== rate || (p.ratePerMinute !== 0n && p.token.toLowerCase() !== token.toLowerCase());
     if (priceChanged) {
       const ok = await tx.run("Set price per minute", () =>
-        writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "setStreamPrice", args: [item.id, p.token, p.ratePerMinute], chainId }),
+        writeContract(wagmi, { ...contract("PaymentChannels"), functionName: "setStreamPrice", args: [item.id, p.token, p.ratePerMinute], chainId }),
       );
       if (!ok) return;
       void streamPrice.refetch();
@@ -235,7 +236,7 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
             if (!parsed.ok) return setError(parsed.error);
             setError("");
             void tx.run("Update collaborators", () =>
-              writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "updateCollaborators", args: [item.id, parsed.value], chainId }),
+              writeContract(wagmi, { ...contract("ContentAccess"), functionName: "updateCollaborators", args: [item.id, parsed.value], chainId }),
             );
           }}
         >
@@ -292,6 +293,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
   const wagmi = useConfig();
   const { signMessageAsync } = useSignMessage();
   const { contracts: c, chainId } = useAppConfig();
+  const contract = useContracts();
   const [files, setFiles] = useState<File[]>([]);
   const [states, setStates] = useState<FileState[]>([]);
   const [tier, setTier] = useState("premium");
@@ -368,8 +370,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     for (const f of results) {
       const ok = await tx.run(`Register “${f.result!.title}”`, () =>
         writeContract(wagmi, {
-          address: c.ContentAccess,
-          abi: contentAccessAbi,
+          ...contract("ContentAccess"),
           functionName: "registerContent",
           args: [f.result!.externalId, Piece.toBytesHex(f.result!.manifestCid), tierIndex, r.rules, col.value],
           chainId,
@@ -380,8 +381,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       if (perMinute.ratePerMinute > 0n) {
         await tx.run(`Set price per minute of “${f.result!.title}”`, () =>
           writeContract(wagmi, {
-            address: c.PaymentChannels,
-            abi: paymentChannelsAbi,
+            ...contract("PaymentChannels"),
             functionName: "setStreamPrice",
             args: [f.result!.contentId, perMinute.token, perMinute.ratePerMinute],
             chainId,

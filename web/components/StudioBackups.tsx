@@ -4,9 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useConfig, useSignMessage } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
-import { backupRegistryAbi } from "../../lib/deployments/abis.ts";
 import * as Piece from "./piece-cid";
-import { useAppConfig } from "@/lib/client/config";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 
@@ -38,6 +37,7 @@ const STATUS_LABEL = { verified: "verified: stored bytes match the on-chain SHA-
 export function StudioBackups({ creator }: { creator: Address }) {
   const wagmi = useConfig();
   const { chainId, contracts } = useAppConfig();
+  const contract = useContracts();
   const { signMessageAsync } = useSignMessage();
   const [error, setError] = useState("");
   const [building, setBuilding] = useState(false);
@@ -72,8 +72,7 @@ export function StudioBackups({ creator }: { creator: Address }) {
     }
     await tx.run(`Anchor backup (${built.items} item${built.items === 1 ? "" : "s"})`, () =>
       writeContract(wagmi, {
-        address: registry,
-        abi: backupRegistryAbi,
+        ...contract("BackupRegistry", registry),
         functionName: "anchorBackup",
         args: [creator, Piece.toBytesHex(built.pieceCid), built.sha256, BigInt(built.size), 0, 0n],
         chainId,

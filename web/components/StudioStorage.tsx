@@ -3,8 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Address } from "viem";
-import type { StorageReport as Report } from "../../lib/storage/placement/report.ts";
-import type { BackendStatus } from "../../lib/storage/stats.ts";
+import type { StorageReport as Report } from "@streamvault/lib/storage/placement/report.ts";
+import type { BackendStatus } from "@streamvault/lib/storage/stats.ts";
 
 /** A latency in ms, or a dash before the first read. */
 function msLabel(ms: number | null): string {

@@ -3,8 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useConfig } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
-import { paymentChannelsAbi } from "../../lib/deployments/abis.ts";
-import { useAppConfig } from "@/lib/client/config";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { formatAmount, shortAddress } from "@/lib/client/format";
@@ -41,6 +40,7 @@ export function useStreams(creator: Address) {
 export function StudioStreams({ creator, titles, onPaid }: { creator: Address; titles: Map<string, string>; onPaid: () => void }) {
   const wagmi = useConfig();
   const { contracts: c, chainId } = useAppConfig();
+  const contract = useContracts();
   const stable = c.MockStablecoin;
   const streams = useStreams(creator);
   const tx = useTx(() => {
@@ -87,14 +87,13 @@ export function StudioStreams({ creator, titles, onPaid }: { creator: Address; t
                       <span style={{ display: "flex", gap: 6, flexWrap: "wrap" }}>
                         <button className="btn" data-testid="stream-redeem" disabled={busy || !voucher || redeemable === 0n}
                           onClick={() => voucher && void tx.run(`Redeem channel #${s.id}`, () =>
-                            writeContract(wagmi, { address: c.PaymentChannels, abi: paymentChannelsAbi, functionName: "redeemVoucher", args: [BigInt(s.id), BigInt(voucher.cumulativeAmount), voucher.signature], chainId }))}>
+                            writeContract(wagmi, { ...contract("PaymentChannels"), functionName: "redeemVoucher", args: [BigInt(s.id), BigInt(voucher.cumulativeAmount), voucher.signature], chainId }))}>
                           Redeem {redeemable > 0n ? formatAmount(redeemable, s.token, stable) : ""}
                         </button>
                         <button className="btn" data-testid="stream-close-final" disabled={busy}
                           onClick={() => void tx.run(`Close channel #${s.id}`, () =>
                             writeContract(wagmi, {
-                              address: c.PaymentChannels,
-                              abi: paymentChannelsAbi,
+                              ...contract("PaymentChannels"),
                               functionName: "closeChannel",
                               args: [BigInt(s.id), BigInt(voucher?.cumulativeAmount ?? s.redeemed), voucher?.signature ?? "0x"],
                               chainId,

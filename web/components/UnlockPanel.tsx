@@ -4,9 +4,8 @@ import { useAccount, useReadContracts, useConfig } from "wagmi";
 import { useConnectModal } from "@rainbow-me/rainbowkit";
 import { writeContract, readContract, signTypedData } from "wagmi/actions";
 import { parseSignature, type Address } from "viem";
-import { contentAccessAbi, creatorPassAbi, creatorCoinAbi, mockStablecoinAbi } from "../../lib/deployments/abis.ts";
-import { PERMIT_TYPES } from "../../lib/chain/permit.ts";
-import { useAppConfig } from "@/lib/client/config";
+import { PERMIT_TYPES } from "@streamvault/lib/browser";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import type { CatalogItem } from "@/lib/server/catalog";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
@@ -33,20 +32,21 @@ export interface AccessInfo {
 export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
   const { address } = useAccount();
   const { contracts: c } = useAppConfig();
+  const contract = useContracts();
   const viewer = address ?? ZERO_ADDRESS;
   const stable = c.MockStablecoin;
   const reads = useReadContracts({
     allowFailure: true,
     contracts: [
-      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "accessOf", args: [viewer, item.id] },
-      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionPrice", args: [ZERO_ADDRESS] },
-      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionPrice", args: [stable ?? ZERO_ADDRESS] },
-      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionExpiry", args: [viewer] },
-      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "purchaseExpiry", args: [item.id, viewer] },
-      { address: tokens?.coin ?? ZERO_ADDRESS, abi: creatorCoinAbi, functionName: "balanceOf", args: [viewer] },
-      { address: tokens?.pass ?? ZERO_ADDRESS, abi: creatorPassAbi, functionName: "balanceOf", args: [viewer] },
-      { address: tokens?.pass ?? ZERO_ADDRESS, abi: creatorPassAbi, functionName: "saleInfo" },
-      { address: c.ContentAccess, abi: contentAccessAbi, functionName: "purchaseTerms", args: [item.id] },
+      { ...contract("ContentAccess"), functionName: "accessOf", args: [viewer, item.id] },
+      { ...contract("ContentAccess"), functionName: "subscriptionPrice", args: [ZERO_ADDRESS] },
+      { ...contract("ContentAccess"), functionName: "subscriptionPrice", args: [stable ?? ZERO_ADDRESS] },
+      { ...contract("ContentAccess"), functionName: "subscriptionExpiry", args: [viewer] },
+      { ...contract("ContentAccess"), functionName: "purchaseExpiry", args: [item.id, viewer] },
+      { ...contract("CreatorCoin", tokens?.coin ?? ZERO_ADDRESS), functionName: "balanceOf", args: [viewer] },
+      { ...contract("CreatorPass", tokens?.pass ?? ZERO_ADDRESS), functionName: "balanceOf", args: [viewer] },
+      { ...contract("CreatorPass", tokens?.pass ?? ZERO_ADDRESS), functionName: "saleInfo" },
+      { ...contract("ContentAccess"), functionName: "purchaseTerms", args: [item.id] },
     ],
     query: { enabled: true },
   });
@@ -77,6 +77,7 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
   const { address } = useAccount();
   const { openConnectModal } = useConnectModal();
   const { contracts: c, chainId } = useAppConfig();
+  const contract = useContracts();
   const stable = c.MockStablecoin;
   const refetch = useCallback(() => void access.refetch(), [access]);
   const tx = useTx(refetch);
@@ -91,15 +92,13 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
       // The buyer names the terms version: if the creator changed price, token or duration since,
       // the purchase fails instead of buying different terms.
       const [, , , termsVersion] = await readContract(wagmi, {
-        address: c.ContentAccess,
-        abi: contentAccessAbi,
+        ...contract("ContentAccess"),
         functionName: "purchaseTerms",
         args: [item.id],
       });
       if (nativePrice) {
         return writeContract(wagmi, {
-          address: c.ContentAccess,
-          abi: contentAccessAbi,
+          ...contract("ContentAccess"),
           functionName: "purchaseAccess",
           args: [item.id, termsVersion],
           value: price,
@@ -109,8 +108,8 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
       // ERC-20 with an EIP-2612 permit: one signature, one transaction, no separate approval.
       const token = paymentToken;
       const [domain, nonce] = await Promise.all([
-        readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "eip712Domain" }),
-        readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "nonces", args: [address!] }),
+        readContract(wagmi, { ...contract("MockStablecoin", token), functionName: "eip712Domain" }),
+        readContract(wagmi, { ...contract("MockStablecoin", token), functionName: "nonces", args: [address!] }),
       ]);
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
       const signature = await signTypedData(wagmi, {
@@ -121,8 +120,7 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
       });
       const { v, r, s, yParity } = parseSignature(signature);
       return writeContract(wagmi, {
-        address: c.ContentAccess,
-        abi: contentAccessAbi,
+        ...contract("ContentAccess"),
         functionName: "purchaseAccessWithPermit",
         args: [item.id, termsVersion, deadline, Number(v ?? BigInt(yParity + 27)), r, s],
         chainId,
@@ -132,21 +130,21 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
   const subscribe = (token: Address, amount: bigint) =>
     tx.run("Subscribe for 30 days", async () => {
       if (token === ZERO_ADDRESS) {
-        return writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscribe", args: [token, 1, amount], value: amount, chainId });
+        return writeContract(wagmi, { ...contract("ContentAccess"), functionName: "subscribe", args: [token, 1, amount], value: amount, chainId });
       }
-      const allowance = await readContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "allowance", args: [address!, c.ContentAccess] });
+      const allowance = await readContract(wagmi, { ...contract("MockStablecoin", token), functionName: "allowance", args: [address!, c.ContentAccess] });
       if (allowance < amount) {
         const { waitForTransactionReceipt } = await import("wagmi/actions");
-        const h = await writeContract(wagmi, { address: token, abi: mockStablecoinAbi, functionName: "approve", args: [c.ContentAccess, amount], chainId });
+        const h = await writeContract(wagmi, { ...contract("MockStablecoin", token), functionName: "approve", args: [c.ContentAccess, amount], chainId });
         await waitForTransactionReceipt(wagmi, { hash: h, chainId });
       }
-      return writeContract(wagmi, { address: c.ContentAccess, abi: contentAccessAbi, functionName: "subscribe", args: [token, 1, amount], chainId });
+      return writeContract(wagmi, { ...contract("ContentAccess"), functionName: "subscribe", args: [token, 1, amount], chainId });
     });
 
   const mintPass = () =>
     tx.run("Mint a pass", async () => {
       const mintPrice = access.sale?.[2] ?? 0n;
-      return writeContract(wagmi, { address: tokens!.pass, abi: creatorPassAbi, functionName: "mint", args: [1n], value: mintPrice, chainId });
+      return writeContract(wagmi, { ...contract("CreatorPass", tokens!.pass), functionName: "mint", args: [1n], value: mintPrice, chainId });
     });
 
   const busy = tx.state.status === "wallet" || tx.state.status === "pending";

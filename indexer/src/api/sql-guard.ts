@@ -9,6 +9,9 @@
  *   403  valid SQL that is not a read-only query Ponder serves (INSERT, UPDATE, DELETE, DDL, ...)
  * Accepted queries go on to Ponder unchanged.
  */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Context, Next } from "hono";
 
 interface SqlParse {
@@ -20,9 +23,16 @@ interface PgParser {
 
 // Ponder 0.16 does not export its SQL validator; load the module its middleware uses (pinned
 // Ponder version: the indexer tests exercise this path).
-const sqlParse: Promise<SqlParse> = import(
-  /* @vite-ignore */ new URL("../../node_modules/ponder/dist/esm/utils/sql-parse.js", import.meta.url).href
-);
+const sqlParse: Promise<SqlParse> = import(/* @vite-ignore */ ponderFile("dist/esm/utils/sql-parse.js"));
+
+/** A file of the installed ponder package: the nearest node_modules/ponder up from here (npm workspaces hoist it to the root). */
+function ponderFile(path: string): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, "node_modules", "ponder", path);
+    if (existsSync(file)) return pathToFileURL(file).href;
+    if (dirname(dir) === dir) throw new Error(`ponder is not installed (no node_modules/ponder/${path}): run \`npm install\` at the repository root`);
+  }
+}
 // The parser Ponder's validator uses, called directly for its error message (Ponder's wrapper
 // turns the error object into "[object Object]").
 // @ts-ignore: the package ships no types

@@ -1,6 +1,6 @@
 /** Small helpers shared by the handlers and the API (pure functions of event data). */
 
-import { cidFromBytes } from "../../../lib/chain/cid.ts";
+import { cidFromBytes } from "@streamvault/lib/chain/cid.ts";
 
 export type Hex = `0x${string}`;
 

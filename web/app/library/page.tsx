@@ -2,14 +2,14 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useAccount, useReadContracts } from "wagmi";
-import { contentAccessAbi } from "../../../lib/deployments/abis.ts";
 import type { CatalogItem } from "@/lib/server/catalog";
-import { useAppConfig } from "@/lib/client/config";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { REASONS, REASON_LABEL, ZERO_ADDRESS, formatExpiry } from "@/lib/client/format";
 
 export default function Library() {
   const { address } = useAccount();
   const { contracts } = useAppConfig();
+  const contract = useContracts();
   const catalog = useQuery({
     queryKey: ["catalog"],
     queryFn: async () => (await (await fetch("/api/catalog")).json()) as { items: CatalogItem[] },
@@ -17,15 +17,14 @@ export default function Library() {
   const items = catalog.data?.items ?? [];
   const access = useReadContracts({
     contracts: items.map((i) => ({
-      address: contracts.ContentAccess,
-      abi: contentAccessAbi,
+      ...contract("ContentAccess"),
       functionName: "accessOf" as const,
       args: [address ?? ZERO_ADDRESS, i.id] as const,
     })),
     query: { enabled: Boolean(address) && items.length > 0 },
   });
   const sub = useReadContracts({
-    contracts: [{ address: contracts.ContentAccess, abi: contentAccessAbi, functionName: "subscriptionExpiry" as const, args: [address ?? ZERO_ADDRESS] as const }],
+    contracts: [{ ...contract("ContentAccess"), functionName: "subscriptionExpiry" as const, args: [address ?? ZERO_ADDRESS] as const }],
     query: { enabled: Boolean(address) },
   });
   const subscribedUntil = (sub.data?.[0]?.result as bigint | undefined) ?? 0n;

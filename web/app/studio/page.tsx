@@ -1,7 +1,6 @@
 "use client";
 import { useAccount, useReadContract } from "wagmi";
-import { creatorRegistryAbi } from "../../../lib/deployments/abis.ts";
-import { useAppConfig } from "@/lib/client/config";
+import { useAppConfig, useContracts } from "@/lib/client/config";
 import { ZERO_ADDRESS } from "@/lib/client/format";
 import { LaunchForm } from "@/components/LaunchForm";
 import { Studio } from "@/components/Studio";
@@ -9,9 +8,9 @@ import { Studio } from "@/components/Studio";
 export default function StudioPage() {
   const { address } = useAccount();
   const { contracts } = useAppConfig();
+  const contract = useContracts();
   const coin = useReadContract({
-    address: contracts.CreatorRegistry,
-    abi: creatorRegistryAbi,
+    ...contract("CreatorRegistry"),
     functionName: "coinOf",
     args: [address ?? ZERO_ADDRESS],
     query: { enabled: Boolean(address) },

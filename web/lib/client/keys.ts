@@ -7,7 +7,7 @@
  */
 import { createSiweMessage } from "viem/siwe";
 import { getAddress, type Address, type Hex } from "viem";
-import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../../lib/keyrelease/wrap.ts";
+import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/browser";
 import { ContentKeySource } from "./segment-keys";
 
 export class KeyRequestError extends Error {

@@ -8,9 +8,9 @@
  */
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
-import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "../../../lib/keyrelease/wrap.ts";
-import { minuteKeyLabel } from "../../../lib/crypto/minute.ts";
-import { voucherTypedData } from "../../../lib/chain/voucher.ts";
+import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "@streamvault/lib/browser";
+import { minuteKeyLabel } from "@streamvault/lib/browser";
+import { voucherTypedData } from "@streamvault/lib/browser";
 import { KeyRequestError } from "./keys";
 
 export interface SessionKey {

@@ -4,10 +4,10 @@
  * events so the app keeps working. Titles and artists come from each item's manifest (tags),
  * which lives in storage under the PieceCID the chain records.
  */
-import { createPublicClient, http, parseAbiItem, type Address, type ContractFunctionReturnType, type Hex } from "viem";
-import { contentAccessAbi, creatorRegistryAbi } from "../../../lib/deployments/abis.ts";
-import { cidFromBytes } from "../../../lib/chain/cid.ts";
-import { INDEXER_URL, RPC_URL, deployment } from "./config.ts";
+import { createPublicClient, http, getAbiItem, type Address, type ContractFunctionReturnType, type Hex } from "viem";
+import { contentAccessAbi, contractAt, creatorRegistryAbi } from "@streamvault/lib/deployments/contracts.ts";
+import { cidFromBytes } from "@streamvault/lib/chain/cid.ts";
+import { INDEXER_URL, RPC_URL, contract, deployBlock } from "./config.ts";
 import { loadManifest } from "./store.ts";
 
 export const TIER_NAMES = ["free", "premium", "exclusive"] as const;
@@ -94,18 +94,16 @@ async function contentsFromIndexer(creator?: Address): Promise<RawContent[]> {
   return data.contents.items;
 }
 
-const registeredEvent = parseAbiItem(
-  "event ContentRegistered(bytes32 indexed contentId, address indexed creator, bytes32 externalId, bytes manifestCid, uint8 tier, (uint128 minCoinBalance, uint64 minPasses, bool inSubscription, address paymentToken, uint96 price, uint32 duration) rules, (address account, uint16 shareBps)[] collaborators)",
-);
+const registeredEvent = getAbiItem({ abi: contentAccessAbi, name: "ContentRegistered" });
 
 async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
   const c = client();
-  const access = deployment().contracts.ContentAccess!;
+  const access = contract("ContentAccess");
   const logs = await c.getLogs({
     address: access.address,
     event: registeredEvent,
     args: creator ? { creator } : undefined,
-    fromBlock: BigInt(access.blockNumber),
+    fromBlock: deployBlock("ContentAccess"),
   });
   // One block read per block, however many items were registered in it.
   const timestamps = new Map<bigint, Promise<number>>();
@@ -117,7 +115,7 @@ async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
     logs.map(async (log) => {
       const id = log.args.contentId!;
       const [info, registeredTimestamp] = await Promise.all([
-        c.readContract({ address: access.address, abi: contentAccessAbi, functionName: "contentInfo", args: [id] }),
+        c.readContract({ ...access, functionName: "contentInfo", args: [id] }),
         timestampOf(log.blockNumber),
       ]);
       return { ...rawContent(id, info, registeredTimestamp), blockNumber: log.blockNumber };
@@ -198,11 +196,11 @@ export function searchItems(items: CatalogItem[], q: string): CatalogItem[] {
 
 export async function getContent(id: Hex): Promise<CatalogItem | undefined> {
   const c = client();
-  const access = deployment().contracts.ContentAccess!;
+  const access = contract("ContentAccess");
   // The chain is the authority for rules and manifest; the indexer only adds the timestamp.
   let info;
   try {
-    info = await c.readContract({ address: access.address, abi: contentAccessAbi, functionName: "contentInfo", args: [id] });
+    info = await c.readContract({ ...access, functionName: "contentInfo", args: [id] });
   } catch {
     return undefined;
   }
@@ -219,9 +217,7 @@ export async function getContent(id: Hex): Promise<CatalogItem | undefined> {
   return enrich(rawContent(id, info, registeredTimestamp));
 }
 
-const launchedEvent = parseAbiItem(
-  "event CreatorLaunched(address indexed creator, address indexed coin, address indexed pass, string profileURI, (string name, string symbol, uint256 supply, uint256 creatorAllocation) coinParams, (string name, string symbol, uint64 maxSupply, uint256 mintPrice, bool mintEnabled, uint16 royaltyBps) passParams)",
-);
+const launchedEvent = getAbiItem({ abi: creatorRegistryAbi, name: "CreatorLaunched" });
 
 /** A creator row as the indexer returns it: the launch time as a timestamp string. */
 type RawCreator = Omit<CreatorInfo, "launchedAt"> & { launchTimestamp: string };
@@ -240,12 +236,12 @@ export async function listCreators(): Promise<CreatorInfo[]> {
 
 async function creatorsFromChain(only?: Address): Promise<CreatorInfo[]> {
   const c = client();
-  const registry = deployment().contracts.CreatorRegistry!;
+  const registry = contract("CreatorRegistry");
   const logs = await c.getLogs({
     address: registry.address,
     event: launchedEvent,
     args: only ? { creator: only } : undefined,
-    fromBlock: BigInt(registry.blockNumber),
+    fromBlock: deployBlock("CreatorRegistry"),
   });
   const out = await Promise.all(
     logs.map(async (log) => {
@@ -255,8 +251,7 @@ async function creatorsFromChain(only?: Address): Promise<CreatorInfo[]> {
       let mintEnabled = a.passParams!.mintEnabled;
       try {
         const sale = await c.readContract({
-          address: a.pass!,
-          abi: [parseAbiItem("function saleInfo() view returns (uint256 maxSupply, uint256 minted, uint256 mintPrice, bool mintEnabled)")],
+          ...contractAt("CreatorPass", a.pass!),
           functionName: "saleInfo",
         });
         mintPrice = sale[2];
@@ -286,8 +281,8 @@ async function creatorsFromChain(only?: Address): Promise<CreatorInfo[]> {
 
 export async function getCreator(address: Address): Promise<CreatorInfo | undefined> {
   const c = client();
-  const registry = deployment().contracts.CreatorRegistry!;
-  const coin = await c.readContract({ address: registry.address, abi: creatorRegistryAbi, functionName: "coinOf", args: [address] });
+  const registry = contract("CreatorRegistry");
+  const coin = await c.readContract({ ...registry, functionName: "coinOf", args: [address] });
   if (/^0x0{40}$/.test(coin)) return undefined;
   const [found] = await creatorsFromChain(address);
   return found;

@@ -4,10 +4,9 @@
  * `npm run deploy` (`deployments/<chainId>.json`, or `$DEPLOYMENTS_DIR/<chainId>.json`): the one
  * source of truth shared with the indexer, the CLI and the tests.
  */
-import { readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Address } from "viem";
-import type { Deployment } from "../../../lib/deployments/index.ts";
+import { contractOf, loadDeployment, type BoundContract, type ContractName, type Deployment } from "@streamvault/lib/deployments";
 
 /** The repository root: the web app runs from `web/`. */
 export const REPO_ROOT = process.env.STREAMVAULT_ROOT ?? resolve(process.cwd(), "..");
@@ -24,7 +23,7 @@ export const DEPLOYMENTS_DIR = fromRoot(process.env.DEPLOYMENTS_DIR ?? "deployme
 /** The creator tool's data directory (`streamvault --home`): the placement journal and CDN state live in <home>/placement/. */
 export const STREAMVAULT_HOME = fromRoot(process.env.STREAMVAULT_HOME ?? ".streamvault");
 
-/** Addresses the browser needs (ABIs are bundled from lib/deployments/abis.ts). */
+/** Addresses the browser needs (ABIs are bundled from `@streamvault/lib/browser`). */
 export interface PublicConfig {
   chainId: number;
   contracts: {
@@ -36,37 +35,30 @@ export interface PublicConfig {
   };
 }
 
-let cached: { at: number; deployment: Deployment } | undefined;
-
-/** `deployments/<chainId>.json`, re-read at most every 2 s (a redeploy shows up without a restart). */
+/** `deployments/<chainId>.json` through the library's one loader (re-read when the file changes: a redeploy shows up without a restart). */
 export function deployment(): Deployment {
-  if (cached && Date.now() - cached.at < 2000) return cached.deployment;
-  const path = join(DEPLOYMENTS_DIR, `${CHAIN_ID}.json`);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new Error(`No deployment for chain ${CHAIN_ID} at ${path}: run \`npm run dev\` (or \`npm run deploy\`).`);
-  }
-  const parsed = JSON.parse(text) as Deployment;
-  if (parsed.chainId !== CHAIN_ID) throw new Error(`${path} is for chain ${parsed.chainId}, not ${CHAIN_ID}`);
-  cached = { at: Date.now(), deployment: parsed };
-  return parsed;
+  return loadDeployment(CHAIN_ID, DEPLOYMENTS_DIR);
+}
+
+/** A deployed contract of this server's chain by name, `{ address, abi }` to spread into viem calls (`contract("ContentAccess")`). */
+export function contract<N extends ContractName>(name: N): BoundContract<N> {
+  const { address, abi } = contractOf(deployment(), name);
+  return { address, abi };
+}
+
+/** The block `name` was deployed in: where log scans start. */
+export function deployBlock(name: ContractName): bigint {
+  return BigInt(contractOf(deployment(), name).blockNumber);
 }
 
 export function publicConfig(): PublicConfig {
   const d = deployment();
-  const need = (name: "ContentAccess" | "CreatorRegistry" | "PaymentChannels") => {
-    const entry = d.contracts[name];
-    if (!entry) throw new Error(`deployment of chain ${CHAIN_ID} lacks ${name}`);
-    return entry.address;
-  };
   return {
     chainId: CHAIN_ID,
     contracts: {
-      ContentAccess: need("ContentAccess"),
-      CreatorRegistry: need("CreatorRegistry"),
-      PaymentChannels: need("PaymentChannels"),
+      ContentAccess: contractOf(d, "ContentAccess").address,
+      CreatorRegistry: contractOf(d, "CreatorRegistry").address,
+      PaymentChannels: contractOf(d, "PaymentChannels").address,
       MockStablecoin: d.contracts.MockStablecoin?.address,
       BackupRegistry: d.contracts.BackupRegistry?.address,
     },

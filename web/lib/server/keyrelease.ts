@@ -4,26 +4,13 @@
  * created on first use; its Web Fetch handler answers the /api/auth/* and /api/keys/* routes.
  */
 import { createPublicClient, http } from "viem";
+import type { BestVoucher, KeyReleaseService, PlayCounts } from "@streamvault/lib/keyrelease/service.ts";
 import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment } from "./config.ts";
-import { repoImport } from "./repo-lib.ts";
 import { keyStore as sharedKeyStore } from "./keystore.ts";
 import { pieceStore } from "./store.ts";
 import { join, isAbsolute } from "node:path";
 
-type KeyReleaseLib = typeof import("../../../lib/keyrelease/index.ts");
-
-type PlayCounts = import("../../../lib/keyrelease/service.ts").PlayCounts;
-
-interface Service {
-  handle(request: Request): Promise<Response>;
-  /** Counts a segment request (`?c=<contentId>` on the piece URL) as plays evidence; never throws. */
-  recordSegmentRequest(request: Request, pieceCid: string): Promise<{ counted: boolean; playStart: boolean; reason: string }>;
-  playCountsMany(contentIds: readonly string[], options?: { since?: Date }): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }>;
-  /** The best voucher received per channel of the current deployment (never another chain's with the same ids). */
-  bestVouchers(channelIds: readonly (bigint | string)[]): Promise<BestVoucher[]>;
-}
-
-type BestVoucher = import("../../../lib/keyrelease/service.ts").BestVoucher;
+type Service = KeyReleaseService;
 
 let service: Promise<Service> | undefined;
 
@@ -38,18 +25,18 @@ export function webOrigin(): string {
 }
 
 async function create(): Promise<Service> {
-  const [kr, keys, store] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore(), pieceStore()]);
+  const [kr, keys, store] = await Promise.all([import("@streamvault/lib/keyrelease"), sharedKeyStore(), pieceStore()]);
   const origin = new URL(webOrigin());
-  const publicClient = createPublicClient({ transport: http(RPC_URL) }) as never;
-  return (await kr.createKeyReleaseService({
+  const publicClient = createPublicClient({ transport: http(RPC_URL) });
+  return kr.createKeyReleaseService({
     publicClient,
-    deployment: deployment() as never,
+    deployment: deployment(),
     // Segment requests of the media routes count as plays (see lib/keyrelease/service.ts PlayCounts).
-    segmentResolver: new kr.ManifestSegmentResolver({ publicClient, deployment: deployment() as never, store }),
+    segmentResolver: new kr.ManifestSegmentResolver({ publicClient, deployment: deployment(), store }),
     keyStore: keys,
     siwe: { domain: origin.host, uri: origin.origin, chainId: CHAIN_ID, statement: "Sign in to StreamVault to play the content you unlocked." },
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
-  })) as unknown as Service;
+  });
 }
 
 /** The best vouchers the key-release service kept for these channels (the creator's studio redeems them). */

@@ -1,13 +1,12 @@
 /** One key store per server process (PGlite allows one opener per directory): shared by uploads and key release. */
 import { isAbsolute, join } from "node:path";
-import type { KeyStore } from "../../../lib/keys/index.ts";
+import type { KeyStore } from "@streamvault/lib/keys";
 import { REPO_ROOT } from "./config.ts";
-import { repoImport } from "./repo-lib.ts";
 
 let store: Promise<KeyStore> | undefined;
 
 export function keyStore(): Promise<KeyStore> {
-  store ??= repoImport<typeof import("../../../lib/keys/index.ts")>("lib/keys/index.ts").then((keys) => {
+  store ??= import("@streamvault/lib/keys").then((keys) => {
     const dir = process.env.KEYSTORE_DIR || ".streamvault/keys";
     return keys.openKeyStore({ dataDir: isAbsolute(dir) ? dir : join(REPO_ROOT, dir) });
   });

@@ -4,8 +4,7 @@
  * 10 minutes, from a wallet that has launched as a creator on chain.
  */
 import { createPublicClient, getAddress, http, verifyMessage, type Hex } from "viem";
-import { creatorRegistryAbi } from "../../../lib/deployments/abis.ts";
-import { RPC_URL, publicConfig } from "./config.ts";
+import { RPC_URL, contract } from "./config.ts";
 
 /** null when the request is signed by `creator` (a launched creator); otherwise why not. */
 export async function checkSignedRequest(action: "upload" | "backup", creator: Hex, field: unknown, signature: unknown): Promise<string | null> {
@@ -19,7 +18,7 @@ export async function checkSignedRequest(action: "upload" | "backup", creator: H
   const valid = await verifyMessage({ address: creator, message, signature: signature as Hex }).catch(() => false);
   if (!valid) return `the ${action} signature does not match the wallet`;
   const client = createPublicClient({ transport: http(RPC_URL) });
-  const coin = await client.readContract({ address: publicConfig().contracts.CreatorRegistry, abi: creatorRegistryAbi, functionName: "coinOf", args: [creator] });
+  const coin = await client.readContract({ ...contract("CreatorRegistry"), functionName: "coinOf", args: [creator] });
   if (/^0x0{40}$/.test(coin)) return `launch as a creator before you ${action}`;
   return null;
 }

@@ -1,20 +1,19 @@
 /** The piece store the media routes read from (the same local store `npm run dev` and the pipeline write). */
-import type { PieceStore } from "../../../lib/storage/types.ts";
-import type { Manifest } from "../../../lib/manifest/schema.ts";
+import type { PieceStore } from "@streamvault/lib/storage/types.ts";
+import type { Manifest } from "@streamvault/lib/manifest/schema.ts";
 import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "./config.ts";
-import { repoImport } from "./repo-lib.ts";
 
-type StorageLib = typeof import("../../../lib/storage/index.ts");
-export type PlacementLib = typeof import("../../../lib/storage/placement/index.ts");
+type StorageLib = typeof import("@streamvault/lib/storage");
+export type PlacementLib = typeof import("@streamvault/lib/storage/placement");
 
 let storePromise: Promise<PieceStore> | undefined;
 
 export function storageLib(): Promise<StorageLib> {
-  return repoImport<StorageLib>("lib/storage/index.ts");
+  return import("@streamvault/lib/storage");
 }
 
 export function placementLib(): Promise<PlacementLib> {
-  return repoImport<PlacementLib>("lib/storage/placement/index.ts");
+  return import("@streamvault/lib/storage/placement");
 }
 
 export function pieceStore(): Promise<PieceStore> {

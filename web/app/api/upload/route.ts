@@ -17,13 +17,11 @@ import { encodeAbiParameters, keccak256, type Hex } from "viem";
 import { checkSignedRequest } from "@/lib/server/signed-request";
 import { pieceStore } from "@/lib/server/store";
 import { keyStore } from "@/lib/server/keystore";
-import { repoImport } from "@/lib/server/repo-lib";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 const MAX_BYTES = 1024 * 1024 * 1024;
-type MediaLib = typeof import("../../../../lib/media/index.ts");
 
 export async function POST(request: Request): Promise<Response> {
   const url = new URL(request.url);
@@ -46,7 +44,7 @@ export async function POST(request: Request): Promise<Response> {
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       const send = (line: object) => controller.enqueue(encoder.encode(JSON.stringify(line) + "\n"));
-      const media = await repoImport<MediaLib>("lib/media/index.ts");
+      const media = await import("@streamvault/lib/media");
       const [store, keys] = await Promise.all([pieceStore(), keyStore()]);
       for (const file of files) {
         const dir = await mkdtemp(join(tmpdir(), "sv-upload-"));

@@ -6,8 +6,8 @@
  * the content's split, and redeeming reveals them on chain anyway, so they are not secret.
  */
 import { createPublicClient, http, type Address } from "viem";
-import { paymentChannelsAbi } from "../../../../../../lib/deployments/abis.ts";
-import { RPC_URL, deployment } from "@/lib/server/config";
+import { STATUS_NAMES } from "@streamvault/lib/deployments/contracts.ts";
+import { RPC_URL, contract, deployBlock } from "@/lib/server/config";
 import { bestVouchers } from "@/lib/server/keyrelease";
 
 type BestVoucher = Awaited<ReturnType<typeof bestVouchers>>[number];
@@ -15,26 +15,28 @@ type BestVoucher = Awaited<ReturnType<typeof bestVouchers>>[number];
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const STATUS = ["none", "open", "closing", "closed"] as const;
 
 export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
   const creator = address.toLowerCase() as Address;
-  const entry = deployment().contracts.PaymentChannels;
-  if (!entry) return Response.json({ error: "no PaymentChannels in the deployment" }, { status: 503 });
+  let entry;
+  try {
+    entry = contract("PaymentChannels");
+  } catch (error) {
+    return Response.json({ error: "no PaymentChannels in the deployment", message: (error as Error).message }, { status: 503 });
+  }
   const client = createPublicClient({ transport: http(RPC_URL, { timeout: 10_000 }) });
   const opened = await client.getContractEvents({
-    address: entry.address,
-    abi: paymentChannelsAbi,
+    ...entry,
     eventName: "ChannelOpened",
     args: { creator },
-    fromBlock: BigInt(entry.blockNumber ?? 0),
+    fromBlock: deployBlock("PaymentChannels"),
   });
   const channels = await Promise.all(
     opened.map(async (log) => {
       const id = log.args.channelId!;
-      const ch = await client.readContract({ address: entry.address, abi: paymentChannelsAbi, functionName: "getChannel", args: [id] });
+      const ch = await client.readContract({ ...entry, functionName: "getChannel", args: [id] });
       return { log, id, ch };
     }),
   );
@@ -56,7 +58,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
       viewer: ch.viewer,
       contentId: ch.contentId,
       token: ch.token,
-      status: STATUS[ch.status],
+      status: STATUS_NAMES[ch.status],
       deposit: ch.deposit.toString(),
       redeemed: ch.redeemed.toString(),
       ratePerMinute: (log.args.ratePerMinute ?? 0n).toString(),

@@ -7,9 +7,6 @@
  */
 import type { Address, Hex } from "viem";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
-import { repoImport } from "@/lib/server/repo-lib";
-
-type ContentLib = typeof import("../../../../../../../lib/catalog/chain/content.ts");
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -29,7 +26,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     throw error;
   }
   const { anchor, snapshot: snap } = verified;
-  const content = await repoImport<ContentLib>("lib/catalog/chain/content.ts");
+  const content = await import("@streamvault/lib/catalog/chain/content.ts");
   const items = await Promise.all(
     snap.items.map(async (item) => {
       const inStorage = await store.has(item.manifestCid);
