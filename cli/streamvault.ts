@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { CliError, EXIT } from "./context.ts";
+import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 // Commands load their modules on use, so `--help` and usage errors answer fast.
 type UploadModule = typeof import("./commands/upload.ts");
 type ContentModule = typeof import("./commands/content.ts");
@@ -58,7 +59,7 @@ function program(): Command {
     .argument("<path>", "media file or folder")
     .option("--artwork-dir <dir>", "cover images named like the tracks (song.wav -> song.jpg/png)")
     .option("--metadata <file>", 'JSON with per-file settings: {"defaults":{...},"items":{"song.wav":{"tier":"exclusive","price":"0.02","collaborators":[{"account":"0x..","shareBps":2000}]}}}')
-    .addOption(new Option("--tier <tier>", "access tier for every file").choices(["free", "premium", "exclusive"]))
+    .addOption(new Option("--tier <tier>", "access tier for every file").choices(TIER_NAMES))
     .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")
     .option("--price-per-minute <amount>", "pay-per-minute streaming price in the payment token (decimal, e.g. 0.0001; 0 = not offered per minute)")
     .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
@@ -186,7 +187,7 @@ function program(): Command {
     .argument("<input>", "growing media file, or - for stdin")
     .option("--id <name>", "archive id (default: live-<time>)")
     .option("--title <title>", "title for the archive")
-    .addOption(new Option("--tier <tier>", "access tier").choices(["free", "premium", "exclusive"]).default("premium"))
+    .addOption(new Option("--tier <tier>", "access tier").choices(TIER_NAMES).default("premium"))
     .option("--segment-seconds <s>", "chunk length", "10")
     .option("--idle-timeout <s>", "a growing file that stops growing for this long has ended", "10")
     .option("--retries <n>", "retries per chunk upload", "4")

@@ -59,10 +59,13 @@ const store = new LocalStore({ dir: join(DATA, "pieces"), publicUrl: `http://127
 const gateway = await startGateway({ store, port: gatewayPort, host: "127.0.0.1" });
 
 let indexerUrl: string | undefined;
-if (existsSync(join(REPO_ROOT, "indexer", "node_modules"))) {
+// npm workspaces hoist the indexer's and the web app's packages to the root node_modules.
+const PONDER_BIN = join(REPO_ROOT, "node_modules", ".bin", "ponder");
+const NEXT_BIN = join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next");
+if (existsSync(PONDER_BIN)) {
   indexerUrl = `http://127.0.0.1:${indexerPort}`;
   // Own process group, so stopping it also stops whatever ponder spawns.
-  const indexer = spawn(join("node_modules", ".bin", "ponder"), ["dev", "--port", String(indexerPort)], {
+  const indexer = spawn(PONDER_BIN, ["dev", "--port", String(indexerPort)], {
     cwd: join(REPO_ROOT, "indexer"),
     env: { ...env, PONDER_TELEMETRY_DISABLED: "true" },
     stdio: "inherit",
@@ -72,10 +75,10 @@ if (existsSync(join(REPO_ROOT, "indexer", "node_modules"))) {
 }
 
 let webUrl: string | undefined;
-if (existsSync(join(REPO_ROOT, "web", "node_modules", "next"))) {
+if (existsSync(NEXT_BIN)) {
   const webPort = Number(process.env.WEB_PORT ?? 3000);
   webUrl = `http://127.0.0.1:${webPort}`;
-  const web = spawn(process.execPath, [join("node_modules", "next", "dist", "bin", "next"), "dev", "--hostname", "127.0.0.1", "--port", String(webPort)], {
+  const web = spawn(process.execPath, [NEXT_BIN, "dev", "--hostname", "127.0.0.1", "--port", String(webPort)], {
     cwd: join(REPO_ROOT, "web"),
     env: {
       ...env,

@@ -29,16 +29,10 @@ fi
 npm_install() { npm install --no-audit --no-fund --loglevel=error "$@"; }
 
 echo "setup: npm install (pass 1, system node $(node --version))"
-npm_install
+npm_install # the whole workspace: lib, web and indexer (one lockfile)
 export PATH="$PWD/node_modules/.bin:$PATH"
 echo "setup: npm install (pass 2, node $(node --version))"
 npm_install
-for app in indexer web; do
-  if [ -f "$app/package.json" ]; then
-    echo "setup: $app dependencies"
-    (cd "$app" && npm_install)
-  fi
-done
 echo "setup: compiling contracts"
 npm run --silent build
 echo "setup: done. Run \`npm test\` for the tests, \`npm run dev\` for the local stack."

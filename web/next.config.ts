@@ -11,10 +11,12 @@ const config: NextConfig = {
   outputFileTracingRoot: repoRoot,
   turbopack: { root: repoRoot },
   experimental: { externalDir: true },
-  // Server code loads the library with Node's own loader (Node >= 22.18 strips its TypeScript types),
-  // so storage, media, keys and key release run as in the CLI and tests, with their native
-  // dependencies (sharp, PGlite, ffmpeg); client components bundle `@streamvault/lib/browser`.
-  serverExternalPackages: ["@streamvault/lib"],
+  // `@streamvault/lib` is a workspace package (a symlink to ../lib), which Turbopack compiles as
+  // project source: `serverExternalPackages` does not apply to it. Server code therefore loads the
+  // Node side with `import(/* turbopackIgnore: true */ "@streamvault/lib/<area>")`, which Node
+  // resolves at run time through node_modules and runs with its own TypeScript support (storage,
+  // media, keys, key release, with sharp, PGlite, ffmpeg, WebTorrent natives); the browser-safe
+  // parts (`@streamvault/lib/browser`, deployments/contracts.ts) are bundled.
   typescript: { tsconfigPath: "tsconfig.json" },
   devIndicators: false,
 };

@@ -27,7 +27,7 @@ export interface UploadCommandOptions extends GlobalOptions {
 }
 
 const ItemMetaSchema = z.strictObject({
-  tier: z.enum(["free", "premium", "exclusive"]).optional(),
+  tier: z.enum(TIERS as readonly [Tier, ...Tier[]]).optional(),
   /** decimal amount in the payment token's units, e.g. "0.01" */
   price: z.union([z.string(), z.number()]).optional(),
   /** pay-per-minute price, decimal in the payment token's units ("0" = not offered per minute) */

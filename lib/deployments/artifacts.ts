@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Abi, Hex } from "viem";
 import type { ContractName } from "./contracts.ts";
@@ -16,8 +16,9 @@ const SOURCES: Record<ContractName, string> = {
   MockStablecoin: "mocks/MockStablecoin.sol",
 };
 
-// From import.meta.url, not import.meta.dirname: Ponder's vite-node leaves the latter undefined.
-export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+// From import.meta.url, not import.meta.dirname (Ponder's vite-node leaves it undefined), and
+// without `new URL(relative, import.meta.url)` (Turbopack takes that for an asset to bundle).
+export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
 /** Path of a contract's Hardhat artifact (HARDHAT_ARTIFACTS_DIR: the coverage build's folder). */
 export function artifactPath(name: ContractName, root = REPO_ROOT): string {

@@ -12,7 +12,8 @@ import { voucherTypedData } from "../chain/voucher.ts";
 export const SEGMENTS_PER_MINUTE = 6;
 const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
-export const CHANNEL_STATUS = ["none", "open", "closing", "closed"] as const;
+export { STATUS_NAMES as CHANNEL_STATUS } from "../deployments/contract-types.ts";
+import { STATUS_NAMES as CHANNEL_STATUS } from "../deployments/contract-types.ts";
 
 export interface ChannelState {
   channelId: bigint;

@@ -6,7 +6,8 @@
 import { isHex, size, slice, toFunctionSelector, type Address, type Hex, type PublicClient } from "viem";
 import { contractOf, type Deployment } from "../deployments/index.ts";
 
-export const ACCESS_REASONS = ["none", "creator", "free", "coin", "pass", "subscription", "purchase"] as const;
+export { REASON_NAMES as ACCESS_REASONS } from "../deployments/contract-types.ts";
+import { REASON_NAMES as ACCESS_REASONS } from "../deployments/contract-types.ts";
 export type AccessReason = (typeof ACCESS_REASONS)[number];
 
 /** uint64 max: access that lasts as long as its condition (coin/pass balance, creatorship, free tier) holds. */

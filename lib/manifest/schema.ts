@@ -12,6 +12,7 @@
 import { z } from "zod/v4";
 import * as Piece from "@filoz/synapse-core/piece";
 import { segmentMinutes } from "./minutes.ts";
+import { TIER_NAMES } from "../deployments/contract-types.ts";
 
 /** The version the pipeline writes. */
 export const MANIFEST_VERSION = 2 as const;
@@ -24,7 +25,7 @@ const nonNegInt = z.number().int().nonnegative();
 const seconds = z.number().nonnegative().finite();
 
 export const ContentIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "1-128 chars of A-Z a-z 0-9 . _ : -");
-export const TierSchema = z.enum(["free", "premium", "exclusive"]);
+export const TierSchema = z.enum(TIER_NAMES);
 export const VariantRoleSchema = z.enum(["original", "high", "standard", "preview"]);
 
 /**

@@ -3,7 +3,7 @@
  * Ponder app run as a child process against it (temp PGlite dir, or Postgres when asked).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, type Account, type Hex } from "viem";
@@ -15,7 +15,8 @@ import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
 import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
 
 export const INDEXER_DIR = join(REPO_ROOT, "indexer");
-const PONDER_BIN = join(INDEXER_DIR, "node_modules", "ponder", "dist", "esm", "bin", "ponder.js");
+// npm workspaces hoist ponder to the root node_modules; a workspace-local copy wins when there is one.
+const PONDER_BIN = [INDEXER_DIR, REPO_ROOT].map((dir) => join(dir, "node_modules", "ponder", "dist", "esm", "bin", "ponder.js")).find((file) => existsSync(file)) ?? join(REPO_ROOT, "node_modules", "ponder", "dist", "esm", "bin", "ponder.js");
 
 export const anvilChain = (rpcUrl: string) =>
   defineChain({

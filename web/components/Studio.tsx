@@ -6,6 +6,7 @@ import { useConfig, useReadContract, useReadContracts, useSignMessage } from "wa
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import * as Piece from "./piece-cid";
+import { TIER_NAMES } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
@@ -366,7 +367,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       }
     }
     setFiles([]);
-    const tierIndex = ["free", "premium", "exclusive"].indexOf(tier);
+    const tierIndex = (TIER_NAMES as readonly string[]).indexOf(tier);
     for (const f of results) {
       const ok = await tx.run(`Register “${f.result!.title}”`, () =>
         writeContract(wagmi, {

@@ -13,8 +13,11 @@ import { and, eq, gt, gte, inArray, or } from "ponder";
 
 type SQL = ReturnType<typeof eq>;
 
-export const REASONS = ["creator", "free", "coin", "pass", "subscription", "purchase"] as const;
-export type Reason = (typeof REASONS)[number];
+import { REASON_NAMES, type ReasonName } from "@streamvault/lib/deployments/contract-types.ts";
+
+/** Reasons that grant access (ContentAccess.Reason without `none`). */
+export type Reason = Exclude<ReasonName, "none">;
+export const REASONS = REASON_NAMES.filter((r): r is Reason => r !== "none");
 
 export interface AccessEntry {
   contentId: `0x${string}`;

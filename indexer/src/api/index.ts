@@ -33,7 +33,7 @@ import { accessFor } from "./access";
 import { cached } from "./cache";
 import { answerWithin, checkGraphqlParams, limitsFromEnv, readGraphqlRequest } from "./graphql-limits";
 import { sqlGuard } from "./sql-guard";
-import { jsonReplacer } from "../lib/util";
+import { jsonReplacer, TIER_NAMES } from "../lib/util";
 
 const app = new Hono();
 
@@ -139,7 +139,7 @@ jsonApi.get("/api/creators/:address/summary", async (c) => {
     creator: profile,
     contents: {
       total: tiers.reduce((n, t) => n + t.contents, 0),
-      byTier: Object.fromEntries(tiers.map((t) => [["free", "premium", "exclusive"][t.tier] ?? String(t.tier), t.contents])),
+      byTier: Object.fromEntries(tiers.map((t) => [TIER_NAMES[t.tier] ?? String(t.tier), t.contents])),
     },
     coin: { address: profile.coin, holders: coinHolders[0]!.n, reserveDistributed: profile.coinReserveDistributed },
     pass: { address: profile.pass, holders: passHolders[0]!.n, minted: passesMinted[0]!.n, mintRevenue: passMints[0]!.volume, mintPayments: passMints[0]!.n },

@@ -26,9 +26,9 @@ export function cidToString(bytes: Hex): string {
   return cidFromBytes(bytes);
 }
 
-export const TIER_NAMES = ["free", "premium", "exclusive"] as const;
+export { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 export const ROLE_NAMES = ["platform", "creator", "collaborator", "refund"] as const;
-export const TRIGGER_NAMES = ["manual", "followerMilestone", "playMilestone", "revenueMilestone", "quarterly"] as const;
+export { TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 
 export function nameOf(names: readonly string[], value: number): string {
   return names[value] ?? `unknown(${value})`;

@@ -9,9 +9,11 @@ import { sendAndWait } from "./client.ts";
 import { cidFromBytes, cidToHex } from "./cid.ts";
 import { contractOf } from "../../deployments/index.ts";
 
-export type Tier = "free" | "premium" | "exclusive";
-export const TIERS: readonly Tier[] = ["free", "premium", "exclusive"];
-export const TIER_INDEX: Readonly<Record<Tier, number>> = { free: 0, premium: 1, exclusive: 2 };
+import { TIER, TIER_NAMES, type TierName } from "../../deployments/contract-types.ts";
+
+export type Tier = TierName;
+export const TIERS: readonly Tier[] = TIER_NAMES;
+export const TIER_INDEX: Readonly<Record<Tier, number>> = TIER;
 
 export interface AccessRules {
   minCoinBalance: bigint;

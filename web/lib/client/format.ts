@@ -2,7 +2,8 @@ import { formatUnits, type Address } from "viem";
 
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000" as Address;
 export const NO_EXPIRY = 2n ** 64n - 1n;
-export const REASONS = ["none", "creator", "free", "coin", "pass", "subscription", "purchase"] as const;
+/** ContentAccess.Reason by on-chain value. */
+export { REASON_NAMES as REASONS } from "@streamvault/lib/browser";
 export const REASON_LABEL: Record<string, string> = {
   none: "No access",
   creator: "You are the creator",

@@ -10,7 +10,8 @@ import { cidFromBytes } from "@streamvault/lib/chain/cid.ts";
 import { INDEXER_URL, RPC_URL, contract, deployBlock } from "./config.ts";
 import { loadManifest } from "./store.ts";
 
-export const TIER_NAMES = ["free", "premium", "exclusive"] as const;
+export { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
+import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 
 export interface CatalogItem {
   id: Hex;

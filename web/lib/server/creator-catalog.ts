@@ -15,14 +15,14 @@ export type RestoreLib = typeof import("@streamvault/lib/catalog/backup/restore.
 export type ChainContext = import("@streamvault/lib/catalog/chain/client.ts").ChainContext;
 
 export async function catalogLibs(): Promise<{ snapshot: SnapshotLib; restore: RestoreLib }> {
-  const [snapshot, restore] = await Promise.all([import("@streamvault/lib/catalog/backup/snapshot.ts"), import("@streamvault/lib/catalog/backup/restore.ts")]);
+  const [snapshot, restore] = await Promise.all([import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/catalog/backup/snapshot.ts"), import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/catalog/backup/restore.ts")]);
   return { snapshot, restore };
 }
 
 /** A ChainContext for `creator` that can read but not sign (walletClient throws if ever used). */
 export async function readOnlyContext(creator: Address): Promise<ChainContext> {
   const d = deployment();
-  const { contractOf } = await import("@streamvault/lib/deployments");
+  const { contractOf } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/deployments");
   const publicClient = createPublicClient({ transport: http(RPC_URL, { timeout: 15_000 }) }) as PublicClient;
   const refuse = () => {
     throw new Error("the web server does not sign for creators: the creator's wallet sends this transaction");

@@ -25,7 +25,7 @@ export function webOrigin(): string {
 }
 
 async function create(): Promise<Service> {
-  const [kr, keys, store] = await Promise.all([import("@streamvault/lib/keyrelease"), sharedKeyStore(), pieceStore()]);
+  const [kr, keys, store] = await Promise.all([import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/keyrelease"), sharedKeyStore(), pieceStore()]);
   const origin = new URL(webOrigin());
   const publicClient = createPublicClient({ transport: http(RPC_URL) });
   return kr.createKeyReleaseService({

@@ -6,7 +6,7 @@ import { REPO_ROOT } from "./config.ts";
 let store: Promise<KeyStore> | undefined;
 
 export function keyStore(): Promise<KeyStore> {
-  store ??= import("@streamvault/lib/keys").then((keys) => {
+  store ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/keys").then((keys) => {
     const dir = process.env.KEYSTORE_DIR || ".streamvault/keys";
     return keys.openKeyStore({ dataDir: isAbsolute(dir) ? dir : join(REPO_ROOT, dir) });
   });

@@ -9,11 +9,11 @@ export type PlacementLib = typeof import("@streamvault/lib/storage/placement");
 let storePromise: Promise<PieceStore> | undefined;
 
 export function storageLib(): Promise<StorageLib> {
-  return import("@streamvault/lib/storage");
+  return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/storage");
 }
 
 export function placementLib(): Promise<PlacementLib> {
-  return import("@streamvault/lib/storage/placement");
+  return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/storage/placement");
 }
 
 export function pieceStore(): Promise<PieceStore> {

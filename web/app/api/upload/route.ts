@@ -17,6 +17,7 @@ import { encodeAbiParameters, keccak256, type Hex } from "viem";
 import { checkSignedRequest } from "@/lib/server/signed-request";
 import { pieceStore } from "@/lib/server/store";
 import { keyStore } from "@/lib/server/keystore";
+import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -28,7 +29,7 @@ export async function POST(request: Request): Promise<Response> {
   const creator = url.searchParams.get("creator") ?? "";
   const tier = url.searchParams.get("tier") ?? "premium";
   if (!/^0x[0-9a-fA-F]{40}$/.test(creator)) return Response.json({ error: "creator must be an address" }, { status: 400 });
-  if (!["free", "premium", "exclusive"].includes(tier)) return Response.json({ error: "tier must be free, premium or exclusive" }, { status: 400 });
+  if (!(TIER_NAMES as readonly string[]).includes(tier)) return Response.json({ error: `tier must be one of ${TIER_NAMES.join(", ")}` }, { status: 400 });
   let form: FormData;
   try {
     form = await request.formData();
@@ -44,7 +45,7 @@ export async function POST(request: Request): Promise<Response> {
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       const send = (line: object) => controller.enqueue(encoder.encode(JSON.stringify(line) + "\n"));
-      const media = await import("@streamvault/lib/media");
+      const media = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/media");
       const [store, keys] = await Promise.all([pieceStore(), keyStore()]);
       for (const file of files) {
         const dir = await mkdtemp(join(tmpdir(), "sv-upload-"));

@@ -8,13 +8,15 @@
  * `BackupRegistry.anchorBackup(creator, pieceCid, sha256, size, Manual, 0)`.
  */
 import type { Address, Hex } from "viem";
+import { TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { checkSignedRequest } from "@/lib/server/signed-request";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const TRIGGERS = ["manual", "follower milestone", "play milestone", "revenue milestone", "quarterly"];
+/** BackupRegistry.Trigger as words: "followerMilestone" -> "follower milestone". */
+const TRIGGERS = TRIGGER_NAMES.map((name) => name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`));
 
 function creatorOf(address: string): Address | null {
   return /^0x[0-9a-fA-F]{40}$/.test(address) ? (address.toLowerCase() as Address) : null;

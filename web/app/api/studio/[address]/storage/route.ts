@@ -5,6 +5,7 @@
  * placement journal and the registration dates, and the latest moves (lib/storage/placement).
  */
 import type { Address } from "viem";
+import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { listContents } from "@/lib/server/catalog";
 import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "@/lib/server/config";
 import { catalogLibs, readOnlyContext } from "@/lib/server/creator-catalog";
@@ -30,7 +31,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     for (const v of m?.variants ?? []) for (const s of v.segments) pieces.set(s.pieceCid, s.size);
     for (const a of m?.artwork ?? []) pieces.set(a.pieceCid, a.bytes);
     // An unknown tier gets the strictest placement (exclusive: 3 copies, no CDN).
-    const tier = (["free", "premium", "exclusive"].includes(c.tierName) ? c.tierName : "exclusive") as HistoryItem["tier"];
+    const tier = ((TIER_NAMES as readonly string[]).includes(c.tierName) ? c.tierName : "exclusive") as HistoryItem["tier"];
     items.push({ id: c.id.toLowerCase(), title: c.title, tier, uploadedAt: c.registeredAt * 1000, pieces: [...pieces].map(([pieceCid, bytes]) => ({ pieceCid, bytes })) });
   }
   try {

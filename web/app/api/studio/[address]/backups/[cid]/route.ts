@@ -26,7 +26,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     throw error;
   }
   const { anchor, snapshot: snap } = verified;
-  const content = await import("@streamvault/lib/catalog/chain/content.ts");
+  const content = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/catalog/chain/content.ts");
   const items = await Promise.all(
     snap.items.map(async (item) => {
       const inStorage = await store.has(item.manifestCid);
