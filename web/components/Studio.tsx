@@ -5,7 +5,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useConfig, useReadContract, useReadContracts, useSignMessage } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
-import * as Piece from "./piece-cid";
+import { cidToBytes } from "../../lib/chain/cid.ts";
 import { contentAccessAbi, paymentChannelsAbi } from "../../lib/deployments/abis.ts";
 import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
@@ -371,7 +371,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
           address: c.ContentAccess,
           abi: contentAccessAbi,
           functionName: "registerContent",
-          args: [f.result!.externalId, Piece.toBytesHex(f.result!.manifestCid), tierIndex, r.rules, col.value],
+          args: [f.result!.externalId, cidToBytes(f.result!.manifestCid), tierIndex, r.rules, col.value],
           chainId,
         }),
       );

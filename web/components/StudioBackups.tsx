@@ -5,7 +5,7 @@ import { useConfig, useSignMessage } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import { backupRegistryAbi } from "../../lib/deployments/abis.ts";
-import * as Piece from "./piece-cid";
+import { cidToBytes } from "../../lib/chain/cid.ts";
 import { useAppConfig } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
@@ -75,7 +75,7 @@ export function StudioBackups({ creator }: { creator: Address }) {
         address: registry,
         abi: backupRegistryAbi,
         functionName: "anchorBackup",
-        args: [creator, Piece.toBytesHex(built.pieceCid), built.sha256, BigInt(built.size), 0, 0n],
+        args: [creator, cidToBytes(built.pieceCid), built.sha256, BigInt(built.size), 0, 0n],
         chainId,
       }),
     );
