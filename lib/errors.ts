@@ -29,8 +29,8 @@ export const ERROR_CODES = {
   range_not_satisfiable: { status: 416, exit: 2 },
   /** Too many requests: try again later. */
   rate_limited: { status: 429, exit: 3 },
-  /** Bytes do not match their hash or their authentication tag (tampered or corrupt data). */
-  integrity: { status: 502, exit: 5 },
+  /** Bytes do not match their hash, their authentication tag or the chain's anchor (tampered or corrupt data). */
+  integrity: { status: 409, exit: 5 },
   /** A chain node, storage backend or other service did not answer, or is not set up here: retry or fix the configuration. */
   unavailable: { status: 503, exit: 3 },
   /** A bug or an unexpected state: report it. */
@@ -81,6 +81,15 @@ export function errorCodeOf(error: unknown): ErrorCode | undefined {
 /** Whether `error` is a StreamVault error with code `code`. */
 export function hasErrorCode(error: unknown, code: ErrorCode): boolean {
   return errorCodeOf(error) === code;
+}
+
+/**
+ * The code an HTTP layer that decides statuses itself (key release's refusals) files its answer
+ * under: the first code in the table with that status; "internal" for a status the table lacks.
+ */
+export function errorCodeForStatus(status: number): ErrorCode {
+  for (const [code, entry] of Object.entries(ERROR_CODES)) if (entry.status === status) return code as ErrorCode;
+  return "internal";
 }
 
 /** HTTP status for any thrown value: its code's status, 500 for anything that is not a StreamVault error. */

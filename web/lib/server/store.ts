@@ -3,6 +3,7 @@ import type { PieceStore } from "../../../lib/storage/types.ts";
 import type { Manifest } from "../../../lib/manifest/schema.ts";
 import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "./config.ts";
 import { repoImport } from "./repo-lib.ts";
+import { hasErrorCode } from "../../../lib/errors.ts";
 
 type StorageLib = typeof import("../../../lib/storage/index.ts");
 export type PlacementLib = typeof import("../../../lib/storage/placement/index.ts");
@@ -42,7 +43,7 @@ export async function loadManifest(cid: string): Promise<Manifest | undefined> {
     manifests.set(cid, manifest);
     return manifest;
   } catch (err) {
-    if (err instanceof Error && err.name === "PieceNotFoundError") return undefined;
+    if (hasErrorCode(err, "not_found")) return undefined;
     throw err;
   }
 }

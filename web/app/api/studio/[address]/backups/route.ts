@@ -10,6 +10,7 @@
 import type { Address, Hex } from "viem";
 import { checkSignedRequest } from "@/lib/server/signed-request";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
+import { hasErrorCode } from "../../../../../../lib/errors.ts";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -41,7 +42,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
           createdAt = parsed.createdAt ?? null;
         }
       } catch (error) {
-        if (!(error instanceof Error && error.name === "PieceNotFoundError")) status = "mismatch";
+        if (!hasErrorCode(error, "not_found")) status = "mismatch";
       }
       return { ...a, trigger: TRIGGERS[a.trigger] ?? String(a.trigger), status, storedSha256, items, createdAt };
     }),
