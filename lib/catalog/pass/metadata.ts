@@ -54,7 +54,7 @@ export async function publishPassMetadata(ctx: ChainContext, store: PieceStore, 
   const pass = await ctx.publicClient.readContract({ address: ctx.creatorRegistry.address, abi: ctx.creatorRegistry.abi, functionName: "passOf", args: [ctx.account.address] });
   if (pass === zeroAddress) throw new PassNotLaunchedError(ctx.account.address);
   let image = new Uint8Array(await readFile(input.image));
-  if (image.length < MIN_PIECE_BYTES) throw new Error(`${input.image} is only ${image.length} bytes; use a real image`);
+  if (image.length < MIN_PIECE_BYTES) throw new StreamVaultError("bad_input", `${input.image} is only ${image.length} bytes; use a real image`);
   const base = input.gatewayUrl.replace(/\/+$/, "");
   const imagePut = await store.put(image);
   image = new Uint8Array(0);
