@@ -19,7 +19,8 @@ export default defineConfig({
     },
   },
   paths: {
-    tests: { mocha: "test", solidity: "contracts/test" },
+    // Solidity tests (*.t.sol, their handlers and helpers) live with the mocha contract tests.
+    tests: { mocha: "test", solidity: "test/contracts" },
     // `npm run coverage` builds instrumented contracts into separate folders.
     artifacts: process.env.HARDHAT_ARTIFACTS_DIR ?? "artifacts",
     cache: process.env.HARDHAT_CACHE_DIR ?? "cache",

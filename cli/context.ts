@@ -7,36 +7,39 @@ import Table from "cli-table3";
 import { erc20Abi, zeroAddress, type Address } from "viem";
 import { ChainUnavailableError, connectChain } from "@streamvault/lib/catalog/chain/client.ts";
 import type { ChainContext } from "@streamvault/lib/catalog/chain/client.ts";
+import { ERROR_CODES, StreamVaultError, type ErrorCode } from "@streamvault/lib/errors.ts";
 import { openKeyStore } from "@streamvault/lib/keys";
 import type { KeyStore } from "@streamvault/lib/keys";
 import { createStore, faultyStore } from "@streamvault/lib/storage";
 import type { PieceStore } from "@streamvault/lib/storage";
 import { journalPath, placementView } from "@streamvault/lib/storage/placement";
 
-/** Documented exit codes (see cli/README.md). */
+/**
+ * Documented exit codes (see cli/README.md). Failures take theirs from the error's code in
+ * lib/errors.ts (the one table of codes, HTTP statuses and exit codes); these names are for the
+ * commands' own returns and for tests.
+ */
 export const EXIT = {
   OK: 0,
-  /** some items failed (the others succeeded); re-run to retry */
-  PARTIAL: 1,
+  /** some items failed (the others succeeded); re-run to retry. Also any error that is not a StreamVaultError. */
+  PARTIAL: ERROR_CODES.internal.exit,
   /** bad command line or input file */
-  USAGE: 2,
+  USAGE: ERROR_CODES.bad_input.exit,
   /** chain or storage unreachable, or no deployment for the chain */
-  UNAVAILABLE: 3,
+  UNAVAILABLE: ERROR_CODES.unavailable.exit,
   /** content / backup not found, or the wallet has no access */
-  NOT_FOUND: 4,
+  NOT_FOUND: ERROR_CODES.not_found.exit,
   /** integrity check failed (hash mismatch against the chain, tampered data) */
-  INTEGRITY: 5,
+  INTEGRITY: ERROR_CODES.integrity.exit,
   /** another upload is running in the same data directory */
-  BUSY: 6,
+  BUSY: ERROR_CODES.busy.exit,
 } as const;
 
-/** An error that ends the command with a given exit code and a message saying what to do. */
-export class CliError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode: number) {
-    super(message);
+/** An error that ends the command with a message saying what to do; the exit code comes from `code` (lib/errors.ts). */
+export class CliError extends StreamVaultError {
+  constructor(message: string, code: ErrorCode, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = "CliError";
-    this.exitCode = exitCode;
   }
 }
 
@@ -57,7 +60,7 @@ export function openStore(home: string): PieceStore {
     // Repair follows the placement journal: a copy `optimize` dropped is not re-made.
     store = createStore({ dataDir: process.env.STORAGE_DATA_DIR || path.join(home, "pieces"), placementView: placementView(journalPath(home)) });
   } catch (err) {
-    throw new CliError(`storage is not usable: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+    throw new CliError(`storage is not usable: ${(err as Error).message}`, "unavailable");
   }
   // Hidden, for tests: make a share of writes fail (STREAMVAULT_FAULTY_WRITE_RATE=0.3).
   // STREAMVAULT_FAULTY_LATENCY_MS slows every storage operation down (to kill a run mid-upload).
@@ -92,8 +95,8 @@ export async function openChain(opts: GlobalOptions): Promise<ChainContext> {
   try {
     return await connectChain({ rpcUrl: opts.rpcUrl });
   } catch (err) {
-    if (err instanceof ChainUnavailableError) throw new CliError(err.message, EXIT.UNAVAILABLE);
-    throw new CliError((err as Error).message, EXIT.USAGE);
+    if (err instanceof ChainUnavailableError) throw new CliError(err.message, "unavailable");
+    throw new CliError((err as Error).message, "bad_input");
   }
 }
 
@@ -107,7 +110,7 @@ export async function tokenDecimals(chain: ChainContext, token: Address, cache =
 /** Parse a 0x-prefixed 32-byte content id or fail with a usage error. */
 export function parseContentId(value: string): `0x${string}` {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
-    throw new CliError(`"${value}" is not a content id: expected 0x followed by 64 hex characters (see \`streamvault list\`)`, EXIT.USAGE);
+    throw new CliError(`"${value}" is not a content id: expected 0x followed by 64 hex characters (see \`streamvault list\`)`, "bad_input");
   }
   return value.toLowerCase() as `0x${string}`;
 }

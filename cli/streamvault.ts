@@ -4,8 +4,9 @@
  * 4 not found / no access, 5 integrity check failed, 6 another upload is running.
  */
 import { Command, CommanderError, Option } from "commander";
-import { CliError, EXIT } from "./context.ts";
+import { exitCodeOf } from "@streamvault/lib/errors.ts";
 import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
+import { EXIT } from "./context.ts";
 // Commands load their modules on use, so `--help` and usage errors answer fast.
 type UploadModule = typeof import("./commands/upload.ts");
 type ContentModule = typeof import("./commands/content.ts");
@@ -229,12 +230,9 @@ async function main(argv: string[]): Promise<number> {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.OK;
       return EXIT.USAGE;
     }
-    if (err instanceof CliError) {
-      console.error(`streamvault: ${err.message}`);
-      return err.exitCode;
-    }
+    // A StreamVaultError (CliError or one from the library) names its exit code; anything else exits 1.
     console.error(`streamvault: ${(err as Error)?.message ?? String(err)}`);
-    return EXIT.PARTIAL;
+    return exitCodeOf(err);
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * `npm run coverage`: runs the contract tests with Hardhat's built-in coverage and writes
  * bench/coverage.json as {"lines": pct, "branches": pct, "functions": pct} for contracts/,
- * excluding test-only contracts (contracts/test/**, contracts/mocks/**; interfaces have no
+ * excluding test-only contracts (test/contracts/**, contracts/mocks/**; interfaces have no
  * executable code). Prints a per-file table and the missed lines/branches/functions.
  *
  * How it works
- * - Two Hardhat invocations: `hardhat test --coverage solidity` (contracts/test/*.t.sol: unit, fuzz
- *   and invariant tests) and `hardhat test --coverage mocha test/contracts/*.test.ts`. Each run only
+ * - Two Hardhat invocations: `hardhat test --coverage solidity` (test/contracts/*.t.sol: unit, fuzz
+ *   and invariant tests) and `hardhat test --coverage mocha` over every *.test.ts under test/contracts/. Each run only
  *   clears its own coverage/data/<runner>/ directory (Hardhat's onTestRunStart hook), so after both
  *   runs coverage/data/solidity and coverage/data/mocha hold the executed statement tags of each
  *   ({tagHex: number of executions that hit it}); we sum them. coverage/data is removed up front so a run that
@@ -93,9 +93,9 @@ function solidityFiles(dir: string): string[] {
   }
   return out.sort();
 }
-const isTestOnly = (path: string) => path.startsWith("contracts/test/") || path.startsWith("contracts/mocks/");
-/** Everything Hardhat may instrument (it skips only the `*.t.sol` test files themselves). */
-const instrumentable = solidityFiles("contracts").filter((p) => !p.endsWith(".t.sol"));
+const isTestOnly = (path: string) => path.startsWith("test/contracts/") || path.startsWith("contracts/mocks/");
+/** Everything Hardhat may instrument (it skips only the `*.t.sol` test files themselves): contracts and the Solidity tests' helpers. */
+const instrumentable = [...solidityFiles("contracts"), ...solidityFiles("test/contracts")].filter((p) => !p.endsWith(".t.sol"));
 const reported = instrumentable.filter((p) => !isTestOnly(p));
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), "utf8");
 const snapshot = new Map(reported.map((p) => [p, read(p)]));
@@ -138,7 +138,8 @@ function runTests(runner: Runner, files: string[]): Promise<RunResult> {
   });
 }
 
-const mochaFiles = readdirSync(join(REPO_ROOT, "test/contracts"))
+// Recursive: the PaymentChannels suites are one file per feature under test/contracts/payment-channels/.
+const mochaFiles = (readdirSync(join(REPO_ROOT, "test/contracts"), { recursive: true }) as string[])
   .filter((f) => f.endsWith(".test.ts"))
   .sort()
   .map((f) => `test/contracts/${f}`);
@@ -493,7 +494,7 @@ const [lh, lt] = sum(lineTotals);
 const [bh, bt] = sum(branchTotals);
 const [fh, ft] = sum(fnTotals);
 table.push(["Total", fmt(lh, lt), fmt(bh, bt), fmt(fh, ft), "", "", ""]);
-console.log("\nCoverage of contracts/ (excluding contracts/test, contracts/mocks); T/F = if condition true/false");
+console.log("\nCoverage of contracts/ (excluding contracts/mocks and the test helpers in test/contracts); T/F = if condition true/false");
 console.log(table.toString());
 
 const missedBranches = counted.flatMap((r) => r.branches.filter((b) => b.covered === false).map((b) => ({ ...b, path: r.path })));

@@ -30,7 +30,7 @@ export interface RestoreOptions extends JsonOpt {
 }
 
 export async function restoreCommand(opts: RestoreOptions): Promise<number> {
-  if (opts.pieceCid !== undefined && !isPieceCid(opts.pieceCid)) throw new CliError(`--piece-cid "${opts.pieceCid}" is not a PieceCID (bafkzcib...)`, EXIT.USAGE);
+  if (opts.pieceCid !== undefined && !isPieceCid(opts.pieceCid)) throw new CliError(`--piece-cid "${opts.pieceCid}" is not a PieceCID (bafkzcib...)`, "bad_input");
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const store = openStore(home);
@@ -38,9 +38,9 @@ export async function restoreCommand(opts: RestoreOptions): Promise<number> {
   try {
     verified = await fetchVerifiedSnapshot(chain, store, opts.pieceCid);
   } catch (err) {
-    if (err instanceof SnapshotIntegrityError) throw new CliError(err.message, EXIT.INTEGRITY);
-    if (err instanceof NoBackupError) throw new CliError(err.message, EXIT.NOT_FOUND);
-    throw new CliError(`could not fetch the snapshot: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+    if (err instanceof SnapshotIntegrityError) throw new CliError(err.message, "integrity");
+    if (err instanceof NoBackupError) throw new CliError(err.message, "not_found");
+    throw new CliError(`could not fetch the snapshot: ${(err as Error).message}`, "unavailable");
   }
   const result = await restoreSnapshot(home, store, verified.snapshot, verified.anchor);
   if (opts.json) console.log(toJson(result));
@@ -78,13 +78,13 @@ export interface WatchOptions extends JsonOpt {
 
 export async function watchCommand(opts: WatchOptions): Promise<number> {
   const interval = Number(opts.interval ?? "300");
-  if (!(interval >= 1)) throw new CliError(`--interval must be at least 1 second, got "${opts.interval}"`, EXIT.USAGE);
+  if (!(interval >= 1)) throw new CliError(`--interval must be at least 1 second, got "${opts.interval}"`, "bad_input");
   const home = homeDir(opts);
   let config;
   try {
     config = loadMilestoneConfig(opts.config ?? path.join(home, "milestones.json"));
   } catch (err) {
-    throw new CliError((err as Error).message, EXIT.USAGE);
+    throw new CliError((err as Error).message, "bad_input");
   }
   const chain = await openChain(opts);
   const store = openStore(home);

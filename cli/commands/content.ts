@@ -26,11 +26,11 @@ export async function fetchVerified(store: PieceStore, pieceCid: string): Promis
   try {
     bytes = await store.get(pieceCid);
   } catch (err) {
-    if (err instanceof PieceNotFoundError) throw new CliError(`piece ${pieceCid} is not in storage (${store.name})`, EXIT.NOT_FOUND);
-    throw new CliError(`storage read failed for ${pieceCid}: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+    if (err instanceof PieceNotFoundError) throw new CliError(`piece ${pieceCid} is not in storage (${store.name})`, "not_found");
+    throw new CliError(`storage read failed for ${pieceCid}: ${(err as Error).message}`, "unavailable");
   }
   const actual = computePieceCid(bytes);
-  if (actual !== pieceCid) throw new CliError(`piece ${pieceCid} failed verification (bytes hash to ${actual})`, EXIT.INTEGRITY);
+  if (actual !== pieceCid) throw new CliError(`piece ${pieceCid} failed verification (bytes hash to ${actual})`, "integrity");
   return bytes;
 }
 
@@ -40,7 +40,7 @@ export async function statusCommand(id: string, opts: JsonOpt): Promise<number> 
   const chain = await openChain(opts);
   const onChain = await readContent(chain, contentId);
   const local = journalOf(home).get(contentId);
-  if (!onChain && !local) throw new CliError(`content ${contentId} is neither registered on chain ${chain.chainId} nor in the local journal`, EXIT.NOT_FOUND);
+  if (!onChain && !local) throw new CliError(`content ${contentId} is neither registered on chain ${chain.chainId} nor in the local journal`, "not_found");
   const store = openStore(home);
   const manifestCid = onChain?.manifestCid ?? local?.manifestCid;
   const manifestStored = manifestCid ? await store.has(manifestCid) : false;
@@ -76,7 +76,7 @@ export async function statusCommand(id: string, opts: JsonOpt): Promise<number> 
 function pickVariant(manifest: Manifest, name: string | undefined): ManifestVariant {
   if (name) {
     const v = manifest.variants.find((x) => x.name === name);
-    if (!v) throw new CliError(`no variant "${name}"; this item has ${manifest.variants.map((x) => x.name).join(", ")}`, EXIT.USAGE);
+    if (!v) throw new CliError(`no variant "${name}"; this item has ${manifest.variants.map((x) => x.name).join(", ")}`, "bad_input");
     return v;
   }
   const order = ["original", "high", "standard", "preview"];
@@ -90,24 +90,24 @@ export interface GetOptions extends JsonOpt {
 
 export async function getCommand(id: string, opts: GetOptions): Promise<number> {
   const contentId = parseContentId(id);
-  if (!opts.out) throw new CliError("--out FILE is required (where to write the media)", EXIT.USAGE);
+  if (!opts.out) throw new CliError("--out FILE is required (where to write the media)", "bad_input");
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const onChain = await readContent(chain, contentId);
-  if (!onChain) throw new CliError(`content ${contentId} is not registered on chain ${chain.chainId}`, EXIT.NOT_FOUND);
+  if (!onChain) throw new CliError(`content ${contentId} is not registered on chain ${chain.chainId}`, "not_found");
   const store = openStore(home);
   const manifest = parseManifest(await fetchVerified(store, onChain.manifestCid));
-  if (manifest.contentId.toLowerCase() !== contentId) throw new CliError(`manifest ${onChain.manifestCid} names content ${manifest.contentId}, not ${contentId}`, EXIT.INTEGRITY);
+  if (manifest.contentId.toLowerCase() !== contentId) throw new CliError(`manifest ${onChain.manifestCid} names content ${manifest.contentId}, not ${contentId}`, "integrity");
   const variant = pickVariant(manifest, opts.variant);
   let key: Uint8Array | undefined;
   if (variant.encrypted) {
     const allowed = await hasValidAccess(chain, chain.account.address, contentId);
     if (!allowed) {
-      throw new CliError(`wallet ${chain.account.address} has no access to ${contentId}: buy access, or fetch a clear variant (--variant preview)`, EXIT.NOT_FOUND);
+      throw new CliError(`wallet ${chain.account.address} has no access to ${contentId}: buy access, or fetch a clear variant (--variant preview)`, "not_found");
     }
     const keys = await openKeys(home);
     key = await keys.getKey(contentId).finally(() => keys.close());
-    if (!key) throw new CliError(`no content key for ${contentId} in the local key store (${path.join(home, "keys")}); run get where the item was uploaded`, EXIT.NOT_FOUND);
+    if (!key) throw new CliError(`no content key for ${contentId} in the local key store (${path.join(home, "keys")}); run get where the item was uploaded`, "not_found");
   }
   const out = createWriteStream(opts.out);
   let bytes = 0;
@@ -146,15 +146,15 @@ export interface CostOptions extends JsonOpt {
 
 export async function costCommand(opts: CostOptions): Promise<number> {
   const items = journalOf(homeDir(opts)).items().filter((i) => i.storedBytes);
-  if (items.length === 0) throw new CliError("nothing stored yet: upload something first (`streamvault upload <dir>`)", EXIT.NOT_FOUND);
+  if (items.length === 0) throw new CliError("nothing stored yet: upload something first (`streamvault upload <dir>`)", "not_found");
   const defaultPlays = opts.plays === undefined ? 10 : Number(opts.plays);
-  if (!(defaultPlays >= 0)) throw new CliError(`--plays must be a non-negative number, got "${opts.plays}"`, EXIT.USAGE);
+  if (!(defaultPlays >= 0)) throw new CliError(`--plays must be a non-negative number, got "${opts.plays}"`, "bad_input");
   let playsById: Record<string, number> = {};
   if (opts.playsFile) {
     try {
       playsById = JSON.parse(readFileSync(opts.playsFile, "utf8")) as Record<string, number>;
     } catch (err) {
-      throw new CliError(`--plays-file ${opts.playsFile}: ${(err as Error).message} (expected {"<contentId>": playsPerMonth})`, EXIT.USAGE);
+      throw new CliError(`--plays-file ${opts.playsFile}: ${(err as Error).message} (expected {"<contentId>": playsPerMonth})`, "bad_input");
     }
   }
   const media: MediaItem[] = items.map((i) => ({ id: i.contentId, bytes: i.storedBytes!, playsPerMonth: playsById[i.contentId] ?? defaultPlays, exclusive: i.tier === "exclusive" }));

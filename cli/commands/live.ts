@@ -20,20 +20,20 @@ export interface LiveOptions extends GlobalOptions {
 function num(value: string | undefined, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!(n >= min) || !Number.isFinite(n)) throw new CliError(`${name} must be a number >= ${min}, got "${value}"`, EXIT.USAGE);
+  if (!(n >= min) || !Number.isFinite(n)) throw new CliError(`${name} must be a number >= ${min}, got "${value}"`, "bad_input");
   return n;
 }
 
 export async function liveCommand(input: string, opts: LiveOptions): Promise<number> {
-  if (input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, or - to read stdin`, EXIT.USAGE);
+  if (input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, or - to read stdin`, "bad_input");
   const id = opts.id ?? `live-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, EXIT.USAGE);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
   const segmentSeconds = num(opts.segmentSeconds, "--segment-seconds", 10, 1);
   const idle = num(opts.idleTimeout, "--idle-timeout", 10, 0.5);
   const retries = num(opts.retries, "--retries", 4, 0);
   const home = homeDir(opts);
   const existing = readLiveState(home, id);
-  if (existing && existing.status !== "failed" && existing.status !== "interrupted") throw new CliError(`live archive "${id}" already exists (${existing.status}); pick another --id`, EXIT.USAGE);
+  if (existing && existing.status !== "failed" && existing.status !== "interrupted") throw new CliError(`live archive "${id}" already exists (${existing.status}); pick another --id`, "bad_input");
   if (existing && !opts.json) console.log(`continuing ${existing.status} archive ${id}: ${existing.chunks.filter((c) => c.status === "uploaded").length} chunks already stored`);
   const chain = await openChain(opts);
   const store = openStore(home);
@@ -70,7 +70,7 @@ export async function liveCommand(input: string, opts: LiveOptions): Promise<num
 export async function liveStatusCommand(id: string, opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const home = homeDir(opts);
   const state = readLiveState(home, id);
-  if (!state) throw new CliError(`no live archive "${id}" in ${path.join(home, "live")}`, EXIT.NOT_FOUND);
+  if (!state) throw new CliError(`no live archive "${id}" in ${path.join(home, "live")}`, "not_found");
   if (opts.json) {
     console.log(toJson(state));
     return EXIT.OK;

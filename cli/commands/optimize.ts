@@ -95,7 +95,7 @@ export interface OptimizeOptions extends GlobalOptions {
 function numberOption(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(n >= 0)) throw new CliError(`${flag} must be a non-negative number, got "${value}"`, EXIT.USAGE);
+  if (!(n >= 0)) throw new CliError(`${flag} must be a non-negative number, got "${value}"`, "bad_input");
   return n;
 }
 
@@ -107,7 +107,7 @@ export function placementOverrides(opts: Pick<OptimizeOptions, "hot" | "cold" | 
   if (hot !== undefined) overrides.hotPlaysPerMonth = hot;
   if (cold !== undefined) overrides.coldPlaysPerMonth = cold;
   if (windowDays !== undefined) {
-    if (windowDays === 0) throw new CliError("--window-days must be more than 0", EXIT.USAGE);
+    if (windowDays === 0) throw new CliError("--window-days must be more than 0", "bad_input");
     overrides.windowDays = windowDays;
   }
   return overrides;
@@ -146,7 +146,7 @@ export async function optimizeCommand(opts: OptimizeOptions): Promise<number> {
   try {
     run = await runPlacement(home, store, chain, { apply: opts.apply === true, by: "optimize", playsUrl: opts.playsUrl, config: overrides });
   } catch (err) {
-    if (err instanceof RangeError) throw new CliError(err.message, EXIT.USAGE);
+    if (err instanceof RangeError) throw new CliError(err.message, "bad_input");
     throw err;
   }
   if (opts.json) console.log(toJson({ ...run, groups: groupMoves(run.moves) }));

@@ -10,7 +10,7 @@ export async function pieceCidCommand(files: string[], opts: { json?: boolean; p
     try {
       bytes = statSync(file).size;
     } catch {
-      throw new CliError(`${file}: no such file`, EXIT.USAGE);
+      throw new CliError(`${file}: no such file`, "bad_input");
     }
     try {
       rows.push({ file, bytes, pieceCid: await pieceCidOfFile(file, { pad: opts.pad }) });

@@ -15,7 +15,7 @@ export async function storageStatusCommand(opts: GlobalOptions & { json?: boolea
   try {
     backends = parseBackendSet(process.env.STORAGE_BACKEND);
   } catch (err) {
-    throw new CliError(`storage is not usable: ${(err as Error).message}`, EXIT.USAGE);
+    throw new CliError(`storage is not usable: ${(err as Error).message}`, "bad_input");
   }
   const report = await storageStatus({ dataDir, file: process.env.STORAGE_STATS_FILE || undefined });
   // Configured backends appear even before their first operation.

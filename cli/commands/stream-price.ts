@@ -12,26 +12,26 @@ interface StreamPriceOptions extends GlobalOptions {
 export async function streamPriceCommand(id: string, amount: string, opts: StreamPriceOptions): Promise<number> {
   const contentId = parseContentId(id);
   const tokenText = opts.token ?? "native";
-  if (tokenText !== "native" && !isAddress(tokenText)) throw new CliError(`--token must be "native" or a 0x address, not "${tokenText}"`, EXIT.USAGE);
+  if (tokenText !== "native" && !isAddress(tokenText)) throw new CliError(`--token must be "native" or a 0x address, not "${tokenText}"`, "bad_input");
   const token = tokenText === "native" ? zeroAddress : getAddress(tokenText);
   const chain = await openChain(opts);
   const item = await readContent(chain, contentId);
-  if (item === undefined) throw new CliError(`content ${contentId} is not registered on this chain (see \`streamvault list\`)`, EXIT.NOT_FOUND);
+  if (item === undefined) throw new CliError(`content ${contentId} is not registered on this chain (see \`streamvault list\`)`, "not_found");
   if (item.creator.toLowerCase() !== chain.account.address.toLowerCase()) {
-    throw new CliError(`content ${contentId} belongs to ${item.creator}: set CREATOR_PRIVATE_KEY to that creator's key`, EXIT.USAGE);
+    throw new CliError(`content ${contentId} belongs to ${item.creator}: set CREATOR_PRIVATE_KEY to that creator's key`, "bad_input");
   }
   let ratePerMinute: bigint;
   try {
     ratePerMinute = parseUnits(amount, await tokenDecimals(chain, token));
   } catch (err) {
-    throw new CliError(`price per minute "${amount}" is not a decimal amount (${(err as Error).message})`, EXIT.USAGE);
+    throw new CliError(`price per minute "${amount}" is not a decimal amount (${(err as Error).message})`, "bad_input");
   }
-  if (ratePerMinute < 0n || ratePerMinute >= 1n << 96n) throw new CliError(`price per minute ${amount} is out of range (uint96)`, EXIT.USAGE);
+  if (ratePerMinute < 0n || ratePerMinute >= 1n << 96n) throw new CliError(`price per minute ${amount} is out of range (uint96)`, "bad_input");
   let txHash: string | undefined;
   try {
     txHash = await setStreamPrice(chain, contentId, token, ratePerMinute);
   } catch (err) {
-    throw new CliError(`setStreamPrice failed: ${(err as Error).message.split("\n")[0]}`, EXIT.UNAVAILABLE);
+    throw new CliError(`setStreamPrice failed: ${(err as Error).message.split("\n")[0]}`, "unavailable");
   }
   const result = { contentId, token, ratePerMinute: ratePerMinute.toString(), offered: ratePerMinute > 0n, changed: txHash !== undefined, txHash };
   if (opts.json) console.log(toJson(result));

@@ -55,18 +55,18 @@ function loadMetadata(file: string | undefined): z.infer<typeof MetadataFileSche
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new CliError(`--metadata ${file}: ${(err as Error).message}. Pass a JSON file like {"defaults":{"tier":"premium"},"items":{"song.wav":{"price":"0.01"}}}`, EXIT.USAGE);
+    throw new CliError(`--metadata ${file}: ${(err as Error).message}. Pass a JSON file like {"defaults":{"tier":"premium"},"items":{"song.wav":{"price":"0.01"}}}`, "bad_input");
   }
   const parsed = MetadataFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new CliError(`--metadata ${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, EXIT.USAGE);
+    throw new CliError(`--metadata ${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, "bad_input");
   }
   return parsed.data;
 }
 
 function parseTier(value: string | undefined, where: string): Tier | undefined {
   if (value === undefined) return undefined;
-  if (!(TIERS as readonly string[]).includes(value)) throw new CliError(`${where}: tier must be one of ${TIERS.join(", ")}, got "${value}"`, EXIT.USAGE);
+  if (!(TIERS as readonly string[]).includes(value)) throw new CliError(`${where}: tier must be one of ${TIERS.join(", ")}, got "${value}"`, "bad_input");
   return value as Tier;
 }
 
@@ -95,16 +95,16 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
     const where = `metadata for ${rel}`;
     const tier = parseTier(m.tier, where) ?? flagTier ?? "premium";
     const tokenText = m.token ?? opts.token ?? "native";
-    if (tokenText !== "native" && !isAddress(tokenText)) throw new CliError(`${where}: token must be "native" or a 0x address`, EXIT.USAGE);
+    if (tokenText !== "native" && !isAddress(tokenText)) throw new CliError(`${where}: token must be "native" or a 0x address`, "bad_input");
     const paymentToken = tokenText === "native" ? zeroAddress : getAddress(tokenText);
     const priceText = String(m.price ?? opts.price ?? "0");
     let price: bigint;
     try {
       price = parseUnits(priceText, await tokenDecimals(chain, paymentToken, decimals));
     } catch (err) {
-      throw new CliError(`${where}: price "${priceText}" is not a decimal amount (${(err as Error).message})`, EXIT.USAGE);
+      throw new CliError(`${where}: price "${priceText}" is not a decimal amount (${(err as Error).message})`, "bad_input");
     }
-    if (price >= 1n << 96n) throw new CliError(`${where}: price ${priceText} is too large (uint96)`, EXIT.USAGE);
+    if (price >= 1n << 96n) throw new CliError(`${where}: price ${priceText} is too large (uint96)`, "bad_input");
     const perMinuteText = m.pricePerMinute ?? opts.pricePerMinute;
     let streamPrice: ItemSettings["streamPrice"];
     if (perMinuteText !== undefined) {
@@ -112,9 +112,9 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
       try {
         ratePerMinute = parseUnits(String(perMinuteText), await tokenDecimals(chain, paymentToken, decimals));
       } catch (err) {
-        throw new CliError(`${where}: price per minute "${perMinuteText}" is not a decimal amount (${(err as Error).message})`, EXIT.USAGE);
+        throw new CliError(`${where}: price per minute "${perMinuteText}" is not a decimal amount (${(err as Error).message})`, "bad_input");
       }
-      if (ratePerMinute < 0n || ratePerMinute >= 1n << 96n) throw new CliError(`${where}: price per minute ${perMinuteText} is out of range (uint96)`, EXIT.USAGE);
+      if (ratePerMinute < 0n || ratePerMinute >= 1n << 96n) throw new CliError(`${where}: price per minute ${perMinuteText} is out of range (uint96)`, "bad_input");
       streamPrice = { token: paymentToken, ratePerMinute };
     }
     const rules: Partial<AccessRules> = {
@@ -126,11 +126,11 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
       duration: m.duration ?? 0,
     };
     const collaborators: Collaborator[] = (m.collaborators ?? []).map((c, i) => {
-      if (!isAddress(c.account)) throw new CliError(`${where}: collaborators[${i}].account is not an address`, EXIT.USAGE);
+      if (!isAddress(c.account)) throw new CliError(`${where}: collaborators[${i}].account is not an address`, "bad_input");
       return { account: getAddress(c.account), shareBps: c.shareBps };
     });
     const total = collaborators.reduce((s, c) => s + c.shareBps, 0);
-    if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, EXIT.USAGE);
+    if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, "bad_input");
     const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : findArtwork(opts.artworkDir, file);
     resolved.set(file, { tier, rules, collaborators, artwork, ...(streamPrice ? { streamPrice } : {}) });
   }
@@ -140,21 +140,21 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
 function parsePositiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > 64) throw new CliError(`${name} must be a whole number from ${min} to 64, got "${value}"`, EXIT.USAGE);
+  if (!Number.isInteger(n) || n < min || n > 64) throw new CliError(`${name} must be a whole number from ${min} to 64, got "${value}"`, "bad_input");
   return n;
 }
 
 export async function uploadCommand(input: string, opts: UploadCommandOptions): Promise<number> {
   const concurrency = parsePositiveInt(opts.concurrency, "--concurrency", 2);
   const retries = parsePositiveInt(opts.retries, "--retries", 4, 0);
-  if (opts.artworkDir && !existsSync(opts.artworkDir)) throw new CliError(`--artwork-dir ${opts.artworkDir} does not exist`, EXIT.USAGE);
+  if (opts.artworkDir && !existsSync(opts.artworkDir)) throw new CliError(`--artwork-dir ${opts.artworkDir} does not exist`, "bad_input");
   let files: string[];
   try {
     files = await listMediaFiles(input);
   } catch (err) {
-    throw new CliError((err as Error).message, EXIT.USAGE);
+    throw new CliError((err as Error).message, "bad_input");
   }
-  if (files.length === 0) throw new CliError(`no media files in ${input}`, EXIT.USAGE);
+  if (files.length === 0) throw new CliError(`no media files in ${input}`, "bad_input");
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const settingsFor = await settingsResolver(opts, input, chain);
@@ -162,7 +162,7 @@ export async function uploadCommand(input: string, opts: UploadCommandOptions): 
   try {
     release = acquireLock(path.join(home, "uploads", "lock"));
   } catch (err) {
-    throw new CliError((err as Error).message, EXIT.BUSY);
+    throw new CliError((err as Error).message, "busy");
   }
   const store = openStore(home);
   const keyStore = lazyKeys(home);

@@ -17,7 +17,7 @@
  *
  * This file imports nothing from Node: the browser derives minute keys from a released content key
  * with exactly this code (WebCrypto HKDF), and the Node side (segment.ts, hkdfSync) is checked
- * against it byte for byte (test/media/crypto.test.ts).
+ * against it byte for byte (test/crypto/segment.test.ts).
  */
 
 /** Manifest `keyScheme` of a variant whose segments use per-minute keys. */

@@ -5,40 +5,26 @@
  *   stored piece bytes = ciphertext || tag   (tag = 16 bytes, appended)
  *   key   = 32 random bytes per content item (AES-256)
  *   nonce = 12 random bytes per segment, unique within a content item, kept in the manifest
- *   AAD   = see {@link segmentAad}; binds content id + variant + segment index so a segment
+ *   AAD   = segmentAad (segment-aad.ts); binds content id + variant + segment index so a segment
  *           cannot be swapped between items/variants or moved to another position.
  *
- * AAD byte encoding (version 1), all integers big-endian:
- *   offset 0   : 8 bytes ASCII "SVSEG\x00\x01\x00"  -- magic "SVSEG", NUL, format version 1, NUL
- *   then       : u16  byte length of contentId (UTF-8)
- *   then       : contentId as UTF-8
- *   then       : u16  byte length of variant name (UTF-8)
- *   then       : variant name as UTF-8
- *   then       : u32  segment index (0-based)
- * Length prefixes keep the encoding unambiguous ("ab"+"c" never equals "a"+"bc").
+ * The AAD encoding is in segment-aad.ts (browser-safe: the web player imports it).
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
+import { segmentAad, TAG_BYTES, type SegmentPosition } from "./segment-aad.ts";
 import { CONTENT_KEY_SCHEME, MINUTE_KEY_SCHEME, minuteKeyInfo, minuteKeySalt, type KeyScheme } from "./minute.ts";
+import { StreamVaultError } from "../errors.ts";
 
 export const SEGMENT_CIPHER = "AES-256-GCM" as const;
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
-export const TAG_BYTES = 16;
-/** Magic + version prefix of every segment AAD. */
-export const SEGMENT_AAD_MAGIC = new Uint8Array([0x53, 0x56, 0x53, 0x45, 0x47, 0x00, 0x01, 0x00]);
-
-/** Where a segment sits: the AAD is derived from exactly these three fields. */
-export interface SegmentPosition {
-  contentId: string;
-  variant: string;
-  index: number;
-}
+export { SEGMENT_AAD_MAGIC, segmentAad, TAG_BYTES, type SegmentPosition } from "./segment-aad.ts";
 
 /** Thrown when a segment does not authenticate (wrong key, wrong position, or tampered bytes). */
-export class SegmentDecryptError extends Error {
+export class SegmentDecryptError extends StreamVaultError {
   readonly position: SegmentPosition;
   constructor(position: SegmentPosition, cause?: unknown) {
-    super(
+    super("integrity", 
       `segment ${position.index} of variant "${position.variant}" (content ${position.contentId}) failed authentication: ` +
         "wrong key, wrong position (swapped/reordered segment) or tampered bytes",
       { cause },
@@ -65,31 +51,6 @@ export function generateNonce(): Uint8Array {
 export function keyIdOf(key: Uint8Array): string {
   assertKey(key);
   return createHash("sha256").update("streamvault/key-id/v1").update(key).digest("hex").slice(0, 32);
-}
-
-/** The additional authenticated data for one segment (encoding documented at the top of this file). */
-export function segmentAad(position: SegmentPosition): Uint8Array {
-  const { contentId, variant, index } = position;
-  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new RangeError(`bad segment index ${index}`);
-  const id = new TextEncoder().encode(contentId);
-  const name = new TextEncoder().encode(variant);
-  if (id.length === 0 || id.length > 0xffff) throw new RangeError("contentId must be 1..65535 UTF-8 bytes");
-  if (name.length === 0 || name.length > 0xffff) throw new RangeError("variant must be 1..65535 UTF-8 bytes");
-  const out = new Uint8Array(SEGMENT_AAD_MAGIC.length + 2 + id.length + 2 + name.length + 4);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  out.set(SEGMENT_AAD_MAGIC, at);
-  at += SEGMENT_AAD_MAGIC.length;
-  view.setUint16(at, id.length);
-  at += 2;
-  out.set(id, at);
-  at += id.length;
-  view.setUint16(at, name.length);
-  at += 2;
-  out.set(name, at);
-  at += name.length;
-  view.setUint32(at, index);
-  return out;
 }
 
 /** Encrypt one segment. Returns ciphertext||tag; the caller keeps `nonce` (in the manifest). */

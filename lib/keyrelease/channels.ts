@@ -7,6 +7,7 @@
 import { concat, getAddress, hexToBigInt, hexToNumber, isAddressEqual, isHex, numberToHex, recoverTypedDataAddress, size, slice, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 import { contractOf, type Deployment } from "../deployments/index.ts";
 import { voucherTypedData } from "../chain/voucher.ts";
+import { StreamVaultError } from "../errors.ts";
 
 /** One minute of stream = 6 segments of 10 s. */
 export const SEGMENTS_PER_MINUTE = 6;
@@ -138,9 +139,9 @@ export class ChannelReader {
 }
 
 /** A voucher signature the contract would reject; the message says what to send instead. */
-export class VoucherSignatureError extends Error {
+export class VoucherSignatureError extends StreamVaultError {
   constructor(message: string) {
-    super(message);
+    super("forbidden", message);
     this.name = "VoucherSignatureError";
   }
 }

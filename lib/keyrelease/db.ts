@@ -6,6 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
+import { StreamVaultError } from "../errors.ts";
 
 /** Minimal query surface shared by PGlite and pg. */
 export type { SqlClient };
@@ -117,12 +118,13 @@ export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promi
 
 
 /** Thrown for a failed query in the PGlite worker; carries the Postgres error code. */
-export class SqlError extends Error {
-  readonly code: string | undefined;
-  constructor(message: string, code: string | undefined) {
-    super(message);
+export class SqlError extends StreamVaultError {
+  /** The Postgres SQLSTATE ("23505"), when there is one. */
+  readonly sqlState: string | undefined;
+  constructor(message: string, sqlState: string | undefined) {
+    super("internal", message);
     this.name = "SqlError";
-    this.code = code;
+    this.sqlState = sqlState;
   }
 }
 

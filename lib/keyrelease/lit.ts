@@ -28,6 +28,7 @@ import type * as LitAuthModule from "@lit-protocol/auth";
 import type * as LitClientModule from "@lit-protocol/lit-client";
 import type * as LitNetworksModule from "@lit-protocol/networks";
 import type { AccessDecision, AccessGate } from "./gate.ts";
+import { StreamVaultError } from "../errors.ts";
 
 /** A unified access control condition of type "evmContract" (Lit's JSON shape). */
 export interface EvmContractCondition {
@@ -107,9 +108,9 @@ export interface LitSdk {
   validateConditions(conditions: LitUnifiedCondition[]): Promise<true>;
 }
 
-export class LitUnavailableError extends Error {
+export class LitUnavailableError extends StreamVaultError {
   constructor(cause: unknown) {
-    super(
+    super("unavailable", 
       "the Lit Protocol SDK could not be loaded: `npm install` at the repository root installs @lit-protocol/lit-client, @lit-protocol/networks, @lit-protocol/auth and @lit-protocol/access-control-conditions (v8), or pass a client",
       { cause },
     );

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Hex, PublicClient } from "viem";
 import { cidFromBytes } from "../chain/cid.ts";
+import { isUnknownContentError } from "./gate.ts";
 import { contractOf, type Deployment } from "../deployments/index.ts";
 import { parseManifest } from "../manifest/index.ts";
 import type { Manifest } from "../manifest/schema.ts";
@@ -71,7 +72,7 @@ export class ManifestSegmentResolver implements SegmentResolver {
     try {
       [, , manifestBytes] = await this.#options.publicClient.readContract({ address: this.#contentAccess.address, abi: this.#contentAccess.abi, functionName: "contentInfo", args: [contentId] });
     } catch (error) {
-      if (String((error as Error).message).includes("UnknownContent")) return undefined;
+      if (isUnknownContentError(error)) return undefined;
       throw error;
     }
     const manifest = parseManifest(await this.#options.store.get(cidFromBytes(manifestBytes)));

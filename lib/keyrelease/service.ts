@@ -12,6 +12,7 @@ import { getAddress, isHex, size, type Address, type Hex, type PublicClient } fr
 import { verifySiweMessage } from "viem/siwe";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { deriveMinuteKey, keyIdOf } from "../crypto/segment.ts";
+import { errorCodeForStatus, errorCodeOf, httpStatusOf, StreamVaultError } from "../errors.ts";
 import { MAX_MINUTE, minuteKeyLabel } from "../crypto/minute.ts";
 import type { Deployment } from "../deployments/index.ts";
 import { KeyUnsealError, type KeyStore } from "../keys/index.ts";
@@ -227,22 +228,21 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return response;
 }
 
-/** A refusal: status, machine code, and a sentence saying what to do. */
-class Refusal {
+/** A refusal: status, the API's machine code (`reason`, the JSON `error` field), and a sentence saying what to do. */
+class Refusal extends StreamVaultError {
   readonly status: number;
-  readonly code: string;
-  readonly message: string;
+  readonly reason: string;
   readonly extra: Record<string, unknown>;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  constructor(status: number, reason: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    super(errorCodeForStatus(status), message);
     this.status = status;
-    this.code = code;
-    this.message = message;
+    this.reason = reason;
     this.extra = extra;
     this.headers = headers;
   }
   response(): Response {
-    return json(this.status, { error: this.code, message: this.message, ...this.extra }, this.headers);
+    return json(this.status, { error: this.reason, message: this.message, ...this.extra }, this.headers);
   }
 }
 
@@ -445,7 +445,7 @@ export class KeyReleaseService {
       this.#log.info("signed in", { wallet });
       return json(200, { wallet, chainId: this.#siwe.chainId, expiresAt: expiresAt.toISOString() }, { "set-cookie": this.sessionCookie(sessionId) });
     } catch (error) {
-      if (error instanceof Refusal && error.status !== 429) await this.#audit({ event: "sign-in", outcome: "denied", wallet, ip, reason: error.code }).catch(() => {});
+      if (error instanceof Refusal && error.status !== 429) await this.#audit({ event: "sign-in", outcome: "denied", wallet, ip, reason: error.reason }).catch(() => {});
       return this.#fail(error, "verify");
     }
   }
@@ -1059,7 +1059,7 @@ export class KeyReleaseService {
   }
 
   async #auditDenial(error: unknown, entry: Omit<AuditEntry, "outcome" | "reason">): Promise<void> {
-    const reason = error instanceof Refusal ? error.code : "internal_error";
+    const reason = error instanceof Refusal ? error.reason : "internal_error";
     const detail = error instanceof Refusal ? { status: error.status, message: error.message } : { status: 500 };
     try {
       await this.#audit({ ...entry, outcome: "denied", reason, detail });
@@ -1071,6 +1071,8 @@ export class KeyReleaseService {
 
   #fail(error: unknown, where: string): Response {
     if (error instanceof Refusal) return error.response();
+    // A library error (storage, keys, Lit...) answers with its code's status from lib/errors.ts.
+    if (errorCodeOf(error) !== undefined && errorCodeOf(error) !== "internal") return json(httpStatusOf(error), { error: errorCodeOf(error), message: (error as Error).message });
     this.#log.error("request failed", { where, error: error instanceof Error ? error.message : String(error) });
     return json(500, { error: "internal_error", message: "the server failed to handle this request: try again" });
   }

@@ -18,6 +18,7 @@
  * holder of the browser's ephemeral private key can derive the KEK; the info/AAD binding means a
  * wrapped key handed out for one content id or wallet does not unwrap as another.
  */
+import { StreamVaultError } from "../errors.ts";
 
 export const WRAP_ALG = "SV-KW1" as const;
 const INFO_PREFIX = "streamvault/key-release/v1";
@@ -68,9 +69,9 @@ export function wrapInfo(contentId: string, wallet: string, label?: string): Uin
 }
 
 /** Thrown when a client's ephemeral public key is not a valid P-256 public key. */
-export class InvalidPublicKeyError extends Error {
+export class InvalidPublicKeyError extends StreamVaultError {
   constructor(message: string) {
-    super(message);
+    super("bad_input", message);
     this.name = "InvalidPublicKeyError";
   }
 }
@@ -138,9 +139,9 @@ export async function generateEphemeralKeyPair(): Promise<{ privateKey: CryptoKe
 }
 
 /** Thrown when a wrapped key does not authenticate: wrong private key, content id, wallet, or tampered bytes. */
-export class UnwrapError extends Error {
+export class UnwrapError extends StreamVaultError {
   constructor() {
-    super("wrapped content key did not authenticate: wrong ephemeral key, content id or wallet, or tampered response");
+    super("integrity", "wrapped content key did not authenticate: wrong ephemeral key, content id or wallet, or tampered response");
     this.name = "UnwrapError";
   }
 }

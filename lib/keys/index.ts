@@ -15,6 +15,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
 import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
+import { StreamVaultError } from "../errors.ts";
 
 /** The one key-store interface the CLI and web server use. */
 export interface KeyStore {
@@ -29,20 +30,20 @@ export interface KeyStore {
 }
 
 /** A sealed key could not be opened: wrong master key, or the row was altered or moved to another content id. */
-export class KeyUnsealError extends Error {
+export class KeyUnsealError extends StreamVaultError {
   readonly contentId: string;
   constructor(contentId: string) {
-    super(`content key for ${contentId} could not be unsealed: wrong STREAMVAULT_MASTER_KEY or tampered key row`);
+    super("integrity", `content key for ${contentId} could not be unsealed: wrong STREAMVAULT_MASTER_KEY or tampered key row`);
     this.name = "KeyUnsealError";
     this.contentId = contentId;
   }
 }
 
 /** putKey was called with a different key for a content id that already has one (re-keying would orphan stored segments). */
-export class KeyConflictError extends Error {
+export class KeyConflictError extends StreamVaultError {
   readonly contentId: string;
   constructor(contentId: string) {
-    super(`content ${contentId} already has a different key; refusing to overwrite it`);
+    super("conflict", `content ${contentId} already has a different key; refusing to overwrite it`);
     this.name = "KeyConflictError";
     this.contentId = contentId;
   }

@@ -4,6 +4,7 @@
 import { canonicalJson } from "./canonical.ts";
 import { ManifestSchema } from "./schema.ts";
 import type { Manifest } from "./schema.ts";
+import { StreamVaultError } from "../errors.ts";
 
 export * from "./schema.ts";
 export * from "./playlist.ts";
@@ -11,10 +12,10 @@ export * from "./minutes.ts";
 export { canonicalJson } from "./canonical.ts";
 
 /** Thrown when bytes are not a valid manifest (any supported version). */
-export class ManifestValidationError extends Error {
+export class ManifestValidationError extends StreamVaultError {
   readonly issues: string[];
   constructor(issues: string[]) {
-    super(`invalid StreamVault manifest: ${issues.slice(0, 5).join("; ")}`);
+    super("bad_input", `invalid StreamVault manifest: ${issues.slice(0, 5).join("; ")}`);
     this.name = "ManifestValidationError";
     this.issues = issues;
   }

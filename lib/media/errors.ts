@@ -1,4 +1,5 @@
 /** Why a file was rejected at ingest. */
+import { StreamVaultError } from "../errors.ts";
 export type IngestFailureReason = "not-found" | "empty" | "too-large" | "unsupported" | "corrupt" | "truncated";
 
 const ADVICE: Record<IngestFailureReason, string> = {
@@ -14,12 +15,12 @@ const ADVICE: Record<IngestFailureReason, string> = {
  * The one error a rejected media file produces: names the file, the reason, and what to do.
  * `detail` carries the decoder's own words when there are any.
  */
-export class MediaIngestError extends Error {
+export class MediaIngestError extends StreamVaultError {
   readonly file: string;
   readonly reason: IngestFailureReason;
   readonly detail: string;
   constructor(file: string, reason: IngestFailureReason, detail: string) {
-    super(`Cannot ingest "${file}": ${reason} (${detail}). What to do: ${ADVICE[reason]}.`);
+    super("bad_input", `Cannot ingest "${file}": ${reason} (${detail}). What to do: ${ADVICE[reason]}.`);
     this.name = "MediaIngestError";
     this.file = file;
     this.reason = reason;

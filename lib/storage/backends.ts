@@ -10,6 +10,7 @@
  * stages of the fallback order, e.g. Synapse into "cdn" and "synapse" (the provider).
  */
 import type { PieceStore } from "./types.ts";
+import { StreamVaultError } from "../errors.ts";
 
 export interface BackendContext {
   /** Local piece directory (backends keep their own state beside it, e.g. an IPFS repo). */
@@ -81,10 +82,10 @@ export function backendRegistration(name: string): BackendRegistration {
   throw new UnknownBackendError(name, [...knownBackends(), ...[...families.keys()].map((p) => `${p}-<name>`)]);
 }
 
-export class UnknownBackendError extends Error {
+export class UnknownBackendError extends StreamVaultError {
   readonly backend: string;
   constructor(backend: string, known: string[]) {
-    super(
+    super("bad_input", 
       `unknown storage backend "${backend}" in STORAGE_BACKEND; known backends: ${known.join(", ")}` +
         ` (combine several with "+", e.g. "synapse+local")`,
     );

@@ -4,6 +4,7 @@
  */
 import { PieceNotFoundError } from "./types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "./types.ts";
+import { StreamVaultError } from "../errors.ts";
 
 export interface FaultOptions {
   /** Probability [0,1] that a put() throws before writing anything. */
@@ -21,10 +22,10 @@ export interface FaultOptions {
 }
 
 /** Error thrown by injected faults (so tests can tell them from real bugs). */
-export class InjectedFaultError extends Error {
+export class InjectedFaultError extends StreamVaultError {
   readonly op: string;
   constructor(op: string, backend: string) {
-    super(`injected ${op} fault on ${backend}`);
+    super("unavailable", `injected ${op} fault on ${backend}`);
     this.name = "InjectedFaultError";
     this.op = op;
   }

@@ -11,6 +11,7 @@ import pRetry, { AbortError } from "p-retry";
 import { InvalidPieceCidError, PieceIntegrityError, PieceNotFoundError, PieceSizeError, RangeNotSatisfiableError, isPieceError } from "./types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "./types.ts";
 import { normalizePieceCid, pieceCidOf, assertPieceSize, sliceRange, verifyPiece } from "./piece.ts";
+import { StreamVaultError } from "../errors.ts";
 
 export type FaultKind = "write-failed" | "read-failed" | "missing" | "corrupt";
 
@@ -47,11 +48,11 @@ export interface ReplicatedStoreOptions {
 }
 
 /** Thrown when too few copies could be written, or no backend could serve a piece. */
-export class ReplicationError extends Error {
+export class ReplicationError extends StreamVaultError {
   readonly pieceCid: string;
   readonly faults: StorageFault[];
   constructor(message: string, pieceCid: string, faults: StorageFault[]) {
-    super(`${message}: ${faults.map((f) => `${f.backend} ${f.kind} (${errMessage(f.error)})`).join("; ")}`);
+    super("unavailable", `${message}: ${faults.map((f) => `${f.backend} ${f.kind} (${errMessage(f.error)})`).join("; ")}`);
     this.name = "ReplicationError";
     this.pieceCid = pieceCid;
     this.faults = faults;

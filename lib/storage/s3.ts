@@ -33,6 +33,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { assertPieceSize, normalizePieceCid, pieceCidOf, pieceSize, resolveRange, sliceRange, verifyPiece } from "./piece.ts";
 import { PieceIntegrityError, PieceNotFoundError } from "./types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "./types.ts";
+import { StreamVaultError } from "../errors.ts";
 
 /** S3 refuses multipart parts below 5 MiB (except the last one). */
 export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -77,20 +78,21 @@ export interface S3StoreOptions {
 }
 
 /** Any S3 failure that is not "piece absent" or "bytes corrupt": names the endpoint, the operation and what to check. */
-export class S3StoreError extends Error {
+export class S3StoreError extends StreamVaultError {
   readonly op: string;
   readonly endpoint: string;
-  readonly code: string | undefined;
+  /** The S3 / network error code ("NoSuchBucket", "ECONNREFUSED"), when there was one. */
+  readonly s3Code: string | undefined;
   /** HTTP status of the S3 answer, when there was one. */
   readonly status: number | undefined;
   constructor(op: string, endpoint: string, cause: unknown, hint: string) {
     const c = cause as { name?: string; code?: string; message?: string };
     const code = c?.code ?? c?.name;
-    super(`S3 ${op} on ${endpoint} failed${code ? ` (${code})` : ""}: ${c?.message ?? String(cause)}. ${hint}`, { cause });
+    super("unavailable", `S3 ${op} on ${endpoint} failed${code ? ` (${code})` : ""}: ${c?.message ?? String(cause)}. ${hint}`, { cause });
     this.name = "S3StoreError";
     this.op = op;
     this.endpoint = endpoint;
-    this.code = code;
+    this.s3Code = code;
     this.status = statusOf(cause);
   }
 }

@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { PieceNotFoundError } from "./types.ts";
 import type { ByteRange, PieceStore, PutOptions, PutResult } from "./types.ts";
+import { hasErrorCode } from "../errors.ts";
 
 export type BreakerState = "closed" | "open" | "half-open" | "isolated";
 
@@ -268,7 +269,7 @@ export function instrumentStore<S extends PieceStore>(store: S, stats: StorageSt
       return bytes;
     } catch (err) {
       if (err instanceof PieceNotFoundError) stats.add(name, "misses");
-      else if (!(err instanceof Error && err.name === "RangeNotSatisfiableError")) stats.add(name, "failures");
+      else if (!hasErrorCode(err, "range_not_satisfiable")) stats.add(name, "failures");
       throw err;
     }
   };

@@ -2,6 +2,7 @@
  * The one storage interface every backend implements (local directory, Synapse/Filecoin,
  * replicated set). Pieces are addressed by their PieceCID v2 (FRC-0069) string.
  */
+import { StreamVaultError } from "../errors.ts";
 export interface PutOptions {
   /** Called with bytes uploaded so far, for progress bars. */
   onProgress?: (uploadedBytes: number, totalBytes: number) => void;
@@ -76,11 +77,11 @@ export interface PieceStore {
   delete?(pieceCid: string): Promise<boolean>;
 }
 
-export class PieceNotFoundError extends Error {
+export class PieceNotFoundError extends StreamVaultError {
   readonly pieceCid: string;
   readonly backend: string;
   constructor(pieceCid: string, backend: string) {
-    super(`piece ${pieceCid} not found on ${backend}`);
+    super("not_found", `piece ${pieceCid} not found on ${backend}`);
     this.name = "PieceNotFoundError";
     this.pieceCid = pieceCid;
     this.backend = backend;
@@ -93,10 +94,10 @@ export const MIN_PIECE_BYTES = 127;
 export const MAX_PIECE_BYTES = 1_065_353_216;
 
 /** Thrown by put() when the payload is outside [MIN_PIECE_BYTES, MAX_PIECE_BYTES]. */
-export class PieceSizeError extends Error {
+export class PieceSizeError extends StreamVaultError {
   readonly size: number;
   constructor(size: number) {
-    super(
+    super("bad_input", 
       `piece of ${size} bytes is outside the allowed range ${MIN_PIECE_BYTES}..${MAX_PIECE_BYTES} bytes` +
         (size < MIN_PIECE_BYTES ? " (pad small payloads)" : " (split large media into several pieces)"),
     );
@@ -106,12 +107,12 @@ export class PieceSizeError extends Error {
 }
 
 /** Thrown when bytes read back do not hash to the PieceCID they were asked for. */
-export class PieceIntegrityError extends Error {
+export class PieceIntegrityError extends StreamVaultError {
   readonly pieceCid: string;
   readonly actualPieceCid: string | undefined;
   readonly backend: string;
   constructor(pieceCid: string, backend: string, actualPieceCid?: string) {
-    super(`piece ${pieceCid} from ${backend} failed verification${actualPieceCid ? ` (got ${actualPieceCid})` : ""}`);
+    super("integrity", `piece ${pieceCid} from ${backend} failed verification${actualPieceCid ? ` (got ${actualPieceCid})` : ""}`);
     this.name = "PieceIntegrityError";
     this.pieceCid = pieceCid;
     this.backend = backend;
@@ -120,19 +121,19 @@ export class PieceIntegrityError extends Error {
 }
 
 /** Thrown for a byte range that lies outside the piece (HTTP 416 at the gateway). */
-export class RangeNotSatisfiableError extends Error {
+export class RangeNotSatisfiableError extends StreamVaultError {
   readonly size: number;
   constructor(range: ByteRange, size: number) {
-    super(`range ${range.start}-${range.end ?? ""} not satisfiable for piece of ${size} bytes`);
+    super("range_not_satisfiable", `range ${range.start}-${range.end ?? ""} not satisfiable for piece of ${size} bytes`);
     this.name = "RangeNotSatisfiableError";
     this.size = size;
   }
 }
 
 /** Thrown for strings that are not PieceCID v2. */
-export class InvalidPieceCidError extends Error {
+export class InvalidPieceCidError extends StreamVaultError {
   constructor(value: string) {
-    super(`not a PieceCID v2: ${JSON.stringify(value)}`);
+    super("bad_input", `not a PieceCID v2: ${JSON.stringify(value)}`);
     this.name = "InvalidPieceCidError";
   }
 }

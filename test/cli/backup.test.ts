@@ -229,6 +229,12 @@ describe("cli: backup, restore, export, milestones, pass metadata", function () 
         args: [{ name: "Tone Coin", symbol: "TONE", supply: 10n ** 24n, creatorAllocation: 10n ** 23n }, { name: "Tone Pass", symbol: "TP", maxSupply: 100n, mintPrice: 0n, mintEnabled: true, royaltyBps: 500 }, ""],
       });
       await fx.chain.publicClient.waitForTransactionReceipt({ hash: launch });
+      // A file of another type is a usage error (exit 2, from its bad_input code), not a failure (1).
+      const notes = path.join(fx.dir, "pass.txt");
+      writeFileSync(notes, "not an image");
+      const badType = await runCli(["pass-metadata", "--image", notes, "--name", "VIP", "--gateway-url", gateway.url], fx.env);
+      expect(badType.code, badType.stderr).to.equal(2);
+      expect(badType.stderr).to.match(/--image must be one of \.png/);
       const run = await runCli(["pass-metadata", "--image", image, "--name", "Tone VIP", "--description", "Backstage forever", "--gateway-url", gateway.url, "--json"], fx.env);
       expect(run.code, run.stderr).to.equal(0);
       const result = JSON.parse(run.stdout);

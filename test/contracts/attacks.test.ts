@@ -1,8 +1,8 @@
 /**
  * Attack scenarios end to end, against the system exactly as `deploySystem` wires it: hostile
- * contracts (contracts/test/attack) re-entering through the callbacks they control, vouchers signed
+ * contracts (contracts/mocks/attack) re-entering through the callbacks they control, vouchers signed
  * off-chain by viem wallets (the format the app uses) replayed or malleated, a viewer trying to
- * dodge a voucher, and a fake pass. The Solidity tests in contracts/test cover the same ground with
+ * dodge a voucher, and a fake pass. The Solidity tests beside this file (*.t.sol) cover the same ground with
  * fuzzing; these pin the behaviour through the real deployment path and the real signer.
  */
 import { expect } from "chai";

@@ -7,6 +7,7 @@ import { startGateway } from "../../lib/storage/gateway.ts";
 import type { Gateway } from "../../lib/storage/gateway.ts";
 import { LocalStore } from "../../lib/storage/local.ts";
 import { ReplicatedStore } from "../../lib/storage/replicated.ts";
+import { faultyStore } from "../../lib/storage/faulty.ts";
 import { testBytes } from "./conformance.ts";
 
 describe("piece gateway", function () {
@@ -89,6 +90,19 @@ describe("piece gateway", function () {
     const r2 = await fetch(`${gw.url}/piece/${cid}`, { headers: { Range: "bytes=0-9", "If-Range": '"other"' } });
     expect(r2.status).to.equal(200);
     expect((await r2.arrayBuffer()).byteLength).to.equal(5000);
+  });
+
+  it("a store whose reads fail answers with its error code's status (503 unavailable), not a bare 500", async () => {
+    const errors: unknown[] = [];
+    const failing = await startGateway({ store: faultyStore(store, { failReadRate: 1 }), onError: (err) => errors.push(err) });
+    try {
+      const res = await fetch(`${failing.url}/piece/${cid}`);
+      expect(res.status).to.equal(503);
+      expect(await res.text()).to.equal("unavailable\n");
+      expect(errors.map((e) => (e as Error).name)).to.deep.equal(["InjectedFaultError"]);
+    } finally {
+      await failing.close();
+    }
   });
 
   it("404 for an absent piece, 400 for a malformed CID, 405 for writes, 204 for CORS preflight", async () => {

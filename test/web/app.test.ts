@@ -12,7 +12,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createPublicClient, createWalletClient, http, keccak256, toHex } from "viem";
 import { foundry } from "viem/chains";
 import { contractOf } from "../../lib/deployments/index.ts";
-import { toBytesHex } from "../../web/components/piece-cid.ts";
+import { cidToBytes } from "../../lib/chain/cid.ts";
 import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
@@ -359,7 +359,7 @@ describe("web app (browser)", function () {
     await pub.waitForTransactionReceipt({
       hash: await creator.writeContract({
         address: access.address, abi: access.abi, functionName: "registerContent",
-        args: [externalId, toBytesHex(stack.track.manifestCid), 1, { minCoinBalance: 0n, minPasses: 0n, inSubscription: false, paymentToken: stable.address, price: 3_000_000n, duration: 7 * 86400 }, []],
+        args: [externalId, cidToBytes(stack.track.manifestCid), 1, { minCoinBalance: 0n, minPasses: 0n, inSubscription: false, paymentToken: stable.address, price: 3_000_000n, duration: 7 * 86400 }, []],
       }),
     });
     await pub.waitForTransactionReceipt({

@@ -79,6 +79,13 @@ describe("web: /api/piece shares the gateway's reader; /api/storage/status", fun
       statuses.push(fromWeb.status);
     }
     expect(statuses).to.deep.equal([200, 206, 206, 200, 206, 416, 304]);
+    // If-Range with a stale validator: both give the whole piece, not the range.
+    for (const base of [`${web.url}/api/piece/${cid}`, `${gw.url}/piece/${cid}`]) {
+      const stale = await fetch(base, { headers: { Range: "bytes=100-199", "If-Range": '"another-validator"' } });
+      expect(stale.status, base).to.equal(200);
+      expect(stale.headers.get("content-range"), base).to.equal(null);
+      expect(Buffer.from(await stale.arrayBuffer()).equals(Buffer.from(bytes)), base).to.equal(true);
+    }
     const whole = await fetch(`${web.url}/api/piece/${cid}`);
     expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(bytes))).to.equal(true);
   });

@@ -7,7 +7,7 @@ import type { Manifest, ManifestVariant } from "@streamvault/lib/browser";
 import { masterPlaylist } from "@streamvault/lib/browser";
 import { useAppConfig } from "@/lib/client/config";
 import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "@/lib/client/preload";
-import { decryptSegment } from "@/lib/client/segment-crypto";
+import { decryptSegmentWeb } from "@streamvault/lib/browser";
 import { requestContentKey, KeyRequestError } from "@/lib/client/keys";
 import { MinuteKeySource, type SegmentKeySource } from "@/lib/client/segment-keys";
 import type { StreamSession } from "./StreamPanel";
@@ -39,7 +39,7 @@ function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
         ...callbacks,
         onSuccess: (response, stats, ctx, details) => {
           key
-            .then((k) => decryptSegment(k, response.data as ArrayBuffer, { contentId: manifest.contentId, variant: variant.name, index: seg.index, nonce: seg.nonce! }))
+            .then((k) => decryptSegmentWeb(k, response.data as ArrayBuffer, { contentId: manifest.contentId, variant: variant.name, index: seg.index, nonce: seg.nonce! }))
             .then(
               (plain) => onSuccess({ ...response, data: plain }, stats, ctx, details),
               (e) => callbacks.onError({ code: 0, text: `segment ${seg.index} of ${variant.name} did not decrypt: ${e instanceof Error ? e.message : String(e)}` }, ctx, null, stats),

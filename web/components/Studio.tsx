@@ -5,8 +5,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useConfig, useReadContract, useReadContracts, useSignMessage } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
-import * as Piece from "./piece-cid";
-import { TIER_NAMES } from "@streamvault/lib/browser";
+import { TIER_NAMES, cidToBytes } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
@@ -373,7 +372,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
         writeContract(wagmi, {
           ...contract("ContentAccess"),
           functionName: "registerContent",
-          args: [f.result!.externalId, Piece.toBytesHex(f.result!.manifestCid), tierIndex, r.rules, col.value],
+          args: [f.result!.externalId, cidToBytes(f.result!.manifestCid), tierIndex, r.rules, col.value],
           chainId,
         }),
       );

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useConfig, useSignMessage } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
-import * as Piece from "./piece-cid";
+import { cidToBytes } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
@@ -74,7 +74,7 @@ export function StudioBackups({ creator }: { creator: Address }) {
       writeContract(wagmi, {
         ...contract("BackupRegistry", registry),
         functionName: "anchorBackup",
-        args: [creator, Piece.toBytesHex(built.pieceCid), built.sha256, BigInt(built.size), 0, 0n],
+        args: [creator, cidToBytes(built.pieceCid), built.sha256, BigInt(built.size), 0, 0n],
         chainId,
       }),
     );

@@ -14,10 +14,11 @@ import { computePieceCid } from "../../storage/piece.ts";
 import type { PieceStore } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
 import { sendAndWait } from "../chain/client.ts";
-import { cidFromBytes, cidToHex } from "../chain/cid.ts";
+import { cidFromBytes, cidToBytes } from "../../chain/cid.ts";
 import { readContent } from "../chain/content.ts";
 import type { AccessRules, Collaborator, Tier } from "../chain/content.ts";
 import type { JournalItem } from "../uploads/journal.ts";
+import { StreamVaultError } from "../../errors.ts";
 
 export const SNAPSHOT_FORMAT = "streamvault-catalog-snapshot";
 
@@ -215,7 +216,7 @@ export async function createBackup(ctx: ChainContext, store: PieceStore, journal
   const milestoneValue = options.milestoneValue ?? 0n;
   const br = ctx.backupRegistry;
   const { hash, blockNumber } = await sendAndWait(ctx, () =>
-    ctx.walletClient.writeContract({ address: br.address, abi: br.abi, functionName: "anchorBackup", args: [ctx.account.address, cidToHex(put.pieceCid), digest, BigInt(bytes.length), TRIGGER[trigger], milestoneValue] }),
+    ctx.walletClient.writeContract({ address: br.address, abi: br.abi, functionName: "anchorBackup", args: [ctx.account.address, cidToBytes(put.pieceCid), digest, BigInt(bytes.length), TRIGGER[trigger], milestoneValue] }),
   );
   const events = await ctx.publicClient.getContractEvents({ address: br.address, abi: br.abi, eventName: "BackupAnchored", args: { creator: ctx.account.address }, fromBlock: blockNumber, toBlock: blockNumber });
   const mine = events.find((e) => e.transactionHash === hash);
@@ -245,16 +246,16 @@ export async function listAnchors(ctx: ChainContext, creator: Address = ctx.acco
 }
 
 /** The snapshot bytes do not match what the chain anchored. */
-export class SnapshotIntegrityError extends Error {
+export class SnapshotIntegrityError extends StreamVaultError {
   constructor(message: string) {
-    super(message);
+    super("integrity", message);
     this.name = "SnapshotIntegrityError";
   }
 }
 
-export class NoBackupError extends Error {
+export class NoBackupError extends StreamVaultError {
   constructor(message: string) {
-    super(message);
+    super("not_found", message);
     this.name = "NoBackupError";
   }
 }

@@ -9,13 +9,14 @@ import { privateKeyToAccount } from "viem/accounts";
 import { contractOf, loadDeployment } from "../../deployments/index.ts";
 import type { Deployment } from "../../deployments/index.ts";
 import { DEV_PRIVATE_KEYS } from "../../deployments/dev-accounts.ts";
+import { StreamVaultError } from "../../errors.ts";
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
 
 /** The chain could not be reached, or it has no StreamVault deployment (CLI exit code 3). */
-export class ChainUnavailableError extends Error {
+export class ChainUnavailableError extends StreamVaultError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super("unavailable", message, options);
     this.name = "ChainUnavailableError";
   }
 }

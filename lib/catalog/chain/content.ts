@@ -6,7 +6,8 @@ import { encodeAbiParameters, keccak256, zeroAddress } from "viem";
 import type { Address, Hex } from "viem";
 import type { ChainContext } from "./client.ts";
 import { sendAndWait } from "./client.ts";
-import { cidFromBytes, cidToHex } from "./cid.ts";
+import { cidFromBytes, cidToBytes } from "../../chain/cid.ts";
+import { isUnknownContentError } from "../../keyrelease/gate.ts";
 import { contractOf } from "../../deployments/index.ts";
 
 import { TIER, TIER_NAMES, type TierName } from "../../deployments/contract-types.ts";
@@ -84,7 +85,7 @@ export async function readContent(ctx: ChainContext, contentId: Hex): Promise<On
       collaborators: collaborators.map((c) => ({ account: c.account, shareBps: Number(c.shareBps) })),
     };
   } catch (err) {
-    if (String((err as Error).message).includes("UnknownContent")) return undefined;
+    if (isUnknownContentError(err)) return undefined;
     throw err;
   }
 }
@@ -121,7 +122,7 @@ export async function registerContent(ctx: ChainContext, request: RegisterReques
     if (existing.manifestCid === request.manifestCid) return { contentId, outcome: "exists" };
     const { hash } = await sendAndWait(
       ctx,
-      () => ctx.walletClient.writeContract({ address, abi, functionName: "updateManifest", args: [contentId, cidToHex(request.manifestCid)] }),
+      () => ctx.walletClient.writeContract({ address, abi, functionName: "updateManifest", args: [contentId, cidToBytes(request.manifestCid)] }),
       request.onSent,
     );
     return { contentId, outcome: "updated", txHash: hash };
@@ -138,7 +139,7 @@ export async function registerContent(ctx: ChainContext, request: RegisterReques
         functionName: "registerContent",
         args: [
           request.externalId,
-          cidToHex(request.manifestCid),
+          cidToBytes(request.manifestCid),
           TIER_INDEX[request.tier],
           { ...rules, duration: rules.duration, minPasses: rules.minPasses },
           collaborators.map((c) => ({ account: c.account, shareBps: c.shareBps })),

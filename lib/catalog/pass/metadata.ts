@@ -11,6 +11,7 @@ import { MIN_PIECE_BYTES } from "../../storage/types.ts";
 import type { PieceStore } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
 import { sendAndWait } from "../chain/client.ts";
+import { StreamVaultError } from "../../errors.ts";
 
 export interface PassMetadataInput {
   image: string;
@@ -31,9 +32,9 @@ export interface PassMetadataResult {
   metadata: Record<string, unknown>;
 }
 
-export class PassNotLaunchedError extends Error {
+export class PassNotLaunchedError extends StreamVaultError {
   constructor(creator: Address) {
-    super(`${creator} has no creator pass: launch the creator first (CreatorRegistry.launchCreator)`);
+    super("not_found", `${creator} has no creator pass: launch the creator first (CreatorRegistry.launchCreator)`);
     this.name = "PassNotLaunchedError";
   }
 }
@@ -49,11 +50,11 @@ function padJson(text: string): Uint8Array {
 
 export async function publishPassMetadata(ctx: ChainContext, store: PieceStore, input: PassMetadataInput): Promise<PassMetadataResult> {
   const ext = path.extname(input.image).toLowerCase();
-  if (!IMAGE_TYPES[ext]) throw new Error(`--image must be one of ${Object.keys(IMAGE_TYPES).join(", ")}`);
+  if (!IMAGE_TYPES[ext]) throw new StreamVaultError("bad_input", `--image must be one of ${Object.keys(IMAGE_TYPES).join(", ")}`);
   const pass = await ctx.publicClient.readContract({ address: ctx.creatorRegistry.address, abi: ctx.creatorRegistry.abi, functionName: "passOf", args: [ctx.account.address] });
   if (pass === zeroAddress) throw new PassNotLaunchedError(ctx.account.address);
   let image = new Uint8Array(await readFile(input.image));
-  if (image.length < MIN_PIECE_BYTES) throw new Error(`${input.image} is only ${image.length} bytes; use a real image`);
+  if (image.length < MIN_PIECE_BYTES) throw new StreamVaultError("bad_input", `${input.image} is only ${image.length} bytes; use a real image`);
   const base = input.gatewayUrl.replace(/\/+$/, "");
   const imagePut = await store.put(image);
   image = new Uint8Array(0);

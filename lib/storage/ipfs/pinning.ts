@@ -4,6 +4,7 @@
  * multiaddrs as `origins` so it can fetch the blocks from us, and poll the pin's status.
  * Plain fetch, no Helia: safe to import on any Node.
  */
+import { StreamVaultError } from "../../errors.ts";
 
 export type PinStatusValue = "queued" | "pinning" | "pinned" | "failed";
 
@@ -38,11 +39,11 @@ export interface ListPinsOptions {
 }
 
 /** An error answer of the service (`{error: {reason, details}}`) or a transport failure. */
-export class PinningServiceError extends Error {
+export class PinningServiceError extends StreamVaultError {
   readonly status: number | undefined;
   readonly reason: string | undefined;
   constructor(message: string, status?: number, reason?: string) {
-    super(message);
+    super("unavailable", message);
     this.name = "PinningServiceError";
     this.status = status;
     this.reason = reason;

@@ -22,6 +22,7 @@ import type { PinStatus } from "./pinning.ts";
 import { RootIndex } from "./root-index.ts";
 import type { RootRecord } from "./root-index.ts";
 import type { IpfsNode } from "./node.ts";
+import { StreamVaultError } from "../../errors.ts";
 
 export interface IpfsStoreOptions {
   /** Repo directory (blocks, datastore with the peer key, piece index). Created if missing. */
@@ -39,11 +40,11 @@ export interface IpfsStoreOptions {
 }
 
 /** A read that could not get the blocks: not local, and no connected peer sent them in time. */
-export class IpfsUnavailableError extends Error {
+export class IpfsUnavailableError extends StreamVaultError {
   readonly pieceCid: string;
   readonly root: string;
   constructor(pieceCid: string, root: string, message: string) {
-    super(message);
+    super("unavailable", message);
     this.name = "IpfsUnavailableError";
     this.pieceCid = pieceCid;
     this.root = root;

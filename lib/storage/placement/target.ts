@@ -19,6 +19,7 @@ import { normalizePieceCid } from "../piece.ts";
 import { StoreSet } from "../set.ts";
 import type { PieceStore } from "../types.ts";
 import { readJournal } from "./journal.ts";
+import { StreamVaultError } from "../../errors.ts";
 
 export interface PlacementTarget {
   /** Backend names, in the store's order (the placement's default preference). */
@@ -33,9 +34,9 @@ export interface PlacementTarget {
   setCdn(itemId: string, on: boolean): Promise<void>;
 }
 
-export class PlacementError extends Error {
+export class PlacementError extends StreamVaultError {
   constructor(message: string) {
-    super(message);
+    super("bad_input", message);
     this.name = "PlacementError";
   }
 }

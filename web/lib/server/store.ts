@@ -2,6 +2,7 @@
 import type { PieceStore } from "@streamvault/lib/storage/types.ts";
 import type { Manifest } from "@streamvault/lib/manifest/schema.ts";
 import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "./config.ts";
+import { hasErrorCode } from "@streamvault/lib/errors.ts";
 
 type StorageLib = typeof import("@streamvault/lib/storage");
 export type PlacementLib = typeof import("@streamvault/lib/storage/placement");
@@ -41,7 +42,7 @@ export async function loadManifest(cid: string): Promise<Manifest | undefined> {
     manifests.set(cid, manifest);
     return manifest;
   } catch (err) {
-    if (err instanceof Error && err.name === "PieceNotFoundError") return undefined;
+    if (hasErrorCode(err, "not_found")) return undefined;
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Pieces (segments, manifests, artwork) by PieceCID from the configured store, with HTTP Range,
  * If-Range, immutable caching (a PieceCID names exactly one byte string) and open CORS. The answer
- * comes from `servePiece` of lib/storage/gateway.ts: the same reader as the node gateway (read
+ * comes from `servePiece` of lib/storage/piece-handler.ts: the same handler as the node gateway (read
  * order, breaker, verification, repair when STORAGE_BACKEND names a set). Encrypted segments are
  * served as stored (ciphertext||tag): only a key holder can use them. A segment URL carrying
  * `?c=<contentId>` (the HLS route puts it there) is plays evidence for that item (lib/keyrelease).

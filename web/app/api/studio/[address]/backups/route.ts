@@ -11,6 +11,7 @@ import type { Address, Hex } from "viem";
 import { TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { checkSignedRequest } from "@/lib/server/signed-request";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
+import { hasErrorCode } from "@streamvault/lib/errors.ts";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -43,7 +44,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
           createdAt = parsed.createdAt ?? null;
         }
       } catch (error) {
-        if (!(error instanceof Error && error.name === "PieceNotFoundError")) status = "mismatch";
+        if (!hasErrorCode(error, "not_found")) status = "mismatch";
       }
       return { ...a, trigger: TRIGGERS[a.trigger] ?? String(a.trigger), status, storedSha256, items, createdAt };
     }),

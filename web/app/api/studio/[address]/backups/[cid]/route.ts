@@ -7,6 +7,7 @@
  */
 import type { Address, Hex } from "viem";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
+import { errorResponse, hasErrorCode } from "@streamvault/lib/errors.ts";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -20,9 +21,8 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
   try {
     verified = await snapshot.fetchVerifiedSnapshot(chain, store, decodeURIComponent(cid));
   } catch (error) {
-    const e = error as Error;
-    if (e.name === "SnapshotIntegrityError") return Response.json({ error: "integrity", message: e.message }, { status: 409 });
-    if (e.name === "NoBackupError" || e.name === "PieceNotFoundError") return Response.json({ error: "not_found", message: e.message }, { status: 404 });
+    // SnapshotIntegrityError (integrity), NoBackupError / PieceNotFoundError (not_found): status by code.
+    if (hasErrorCode(error, "integrity") || hasErrorCode(error, "not_found")) return errorResponse(error);
     throw error;
   }
   const { anchor, snapshot: snap } = verified;

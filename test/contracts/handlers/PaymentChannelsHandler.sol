@@ -2,9 +2,9 @@
 pragma solidity 0.8.28;
 
 import {Vm} from "../Vm.sol";
-import {PaymentChannels} from "../../payments/PaymentChannels.sol";
-import {ContentAccess} from "../../access/ContentAccess.sol";
-import {MockStablecoin} from "../../mocks/MockStablecoin.sol";
+import {PaymentChannels} from "../../../contracts/payments/PaymentChannels.sol";
+import {ContentAccess} from "../../../contracts/access/ContentAccess.sol";
+import {MockStablecoin} from "../../../contracts/mocks/MockStablecoin.sol";
 
 /**
  * @notice Drives random channel lifecycles (stream price + open, top-up, vouchers by viewer or session key,

@@ -3,8 +3,8 @@ pragma solidity 0.8.28;
 
 import {SystemTest} from "./helpers/SystemTest.sol";
 import {PaymentChannelsHandler} from "./handlers/PaymentChannelsHandler.sol";
-import {PaymentChannels} from "../payments/PaymentChannels.sol";
-import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
+import {PaymentChannels} from "../../contracts/payments/PaymentChannels.sol";
+import {IRevenueSplit} from "../../contracts/interfaces/IRevenueSplit.sol";
 
 /// @notice Random channel lifecycles: escrow + owed == held per token; nothing ever pays above a deposit.
 contract PaymentChannelsInvariantsTest is SystemTest {

@@ -3,8 +3,8 @@ pragma solidity 0.8.28;
 
 import {SystemTest} from "./helpers/SystemTest.sol";
 import {SplitHarness} from "./helpers/SplitHarness.sol";
-import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
-import {ContentAccess} from "../access/ContentAccess.sol";
+import {IRevenueSplit} from "../../contracts/interfaces/IRevenueSplit.sol";
+import {ContentAccess} from "../../contracts/access/ContentAccess.sol";
 
 /// @notice fee + collaborator shares + creator remainder == amount, for any amount, fee and shares.
 contract SplitTest is SystemTest {

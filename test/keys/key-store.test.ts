@@ -9,7 +9,7 @@ import { deriveKek, KeyConflictError, KeyUnsealError, loadMasterKey, openKeyStor
 import type { KeyStore } from "../../lib/keys/index.ts";
 
 function keyStoreSuite(label: string, open: (masterKey: Uint8Array) => Promise<KeyStore>, uniq: string) {
-  describe(`media/keys: KeyStore on ${label}`, () => {
+  describe(`keys: KeyStore on ${label}`, () => {
     const masterKey = new Uint8Array(randomBytes(32));
     let store: KeyStore;
     before(async () => {
@@ -44,7 +44,7 @@ function keyStoreSuite(label: string, open: (masterKey: Uint8Array) => Promise<K
   });
 }
 
-describe("media/keys: sealing", () => {
+describe("keys: sealing", () => {
   it("sealed bytes are not the key, and are bound to the content id", () => {
     const kek = deriveKek(new Uint8Array(randomBytes(32)));
     const key = generateContentKey();

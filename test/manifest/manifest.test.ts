@@ -64,7 +64,7 @@ function sampleV2(): Manifest {
   };
 }
 
-describe("media/manifest: schema and canonical serialisation", () => {
+describe("manifest: schema and canonical serialisation", () => {
   it("canonical JSON sorts keys at every depth and drops undefined", () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: null }], c: "s" } })).to.equal('{"a":{"c":"s","d":[3,{"x":null,"z":1}]},"b":1}');
     expect(() => canonicalJson({ n: Number.NaN })).to.throw();

@@ -2,12 +2,12 @@
 pragma solidity 0.8.28;
 
 import {TestBase} from "../Vm.sol";
-import {ContentAccess} from "../../access/ContentAccess.sol";
-import {CreatorRegistry} from "../../creator/CreatorRegistry.sol";
-import {CreatorPass} from "../../creator/CreatorPass.sol";
-import {PaymentChannels} from "../../payments/PaymentChannels.sol";
-import {MockStablecoin} from "../../mocks/MockStablecoin.sol";
-import {IRevenueSplit} from "../../interfaces/IRevenueSplit.sol";
+import {ContentAccess} from "../../../contracts/access/ContentAccess.sol";
+import {CreatorRegistry} from "../../../contracts/creator/CreatorRegistry.sol";
+import {CreatorPass} from "../../../contracts/creator/CreatorPass.sol";
+import {PaymentChannels} from "../../../contracts/payments/PaymentChannels.sol";
+import {MockStablecoin} from "../../../contracts/mocks/MockStablecoin.sol";
+import {IRevenueSplit} from "../../../contracts/interfaces/IRevenueSplit.sol";
 
 /**
  * @notice Deploys the system the same way lib/deployments/deploy-system.ts wires it

@@ -21,7 +21,7 @@ import {
 } from "../../lib/crypto/index.ts";
 import { segmentMinutes } from "../../lib/manifest/index.ts";
 
-describe("media/crypto: AES-256-GCM segment format", () => {
+describe("crypto: AES-256-GCM segment format", () => {
   const key = generateContentKey();
   const pos = { contentId: "song-1", variant: "high", index: 3 };
   const plain = new Uint8Array(100_000).map((_, i) => (i * 7) & 0xff);
@@ -98,7 +98,7 @@ describe("media/crypto: AES-256-GCM segment format", () => {
   });
 });
 
-describe("media/crypto: per-minute keys (scheme minute-hkdf)", () => {
+describe("crypto: per-minute keys (scheme minute-hkdf)", () => {
   const key = generateContentKey();
   const plain = new Uint8Array(5000).map((_, i) => (i * 11) & 0xff);
   const ab = (u: Uint8Array) => u as Uint8Array<ArrayBuffer>;

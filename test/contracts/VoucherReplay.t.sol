@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {SystemTest} from "./helpers/SystemTest.sol";
-import {PaymentChannels} from "../payments/PaymentChannels.sol";
+import {PaymentChannels} from "../../contracts/payments/PaymentChannels.sol";
 
 /// @notice A voucher is bound to its channel, amount, chain and contract: replay anywhere else is rejected.
 contract VoucherReplayTest is SystemTest {

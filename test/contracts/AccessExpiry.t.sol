@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {SystemTest} from "./helpers/SystemTest.sol";
-import {ContentAccess} from "../access/ContentAccess.sol";
+import {ContentAccess} from "../../contracts/access/ContentAccess.sol";
 
 /// @notice Paid access only grows: each payment adds exactly one period from max(now, expiry), and rule updates never shorten it.
 contract AccessExpiryTest is SystemTest {

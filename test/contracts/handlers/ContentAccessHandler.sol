@@ -2,10 +2,10 @@
 pragma solidity 0.8.28;
 
 import {Vm} from "../Vm.sol";
-import {ContentAccess} from "../../access/ContentAccess.sol";
-import {CreatorPass} from "../../creator/CreatorPass.sol";
-import {MockStablecoin} from "../../mocks/MockStablecoin.sol";
-import {IRevenueSplit} from "../../interfaces/IRevenueSplit.sol";
+import {ContentAccess} from "../../../contracts/access/ContentAccess.sol";
+import {CreatorPass} from "../../../contracts/creator/CreatorPass.sol";
+import {MockStablecoin} from "../../../contracts/mocks/MockStablecoin.sol";
+import {IRevenueSplit} from "../../../contracts/interfaces/IRevenueSplit.sol";
 
 /**
  * @notice Drives random sequences of purchases, subscriptions, pass mints, withdrawals, fee,

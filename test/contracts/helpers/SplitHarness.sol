@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {RevenueLedger} from "../../payments/RevenueLedger.sol";
-import {IRevenueSplit} from "../../interfaces/IRevenueSplit.sol";
+import {RevenueLedger} from "../../../contracts/payments/RevenueLedger.sol";
+import {IRevenueSplit} from "../../../contracts/interfaces/IRevenueSplit.sol";
 
 /// @notice Exposes RevenueLedger's internal split so its arithmetic can be fuzzed in isolation.
 contract SplitHarness is RevenueLedger {

@@ -2,13 +2,13 @@
 pragma solidity 0.8.28;
 
 import {SystemTest} from "./helpers/SystemTest.sol";
-import {Attacker} from "./attack/Attacker.sol";
-import {ReentrantToken} from "./attack/ReentrantToken.sol";
-import {FakePass} from "./attack/FakePass.sol";
-import {ContentAccess} from "../access/ContentAccess.sol";
-import {PaymentChannels} from "../payments/PaymentChannels.sol";
-import {RevenueLedger} from "../payments/RevenueLedger.sol";
-import {CreatorPass} from "../creator/CreatorPass.sol";
+import {Attacker} from "../../contracts/mocks/attack/Attacker.sol";
+import {ReentrantToken} from "../../contracts/mocks/attack/ReentrantToken.sol";
+import {FakePass} from "../../contracts/mocks/attack/FakePass.sol";
+import {ContentAccess} from "../../contracts/access/ContentAccess.sol";
+import {PaymentChannels} from "../../contracts/payments/PaymentChannels.sol";
+import {RevenueLedger} from "../../contracts/payments/RevenueLedger.sol";
+import {CreatorPass} from "../../contracts/creator/CreatorPass.sol";
 
 /**
  * @notice Re-entry through every callback an outsider controls: a malicious allow-listed ERC-20,

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {SystemTest} from "./helpers/SystemTest.sol";
-import {PaymentChannels} from "../payments/PaymentChannels.sol";
+import {PaymentChannels} from "../../contracts/payments/PaymentChannels.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 /// @notice Attacks on voucher signatures and the close protocol: malleability, dodging, session-key abuse.

@@ -3,8 +3,8 @@ pragma solidity 0.8.28;
 
 import {SystemTest} from "./helpers/SystemTest.sol";
 import {ContentAccessHandler} from "./handlers/ContentAccessHandler.sol";
-import {CreatorPass} from "../creator/CreatorPass.sol";
-import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
+import {CreatorPass} from "../../contracts/creator/CreatorPass.sol";
+import {IRevenueSplit} from "../../contracts/interfaces/IRevenueSplit.sol";
 
 /// @notice Random sequences against ContentAccess: money held == money owed, per token; paid access never shrinks.
 contract ContentAccessInvariantsTest is SystemTest {
