@@ -5,6 +5,16 @@
  */
 import { mkdir } from "node:fs/promises";
 
+/** A failed query (PGlite worker, or the embedded database's owner); carries the Postgres error code. */
+export class SqlError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined) {
+    super(message);
+    this.name = "SqlError";
+    this.code = code;
+  }
+}
+
 export interface SqlClient {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   close(): Promise<void>;

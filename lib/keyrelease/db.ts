@@ -5,10 +5,13 @@
  * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
  */
 import { Worker } from "node:worker_threads";
-import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
+import { openPglite, openPostgres, SqlError, type SqlClient } from "../db/index.ts";
+import { openEmbeddedDb } from "../db/embedded.ts";
 
 /** Minimal query surface shared by PGlite and pg. */
 export type { SqlClient };
+/** Thrown for a failed query in the PGlite worker or on the embedded database's owner; carries the Postgres error code. */
+export { SqlError };
 
 export const SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS siwe_nonces (
@@ -93,19 +96,24 @@ export interface OpenDatabaseOptions {
 export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promise<SqlClient> {
   const schema = options.schema ?? "keyrelease";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
-  const db = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, { max: 8, searchPath: schema })
-    : options.pgliteWorker === false
-      ? await openPglite(options.dataDir)
-      : await openPgliteWorker(options.dataDir).catch((error: unknown) => {
+  const openLocal = () =>
+    options.pgliteWorker === false
+      ? openPglite(options.dataDir)
+      : openPgliteWorker(options.dataDir).catch((error: unknown) => {
           // A host that cannot start a .ts worker (e.g. a bundler rewriting paths) still gets a database.
           console.warn(JSON.stringify({ level: "warn", message: "PGlite worker unavailable; running PGlite on the main thread", error: String(error) }));
           return openPglite(options.dataDir);
         });
+  // On disk, one process owns the directory and every other opener queries through it (lib/db/embedded.ts).
+  const db = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, { max: 8, searchPath: schema })
+    : options.dataDir !== undefined
+      ? await openEmbeddedDb(options.dataDir, { open: openLocal, what: "key-release database" })
+      : await openLocal();
   try {
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    // PGlite is one session: setting the path once holds for every later query. Postgres pool
-    // connections get it from the connection options (openPostgres).
+    // PGlite is one session (also through its owner's socket): setting the path once holds for every
+    // later query. Postgres pool connections get it from the connection options (openPostgres).
     if (!options.databaseUrl) await db.query(`SET search_path TO ${schema}`);
     for (const statement of SCHEMA) await db.query(statement);
   } catch (error) {
@@ -115,16 +123,6 @@ export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promi
   return db;
 }
 
-
-/** Thrown for a failed query in the PGlite worker; carries the Postgres error code. */
-export class SqlError extends Error {
-  readonly code: string | undefined;
-  constructor(message: string, code: string | undefined) {
-    super(message);
-    this.name = "SqlError";
-    this.code = code;
-  }
-}
 
 async function openPgliteWorker(dir: string | undefined): Promise<SqlClient> {
   const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url), { workerData: { dir } });
