@@ -205,7 +205,7 @@ function writeFrame(socket: Socket, value: unknown): void {
 
 /** Calls `onFrame` for each complete frame read from the socket. */
 function readFrames(socket: Socket, onFrame: (value: unknown) => void): void {
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   socket.on("data", (chunk: Buffer) => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     while (buffered.length >= 4) {

@@ -1,6 +1,6 @@
 /**
- * Key-release state: SIWE nonces, sessions, the audit log, plays and pay-per-minute channel
- * progress. PGlite (embedded Postgres) by default, on disk or in memory; Postgres via `pg` when a
+ * Key-release state: SIWE nonces, sessions, the audit log, plays and play windows, the anonymous
+ * salt, rate limits and pay-per-minute channel progress (minutes delivered, best vouchers). PGlite (embedded Postgres) by default, on disk or in memory; Postgres via `pg` when a
  * connection string is given (same helper style as lib/keys). Nothing here stores key material:
  * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
  */
@@ -79,6 +79,31 @@ export const SCHEMA: readonly string[] = [
   `ALTER TABLE stream_channels ADD COLUMN IF NOT EXISTS deployment TEXT NOT NULL DEFAULT ''`,
   `ALTER TABLE stream_channels DROP CONSTRAINT IF EXISTS stream_channels_pkey`,
   `CREATE UNIQUE INDEX IF NOT EXISTS stream_channels_key ON stream_channels (deployment, contract, channel_id)`,
+  // The last play start per viewer and item (plays.ts PlayLedger.claimStart): claimed by one
+  // conditional upsert, so instances sharing the database start a play once. Seeded once from the
+  // play starts of `plays` (a table from before it existed).
+  `CREATE TABLE IF NOT EXISTS play_windows (
+    viewer     TEXT NOT NULL,
+    content_id TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (viewer, content_id)
+  )`,
+  `INSERT INTO play_windows (viewer, content_id, started_at)
+     SELECT viewer, content_id, max(at) FROM plays
+      WHERE play_start AND viewer IS NOT NULL AND NOT EXISTS (SELECT 1 FROM play_windows)
+      GROUP BY viewer, content_id
+   ON CONFLICT DO NOTHING`,
+  // The anonymous-viewer salt of each UTC day (plays.ts), written by the first instance that needs it.
+  `CREATE TABLE IF NOT EXISTS anonymous_salts (
+    day  DATE PRIMARY KEY,
+    salt BYTEA NOT NULL
+  )`,
+  // rate-limiter-flexible's RateLimiterPostgres table (ratelimit.ts): key "<prefix>:<key>", expire in ms.
+  `CREATE TABLE IF NOT EXISTS rate_limits (
+    key    VARCHAR(255) PRIMARY KEY,
+    points INTEGER NOT NULL DEFAULT 0,
+    expire BIGINT
+  )`,
 ];
 
 export interface OpenDatabaseOptions {
