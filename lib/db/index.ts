@@ -4,6 +4,18 @@
  * Both behind one minimal query interface.
  */
 import { mkdir } from "node:fs/promises";
+import { StreamVaultError } from "../errors.ts";
+
+/** A failed query (PGlite worker, or the embedded database's owner); carries the Postgres error code. */
+export class SqlError extends StreamVaultError {
+  /** The Postgres SQLSTATE ("23505"), when there is one. */
+  readonly sqlState: string | undefined;
+  constructor(message: string, sqlState: string | undefined) {
+    super("internal", message);
+    this.name = "SqlError";
+    this.sqlState = sqlState;
+  }
+}
 
 export interface SqlClient {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;

@@ -1,15 +1,17 @@
 /**
- * Key-release state: SIWE nonces, sessions, the audit log, plays and pay-per-minute channel
- * progress. PGlite (embedded Postgres) by default, on disk or in memory; Postgres via `pg` when a
+ * Key-release state: SIWE nonces, sessions, the audit log, plays and play windows, the anonymous
+ * salt, rate limits and pay-per-minute channel progress (minutes delivered, best vouchers). PGlite (embedded Postgres) by default, on disk or in memory; Postgres via `pg` when a
  * connection string is given (same helper style as lib/keys). Nothing here stores key material:
  * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
  */
 import { Worker } from "node:worker_threads";
-import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
-import { StreamVaultError } from "../errors.ts";
+import { openPglite, openPostgres, SqlError, type SqlClient } from "../db/index.ts";
+import { openEmbeddedDb } from "../db/embedded.ts";
 
 /** Minimal query surface shared by PGlite and pg. */
 export type { SqlClient };
+/** Thrown for a failed query in the PGlite worker or on the embedded database's owner; carries the Postgres error code. */
+export { SqlError };
 
 export const SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS siwe_nonces (
@@ -77,6 +79,31 @@ export const SCHEMA: readonly string[] = [
   `ALTER TABLE stream_channels ADD COLUMN IF NOT EXISTS deployment TEXT NOT NULL DEFAULT ''`,
   `ALTER TABLE stream_channels DROP CONSTRAINT IF EXISTS stream_channels_pkey`,
   `CREATE UNIQUE INDEX IF NOT EXISTS stream_channels_key ON stream_channels (deployment, contract, channel_id)`,
+  // The last play start per viewer and item (plays.ts PlayLedger.claimStart): claimed by one
+  // conditional upsert, so instances sharing the database start a play once. Seeded once from the
+  // play starts of `plays` (a table from before it existed).
+  `CREATE TABLE IF NOT EXISTS play_windows (
+    viewer     TEXT NOT NULL,
+    content_id TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (viewer, content_id)
+  )`,
+  `INSERT INTO play_windows (viewer, content_id, started_at)
+     SELECT viewer, content_id, max(at) FROM plays
+      WHERE play_start AND viewer IS NOT NULL AND NOT EXISTS (SELECT 1 FROM play_windows)
+      GROUP BY viewer, content_id
+   ON CONFLICT DO NOTHING`,
+  // The anonymous-viewer salt of each UTC day (plays.ts), written by the first instance that needs it.
+  `CREATE TABLE IF NOT EXISTS anonymous_salts (
+    day  DATE PRIMARY KEY,
+    salt BYTEA NOT NULL
+  )`,
+  // rate-limiter-flexible's RateLimiterPostgres table (ratelimit.ts): key "<prefix>:<key>", expire in ms.
+  `CREATE TABLE IF NOT EXISTS rate_limits (
+    key    VARCHAR(255) PRIMARY KEY,
+    points INTEGER NOT NULL DEFAULT 0,
+    expire BIGINT
+  )`,
 ];
 
 export interface OpenDatabaseOptions {
@@ -94,19 +121,24 @@ export interface OpenDatabaseOptions {
 export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promise<SqlClient> {
   const schema = options.schema ?? "keyrelease";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
-  const db = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, { max: 8, searchPath: schema })
-    : options.pgliteWorker === false
-      ? await openPglite(options.dataDir)
-      : await openPgliteWorker(options.dataDir).catch((error: unknown) => {
+  const openLocal = () =>
+    options.pgliteWorker === false
+      ? openPglite(options.dataDir)
+      : openPgliteWorker(options.dataDir).catch((error: unknown) => {
           // A host that cannot start a .ts worker (e.g. a bundler rewriting paths) still gets a database.
           console.warn(JSON.stringify({ level: "warn", message: "PGlite worker unavailable; running PGlite on the main thread", error: String(error) }));
           return openPglite(options.dataDir);
         });
+  // On disk, one process owns the directory and every other opener queries through it (lib/db/embedded.ts).
+  const db = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, { max: 8, searchPath: schema })
+    : options.dataDir !== undefined
+      ? await openEmbeddedDb(options.dataDir, { open: openLocal, what: "key-release database" })
+      : await openLocal();
   try {
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    // PGlite is one session: setting the path once holds for every later query. Postgres pool
-    // connections get it from the connection options (openPostgres).
+    // PGlite is one session (also through its owner's socket): setting the path once holds for every
+    // later query. Postgres pool connections get it from the connection options (openPostgres).
     if (!options.databaseUrl) await db.query(`SET search_path TO ${schema}`);
     for (const statement of SCHEMA) await db.query(statement);
   } catch (error) {
@@ -116,17 +148,6 @@ export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promi
   return db;
 }
 
-
-/** Thrown for a failed query in the PGlite worker; carries the Postgres error code. */
-export class SqlError extends StreamVaultError {
-  /** The Postgres SQLSTATE ("23505"), when there is one. */
-  readonly sqlState: string | undefined;
-  constructor(message: string, sqlState: string | undefined) {
-    super("internal", message);
-    this.name = "SqlError";
-    this.sqlState = sqlState;
-  }
-}
 
 async function openPgliteWorker(dir: string | undefined): Promise<SqlClient> {
   const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url), { workerData: { dir } });

@@ -4,7 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createKeyReleaseService, responseBodyText, setPeerAddress, setRequestBodyText, type KeyReleaseService, type KeyReleaseServiceOptions } from "./service.ts";
+import { responseBodyText, setPeerAddress, setRequestBodyText } from "./http.ts";
+import { createKeyReleaseService, type KeyReleaseService, type KeyReleaseServiceOptions } from "./service.ts";
 
 export interface KeyReleaseServer {
   url: string;

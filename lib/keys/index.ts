@@ -8,7 +8,8 @@
  * The AAD binds a sealed key to its content id: copying a row to another content id fails to unseal.
  *
  * Backends: PGlite (embedded Postgres, default; on disk or in memory) or Postgres via `pg`
- * when DATABASE_URL is set. Nothing here ever logs or stringifies a key.
+ * when DATABASE_URL is set. On disk, the first process to open the directory owns it and the others
+ * query through it (lib/db/embedded.ts). Nothing here ever logs or stringifies a key.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -16,6 +17,7 @@ import path from "node:path";
 import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
 import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
 import { StreamVaultError } from "../errors.ts";
+import { openEmbeddedDb } from "../db/embedded.ts";
 
 /** The one key-store interface the CLI and web server use. */
 export interface KeyStore {
@@ -186,7 +188,15 @@ export async function openKeyStore(options: OpenKeyStoreOptions = {}): Promise<K
   const masterKey = options.masterKey ?? (await loadMasterKey(dataDir, env));
   const kek = deriveKek(masterKey);
   const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
-  const db = databaseUrl !== undefined ? await openPostgres(databaseUrl) : await openPglite(options.inMemory === true ? undefined : path.join(dataDir, "db"));
+  // On disk, one process owns the PGlite directory and the others (the CLI while the web server
+  // runs) query through it, so a key one of them stores is at once visible to all (lib/db/embedded.ts).
+  const pgliteDir = path.join(dataDir, "db");
+  const db =
+    databaseUrl !== undefined
+      ? await openPostgres(databaseUrl)
+      : options.inMemory === true
+        ? await openPglite(undefined)
+        : await openEmbeddedDb(pgliteDir, { open: () => openPglite(pgliteDir), what: "key store" });
   const store = new SqlKeyStore(db, kek);
   await store.init();
   return store;

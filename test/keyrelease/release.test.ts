@@ -460,8 +460,8 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
     it("per wallet: the request over the limit gets 429 with Retry-After and an audited denial", async () => {
       const strict = await startFixtureServer(f, {
         rateLimits: { wallet: { points: 3, durationSeconds: 60 }, ip: { points: 1000, durationSeconds: 60 } },
+        // Its own database: limits are kept in the database, shared by every service using it.
         logger: memoryLogger([]),
-        db: srv.service.db,
       });
       try {
         const cookie = await signIn(strict.url, f.creator);
@@ -485,7 +485,6 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
       const strict = await startFixtureServer(f, {
         rateLimits: { ip: { points: 5, durationSeconds: 60 } },
         logger: memoryLogger([]),
-        db: srv.service.db,
       });
       try {
         const statuses: number[] = [];

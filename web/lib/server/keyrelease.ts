@@ -35,6 +35,9 @@ async function create(): Promise<Service> {
     segmentResolver: new kr.ManifestSegmentResolver({ publicClient, deployment: deployment(), store }),
     keyStore: keys,
     siwe: { domain: origin.host, uri: origin.origin, chainId: CHAIN_ID, statement: "Sign in to StreamVault to play the content you unlocked." },
+    // DATABASE_URL: sessions, nonces, rate limits, plays and vouchers shared by every instance on it;
+    // otherwise embedded PGlite, owned by one process (lib/db/embedded.ts).
+    databaseUrl: process.env.DATABASE_URL || undefined,
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
   });
 }
