@@ -4,13 +4,15 @@ import type { KeyStore } from "../../../lib/keys/index.ts";
 import { REPO_ROOT } from "./config.ts";
 import { repoImport } from "./repo-lib.ts";
 
-let store: Promise<KeyStore> | undefined;
+// On globalThis: instrumentation.ts (the upload worker) is bundled apart from the route handlers,
+// and a second opener of the same PGlite directory in one process would corrupt it.
+const shared = globalThis as typeof globalThis & { __streamvaultKeyStore?: Promise<KeyStore> };
 
 export function keyStore(): Promise<KeyStore> {
-  store ??= repoImport<typeof import("../../../lib/keys/index.ts")>("lib/keys/index.ts").then((keys) => {
+  shared.__streamvaultKeyStore ??= repoImport<typeof import("../../../lib/keys/index.ts")>("lib/keys/index.ts").then((keys) => {
     const dir = process.env.KEYSTORE_DIR || ".streamvault/keys";
     return keys.openKeyStore({ dataDir: isAbsolute(dir) ? dir : join(REPO_ROOT, dir) });
   });
-  store.catch(() => (store = undefined));
-  return store;
+  shared.__streamvaultKeyStore.catch(() => (shared.__streamvaultKeyStore = undefined));
+  return shared.__streamvaultKeyStore;
 }
