@@ -20,6 +20,7 @@
  * example that the wallet launched as a creator on chain).
  */
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { getAddress, verifyMessage, type Address, type Hex } from "viem";
@@ -138,7 +139,7 @@ export async function receiveSignedBody(body: ReadableStream<Uint8Array> | null,
         throw new BodyTooLargeError(`the body is longer than the ${expected.size} bytes signed for: sign the file's real size`);
       }
       hash.update(value);
-      if (!out.write(value)) await new Promise<void>((resolve, reject) => out.once("drain", resolve).once("error", reject));
+      if (!out.write(value)) await once(out, "drain");
       onBytes?.(received);
     }
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));

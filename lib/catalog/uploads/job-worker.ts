@@ -75,6 +75,7 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     // step, or the CLI) is not processed or stored again.
     const onChain = await options.registeredManifest?.(job.contentId);
     if (onChain && (await store.has(onChain))) {
+      log(`upload job ${job.id}: already registered on chain with ${onChain}; nothing to do again`);
       await queue.registered(claimed, { manifestCid: onChain, title: job.result?.title ?? job.fileName, storedBytes: job.result?.storedBytes ?? 0, warnings: job.result?.warnings ?? [] });
       await rm(jobDir, { recursive: true, force: true });
       return;
@@ -105,8 +106,8 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     const title = processed.info.tags?.title ?? job.fileName;
     const warnings = (processed.info.warnings ?? []).map(({ code, message }) => ({ code, message }));
     if (await queue.publish(claimed, { manifestCid: published.manifestCid, title, storedBytes, warnings })) {
-      log(`upload job ${job.id} published ${published.manifestCid}`);
       await rm(jobDir, { recursive: true, force: true });
+      log(`upload job ${job.id} published ${published.manifestCid}`);
     }
   } catch (error) {
     if (lost) return; // the worker that took over owns the job now
