@@ -371,6 +371,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     setFormError("");
     const batch = files;
     const settings = { rules: r, perMinute, collaborators: col.value, tier };
+    setLastSettings(settings);
     setStates(batch.map((f) => ({ name: f.name, progress: 0, stage: "hashing" })));
     // 1. Hash every file: the signature covers each file's size and SHA-256 (one wallet prompt for the batch).
     const hashes: string[] = [];
@@ -387,6 +388,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     setFiles([]);
     // 2. Send each file (or find the job it already has), then follow every job to its end.
     const follows: Promise<void>[] = [];
+    let registering: Promise<void> = Promise.resolve();
     for (const [i, f] of batch.entries()) {
       try {
         let job = await findJob(creator, contentIdOf(creator, hashes[i]!));
@@ -402,17 +404,17 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
         }
         update(f.name, fromJob(job));
         follows.push(
-          followJob(job.id, (j) => update(f.name, fromJob(j))).then(async (done) => {
-            if (done.state === "published" || done.state === "registered") await register(f.name, done, settings);
+          followJob(job.id, (j) => update(f.name, fromJob(j))).then((done) => {
+            // One wallet transaction at a time (one nonce sequence), in the order the jobs finish.
+            if (done.state === "published" || done.state === "registered") registering = registering.then(() => register(f.name, done, settings));
+            return registering;
           }),
         );
       } catch (err) {
         update(f.name, { stage: "failed", error: (err as Error).message });
       }
     }
-    // Registration prompts come one at a time, in the order the jobs finish.
     await Promise.all(follows);
-    setLastSettings(settings);
   }
 
   const [lastSettings, setLastSettings] = useState<Parameters<typeof register>[2] | undefined>(undefined);
