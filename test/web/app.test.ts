@@ -6,6 +6,8 @@
 import { expect } from "chai";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { newNonce, signedRequestMessage, SIGNATURE_HEADER, SIGNED_REQUEST_HEADER } from "../../lib/signed-request/index.ts";
 import { join } from "node:path";
 import { createSiweMessage } from "viem/siwe";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -25,6 +27,32 @@ import { PlacementJournal, SetPlacementTarget, cdnStatePath, journalPath, optimi
 import type { PlacementItem } from "../../lib/storage/placement/index.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
+
+/** POSTs a body of `size` bytes in 1 MiB chunks until the server answers; how many bytes went out by then. */
+function sendUntilAnswered(url: string, size: number, headers: Record<string, string>): Promise<{ status: number; body: string; sent: number }> {
+  return new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    let sent = 0;
+    let answered = false;
+    const req = httpRequest(url, { method: "POST", headers: { ...headers, "content-length": String(size), "content-type": "application/octet-stream" } }, (res) => {
+      answered = true;
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body, sent });
+      });
+    });
+    req.on("error", (err) => (answered ? undefined : reject(err)));
+    const pump = () => {
+      while (!answered && sent < size) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once("drain", pump);
+      }
+    };
+    pump();
+  });
+}
 const ZERO = "0x0000000000000000000000000000000000000000" as const;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -400,8 +428,9 @@ describe("web app (browser)", function () {
     // Uploads must be signed by a launched creator.
     const unsigned = new FormData();
     unsigned.append("files", new Blob([new Uint8Array(1000)]), "x.wav");
-    const anonymous = await fetch(`${web.url}/api/upload?creator=${s.wallet.address}&tier=premium`, { method: "POST", body: unsigned });
+    const anonymous = await fetch(`${web.url}/api/upload?creator=${s.wallet.address}&tier=premium&name=x.wav&sha256=${"0".repeat(64)}`, { method: "POST", body: unsigned });
     expect(anonymous.status).to.equal(403);
+    expect(((await anonymous.json()) as { error: string }).error).to.match(/sign the upload request/);
 
     // Upload three files in the browser: a silent track (published, with a warning), a real track,
     // and one that is not media.
@@ -411,8 +440,27 @@ describe("web app (browser)", function () {
     await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=330:d=12:r=44100", "-metadata", "title=Night Ferry", "-ac", "2", audio]);
     const junk = join(stack.dir, "notes.mp3");
     writeFileSync(junk, "this is not audio".repeat(20));
+    // Through the real server: a body declared larger than the limit is refused before it is read
+    // (signed, so the refusal is the size and not the signature), and the connection is closed.
+    const hugeSize = 3 * 1024 ** 3;
+    const hugeSha = "6".repeat(64);
+    const hugeMessage = signedRequestMessage({ action: "upload", wallet: s.wallet.address, nonce: newNonce(), time: new Date().toISOString(), bodies: [{ size: hugeSize, sha256: hugeSha }] });
+    const hugeSignature = await privateKeyToAccount(NEW_CREATOR_KEY).signMessage({ message: hugeMessage });
+    const huge = await sendUntilAnswered(`${web.url}/api/upload?creator=${s.wallet.address}&tier=premium&name=huge.wav&sha256=${hugeSha}`, hugeSize, {
+      [SIGNED_REQUEST_HEADER]: Buffer.from(hugeMessage).toString("base64"),
+      [SIGNATURE_HEADER]: hugeSignature,
+    });
+    expect(huge.status).to.equal(413);
+    expect(huge.body).to.match(/upload limit/);
+    expect(huge.sent, "bytes sent before the refusal").to.be.below(64 * 1024 * 1024);
+
     await s.page.getByTestId("file-input").setInputFiles([silence, audio, junk]);
     await s.page.getByTestId("upload-start").click();
+    // The job's progress bar while the server works on it (processing or storing), then the end.
+    const working = s.page.locator('[data-testid=upload-file][data-state=running]').first();
+    await working.waitFor({ timeout: 120_000 });
+    expect(Number(await working.getByRole("progressbar").getAttribute("aria-valuenow"))).to.be.within(30, 99);
+    await s.page.screenshot({ path: join(SHOTS, "studio-upload-progress-375.png"), fullPage: true });
     await s.page.getByTestId("upload-file").filter({ hasText: "notes.mp3" }).locator(".field-error").waitFor({ timeout: 120_000 });
     await s.page.getByTestId("upload-file").filter({ hasText: /upload-song\.mp3: published/ }).waitFor({ timeout: 120_000 });
     // The silent file is published too (registered before the song), and the studio says what ingest found.
@@ -421,6 +469,14 @@ describe("web app (browser)", function () {
     expect(await silentRow.getByTestId("upload-warning").innerText()).to.match(/silent for 6\.0 s of 6\.0 s \(100 %/);
     expect(await s.page.getByTestId("upload-file").filter({ hasText: "upload-song.mp3" }).getByTestId("upload-warning").count()).to.equal(0);
     await s.page.getByRole("link", { name: "Night Ferry" }).first().waitFor({ timeout: 30_000 });
+    // Each upload is a job on the server: registered (checked on chain), the junk one failed with the reason.
+    const songJob = await s.page.getByTestId("upload-file").filter({ hasText: "upload-song.mp3" }).getAttribute("data-job");
+    const songState = (await (await fetch(`${web.url}/api/upload/jobs/${songJob}`)).json()) as { job: { state: string; attempts: number } };
+    expect(songState.job.state).to.equal("registered");
+    const junkJob = await s.page.getByTestId("upload-file").filter({ hasText: "notes.mp3" }).getAttribute("data-job");
+    const junkState = (await (await fetch(`${web.url}/api/upload/jobs/${junkJob}`)).json()) as { job: { state: string; error: string; permanent: boolean } };
+    expect(junkState.job).to.include({ state: "failed", permanent: true });
+    expect(junkState.job.error).to.match(/What to do/);
     await s.page.screenshot({ path: join(SHOTS, "studio-uploaded-375.png"), fullPage: true });
 
     // Edit the rules later: a new price on chain (and a new terms version).

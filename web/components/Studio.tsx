@@ -3,10 +3,11 @@ import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useConfig, useReadContract, useReadContracts, useSignMessage } from "wagmi";
-import { writeContract } from "wagmi/actions";
+import { readContract, writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import { TIER_NAMES, cidToBytes } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
+import { contentIdOf, findJob, followJob, reportRegistered, resumeJob, sendFile, sha256OfFile, uploadMessage, type UploadJob } from "@/lib/client/upload-jobs";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { EarningsChart } from "./EarningsChart";
@@ -285,9 +286,14 @@ interface FileState {
   error?: string;
   /** what ingest warned about (e.g. the audio is mostly silent); the file is still published */
   warnings?: string[];
-  result?: { contentId: Hex; externalId: Hex; manifestCid: string; title: string };
+  /** the server's upload job (lib/catalog/uploads): its progress survives a server instance dying */
+  job?: UploadJob;
   registered?: boolean;
 }
+
+/** The bar: hashing 0-5 %, sending 5-30 %, the job's own progress (processing, storing) 30-100 %. */
+const HASHED = 0.05;
+const SENT = 0.3;
 
 function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () => void }) {
   const wagmi = useConfig();
@@ -309,6 +315,50 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     setFiles((f) => [...f, ...Array.from(list)]);
   }, []);
 
+  const update = (name: string, patch: Partial<FileState>) => setStates((s) => s.map((f) => (f.name === name ? { ...f, ...patch } : f)));
+  const fromJob = (job: UploadJob): Partial<FileState> => ({
+    job,
+    stage: job.state === "failed" ? "failed" : job.state === "published" ? "stored" : job.state === "registered" ? "published" : job.stage,
+    progress: SENT + (1 - SENT) * job.progress,
+    error: job.state === "failed" ? (job.error ?? "failed") : undefined,
+    warnings: job.result?.warnings.map((w) => w.message),
+    registered: job.state === "registered",
+  });
+
+  /** The wallet registers a published job's item (unless the chain already has it), then the server is told. */
+  async function register(name: string, job: UploadJob, settings: { rules: ReturnType<typeof rulesFromForm> & { ok: true }; perMinute: ReturnType<typeof streamPriceFromForm> & { ok: true }; collaborators: { account: Address; shareBps: number }[]; tier: string }): Promise<void> {
+    if (!job.result) return;
+    const title = job.result.title;
+    // Nothing is registered twice: a job finished earlier (another tab, a resumed job) may be on chain already.
+    const onChain = await readContract(wagmi, { ...contract("ContentAccess"), functionName: "contentInfo", args: [job.contentId as Hex], chainId }).then(() => true, () => false);
+    let txHash: Hex | undefined;
+    if (!onChain) {
+      const tierIndex = (TIER_NAMES as readonly string[]).indexOf(settings.tier);
+      const ok = await tx.run(`Register “${title}”`, async () => {
+        txHash = await writeContract(wagmi, {
+          ...contract("ContentAccess"),
+          functionName: "registerContent",
+          args: [job.externalId as Hex, cidToBytes(job.result!.manifestCid), tierIndex, settings.rules.rules, settings.collaborators],
+          chainId,
+        });
+        return txHash;
+      });
+      if (!ok) return;
+      // Pay per minute, when asked for: the creator prices the new item on PaymentChannels.
+      if (settings.perMinute.ratePerMinute > 0n) {
+        await tx.run(`Set price per minute of “${title}”`, () =>
+          writeContract(wagmi, {
+            ...contract("PaymentChannels"),
+            functionName: "setStreamPrice",
+            args: [job.contentId as Hex, settings.perMinute.token, settings.perMinute.ratePerMinute],
+            chainId,
+          }),
+        );
+      }
+    }
+    await reportRegistered(job.id, txHash);
+    update(name, { registered: true, stage: "published", progress: 1 });
+  }
 
   async function start() {
     const r = rulesFromForm(rules, c.MockStablecoin);
@@ -319,76 +369,66 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     if (!col.ok) return setFormError(col.error);
     if (files.length === 0) return setFormError("add at least one file");
     setFormError("");
-    const message = `StreamVault upload\nWallet: ${creator}\nTime: ${new Date().toISOString()}`;
+    const batch = files;
+    const settings = { rules: r, perMinute, collaborators: col.value, tier };
+    setLastSettings(settings);
+    setStates(batch.map((f) => ({ name: f.name, progress: 0, stage: "hashing" })));
+    // 1. Hash every file: the signature covers each file's size and SHA-256 (one wallet prompt for the batch).
+    const hashes: string[] = [];
+    for (const f of batch) hashes.push(await sha256OfFile(f, (p) => update(f.name, { progress: HASHED * p })));
+    let message = uploadMessage(creator, batch.map((f, i) => ({ size: f.size, sha256: hashes[i]! })));
     let signature: string;
     try {
       signature = await signMessageAsync({ message });
     } catch {
+      setStates([]);
       return setFormError("The upload needs your wallet's signature.");
     }
-    const body = new FormData();
-    body.append("message", message);
-    body.append("signature", signature);
-    files.forEach((f) => body.append("files", f));
-    setStates(files.map((f) => ({ name: f.name, progress: 0, stage: "uploading" })));
-    const res = await fetch(`/api/upload?creator=${creator}&tier=${tier}`, { method: "POST", body });
-    if (!res.ok || !res.body) {
-      const why = ((await res.json().catch(() => ({}))) as { error?: string }).error;
-      setStates([]);
-      return setFormError(`Upload refused: ${why ?? res.status}`);
-    }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    const results: FileState[] = [];
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      for (const line of lines.filter(Boolean)) {
-        const msg = JSON.parse(line) as { file: string; progress?: number; stage?: string; error?: string; done?: boolean; warnings?: { code: string; message: string }[] } & FileState["result"];
-        setStates((s) =>
-          s.map((f) =>
-            f.name !== msg.file
-              ? f
-              : {
-                  ...f,
-                  progress: msg.progress ?? f.progress,
-                  stage: msg.error ? "failed" : msg.done ? "stored" : (msg.stage ?? f.stage),
-                  error: msg.error,
-                  warnings: msg.warnings ? msg.warnings.map((w) => w.message) : f.warnings,
-                  result: msg.done ? (msg as FileState["result"]) : f.result,
-                },
-          ),
-        );
-        if (msg.done) results.push({ name: msg.file, progress: 1, stage: "stored", result: msg as FileState["result"] });
-      }
-    }
+    let signedAt = Date.now();
     setFiles([]);
-    const tierIndex = (TIER_NAMES as readonly string[]).indexOf(tier);
-    for (const f of results) {
-      const ok = await tx.run(`Register “${f.result!.title}”`, () =>
-        writeContract(wagmi, {
-          ...contract("ContentAccess"),
-          functionName: "registerContent",
-          args: [f.result!.externalId, cidToBytes(f.result!.manifestCid), tierIndex, r.rules, col.value],
-          chainId,
-        }),
-      );
-      if (!ok) continue;
-      // Pay per minute, when asked for: the creator prices the new item on PaymentChannels.
-      if (perMinute.ratePerMinute > 0n) {
-        await tx.run(`Set price per minute of “${f.result!.title}”`, () =>
-          writeContract(wagmi, {
-            ...contract("PaymentChannels"),
-            functionName: "setStreamPrice",
-            args: [f.result!.contentId, perMinute.token, perMinute.ratePerMinute],
-            chainId,
+    // 2. Send each file (or find the job it already has), then follow every job to its end.
+    const follows: Promise<void>[] = [];
+    let registering: Promise<void> = Promise.resolve();
+    for (const [i, f] of batch.entries()) {
+      try {
+        let job = await findJob(creator, contentIdOf(creator, hashes[i]!));
+        if (!job) {
+          if (Date.now() - signedAt > 8 * 60_000) {
+            // The signature is valid 10 minutes: sign the files still to send again.
+            message = uploadMessage(creator, batch.slice(i).map((g, k) => ({ size: g.size, sha256: hashes[i + k]! })));
+            signature = await signMessageAsync({ message });
+            signedAt = Date.now();
+          }
+          update(f.name, { stage: "uploading", progress: HASHED });
+          job = await sendFile({ file: f, creator, tier, sha256: hashes[i]!, message, signature, onProgress: (p) => update(f.name, { progress: HASHED + (SENT - HASHED) * p }) });
+        }
+        update(f.name, fromJob(job));
+        follows.push(
+          followJob(job.id, (j) => update(f.name, fromJob(j))).then((done) => {
+            // One wallet transaction at a time (one nonce sequence), in the order the jobs finish.
+            if (done.state === "published" || done.state === "registered") registering = registering.then(() => register(f.name, done, settings));
+            return registering;
           }),
         );
+      } catch (err) {
+        update(f.name, { stage: "failed", error: (err as Error).message });
       }
-      setStates((s) => s.map((x) => (x.name === f.name ? { ...x, registered: true, stage: "published" } : x)));
+    }
+    await Promise.all(follows);
+  }
+
+  const [lastSettings, setLastSettings] = useState<Parameters<typeof register>[2] | undefined>(undefined);
+
+  async function resume(s: FileState) {
+    if (!s.job) return;
+    try {
+      const job = await resumeJob(s.job, (message) => signMessageAsync({ message }));
+      update(s.name, fromJob(job));
+      const done = await followJob(job.id, (j) => update(s.name, fromJob(j)));
+      const settings = lastSettings;
+      if (settings && (done.state === "published" || done.state === "registered")) await register(s.name, done, settings);
+    } catch (err) {
+      update(s.name, { error: (err as Error).message });
     }
   }
 
@@ -438,8 +478,12 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
         <button className="btn primary" onClick={start} data-testid="upload-start">Process and publish</button>
       </p>
       {states.map((s) => (
-        <div key={s.name} className="small" style={{ marginBottom: 8 }} data-testid="upload-file">
+        <div key={s.name} className="small" style={{ marginBottom: 8 }} data-testid="upload-file" data-job={s.job?.id ?? ""} data-state={s.job?.state ?? s.stage}>
           <span>{s.name}: {s.error ? <span className="field-error">{s.error}</span> : s.stage}</span>
+          {s.job && !s.error && s.stage !== "published" && <span className="muted"> ({Math.round(s.progress * 100)} %)</span>}
+          {s.job?.state === "failed" && !s.job.permanent && (
+            <button className="btn" style={{ marginLeft: 8 }} onClick={() => void resume(s)} data-testid="upload-resume">Resume</button>
+          )}
           {s.warnings?.map((w) => (
             <p key={w} className="field-warning" role="status" data-testid="upload-warning">Warning: {w}</p>
           ))}

@@ -3,13 +3,15 @@ import { isAbsolute, join } from "node:path";
 import type { KeyStore } from "@streamvault/lib/keys";
 import { REPO_ROOT } from "./config.ts";
 
-let store: Promise<KeyStore> | undefined;
+// On globalThis: instrumentation.ts (the upload worker) is bundled apart from the route handlers,
+// and a second opener of the same PGlite directory in one process would corrupt it.
+const shared = globalThis as typeof globalThis & { __streamvaultKeyStore?: Promise<KeyStore> };
 
 export function keyStore(): Promise<KeyStore> {
-  store ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/keys").then((keys) => {
+  shared.__streamvaultKeyStore ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/keys").then((keys) => {
     const dir = process.env.KEYSTORE_DIR || ".streamvault/keys";
     return keys.openKeyStore({ dataDir: isAbsolute(dir) ? dir : join(REPO_ROOT, dir) });
   });
-  store.catch(() => (store = undefined));
-  return store;
+  shared.__streamvaultKeyStore.catch(() => (shared.__streamvaultKeyStore = undefined));
+  return shared.__streamvaultKeyStore;
 }

@@ -1,0 +1,115 @@
+/**
+ * The studio's side of upload jobs (server: lib/catalog/uploads/http.ts): hash each file in the
+ * browser (streamed, so a 1 GiB file is never in memory at once), build the single-use
+ * body-bound signed request the wallet signs (lib/signed-request/message.ts), send each file's raw
+ * bytes with upload progress (XMLHttpRequest: fetch reports none), then follow the job by polling.
+ */
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex } from "@noble/hashes/utils";
+import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
+import { newNonce, signedRequestMessage, SIGNATURE_HEADER, SIGNED_REQUEST_HEADER, type SignedBody } from "@streamvault/lib/signed-request/message.ts";
+import type { UploadJob } from "@streamvault/lib/catalog/uploads/jobs.ts";
+
+export type { UploadJob };
+
+/** SHA-256 of a file, read as a stream; `onProgress` gets the fraction hashed. */
+export async function sha256OfFile(file: File, onProgress?: (fraction: number) => void): Promise<string> {
+  const hash = sha256.create();
+  const reader = file.stream().getReader();
+  let done = 0;
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    hash.update(chunk.value);
+    done += chunk.value.byteLength;
+    onProgress?.(file.size ? done / file.size : 1);
+  }
+  return bytesToHex(hash.digest());
+}
+
+/** The content id the chain gives these bytes of this creator (externalId = keccak256(sha256)). */
+export function contentIdOf(creator: Address, sha256Hex: string): Hex {
+  const externalId = keccak256(`0x${sha256Hex}`);
+  return keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [creator, externalId])).toLowerCase() as Hex;
+}
+
+/** The message the wallet signs for these bodies. */
+export function uploadMessage(creator: Address, bodies: SignedBody[]): string {
+  return signedRequestMessage({ action: "upload", wallet: creator, nonce: newNonce(), time: new Date().toISOString(), bodies });
+}
+
+function signedHeaders(message: string, signature: string): Record<string, string> {
+  // base64 of UTF-8 (the message is ASCII, btoa is enough)
+  return { [SIGNED_REQUEST_HEADER]: btoa(message), [SIGNATURE_HEADER]: signature };
+}
+
+/** The job of these bytes, if the server has one (the file is then not sent again). */
+export async function findJob(creator: Address, contentId: Hex): Promise<UploadJob | undefined> {
+  const res = await fetch(`/api/upload/jobs?creator=${creator}&contentId=${contentId}`, { cache: "no-store" });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`the server could not look up the upload (${res.status})`);
+  return ((await res.json()) as { job: UploadJob }).job;
+}
+
+/** Sends one file; resolves with its job once the server has it whole (202), rejects with the server's reason. */
+export function sendFile(input: { file: File; creator: Address; tier: string; sha256: string; message: string; signature: string; onProgress: (fraction: number) => void }): Promise<UploadJob> {
+  const { file, creator, tier, sha256: sha } = input;
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/upload?creator=${creator}&tier=${tier}&name=${encodeURIComponent(file.name)}&sha256=${sha}`);
+    for (const [k, v] of Object.entries(signedHeaders(input.message, input.signature))) xhr.setRequestHeader(k, v);
+    xhr.setRequestHeader("content-type", "application/octet-stream");
+    xhr.upload.onprogress = (e) => e.lengthComputable && input.onProgress(e.loaded / e.total);
+    xhr.onload = () => {
+      let body: { job?: UploadJob; error?: string } = {};
+      try {
+        body = JSON.parse(xhr.responseText) as typeof body;
+      } catch {
+        // not JSON: reported by status below
+      }
+      if (xhr.status < 300 && body.job) resolve(body.job);
+      else reject(new Error(body.error ?? `upload refused (${xhr.status})`));
+    };
+    xhr.onerror = () => reject(new Error("the connection broke while sending the file: press Process and publish again"));
+    xhr.send(file);
+  });
+}
+
+export async function getJob(id: string): Promise<UploadJob> {
+  const res = await fetch(`/api/upload/jobs/${id}`, { cache: "no-store" });
+  const body = (await res.json().catch(() => ({}))) as { job?: UploadJob; error?: string };
+  if (!body.job) throw new Error(body.error ?? `no upload job ${id} (${res.status})`);
+  return body.job;
+}
+
+/** Polls the job until it is published, registered or failed; `onUpdate` sees every state. */
+export async function followJob(id: string, onUpdate: (job: UploadJob) => void, intervalMs = 1000): Promise<UploadJob> {
+  for (;;) {
+    let job: UploadJob | undefined;
+    try {
+      job = await getJob(id);
+    } catch {
+      // an instance going away behind the balancer: ask again
+    }
+    if (job) {
+      onUpdate(job);
+      if (job.state === "published" || job.state === "registered" || job.state === "failed") return job;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Queues a failed job again, signed for the job's file. */
+export async function resumeJob(job: UploadJob, sign: (message: string) => Promise<string>): Promise<UploadJob> {
+  const message = uploadMessage(job.creator as Address, [{ size: job.size, sha256: job.sha256 }]);
+  const signature = await sign(message);
+  const res = await fetch(`/api/upload/jobs/${job.id}/resume`, { method: "POST", headers: signedHeaders(message, signature) });
+  const body = (await res.json().catch(() => ({}))) as { job?: UploadJob; error?: string };
+  if (!res.ok || !body.job) throw new Error(body.error ?? `resume refused (${res.status})`);
+  return body.job;
+}
+
+/** Tells the server the wallet registered the job's item (it checks the chain). */
+export async function reportRegistered(id: string, txHash: Hex | undefined): Promise<void> {
+  await fetch(`/api/upload/jobs/${id}/registered`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ txHash }) }).catch(() => {});
+}
