@@ -7,6 +7,7 @@
  * skips them).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, http } from "viem";
@@ -15,6 +16,7 @@ import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
 import { deploymentPath, loadDeployment } from "../lib/deployments/index.ts";
 import { LocalStore, startGateway } from "../lib/storage/index.ts";
 import { PLAYS_SOURCE_FILE } from "../lib/catalog/milestones/plays.ts";
+import { DEV_PRIVATE_KEYS } from "../lib/deployments/dev-accounts.ts";
 
 const DATA = join(REPO_ROOT, ".streamvault");
 const CHAIN_STATE = join(DATA, "chain-state.json");
@@ -72,6 +74,9 @@ if (existsSync(join(REPO_ROOT, "indexer", "node_modules"))) {
 }
 
 let webUrl: string | undefined;
+// The voucher keeper asks the web app (which owns the embedded key-release database) for the kept
+// vouchers with this per-run token.
+const keeperToken = randomBytes(24).toString("hex");
 if (existsSync(join(REPO_ROOT, "web", "node_modules", "next"))) {
   const webPort = Number(process.env.WEB_PORT ?? 3000);
   webUrl = `http://127.0.0.1:${webPort}`;
@@ -85,12 +90,21 @@ if (existsSync(join(REPO_ROOT, "web", "node_modules", "next"))) {
       STORAGE_DATA_DIR: join(DATA, "pieces"),
       KEYSTORE_DIR: join(DATA, "keys"),
       KEYRELEASE_DIR,
+      KEEPER_TOKEN: keeperToken,
       NEXT_TELEMETRY_DISABLED: "1",
     },
     stdio: "inherit",
     detached: true,
   });
   children.push(web);
+  // Redeems streamed vouchers before their channels close (lib/keeper), from the last dev account.
+  const keeper = spawn(process.execPath, ["scripts/keeper.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...env, KEEPER_PRIVATE_KEY: DEV_PRIVATE_KEYS[9], KEEPER_VOUCHERS_URL: `${webUrl}/api/keeper/vouchers`, KEEPER_TOKEN: keeperToken, DATABASE_URL: "" },
+    stdio: "inherit",
+    detached: true,
+  });
+  children.push(keeper);
 }
 // The milestone watcher (`streamvault watch`, home .streamvault) reads plays from the key-release
 // service mounted in the web app (GET /api/plays?ids=); plays.json only when there is none.
@@ -103,7 +117,7 @@ StreamVault local stack is up:
   chain (anvil, chain id 31337)  ${chain.rpcUrl}
   contracts                      ${deploymentPath(31337)}
   storage gateway                ${gateway.url}/piece/<pieceCid>
-${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}${webUrl ? `  web app                        ${webUrl}  (open exactly this address: sign-in checks it)\n  plays (for \`streamvault watch\`) ${webUrl}/api/plays?ids=<contentId,...>\n` : ""}Ctrl-C stops everything.`);
+${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}${webUrl ? `  web app                        ${webUrl}  (open exactly this address: sign-in checks it)\n  voucher keeper                 redeems streamed vouchers before their channels close\n  plays (for \`streamvault watch\`) ${webUrl}/api/plays?ids=<contentId,...>\n` : ""}Ctrl-C stops everything.`);
 
 let stopping = false;
 async function stop() {
