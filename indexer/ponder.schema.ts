@@ -33,7 +33,7 @@ export const creator = onchainTable(
     launchTx: t.hex().notNull(),
     updatedBlock: t.bigint().notNull(),
   }),
-  (table) => ({ coinIdx: index().on(table.coin), passIdx: index().on(table.pass) }),
+  (table) => ({ coinIdx: index().on(table.coin), passIdx: index().on(table.pass), launchBlockIdx: index().on(table.launchBlock) }),
 );
 
 /** Coin or pass clone address -> its creator (filled from CreatorLaunched). */
@@ -73,7 +73,7 @@ export const passHolding = onchainTable(
   (table) => ({
     pk: primaryKey({ columns: [table.pass, table.holder] }),
     holderIdx: index().on(table.holder),
-    creatorIdx: index().on(table.creator),
+    creatorIdx: index().on(table.creator, table.count),
   }),
 );
 
@@ -112,6 +112,8 @@ export const tokenTransfer = onchainTable(
     tokenIdx: index().on(table.token),
     fromIdx: index().on(table.from),
     toIdx: index().on(table.to),
+    // tokenTransfers(where: { kind, from_not })
+    kindIdx: index().on(table.kind, table.block),
   }),
 );
 
@@ -146,7 +148,8 @@ export const content = onchainTable(
     /** Number of changes after registration. */
     revisionCount: t.integer().notNull(),
   }),
-  (table) => ({ creatorIdx: index().on(table.creator), tierIdx: index().on(table.tier) }),
+  // contents(where: { creator }, orderBy: "registeredBlock") and contents(orderBy: "registeredBlock")
+  (table) => ({ creatorIdx: index().on(table.creator, table.registeredBlock), tierIdx: index().on(table.tier), registeredBlockIdx: index().on(table.registeredBlock) }),
 );
 
 /** Current collaborators of each content item (one row per collaborator). */
@@ -184,7 +187,8 @@ export const contentRevision = onchainTable(
     timestamp: t.bigint().notNull(),
     tx: t.hex().notNull(),
   }),
-  (table) => ({ contentIdx: index().on(table.contentId) }),
+  // content { revisions(orderBy: "block") } and contentRevisions(where: { kind })
+  (table) => ({ contentIdx: index().on(table.contentId, table.block), kindIdx: index().on(table.kind, table.block) }),
 );
 
 // ------------------------------------------------------------------ access
@@ -226,7 +230,8 @@ export const accessPurchase = onchainTable(
     tx: t.hex().notNull(),
   }),
   (table) => ({
-    contentIdx: index().on(table.contentId),
+    // accessPurchases(where: { contentId }, orderBy: "block")
+    contentIdx: index().on(table.contentId, table.block),
     buyerIdx: index().on(table.buyer),
     creatorIdx: index().on(table.creator),
   }),
@@ -339,7 +344,8 @@ export const voucherRedemption = onchainTable(
     timestamp: t.bigint().notNull(),
     tx: t.hex().notNull(),
   }),
-  (table) => ({ channelIdx: index().on(table.channelId), creatorIdx: index().on(table.creator) }),
+  // voucherRedemptions(orderBy: "block"), channel { redemptions }
+  (table) => ({ channelIdx: index().on(table.channelId), creatorIdx: index().on(table.creator), blockIdx: index().on(table.block) }),
 );
 
 // ------------------------------------------------------------------ revenue
@@ -361,8 +367,9 @@ export const credit = onchainTable(
     tx: t.hex().notNull(),
   }),
   (table) => ({
-    payeeIdx: index().on(table.payee),
-    contentIdx: index().on(table.contentId),
+    // credits(where: { payee } / { contentId }, orderBy: "block")
+    payeeIdx: index().on(table.payee, table.block),
+    contentIdx: index().on(table.contentId, table.block),
   }),
 );
 
@@ -508,7 +515,8 @@ export const dailyVolume = onchainTable(
     refunds: t.bigint().notNull(),
     withdrawn: t.bigint().notNull(),
   }),
-  (table) => ({ pk: primaryKey({ columns: [table.day, table.token] }) }),
+  // dailyVolumes(where: { token })
+  (table) => ({ pk: primaryKey({ columns: [table.day, table.token] }), tokenIdx: index().on(table.token, table.day) }),
 );
 
 // ------------------------------------------------------------------ relations (GraphQL nesting)

@@ -7,6 +7,7 @@
  * skips them).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, http } from "viem";
@@ -15,6 +16,7 @@ import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { deploymentPath, loadDeployment } from "@streamvault/lib/deployments";
 import { LocalStore, startGateway } from "@streamvault/lib/storage";
 import { PLAYS_SOURCE_FILE } from "@streamvault/lib/catalog/milestones/plays.ts";
+import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
 
 const DATA = join(REPO_ROOT, ".streamvault");
 const CHAIN_STATE = join(DATA, "chain-state.json");
@@ -75,6 +77,9 @@ if (existsSync(PONDER_BIN)) {
 }
 
 let webUrl: string | undefined;
+// The voucher keeper asks the web app (which owns the embedded key-release database) for the kept
+// vouchers with this per-run token.
+const keeperToken = randomBytes(24).toString("hex");
 if (existsSync(NEXT_BIN)) {
   const webPort = Number(process.env.WEB_PORT ?? 3000);
   webUrl = `http://127.0.0.1:${webPort}`;
@@ -88,12 +93,21 @@ if (existsSync(NEXT_BIN)) {
       STORAGE_DATA_DIR: join(DATA, "pieces"),
       KEYSTORE_DIR: join(DATA, "keys"),
       KEYRELEASE_DIR,
+      KEEPER_TOKEN: keeperToken,
       NEXT_TELEMETRY_DISABLED: "1",
     },
     stdio: "inherit",
     detached: true,
   });
   children.push(web);
+  // Redeems streamed vouchers before their channels close (lib/keeper), from the last dev account.
+  const keeper = spawn(process.execPath, ["scripts/keeper.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...env, KEEPER_PRIVATE_KEY: DEV_PRIVATE_KEYS[9], KEEPER_VOUCHERS_URL: `${webUrl}/api/keeper/vouchers`, KEEPER_TOKEN: keeperToken, DATABASE_URL: "" },
+    stdio: "inherit",
+    detached: true,
+  });
+  children.push(keeper);
 }
 // The milestone watcher (`streamvault watch`, home .streamvault) reads plays from the key-release
 // service mounted in the web app (GET /api/plays?ids=); plays.json only when there is none.
@@ -106,7 +120,7 @@ StreamVault local stack is up:
   chain (anvil, chain id 31337)  ${chain.rpcUrl}
   contracts                      ${deploymentPath(31337)}
   storage gateway                ${gateway.url}/piece/<pieceCid>
-${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}${webUrl ? `  web app                        ${webUrl}  (open exactly this address: sign-in checks it)\n  plays (for \`streamvault watch\`) ${webUrl}/api/plays?ids=<contentId,...>\n` : ""}Ctrl-C stops everything.`);
+${indexerUrl ? `  indexer GraphQL                ${indexerUrl}/graphql\n` : ""}${webUrl ? `  web app                        ${webUrl}  (open exactly this address: sign-in checks it)\n  voucher keeper                 redeems streamed vouchers before their channels close\n  plays (for \`streamvault watch\`) ${webUrl}/api/plays?ids=<contentId,...>\n` : ""}Ctrl-C stops everything.`);
 
 let stopping = false;
 async function stop() {

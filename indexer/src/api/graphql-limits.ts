@@ -34,9 +34,25 @@ export const DEFAULT_PAGE_SIZE = 50;
 /** The token budget Ponder's own parser guard applies (graphql-armor max-tokens default there). */
 const MAX_TOKENS = 1000;
 
-/** Parses a GraphQL document within Ponder's token budget (throws a GraphQL syntax error). */
+const parsedDocuments = new Map<string, DocumentNode>();
+const PARSED_DOCUMENT_ENTRIES = 1000;
+
+/**
+ * Parses a GraphQL document within Ponder's token budget (throws a GraphQL syntax error). The
+ * last 1000 query texts' documents are kept (LRU): clients send the same texts again and again,
+ * and nothing mutates a parsed document.
+ */
 export function parseQuery(query: string): DocumentNode {
-  return parse(query, { maxTokens: MAX_TOKENS, noLocation: true });
+  const hit = parsedDocuments.get(query);
+  if (hit !== undefined) {
+    parsedDocuments.delete(query);
+    parsedDocuments.set(query, hit);
+    return hit;
+  }
+  const document = parse(query, { maxTokens: MAX_TOKENS, noLocation: true });
+  parsedDocuments.set(query, document);
+  if (parsedDocuments.size > PARSED_DOCUMENT_ENTRIES) parsedDocuments.delete(parsedDocuments.keys().next().value!);
+  return document;
 }
 
 /** Limits from the environment; a missing or malformed value keeps the default. */
