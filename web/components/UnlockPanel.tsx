@@ -10,6 +10,7 @@ import { useAppConfig } from "@/lib/client/config";
 import type { CatalogItem } from "@/lib/server/catalog";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
+import type { PlayingState } from "./Player";
 import { REASONS, REASON_LABEL, ZERO_ADDRESS, periodLabel, formatAmount, formatExpiry } from "@/lib/client/format";
 
 /** The catalog fields the unlock options need (type only: the server module is not bundled). */
@@ -72,7 +73,18 @@ export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
 
 export type AccessState = ReturnType<typeof useAccess>;
 
-export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: React.ReactNode }) {
+/**
+ * The access line for a viewer without access, from what the player actually plays: the preview,
+ * the full track on a pay-per-minute channel, or a full variant the creator gives away.
+ */
+export function noAccessStatus(playing: PlayingState | undefined): string {
+  if (playing?.kind === "full" && playing.perMinute) return "Streaming pay per minute: the full track plays while your channel pays for each minute.";
+  if (playing?.kind === "full" && !playing.encrypted) return `No pass yet: the full ${playing.variant}-quality track plays free (the creator gives it away); unlock for every quality.`;
+  if (playing?.freeFull) return `You do not have access yet: the 30-second preview plays, and the creator gives the ${playing.freeFull}-quality track away.`;
+  return "You do not have access yet: the 30-second preview plays.";
+}
+
+export function UnlockPanel({ item, tokens, access, extra, playing }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: React.ReactNode; playing?: PlayingState }) {
   const wagmi = useConfig();
   const { address } = useAccount();
   const { openConnectModal } = useConnectModal();
@@ -159,12 +171,12 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
       <h2 id="unlock-h" style={{ marginTop: 0 }}>
         {item.tier === 0 ? "Free for everyone" : "Ways to unlock"}
       </h2>
-      <p data-testid="access-status" data-reason={access.reason} className={`status ${has ? "ok" : ""}`}>
+      <p data-testid="access-status" data-reason={access.reason} data-playing={playing ? `${playing.kind}:${playing.variant}` : ""} className={`status ${has || playing?.kind === "full" ? "ok" : ""}`}>
         {!access.connected
           ? "Connect a wallet to see your access and holdings."
           : has
             ? `You have access: ${REASON_LABEL[access.reason]} · until ${formatExpiry(access.expiresAt)}`
-            : "You do not have access yet: the 30-second preview plays."}
+            : noAccessStatus(playing)}
       </p>
       {!access.connected && openConnectModal && (
         <p>

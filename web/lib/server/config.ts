@@ -27,6 +27,8 @@ export const STREAMVAULT_HOME = fromRoot(process.env.STREAMVAULT_HOME ?? ".strea
 /** Addresses the browser needs (ABIs are bundled from lib/deployments/abis.ts). */
 export interface PublicConfig {
   chainId: number;
+  /** The origin wallet sign-in (SIWE) names: the app works fully only when opened there. */
+  origin: string;
   contracts: {
     ContentAccess: Address;
     CreatorRegistry: Address;
@@ -34,6 +36,11 @@ export interface PublicConfig {
     MockStablecoin?: Address;
     BackupRegistry?: Address;
   };
+}
+
+/** The origin the app is served from: SIWE messages must name it (WEB_ORIGIN, else 127.0.0.1:$PORT). */
+export function webOrigin(): string {
+  return (process.env.WEB_ORIGIN ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, "");
 }
 
 let cached: { at: number; deployment: Deployment } | undefined;
@@ -63,6 +70,7 @@ export function publicConfig(): PublicConfig {
   };
   return {
     chainId: CHAIN_ID,
+    origin: webOrigin(),
     contracts: {
       ContentAccess: need("ContentAccess"),
       CreatorRegistry: need("CreatorRegistry"),

@@ -4,7 +4,7 @@
  * created on first use; its Web Fetch handler answers the /api/auth/* and /api/keys/* routes.
  */
 import { createPublicClient, http } from "viem";
-import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment } from "./config.ts";
+import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment, webOrigin } from "./config.ts";
 import { repoImport } from "./repo-lib.ts";
 import { keyStore as sharedKeyStore } from "./keystore.ts";
 import { pieceStore } from "./store.ts";
@@ -32,10 +32,7 @@ const dir = (value: string | undefined, fallback: string) => {
   return isAbsolute(v) ? v : join(REPO_ROOT, v);
 };
 
-/** The origin the app is served from: SIWE messages must name it (WEB_ORIGIN, else 127.0.0.1:$PORT). */
-export function webOrigin(): string {
-  return (process.env.WEB_ORIGIN ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, "");
-}
+export { webOrigin } from "./config.ts";
 
 async function create(): Promise<Service> {
   const [kr, keys, store] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore(), pieceStore()]);

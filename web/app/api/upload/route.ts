@@ -1,6 +1,7 @@
 /**
- * Browser uploads: `POST /api/upload?creator=0x…&tier=premium` with one or more files
- * (multipart). Each file goes through the shared pipeline (lib/media processMedia + publish):
+ * Browser uploads: `POST /api/upload?creator=0x…&tier=premium[&freeStandard=1]` with one or more files
+ * (multipart). `freeStandard=1` (premium/exclusive) gives the standard variant away in the clear;
+ * without it only the 30-second preview is. Each file goes through the shared pipeline (lib/media processMedia + publish):
  * validated, encoded per tier, encrypted, stored, key sealed. The response streams NDJSON
  * progress lines per file, ending with `{file, done: true, contentId, externalId, manifestCid, warnings}`
  * (or `{file, error}`); the creator's wallet then registers each item on chain. `warnings` lists
@@ -31,6 +32,10 @@ export async function POST(request: Request): Promise<Response> {
   const tier = url.searchParams.get("tier") ?? "premium";
   if (!/^0x[0-9a-fA-F]{40}$/.test(creator)) return Response.json({ error: "creator must be an address" }, { status: 400 });
   if (!["free", "premium", "exclusive"].includes(tier)) return Response.json({ error: "tier must be free, premium or exclusive" }, { status: 400 });
+  const freeStandardParam = url.searchParams.get("freeStandard") ?? "0";
+  if (!["0", "1"].includes(freeStandardParam)) return Response.json({ error: "freeStandard must be 0 or 1" }, { status: 400 });
+  const freeStandard = freeStandardParam === "1";
+  if (freeStandard && tier === "free") return Response.json({ error: "freeStandard is for premium or exclusive items (a free item is in the clear anyway)" }, { status: 400 });
   let form: FormData;
   try {
     form = await request.formData();
@@ -60,7 +65,7 @@ export async function POST(request: Request): Promise<Response> {
           const externalId = keccak256(`0x${sha}`);
           const contentId = keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [creator as Hex, externalId])).toLowerCase();
           send({ file: file.name, stage: "processing", progress: 0.1 });
-          const processed = await media.processMedia(source, { contentId, tier: tier as "premium", workDir: join(dir, "work") });
+          const processed = await media.processMedia(source, { contentId, tier: tier as "premium", workDir: join(dir, "work"), freeStandard });
           send({ file: file.name, stage: "storing", progress: 0.7 });
           const manifestCid = await media.publish(processed, store, {
             keyStore: keys,
