@@ -266,6 +266,7 @@ describe("web app (browser)", function () {
     });
     await page.goto(`${web.url}/content/${free.contentId}`, { waitUntil: "networkidle" });
     expect(await page.getByTestId("player-label").innerText()).to.match(/the creator gives the standard-quality track away/);
+    expect(await page.getByTestId("access-status").innerText()).to.match(/The creator gives the standard-quality track away: it plays in full without one/);
     await page.getByTestId("play-free").click();
     await page.locator('[data-testid=player][data-mode="full"][data-variant="standard"]').waitFor({ timeout: 15_000 });
     await page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 35, undefined, { timeout: 30_000 });
@@ -437,7 +438,8 @@ describe("web app (browser)", function () {
     await s.page.getByTestId("mint-pass").click();
     await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
     await s.page.getByText("you hold 1").waitFor();
-    await s.page.goto(contentUrl(), { waitUntil: "networkidle" });
+    // Not "networkidle": with access the page starts on the full track, whose buffering keeps the network busy.
+    await s.page.goto(contentUrl(), { waitUntil: "load" });
     await s.page.locator('[data-testid=access-status][data-reason="pass"]').waitFor({ timeout: 15_000 });
     expect(await s.page.getByTestId("access-status").innerText()).to.match(/while you hold it/);
     expect(s.errors).to.deep.equal([]);
@@ -495,7 +497,9 @@ describe("web app (browser)", function () {
     expect(sent).to.deep.equal(["eth_signTypedData_v4", "eth_sendTransaction"]);
     const balance = await pub.readContract({ address: stable.address, abi: stable.abi, functionName: "balanceOf", args: [fanAddress] });
     expect(balance).to.equal(7_000_000n);
-    expect(s.errors).to.deep.equal([]);
+    // This edition re-registers the track's manifest under a new content id, which has no key in the
+    // key store: the player's automatic key request after the purchase answers 404 (shown in the player).
+    expect(s.errors.filter((e) => !/status of 404/.test(e))).to.deep.equal([]);
   });
 
   it("a new creator launches a coin and pass in one transaction, with form validation", async () => {
@@ -907,6 +911,8 @@ describe("web app (browser)", function () {
     await connect(c);
     await c.page.getByTestId("player-error").filter({ hasText: `sign-in works only at ${web.url}` }).waitFor({ timeout: 30_000 });
     expect(await c.page.getByTestId("player").getAttribute("data-mode")).to.equal("preview");
+    // The access line follows what plays: access, but not the full track here.
+    expect(await c.page.getByTestId("access-status").innerText()).to.match(/You have access: You are the creator · but the full track cannot play here/);
     await c.page.screenshot({ path: join(SHOTS, "wrong-origin-1280.png"), fullPage: true });
     // Following the link: the same page at the configured origin, no banner.
     await c.page.getByTestId("wrong-origin-link").click();

@@ -25,6 +25,8 @@ export interface PlayingState {
   perMinute: boolean;
   /** a full-length variant is in the clear: the creator gives it away (premium/exclusive with a free standard stream) */
   freeFull?: string;
+  /** why the full track does not play although it should (the key request failed) */
+  blocked?: string;
 }
 
 /** Pay per minute buffers at most this far ahead, so a minute's key is asked for (and paid) shortly before playback reaches it. */
@@ -294,8 +296,8 @@ export function Player({
   const playingEncrypted = heardVariant?.encrypted ?? false;
   useEffect(() => {
     if (!manifest) return;
-    onPlaying?.({ kind: mode.kind, variant: playingName, encrypted: playingEncrypted, perMinute, freeFull: freeFull?.name });
-  }, [manifest, mode.kind, playingName, playingEncrypted, perMinute, freeFull?.name]); // eslint-disable-line react-hooks/exhaustive-deps
+    onPlaying?.({ kind: mode.kind, variant: playingName, encrypted: playingEncrypted, perMinute, freeFull: freeFull?.name, blocked: error || undefined });
+  }, [manifest, mode.kind, playingName, playingEncrypted, perMinute, freeFull?.name, error]); // eslint-disable-line react-hooks/exhaustive-deps
   return (
     <section className="player" aria-label={`Player: ${title}`} data-testid="player" data-mode={mode.kind} data-variant={heardVariant?.name ?? current?.name ?? ""}>
       {isVideo ? (
