@@ -64,6 +64,7 @@ function program(): Command {
     .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")
     .option("--price-per-minute <amount>", "pay-per-minute streaming price in the payment token (decimal, e.g. 0.0001; 0 = not offered per minute)")
     .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
+    .option("--free-standard", "premium/exclusive: give the standard (192k) stream away in the clear; without it only the 30 s preview is free")
     .option("--concurrency <n>", "files processed at once", "2")
     .option("--retries <n>", "retries per storage write / transaction", "4")
     .option("--json", "print only the JSON summary")

@@ -4,7 +4,8 @@
  * the local piece store and its HTTP gateway, and the indexer when it is installed. Prints the
  * URLs; Ctrl-C stops everything. `npm run dev -- --fresh` starts from an empty chain, with an empty
  * indexer database and key-release state; a new chain gets demo creators and content (`--no-demo`
- * skips them).
+ * skips them). The indexer logs only warnings and errors (no terminal UI) unless asked:
+ * `npm run dev -- --indexer-log info` (or debug, trace; env INDEXER_LOG_LEVEL) shows Ponder's own log.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -26,6 +27,7 @@ const fresh = process.argv.includes("--fresh");
 const chainPort = Number(process.env.CHAIN_PORT ?? 8545);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8787);
 const indexerPort = Number(process.env.INDEXER_PORT ?? 42069);
+const indexerLogLevel = indexerLog(process.argv, process.env.INDEXER_LOG_LEVEL);
 
 mkdirSync(DATA, { recursive: true });
 if (fresh) rmSync(CHAIN_STATE, { force: true });
@@ -67,7 +69,9 @@ const NEXT_BIN = join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next");
 if (existsSync(PONDER_BIN)) {
   indexerUrl = `http://127.0.0.1:${indexerPort}`;
   // Own process group, so stopping it also stops whatever ponder spawns.
-  const indexer = spawn(PONDER_BIN, ["dev", "--port", String(indexerPort)], {
+  // Quiet by default: Ponder's per-block info lines and its terminal UI drown the other processes' output.
+  const quiet = indexerLogLevel === "warn" || indexerLogLevel === "error";
+  const indexer = spawn(PONDER_BIN, ["dev", "--port", String(indexerPort), "--log-level", indexerLogLevel, ...(quiet ? ["--disable-ui"] : [])], {
     cwd: join(REPO_ROOT, "indexer"),
     env: { ...env, PONDER_TELEMETRY_DISABLED: "true" },
     stdio: "inherit",
@@ -139,6 +143,18 @@ async function stop() {
 }
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
+
+/** The indexer's log level: `--indexer-log <level>` / `--indexer-log=<level>`, else INDEXER_LOG_LEVEL, else "warn". */
+function indexerLog(argv: readonly string[], fromEnv: string | undefined): string {
+  const levels = ["error", "warn", "info", "debug", "trace"];
+  const at = argv.findIndex((a) => a === "--indexer-log" || a.startsWith("--indexer-log="));
+  const level = at < 0 ? (fromEnv || "warn") : argv[at]!.includes("=") ? argv[at]!.split("=")[1]! : (argv[at + 1] ?? "");
+  if (!levels.includes(level)) {
+    console.error(`indexer log level "${level}" is not one of ${levels.join(", ")}: pass e.g. \`npm run dev -- --indexer-log info\``);
+    process.exit(2);
+  }
+  return level;
+}
 
 function run(cmd: string, args: string[], childEnv: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -20,6 +20,7 @@ export interface UploadCommandOptions extends GlobalOptions {
   tier?: string;
   price?: string;
   pricePerMinute?: string;
+  freeStandard?: boolean;
   token?: string;
   concurrency?: string;
   retries?: string;
@@ -41,6 +42,8 @@ const ItemMetaSchema = z.strictObject({
   duration: z.number().int().nonnegative().optional(),
   collaborators: z.array(z.strictObject({ account: z.string(), shareBps: z.number().int().min(1).max(10_000) })).optional(),
   artwork: z.string().optional(),
+  /** premium/exclusive: give the standard (192k) variant away in the clear (default false: only the 30 s preview is free) */
+  freeStandard: z.boolean().optional(),
 });
 type ItemMeta = z.infer<typeof ItemMetaSchema>;
 const MetadataFileSchema = z.strictObject({
@@ -132,7 +135,9 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
     const total = collaborators.reduce((s, c) => s + c.shareBps, 0);
     if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, "bad_input");
     const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : findArtwork(opts.artworkDir, file);
-    resolved.set(file, { tier, rules, collaborators, artwork, ...(streamPrice ? { streamPrice } : {}) });
+    const freeStandard = m.freeStandard ?? opts.freeStandard ?? false;
+    if (freeStandard && tier === "free") throw new CliError(`${where}: --free-standard is for premium or exclusive items (a free item is in the clear anyway)`, "bad_input");
+    resolved.set(file, { tier, rules, collaborators, artwork, freeStandard, ...(streamPrice ? { streamPrice } : {}) });
   }
   return (file) => resolved.get(file)!;
 }

@@ -30,15 +30,19 @@ export const TIER_COPIES: Readonly<Record<Tier, number>> = { free: 2, premium: 2
 /** Size of the byte chunks the original file is split into (pieces hash in parallel; stays far below the piece limit). */
 export const DEFAULT_ORIGINAL_CHUNK_BYTES = 8 * 1024 * 1024;
 
-/** Whether a variant of `role` is stored for `tier`, and whether it is encrypted. */
-export function tierPolicy(tier: Tier, role: VariantRole, encryptStandardForExclusive = true): { store: boolean; encrypt: boolean } {
+/**
+ * Whether a variant of `role` is stored for `tier`, and whether it is encrypted. Premium and
+ * exclusive sell the full track: every full-length variant is encrypted and only the 30-second
+ * preview is in the clear, unless the creator gives the standard variant away (`freeStandard`).
+ */
+export function tierPolicy(tier: Tier, role: VariantRole, freeStandard = false): { store: boolean; encrypt: boolean } {
   switch (tier) {
     case "free":
       return { store: role === "standard" || role === "preview", encrypt: false };
     case "premium":
-      return { store: role !== "original", encrypt: role === "high" };
+      return { store: role !== "original", encrypt: role === "high" || (role === "standard" && !freeStandard) };
     case "exclusive":
-      return { store: true, encrypt: role === "original" || role === "high" || (role === "standard" && encryptStandardForExclusive) };
+      return { store: true, encrypt: role === "original" || role === "high" || (role === "standard" && !freeStandard) };
   }
 }
 
@@ -113,8 +117,8 @@ export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacC
   artwork?: string;
   /** Override copies (default from tier). */
   copies?: number;
-  /** Exclusive tier: encrypt the standard variant too (default true). */
-  encryptStandardForExclusive?: boolean;
+  /** Premium/exclusive: give the standard variant away (stored in the clear; default false: only the preview is free). */
+  freeStandard?: boolean;
   /** Prefix of segment URIs in playlists (default "/piece/"). */
   pieceUrlPrefix?: string;
   originalChunkBytes?: number;
@@ -133,7 +137,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
   const info = await ingestMedia(file, options);
   await mkdir(workDir, { recursive: true });
 
-  const policy = (role: VariantRole) => tierPolicy(tier, role, options.encryptStandardForExclusive ?? true);
+  const policy = (role: VariantRole) => tierPolicy(tier, role, options.freeStandard ?? false);
   const specs = planVariants(info).filter((s) => policy(s.role).store);
   const storeOriginal = policy("original").store;
   const needsKey = specs.some((s) => policy(s.role).encrypt) || (storeOriginal && policy("original").encrypt);

@@ -11,7 +11,7 @@ import { openKeyStore } from "../../lib/keys/index.ts";
 import { parseManifest } from "../../lib/manifest/index.ts";
 import { runTool } from "../../lib/media/ffmpeg.ts";
 import { LocalStore } from "../../lib/storage/index.ts";
-import { CREATOR, MASTER_KEY, runCli, cliEnv } from "./helpers.ts";
+import { CREATOR, MASTER_KEY, makeTone, runCli, cliEnv } from "./helpers.ts";
 import { getFixture } from "./fixture.ts";
 import type { Fixture } from "./fixture.ts";
 
@@ -115,6 +115,33 @@ describe("cli: streamvault upload (folder, chain registration, playback)", funct
     } finally {
       await keys.close();
     }
+  });
+
+  it("premium sells the full track: every full-length variant is stored encrypted (only the preview is clear) and no pass unlocks by default", async () => {
+    const ca = contractOf(fx.chain.deployment, "ContentAccess");
+    const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
+    for (const item of fx.summary.items.filter((i) => i.ok)) {
+      const manifest = parseManifest(await store.get(item.manifestCid!));
+      expect(manifest.variants.map((v) => [v.name, v.encrypted]), item.file).to.deep.equal([["high", true], ["standard", true], ["preview", false]]);
+      const [, , , rules] = await fx.chain.publicClient.readContract({ address: ca.address, abi: ca.abi, functionName: "contentInfo", args: [item.contentId!] });
+      expect(rules.minPasses, "passes that unlock (CLI default)").to.equal(0n);
+    }
+  });
+
+  it("--free-standard gives the standard variant away in the clear (high stays encrypted); refused on a free item", async () => {
+    const home = path.join(fx.dir, "home-free-standard");
+    const env = cliEnv(fx.chain, home);
+    const file = path.join(fx.dir, "free-standard", "giveaway.wav");
+    await makeTone(file, 4, 660);
+    const refused = await runCli(["upload", file, "--tier", "free", "--free-standard"], env);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.match(/--free-standard is for premium or exclusive items/);
+    const run = await runCli(["upload", file, "--tier", "premium", "--price", "0.01", "--free-standard", "--json"], env);
+    expect(run.code, run.stderr).to.equal(0);
+    const item = (JSON.parse(run.stdout) as { items: { manifestCid: string }[] }).items[0]!;
+    const manifest = parseManifest(await new LocalStore({ dir: path.join(home, "pieces") }).get(item.manifestCid));
+    expect(manifest.tier).to.equal("premium");
+    expect(manifest.variants.map((v) => [v.name, v.encrypted])).to.deep.equal([["high", true], ["standard", false], ["preview", false]]);
   });
 
   it("re-running the same command uploads nothing and registers nothing again", async () => {

@@ -231,14 +231,18 @@ describe("media/pipeline: processMedia + publish", function () {
       premium = await publishDetailed(processedPremium, premiumStore, { keyStore: keys });
     });
 
-    it("premium: high encrypted; standard and preview clear; 2 copies; tags and thumbnails", async () => {
+    it("premium: every full-length variant encrypted, only the 30 s preview clear; 2 copies; tags and thumbnails", async () => {
       const m = premium.manifest;
       expect(m.copies).to.equal(2);
       expect(m.variants.map((v) => [v.name, v.encrypted])).to.deep.equal([
         ["high", true],
-        ["standard", false],
+        ["standard", true],
         ["preview", false],
       ]);
+      // The stored bytes of the full variants are ciphertext: no piece of them decodes as audio.
+      const cipher = f("prem-standard-stored.ts");
+      await writeFile(cipher, Buffer.concat(await Promise.all(variant(m, "standard").segments.map((s) => premiumStore.get(s.pieceCid)))));
+      expect(await decodedSeconds(cipher).catch(() => 0)).to.be.below(1);
       expect(m.tags).to.include({ title: "Pink", artist: "Noise Collective", album: "Spectra" });
       expect(m.source).to.include({ codec: "flac", lossless: true });
       expect(m.artwork.map((a) => [a.size, a.width, a.height])).to.deep.equal([
@@ -276,11 +280,33 @@ describe("media/pipeline: processMedia + publish", function () {
       expect(await decodedSeconds(file)).to.be.closeTo(25, 0.5);
     });
 
-    it("tier policy table", () => {
+    it("tier policy table: premium and exclusive leave only the preview clear unless the creator gives standard away", () => {
       expect(tierPolicy("free", "high").store).to.equal(false);
-      expect(tierPolicy("premium", "standard")).to.deep.equal({ store: true, encrypt: false });
+      expect(tierPolicy("free", "standard")).to.deep.equal({ store: true, encrypt: false });
+      expect(tierPolicy("premium", "original").store).to.equal(false);
+      expect(tierPolicy("premium", "high")).to.deep.equal({ store: true, encrypt: true });
+      expect(tierPolicy("premium", "standard")).to.deep.equal({ store: true, encrypt: true });
+      expect(tierPolicy("premium", "preview")).to.deep.equal({ store: true, encrypt: false });
       expect(tierPolicy("exclusive", "preview")).to.deep.equal({ store: true, encrypt: false });
-      expect(tierPolicy("exclusive", "standard", false)).to.deep.equal({ store: true, encrypt: false });
+      expect(tierPolicy("exclusive", "standard")).to.deep.equal({ store: true, encrypt: true });
+      // freeStandard: the creator's choice to give the 192k variant away
+      expect(tierPolicy("premium", "standard", true)).to.deep.equal({ store: true, encrypt: false });
+      expect(tierPolicy("premium", "high", true)).to.deep.equal({ store: true, encrypt: true });
+      expect(tierPolicy("exclusive", "standard", true)).to.deep.equal({ store: true, encrypt: false });
+    });
+
+    it("premium with freeStandard: standard stored in the clear and decodes in full, high still encrypted", async () => {
+      const processed = await processMedia(f("song.flac"), { contentId: "prem-free-std", tier: "premium", workDir: f("work-prem-free"), freeStandard: true });
+      const store = new MemoryStore();
+      const { manifest } = await publishDetailed(processed, store, { keyStore: keys });
+      expect(manifest.variants.map((v) => [v.name, v.encrypted])).to.deep.equal([
+        ["high", true],
+        ["standard", false],
+        ["preview", false],
+      ]);
+      const file = f("prem-free-standard.ts");
+      await writeFile(file, await variantBytes(store, manifest, variant(manifest, "standard")));
+      expect(await decodedSeconds(file)).to.be.closeTo(45, 0.5);
     });
   });
 
@@ -289,18 +315,18 @@ describe("media/pipeline: processMedia + publish", function () {
       await makeVideo(f("clip.mp4"), 12, 640, 480);
       const processed = await processMedia(f("clip.mp4"), { contentId: "vid-1", tier: "premium", workDir: f("work-vid"), x264Preset: "ultrafast" });
       const store = new MemoryStore();
-      const { manifest } = await publishDetailed(processed, store);
+      const { manifest } = await publishDetailed(processed, store, { keyStore: keys });
       expect(manifest.kind).to.equal("video");
       expect(manifest.variants.map((v) => [v.name, v.height, v.encrypted])).to.deep.equal([
-        ["480p", 480, false],
-        ["360p", 360, false],
+        ["480p", 480, true],
+        ["360p", 360, true],
         ["preview", 360, false],
       ]);
       expect(manifest.playlists.master).to.include("RESOLUTION=640x480").and.include("RESOLUTION=480x360");
       // ultrafast makes x264 write Constrained Baseline; the CODECS string must say so.
       for (const v of manifest.variants) expect(v.codecs).to.equal("avc1.42e01e,mp4a.40.2");
       const file = f("vid-360.ts");
-      await writeFile(file, await variantBytes(store, manifest, variant(manifest, "360p")));
+      await writeFile(file, await variantBytes(store, manifest, variant(manifest, "360p"), (await keys.getKey("vid-1"))!));
       const info = await probe(file);
       expect(info.streams.find((s) => s.codec_type === "video")).to.include({ codec_name: "h264", height: 360 });
       expect(info.streams.find((s) => s.codec_type === "audio")).to.include({ codec_name: "aac" });

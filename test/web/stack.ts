@@ -3,7 +3,8 @@
  * anvil on a free port, the system deployed into a temp deployments dir, a launched creator, and
  * one premium track (75 s: two minute windows) run through the real media pipeline into a temp piece store with its
  * key sealed in a temp key store, registered on chain (with `exclusiveTrack`, also a 45 s exclusive
- * one: both full variants encrypted). Returns the env the web server needs.
+ * one; with `freeStandardTrack`, a 40 s premium one whose standard variant the creator gives away).
+ * Returns the env the web server needs.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
@@ -47,10 +48,12 @@ export interface Stack {
   track: SeededTrack;
   /** With `exclusiveTrack`: a 45 s exclusive track of the same creator (high and standard both encrypted). */
   exclusive?: SeededTrack;
+  /** With `freeStandardTrack`: a 40 s premium track whose creator gives the standard variant away (high encrypted, standard clear). */
+  freeStandard?: SeededTrack;
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
+export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; freeStandardTrack?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
   const log = options.quiet === false ? console.log : () => {};
   const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
   const anvil = await startAnvil({ extraArgs: options.anvilArgs });
@@ -94,8 +97,9 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   const store = new LocalStore({ dir: piecesDir });
   const keyStore = await openKeyStore({ dataDir: keysDir, env: { STREAMVAULT_MASTER_KEY: masterKey } });
   const access = contractOf(deployment, "ContentAccess");
-  const publishTrack = async (title: string, seconds: number, tier: "premium" | "exclusive", seed: number): Promise<SeededTrack> => {
-    const audio = join(dir, `${tier}.wav`);
+  const publishTrack = async (title: string, seconds: number, tier: "premium" | "exclusive", seed: number, freeStandard = false): Promise<SeededTrack> => {
+    const name = `${tier}-${seed}`;
+    const audio = join(dir, `${name}.wav`);
     await runFfmpeg([
       // Pink noise, not a pure tone: AAC then spends what each variant is meant to (a tone comes out
       // smaller at 320k than at 192k, which would turn the adaptive-bitrate ladder upside down).
@@ -106,9 +110,9 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
     const sha = createHash("sha256").update(await readFile(audio)).digest("hex");
     const externalId = keccak256(`0x${sha}`);
     const contentId = keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [creator, externalId])).toLowerCase() as Hex;
-    const processed = await processMedia(audio, { contentId, tier, workDir: join(dir, `work-${tier}`) });
+    const processed = await processMedia(audio, { contentId, tier, workDir: join(dir, `work-${name}`), freeStandard });
     const manifestCid = await publish(processed, store, { keyStore });
-    await rm(join(dir, `work-${tier}`), { recursive: true, force: true });
+    await rm(join(dir, `work-${name}`), { recursive: true, force: true });
     log(`published ${manifestCid}`);
     const cidBytes = Piece.asPieceCID(manifestCid)!.bytes;
     await send(
@@ -139,9 +143,11 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   };
   let track: SeededTrack;
   let exclusive: SeededTrack | undefined;
+  let freeStandard: SeededTrack | undefined;
   try {
     track = await publishTrack("Aurora Drift", 75, "premium", 7);
     if (options.exclusiveTrack) exclusive = await publishTrack("Midnight Relay", 45, "exclusive", 11);
+    if (options.freeStandardTrack) freeStandard = await publishTrack("Open Air Sampler", 40, "premium", 13, true);
   } finally {
     await keyStore.close();
   }
@@ -168,6 +174,7 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
     creator,
     track,
     exclusive,
+    freeStandard,
     async stop() {
       await anvil.stop();
       await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import type { Metadata, Viewport } from "next";
 import "./globals.css";
 import { Providers } from "@/components/Providers";
-import { Nav, WrongNetwork } from "@/components/Nav";
+import { Nav, WrongNetwork, WrongOrigin } from "@/components/Nav";
 import { publicConfig } from "@/lib/server/config";
 
 export const dynamic = "force-dynamic";
@@ -21,6 +21,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
       <body>
         <Providers config={config}>
           <Nav />
+          <WrongOrigin />
           <WrongNetwork />
           <main id="main" tabIndex={-1}>
             {children}

@@ -14,6 +14,21 @@ import type { StreamSession } from "./StreamPanel";
 
 type Mode = { kind: "preview" } | { kind: "full"; variant: ManifestVariant; keys?: SegmentKeySource };
 
+/** What the player is actually playing, for the page's other status lines (UnlockPanel). */
+export interface PlayingState {
+  kind: "preview" | "full";
+  /** the variant heard now */
+  variant: string;
+  /** the heard variant is encrypted (decrypted in the browser) */
+  encrypted: boolean;
+  /** keys come minute by minute from a pay-per-minute channel */
+  perMinute: boolean;
+  /** a full-length variant is in the clear: the creator gives it away (premium/exclusive with a free standard stream) */
+  freeFull?: string;
+  /** why the full track does not play although it should (the key request failed) */
+  blocked?: string;
+}
+
 /** Pay per minute buffers at most this far ahead, so a minute's key is asked for (and paid) shortly before playback reaches it. */
 const STREAM_BUFFER_SECONDS = 30;
 
@@ -82,6 +97,8 @@ export function Player({
   hasAccess,
   title,
   stream = null,
+  accessSettled = false,
+  onPlaying,
 }: {
   contentId: Hex;
   manifestCid: string;
@@ -89,9 +106,13 @@ export function Player({
   title: string;
   /** A pay-per-minute session: plays the full stream while set, paying for each minute's keys as playback reaches it. */
   stream?: StreamSession | null;
+  /** The wallet's access has been read from the chain (so "no access" is an answer, not "still loading"). */
+  accessSettled?: boolean;
+  /** Told what plays whenever that changes. */
+  onPlaying?: (state: PlayingState) => void;
 }) {
   const { address } = useAccount();
-  const { chainId } = useAppConfig();
+  const { chainId, origin } = useAppConfig();
   const { signMessageAsync } = useSignMessage();
   const [manifest, setManifest] = useState<Manifest | null>(null);
   const [mode, setMode] = useState<Mode>({ kind: "preview" });
@@ -106,6 +127,8 @@ export function Player({
   /** The variant whose segments are playing now (hls.js FRAG_CHANGED). */
   const [heard, setHeard] = useState<string>("");
   const [quality, setQuality] = useState<string>("auto");
+  /** The wallet was seen without access: access that comes later was just bought, so the full track starts playing. */
+  const deniedSeen = useRef(false);
 
   useEffect(() => {
     let stop = false;
@@ -129,6 +152,18 @@ export function Player({
   const strategy = choosePreload(readDeviceHints());
   const full = qualityOrder(strategy).flatMap((role) => hlsVariants.filter((v) => v.role === role));
   const current = mode.kind === "full" ? mode.variant : preview;
+  // A full-length variant in the clear: the creator chose to give it away (premium/exclusive with freeStandard).
+  const freeFull = full.find((v) => !v.encrypted);
+
+  // Access starts on the full track: on opening the page with access, and at once when access is bought
+  // here (then it also starts playing: no second click).
+  useEffect(() => {
+    if (accessSettled && !hasAccess) deniedSeen.current = true;
+    if (!hasAccess || stream || !manifest || !address) return;
+    // Already on the full track with what access opens (keys, or nothing to open); a free stream gets upgraded.
+    if (mode.kind === "full" && (mode.keys || !full.some((v) => v.encrypted))) return;
+    void playFull(deniedSeen.current);
+  }, [hasAccess, accessSettled, manifest, address, stream]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // A pay-per-minute session plays the best variant keyed per minute: the minute keys of every such
   // variant come in one request per minute, and the player asks for a minute when it loads its first segment.
@@ -215,13 +250,20 @@ export function Player({
     else if (levels.includes(value)) hls.currentLevel = levels.indexOf(value);
   }
 
-  async function playFull() {
+  async function playFull(play = true) {
     setError("");
+    // Without access only a full variant the creator gives away plays (no key, no wallet needed).
+    if (!hasAccess) {
+      if (!freeFull) return;
+      autoplay.current = play;
+      setMode({ kind: "full", variant: freeFull });
+      return;
+    }
     if (!address) return setError("Connect your wallet first.");
     // Start where the preload strategy says; with the content key every variant is a level ABR may move to.
     const start = full[0];
     if (!start) return setError("This item has no full-length stream.");
-    autoplay.current = true;
+    autoplay.current = play;
     const locked = full.find((v) => v.encrypted);
     if (!locked) {
       setMode({ kind: "full", variant: start });
@@ -235,7 +277,9 @@ export function Player({
     } catch (e) {
       setStatus("");
       const clear = full.find((v) => !v.encrypted);
-      const why = e instanceof KeyRequestError ? `${e.message} (${e.status})` : e instanceof Error ? e.message : String(e);
+      let why = e instanceof KeyRequestError ? `${e.message} (${e.status})` : e instanceof Error ? e.message : String(e);
+      // Sign-in names the configured origin: opened elsewhere (localhost vs 127.0.0.1) it cannot work.
+      if (origin && window.location.origin !== origin) why = `sign-in works only at ${origin}, and this page is open at ${window.location.origin}: open it at ${origin}`;
       if (clear) {
         setMode({ kind: "full", variant: clear });
         setError(`The ${locked.name} stream is unavailable (${why}); playing ${clear.name} quality.`);
@@ -247,6 +291,13 @@ export function Player({
 
   const isVideo = manifest?.kind === "video";
   const heardVariant = mode.kind === "full" ? (hlsVariants.find((v) => v.name === heard) ?? mode.variant) : undefined;
+  const perMinute = mode.kind === "full" && mode.keys instanceof MinuteKeySource;
+  const playingName = heardVariant?.name ?? current?.name ?? "";
+  const playingEncrypted = heardVariant?.encrypted ?? false;
+  useEffect(() => {
+    if (!manifest) return;
+    onPlaying?.({ kind: mode.kind, variant: playingName, encrypted: playingEncrypted, perMinute, freeFull: freeFull?.name, blocked: error || undefined });
+  }, [manifest, mode.kind, playingName, playingEncrypted, perMinute, freeFull?.name, error]); // eslint-disable-line react-hooks/exhaustive-deps
   return (
     <section className="player" aria-label={`Player: ${title}`} data-testid="player" data-mode={mode.kind} data-variant={heardVariant?.name ?? current?.name ?? ""}>
       {isVideo ? (
@@ -256,8 +307,8 @@ export function Player({
       )}
       <p className="small muted" data-testid="player-label">
         {mode.kind === "preview"
-          ? `Preview (first ${Math.round(preview?.duration ?? 30)} s)${hasAccess ? "" : " · unlock below to hear everything"}`
-          : `Full ${heardVariant!.name} quality${levels.length > 1 && quality === "auto" ? " (adaptive)" : ""}${heardVariant!.encrypted ? " · decrypted in your browser" : ""}`}
+          ? `Preview (first ${Math.round(preview?.duration ?? 30)} s)${hasAccess ? "" : freeFull ? ` · the creator gives the ${freeFull.name}-quality track away; unlock below for every quality` : " · unlock below to hear everything"}`
+          : `Full ${heardVariant!.name} quality${levels.length > 1 && quality === "auto" ? " (adaptive)" : ""}${heardVariant!.encrypted ? (perMinute ? " · paid per minute, decrypted in your browser" : " · decrypted in your browser") : hasAccess || stream ? "" : " · free from the creator"}`}
       </p>
       {mode.kind === "full" && levels.length > 1 && (
         <label className="small">
@@ -273,8 +324,13 @@ export function Player({
         </label>
       )}
       {hasAccess && mode.kind === "preview" && full.length > 0 && (
-        <button className="btn primary" onClick={playFull} data-testid="play-full">
+        <button className="btn primary" onClick={() => void playFull()} data-testid="play-full">
           Play full {manifest?.kind === "video" ? "video" : "track"}
+        </button>
+      )}
+      {!hasAccess && !stream && mode.kind === "preview" && freeFull && (
+        <button className="btn" onClick={() => void playFull()} data-testid="play-free">
+          Play the full {manifest?.kind === "video" ? "video" : "track"} free ({freeFull.name} quality)
         </button>
       )}
       {status && <p className="status pending" role="status">{status}</p>}

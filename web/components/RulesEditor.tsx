@@ -14,7 +14,7 @@ export interface RulesForm {
   pricePerMinute: string;
 }
 
-export const DEFAULT_RULES_FORM: RulesForm = { price: "0.002", currency: "native", days: "30", inSubscription: true, minPasses: "1", minCoins: "0", pricePerMinute: "0" };
+export const DEFAULT_RULES_FORM: RulesForm = { price: "0.002", currency: "native", days: "30", inSubscription: true, minPasses: "0", minCoins: "0", pricePerMinute: "0" };
 
 /** The form for rules already on chain (to edit them); the per-minute price comes from `PaymentChannels.streamPrice`. */
 export function formFromRules(

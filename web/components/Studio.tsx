@@ -13,7 +13,7 @@ import { TxStatus } from "./TxStatus";
 import { EarningsChart } from "./EarningsChart";
 import { StudioStreams, useStreams } from "./StudioStreams";
 import { StudioBackups } from "./StudioBackups";
-import { ZERO_ADDRESS, formatAmount, shortAddress } from "@/lib/client/format";
+import { ZERO_ADDRESS, accessSummary, formatAmount, shortAddress } from "@/lib/client/format";
 import { RulesEditor, rulesFromForm, formFromRules, streamPriceFromForm, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
 
 interface StudioData {
@@ -220,6 +220,10 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
       <span className="small" data-testid="item-plays" title={item.plays ? `${item.plays.uniqueViewers} listeners · ${item.plays.keyReleases} key releases · ${item.plays.minutesStreamed} min streamed${item.plays.lastPlayAt ? ` · last ${new Date(item.plays.lastPlayAt).toLocaleString()}` : ""}` : "play counts unavailable"}>
         {item.plays ? `${item.plays.plays} ${item.plays.plays === 1 ? "play" : "plays"}` : "plays —"}
       </span>{" "}
+      <span className="small" data-testid="item-price">
+        {item.tier === "free" ? "free" : BigInt(item.rules.price) > 0n ? formatAmount(item.rules.price, item.rules.paymentToken, c.MockStablecoin) : "no price"}
+      </span>{" "}
+      <span className="small muted" data-testid="item-access">unlocks with: {accessSummary(item.tier, item.rules, c.MockStablecoin)}</span>{" "}
       <span className="small" data-testid="item-stream-price">
         {rate > 0n ? `${formatAmount(rate, token, c.MockStablecoin)} per minute` : "not offered per minute"}
       </span>{" "}
@@ -303,6 +307,8 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
   const [files, setFiles] = useState<File[]>([]);
   const [states, setStates] = useState<FileState[]>([]);
   const [tier, setTier] = useState("premium");
+  /** The creator's explicit choice to give the standard (192k) stream away; off: only the preview is free. */
+  const [freeStandard, setFreeStandard] = useState(false);
   const [rules, setRules] = useState<RulesForm>(DEFAULT_RULES_FORM);
   const [collaborators, setCollaborators] = useState("");
   const [formError, setFormError] = useState("");
@@ -400,7 +406,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
             signedAt = Date.now();
           }
           update(f.name, { stage: "uploading", progress: HASHED });
-          job = await sendFile({ file: f, creator, tier, sha256: hashes[i]!, message, signature, onProgress: (p) => update(f.name, { progress: HASHED + (SENT - HASHED) * p }) });
+          job = await sendFile({ file: f, creator, tier, freeStandard, sha256: hashes[i]!, message, signature, onProgress: (p) => update(f.name, { progress: HASHED + (SENT - HASHED) * p }) });
         }
         update(f.name, fromJob(job));
         follows.push(
@@ -463,10 +469,16 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
           Tier
           <select value={tier} onChange={(e) => setTier(e.target.value)}>
             <option value="free">Free</option>
-            <option value="premium">Premium (full quality encrypted)</option>
-            <option value="exclusive">Exclusive (everything encrypted)</option>
+            <option value="premium">Premium (full track sold, 30 s preview free)</option>
+            <option value="exclusive">Exclusive (full track and original sold, 30 s preview free)</option>
           </select>
         </label>
+        {tier !== "free" && (
+          <label style={{ flexDirection: "row", alignItems: "center", gap: 8 }}>
+            <input type="checkbox" checked={freeStandard} onChange={(e) => setFreeStandard(e.target.checked)} style={{ minHeight: 0 }} data-testid="free-standard" />
+            Give the standard-quality (192 kbps) stream away; sell only high quality
+          </label>
+        )}
         <label>
           Collaborators (one per line: address share%)
           <textarea rows={2} value={collaborators} onChange={(e) => setCollaborators(e.target.value)} placeholder="0x… 25%" />

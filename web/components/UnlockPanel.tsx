@@ -9,7 +9,8 @@ import { useAppConfig, useContracts } from "@/lib/client/config";
 import type { CatalogItem } from "@/lib/server/catalog";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
-import { REASONS, REASON_LABEL, ZERO_ADDRESS, periodLabel, formatAmount, formatExpiry } from "@/lib/client/format";
+import type { PlayingState } from "./Player";
+import { NO_EXPIRY, REASONS, REASON_LABEL, ZERO_ADDRESS, periodLabel, formatAmount, formatExpiry } from "@/lib/client/format";
 
 /** The catalog fields the unlock options need (type only: the server module is not bundled). */
 export type UnlockItem = Pick<CatalogItem, "id" | "creator" | "tier" | "price" | "paymentToken" | "minCoinBalance" | "minPasses" | "inSubscription" | "accessDuration">;
@@ -72,7 +73,24 @@ export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
 
 export type AccessState = ReturnType<typeof useAccess>;
 
-export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: React.ReactNode }) {
+/**
+ * The access line for a viewer without access, from what the player actually plays: the preview,
+ * the full track on a pay-per-minute channel, or a full variant the creator gives away.
+ */
+export function noAccessStatus(playing: PlayingState | undefined): string {
+  if (playing?.kind === "full" && playing.perMinute) return "Streaming pay per minute: the full track plays while your channel pays for each minute.";
+  if (playing?.kind === "full" && !playing.encrypted) return `No pass yet: the full ${playing.variant}-quality track plays free (the creator gives it away); unlock for every quality.`;
+  if (playing?.freeFull) return `You do not have access yet: the 30-second preview plays, and the creator gives the ${playing.freeFull}-quality track away.`;
+  return "You do not have access yet: the 30-second preview plays.";
+}
+
+/** " · until <date>", " · while you hold it" (pass, coin), nothing for the creator or free items. */
+function expiryNote(reason: string, expiresAt: bigint): string {
+  if (expiresAt >= NO_EXPIRY) return reason === "creator" || reason === "free" ? "" : " · while you hold it";
+  return ` · until ${formatExpiry(expiresAt)}`;
+}
+
+export function UnlockPanel({ item, tokens, access, extra, playing }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: React.ReactNode; playing?: PlayingState }) {
   const wagmi = useConfig();
   const { address } = useAccount();
   const { openConnectModal } = useConnectModal();
@@ -157,12 +175,12 @@ export function UnlockPanel({ item, tokens, access, extra }: { item: UnlockItem;
       <h2 id="unlock-h" style={{ marginTop: 0 }}>
         {item.tier === 0 ? "Free for everyone" : "Ways to unlock"}
       </h2>
-      <p data-testid="access-status" data-reason={access.reason} className={`status ${has ? "ok" : ""}`}>
+      <p data-testid="access-status" data-reason={access.reason} data-playing={playing ? `${playing.kind}:${playing.variant}` : ""} className={`status ${has || (access.connected && playing?.kind === "full") ? "ok" : ""}`}>
         {!access.connected
-          ? "Connect a wallet to see your access and holdings."
+          ? `Connect a wallet to see your access and holdings.${playing?.freeFull ? ` The creator gives the ${playing.freeFull}-quality track away: it plays in full without one.` : ""}`
           : has
-            ? `You have access: ${REASON_LABEL[access.reason]} · until ${formatExpiry(access.expiresAt)}`
-            : "You do not have access yet: the 30-second preview plays."}
+            ? `You have access: ${REASON_LABEL[access.reason]}${expiryNote(access.reason, access.expiresAt)}${playing?.kind === "preview" && playing.blocked ? " · but the full track cannot play here: see the player" : ""}`
+            : noAccessStatus(playing)}
       </p>
       {!access.connected && openConnectModal && (
         <p>

@@ -36,6 +36,8 @@ export interface UploadJob {
   size: number;
   fileName: string;
   tier: "free" | "premium" | "exclusive";
+  /** premium/exclusive: the standard variant is stored in the clear (the creator gives it away) */
+  freeStandard: boolean;
   state: UploadJobState;
   stage: string;
   progress: number;
@@ -66,6 +68,7 @@ interface Row {
   size: string | number;
   file_name: string;
   tier: UploadJob["tier"];
+  free_standard: boolean;
   state: UploadJobState;
   stage: string;
   progress: number;
@@ -93,6 +96,7 @@ function fromRow(r: Row): UploadJob {
     size: Number(r.size),
     fileName: r.file_name,
     tier: r.tier,
+    freeStandard: r.free_standard,
     state: r.state,
     stage: r.stage,
     progress: Number(r.progress),
@@ -116,6 +120,7 @@ export interface NewUploadJob {
   size: number;
   fileName: string;
   tier: UploadJob["tier"];
+  freeStandard?: boolean;
 }
 
 /** The job table's operations; every instance and worker process opens its own on the same database. */
@@ -143,6 +148,7 @@ export class UploadJobQueue {
       size BIGINT NOT NULL,
       file_name TEXT NOT NULL,
       tier TEXT NOT NULL,
+      free_standard BOOLEAN NOT NULL DEFAULT false,
       state TEXT NOT NULL,
       stage TEXT NOT NULL DEFAULT 'queued',
       progress REAL NOT NULL DEFAULT 0,
@@ -158,6 +164,8 @@ export class UploadJobQueue {
       updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       UNIQUE (creator, content_id)
     )`);
+    // Tables made before the free-standard option get its column.
+    await db.query(`ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS free_standard BOOLEAN NOT NULL DEFAULT false`);
     await db.query(`CREATE INDEX IF NOT EXISTS upload_jobs_claimable ON upload_jobs (state, lease_until)`);
     return queue;
   }
@@ -171,14 +179,14 @@ export class UploadJobQueue {
     const id = randomUUID();
     const token = randomUUID();
     const { rows } = await this.db.query<Row>(
-      `INSERT INTO upload_jobs (id, creator, content_id, external_id, sha256, size, file_name, tier, state, stage, max_attempts, lease_owner, lease_token, lease_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'receiving', 'receiving', $9, $10, $11, now() + make_interval(secs => $12::double precision))
+      `INSERT INTO upload_jobs (id, creator, content_id, external_id, sha256, size, file_name, tier, free_standard, state, stage, max_attempts, lease_owner, lease_token, lease_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, 'receiving', 'receiving', $9, $10, $11, now() + make_interval(secs => $12::double precision))
        ON CONFLICT (creator, content_id) DO UPDATE SET
-         file_name = EXCLUDED.file_name, tier = EXCLUDED.tier, lease_owner = EXCLUDED.lease_owner,
+         file_name = EXCLUDED.file_name, tier = EXCLUDED.tier, free_standard = EXCLUDED.free_standard, lease_owner = EXCLUDED.lease_owner,
          lease_token = EXCLUDED.lease_token, lease_until = EXCLUDED.lease_until, progress = 0, updated_at = now()
        WHERE upload_jobs.state = 'receiving' AND upload_jobs.lease_until < now()
        RETURNING *`,
-      [id, job.creator.toLowerCase(), job.contentId.toLowerCase(), job.externalId, job.sha256, job.size, job.fileName, job.tier, this.maxAttempts, owner, token, this.leaseMs / 1000],
+      [id, job.creator.toLowerCase(), job.contentId.toLowerCase(), job.externalId, job.sha256, job.size, job.fileName, job.tier, this.maxAttempts, owner, token, this.leaseMs / 1000, job.freeStandard ?? false],
     );
     if (rows[0]) {
       const created = fromRow(rows[0]);

@@ -60,6 +60,8 @@ export interface ItemSettings {
   rules: Partial<AccessRules>;
   collaborators: Collaborator[];
   artwork?: string;
+  /** Premium/exclusive: give the standard (192k) variant away in the clear; default false (only the preview is free). */
+  freeStandard?: boolean;
   /** Pay-per-minute price set after registering (`PaymentChannels.setStreamPrice`); absent = left as is. */
   streamPrice?: { token: Address; ratePerMinute: bigint };
 }
@@ -286,7 +288,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
           const attemptDir = path.join(workDir, `attempt-${process.pid}-${Date.now()}`);
           await mkdir(attemptDir, { recursive: true });
           const existingKey = item.tier === "free" ? undefined : await options.keyStore.getKey(contentId);
-          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork });
+          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, freeStandard: settings.freeStandard });
           if (fresh.key) {
             await options.keyStore.putKey(contentId, fresh.key);
             journal.update(contentId, { keyStored: true });

@@ -60,3 +60,19 @@ export function daysOf(seconds: number): string {
   const d = seconds / 86400;
   return Number.isInteger(d) ? `${d} days` : `${(seconds / 3600).toFixed(0)} hours`;
 }
+
+/** The ways a release can be unlocked, for a release row: "30-day pass 0.002 ETH · in the subscription · 1 pass". */
+export function accessSummary(
+  tier: string,
+  rules: { price: string; paymentToken: string; duration: number; inSubscription: boolean; minPasses: string; minCoinBalance: string },
+  stable?: string,
+): string {
+  if (tier === "free") return "free for everyone";
+  const ways: string[] = [];
+  if (BigInt(rules.price) > 0n) ways.push(`${periodLabel(rules.duration || 30 * 86400)} pass ${formatAmount(rules.price, rules.paymentToken, stable)}`);
+  if (rules.inSubscription) ways.push("in the subscription");
+  const passes = BigInt(rules.minPasses);
+  if (passes > 0n) ways.push(`${passes} creator pass${passes > 1n ? "es" : ""}`);
+  if (BigInt(rules.minCoinBalance) > 0n) ways.push(`${formatAmount(rules.minCoinBalance, "coin").replace(/ .*/, "")} coins`);
+  return ways.length > 0 ? ways.join(" · ") : "not on sale";
+}

@@ -26,6 +26,8 @@ export const STREAMVAULT_HOME = fromRoot(process.env.STREAMVAULT_HOME ?? ".strea
 /** Addresses the browser needs (ABIs are bundled from `@streamvault/lib/browser`). */
 export interface PublicConfig {
   chainId: number;
+  /** The origin wallet sign-in (SIWE) names: the app works fully only when opened there. */
+  origin: string;
   contracts: {
     ContentAccess: Address;
     CreatorRegistry: Address;
@@ -33,6 +35,11 @@ export interface PublicConfig {
     MockStablecoin?: Address;
     BackupRegistry?: Address;
   };
+}
+
+/** The origin the app is served from: SIWE messages must name it (WEB_ORIGIN, else 127.0.0.1:$PORT). */
+export function webOrigin(): string {
+  return (process.env.WEB_ORIGIN ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, "");
 }
 
 /** `deployments/<chainId>.json` through the library's one loader (re-read when the file changes: a redeploy shows up without a restart). */
@@ -55,6 +62,7 @@ export function publicConfig(): PublicConfig {
   const d = deployment();
   return {
     chainId: CHAIN_ID,
+    origin: webOrigin(),
     contracts: {
       ContentAccess: contractOf(d, "ContentAccess").address,
       CreatorRegistry: contractOf(d, "CreatorRegistry").address,

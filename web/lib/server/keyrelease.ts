@@ -5,7 +5,7 @@
  */
 import { createPublicClient, http } from "viem";
 import type { BestVoucher, KeyReleaseService, PlayCounts } from "@streamvault/lib/keyrelease/service.ts";
-import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment } from "./config.ts";
+import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment, webOrigin } from "./config.ts";
 import { keyStore as sharedKeyStore } from "./keystore.ts";
 import { pieceStore } from "./store.ts";
 import { join, isAbsolute } from "node:path";
@@ -19,10 +19,7 @@ const dir = (value: string | undefined, fallback: string) => {
   return isAbsolute(v) ? v : join(REPO_ROOT, v);
 };
 
-/** The origin the app is served from: SIWE messages must name it (WEB_ORIGIN, else 127.0.0.1:$PORT). */
-export function webOrigin(): string {
-  return (process.env.WEB_ORIGIN ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, "");
-}
+export { webOrigin } from "./config.ts";
 
 async function create(): Promise<Service> {
   const [kr, keys, store] = await Promise.all([import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/keyrelease"), sharedKeyStore(), pieceStore()]);
