@@ -1,21 +1,22 @@
 "use client";
 import { useState } from "react";
-import { UnlockPanel, useAccess, type CreatorTokens, type UnlockItem } from "./UnlockPanel";
-import { Player } from "./Player";
-import { StreamPanel, type StreamSession } from "./StreamPanel";
+import { useConnectModal } from "@rainbow-me/rainbowkit";
+import { UnlockPanel, useAccess, StreamPlayer, PayPerMinute, type CreatorTokens, type UnlockItem, type StreamSession } from "../../sdk/src/index.ts";
 
 export function ContentView({ item, tokens, manifestCid, title }: { item: UnlockItem; tokens?: CreatorTokens; manifestCid: string; title: string }) {
   const access = useAccess(item, tokens);
+  const { openConnectModal } = useConnectModal();
   const [stream, setStream] = useState<StreamSession | null>(null);
   const hasAccess = access.reason !== "none";
   return (
     <>
-      <Player contentId={item.id} manifestCid={manifestCid} hasAccess={hasAccess} title={title} stream={stream} />
+      <StreamPlayer contentId={item.id} manifestCid={manifestCid} hasAccess={hasAccess} title={title} stream={stream} />
       <UnlockPanel
         item={item}
         tokens={tokens}
         access={access}
-        extra={item.tier > 0 && access.connected && !hasAccess ? <StreamPanel contentId={item.id} onStream={setStream} /> : null}
+        onConnect={openConnectModal}
+        extra={item.tier > 0 && access.connected && !hasAccess ? <PayPerMinute contentId={item.id} onStream={setStream} /> : null}
       />
     </>
   );

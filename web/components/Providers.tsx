@@ -6,7 +6,8 @@ import { WagmiProvider, createConfig, http } from "wagmi";
 import { defineChain } from "viem";
 import { RainbowKitProvider, connectorsForWallets, darkTheme } from "@rainbow-me/rainbowkit";
 import { injectedWallet } from "@rainbow-me/rainbowkit/wallets";
-import { ConfigProvider, type ClientConfig } from "@/lib/client/config";
+import { StreamVaultProvider } from "../../sdk/src/config.tsx";
+import type { ClientConfig } from "@/lib/client/config";
 
 function makeWagmi(config: ClientConfig) {
   // Same-origin JSON-RPC proxy (app/api/rpc): the browser never talks to another host.
@@ -36,7 +37,8 @@ export function Providers({ config, children }: { config: ClientConfig; children
   const [wagmi] = useState(() => makeWagmi(config));
   const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false, retry: 1 } } }));
   return (
-    <ConfigProvider value={config}>
+    // The app is the StreamVault server itself: the SDK's API base is this origin ("").
+    <StreamVaultProvider config={config}>
       <WagmiProvider config={wagmi}>
         <QueryClientProvider client={queryClient}>
           <RainbowKitProvider theme={darkTheme({ accentColor: "#7c5cff" })} modalSize="compact" showRecentTransactions={false}>
@@ -44,6 +46,6 @@ export function Providers({ config, children }: { config: ClientConfig; children
           </RainbowKitProvider>
         </QueryClientProvider>
       </WagmiProvider>
-    </ConfigProvider>
+    </StreamVaultProvider>
   );
 }

@@ -8,10 +8,10 @@
  */
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
-import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "../../../lib/keyrelease/wrap.ts";
-import { minuteKeyLabel } from "../../../lib/crypto/minute.ts";
-import { voucherTypedData } from "../../../lib/chain/voucher.ts";
-import { KeyRequestError } from "./keys";
+import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
+import { minuteKeyLabel } from "../../lib/crypto/minute.ts";
+import { voucherTypedData } from "../../lib/chain/voucher.ts";
+import { KeyRequestError } from "./keys.ts";
 
 export interface SessionKey {
   privateKey: Hex;
@@ -46,11 +46,13 @@ export async function streamMinute(params: {
   signature: Hex;
   minute: number;
   variants: string[];
+  /** The StreamVault server's origin ("" = this page's). */
+  apiBase?: string;
 }): Promise<StreamMinute> {
   const eph = await generateEphemeralKeyPair();
-  const res = await fetch(`/api/keys/${params.contentId}/stream`, {
+  const res = await fetch(`${params.apiBase ?? ""}/api/keys/${params.contentId}/stream`, {
     method: "POST",
-    credentials: "same-origin",
+    credentials: "include",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
       channelId: params.channelId.toString(),

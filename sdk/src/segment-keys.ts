@@ -13,8 +13,8 @@
  *   minute m is loaded, which hls.js does one buffer length (at most 30 s in this mode) before
  *   playback reaches it; concurrent asks for one minute share one request.
  */
-import type { ManifestSegment, ManifestVariant } from "../../../lib/manifest/schema.ts";
-import { deriveMinuteCryptoKey, importMinuteKeyBase } from "../../../lib/crypto/minute.ts";
+import type { ManifestSegment, ManifestVariant } from "../../lib/manifest/schema.ts";
+import { deriveMinuteCryptoKey, importMinuteKeyBase } from "../../lib/crypto/minute.ts";
 
 export interface SegmentKeySource {
   /** The AES-GCM key that decrypts `segment` of `variant` (may fetch or pay for it first). */
