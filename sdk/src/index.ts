@@ -14,3 +14,21 @@ export { newSessionKey, signVoucher, streamMinute, type SessionKey } from "./str
 export { choosePreload, bufferAheadSeconds, qualityOrder, readDeviceHints, type PreloadStrategy, type DeviceHints } from "./preload.ts";
 export * from "./format.ts";
 export { explainTxError } from "./tx-errors.ts";
+export { CreatorDashboard } from "./CreatorDashboard.tsx";
+export {
+  createIndexerClient,
+  gqlDocument,
+  sqlQuery,
+  earningsQuery,
+  salesQuery,
+  creatorContentsDocument,
+  IndexerError,
+  type IndexerClient,
+  type IndexerRow,
+  type IndexerTable,
+  type GqlDocument,
+  type LiveQuery,
+  type CreatorEarning,
+  type CreatorSale,
+  type CreatorContent,
+} from "./indexer.ts";

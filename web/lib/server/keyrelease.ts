@@ -37,6 +37,14 @@ export function webOrigin(): string {
   return (process.env.WEB_ORIGIN ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, "");
 }
 
+/** Origins of other sites that embed the SDK against this server (`SDK_ORIGINS`, comma-separated; see web/proxy.ts). */
+export function sdkOrigins(): string[] {
+  return (process.env.SDK_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/$/, ""))
+    .filter(Boolean);
+}
+
 async function create(): Promise<Service> {
   const [kr, keys, store] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore(), pieceStore()]);
   const origin = new URL(webOrigin());
@@ -48,6 +56,8 @@ async function create(): Promise<Service> {
     segmentResolver: new kr.ManifestSegmentResolver({ publicClient, deployment: deployment() as never, store }),
     keyStore: keys,
     siwe: { domain: origin.host, uri: origin.origin, chainId: CHAIN_ID, statement: "Sign in to StreamVault to play the content you unlocked." },
+    // Sites embedding the SDK (SDK_ORIGINS) sign in and ask for keys from their own origin.
+    allowedOrigins: [origin.origin, ...sdkOrigins()],
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
   })) as unknown as Service;
 }
