@@ -39,6 +39,9 @@ for app in indexer web; do
     (cd "$app" && npm_install)
   fi
 done
+# The SDK (sdk/) uses the web app's React, wagmi, viem and hls.js, so both are bundled with one copy
+# of each (until npm workspaces hoist them to the root).
+[ -e sdk/node_modules ] || ln -s ../web/node_modules sdk/node_modules
 echo "setup: compiling contracts"
 npm run --silent build
 echo "setup: done. Run \`npm test\` for the tests, \`npm run dev\` for the local stack."

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Address, Hex } from "viem";
-import { configFromDeployment, type DeploymentLike } from "../../sdk/src/config.tsx";
+import { configFromDeployment, type DeploymentLike } from "../../sdk/src/deployment.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, "..", "..");

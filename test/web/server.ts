@@ -3,7 +3,7 @@
  * every source file exists), then `next start` on a free port against a test stack.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { freePort } from "../../lib/chain/anvil.ts";
@@ -37,19 +37,26 @@ export function assertInstalled(): void {
 
 let building: Promise<void> | undefined;
 
-/** Builds the app unless a build newer than every source (web/ and lib/) exists; once per process. */
+/** Builds the app unless a build newer than every source (web/, lib/ and sdk/) exists; once per process. */
 export function ensureBuild(): Promise<void> {
   building ??= build();
   return building;
 }
 
+/** sdk/ resolves React, wagmi, viem and hls.js from web/node_modules (one copy of each in the bundle; scripts/setup.sh links it too). */
+export function ensureSdkLinked(): void {
+  const link = join(REPO_ROOT, "sdk", "node_modules");
+  if (!existsSync(link)) symlinkSync(join("..", "web", "node_modules"), link);
+}
+
 async function build(): Promise<void> {
   if (!existsSync(NEXT_BIN)) throw new Error("web/node_modules is missing: run `(cd web && npm install)` (scripts/setup.sh does)");
+  ensureSdkLinked();
   const marker = join(WEB_DIR, ".next", "BUILD_ID");
   if (process.env.WEB_SKIP_BUILD === "1" && existsSync(marker)) return;
   if (existsSync(marker)) {
     const built = statSync(marker).mtimeMs;
-    if (built > newestSource(WEB_DIR) && built > newestSource(join(REPO_ROOT, "lib"))) return;
+    if (built > newestSource(WEB_DIR) && built > newestSource(join(REPO_ROOT, "lib")) && built > newestSource(join(REPO_ROOT, "sdk"))) return;
   }
   // Asynchronous, so the test stack (chain, media pipeline) gets ready meanwhile.
   const child = spawn(process.execPath, [NEXT_BIN, "build"], {
