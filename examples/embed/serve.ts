@@ -32,6 +32,9 @@ export interface EmbedOptions {
   indexerUrl?: string;
 }
 
+/** Packages the page, the SDK and lib/ must share (resolved from web/node_modules until the npm workspaces). */
+const SHARED_PACKAGES = ["react", "react-dom", "wagmi", "@wagmi/core", "@tanstack/react-query", "viem", "hls.js"];
+
 /** The page's script: React, wagmi and the SDK in one ES module (packages from web/node_modules until the npm workspaces). */
 export async function bundleEmbed(): Promise<Uint8Array> {
   const result = await build({
@@ -43,7 +46,9 @@ export async function bundleEmbed(): Promise<Uint8Array> {
     minify: true,
     write: false,
     jsx: "automatic",
-    nodePaths: [join(REPO, "web", "node_modules")],
+    // One copy of each: the root node_modules holds another React and viem, which the page (and lib/)
+    // would otherwise pick up beside the SDK's.
+    alias: Object.fromEntries(SHARED_PACKAGES.map((name) => [name, join(REPO, "web", "node_modules", name)])),
     define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
     logLevel: "silent",
   });

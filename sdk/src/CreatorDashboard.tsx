@@ -1,8 +1,9 @@
 "use client";
 /**
  * A creator's earnings, sales and plays, kept current by the indexer's live queries (server-sent
- * events on every indexed change, no polling); plays come from the StreamVault server's play
- * counts (`GET /api/plays?ids=`), re-read whenever the live earnings or sales change.
+ * events on every indexed change, no polling). Plays are not on chain, so not in the indexer: they
+ * come from the StreamVault server's play counts (`GET /api/plays?ids=`), re-read on every live
+ * update and every `playsRefreshSeconds` (a play without a sale, e.g. a subscriber's, changes no table).
  */
 import { useEffect, useMemo, useState } from "react";
 import type { Address, Hex } from "viem";
@@ -15,7 +16,7 @@ interface PlayTotals {
   total: { plays: number };
 }
 
-export function CreatorDashboard({ creator }: { creator: Address }) {
+export function CreatorDashboard({ creator, playsRefreshSeconds = 15 }: { creator: Address; playsRefreshSeconds?: number }) {
   const { indexerUrl, apiBase, contracts } = useStreamVault();
   const client = useMemo(() => (indexerUrl ? createIndexerClient(indexerUrl) : undefined), [indexerUrl]);
   const [earnings, setEarnings] = useState<CreatorEarning[] | undefined>();
@@ -41,10 +42,14 @@ export function CreatorDashboard({ creator }: { creator: Address }) {
   useEffect(() => {
     if (contents.length === 0) return;
     const ids = contents.map((c) => c.id).join(",");
-    fetch(`${apiBase}/api/plays?ids=${ids}`, { credentials: "include" })
-      .then((r) => (r.ok ? (r.json() as Promise<PlayTotals>) : Promise.reject(new Error(`plays: HTTP ${r.status}`))))
-      .then(setPlays, (e: Error) => setError(e.message));
-  }, [apiBase, contents, updates]);
+    const read = () =>
+      fetch(`${apiBase}/api/plays?ids=${ids}`, { credentials: "include" })
+        .then((r) => (r.ok ? (r.json() as Promise<PlayTotals>) : Promise.reject(new Error(`plays: HTTP ${r.status}`))))
+        .then(setPlays, (e: Error) => setError(e.message));
+    void read();
+    const timer = setInterval(read, Math.max(1, playsRefreshSeconds) * 1000);
+    return () => clearInterval(timer);
+  }, [apiBase, contents, updates, playsRefreshSeconds]);
 
   if (!client) return <p className="status err" role="alert">CreatorDashboard needs `indexerUrl` in the StreamVault config.</p>;
   const stable = contracts.MockStablecoin;

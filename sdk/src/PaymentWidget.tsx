@@ -1,5 +1,5 @@
 "use client";
-import { useCallback, useState, type ReactNode } from "react";
+import { useCallback, type ReactNode } from "react";
 import { useAccount, useReadContract, useReadContracts, useConfig } from "wagmi";
 import { writeContract, readContract, signTypedData } from "wagmi/actions";
 import { erc20Abi, parseSignature, type Address, type Hex } from "viem";
@@ -368,16 +368,14 @@ function LoadedUnlockButton({ item, tokens, onUnlocked }: { item: UnlockItem; to
   const { address } = useAccount();
   const { contracts: c } = useStreamVault();
   const access = useAccess(item, tokens);
-  const [done, setDone] = useState(false);
   const confirmed = useCallback(() => {
     void access.refetch();
-    setDone(true);
     onUnlocked?.();
   }, [access, onUnlocked]);
   const tx = useTx(confirmed);
   const { price, paymentToken, buy } = usePurchase(item, access, tx);
   const busy = tx.state.status === "wallet" || tx.state.status === "pending";
-  if (access.reason !== "none" && !done) {
+  if (access.reason !== "none") {
     return (
       <p className="status ok" data-testid="unlock-state" data-reason={access.reason}>
         Unlocked: {REASON_LABEL[access.reason]} · until {formatExpiry(access.expiresAt)}

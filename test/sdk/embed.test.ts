@@ -156,8 +156,8 @@ describe("SDK embedded in a third-party page (examples/embed, chromium)", functi
       expect(share > 0n && share <= TRACK_PRICE, `creator share ${share}`).to.equal(true);
       expect(Number(await page.getByTestId("creator-dashboard").getAttribute("data-updates"))).to.be.greaterThan(updatesBefore);
       expect((await page.getByTestId("dashboard-sales").innerText()).toLowerCase()).to.include(wallet.address.slice(0, 6).toLowerCase());
-      // Plays come from the web app's counts: the key release above is one.
-      await page.waitForFunction(() => Number(document.querySelector("[data-testid=dashboard-plays]")?.getAttribute("data-plays")) >= 1, undefined, { timeout: 30_000 });
+      // Plays come from the web app's counts (re-read every 15 s): the key release above is one.
+      await page.waitForFunction(() => Number(document.querySelector("[data-testid=dashboard-plays]")?.getAttribute("data-plays")) >= 1, undefined, { timeout: 60_000 });
       await page.screenshot({ path: join(SHOTS, "embed-playing-1280.png"), fullPage: true });
       await page.setViewportSize({ width: 375, height: 812 });
       await page.screenshot({ path: join(SHOTS, "embed-playing-375.png"), fullPage: true });
