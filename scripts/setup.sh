@@ -29,7 +29,7 @@ fi
 npm_install() { npm install --no-audit --no-fund --loglevel=error "$@"; }
 
 echo "setup: npm install (pass 1, system node $(node --version))"
-npm_install # the whole workspace: lib, web and indexer (one lockfile)
+npm_install # the whole workspace: lib, sdk, web and indexer (one lockfile)
 export PATH="$PWD/node_modules/.bin:$PATH"
 echo "setup: npm install (pass 2, node $(node --version))"
 npm_install

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "../../web/lib/client/preload.ts";
+import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "../../sdk/src/preload.ts";
 
 describe("player preload strategy (device and connection aware)", () => {
   it("buffers only the preview on save-data or 2G", () => {

@@ -45,7 +45,7 @@ export function assertInstalled(): void {
 
 let building: Promise<void> | undefined;
 
-/** Builds the app unless a build newer than every source (web/ and lib/) exists; once per process. */
+/** Builds the app unless a build newer than every source (web/, lib/ and sdk/) exists; once per process. */
 export function ensureBuild(): Promise<void> {
   building ??= build();
   return building;
@@ -57,7 +57,7 @@ async function build(): Promise<void> {
   if (process.env.WEB_SKIP_BUILD === "1" && existsSync(marker)) return;
   if (existsSync(marker)) {
     const built = statSync(marker).mtimeMs;
-    if (built > newestSource(WEB_DIR) && built > newestSource(join(REPO_ROOT, "lib"))) return;
+    if (built > newestSource(WEB_DIR) && built > newestSource(join(REPO_ROOT, "lib")) && built > newestSource(join(REPO_ROOT, "sdk"))) return;
   }
   // Asynchronous, so the test stack (chain, media pipeline) gets ready meanwhile.
   const child = spawn(process.execPath, [NEXT_BIN, "build"], {

@@ -6,6 +6,7 @@ import { WagmiProvider, createConfig, http } from "wagmi";
 import { defineChain } from "viem";
 import { RainbowKitProvider, connectorsForWallets, darkTheme } from "@rainbow-me/rainbowkit";
 import { injectedWallet } from "@rainbow-me/rainbowkit/wallets";
+import { StreamVaultProvider } from "@streamvault/sdk";
 import { ConfigProvider, type ClientConfig } from "@/lib/client/config";
 
 function makeWagmi(config: ClientConfig) {
@@ -36,14 +37,17 @@ export function Providers({ config, children }: { config: ClientConfig; children
   const [wagmi] = useState(() => makeWagmi(config));
   const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false, retry: 1 } } }));
   return (
+    // The app is the StreamVault server itself: the SDK's API base is this origin ("").
     <ConfigProvider value={config}>
-      <WagmiProvider config={wagmi}>
-        <QueryClientProvider client={queryClient}>
-          <RainbowKitProvider theme={darkTheme({ accentColor: "#7c5cff" })} modalSize="compact" showRecentTransactions={false}>
-            {children}
-          </RainbowKitProvider>
-        </QueryClientProvider>
-      </WagmiProvider>
+      <StreamVaultProvider config={config}>
+        <WagmiProvider config={wagmi}>
+          <QueryClientProvider client={queryClient}>
+            <RainbowKitProvider theme={darkTheme({ accentColor: "#7c5cff" })} modalSize="compact" showRecentTransactions={false}>
+              {children}
+            </RainbowKitProvider>
+          </QueryClientProvider>
+        </WagmiProvider>
+      </StreamVaultProvider>
     </ConfigProvider>
   );
 }

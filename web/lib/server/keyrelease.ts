@@ -21,6 +21,14 @@ const dir = (value: string | undefined, fallback: string) => {
 
 export { webOrigin } from "./config.ts";
 
+/** Origins of other sites that embed the SDK against this server (`SDK_ORIGINS`, comma-separated; see web/proxy.ts). */
+export function sdkOrigins(): string[] {
+  return (process.env.SDK_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/$/, ""))
+    .filter(Boolean);
+}
+
 async function create(): Promise<Service> {
   const [kr, keys, store] = await Promise.all([import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/keyrelease"), sharedKeyStore(), pieceStore()]);
   const origin = new URL(webOrigin());
@@ -35,6 +43,8 @@ async function create(): Promise<Service> {
     // DATABASE_URL: sessions, nonces, rate limits, plays and vouchers shared by every instance on it;
     // otherwise embedded PGlite, owned by one process (lib/db/embedded.ts).
     databaseUrl: process.env.DATABASE_URL || undefined,
+    // Sites embedding the SDK (SDK_ORIGINS) sign in and ask for keys from their own origin.
+    allowedOrigins: [origin.origin, ...sdkOrigins()],
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
   });
 }

@@ -1,16 +1,16 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
 import Hls, { type HlsConfig, type LoaderCallbacks, type LoaderConfiguration, type LoaderContext } from "hls.js";
-import { useAccount, useSignMessage } from "wagmi";
+import { useAccount, useReadContract, useSignMessage } from "wagmi";
 import type { Address, Hex } from "viem";
 import type { Manifest, ManifestVariant } from "@streamvault/lib/browser";
-import { masterPlaylist } from "@streamvault/lib/browser";
-import { useAppConfig } from "@/lib/client/config";
-import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "@/lib/client/preload";
-import { decryptSegmentWeb } from "@streamvault/lib/browser";
-import { requestContentKey, KeyRequestError } from "@/lib/client/keys";
-import { MinuteKeySource, type SegmentKeySource } from "@/lib/client/segment-keys";
-import type { StreamSession } from "./StreamPanel";
+import { cidFromBytes, decryptSegmentWeb, masterPlaylist } from "@streamvault/lib/browser";
+import { useContracts, useStreamVault } from "./config.tsx";
+import { ZERO_ADDRESS } from "./format.ts";
+import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "./preload.ts";
+import { requestContentKey, KeyRequestError } from "./keys.ts";
+import { MinuteKeySource, type SegmentKeySource } from "./segment-keys.ts";
+import type { StreamSession } from "./PayPerMinute.tsx";
 
 type Mode = { kind: "preview" } | { kind: "full"; variant: ManifestVariant; keys?: SegmentKeySource };
 
@@ -79,8 +79,8 @@ function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource
  * A master playlist synthesized here from the manifest, one level per playable variant, so hls.js
  * ABR switches between them during playback. Level URIs are absolute (the master itself is a blob: URL).
  */
-function browserMasterPlaylist(manifestCid: string, contentId: string, variants: readonly ManifestVariant[]): string {
-  const base = `${window.location.origin}/api/hls/${encodeURIComponent(manifestCid)}/`;
+function browserMasterPlaylist(apiBase: string, manifestCid: string, contentId: string, variants: readonly ManifestVariant[]): string {
+  const base = `${apiBase || window.location.origin}/api/hls/${encodeURIComponent(manifestCid)}/`;
   return masterPlaylist(
     variants.map((v) => ({ uri: `${base}${v.playlist}.m3u8?c=${contentId}`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })),
   );
@@ -91,19 +91,53 @@ function levelPlaylist(level: { uri?: string; url?: string[] }): string | undefi
   return /\/([A-Za-z0-9_-]{1,32})\.m3u8(?:[?#]|$)/.exec(level.uri ?? level.url?.[0] ?? "")?.[1];
 }
 
-export function Player({
+/** The item's manifest CID from ContentAccess.contentInfo, unless the caller knows it. */
+function useManifestCid(contentId: Hex, known: string | undefined): { manifestCid?: string; error?: string } {
+  const { contracts, chainId } = useStreamVault();
+  const contract = useContracts();
+  const info = useReadContract({ ...contract("ContentAccess"), functionName: "contentInfo", args: [contentId], chainId, query: { enabled: known === undefined } });
+  if (known !== undefined) return { manifestCid: known };
+  if (info.error) return { error: `No StreamVault item ${contentId} on chain ${chainId}: check the content id and the deployment.` };
+  return { manifestCid: info.data ? cidFromBytes(info.data[2]) : undefined };
+}
+
+/** Whether the connected wallet may play the full item now (ContentAccess.accessOf), unless the caller says. */
+function useHasAccess(contentId: Hex, known: boolean | undefined): boolean {
+  const { address } = useAccount();
+  const { contracts, chainId } = useStreamVault();
+  const contract = useContracts();
+  const access = useReadContract({
+    ...contract("ContentAccess"),
+    functionName: "accessOf",
+    args: [(address ?? ZERO_ADDRESS) as Address, contentId],
+    chainId,
+    query: { enabled: known === undefined && Boolean(address), refetchInterval: 4000 },
+  });
+  if (known !== undefined) return known;
+  return Boolean(address) && access.data !== undefined && access.data[0] !== 0;
+}
+
+/**
+ * Plays a StreamVault item: the clear preview for everyone; with access, the full stream decrypted
+ * in the browser (content key from key release after a SIWE sign-in), adaptive across the
+ * renditions this viewer can open; with a pay-per-minute session, the minute-keyed stream.
+ * Only `contentId` is required: the manifest and the viewer's access are read from the chain.
+ */
+export function StreamPlayer({
   contentId,
-  manifestCid,
-  hasAccess,
-  title,
+  manifestCid: knownManifestCid,
+  hasAccess: knownAccess,
+  title = "StreamVault item",
   stream = null,
   accessSettled = false,
   onPlaying,
 }: {
   contentId: Hex;
-  manifestCid: string;
-  hasAccess: boolean;
-  title: string;
+  /** The manifest's PieceCID when already known (else read from ContentAccess.contentInfo). */
+  manifestCid?: string;
+  /** Whether the viewer has access when the host already read it (else read from ContentAccess.accessOf). */
+  hasAccess?: boolean;
+  title?: string;
   /** A pay-per-minute session: plays the full stream while set, paying for each minute's keys as playback reaches it. */
   stream?: StreamSession | null;
   /** The wallet's access has been read from the chain (so "no access" is an answer, not "still loading"). */
@@ -112,8 +146,11 @@ export function Player({
   onPlaying?: (state: PlayingState) => void;
 }) {
   const { address } = useAccount();
-  const { chainId, origin } = useAppConfig();
+  const { chainId, apiBase, origin } = useStreamVault();
   const { signMessageAsync } = useSignMessage();
+  const found = useManifestCid(contentId, knownManifestCid);
+  const manifestCid = found.manifestCid ?? "";
+  const hasAccess = useHasAccess(contentId, knownAccess);
   const [manifest, setManifest] = useState<Manifest | null>(null);
   const [mode, setMode] = useState<Mode>({ kind: "preview" });
   const [status, setStatus] = useState<string>("");
@@ -131,15 +168,16 @@ export function Player({
   const deniedSeen = useRef(false);
 
   useEffect(() => {
+    if (!manifestCid) return;
     let stop = false;
-    fetch(`/api/manifest/${manifestCid}`)
+    fetch(`${apiBase}/api/manifest/${manifestCid}`)
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`manifest ${r.status}`))))
       .then((m: Manifest) => !stop && setManifest(m))
       .catch((e) => !stop && setError(`Could not load the media manifest: ${e.message}`));
     return () => {
       stop = true;
     };
-  }, [manifestCid]);
+  }, [manifestCid, apiBase]);
 
   // Losing access (wallet switched, pass expired) drops back to the preview.
   useEffect(() => {
@@ -191,10 +229,10 @@ export function Player({
     const levelVariants = mode.kind === "full" ? playableLevels(full, keys) : [];
     const abr = levelVariants.length > 1 && levelVariants.some((v) => v.name === current.name);
     // ?c= lets the server count the full-length segment requests as plays of this item (not the preview).
-    let src = `/api/hls/${manifestCid}/${current.playlist}.m3u8?c=${contentId}`;
+    let src = `${apiBase}/api/hls/${manifestCid}/${current.playlist}.m3u8?c=${contentId}`;
     let masterUrl: string | undefined;
     if (abr) {
-      masterUrl = URL.createObjectURL(new Blob([browserMasterPlaylist(manifestCid, contentId, levelVariants)], { type: "application/vnd.apple.mpegurl" }));
+      masterUrl = URL.createObjectURL(new Blob([browserMasterPlaylist(apiBase, manifestCid, contentId, levelVariants)], { type: "application/vnd.apple.mpegurl" }));
       src = masterUrl;
     }
     const perMinute = keys instanceof MinuteKeySource;
@@ -239,7 +277,7 @@ export function Player({
       if (hlsRef.current === hls) hlsRef.current = null;
       if (masterUrl) URL.revokeObjectURL(masterUrl);
     };
-  }, [manifest, manifestCid, current, mode, contentId]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [manifest, manifestCid, current, mode, contentId, apiBase]); // eslint-disable-line react-hooks/exhaustive-deps
 
   /** Pins a quality (an immediate switch: hls.js flushes the buffer and refetches at that level) or hands it back to ABR. */
   function chooseQuality(value: string) {
@@ -271,7 +309,7 @@ export function Player({
     }
     try {
       setStatus("Requesting the content key (sign in with your wallet if asked)…");
-      const keys = await requestContentKey({ contentId, wallet: address as Address, chainId, signMessage: (message) => signMessageAsync({ message }) });
+      const keys = await requestContentKey({ contentId, wallet: address as Address, chainId, apiBase, signMessage: (message) => signMessageAsync({ message }) });
       setStatus("");
       setMode({ kind: "full", variant: start, keys });
     } catch (e) {
@@ -334,7 +372,7 @@ export function Player({
         </button>
       )}
       {status && <p className="status pending" role="status">{status}</p>}
-      {error && <p className="status err" role="alert" data-testid="player-error">{error}</p>}
+      {(error || found.error) && <p className="status err" role="alert" data-testid="player-error">{error || found.error}</p>}
     </section>
   );
 }

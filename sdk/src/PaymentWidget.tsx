@@ -1,19 +1,74 @@
 "use client";
-import { useCallback } from "react";
-import { useAccount, useReadContracts, useConfig } from "wagmi";
-import { useConnectModal } from "@rainbow-me/rainbowkit";
+import { useCallback, type ReactNode } from "react";
+import { useAccount, useReadContract, useReadContracts, useConfig } from "wagmi";
 import { writeContract, readContract, signTypedData } from "wagmi/actions";
-import { parseSignature, type Address } from "viem";
+import { erc20Abi, parseSignature, type Address, type Hex } from "viem";
 import { PERMIT_TYPES } from "@streamvault/lib/browser";
-import { useAppConfig, useContracts } from "@/lib/client/config";
-import type { CatalogItem } from "@/lib/server/catalog";
-import { useTx } from "@/lib/client/useTx";
-import { TxStatus } from "./TxStatus";
-import type { PlayingState } from "./Player";
-import { NO_EXPIRY, REASONS, REASON_LABEL, ZERO_ADDRESS, periodLabel, formatAmount, formatExpiry } from "@/lib/client/format";
+import { useContracts, useStreamVault } from "./config.tsx";
+import { useTx, type TxState } from "./useTx.ts";
+import { TxStatus } from "./TxStatus.tsx";
+import { PayPerMinute, type StreamSession } from "./PayPerMinute.tsx";
+import type { PlayingState } from "./StreamPlayer.tsx";
+import { NO_EXPIRY, REASONS, REASON_LABEL, ZERO_ADDRESS, periodLabel, formatAmount, formatExpiry } from "./format.ts";
 
-/** The catalog fields the unlock options need (type only: the server module is not bundled). */
-export type UnlockItem = Pick<CatalogItem, "id" | "creator" | "tier" | "price" | "paymentToken" | "minCoinBalance" | "minPasses" | "inSubscription" | "accessDuration">;
+/** An item's access rules as the unlock options need them (the web app's catalogue items have these fields). */
+export interface UnlockItem {
+  id: Hex;
+  creator: Address;
+  /** 0 free, 1 premium, 2 exclusive (ContentAccess.Tier). */
+  tier: number;
+  /** Decimal string in the payment token's units. */
+  price: string;
+  paymentToken: Address;
+  minCoinBalance: string;
+  minPasses: string;
+  inSubscription: boolean;
+  /** Seconds a purchase lasts. */
+  accessDuration: number;
+}
+
+/** Default access period of a purchase (ContentAccess.DEFAULT_ACCESS_DURATION) when the rules say 0. */
+const DEFAULT_ACCESS_DURATION = 30 * 86400;
+
+/**
+ * An item's rules and its creator's coin and pass, read from the chain (ContentAccess.contentInfo,
+ * CreatorRegistry.creatorTokens): what a host site needs when it knows only the content id.
+ */
+export function useContentItem(contentId: Hex): { item?: UnlockItem; tokens?: CreatorTokens; error?: string } {
+  const { contracts: c, chainId } = useStreamVault();
+  const contract = useContracts();
+  const info = useReadContract({ ...contract("ContentAccess"), functionName: "contentInfo", args: [contentId], chainId });
+  const creator = info.data?.[0];
+  const pair = useReadContract({ ...contract("CreatorRegistry"), functionName: "creatorTokens", args: [creator ?? ZERO_ADDRESS], chainId, query: { enabled: Boolean(creator) } });
+  const [coin, pass] = pair.data ?? [undefined, undefined];
+  const symbols = useReadContracts({
+    allowFailure: true,
+    contracts: [
+      { address: coin ?? ZERO_ADDRESS, abi: erc20Abi, functionName: "symbol", chainId },
+      { address: pass ?? ZERO_ADDRESS, abi: erc20Abi, functionName: "symbol", chainId },
+    ],
+    query: { enabled: Boolean(coin && pass) },
+  });
+  if (info.error) return { error: `No StreamVault item ${contentId} on chain ${chainId}: check the content id and the deployment.` };
+  if (!info.data) return {};
+  const [owner, tier, , rules] = info.data;
+  const item: UnlockItem = {
+    id: contentId,
+    creator: owner.toLowerCase() as Address,
+    tier: Number(tier),
+    price: rules.price.toString(),
+    paymentToken: rules.paymentToken.toLowerCase() as Address,
+    minCoinBalance: rules.minCoinBalance.toString(),
+    minPasses: rules.minPasses.toString(),
+    inSubscription: rules.inSubscription,
+    accessDuration: Number(rules.duration) || DEFAULT_ACCESS_DURATION,
+  };
+  const tokens =
+    coin && pass && coin !== ZERO_ADDRESS
+      ? { coin, pass, coinSymbol: (symbols.data?.[0]?.result as string | undefined) ?? "coin", passSymbol: (symbols.data?.[1]?.result as string | undefined) ?? "pass" }
+      : undefined;
+  return { item, tokens };
+}
 
 export interface CreatorTokens {
   coin: Address;
@@ -32,7 +87,7 @@ export interface AccessInfo {
 /** Reads the viewer's access and holdings for one item (the chain is the authority). */
 export function useAccess(item: UnlockItem, tokens?: CreatorTokens) {
   const { address } = useAccount();
-  const { contracts: c } = useAppConfig();
+  const { contracts: c } = useStreamVault();
   const contract = useContracts();
   const viewer = address ?? ZERO_ADDRESS;
   const stable = c.MockStablecoin;
@@ -90,15 +145,15 @@ function expiryNote(reason: string, expiresAt: bigint): string {
   return ` · until ${formatExpiry(expiresAt)}`;
 }
 
-export function UnlockPanel({ item, tokens, access, extra, playing }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: React.ReactNode; playing?: PlayingState }) {
+/**
+ * Buying an item's access pass: the live terms (price, token, duration) and `buy`, which names the
+ * terms version so a rule change meanwhile fails the purchase instead of buying different terms.
+ */
+export function usePurchase(item: UnlockItem, access: AccessState, tx: { run: (label: string, send: () => Promise<Hex>) => Promise<boolean> }) {
   const wagmi = useConfig();
   const { address } = useAccount();
-  const { openConnectModal } = useConnectModal();
-  const { contracts: c, chainId } = useAppConfig();
+  const { contracts: c, chainId } = useStreamVault();
   const contract = useContracts();
-  const stable = c.MockStablecoin;
-  const refetch = useCallback(() => void access.refetch(), [access]);
-  const tx = useTx(refetch);
   // Live terms from the chain when read; the server-rendered rules until then.
   const price = access.terms ? access.terms[1] : BigInt(item.price);
   const paymentToken = access.terms ? (access.terms[0].toLowerCase() as Address) : item.paymentToken;
@@ -145,6 +200,25 @@ export function UnlockPanel({ item, tokens, access, extra, playing }: { item: Un
       });
     });
 
+  return { price, paymentToken, duration, nativePrice, buy };
+}
+
+/**
+ * Every way to unlock one item, with the viewer's holdings and expiry: buy (native, or stablecoin
+ * with an EIP-2612 permit), subscribe, mint a pass, hold coins; `extra` goes with the options (the
+ * pay-per-minute option). `onConnect` opens the host's wallet picker; `playing` (the player's
+ * onPlaying) makes the access line say what actually plays.
+ */
+export function UnlockPanel({ item, tokens, access, extra, onConnect, playing }: { item: UnlockItem; tokens?: CreatorTokens; access: AccessState; extra?: ReactNode; onConnect?: () => void; playing?: PlayingState }) {
+  const wagmi = useConfig();
+  const { address } = useAccount();
+  const openConnectModal = onConnect;
+  const { contracts: c, chainId } = useStreamVault();
+  const contract = useContracts();
+  const stable = c.MockStablecoin;
+  const refetch = useCallback(() => void access.refetch(), [access]);
+  const tx = useTx(refetch);
+  const { price, paymentToken, duration, nativePrice, buy } = usePurchase(item, access, tx);
   const subscribe = (token: Address, amount: bigint) =>
     tx.run("Subscribe for 30 days", async () => {
       if (token === ZERO_ADDRESS) {
@@ -255,5 +329,88 @@ export function UnlockPanel({ item, tokens, access, extra, playing }: { item: Un
       )}
       <TxStatus state={tx.state} />
     </section>
+  );
+}
+
+/**
+ * The payment widget for one item, from its content id alone: every way to unlock it (buy,
+ * subscribe, pass) and, when the creator offers it, pay per minute with a session key (open, top up,
+ * close). Hand `onStream` to `<StreamPlayer stream>` so the player plays the paid minutes.
+ */
+export function PaymentWidget({
+  contentId,
+  item: knownItem,
+  tokens: knownTokens,
+  onConnect,
+  onStream,
+}: {
+  contentId: Hex;
+  item?: UnlockItem;
+  tokens?: CreatorTokens;
+  onConnect?: () => void;
+  onStream?: (session: StreamSession | null) => void;
+}) {
+  const read = useContentItem(contentId);
+  const item = knownItem ?? read.item;
+  const tokens = knownTokens ?? read.tokens;
+  if (read.error && !knownItem) return <p className="status err" role="alert" data-testid="widget-error">{read.error}</p>;
+  if (!item) return <p className="status pending" role="status">Loading the item's terms…</p>;
+  return <LoadedPaymentWidget item={item} tokens={tokens} onConnect={onConnect} onStream={onStream} />;
+}
+
+function LoadedPaymentWidget({ item, tokens, onConnect, onStream }: { item: UnlockItem; tokens?: CreatorTokens; onConnect?: () => void; onStream?: (session: StreamSession | null) => void }) {
+  const access = useAccess(item, tokens);
+  const hasAccess = access.reason !== "none";
+  return (
+    <UnlockPanel
+      item={item}
+      tokens={tokens}
+      access={access}
+      onConnect={onConnect}
+      extra={onStream && item.tier > 0 && access.connected && !hasAccess ? <PayPerMinute contentId={item.id} onStream={onStream} /> : null}
+    />
+  );
+}
+
+/**
+ * One button that buys the item's access pass at its live terms (native, or stablecoin with a
+ * permit), or says the viewer already has access. For a full choice of options use `<PaymentWidget>`.
+ */
+export function UnlockButton({ contentId, onUnlocked }: { contentId: Hex; onUnlocked?: () => void }) {
+  const read = useContentItem(contentId);
+  if (read.error) return <p className="status err" role="alert" data-testid="widget-error">{read.error}</p>;
+  if (!read.item) return <button className="btn primary" disabled>Loading…</button>;
+  return <LoadedUnlockButton item={read.item} tokens={read.tokens} onUnlocked={onUnlocked} />;
+}
+
+function LoadedUnlockButton({ item, tokens, onUnlocked }: { item: UnlockItem; tokens?: CreatorTokens; onUnlocked?: () => void }) {
+  const { address } = useAccount();
+  const { contracts: c } = useStreamVault();
+  const access = useAccess(item, tokens);
+  const confirmed = useCallback(() => {
+    void access.refetch();
+    onUnlocked?.();
+  }, [access, onUnlocked]);
+  const tx = useTx(confirmed);
+  const { price, paymentToken, buy } = usePurchase(item, access, tx);
+  const busy = tx.state.status === "wallet" || tx.state.status === "pending";
+  if (access.reason !== "none") {
+    return (
+      <p className="status ok" data-testid="unlock-state" data-reason={access.reason}>
+        Unlocked: {REASON_LABEL[access.reason]} · until {formatExpiry(access.expiresAt)}
+      </p>
+    );
+  }
+  return (
+    <span data-testid="unlock-button-wrap">
+      {price > 0n ? (
+        <button className="btn primary" onClick={buy} disabled={busy || !address} data-testid="unlock-button">
+          {address ? `Unlock for ${formatAmount(price, paymentToken, c.MockStablecoin)}` : "Connect a wallet to unlock"}
+        </button>
+      ) : (
+        <span className="muted small">Not for sale.</span>
+      )}
+      <TxStatus state={tx.state as TxState} />
+    </span>
   );
 }

@@ -8,10 +8,8 @@
  */
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
-import { generateEphemeralKeyPair, unwrapContentCryptoKey, type WrappedKey } from "@streamvault/lib/browser";
-import { minuteKeyLabel } from "@streamvault/lib/browser";
-import { voucherTypedData } from "@streamvault/lib/browser";
-import { KeyRequestError } from "./keys";
+import { generateEphemeralKeyPair, unwrapContentCryptoKey, minuteKeyLabel, voucherTypedData, type WrappedKey } from "@streamvault/lib/browser";
+import { KeyRequestError } from "./keys.ts";
 
 export interface SessionKey {
   privateKey: Hex;
@@ -46,11 +44,13 @@ export async function streamMinute(params: {
   signature: Hex;
   minute: number;
   variants: string[];
+  /** The StreamVault server's origin ("" = this page's). */
+  apiBase?: string;
 }): Promise<StreamMinute> {
   const eph = await generateEphemeralKeyPair();
-  const res = await fetch(`/api/keys/${params.contentId}/stream`, {
+  const res = await fetch(`${params.apiBase ?? ""}/api/keys/${params.contentId}/stream`, {
     method: "POST",
-    credentials: "same-origin",
+    credentials: "include",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
       channelId: params.channelId.toString(),

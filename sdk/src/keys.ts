@@ -8,7 +8,7 @@
 import { createSiweMessage } from "viem/siwe";
 import { getAddress, type Address, type Hex } from "viem";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/browser";
-import { ContentKeySource } from "./segment-keys";
+import { ContentKeySource } from "./segment-keys.ts";
 
 export class KeyRequestError extends Error {
   readonly status: number;
@@ -31,9 +31,12 @@ async function json(res: Response): Promise<Record<string, unknown>> {
   }
 }
 
-/** SIWE sign-in; the server sets an HttpOnly session cookie. */
-export async function signIn(wallet: Address, chainId: number, signMessage: SignMessage): Promise<void> {
-  const nonceRes = await fetch("/api/auth/nonce", { credentials: "same-origin", cache: "no-store" });
+/**
+ * SIWE sign-in; the server sets an HttpOnly session cookie. `apiBase` is the StreamVault server's
+ * origin ("" = this page's); the message names the domain and URI the server asks for.
+ */
+export async function signIn(wallet: Address, chainId: number, signMessage: SignMessage, apiBase = ""): Promise<void> {
+  const nonceRes = await fetch(`${apiBase}/api/auth/nonce`, { credentials: "include", cache: "no-store" });
   const n = await json(nonceRes);
   if (!nonceRes.ok || typeof n.nonce !== "string") {
     throw new KeyRequestError(nonceRes.status, (n.message as string) ?? (n.error as string) ?? "sign-in is not available");
@@ -50,9 +53,9 @@ export async function signIn(wallet: Address, chainId: number, signMessage: Sign
     expirationTime: new Date(Date.now() + 5 * 60_000),
   });
   const signature = await signMessage(message);
-  const res = await fetch("/api/auth/verify", {
+  const res = await fetch(`${apiBase}/api/auth/verify`, {
     method: "POST",
-    credentials: "same-origin",
+    credentials: "include",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ message, signature }),
   });
@@ -62,18 +65,33 @@ export async function signIn(wallet: Address, chainId: number, signMessage: Sign
   }
 }
 
+/** This tab's note that `wallet` has a session on the server at `apiBase` (the cookie itself is HttpOnly). */
+export function sessionMarker(wallet: Address, apiBase = ""): string {
+  return apiBase ? `sv-session:${apiBase}:${wallet.toLowerCase()}` : `sv-session:${wallet.toLowerCase()}`;
+}
+
+/** Signs in unless this tab already did for `wallet` on that server. */
+export async function ensureSignedIn(wallet: Address, chainId: number, signMessage: SignMessage, apiBase = ""): Promise<void> {
+  const marker = sessionMarker(wallet, apiBase);
+  if (sessionStorage.getItem(marker) !== null) return;
+  await signIn(wallet, chainId, signMessage, apiBase);
+  sessionStorage.setItem(marker, String(Date.now()));
+}
+
 /** Requests the content key of `contentId` (signs in first when there is no session); segment keys come from it. */
 export async function requestContentKey(params: {
   contentId: Hex;
   wallet: Address;
   chainId: number;
   signMessage: SignMessage;
+  apiBase?: string;
 }): Promise<ContentKeySource> {
+  const apiBase = params.apiBase ?? "";
   const attempt = async () => {
     const eph = await generateEphemeralKeyPair();
-    const res = await fetch(`/api/keys/${params.contentId}`, {
+    const res = await fetch(`${apiBase}/api/keys/${params.contentId}`, {
       method: "POST",
-      credentials: "same-origin",
+      credentials: "include",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ ephemeralPublicKey: eph.publicKey }),
     });
@@ -90,9 +108,9 @@ export async function requestContentKey(params: {
     return ContentKeySource.fromBytes(params.contentId, raw);
   };
   // Sign in first when this tab has no session for the wallet yet (avoids a needless 401).
-  const marker = `sv-session:${params.wallet.toLowerCase()}`;
+  const marker = sessionMarker(params.wallet, apiBase);
   if (sessionStorage.getItem(marker) === null) {
-    await signIn(params.wallet, params.chainId, params.signMessage);
+    await signIn(params.wallet, params.chainId, params.signMessage, apiBase);
     sessionStorage.setItem(marker, String(Date.now()));
   }
   try {
@@ -100,7 +118,7 @@ export async function requestContentKey(params: {
   } catch (error) {
     if (error instanceof KeyRequestError && error.status === 401) {
       // The session expired or the server restarted: sign in again once.
-      await signIn(params.wallet, params.chainId, params.signMessage);
+      await signIn(params.wallet, params.chainId, params.signMessage, apiBase);
       sessionStorage.setItem(marker, String(Date.now()));
       return attempt();
     }

@@ -4,13 +4,13 @@ import { useAccount, useConfig, useReadContract, useSignMessage } from "wagmi";
 import { readContract, writeContract, waitForTransactionReceipt } from "wagmi/actions";
 import { erc20Abi, parseEventLogs, type Address, type Hex } from "viem";
 import { paymentChannelsAbi } from "@streamvault/lib/browser";
-import { useAppConfig, useContracts } from "@/lib/client/config";
-import { useTx } from "@/lib/client/useTx";
-import { TxStatus } from "./TxStatus";
-import { newSessionKey, signVoucher, streamMinute, type SessionKey } from "@/lib/client/stream";
-import type { MinuteKeyFetcher } from "@/lib/client/segment-keys";
-import { signIn, KeyRequestError } from "@/lib/client/keys";
-import { ZERO_ADDRESS, formatAmount } from "@/lib/client/format";
+import { useContracts, useStreamVault } from "./config.tsx";
+import { useTx } from "./useTx.ts";
+import { TxStatus } from "./TxStatus.tsx";
+import { newSessionKey, signVoucher, streamMinute, type SessionKey } from "./stream.ts";
+import type { MinuteKeyFetcher } from "./segment-keys.ts";
+import { ensureSignedIn, KeyRequestError } from "./keys.ts";
+import { ZERO_ADDRESS, formatAmount } from "./format.ts";
 
 /** Minutes the deposit covers; the unused part comes back on close. */
 const MINUTES = 10n;
@@ -18,6 +18,7 @@ const MINUTES = 10n;
 interface Channel {
   id: bigint;
   sessionKey: SessionKey;
+  /** Escrowed so far (open + top-ups); the session key's spending cap follows it. */
   deposit: bigint;
   rate: bigint;
   token: Address;
@@ -35,12 +36,13 @@ export interface StreamSession {
  * reaches it, and a browser session key signs the voucher for that minute (no wallet prompts).
  * Live meter of minutes paid and spend; close. The rate and token are the creator's stream price
  * (`PaymentChannels.streamPrice`, read from the chain); items the creator does not offer per
- * minute show no panel.
+ * minute show no panel. "Top up" adds another deposit of the same size and raises the session
+ * key's spending cap to the new total (two transactions), so a long session keeps streaming.
  */
-export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream: (session: StreamSession | null) => void }) {
+export function PayPerMinute({ contentId, onStream }: { contentId: Hex; onStream: (session: StreamSession | null) => void }) {
   const wagmi = useConfig();
   const { address } = useAccount();
-  const { contracts: c, chainId } = useAppConfig();
+  const { contracts: c, chainId, apiBase } = useStreamVault();
   const contract = useContracts();
   const { signMessageAsync } = useSignMessage();
   const [channel, setChannel] = useState<Channel | null>(null);
@@ -50,6 +52,8 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   const [error, setError] = useState("");
   const tx = useTx();
   const paid = useRef(0n);
+  /** The live deposit (top-ups raise it while the player holds this session's fetcher). */
+  const deposit = useRef(0n);
   const price = useReadContract({ ...contract("PaymentChannels"), functionName: "streamPrice", args: [contentId], chainId });
   const [token, rate] = price.data ?? [ZERO_ADDRESS, 0n];
   const stable = c.MockStablecoin;
@@ -62,14 +66,14 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   async function payMinute(ch: Channel, minute: number, variants: string[]): Promise<Map<string, CryptoKey>> {
     const owed = ch.rate * BigInt(minute + 1);
     const cumulative = owed > paid.current ? owed : paid.current;
-    if (cumulative > ch.deposit) {
-      setError("The channel deposit is used up: close it and open a new one.");
+    if (cumulative > deposit.current) {
+      setError("The channel deposit is used up: top it up, or close it and open a new one.");
       stop();
       throw new Error("channel deposit used up");
     }
     const signature = await signVoucher({ sessionKey: ch.sessionKey, chainId, contract: c.PaymentChannels, channelId: ch.id, cumulativeAmount: cumulative });
     try {
-      const m = await streamMinute({ contentId, wallet: address as Address, channelId: ch.id, cumulativeAmount: cumulative, signature, minute, variants });
+      const m = await streamMinute({ contentId, wallet: address as Address, channelId: ch.id, cumulativeAmount: cumulative, signature, minute, variants, apiBase });
       if (cumulative > paid.current) paid.current = cumulative;
       setSpent(paid.current);
       setMinutes(Number(paid.current / ch.rate));
@@ -86,14 +90,14 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
     // Read the price again right before opening: the channel opens at the creator's current price.
     const [priceToken, priceRate] = (await price.refetch()).data ?? [token, rate];
     if (priceRate === 0n) return setError("The creator no longer offers this item per minute.");
-    const deposit = priceRate * MINUTES;
+    const firstDeposit = priceRate * MINUTES;
     const native = priceToken.toLowerCase() === ZERO_ADDRESS;
     if (!native) {
       // ERC-20 deposits are pulled with transferFrom: approve the deposit first when needed.
       const allowance = await readContract(wagmi, { address: priceToken, abi: erc20Abi, functionName: "allowance", args: [address as Address, c.PaymentChannels], chainId });
-      if (allowance < deposit) {
+      if (allowance < firstDeposit) {
         const approved = await tx.run("Approve the deposit", () =>
-          writeContract(wagmi, { address: priceToken, abi: erc20Abi, functionName: "approve", args: [c.PaymentChannels, deposit], chainId }),
+          writeContract(wagmi, { address: priceToken, abi: erc20Abi, functionName: "approve", args: [c.PaymentChannels, firstDeposit], chainId }),
         );
         if (!approved) return;
       }
@@ -107,13 +111,13 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
           {
             contentId,
             token: priceToken,
-            deposit,
+            deposit: firstDeposit,
             ratePerMinute: priceRate,
             expiresAt: BigInt(Math.floor(Date.now() / 1000) + 7 * 86400),
-            sessionKey: { key: sessionKey.address, spendingCap: deposit, expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400) },
+            sessionKey: { key: sessionKey.address, spendingCap: firstDeposit, expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400) },
           },
         ],
-        value: native ? deposit : 0n,
+        value: native ? firstDeposit : 0n,
         chainId,
       });
       const receipt = await waitForTransactionReceipt(wagmi, { hash, chainId });
@@ -122,7 +126,8 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
       return hash;
     });
     if (!ok || channelId === undefined) return;
-    const ch = { id: channelId, sessionKey, deposit, rate: priceRate, token: priceToken };
+    const ch = { id: channelId, sessionKey, deposit: firstDeposit, rate: priceRate, token: priceToken };
+    deposit.current = ch.deposit;
     setChannel(ch);
     await start(ch);
   }
@@ -130,10 +135,7 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   async function start(ch: Channel) {
     setError("");
     try {
-      if (sessionStorage.getItem(`sv-session:${address!.toLowerCase()}`) === null) {
-        await signIn(address as Address, chainId, (message) => signMessageAsync({ message }));
-        sessionStorage.setItem(`sv-session:${address!.toLowerCase()}`, String(Date.now()));
-      }
+      await ensureSignedIn(address as Address, chainId, (message) => signMessageAsync({ message }), apiBase);
     } catch (e) {
       setError(`Sign-in failed: ${e instanceof Error ? e.message : String(e)}`);
       return;
@@ -145,6 +147,39 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
   function stop() {
     setStreaming(false);
     onStream(null);
+  }
+
+  /** Adds another deposit of the first one's size, then raises the session key's cap to the new total. */
+  async function topUp() {
+    if (!channel) return;
+    setError("");
+    const amount = channel.rate * MINUTES;
+    const total = deposit.current + amount;
+    const native = channel.token.toLowerCase() === ZERO_ADDRESS;
+    if (!native) {
+      const allowance = await readContract(wagmi, { address: channel.token, abi: erc20Abi, functionName: "allowance", args: [address as Address, c.PaymentChannels], chainId });
+      if (allowance < amount) {
+        const approved = await tx.run("Approve the top-up", () =>
+          writeContract(wagmi, { address: channel.token, abi: erc20Abi, functionName: "approve", args: [c.PaymentChannels, amount], chainId }),
+        );
+        if (!approved) return;
+      }
+    }
+    const added = await tx.run("Top up the channel", () =>
+      writeContract(wagmi, { ...contract("PaymentChannels"), functionName: "topUp", args: [channel.id, amount, 0n], value: native ? amount : 0n, chainId }),
+    );
+    if (!added) return;
+    deposit.current = total;
+    const updated = { ...channel, deposit: total };
+    setChannel(updated);
+    await tx.run("Raise the session key's cap", () =>
+      writeContract(wagmi, {
+        ...contract("PaymentChannels"),
+        functionName: "authorizeSessionKey",
+        args: [channel.id, { key: channel.sessionKey.address, spendingCap: total, expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400) }],
+        chainId,
+      }),
+    );
   }
 
   async function close() {
@@ -184,6 +219,9 @@ export function StreamPanel({ contentId, onStream }: { contentId: Hex; onStream:
               Resume
             </button>
           )}
+          <button className="btn" onClick={() => void topUp()} disabled={busy} data-testid="stream-topup">
+            Top up {formatAmount(rate * MINUTES, channel.token, stable)}
+          </button>
           <button className="btn" onClick={close} disabled={busy} data-testid="stream-close">
             Stop and close
           </button>
