@@ -11,6 +11,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { getAddress, isHex, size, type Address, type Hex, type PublicClient } from "viem";
 import { verifySiweMessage } from "viem/siwe";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { clientAddress } from "../http/client-address.ts";
+import { BodyTooLargeError, readBodyText } from "../http/body-limit.ts";
 import { deriveMinuteKey, keyIdOf } from "../crypto/segment.ts";
 import { MAX_MINUTE, minuteKeyLabel } from "../crypto/minute.ts";
 import type { Deployment } from "../deployments/index.ts";
@@ -71,8 +73,12 @@ export interface KeyReleaseServiceOptions {
   /** Clock, ms (tests). */
   now?: () => number;
   logger?: Logger;
-  /** Take the client IP from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them). */
-  trustProxyHeaders?: boolean;
+  /**
+   * Reverse proxies in front of this server that append to X-Forwarded-For (default 0: the client
+   * address is the socket's; TRUSTED_PROXY_HOPS in the web app). The client is the entry that many
+   * places left of the peer, never the left-most one a client can write (lib/http/client-address.ts).
+   */
+  trustedProxyHops?: number;
   /** Origins allowed to POST (an Origin header outside the list is refused); default the origin of siwe.uri. */
   allowedOrigins?: string[];
   /**
@@ -284,7 +290,7 @@ export class KeyReleaseService {
   readonly #log: Logger;
   readonly #walletLimiter: RateLimiterMemory;
   readonly #ipLimiter: RateLimiterMemory;
-  readonly #trustProxy: boolean;
+  readonly #proxyHops: number;
   readonly #origins: Set<string>;
   readonly #sessionCacheMs: number;
   readonly #keyCacheMs: number;
@@ -320,7 +326,7 @@ export class KeyReleaseService {
     const ip = options.rateLimits?.ip ?? { points: 300, durationSeconds: 60 };
     this.#walletLimiter = new RateLimiterMemory({ keyPrefix: "wallet", points: wallet.points, duration: wallet.durationSeconds });
     this.#ipLimiter = new RateLimiterMemory({ keyPrefix: "ip", points: ip.points, duration: ip.durationSeconds });
-    this.#trustProxy = options.trustProxyHeaders ?? false;
+    this.#proxyHops = options.trustedProxyHops ?? 0;
     this.#origins = new Set(options.allowedOrigins ?? [new URL(options.siwe.uri).origin]);
     this.#sessionCacheMs = (options.sessionCacheSeconds ?? 5) * 1000;
     this.#keyCacheMs = (options.keyCacheSeconds ?? 300) * 1000;
@@ -878,6 +884,18 @@ export class KeyReleaseService {
     if (this.#ownsDb) await this.#db.close();
   }
 
+  /**
+   * The wallet signed in with this request's session cookie, or the 401 to answer: routes outside key
+   * release (the studio's reads) are gated on the same SIWE session.
+   */
+  async signedInWallet(request: Request): Promise<Address | Response> {
+    try {
+      return (await this.#session(request)).wallet;
+    } catch (error) {
+      return this.#fail(error, "session");
+    }
+  }
+
   // ------------------------------------------------------------------ internals
 
   async #session(request: Request): Promise<Session> {
@@ -967,11 +985,7 @@ export class KeyReleaseService {
   }
 
   #ip(request: Request): string {
-    if (this.#trustProxy) {
-      const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || request.headers.get("x-real-ip")?.trim();
-      if (forwarded) return forwarded;
-    }
-    return peerAddresses.get(request) ?? "unknown";
+    return clientAddress(peerAddresses.get(request), request.headers.get("x-forwarded-for"), this.#proxyHops);
   }
 
   #checkOrigin(request: Request): void {
@@ -1155,11 +1169,19 @@ function pathParam(request: Request, pattern: RegExp): string | undefined {
   }
 }
 
+/** Largest JSON body a key-release endpoint reads; a longer one is refused while it streams in. */
+export const MAX_JSON_BODY = 16_384;
+
 async function readJson(request: Request): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = bodyTexts.get(request) ?? (await readBodyText(request, MAX_JSON_BODY));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new Refusal(413, "too_large", `send a JSON object body of at most ${MAX_JSON_BODY / 1024} KB`);
+    throw new Refusal(400, "bad_request", "send a JSON object body (Content-Type: application/json, at most 16 KB)");
+  }
   let body: unknown;
   try {
-    const text = bodyTexts.get(request) ?? (await request.text());
-    if (text.length > 16_384) throw new Error("too large");
     body = JSON.parse(text);
   } catch {
     throw new Refusal(400, "bad_request", "send a JSON object body (Content-Type: application/json, at most 16 KB)");
