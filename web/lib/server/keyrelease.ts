@@ -9,6 +9,8 @@ import { repoImport } from "./repo-lib.ts";
 import { keyStore as sharedKeyStore } from "./keystore.ts";
 import { pieceStore } from "./store.ts";
 import { join, isAbsolute } from "node:path";
+import { clientAddressOf } from "./client-address.ts";
+import { SqlNonceStore } from "../../../lib/http/signed-request-nonces.ts";
 
 type KeyReleaseLib = typeof import("../../../lib/keyrelease/index.ts");
 
@@ -21,11 +23,23 @@ interface Service {
   playCountsMany(contentIds: readonly string[], options?: { since?: Date }): Promise<{ items: PlayCounts[]; total: Omit<PlayCounts, "contentId"> }>;
   /** The best voucher received per channel of the current deployment (never another chain's with the same ids). */
   bestVouchers(channelIds: readonly (bigint | string)[]): Promise<BestVoucher[]>;
+  /** The wallet of the request's SIWE session cookie, or the 401 to answer. */
+  signedInWallet(request: Request): Promise<string | Response>;
+  /** The key-release database (shared by every instance with DATABASE_URL). */
+  readonly db: import("../../../lib/db/index.ts").SqlClient;
 }
 
 type BestVoucher = import("../../../lib/keyrelease/service.ts").BestVoucher;
 
 let service: Promise<Service> | undefined;
+/** lib/keyrelease as the service loaded it: its setPeerAddress tags Requests for that module's limits. */
+let keyReleaseLib: KeyReleaseLib | undefined;
+
+/** Tags the request with the client address (web/server.ts + TRUSTED_PROXY_HOPS): per-address limits see each client, not one "unknown". */
+function tagClient(request: Request): Request {
+  keyReleaseLib?.setPeerAddress(request, clientAddressOf(request));
+  return request;
+}
 
 const dir = (value: string | undefined, fallback: string) => {
   const v = value || fallback;
@@ -39,6 +53,7 @@ export function webOrigin(): string {
 
 async function create(): Promise<Service> {
   const [kr, keys, store] = await Promise.all([repoImport<KeyReleaseLib>("lib/keyrelease/index.ts"), sharedKeyStore(), pieceStore()]);
+  keyReleaseLib = kr;
   const origin = new URL(webOrigin());
   const publicClient = createPublicClient({ transport: http(RPC_URL) }) as never;
   return (await kr.createKeyReleaseService({
@@ -50,6 +65,15 @@ async function create(): Promise<Service> {
     siwe: { domain: origin.host, uri: origin.origin, chainId: CHAIN_ID, statement: "Sign in to StreamVault to play the content you unlocked." },
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
   })) as unknown as Service;
+}
+
+let nonces: SqlNonceStore | undefined;
+
+/** Consumed nonces of signed creator requests (lib/http/signed-request.ts), in the key-release database. */
+export async function signedRequestNonces(): Promise<SqlNonceStore> {
+  const s = await ready();
+  nonces ??= new SqlNonceStore(s.db);
+  return nonces;
 }
 
 /** The best vouchers the key-release service kept for these channels (the creator's studio redeems them). */
@@ -71,7 +95,8 @@ async function ready(): Promise<Service> {
 export async function recordSegmentPlay(request: Request, pieceCid: string): Promise<void> {
   if (!new URL(request.url).searchParams.has("c")) return;
   try {
-    await (await ready()).recordSegmentRequest(request, pieceCid);
+    const s = await ready();
+    await s.recordSegmentRequest(tagClient(request), pieceCid);
   } catch {
     // plays are best effort: a segment is never refused because counting failed
   }
@@ -99,5 +124,28 @@ export async function keyRelease(request: Request): Promise<Response> {
     console.error("key release unavailable:", error);
     return Response.json({ error: "key_release_unavailable", message: "key release is not available on this server" }, { status: 503 });
   }
-  return s.handle(request);
+  return s.handle(tagClient(request));
+}
+
+/**
+ * null when the request carries the SIWE session of `creator` (the key-release session cookie);
+ * otherwise the answer: 401 (not signed in), 403 (signed in as another wallet), 503.
+ * The studio's reads (exports, backups, stream scans) cost the server work and show a creator's data.
+ */
+export async function requireCreatorSession(request: Request, creator: string): Promise<Response | null> {
+  let s: Service;
+  try {
+    s = await ready();
+  } catch {
+    return Response.json({ error: "key_release_unavailable", message: "sign-in is not available on this server" }, { status: 503 });
+  }
+  const wallet = await s.signedInWallet(tagClient(request));
+  if (wallet instanceof Response) return wallet;
+  if (wallet.toLowerCase() !== creator.toLowerCase()) {
+    return Response.json(
+      { error: "wrong_wallet", message: `signed in as ${wallet}: this studio belongs to ${creator}; sign in with that wallet` },
+      { status: 403, headers: { "cache-control": "no-store" } },
+    );
+  }
+  return null;
 }

@@ -8,7 +8,7 @@
 import { createPublicClient, http, type Address } from "viem";
 import { paymentChannelsAbi } from "../../../../../../lib/deployments/abis.ts";
 import { RPC_URL, deployment } from "@/lib/server/config";
-import { bestVouchers } from "@/lib/server/keyrelease";
+import { bestVouchers, requireCreatorSession } from "@/lib/server/keyrelease";
 
 type BestVoucher = Awaited<ReturnType<typeof bestVouchers>>[number];
 
@@ -17,10 +17,13 @@ export const runtime = "nodejs";
 
 const STATUS = ["none", "open", "closing", "closed"] as const;
 
-export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
   const creator = address.toLowerCase() as Address;
+  // Only the creator\'s own SIWE session (the key-release cookie) reads this: it costs the server chain scans and storage reads.
+  const denied = await requireCreatorSession(request, creator);
+  if (denied) return denied;
   const entry = deployment().contracts.PaymentChannels;
   if (!entry) return Response.json({ error: "no PaymentChannels in the deployment" }, { status: 503 });
   const client = createPublicClient({ transport: http(RPC_URL, { timeout: 10_000 }) });
