@@ -9,6 +9,7 @@ import { contentAccessAbi, creatorRegistryAbi } from "../../../lib/deployments/a
 import { cidFromBytes } from "../../../lib/chain/cid.ts";
 import { INDEXER_URL, RPC_URL, deployment } from "./config.ts";
 import { loadManifest } from "./store.ts";
+import { scanLogs } from "../../../lib/chain/logs.ts";
 
 export const TIER_NAMES = ["free", "premium", "exclusive"] as const;
 
@@ -101,12 +102,9 @@ const registeredEvent = parseAbiItem(
 async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
   const c = client();
   const access = deployment().contracts.ContentAccess!;
-  const logs = await c.getLogs({
-    address: access.address,
-    event: registeredEvent,
-    args: creator ? { creator } : undefined,
-    fromBlock: BigInt(access.blockNumber),
-  });
+  const logs = await scanLogs(c, BigInt(access.blockNumber), "latest", (fromBlock, toBlock) =>
+    c.getLogs({ address: access.address, event: registeredEvent, args: creator ? { creator } : undefined, fromBlock, toBlock }),
+  );
   // One block read per block, however many items were registered in it.
   const timestamps = new Map<bigint, Promise<number>>();
   const timestampOf = (blockNumber: bigint) => {
@@ -241,12 +239,9 @@ export async function listCreators(): Promise<CreatorInfo[]> {
 async function creatorsFromChain(only?: Address): Promise<CreatorInfo[]> {
   const c = client();
   const registry = deployment().contracts.CreatorRegistry!;
-  const logs = await c.getLogs({
-    address: registry.address,
-    event: launchedEvent,
-    args: only ? { creator: only } : undefined,
-    fromBlock: BigInt(registry.blockNumber),
-  });
+  const logs = await scanLogs(c, BigInt(registry.blockNumber), "latest", (fromBlock, toBlock) =>
+    c.getLogs({ address: registry.address, event: launchedEvent, args: only ? { creator: only } : undefined, fromBlock, toBlock }),
+  );
   const out = await Promise.all(
     logs.map(async (log) => {
       const a = log.args;

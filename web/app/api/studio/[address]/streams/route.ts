@@ -7,6 +7,7 @@
  */
 import { createPublicClient, http, type Address } from "viem";
 import { paymentChannelsAbi } from "../../../../../../lib/deployments/abis.ts";
+import { scanLogs } from "../../../../../../lib/chain/logs.ts";
 import { RPC_URL, deployment } from "@/lib/server/config";
 import { bestVouchers, requireCreatorSession } from "@/lib/server/keyrelease";
 
@@ -27,13 +28,9 @@ export async function GET(request: Request, ctx: { params: Promise<{ address: st
   const entry = deployment().contracts.PaymentChannels;
   if (!entry) return Response.json({ error: "no PaymentChannels in the deployment" }, { status: 503 });
   const client = createPublicClient({ transport: http(RPC_URL, { timeout: 10_000 }) });
-  const opened = await client.getContractEvents({
-    address: entry.address,
-    abi: paymentChannelsAbi,
-    eventName: "ChannelOpened",
-    args: { creator },
-    fromBlock: BigInt(entry.blockNumber ?? 0),
-  });
+  const opened = await scanLogs(client, BigInt(entry.blockNumber ?? 0), "latest", (fromBlock, toBlock) =>
+    client.getContractEvents({ address: entry.address, abi: paymentChannelsAbi, eventName: "ChannelOpened", args: { creator }, fromBlock, toBlock }),
+  );
   const channels = await Promise.all(
     opened.map(async (log) => {
       const id = log.args.channelId!;
