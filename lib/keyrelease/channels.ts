@@ -8,6 +8,7 @@ import { concat, getAddress, hexToBigInt, hexToNumber, isAddressEqual, isHex, nu
 import { contractOf, type Deployment } from "../deployments/index.ts";
 import { voucherTypedData } from "../chain/voucher.ts";
 import { StreamVaultError } from "../errors.ts";
+import { scanLogs } from "../chain/logs.ts";
 
 /** One minute of stream = 6 segments of 10 s. */
 export const SEGMENTS_PER_MINUTE = 6;
@@ -108,15 +109,9 @@ export class ChannelReader {
     const cached = this.#rates.get(cacheKey);
     if (cached !== undefined) return cached;
     const { address, abi, blockNumber } = this.#contract;
-    const logs = await this.#client.getContractEvents({
-      address,
-      abi,
-      eventName: "ChannelOpened",
-      args: { channelId },
-      fromBlock: BigInt(blockNumber),
-      toBlock: "latest",
-      strict: true,
-    });
+    const logs = await scanLogs(this.#client, BigInt(blockNumber), "latest", (fromBlock, toBlock) =>
+      this.#client.getContractEvents({ address, abi, eventName: "ChannelOpened", args: { channelId }, fromBlock, toBlock, strict: true }),
+    );
     const log = logs[0];
     if (log === undefined) return undefined;
     const entry = { rate: log.args.ratePerMinute, viewer: getAddress(log.args.viewer), contentId: log.args.contentId };

@@ -4,6 +4,8 @@
  * the Origin check) and the logger. No state: everything here is per request.
  */
 import { errorCodeForStatus, errorCodeOf, httpStatusOf, StreamVaultError } from "../errors.ts";
+import { clientAddress } from "../http/client-address.ts";
+import { BodyTooLargeError, readBodyText } from "../http/body-limit.ts";
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -90,11 +92,19 @@ export function pathParam(request: Request, pattern: RegExp): string | undefined
   }
 }
 
+/** Largest JSON body a key-release endpoint reads; a longer one is refused while it streams in. */
+export const MAX_JSON_BODY = 16_384;
+
 export async function readJson(request: Request): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = bodyTexts.get(request) ?? (await readBodyText(request, MAX_JSON_BODY));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new Refusal(413, "too_large", `send a JSON object body of at most ${MAX_JSON_BODY / 1024} KB`);
+    throw new Refusal(400, "bad_request", "send a JSON object body (Content-Type: application/json, at most 16 KB)");
+  }
   let body: unknown;
   try {
-    const text = bodyTexts.get(request) ?? (await request.text());
-    if (text.length > 16_384) throw new Error("too large");
     body = JSON.parse(text);
   } catch {
     throw new Refusal(400, "bad_request", "send a JSON object body (Content-Type: application/json, at most 16 KB)");
@@ -126,13 +136,13 @@ export function sessionCookieValue(request: Request, name: string): string | und
   return undefined;
 }
 
-/** The client address: the peer's, or the proxy headers' when they are trusted. */
-export function clientIp(request: Request, trustProxyHeaders: boolean): string {
-  if (trustProxyHeaders) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || request.headers.get("x-real-ip")?.trim();
-    if (forwarded) return forwarded;
-  }
-  return peerAddresses.get(request) ?? "unknown";
+/**
+ * The client address: the peer's, or behind `trustedProxyHops` reverse proxies the X-Forwarded-For
+ * entry that many places left of the peer, never the left-most one a client can write
+ * (lib/http/client-address.ts).
+ */
+export function clientIp(request: Request, trustedProxyHops: number): string {
+  return clientAddress(peerAddresses.get(request), request.headers.get("x-forwarded-for"), trustedProxyHops);
 }
 
 /** Refuses a request whose Origin header is not one of `origins` (requests without one pass: not from a browser page). */

@@ -342,8 +342,8 @@ export class ManifestSegmentResolver implements SegmentResolver {
 /**
  * `startGateway({ ..., onPieceServed: countSegmentPlays(service) })`: every piece the gateway serves
  * with a `?c=<contentId>` query counts as a segment request of that item (see
- * `KeyReleaseService.recordSegmentRequest`). The client address is the socket's (`trustProxyHeaders`
- * of the service decides whether X-Forwarded-For is read instead).
+ * `KeyReleaseService.recordSegmentRequest`). The client address is the socket's (`trustedProxyHops`
+ * of the service decides how much of X-Forwarded-For is believed).
  */
 export function countSegmentPlays(service: { recordSegmentRequest(request: Request, pieceCid: string): Promise<SegmentPlay> }): (req: IncomingMessage, url: URL, pieceCid: string) => Promise<SegmentPlay | undefined> {
   return async (req, url, pieceCid) => {

@@ -78,17 +78,17 @@ export async function deleteExpiredLimits(db: SqlClient, nowMs: number): Promise
 export class RequestLimits {
   readonly #ip: Limiter;
   readonly #wallet: Limiter;
-  readonly #trustProxyHeaders: boolean;
+  readonly #trustedProxyHops: number;
 
-  constructor(db: SqlClient, limits: { wallet: RateLimit; ip: RateLimit }, trustProxyHeaders: boolean) {
+  constructor(db: SqlClient, limits: { wallet: RateLimit; ip: RateLimit }, trustedProxyHops: number) {
     this.#wallet = createLimiter(db, "wallet", limits.wallet);
     this.#ip = createLimiter(db, "ip", limits.ip);
-    this.#trustProxyHeaders = trustProxyHeaders;
+    this.#trustedProxyHops = trustedProxyHops;
   }
 
   /** The client address of a request (see clientIp in http.ts). */
   ip(request: Request): string {
-    return clientIp(request, this.#trustProxyHeaders);
+    return clientIp(request, this.#trustedProxyHops);
   }
 
   async limitIp(request: Request): Promise<void> {

@@ -4,7 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { responseBodyText, setPeerAddress, setRequestBodyText } from "./http.ts";
+import { BodyTooLargeError, readNodeBody } from "../http/body-limit.ts";
+import { MAX_JSON_BODY, responseBodyText, setPeerAddress, setRequestBodyText } from "./http.ts";
 import { createKeyReleaseService, type KeyReleaseService, type KeyReleaseServiceOptions } from "./service.ts";
 
 export interface KeyReleaseServer {
@@ -17,17 +18,13 @@ export interface KeyReleaseServer {
 
 export type StartKeyReleaseServerOptions = { port?: number; host?: string } & ({ service: KeyReleaseService } | KeyReleaseServiceOptions);
 
-const MAX_BODY = 16_384;
-
-/** Converts a node request to a Fetch Request (body buffered, at most 16 KB) tagged with the peer's IP. */
-async function toRequest(req: IncomingMessage, origin: string): Promise<Request | undefined> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of req) {
-    length += (chunk as Buffer).length;
-    if (length > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
+/**
+ * Converts a node request to a Fetch Request (body buffered, at most 16 KB: a longer one, declared or
+ * streamed, throws BodyTooLargeError before more is read) tagged with the peer's IP.
+ */
+async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
+  const body = await readNodeBody(req, MAX_JSON_BODY);
+  const length = body.length;
   // rawHeaders keeps repeated headers as separate pairs.
   const headers: [string, string][] = [];
   const raw = req.rawHeaders;
@@ -36,7 +33,7 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request 
   const hasBody = method !== "GET" && method !== "HEAD" && length > 0;
   // The body goes to the handler as text (see setRequestBodyText), not as a stream to read back.
   const request = new Request(new URL(req.url ?? "/", origin), { method, headers });
-  if (hasBody) setRequestBodyText(request, Buffer.concat(chunks).toString("utf8"));
+  if (hasBody) setRequestBodyText(request, body.toString("utf8"));
   setPeerAddress(request, req.socket.remoteAddress ?? "unknown");
   return request;
 }
@@ -56,6 +53,16 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
   res.end(body);
 }
 
+/**
+ * 413 and close: the rest of the body is never read (node would otherwise drain it to reuse the
+ * connection), so the sender of a 3 GB body learns at once and the server spends nothing on it.
+ */
+function refuseTooLarge(res: ServerResponse, error: BodyTooLargeError): void {
+  const body = JSON.stringify({ error: "too_large", message: error.message });
+  res.writeHead(413, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), connection: "close" });
+  res.end(body, () => res.socket?.destroy());
+}
+
 /** Starts the key-release HTTP server; `port: 0` picks a free port. */
 export async function startKeyReleaseServer(options: StartKeyReleaseServerOptions): Promise<KeyReleaseServer> {
   const host = options.host ?? "127.0.0.1";
@@ -64,13 +71,9 @@ export async function startKeyReleaseServer(options: StartKeyReleaseServerOption
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     const origin = `http://${host.includes(":") ? `[${host}]` : host}`;
     toRequest(req, origin)
-      .then((request) => {
-        if (request === undefined) {
-          return send(res, new Response(JSON.stringify({ error: "too_large", message: "request body over 16 KB" }), { status: 413, headers: { "content-type": "application/json" } }));
-        }
-        return service.handle(request).then((response) => send(res, response));
-      })
-      .catch(() => {
+      .then((request) => service.handle(request).then((response) => send(res, response)))
+      .catch((error: unknown) => {
+        if (error instanceof BodyTooLargeError) return refuseTooLarge(res, error);
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: "internal_error", message: "the server failed to handle this request" }));
       });

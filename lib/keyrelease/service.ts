@@ -13,14 +13,14 @@
  *
  * Never logged, stored unsealed, or put in a URL: content keys, session ids (only their SHA-256 is stored).
  */
-import type { PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
 import type { Deployment } from "../deployments/index.ts";
 import type { KeyStore } from "../keys/index.ts";
 import { AuditLog } from "./audit.ts";
 import { ChannelReader } from "./channels.ts";
 import { openKeyReleaseDb, type SqlClient } from "./db.ts";
 import { ChainAccessGate, type AccessGate } from "./gate.ts";
-import { consoleLogger, json, type Logger } from "./http.ts";
+import { consoleLogger, failure, json, type Logger } from "./http.ts";
 import { PlayLedger, type PlayCounts, type SegmentPlay, type SegmentResolver } from "./plays.ts";
 import { createLimiter, RequestLimits, type RateLimit } from "./ratelimit.ts";
 import { ContentKeys, KeyWrapper, releaseKey } from "./release.ts";
@@ -29,7 +29,7 @@ import type { SiweConfig } from "./siwe.ts";
 import { StreamLedger, streamKey, type BestVoucher, type RedeemableVoucher, type RedeemableVoucherQuery } from "./stream.ts";
 
 // The public API as it was when all of it lived here (web/ and tests import these from service.ts).
-export { consoleLogger, setPeerAddress, setRequestBodyText, responseBodyText, type Logger } from "./http.ts";
+export { consoleLogger, MAX_JSON_BODY, setPeerAddress, setRequestBodyText, responseBodyText, type Logger } from "./http.ts";
 export type { RateLimit } from "./ratelimit.ts";
 export type { PlayCounts, SegmentPlay } from "./plays.ts";
 export type { KeyReleaseResponse } from "./release.ts";
@@ -63,8 +63,12 @@ export interface KeyReleaseServiceOptions {
   /** Clock, ms (tests). */
   now?: () => number;
   logger?: Logger;
-  /** Take the client IP from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them). */
-  trustProxyHeaders?: boolean;
+  /**
+   * Reverse proxies in front of this server that append to X-Forwarded-For (default 0: the client
+   * address is the socket's; TRUSTED_PROXY_HOPS in the web app). The client is the entry that many
+   * places left of the peer, never the left-most one a client can write (lib/http/client-address.ts).
+   */
+  trustedProxyHops?: number;
   /** Origins allowed to POST (an Origin header outside the list is refused); default the origin of siwe.uri. */
   allowedOrigins?: string[];
   /**
@@ -109,6 +113,7 @@ export class KeyReleaseService {
   readonly #ledger: StreamLedger;
   readonly #release: Parameters<typeof releaseKey>[0];
   readonly #stream: Parameters<typeof streamKey>[0];
+  readonly #log: Logger;
 
   /** Use {@link createKeyReleaseService}. */
   constructor(options: KeyReleaseServiceOptions, db: SqlClient, ownsDb: boolean) {
@@ -116,12 +121,13 @@ export class KeyReleaseService {
     this.#ownsDb = ownsDb;
     const now = options.now ?? Date.now;
     const log = options.logger ?? consoleLogger;
+    this.#log = log;
     const siwe: SiweConfig = { ...options.siwe, chainId: options.siwe.chainId ?? options.deployment.chainId };
     const origins = new Set(options.allowedOrigins ?? [new URL(options.siwe.uri).origin]);
     const limits = new RequestLimits(
       db,
       { wallet: options.rateLimits?.wallet ?? { points: 60, durationSeconds: 60 }, ip: options.rateLimits?.ip ?? { points: 300, durationSeconds: 60 } },
-      options.trustProxyHeaders ?? false,
+      options.trustedProxyHops ?? 0,
     );
     this.#audit = new AuditLog(db, now, log);
     this.#sessions = new Sessions({
@@ -268,6 +274,18 @@ export class KeyReleaseService {
   /** Counts a segment request (`?c=<contentId>`) as plays evidence; never throws (see plays.ts). */
   recordSegmentRequest(request: Request, pieceCid: string): Promise<SegmentPlay> {
     return this.#plays.recordSegmentRequest(request, pieceCid);
+  }
+
+  /**
+   * The wallet signed in with this request's session cookie, or the 401 to answer: routes outside key
+   * release (the studio's reads) are gated on the same SIWE session.
+   */
+  async signedInWallet(request: Request): Promise<Address | Response> {
+    try {
+      return (await this.#sessions.session(request)).wallet;
+    } catch (error) {
+      return failure(this.#log, error, "session");
+    }
   }
 
   /** Closes the database if the service opened it (the key store and chain client belong to the caller). */

@@ -17,9 +17,9 @@ import { backendNamed } from "../storage/set.ts";
 import { makeThumbnails } from "./artwork.ts";
 import type { Thumbnail } from "./artwork.ts";
 import { pieceCid, pieceCidOfFile, pieceCidSync } from "../piece/index.ts";
-import { forEachFile, ingestMedia } from "./probe.ts";
+import { forEachFile, ingestLimits, ingestMedia } from "./probe.ts";
 import type { BatchResult, IngestOptions, MediaInfo } from "./probe.ts";
-import { encodeVariants, planVariants } from "./transcode.ts";
+import { encodeVariants, limitRenditions, planVariants } from "./transcode.ts";
 import type { EncodedVariant, EncodeOptions } from "./transcode.ts";
 
 export type { Tier } from "../manifest/index.ts";
@@ -107,6 +107,8 @@ export interface ProcessedMedia {
 }
 
 export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacCoder" | "x264Preset" | "concurrency"> {
+  /** Streamable renditions at most (default INGEST_MAX_RENDITIONS, else 5): the highest rungs are dropped first. */
+  maxRenditions?: number;
   contentId: string;
   tier: Tier;
   /** Scratch directory for this item (HLS output, encrypted pieces, thumbnails). */
@@ -138,7 +140,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
   await mkdir(workDir, { recursive: true });
 
   const policy = (role: VariantRole) => tierPolicy(tier, role, options.freeStandard ?? false);
-  const specs = planVariants(info).filter((s) => policy(s.role).store);
+  const specs = limitRenditions(planVariants(info), ingestLimits(options).maxRenditions).filter((s) => policy(s.role).store);
   const storeOriginal = policy("original").store;
   const needsKey = specs.some((s) => policy(s.role).encrypt) || (storeOriginal && policy("original").encrypt);
   const key = needsKey ? (options.key ?? generateContentKey()) : undefined;

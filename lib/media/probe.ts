@@ -84,14 +84,58 @@ export interface MediaInfo {
 }
 
 export interface IngestOptions {
-  /** Reject files larger than this many bytes. Default 4 GiB. */
+  /** Reject files larger than this many bytes. Default INGEST_MAX_BYTES, else 4 GiB. */
   maxBytes?: number;
+  /**
+   * Reject media longer than this many seconds, from the probe (before any decoding or transcoding);
+   * the decode check stops just past it, so a file that lies about its length costs no more.
+   * Default INGEST_MAX_SECONDS, else 4 hours.
+   */
+  maxDurationSeconds?: number;
   /** Kill a decoder that runs longer than this. Default 10 minutes. */
   timeoutMs?: number;
 }
 
 /** Default size limit for one upload. */
 export const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
+/** Default duration limit: a long DJ set or film fits; 10 hours of silence (~2.3 GB of segments) does not. */
+export const DEFAULT_MAX_DURATION_SECONDS = 4 * 3600;
+/** Default cap on streamable renditions per item (every rung of the video ladder plus the preview). */
+export const DEFAULT_MAX_RENDITIONS = 5;
+
+export interface IngestLimits {
+  maxBytes: number;
+  maxDurationSeconds: number;
+  /** Streamable renditions per item; past it the highest (costliest) rungs are dropped, the preview kept. */
+  maxRenditions: number;
+}
+
+function positiveFromEnv(env: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, not "${raw}"`);
+  return value;
+}
+
+/**
+ * The ingest limits in force: explicit options first, then INGEST_MAX_BYTES, INGEST_MAX_SECONDS and
+ * INGEST_MAX_RENDITIONS from the environment, then the defaults.
+ */
+export function ingestLimits(options: Partial<IngestLimits> = {}, env: Record<string, string | undefined> = process.env): IngestLimits {
+  return {
+    maxBytes: options.maxBytes ?? positiveFromEnv(env, "INGEST_MAX_BYTES") ?? DEFAULT_MAX_BYTES,
+    maxDurationSeconds: options.maxDurationSeconds ?? positiveFromEnv(env, "INGEST_MAX_SECONDS") ?? DEFAULT_MAX_DURATION_SECONDS,
+    maxRenditions: Math.max(2, Math.floor(options.maxRenditions ?? positiveFromEnv(env, "INGEST_MAX_RENDITIONS") ?? DEFAULT_MAX_RENDITIONS)),
+  };
+}
+
+function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.round(seconds % 60);
+  return h > 0 ? `${h} h ${String(m).padStart(2, "0")} min` : m > 0 ? `${m} min ${String(s).padStart(2, "0")} s` : `${s} s`;
+}
 
 const LOSSLESS_CODECS = new Set(["flac", "alac", "wavpack", "ape", "tta", "mlp", "truehd", "shorten", "tak"]);
 
@@ -119,7 +163,7 @@ interface ProbeOutput {
  * unsupported, corrupt or truncated files.
  */
 export async function ingestMedia(file: string, options: IngestOptions = {}): Promise<MediaInfo> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const { maxBytes, maxDurationSeconds } = ingestLimits(options);
   const timeoutMs = options.timeoutMs ?? 10 * 60_000;
   let size: number;
   try {
@@ -153,10 +197,16 @@ export async function ingestMedia(file: string, options: IngestOptions = {}): Pr
   }
   const kind: "audio" | "video" = videoStream !== undefined ? "video" : "audio";
   if (/(^|,)wav(,|$)/.test(container)) await checkWavComplete(file, num(audioStream?.bit_rate));
+  const tooLong = (seconds: number) =>
+    new MediaIngestError(file, "too-long", `${formatDuration(seconds)} long, the limit is ${formatDuration(maxDurationSeconds)}`);
+  const probed = num(parsed.format.duration) ?? 0;
+  if (probed > maxDurationSeconds) throw tooLong(probed);
 
-  const decoded = await decodeCheck(file, kind, audioStream !== undefined, timeoutMs);
+  const decoded = await decodeCheck(file, kind, audioStream !== undefined, timeoutMs, maxDurationSeconds + 1);
+  if (decoded.duration > maxDurationSeconds) throw tooLong(decoded.duration);
   const metadata = await readMusicMetadata(file);
   const declared = Math.max(num(parsed.format.duration) ?? 0, metadata?.duration ?? 0);
+  if (declared > maxDurationSeconds) throw tooLong(declared);
   // Video's end is where its last packet is (see decodeCheck), one frame short of the declared end.
   const slack = kind === "video" ? Math.max(1, declared * 0.03) : Math.max(0.5, declared * 0.03);
   if (decoded.duration <= 0) throw new MediaIngestError(file, "corrupt", decoded.errors || "nothing decodable");
@@ -266,7 +316,7 @@ interface DecodeReport {
 }
 
 /** One ffmpeg pass: decode (video: keyframes only), find where the streams end, measure silence. */
-async function decodeCheck(file: string, kind: "audio" | "video", hasAudio: boolean, timeoutMs: number): Promise<DecodeReport> {
+async function decodeCheck(file: string, kind: "audio" | "video", hasAudio: boolean, timeoutMs: number, stopAfterSeconds: number): Promise<DecodeReport> {
   // Info level (tagged) for silencedetect's lines; errors are told apart by their level tag.
   const args = ["-hide_banner", "-nostdin", "-loglevel", "level+info"];
   if (kind === "video") args.push("-skip_frame:v", "nokey");
@@ -276,7 +326,8 @@ async function decodeCheck(file: string, kind: "audio" | "video", hasAudio: bool
   // the packets present end, which is what tells a complete file from a cut one.
   if (kind === "video") args.push("-map", "0:v:0", "-c:v:1", "copy");
   if (hasAudio) args.push("-af", `silencedetect=noise=${SILENCE_THRESHOLD_DB}dB:duration=${SILENCE_MIN_SECONDS}`);
-  args.push("-f", "null", "-progress", "pipe:1", "-nostats", "-");
+  // Output stops just past the duration limit: a file whose header understates its length is still cut off.
+  args.push("-t", String(stopAfterSeconds), "-f", "null", "-progress", "pipe:1", "-nostats", "-");
   const result = await runTool("ffmpeg", args, { timeoutMs });
   let duration = 0;
   // out_time is the furthest end over all output streams.

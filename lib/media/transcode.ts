@@ -87,6 +87,17 @@ export function planVariants(info: MediaInfo): VariantSpec[] {
   return [...ladder, { ...lowest, name: "preview", role: "preview", limitSeconds: PREVIEW_SECONDS }];
 }
 
+/**
+ * At most `max` streamable renditions: the highest (costliest) rungs go first, the preview and the
+ * lowest full rendition always stay (INGEST_MAX_RENDITIONS, see ingestLimits in probe.ts).
+ */
+export function limitRenditions(specs: readonly VariantSpec[], max: number): VariantSpec[] {
+  const preview = specs.filter((s) => s.role === "preview");
+  const full = specs.filter((s) => s.role !== "preview");
+  const keep = Math.max(1, max - preview.length);
+  return [...full.slice(Math.max(0, full.length - keep)), ...preview];
+}
+
 export interface EncodeOptions {
   /** Output root; each variant gets `<workDir>/hls/<name>/`. */
   workDir: string;

@@ -58,3 +58,25 @@ export function parseSignedRequestMessage(message: string): SignedRequestFields 
   }
   return { action: head[1]!, wallet: getAddress(wallet[1]!), nonce: nonce[1] as Hex, time: time[1]!, bodies };
 }
+
+/** The two headers a signed request travels in (the message base64: headers cannot hold newlines; it is ASCII). */
+export function signedRequestHeaders(message: string, signature: string): Record<string, string> {
+  return { [SIGNED_REQUEST_HEADER]: btoa(message), [SIGNATURE_HEADER]: signature };
+}
+
+/** Lower-case hex SHA-256 (WebCrypto: browsers and Node alike). */
+export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
+  const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Client side, for an action with one small body (a backup request): signs `body` for `action` with
+ * `sign` (e.g. wagmi's signMessageAsync) and returns the headers to send with exactly those bytes.
+ */
+export async function signRequest(action: string, wallet: Address, body: Uint8Array | string, sign: (args: { message: string }) => Promise<Hex>, now: () => number = Date.now): Promise<Record<string, string>> {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const message = signedRequestMessage({ action, wallet, nonce: newNonce(), time: new Date(now()).toISOString(), bodies: [{ size: bytes.byteLength, sha256: await sha256Hex(bytes) }] });
+  return signedRequestHeaders(message, await sign({ message }));
+}

@@ -9,6 +9,7 @@ import { TIER_NAMES, cidToBytes } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { contentIdOf, findJob, followJob, reportRegistered, resumeJob, sendFile, sha256OfFile, uploadMessage, type UploadJob } from "@/lib/client/upload-jobs";
 import { useTx } from "@/lib/client/useTx";
+import { studioFetch } from "@/lib/client/studio-fetch";
 import { TxStatus } from "./TxStatus";
 import { EarningsChart } from "./EarningsChart";
 import { StudioStreams, useStreams } from "./StudioStreams";
@@ -50,7 +51,13 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
   const stable = c.MockStablecoin;
   const data = useQuery({
     queryKey: ["studio", creator],
-    queryFn: async () => (await (await fetch(`/api/studio/${creator}`)).json()) as StudioData,
+    queryFn: async () => {
+      const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}`);
+      const body = (await res.json().catch(() => ({}))) as StudioData & { message?: string; error?: string };
+      if (!res.ok) throw new Error(body.message ?? body.error ?? `studio unavailable (${res.status})`);
+      return body;
+    },
+    retry: false,
     refetchInterval: 15_000,
   });
   const streams = useStreams(creator);
@@ -70,6 +77,14 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
       <p className="status ok">
         You are a creator · coin <code>{shortAddress(coin)}</code> · <Link href={`/creator/${creator}`}>your public page</Link>
       </p>
+      {data.isError && (
+        <p className="status err" data-testid="studio-error">
+          {data.error.message}{" "}
+          <button className="btn" onClick={() => void data.refetch()}>
+            Sign in and retry
+          </button>
+        </p>
+      )}
 
       <h2>Dashboard</h2>
       <div className="stats">

@@ -8,6 +8,8 @@ import { cidToBytes } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
+import { studioFetch } from "@/lib/client/studio-fetch";
+import { signRequest } from "@streamvault/lib/signed-request/message.ts";
 
 interface BackupRow {
   index: number;
@@ -44,7 +46,13 @@ export function StudioBackups({ creator }: { creator: Address }) {
   const [preview, setPreview] = useState<{ cid: string; data?: Preview; error?: string } | null>(null);
   const list = useQuery({
     queryKey: ["backups", creator],
-    queryFn: async () => (await (await fetch(`/api/studio/${creator}/backups`)).json()) as { backups: BackupRow[] },
+    queryFn: async () => {
+      const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/backups`);
+      const body = (await res.json().catch(() => ({}))) as { backups: BackupRow[]; message?: string; error?: string };
+      if (!res.ok) throw new Error(body.message ?? body.error ?? `backups unavailable (${res.status})`);
+      return body;
+    },
+    retry: false,
   });
   const tx = useTx(() => void list.refetch());
   const busy = building || tx.state.status === "wallet" || tx.state.status === "pending";
@@ -53,17 +61,18 @@ export function StudioBackups({ creator }: { creator: Address }) {
   async function backUpNow() {
     setError("");
     if (!registry) return setError("This deployment has no BackupRegistry.");
-    const message = `StreamVault backup\nWallet: ${creator}\nTime: ${new Date().toISOString()}`;
-    let signature: string;
+    // Single-use and bound to this body (lib/signed-request): the server refuses a replay.
+    const requestBody = JSON.stringify({ trigger: "manual" });
+    let signed: Record<string, string>;
     try {
-      signature = await signMessageAsync({ message });
+      signed = await signRequest("backup", creator, requestBody, (args) => signMessageAsync(args));
     } catch {
       return setError("The backup needs your wallet's signature.");
     }
     setBuilding(true);
     let built: { pieceCid: string; sha256: Hex; size: number; items: number };
     try {
-      const res = await fetch(`/api/studio/${creator}/backups`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature }) });
+      const res = await fetch(`/api/studio/${creator}/backups`, { method: "POST", headers: { "content-type": "application/json", ...signed }, body: requestBody });
       const body = (await res.json().catch(() => ({}))) as { error?: string } & typeof built;
       if (!res.ok) return setError(`Backup refused: ${body.error ?? res.status}`);
       built = body;
@@ -82,7 +91,7 @@ export function StudioBackups({ creator }: { creator: Address }) {
 
   async function showPreview(cid: string) {
     setPreview({ cid });
-    const res = await fetch(`/api/studio/${creator}/backups/${encodeURIComponent(cid)}`);
+    const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/backups/${encodeURIComponent(cid)}`);
     const body = (await res.json().catch(() => ({}))) as Preview & { message?: string };
     setPreview(res.ok ? { cid, data: body } : { cid, error: body.message ?? `preview failed (${res.status})` });
   }
@@ -107,6 +116,13 @@ export function StudioBackups({ creator }: { creator: Address }) {
       <TxStatus state={tx.state} />
       {list.isLoading ? (
         <p className="muted small">Loading…</p>
+      ) : list.isError ? (
+        <p className="status err" data-testid="backups-error">
+          {list.error.message}{" "}
+          <button className="btn" onClick={() => void list.refetch()}>
+            Sign in and retry
+          </button>
+        </p>
       ) : rows.length === 0 ? (
         <p className="muted small">No backups anchored yet.</p>
       ) : (

@@ -1,6 +1,9 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useConfig } from "wagmi";
+import { useAppConfig } from "@/lib/client/config";
+import { studioFetch } from "@/lib/client/studio-fetch";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Address } from "viem";
 import type { StorageReport as Report } from "@streamvault/lib/storage/placement/report.ts";
@@ -39,10 +42,13 @@ export function usdfc(n: number): string {
 const copiesLabel = (min: number, max: number) => (min === max ? String(min) : `${min}–${max}`);
 
 export function StudioStorage({ creator }: { creator: Address }) {
+  const wagmi = useConfig();
+  const { chainId } = useAppConfig();
   const report = useQuery({
     queryKey: ["studio-storage", creator],
+    retry: false,
     queryFn: async () => {
-      const res = await fetch(`/api/studio/${creator}/storage`);
+      const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/storage`);
       if (!res.ok) throw new Error(`storage report: ${res.status}`);
       return (await res.json()) as StorageReport;
     },

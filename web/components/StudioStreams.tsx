@@ -7,6 +7,7 @@ import { useAppConfig, useContracts } from "@/lib/client/config";
 import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { formatAmount, shortAddress } from "@/lib/client/format";
+import { studioFetch } from "@/lib/client/studio-fetch";
 
 export interface StreamRow {
   id: string;
@@ -23,12 +24,24 @@ export interface StreamRow {
   redeemable: string;
 }
 
-/** Open and closing channels of `creator` with their latest vouchers (chain + key-release database), every 5 s. */
+/**
+ * Open and closing channels of `creator` with their latest vouchers (chain + key-release database),
+ * every 5 s. Needs the creator's session: the first read signs in (studioFetch); a refused signature
+ * stops the polling and shows why.
+ */
 export function useStreams(creator: Address) {
+  const wagmi = useConfig();
+  const { chainId } = useAppConfig();
   return useQuery({
     queryKey: ["streams", creator],
-    queryFn: async () => (await (await fetch(`/api/studio/${creator}/streams`)).json()) as { streams: StreamRow[] },
-    refetchInterval: 5_000,
+    queryFn: async () => {
+      const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/streams`);
+      const body = (await res.json().catch(() => ({}))) as { streams: StreamRow[]; message?: string; error?: string };
+      if (!res.ok) throw new Error(body.message ?? body.error ?? `streams unavailable (${res.status})`);
+      return body;
+    },
+    retry: false,
+    refetchInterval: (query) => (query.state.status === "error" ? false : 5_000),
   });
 }
 
@@ -54,6 +67,13 @@ export function StudioStreams({ creator, titles, onPaid }: { creator: Address; t
       <h2 id="streams-h">Pay-per-minute streams</h2>
       {streams.isLoading ? (
         <p className="muted small">Loading…</p>
+      ) : streams.isError ? (
+        <p className="status err" data-testid="streams-error">
+          {streams.error.message}{" "}
+          <button className="btn" onClick={() => void streams.refetch()}>
+            Sign in and retry
+          </button>
+        </p>
       ) : rows.length === 0 ? (
         <p className="muted small">No open channels: fans who stream pay per minute show up here with their latest voucher.</p>
       ) : (

@@ -9,6 +9,7 @@ import type { ChainContext } from "../chain/client.ts";
 import { readContent } from "../chain/content.ts";
 import { UploadJournal, writeFileAtomic } from "../uploads/journal.ts";
 import type { AnchorRecord, CatalogSnapshot } from "./snapshot.ts";
+import { scanLogs } from "../../chain/logs.ts";
 
 export interface RestoreResult {
   anchor: AnchorRecord;
@@ -95,7 +96,7 @@ export interface ExportResult {
 export async function exportCatalog(ctx: ChainContext, store: PieceStore, options: ExportOptions): Promise<ExportResult> {
   const ca = ctx.contentAccess;
   const creator = ctx.account.address;
-  const logs = await ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", args: { creator }, fromBlock: BigInt(ca.blockNumber) });
+  const logs = await scanLogs(ctx.publicClient, BigInt(ca.blockNumber), "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", args: { creator }, fromBlock, toBlock }));
   const base = options.gatewayUrl?.replace(/\/+$/, "");
   const urlOf = (cid: string) => (base ? `${base}/piece/${cid}` : (store.urlFor?.(cid) ?? `/piece/${cid}`));
   await mkdir(path.join(options.outDir, "manifests"), { recursive: true });

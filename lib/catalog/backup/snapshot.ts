@@ -19,6 +19,7 @@ import { readContent } from "../chain/content.ts";
 import type { AccessRules, Collaborator, Tier } from "../chain/content.ts";
 import type { JournalItem } from "../uploads/journal.ts";
 import { StreamVaultError } from "../../errors.ts";
+import { scanLogs } from "../../chain/logs.ts";
 
 export const SNAPSHOT_FORMAT = "streamvault-catalog-snapshot";
 
@@ -67,14 +68,14 @@ async function holders(ctx: ChainContext, token: Address, kind: "erc20" | "erc72
   if (token === zeroAddress) return 0;
   const balances = new Map<string, bigint>();
   if (kind === "erc20") {
-    const logs = await ctx.publicClient.getContractEvents({ address: token, abi: erc20Abi, eventName: "Transfer", fromBlock });
+    const logs = await scanLogs(ctx.publicClient, fromBlock, "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: token, abi: erc20Abi, eventName: "Transfer", fromBlock, toBlock }));
     for (const l of logs) {
       const { from, to, value } = l.args as { from: Address; to: Address; value: bigint };
       if (from !== zeroAddress) balances.set(from, (balances.get(from) ?? 0n) - value);
       if (to !== zeroAddress) balances.set(to, (balances.get(to) ?? 0n) + value);
     }
   } else {
-    const logs = await ctx.publicClient.getContractEvents({ address: token, abi: ABIS.CreatorPass, eventName: "Transfer", fromBlock });
+    const logs = await scanLogs(ctx.publicClient, fromBlock, "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: token, abi: ABIS.CreatorPass, eventName: "Transfer", fromBlock, toBlock }));
     for (const l of logs) {
       const { from, to } = l.args as { from: Address; to: Address };
       if (from !== zeroAddress) balances.set(from, (balances.get(from) ?? 0n) - 1n);
@@ -89,13 +90,13 @@ export async function readMetrics(ctx: ChainContext, creator: Address = ctx.acco
   const ca = ctx.contentAccess;
   const fromBlock = BigInt(ca.blockNumber);
   const [coin, pass] = await ctx.publicClient.readContract({ address: ctx.creatorRegistry.address, abi: ctx.creatorRegistry.abi, functionName: "creatorTokens", args: [creator] });
-  const credited = await ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "Credited", args: { payee: creator }, fromBlock });
+  const credited = await scanLogs(ctx.publicClient, fromBlock, "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "Credited", args: { payee: creator }, fromBlock, toBlock }));
   const revenueByToken: Record<string, bigint> = {};
   for (const l of credited) add(revenueByToken, l.args.token!, l.args.amount!);
-  const registered = await ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", args: { creator }, fromBlock });
+  const registered = await scanLogs(ctx.publicClient, fromBlock, "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", args: { creator }, fromBlock, toBlock }));
   const contentIds = registered.map((l) => l.args.contentId!);
   const ids = new Set(contentIds);
-  const purchases = (await ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "AccessPurchased", fromBlock })).filter((l) => ids.has(l.args.contentId!)).length;
+  const purchases = (await scanLogs(ctx.publicClient, fromBlock, "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "AccessPurchased", fromBlock, toBlock }))).filter((l) => ids.has(l.args.contentId!)).length;
   return {
     coin,
     pass,
@@ -114,10 +115,10 @@ export async function buildSnapshot(ctx: ChainContext, store: PieceStore, journa
   const fromBlock = BigInt(ca.blockNumber);
   const pc = ctx.publicClient;
   const metrics = await readMetrics(ctx, creator);
-  const registered = await pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", args: { creator }, fromBlock });
-  const purchases = await pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "AccessPurchased", fromBlock });
-  const credited = await pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "Credited", args: { payee: creator }, fromBlock });
-  const withdrawn = await pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "Withdrawn", args: { payee: creator }, fromBlock });
+  const registered = await scanLogs(pc, fromBlock, "latest", (fromBlock, toBlock) => pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", args: { creator }, fromBlock, toBlock }));
+  const purchases = await scanLogs(pc, fromBlock, "latest", (fromBlock, toBlock) => pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "AccessPurchased", fromBlock, toBlock }));
+  const credited = await scanLogs(pc, fromBlock, "latest", (fromBlock, toBlock) => pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "Credited", args: { payee: creator }, fromBlock, toBlock }));
+  const withdrawn = await scanLogs(pc, fromBlock, "latest", (fromBlock, toBlock) => pc.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "Withdrawn", args: { payee: creator }, fromBlock, toBlock }));
   const byId = new Map(journalItems.map((i) => [i.contentId.toLowerCase(), i]));
 
   const items: SnapshotItem[] = [];
@@ -235,7 +236,7 @@ export interface AnchorRecord {
 /** Every snapshot anchored for `creator`, oldest first (PieceCIDs from events, digests from storage). */
 export async function listAnchors(ctx: ChainContext, creator: Address = ctx.account.address): Promise<AnchorRecord[]> {
   const br = ctx.backupRegistry;
-  const events = await ctx.publicClient.getContractEvents({ address: br.address, abi: br.abi, eventName: "BackupAnchored", args: { creator }, fromBlock: BigInt(br.blockNumber) });
+  const events = await scanLogs(ctx.publicClient, BigInt(br.blockNumber), "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: br.address, abi: br.abi, eventName: "BackupAnchored", args: { creator }, fromBlock, toBlock }));
   const out: AnchorRecord[] = [];
   for (const e of events) {
     const index = e.args.index!;

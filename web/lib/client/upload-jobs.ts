@@ -7,7 +7,7 @@
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "@noble/hashes/utils";
 import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
-import { newNonce, signedRequestMessage, SIGNATURE_HEADER, SIGNED_REQUEST_HEADER, type SignedBody } from "@streamvault/lib/signed-request/message.ts";
+import { newNonce, signedRequestHeaders, signedRequestMessage, type SignedBody } from "@streamvault/lib/signed-request/message.ts";
 import type { UploadJob } from "@streamvault/lib/catalog/uploads/jobs.ts";
 
 export type { UploadJob };
@@ -38,11 +38,6 @@ export function uploadMessage(creator: Address, bodies: SignedBody[]): string {
   return signedRequestMessage({ action: "upload", wallet: creator, nonce: newNonce(), time: new Date().toISOString(), bodies });
 }
 
-function signedHeaders(message: string, signature: string): Record<string, string> {
-  // base64 of UTF-8 (the message is ASCII, btoa is enough)
-  return { [SIGNED_REQUEST_HEADER]: btoa(message), [SIGNATURE_HEADER]: signature };
-}
-
 /** The job of these bytes, if the server has one (the file is then not sent again). */
 export async function findJob(creator: Address, contentId: Hex): Promise<UploadJob | undefined> {
   const res = await fetch(`/api/upload/jobs?creator=${creator}&contentId=${contentId}`, { cache: "no-store" });
@@ -57,7 +52,7 @@ export function sendFile(input: { file: File; creator: Address; tier: string; fr
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/api/upload?creator=${creator}&tier=${tier}${input.freeStandard && tier !== "free" ? "&freeStandard=1" : ""}&name=${encodeURIComponent(file.name)}&sha256=${sha}`);
-    for (const [k, v] of Object.entries(signedHeaders(input.message, input.signature))) xhr.setRequestHeader(k, v);
+    for (const [k, v] of Object.entries(signedRequestHeaders(input.message, input.signature))) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader("content-type", "application/octet-stream");
     xhr.upload.onprogress = (e) => e.lengthComputable && input.onProgress(e.loaded / e.total);
     xhr.onload = () => {
@@ -103,7 +98,7 @@ export async function followJob(id: string, onUpdate: (job: UploadJob) => void, 
 export async function resumeJob(job: UploadJob, sign: (message: string) => Promise<string>): Promise<UploadJob> {
   const message = uploadMessage(job.creator as Address, [{ size: job.size, sha256: job.sha256 }]);
   const signature = await sign(message);
-  const res = await fetch(`/api/upload/jobs/${job.id}/resume`, { method: "POST", headers: signedHeaders(message, signature) });
+  const res = await fetch(`/api/upload/jobs/${job.id}/resume`, { method: "POST", headers: signedRequestHeaders(message, signature) });
   const body = (await res.json().catch(() => ({}))) as { job?: UploadJob; error?: string };
   if (!res.ok || !body.job) throw new Error(body.error ?? `resume refused (${res.status})`);
   return body.job;

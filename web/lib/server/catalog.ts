@@ -9,6 +9,7 @@ import { contentAccessAbi, contractAt, creatorRegistryAbi } from "@streamvault/l
 import { cidFromBytes } from "@streamvault/lib/chain/cid.ts";
 import { INDEXER_URL, RPC_URL, contract, deployBlock } from "./config.ts";
 import { loadManifest } from "./store.ts";
+import { scanLogs } from "@streamvault/lib/chain/logs.ts";
 
 export { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
@@ -100,12 +101,9 @@ const registeredEvent = getAbiItem({ abi: contentAccessAbi, name: "ContentRegist
 async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
   const c = client();
   const access = contract("ContentAccess");
-  const logs = await c.getLogs({
-    address: access.address,
-    event: registeredEvent,
-    args: creator ? { creator } : undefined,
-    fromBlock: deployBlock("ContentAccess"),
-  });
+  const logs = await scanLogs(c, deployBlock("ContentAccess"), "latest", (fromBlock, toBlock) =>
+    c.getLogs({ address: access.address, event: registeredEvent, args: creator ? { creator } : undefined, fromBlock, toBlock }),
+  );
   // One block read per block, however many items were registered in it.
   const timestamps = new Map<bigint, Promise<number>>();
   const timestampOf = (blockNumber: bigint) => {
@@ -238,12 +236,9 @@ export async function listCreators(): Promise<CreatorInfo[]> {
 async function creatorsFromChain(only?: Address): Promise<CreatorInfo[]> {
   const c = client();
   const registry = contract("CreatorRegistry");
-  const logs = await c.getLogs({
-    address: registry.address,
-    event: launchedEvent,
-    args: only ? { creator: only } : undefined,
-    fromBlock: deployBlock("CreatorRegistry"),
-  });
+  const logs = await scanLogs(c, deployBlock("CreatorRegistry"), "latest", (fromBlock, toBlock) =>
+    c.getLogs({ address: registry.address, event: launchedEvent, args: only ? { creator: only } : undefined, fromBlock, toBlock }),
+  );
   const out = await Promise.all(
     logs.map(async (log) => {
       const a = log.args;

@@ -9,10 +9,21 @@ import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment, webOrigin } from "./config.ts
 import { keyStore as sharedKeyStore } from "./keystore.ts";
 import { pieceStore } from "./store.ts";
 import { join, isAbsolute } from "node:path";
+import { clientAddressOf } from "./client-address.ts";
+import type { NonceLedger } from "@streamvault/lib/signed-request/index.ts";
 
 type Service = KeyReleaseService;
+type KeyReleaseLib = typeof import("@streamvault/lib/keyrelease");
 
 let service: Promise<Service> | undefined;
+/** lib/keyrelease as the service loaded it: its setPeerAddress tags Requests for that module's limits. */
+let keyReleaseLib: KeyReleaseLib | undefined;
+
+/** Tags the request with the client address (web/server.ts + TRUSTED_PROXY_HOPS): per-address limits see each client, not one "unknown". */
+function tagClient(request: Request): Request {
+  keyReleaseLib?.setPeerAddress(request, clientAddressOf(request));
+  return request;
+}
 
 const dir = (value: string | undefined, fallback: string) => {
   const v = value || fallback;
@@ -31,6 +42,7 @@ export function sdkOrigins(): string[] {
 
 async function create(): Promise<Service> {
   const [kr, keys, store] = await Promise.all([import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/keyrelease"), sharedKeyStore(), pieceStore()]);
+  keyReleaseLib = kr;
   const origin = new URL(webOrigin());
   const publicClient = createPublicClient({ transport: http(RPC_URL) });
   return kr.createKeyReleaseService({
@@ -47,6 +59,15 @@ async function create(): Promise<Service> {
     allowedOrigins: [origin.origin, ...sdkOrigins()],
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
   });
+}
+
+let nonces: Promise<NonceLedger> | undefined;
+
+/** Used nonces of signed creator requests (lib/signed-request), in the key-release database (shared with DATABASE_URL). */
+export function signedRequestNonces(): Promise<NonceLedger> {
+  nonces ??= Promise.all([ready(), import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/signed-request/index.ts")]).then(([s, signed]) => signed.sqlNonceLedger(s.db));
+  nonces.catch(() => (nonces = undefined));
+  return nonces;
 }
 
 /** The best vouchers the key-release service kept for these channels (the creator's studio redeems them). */
@@ -68,7 +89,8 @@ async function ready(): Promise<Service> {
 export async function recordSegmentPlay(request: Request, pieceCid: string): Promise<void> {
   if (!new URL(request.url).searchParams.has("c")) return;
   try {
-    await (await ready()).recordSegmentRequest(request, pieceCid);
+    const s = await ready();
+    await s.recordSegmentRequest(tagClient(request), pieceCid);
   } catch {
     // plays are best effort: a segment is never refused because counting failed
   }
@@ -96,5 +118,28 @@ export async function keyRelease(request: Request): Promise<Response> {
     console.error("key release unavailable:", error);
     return Response.json({ error: "key_release_unavailable", message: "key release is not available on this server" }, { status: 503 });
   }
-  return s.handle(request);
+  return s.handle(tagClient(request));
+}
+
+/**
+ * null when the request carries the SIWE session of `creator` (the key-release session cookie);
+ * otherwise the answer: 401 (not signed in), 403 (signed in as another wallet), 503.
+ * The studio's reads (exports, backups, stream scans) cost the server work and show a creator's data.
+ */
+export async function requireCreatorSession(request: Request, creator: string): Promise<Response | null> {
+  let s: Service;
+  try {
+    s = await ready();
+  } catch {
+    return Response.json({ error: "key_release_unavailable", message: "sign-in is not available on this server" }, { status: 503 });
+  }
+  const wallet = await s.signedInWallet(tagClient(request));
+  if (wallet instanceof Response) return wallet;
+  if (wallet.toLowerCase() !== creator.toLowerCase()) {
+    return Response.json(
+      { error: "wrong_wallet", message: `signed in as ${wallet}: this studio belongs to ${creator}; sign in with that wallet` },
+      { status: 403, headers: { "cache-control": "no-store" } },
+    );
+  }
+  return null;
 }

@@ -3,13 +3,15 @@
  * GET: every snapshot anchored on BackupRegistry (PieceCIDs from `BackupAnchored` events, digests
  * from `backupAt`), each verified now: the stored bytes must hash (SHA-256) to the on-chain digest
  * and have the anchored size ("verified"), else "mismatch", or "missing" when storage lacks them.
- * POST (signed "StreamVault backup" message from the launched creator): builds the snapshot with
+ * POST (a single-use signed "StreamVault backup" request from the launched creator, bound to its JSON
+ * body: lib/signed-request): builds the snapshot with
  * lib/catalog `buildSnapshot`, stores it and answers what to anchor; the creator's wallet then calls
  * `BackupRegistry.anchorBackup(creator, pieceCid, sha256, size, Manual, 0)`.
  */
 import type { Address, Hex } from "viem";
 import { TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
-import { checkSignedRequest } from "@/lib/server/signed-request";
+import { checkSignedAction } from "@/lib/server/signed-request";
+import { requireCreatorSession } from "@/lib/server/keyrelease";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
 import { hasErrorCode } from "@streamvault/lib/errors.ts";
 
@@ -23,9 +25,12 @@ function creatorOf(address: string): Address | null {
   return /^0x[0-9a-fA-F]{40}$/.test(address) ? (address.toLowerCase() as Address) : null;
 }
 
-export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const creator = creatorOf((await ctx.params).address);
   if (!creator) return Response.json({ error: "bad address" }, { status: 400 });
+  // Re-hashing every stored snapshot costs the server reads: only the creator's own session asks.
+  const denied = await requireCreatorSession(request, creator);
+  if (denied) return denied;
   const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
   const anchors = await snapshot.listAnchors(chain, creator);
   const backups = await Promise.all(
@@ -55,9 +60,8 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
 export async function POST(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const creator = creatorOf((await ctx.params).address);
   if (!creator) return Response.json({ error: "bad address" }, { status: 400 });
-  const body = (await request.json().catch(() => ({}))) as { message?: unknown; signature?: unknown };
-  const refusal = await checkSignedRequest("backup", creator as Hex, body.message, body.signature);
-  if (refusal) return Response.json({ error: refusal }, { status: 403 });
+  const signed = await checkSignedAction(request, "backup", creator as Hex, 16_384);
+  if (signed instanceof Response) return signed;
   const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
   const snap = await snapshot.buildSnapshot(chain, store, []);
   const bytes = snapshot.serializeSnapshot(snap);

@@ -9,7 +9,7 @@ import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { listContents } from "@/lib/server/catalog";
 import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "@/lib/server/config";
 import { catalogLibs, readOnlyContext } from "@/lib/server/creator-catalog";
-import { playCounts } from "@/lib/server/keyrelease";
+import { playCounts, requireCreatorSession } from "@/lib/server/keyrelease";
 import { loadManifest, pieceStore, placementLib, storageLib } from "@/lib/server/store";
 
 export const dynamic = "force-dynamic";
@@ -18,10 +18,13 @@ export const runtime = "nodejs";
 type PlacementLib = Awaited<ReturnType<typeof placementLib>>;
 type HistoryItem = Parameters<PlacementLib["costHistory"]>[0][number];
 
-export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address: expected 0x followed by 40 hex characters" }, { status: 400 });
   const creator = address.toLowerCase() as Address;
+  // The creator\'s own SIWE session only (the key-release cookie): plays, costs and storage are the creator\'s business.
+  const denied = await requireCreatorSession(request, creator);
+  if (denied) return denied;
   const [lib, placement, store, { items: contents }] = await Promise.all([storageLib(), placementLib(), pieceStore(), listContents(creator)]);
 
   const items: HistoryItem[] = [];

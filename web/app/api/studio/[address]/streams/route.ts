@@ -7,8 +7,9 @@
  */
 import { createPublicClient, http, type Address } from "viem";
 import { STATUS_NAMES } from "@streamvault/lib/deployments/contracts.ts";
+import { scanLogs } from "@streamvault/lib/chain/logs.ts";
 import { RPC_URL, contract, deployBlock } from "@/lib/server/config";
-import { bestVouchers } from "@/lib/server/keyrelease";
+import { bestVouchers, requireCreatorSession } from "@/lib/server/keyrelease";
 
 type BestVoucher = Awaited<ReturnType<typeof bestVouchers>>[number];
 
@@ -16,10 +17,13 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 
-export async function GET(_request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
   const creator = address.toLowerCase() as Address;
+  // Only the creator's own SIWE session (the key-release cookie) reads this: it costs the server chain scans and storage reads.
+  const denied = await requireCreatorSession(request, creator);
+  if (denied) return denied;
   let entry;
   try {
     entry = contract("PaymentChannels");
@@ -27,12 +31,9 @@ export async function GET(_request: Request, ctx: { params: Promise<{ address: s
     return Response.json({ error: "no PaymentChannels in the deployment", message: (error as Error).message }, { status: 503 });
   }
   const client = createPublicClient({ transport: http(RPC_URL, { timeout: 10_000 }) });
-  const opened = await client.getContractEvents({
-    ...entry,
-    eventName: "ChannelOpened",
-    args: { creator },
-    fromBlock: deployBlock("PaymentChannels"),
-  });
+  const opened = await scanLogs(client, deployBlock("PaymentChannels"), "latest", (fromBlock, toBlock) =>
+    client.getContractEvents({ ...entry, eventName: "ChannelOpened", args: { creator }, fromBlock, toBlock }),
+  );
   const channels = await Promise.all(
     opened.map(async (log) => {
       const id = log.args.channelId!;
