@@ -115,19 +115,35 @@ export interface ReleaseParts {
   now: () => number;
 }
 
+/**
+ * The checks every key request starts with, in order: Origin, the per-address limit, the SIWE
+ * session, the per-wallet limit, the content id, the JSON body. `onWallet` hears the wallet as soon
+ * as the session names it, so a later refusal is audited with it.
+ */
+export async function openKeyRequest(
+  p: Pick<ReleaseParts, "sessions" | "limits" | "origins">,
+  request: Request,
+  contentId: string | undefined,
+  onWallet: (wallet: Address) => void,
+): Promise<{ wallet: Address; contentId: Hex; body: Record<string, unknown> }> {
+  checkOrigin(request, p.origins);
+  await p.limits.limitIp(request);
+  const { wallet } = await p.sessions.session(request);
+  onWallet(wallet);
+  await p.limits.limitWallet(wallet);
+  if (contentId === undefined || !CONTENT_ID.test(contentId)) throw new Refusal(400, "bad_content_id", "content id must be 0x followed by 64 hex characters");
+  return { wallet, contentId: contentId as Hex, body: await readJson(request) };
+}
+
 /** `POST /api/keys/:contentId` {ephemeralPublicKey} -> the content key wrapped to that key, if the chain grants access now. */
 export async function releaseKey(p: ReleaseParts, request: Request): Promise<Response> {
   const ip = p.limits.ip(request);
-  const contentId = pathParam(request, /\/api\/keys\/([^/]+)\/?$/);
+  const contentIdParam = pathParam(request, /\/api\/keys\/([^/]+)\/?$/);
   let wallet: Address | null = null;
   try {
-    checkOrigin(request, p.origins);
-    await p.limits.limitIp(request);
-    const session = await p.sessions.session(request);
-    wallet = session.wallet;
-    await p.limits.limitWallet(wallet);
-    if (contentId === undefined || !CONTENT_ID.test(contentId)) throw new Refusal(400, "bad_content_id", "content id must be 0x followed by 64 hex characters");
-    const body = await readJson(request);
+    const opened = await openKeyRequest(p, request, contentIdParam, (w) => (wallet = w));
+    const { body, contentId } = opened;
+    wallet = opened.wallet;
     const clientKey = await p.wrapper.parse(body.ephemeralPublicKey);
 
     let decision: AccessDecision;
@@ -157,7 +173,7 @@ export async function releaseKey(p: ReleaseParts, request: Request): Promise<Res
     const response: KeyReleaseResponse = { contentId: contentId as Hex, wallet, access: { reason: decision.reason, expiresAt }, keyId, wrapped };
     return json(200, response);
   } catch (error) {
-    await p.audit.denial(error, { event: "release", wallet, ip, contentId: contentId ?? null });
+    await p.audit.denial(error, { event: "release", wallet, ip, contentId: contentIdParam ?? null });
     return failure(p.log, error, "release");
   }
 }

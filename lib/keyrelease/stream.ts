@@ -10,10 +10,10 @@ import { MAX_MINUTE, minuteKeyLabel } from "../crypto/minute.ts";
 import type { AuditLog } from "./audit.ts";
 import { ChannelReader, SEGMENTS_PER_MINUTE, VoucherSignatureError, type ChannelState } from "./channels.ts";
 import type { SqlClient } from "./db.ts";
-import { checkOrigin, CONTENT_ID, failure, json, parseUint, pathParam, readJson, Refusal, toDate, type Logger } from "./http.ts";
+import { failure, json, parseUint, pathParam, Refusal, toDate, type Logger } from "./http.ts";
 import type { PlayLedger } from "./plays.ts";
 import type { RequestLimits } from "./ratelimit.ts";
-import type { ContentKeys, KeyWrapper } from "./release.ts";
+import { openKeyRequest, type ContentKeys, type KeyWrapper } from "./release.ts";
 import type { Sessions } from "./sessions.ts";
 import type { WrappedKey } from "./wrap.ts";
 
@@ -235,19 +235,16 @@ export interface StreamParts {
  * Minute 0 needs a valid voucher of any amount on an open channel whose deposit covers it: the
  * first minute is paid by the voucher that asks for minute 1 (the web player pays each minute
  * when it asks for it, so the creator normally holds payment for every released minute).
- */export async function streamKey(p: StreamParts, request: Request): Promise<Response> {
+ */
+export async function streamKey(p: StreamParts, request: Request): Promise<Response> {
   const ip = p.limits.ip(request);
-  const contentId = pathParam(request, /\/api\/keys\/([^/]+)\/stream\/?$/);
+  const contentIdParam = pathParam(request, /\/api\/keys\/([^/]+)\/stream\/?$/);
   let wallet: Address | null = null;
   let channelIdText: string | null = null;
   try {
-    checkOrigin(request, p.origins);
-    await p.limits.limitIp(request);
-    const session = await p.sessions.session(request);
-    wallet = session.wallet;
-    await p.limits.limitWallet(wallet);
-    if (contentId === undefined || !CONTENT_ID.test(contentId)) throw new Refusal(400, "bad_content_id", "content id must be 0x followed by 64 hex characters");
-    const body = await readJson(request);
+    const opened = await openKeyRequest(p, request, contentIdParam, (w) => (wallet = w));
+    const { body, contentId } = opened;
+    wallet = opened.wallet;
     const channelId = parseUint(body.channelId);
     const amount = parseUint(body.cumulativeAmount);
     const signature = body.signature;
@@ -373,7 +370,7 @@ export interface StreamParts {
     };
     return json(200, response);
   } catch (error) {
-    await p.audit.denial(error, { event: "stream-release", wallet, ip, contentId: contentId ?? null, channelId: channelIdText });
+    await p.audit.denial(error, { event: "stream-release", wallet, ip, contentId: contentIdParam ?? null, channelId: channelIdText });
     return failure(p.log, error, "stream");
   }
 }

@@ -10,22 +10,14 @@ import { cidFromBytes, cidToBytes } from "../../chain/cid.ts";
 import { isUnknownContentError } from "../../keyrelease/gate.ts";
 import { contractOf } from "../../deployments/index.ts";
 
-import { TIER, TIER_NAMES, type TierName } from "../../deployments/contract-types.ts";
+import { TIER, TIER_NAMES, type Rules, type TierName } from "../../deployments/contract-types.ts";
 
 export type Tier = TierName;
 export const TIERS: readonly Tier[] = TIER_NAMES;
 export const TIER_INDEX: Readonly<Record<Tier, number>> = TIER;
 
-export interface AccessRules {
-  minCoinBalance: bigint;
-  minPasses: bigint;
-  inSubscription: boolean;
-  paymentToken: Address;
-  /** Price of one access period in the token's smallest unit (uint96). */
-  price: bigint;
-  /** Seconds; 0 = contract default (30 days). */
-  duration: number;
-}
+/** ContentAccess.Rules (the generated struct); `price` is per access period in the token's smallest unit (uint96), `duration` seconds (0 = 30 days). */
+export type AccessRules = Rules;
 
 export interface Collaborator {
   account: Address;

@@ -10,14 +10,13 @@ import { cidFromBytes } from "@streamvault/lib/chain/cid.ts";
 import { INDEXER_URL, RPC_URL, contract, deployBlock } from "./config.ts";
 import { loadManifest } from "./store.ts";
 import { scanLogs } from "@streamvault/lib/chain/logs.ts";
+import type { UnlockItem } from "@streamvault/sdk";
 
 export { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 
-export interface CatalogItem {
-  id: Hex;
-  creator: Address;
-  tier: number;
+/** A catalogue row: the access rules the SDK's unlock options read (UnlockItem), plus what pages show. */
+export interface CatalogItem extends UnlockItem {
   tierName: string;
   manifestCid: string;
   title: string;
@@ -25,12 +24,6 @@ export interface CatalogItem {
   kind: "audio" | "video" | "unknown";
   duration: number;
   artworkCid?: string;
-  price: string;
-  paymentToken: Address;
-  minCoinBalance: string;
-  minPasses: string;
-  inSubscription: boolean;
-  accessDuration: number;
   registeredAt: number;
 }
 
