@@ -8,13 +8,13 @@
  * the job over when its lease expires (UPLOAD_JOB_LEASE_MS).
  */
 import path from "node:path";
-import { openKeyStore } from "../lib/keys/index.ts";
-import { createStore } from "../lib/storage/index.ts";
-import { journalPath, placementView } from "../lib/storage/placement/index.ts";
-import { contractOf, loadDeployment } from "../lib/deployments/index.ts";
-import { REPO_ROOT } from "../lib/deployments/artifacts.ts";
-import { startUploadWorker } from "../lib/catalog/uploads/job-worker.ts";
-import { openUploadJobDatabase, registeredManifestReader, uploadJobSettings } from "../lib/catalog/uploads/service.ts";
+import { openKeyStore } from "@streamvault/lib/keys";
+import { createStore } from "@streamvault/lib/storage";
+import { journalPath, placementView } from "@streamvault/lib/storage/placement";
+import { contractOf, loadDeployment } from "@streamvault/lib/deployments";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
+import { startUploadWorker } from "@streamvault/lib/catalog/uploads/job-worker.ts";
+import { openUploadJobDatabase, registeredManifestReader, uploadJobSettings } from "@streamvault/lib/catalog/uploads/service.ts";
 
 const env = process.env;
 const root = env.STREAMVAULT_ROOT ?? REPO_ROOT;

@@ -4,14 +4,14 @@
  * web server has the library both bundled and loaded by Node).
  */
 import { expect } from "chai";
-import { ERROR_CODES, StreamVaultError, errorCodeForStatus, errorCodeOf, errorResponse, exitCodeOf, hasErrorCode, httpStatusOf } from "../lib/errors.ts";
+import { ERROR_CODES, StreamVaultError, errorCodeForStatus, errorCodeOf, errorResponse, exitCodeOf, hasErrorCode, httpStatusOf } from "@streamvault/lib/errors.ts";
 import { EXIT, CliError } from "../cli/context.ts";
-import { ChainUnavailableError } from "../lib/catalog/chain/client.ts";
-import { NoBackupError, SnapshotIntegrityError } from "../lib/catalog/backup/snapshot.ts";
-import { MediaIngestError } from "../lib/media/errors.ts";
-import { KeyConflictError } from "../lib/keys/index.ts";
-import { PieceNotFoundError, RangeNotSatisfiableError } from "../lib/storage/types.ts";
-import { InvalidPublicKeyError } from "../lib/keyrelease/wrap.ts";
+import { ChainUnavailableError } from "@streamvault/lib/catalog/chain/client.ts";
+import { NoBackupError, SnapshotIntegrityError } from "@streamvault/lib/catalog/backup/snapshot.ts";
+import { MediaIngestError } from "@streamvault/lib/media/errors.ts";
+import { KeyConflictError } from "@streamvault/lib/keys";
+import { PieceNotFoundError, RangeNotSatisfiableError } from "@streamvault/lib/storage/types.ts";
+import { InvalidPublicKeyError } from "@streamvault/lib/keyrelease/wrap.ts";
 
 describe("errors: one code -> HTTP status and exit code table", () => {
   it("the CLI's documented exit codes are the table's", () => {
@@ -57,7 +57,7 @@ describe("errors: one code -> HTTP status and exit code table", () => {
   });
 
   it("codes are recognised from another loaded copy of the module (no instanceof across copies needed)", async () => {
-    const copy = (await import(new URL("../lib/errors.ts?second-copy", import.meta.url).href)) as typeof import("../lib/errors.ts");
+    const copy = (await import(new URL("../lib/errors.ts?second-copy", import.meta.url).href)) as typeof import("@streamvault/lib/errors.ts");
     expect(copy.StreamVaultError).not.to.equal(StreamVaultError);
     const foreign = new copy.StreamVaultError("not_found", "piece not found");
     expect(foreign instanceof StreamVaultError).to.equal(true);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { cidFromBytes, cidToBytes } from "../../lib/chain/cid.ts";
-import { computePieceCid } from "../../lib/storage/piece.ts";
-import { hasErrorCode } from "../../lib/errors.ts";
+import { cidFromBytes, cidToBytes } from "@streamvault/lib/chain/cid.ts";
+import { computePieceCid } from "@streamvault/lib/storage/piece.ts";
+import { hasErrorCode } from "@streamvault/lib/errors.ts";
 
 describe("PieceCID <-> on-chain bytes", () => {
   it("round-trips a real PieceCID v2", async () => {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { contractOf } from "../../lib/deployments/index.ts";
-import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
+import { contractOf } from "@streamvault/lib/deployments";
+import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
 import { cliEnv, killAllChildren, makeTone, runCli } from "./helpers.ts";
 import type { CliRun, TestChain } from "./helpers.ts";
 import { freshChain } from "./fixture.ts";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { LocalStore } from "../../lib/storage/index.ts";
+import { LocalStore } from "@streamvault/lib/storage";
 import { cliEnv, runCli } from "./helpers.ts";
 import { getFixture } from "./fixture.ts";
 import type { Fixture } from "./fixture.ts";

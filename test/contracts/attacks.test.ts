@@ -18,7 +18,7 @@ import {
   type Hex,
 } from "viem";
 import { DAY, NATIVE, addr, deployFixture, launch, networkHelpers, register, viem, type Fixture } from "./fixture.ts";
-import { voucherTypedData } from "../../lib/chain/voucher.ts";
+import { voucherTypedData } from "@streamvault/lib/chain/voucher.ts";
 
 const { time, loadFixture } = networkHelpers;
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { signPermit } from "../../lib/chain/permit.ts";
+import { signPermit } from "@streamvault/lib/chain/permit.ts";
 import { parseEther, zeroAddress, getAddress } from "viem";
 import {
   addr,

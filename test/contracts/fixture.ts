@@ -12,8 +12,8 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { deploySystem } from "../../lib/deployments/deploy-system.ts";
-import { ABIS, contractOf } from "../../lib/deployments/index.ts";
+import { deploySystem } from "@streamvault/lib/deployments/deploy-system.ts";
+import { ABIS, contractOf } from "@streamvault/lib/deployments";
 
 export const NATIVE = zeroAddress;
 export const DAY = 24n * 60n * 60n;

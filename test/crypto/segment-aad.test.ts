@@ -5,8 +5,8 @@
  */
 import { expect } from "chai";
 import { webcrypto } from "node:crypto";
-import { decryptSegmentWeb, hexToBytes, segmentAad } from "../../lib/crypto/segment-aad.ts";
-import { encryptSegment, generateContentKey, generateNonce, hex, segmentAad as nodeSegmentAad } from "../../lib/crypto/segment.ts";
+import { decryptSegmentWeb, hexToBytes, segmentAad } from "@streamvault/lib/crypto/segment-aad.ts";
+import { encryptSegment, generateContentKey, generateNonce, hex, segmentAad as nodeSegmentAad } from "@streamvault/lib/crypto/segment.ts";
 
 describe("crypto: segment AAD shared by Node and the browser", () => {
   it("segment.ts re-exports the same function (one implementation)", () => {

@@ -18,8 +18,8 @@ import {
   keyIdOf,
   SegmentDecryptError,
   segmentAad,
-} from "../../lib/crypto/index.ts";
-import { segmentMinutes } from "../../lib/manifest/index.ts";
+} from "@streamvault/lib/crypto";
+import { segmentMinutes } from "@streamvault/lib/manifest";
 
 describe("crypto: AES-256-GCM segment format", () => {
   const key = generateContentKey();

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createPublicClient, http } from "viem";
-import { startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
-import { artifactPath, DEPLOYED_CONTRACTS, REPO_ROOT } from "../../lib/deployments/artifacts.ts";
-import { ABIS, contractOf, loadDeployment, writeDeployment } from "../../lib/deployments/index.ts";
+import { startAnvil, type AnvilNode } from "@streamvault/lib/chain/anvil.ts";
+import { artifactPath, DEPLOYED_CONTRACTS, REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
+import { ABIS, contractOf, loadDeployment, writeDeployment } from "@streamvault/lib/deployments";
 
 const exec = promisify(execFile);
 

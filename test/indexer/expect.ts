@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { parseEther, zeroAddress, type Address, type Hex } from "viem";
-import { backupRegistryAbi, contentAccessAbi, creatorCoinAbi, creatorPassAbi, paymentChannelsAbi } from "../../lib/deployments/abis.ts";
+import { backupRegistryAbi, contentAccessAbi, creatorCoinAbi, creatorPassAbi, paymentChannelsAbi } from "@streamvault/lib/deployments/abis.ts";
 import type { IndexerProcess, LocalChain } from "./harness.ts";
 import type { ScenarioResult } from "./scenario.ts";
 

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, type Account, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { freePort, jsonRpc, startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
-import { deploySystem } from "../../lib/deployments/deploy-system.ts";
-import { writeDeployment, type Deployment } from "../../lib/deployments/index.ts";
-import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
-import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+import { freePort, jsonRpc, startAnvil, type AnvilNode } from "@streamvault/lib/chain/anvil.ts";
+import { deploySystem } from "@streamvault/lib/deployments/deploy-system.ts";
+import { writeDeployment, type Deployment } from "@streamvault/lib/deployments";
+import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 
 export const INDEXER_DIR = join(REPO_ROOT, "indexer");
 // npm workspaces hoist ponder to the root node_modules; a workspace-local copy wins when there is one.

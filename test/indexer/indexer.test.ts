@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { parseEther, zeroAddress } from "viem";
-import { creatorRegistryAbi } from "../../lib/deployments/abis.ts";
+import { creatorRegistryAbi } from "@streamvault/lib/deployments/abis.ts";
 import type { IndexerProcess, LocalChain } from "./harness.ts";
 import { indexedScenario, type ScenarioResult } from "./scenario.ts";
 import { all, expectAccessMatchesChain, expectIndexMatchesScenario } from "./expect.ts";
@@ -295,7 +295,7 @@ describe("indexer (PGlite)", function () {
   it("keeps following the chain: new access shows up live", async function () {
     const before = await expectAccessMatchesChain(ix, chain, s);
     const collab2 = chain.accounts[8]!;
-    const { contentAccessAbi } = await import("../../lib/deployments/abis.ts");
+    const { contentAccessAbi } = await import("@streamvault/lib/deployments/abis.ts");
     const hash = await chain.wallet(collab2).writeContract({ address: s.contracts.contentAccess, abi: contentAccessAbi, functionName: "subscribe", args: [zeroAddress, 1, parseEther("0.01")], value: parseEther("0.01") });
     const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
     await ix.waitForBlock(receipt.blockNumber);

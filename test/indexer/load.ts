@@ -5,7 +5,7 @@
  */
 import { encodeAbiParameters, keccak256, parseEther, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { contentAccessAbi, creatorCoinAbi, creatorPassAbi, creatorRegistryAbi } from "../../lib/deployments/abis.ts";
+import { contentAccessAbi, creatorCoinAbi, creatorPassAbi, creatorRegistryAbi } from "@streamvault/lib/deployments/abis.ts";
 import type { LocalChain } from "./harness.ts";
 
 export interface LoadResult {

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { parseEther, toHex } from "viem";
-import { backupRegistryAbi, contentAccessAbi, creatorCoinAbi, creatorRegistryAbi, mockStablecoinAbi } from "../../lib/deployments/abis.ts";
+import { backupRegistryAbi, contentAccessAbi, creatorCoinAbi, creatorRegistryAbi, mockStablecoinAbi } from "@streamvault/lib/deployments/abis.ts";
 import type { IndexerProcess, LocalChain } from "./harness.ts";
 import { fakeCid, indexedScenario, type ScenarioResult } from "./scenario.ts";
 import { expectIndexMatchesScenario } from "./expect.ts";

@@ -7,7 +7,7 @@ import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain } f
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { generateLoad, type LoadResult } from "./load.ts";
 import { dumpTables, expectAccessMatchesChain } from "./expect.ts";
-import { creatorCoinAbi } from "../../lib/deployments/abis.ts";
+import { creatorCoinAbi } from "@streamvault/lib/deployments/abis.ts";
 
 describe("indexer crash recovery (PGlite)", function () {
   this.timeout(300_000);

@@ -13,8 +13,8 @@ import {
   creatorRegistryAbi,
   mockStablecoinAbi,
   paymentChannelsAbi,
-} from "../../lib/deployments/abis.ts";
-import { voucherTypedData } from "../../lib/chain/voucher.ts";
+} from "@streamvault/lib/deployments/abis.ts";
+import { voucherTypedData } from "@streamvault/lib/chain/voucher.ts";
 import { startIndexer, startLocalChain, type IndexerProcess, type LocalChain, type StartIndexerOptions } from "./harness.ts";
 
 export const NATIVE = zeroAddress;

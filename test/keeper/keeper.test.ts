@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { parseEther, toHex, zeroAddress, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { ABIS, contractOf } from "../../lib/deployments/index.ts";
-import { voucherTypedData } from "../../lib/keyrelease/channels.ts";
-import { openKeyReleaseDb, type SqlClient } from "../../lib/keyrelease/db.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import { generateEphemeralKeyPair } from "../../lib/keyrelease/wrap.ts";
-import { SqlVoucherSource, VoucherKeeper, type VoucherKeeperOptions } from "../../lib/keeper/index.ts";
+import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
+import { openKeyReleaseDb, type SqlClient } from "@streamvault/lib/keyrelease/db.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import { generateEphemeralKeyPair } from "@streamvault/lib/keyrelease/wrap.ts";
+import { SqlVoucherSource, VoucherKeeper, type VoucherKeeperOptions } from "@streamvault/lib/keeper";
 import { keeperSettings } from "../../scripts/keeper.ts";
 import { signIn, startChainFixture, startFixtureServer, type ChainFixture } from "../keyrelease/fixture.ts";
 

@@ -22,14 +22,14 @@ import {
 } from "viem";
 import { privateKeyToAccount, generatePrivateKey, type PrivateKeyAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
-import { jsonRpc, startAnvil, type AnvilNode } from "../../lib/chain/anvil.ts";
-import type { AccessRules } from "../../lib/catalog/chain/content.ts";
-import { startKeyReleaseServer, type KeyReleaseServer, type StartKeyReleaseServerOptions } from "../../lib/keyrelease/server.ts";
-import { deploySystem } from "../../lib/deployments/deploy-system.ts";
-import { DEV_PRIVATE_KEYS } from "../../lib/deployments/dev-accounts.ts";
-import { ABIS, contractOf, type Deployment } from "../../lib/deployments/index.ts";
-import { openKeyStore, type KeyStore } from "../../lib/keys/index.ts";
-import { generateContentKey } from "../../lib/crypto/segment.ts";
+import { jsonRpc, startAnvil, type AnvilNode } from "@streamvault/lib/chain/anvil.ts";
+import type { AccessRules } from "@streamvault/lib/catalog/chain/content.ts";
+import { startKeyReleaseServer, type KeyReleaseServer, type StartKeyReleaseServerOptions } from "@streamvault/lib/keyrelease/server.ts";
+import { deploySystem } from "@streamvault/lib/deployments/deploy-system.ts";
+import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
+import { ABIS, contractOf, type Deployment } from "@streamvault/lib/deployments";
+import { openKeyStore, type KeyStore } from "@streamvault/lib/keys";
+import { generateContentKey } from "@streamvault/lib/crypto/segment.ts";
 
 export const TEST_MASTER_KEY = new Uint8Array(32).map((_, i) => (i * 13 + 7) & 0xff);
 export const SIWE_DOMAIN = "app.streamvault.test";

@@ -5,9 +5,9 @@
  */
 import { expect } from "chai";
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import { clientAddress, trustedProxyHops } from "../../lib/http/client-address.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import type { Logger } from "../../lib/keyrelease/service.ts";
+import { clientAddress, trustedProxyHops } from "@streamvault/lib/http/client-address.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import type { Logger } from "@streamvault/lib/keyrelease/service.ts";
 import { SIWE_URI, siweMessage, startChainFixture, startFixtureServer, type ChainFixture } from "./fixture.ts";
 
 const quietLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -7,11 +7,11 @@ import { expect } from "chai";
 import pg from "pg";
 import { parseEther, zeroAddress, type Address, type Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { ABIS, contractOf } from "../../lib/deployments/index.ts";
-import { ChannelReader, voucherTypedData } from "../../lib/keyrelease/channels.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import { listRedeemableVouchers } from "../../lib/keyrelease/stream.ts";
-import { generateEphemeralKeyPair } from "../../lib/keyrelease/wrap.ts";
+import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { ChannelReader, voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import { listRedeemableVouchers } from "@streamvault/lib/keyrelease/stream.ts";
+import { generateEphemeralKeyPair } from "@streamvault/lib/keyrelease/wrap.ts";
 import { signIn, siweMessage, startChainFixture, startFixtureServer, type ChainFixture } from "./fixture.ts";
 
 const databaseUrl = process.env.TEST_DATABASE_URL;

@@ -9,7 +9,7 @@
  */
 import { expect } from "chai";
 import { getAddress, type Address, type Hex } from "viem";
-import { contractOf } from "../../lib/deployments/index.ts";
+import { contractOf } from "@streamvault/lib/deployments";
 import {
   hasValidAccessCondition,
   isLitAccessDenied,
@@ -33,9 +33,9 @@ import {
   type LitSdkClient,
   type LitSealed,
   type LitUnifiedCondition,
-} from "../../lib/keyrelease/lit.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
+} from "@streamvault/lib/keyrelease/lit.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import { signIn, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 class MockLit implements LitClientLike {

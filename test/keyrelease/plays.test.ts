@@ -9,16 +9,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
-import { cidToBytes } from "../../lib/chain/cid.ts";
-import { openPglite } from "../../lib/db/index.ts";
-import { openKeyReleaseDb } from "../../lib/keyrelease/db.ts";
-import { mediaPlaylist, serializeManifest, type Manifest } from "../../lib/manifest/index.ts";
-import { countSegmentPlays, ManifestSegmentResolver } from "../../lib/keyrelease/plays.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import type { Logger, PlayCounts } from "../../lib/keyrelease/service.ts";
-import { generateEphemeralKeyPair } from "../../lib/keyrelease/wrap.ts";
-import { LocalStore, startGateway, type Gateway } from "../../lib/storage/index.ts";
-import { readItemPlays } from "../../lib/storage/placement/plays.ts";
+import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
+import { openPglite } from "@streamvault/lib/db";
+import { openKeyReleaseDb } from "@streamvault/lib/keyrelease/db.ts";
+import { mediaPlaylist, serializeManifest, type Manifest } from "@streamvault/lib/manifest";
+import { countSegmentPlays, ManifestSegmentResolver } from "@streamvault/lib/keyrelease/plays.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import type { Logger, PlayCounts } from "@streamvault/lib/keyrelease/service.ts";
+import { generateEphemeralKeyPair } from "@streamvault/lib/keyrelease/wrap.ts";
+import { LocalStore, startGateway, type Gateway } from "@streamvault/lib/storage";
+import { readItemPlays } from "@streamvault/lib/storage/placement/plays.ts";
 import { signIn, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 interface Item {

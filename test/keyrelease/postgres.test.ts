@@ -5,10 +5,10 @@
 import { expect } from "chai";
 import pg from "pg";
 import { parseEther, zeroAddress, type Hex } from "viem";
-import { ABIS, contractOf } from "../../lib/deployments/index.ts";
-import { voucherTypedData } from "../../lib/keyrelease/channels.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
+import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import { signIn, siweMessage, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 const databaseUrl = process.env.TEST_DATABASE_URL;

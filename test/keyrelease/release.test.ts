@@ -4,11 +4,11 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getAddress, toFunctionSelector, type Address, type Hex } from "viem";
-import { ABIS, contractOf } from "../../lib/deployments/index.ts";
-import { isUnknownContentError } from "../../lib/keyrelease/gate.ts";
-import { createKeyReleaseService, type KeyReleaseService, type Logger } from "../../lib/keyrelease/service.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "../../lib/keyrelease/wrap.ts";
+import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { isUnknownContentError } from "@streamvault/lib/keyrelease/gate.ts";
+import { createKeyReleaseService, type KeyReleaseService, type Logger } from "@streamvault/lib/keyrelease/service.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import { COIN_MIN, PASS_PRICE, SIWE_DOMAIN, SIWE_URI, SUB_PRICE, signIn, siweMessage, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 interface NonceBody {

@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { openKeyReleaseDb, type SqlClient } from "../../lib/keyrelease/db.ts";
+import { openKeyReleaseDb, type SqlClient } from "@streamvault/lib/keyrelease/db.ts";
 import {
   claimSignedBody,
   sha256Hex,
@@ -19,7 +19,7 @@ import {
   verifySignedRequest,
   type NonceLedger,
   type SignedRequestFields,
-} from "../../lib/signed-request/index.ts";
+} from "@streamvault/lib/signed-request/index.ts";
 
 describe("signed creator requests: single use, bound to the body", function () {
   this.timeout(60_000);

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { parseEther, zeroAddress, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { ContentEncryptor, decryptSegment, deriveMinuteKey, keyIdOf, SegmentDecryptError } from "../../lib/crypto/index.ts";
-import { segmentMinutes } from "../../lib/manifest/index.ts";
-import { ABIS, contractOf } from "../../lib/deployments/index.ts";
-import { voucherTypedData } from "../../lib/keyrelease/channels.ts";
-import type { KeyReleaseServer } from "../../lib/keyrelease/server.ts";
-import type { StreamReleaseResponse } from "../../lib/keyrelease/service.ts";
-import { generateEphemeralKeyPair, unwrapContentKey, UnwrapError } from "../../lib/keyrelease/wrap.ts";
+import { ContentEncryptor, decryptSegment, deriveMinuteKey, keyIdOf, SegmentDecryptError } from "@streamvault/lib/crypto";
+import { segmentMinutes } from "@streamvault/lib/manifest";
+import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
+import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
+import type { StreamReleaseResponse } from "@streamvault/lib/keyrelease/service.ts";
+import { generateEphemeralKeyPair, unwrapContentKey, UnwrapError } from "@streamvault/lib/keyrelease/wrap.ts";
 import { signIn, startChainFixture, type ChainFixture, startFixtureServer } from "./fixture.ts";
 
 const RATE = parseEther("0.001");

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { generateContentKey } from "../../lib/crypto/segment.ts";
+import { generateContentKey } from "@streamvault/lib/crypto/segment.ts";
 import {
   fromBase64Url,
   generateEphemeralKeyPair,
@@ -11,8 +11,8 @@ import {
   UnwrapError,
   wrapContentKey,
   wrapInfo,
-} from "../../lib/keyrelease/wrap.ts";
-import { rawEphemeralPublicKey, wrapContentKeyNode } from "../../lib/keyrelease/wrap-node.ts";
+} from "@streamvault/lib/keyrelease/wrap.ts";
+import { rawEphemeralPublicKey, wrapContentKeyNode } from "@streamvault/lib/keyrelease/wrap-node.ts";
 
 const CONTENT = "0x" + "ab".repeat(32);
 const OTHER_CONTENT = "0x" + "cd".repeat(32);

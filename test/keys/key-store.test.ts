@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
-import { generateContentKey } from "../../lib/crypto/index.ts";
-import { deriveKek, KeyConflictError, KeyUnsealError, loadMasterKey, openKeyStore, sealKey, unsealKey } from "../../lib/keys/index.ts";
-import type { KeyStore } from "../../lib/keys/index.ts";
+import { generateContentKey } from "@streamvault/lib/crypto";
+import { deriveKek, KeyConflictError, KeyUnsealError, loadMasterKey, openKeyStore, sealKey, unsealKey } from "@streamvault/lib/keys";
+import type { KeyStore } from "@streamvault/lib/keys";
 
 function keyStoreSuite(label: string, open: (masterKey: Uint8Array) => Promise<KeyStore>, uniq: string) {
   describe(`keys: KeyStore on ${label}`, () => {

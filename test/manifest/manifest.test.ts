@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { canonicalJson, ManifestValidationError, parseManifest, segmentMinutes, serializeManifest, validateManifest, variantKeyScheme, mediaPlaylist } from "../../lib/manifest/index.ts";
-import type { Manifest } from "../../lib/manifest/index.ts";
-import { pieceCidSync as pieceCidOf } from "../../lib/piece/index.ts";
+import { canonicalJson, ManifestValidationError, parseManifest, segmentMinutes, serializeManifest, validateManifest, variantKeyScheme, mediaPlaylist } from "@streamvault/lib/manifest";
+import type { Manifest } from "@streamvault/lib/manifest";
+import { pieceCidSync as pieceCidOf } from "@streamvault/lib/piece";
 
 const cid = (n: number) => pieceCidOf(new Uint8Array(200).fill(n));
 

@@ -1,9 +1,9 @@
 /** Test helpers: media generated with ffmpeg at test time, an in-memory PieceStore, ffprobe. */
 import { writeFile } from "node:fs/promises";
-import { runFfmpeg, runTool } from "../../lib/media/ffmpeg.ts";
-import { pieceCidSync as pieceCidOf } from "../../lib/piece/index.ts";
-import { PieceNotFoundError } from "../../lib/storage/types.ts";
-import type { ByteRange, PieceStore, PutOptions, PutResult } from "../../lib/storage/types.ts";
+import { runFfmpeg, runTool } from "@streamvault/lib/media/ffmpeg.ts";
+import { pieceCidSync as pieceCidOf } from "@streamvault/lib/piece";
+import { PieceNotFoundError } from "@streamvault/lib/storage/types.ts";
+import type { ByteRange, PieceStore, PutOptions, PutResult } from "@streamvault/lib/storage/types.ts";
 
 /** Generate a stereo test signal: pink noise (realistic bitrate use) or a sine tone. */
 export async function makeAudio(file: string, seconds: number, signal: "noise" | "sine" = "noise", extraArgs: string[] = []): Promise<void> {

@@ -20,7 +20,7 @@ import {
   runFfmpeg,
   toolPath,
   VIDEO_LADDER,
-} from "../../lib/media/index.ts";
+} from "@streamvault/lib/media";
 import { makeAudio } from "./helpers.ts";
 
 async function silence(file: string, seconds: number): Promise<void> {

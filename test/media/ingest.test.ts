@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { ingestBatch, ingestMedia, MediaIngestError, processMedia, publishDetailed, resolveToolPath, runFfmpeg, SILENT_WARNING_FRACTION, toolPath } from "../../lib/media/index.ts";
+import { ingestBatch, ingestMedia, MediaIngestError, processMedia, publishDetailed, resolveToolPath, runFfmpeg, SILENT_WARNING_FRACTION, toolPath } from "@streamvault/lib/media";
 import { makeAudio, MemoryStore } from "./helpers.ts";
 
 describe("media/ingest: validation by decoding, tags and artwork", function () {

@@ -4,14 +4,14 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { decryptManifestSegment, decryptSegment, deriveMinuteKey, fromHex, SegmentDecryptError } from "../../lib/crypto/index.ts";
-import { openKeyStore } from "../../lib/keys/index.ts";
-import type { KeyStore } from "../../lib/keys/index.ts";
-import { parseManifest, serializeManifest, validateManifest, ManifestValidationError } from "../../lib/manifest/index.ts";
-import type { Manifest, ManifestVariant } from "../../lib/manifest/index.ts";
-import { MediaIngestError, planVariants, processBatch, processMedia, publishDetailed, tierPolicy } from "../../lib/media/index.ts";
-import type { MediaInfo, ProcessedMedia, PublishResult } from "../../lib/media/index.ts";
-import { backendNamed, createStore, WebTorrentStore } from "../../lib/storage/index.ts";
+import { decryptManifestSegment, decryptSegment, deriveMinuteKey, fromHex, SegmentDecryptError } from "@streamvault/lib/crypto";
+import { openKeyStore } from "@streamvault/lib/keys";
+import type { KeyStore } from "@streamvault/lib/keys";
+import { parseManifest, serializeManifest, validateManifest, ManifestValidationError } from "@streamvault/lib/manifest";
+import type { Manifest, ManifestVariant } from "@streamvault/lib/manifest";
+import { MediaIngestError, planVariants, processBatch, processMedia, publishDetailed, tierPolicy } from "@streamvault/lib/media";
+import type { MediaInfo, ProcessedMedia, PublishResult } from "@streamvault/lib/media";
+import { backendNamed, createStore, WebTorrentStore } from "@streamvault/lib/storage";
 import { audioPayloadBitrate, decodedSeconds, makeAudio, makeVideo, MemoryStore, probe } from "./helpers.ts";
 
 /** Fetch + (if encrypted) decrypt every segment of a variant, concatenated. */

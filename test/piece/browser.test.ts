@@ -42,7 +42,7 @@ describe("PieceCID in the browser (lib/piece/browser.ts in Chromium)", function 
     it(`${size.toLocaleString("en-US")} bytes: bytes and a Blob stream give the reference CID`, async () => {
       const expected = Piece.calculate(xorshiftBytes(size, seed)).toString();
       const inPage = await page.evaluate(async ([n, s]) => {
-        const w = window as unknown as { xorshiftBytes(n: number, s: number): Uint8Array; PieceCid: typeof import("../../lib/piece/browser.ts") };
+        const w = window as unknown as { xorshiftBytes(n: number, s: number): Uint8Array; PieceCid: typeof import("@streamvault/lib/piece/browser.ts") };
         const bytes = w.xorshiftBytes(n, s);
         return { bytes: w.PieceCid.pieceCidOf(bytes), stream: await w.PieceCid.pieceCidOfStream(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()) };
       }, [size, seed] as const);
@@ -52,7 +52,7 @@ describe("PieceCID in the browser (lib/piece/browser.ts in Chromium)", function 
 
   it("refuses a payload under 127 bytes with what to do", async () => {
     const message = await page.evaluate(() => {
-      const w = window as unknown as { PieceCid: typeof import("../../lib/piece/browser.ts") };
+      const w = window as unknown as { PieceCid: typeof import("@streamvault/lib/piece/browser.ts") };
       try {
         w.PieceCid.pieceCidOf(new Uint8Array(100));
         return "accepted";

@@ -24,8 +24,8 @@ import {
   pieceCidSync,
   pieceRooter,
   type PiecePath,
-} from "../../lib/piece/index.ts";
-import { pieceCidOf as browserPieceCid } from "../../lib/piece/browser.ts";
+} from "@streamvault/lib/piece";
+import { pieceCidOf as browserPieceCid } from "@streamvault/lib/piece/browser.ts";
 import { seededBytes } from "./helpers.ts";
 
 const PATHS: PiecePath[] = ["native", "portable"];

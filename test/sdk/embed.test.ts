@@ -10,8 +10,8 @@
 import { expect } from "chai";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../lib/chain/anvil.ts";
-import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+import { freePort } from "@streamvault/lib/chain/anvil.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { startStack, FAN_KEY, TRACK_PRICE, type Stack } from "../web/stack.ts";
 import { ensureBuild, playwright, startWeb, type WebServer } from "../web/server.ts";
 import { installWallet, type TestWallet } from "../web/wallet.ts";

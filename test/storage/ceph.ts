@@ -27,7 +27,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { S3StoreOptions } from "../../lib/storage/s3.ts";
+import type { S3StoreOptions } from "@streamvault/lib/storage/s3.ts";
 
 const scriptPath = fileURLToPath(new URL("./ceph-boot.sh", import.meta.url));
 

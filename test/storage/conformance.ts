@@ -14,8 +14,8 @@ import {
   PieceNotFoundError,
   PieceSizeError,
   RangeNotSatisfiableError,
-} from "../../lib/storage/types.ts";
-import type { PieceStore } from "../../lib/storage/types.ts";
+} from "@streamvault/lib/storage/types.ts";
+import type { PieceStore } from "@streamvault/lib/storage/types.ts";
 
 export interface ConformanceFixture {
   store: PieceStore;

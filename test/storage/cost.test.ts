@@ -6,8 +6,8 @@ import {
   formatUsdfc,
   itemMonthlyCost,
   suggestPlacement,
-} from "../../lib/storage/cost.ts";
-import type { MediaItem } from "../../lib/storage/cost.ts";
+} from "@streamvault/lib/storage/cost.ts";
+import type { MediaItem } from "@streamvault/lib/storage/cost.ts";
 
 const GIB = 2 ** 30;
 const close = (a: number, b: number) => expect(a).to.be.closeTo(b, 1e-12);

@@ -3,11 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as Piece from "@filoz/synapse-core/piece";
-import { startGateway } from "../../lib/storage/gateway.ts";
-import type { Gateway } from "../../lib/storage/gateway.ts";
-import { LocalStore } from "../../lib/storage/local.ts";
-import { ReplicatedStore } from "../../lib/storage/replicated.ts";
-import { faultyStore } from "../../lib/storage/faulty.ts";
+import { startGateway } from "@streamvault/lib/storage/gateway.ts";
+import type { Gateway } from "@streamvault/lib/storage/gateway.ts";
+import { LocalStore } from "@streamvault/lib/storage/local.ts";
+import { ReplicatedStore } from "@streamvault/lib/storage/replicated.ts";
+import { faultyStore } from "@streamvault/lib/storage/faulty.ts";
 import { testBytes } from "./conformance.ts";
 
 describe("piece gateway", function () {

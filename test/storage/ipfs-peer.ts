@@ -9,7 +9,7 @@
  * Errors come back as {"id":..,"ok":false,"name":"...","message":"..."}.
  */
 import { createInterface } from "node:readline";
-import { IpfsStore } from "../../lib/storage/ipfs/index.ts";
+import { IpfsStore } from "@streamvault/lib/storage/ipfs/index.ts";
 
 // Mocha loads every file under test/ (this one too): serve only when run as a process.
 if (import.meta.main) void serve();

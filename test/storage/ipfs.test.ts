@@ -25,8 +25,8 @@ import {
   createIpfsGatewayRoute,
   ipfsStoreFromEnv,
   ipfsGatewayListener,
-} from "../../lib/storage/ipfs/index.ts";
-import { PieceIntegrityError, PieceNotFoundError } from "../../lib/storage/types.ts";
+} from "@streamvault/lib/storage/ipfs/index.ts";
+import { PieceIntegrityError, PieceNotFoundError } from "@streamvault/lib/storage/types.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
 import { startPinningService } from "./pinning-service.ts";
 import type { PinningService } from "./pinning-service.ts";

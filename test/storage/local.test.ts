@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as Piece from "@filoz/synapse-core/piece";
-import { LocalStore } from "../../lib/storage/local.ts";
-import { InvalidPieceCidError } from "../../lib/storage/types.ts";
+import { LocalStore } from "@streamvault/lib/storage/local.ts";
+import { InvalidPieceCidError } from "@streamvault/lib/storage/types.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
 
 async function tempDir(): Promise<string> {

@@ -9,9 +9,9 @@ import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import { IpfsStore } from "../../lib/storage/ipfs/index.ts";
-import type { IpfsNode } from "../../lib/storage/ipfs/node.ts";
-import type { Pin, PinStatus, PinStatusValue } from "../../lib/storage/ipfs/pinning.ts";
+import { IpfsStore } from "@streamvault/lib/storage/ipfs/index.ts";
+import type { IpfsNode } from "@streamvault/lib/storage/ipfs/node.ts";
+import type { Pin, PinStatus, PinStatusValue } from "@streamvault/lib/storage/ipfs/pinning.ts";
 
 export interface PinningService {
   url: string;

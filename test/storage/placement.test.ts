@@ -3,12 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TIB, DEFAULT_PRICE_LIST } from "../../lib/storage/cost.ts";
-import { computePieceCid } from "../../lib/storage/piece.ts";
-import { LocalStore } from "../../lib/storage/local.ts";
-import { StoreSet } from "../../lib/storage/set.ts";
-import { createStore } from "../../lib/storage/index.ts";
-import { faultyStore } from "../../lib/storage/faulty.ts";
+import { TIB, DEFAULT_PRICE_LIST } from "@streamvault/lib/storage/cost.ts";
+import { computePieceCid } from "@streamvault/lib/storage/piece.ts";
+import { LocalStore } from "@streamvault/lib/storage/local.ts";
+import { StoreSet } from "@streamvault/lib/storage/set.ts";
+import { createStore } from "@streamvault/lib/storage";
+import { faultyStore } from "@streamvault/lib/storage/faulty.ts";
 import {
   PlacementJournal,
   SetPlacementTarget,
@@ -23,8 +23,8 @@ import {
   realItemCost,
   placementView,
   storageReport,
-} from "../../lib/storage/placement/index.ts";
-import type { CurrentPlacement, JournalEntry, PlacementItem, PlacementTier } from "../../lib/storage/placement/index.ts";
+} from "@streamvault/lib/storage/placement";
+import type { CurrentPlacement, JournalEntry, PlacementItem, PlacementTier } from "@streamvault/lib/storage/placement";
 import { testBytes } from "./conformance.ts";
 
 const GIB = 2 ** 30;

@@ -3,12 +3,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as Piece from "@filoz/synapse-core/piece";
-import { LocalStore } from "../../lib/storage/local.ts";
-import { ReplicatedStore, ReplicationError } from "../../lib/storage/replicated.ts";
-import type { StorageFault } from "../../lib/storage/replicated.ts";
-import { InjectedFaultError, faultyStore, mulberry32 } from "../../lib/storage/faulty.ts";
-import { createStore, DEFAULT_DATA_DIR } from "../../lib/storage/index.ts";
-import { PieceNotFoundError, PieceSizeError } from "../../lib/storage/types.ts";
+import { LocalStore } from "@streamvault/lib/storage/local.ts";
+import { ReplicatedStore, ReplicationError } from "@streamvault/lib/storage/replicated.ts";
+import type { StorageFault } from "@streamvault/lib/storage/replicated.ts";
+import { InjectedFaultError, faultyStore, mulberry32 } from "@streamvault/lib/storage/faulty.ts";
+import { createStore, DEFAULT_DATA_DIR } from "@streamvault/lib/storage";
+import { PieceNotFoundError, PieceSizeError } from "@streamvault/lib/storage/types.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
 
 const dirs: string[] = [];

@@ -9,14 +9,14 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as Piece from "@filoz/synapse-core/piece";
-import { LocalStore } from "../../lib/storage/local.ts";
-import { StoreSet } from "../../lib/storage/set.ts";
-import type { StoreSetOptions } from "../../lib/storage/set.ts";
-import { faultyStore } from "../../lib/storage/faulty.ts";
-import type { FaultOptions } from "../../lib/storage/faulty.ts";
-import { ReplicationError } from "../../lib/storage/replicated.ts";
-import type { StorageFault } from "../../lib/storage/replicated.ts";
-import { StorageStats, storageStatus } from "../../lib/storage/stats.ts";
+import { LocalStore } from "@streamvault/lib/storage/local.ts";
+import { StoreSet } from "@streamvault/lib/storage/set.ts";
+import type { StoreSetOptions } from "@streamvault/lib/storage/set.ts";
+import { faultyStore } from "@streamvault/lib/storage/faulty.ts";
+import type { FaultOptions } from "@streamvault/lib/storage/faulty.ts";
+import { ReplicationError } from "@streamvault/lib/storage/replicated.ts";
+import type { StorageFault } from "@streamvault/lib/storage/replicated.ts";
+import { StorageStats, storageStatus } from "@streamvault/lib/storage/stats.ts";
 import {
   DEFAULT_READ_ORDER,
   createPieceHandler,
@@ -27,12 +27,12 @@ import {
   registerBackend,
   servePiece,
   startGateway,
-} from "../../lib/storage/index.ts";
-import { PieceNotFoundError } from "../../lib/storage/types.ts";
-import type { PieceStore } from "../../lib/storage/types.ts";
-import { ManifestValidationError, parseManifest, serializeManifest, validateManifest } from "../../lib/manifest/index.ts";
-import type { Manifest } from "../../lib/manifest/index.ts";
-import { processMedia, publishDetailed } from "../../lib/media/index.ts";
+} from "@streamvault/lib/storage";
+import { PieceNotFoundError } from "@streamvault/lib/storage/types.ts";
+import type { PieceStore } from "@streamvault/lib/storage/types.ts";
+import { ManifestValidationError, parseManifest, serializeManifest, validateManifest } from "@streamvault/lib/manifest";
+import type { Manifest } from "@streamvault/lib/manifest";
+import { processMedia, publishDetailed } from "@streamvault/lib/media";
 import { makeAudio } from "../media/helpers.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
 

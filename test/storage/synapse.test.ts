@@ -8,9 +8,9 @@ import * as Piece from "@filoz/synapse-core/piece";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalStore } from "../../lib/storage/local.ts";
-import { ReplicatedStore } from "../../lib/storage/replicated.ts";
-import type { StorageFault } from "../../lib/storage/replicated.ts";
+import { LocalStore } from "@streamvault/lib/storage/local.ts";
+import { ReplicatedStore } from "@streamvault/lib/storage/replicated.ts";
+import type { StorageFault } from "@streamvault/lib/storage/replicated.ts";
 import {
   SynapseStore,
   createSynapse,
@@ -19,10 +19,10 @@ import {
   filbeamUrl,
   setupPayments,
   synapseConfigFromEnv,
-} from "../../lib/storage/synapse.ts";
-import { createStore } from "../../lib/storage/index.ts";
-import type { StoreSet } from "../../lib/storage/set.ts";
-import { PieceIntegrityError, PieceNotFoundError } from "../../lib/storage/types.ts";
+} from "@streamvault/lib/storage/synapse.ts";
+import { createStore } from "@streamvault/lib/storage";
+import type { StoreSet } from "@streamvault/lib/storage/set.ts";
+import { PieceIntegrityError, PieceNotFoundError } from "@streamvault/lib/storage/types.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
 import { startFakeFoc } from "./fake-foc.ts";
 import type { FakeFoc } from "./fake-foc.ts";

@@ -6,11 +6,11 @@
  */
 import { createInterface } from "node:readline";
 import { Server as TrackerServer } from "bittorrent-tracker";
-import { startGateway } from "../../lib/storage/gateway.ts";
-import type { Gateway } from "../../lib/storage/gateway.ts";
-import { faultyStore } from "../../lib/storage/faulty.ts";
-import { WebTorrentStore } from "../../lib/storage/webtorrent/index.ts";
-import type { ByteRange, PieceStore } from "../../lib/storage/types.ts";
+import { startGateway } from "@streamvault/lib/storage/gateway.ts";
+import type { Gateway } from "@streamvault/lib/storage/gateway.ts";
+import { faultyStore } from "@streamvault/lib/storage/faulty.ts";
+import { WebTorrentStore } from "@streamvault/lib/storage/webtorrent/index.ts";
+import type { ByteRange, PieceStore } from "@streamvault/lib/storage/types.ts";
 
 const stores = new Map<string, WebTorrentStore>();
 const gateways = new Map<string, Gateway>();

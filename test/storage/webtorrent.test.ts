@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as Piece from "@filoz/synapse-core/piece";
-import { WebTorrentStore, webtorrentStoreFromEnv, TORRENT_NAME } from "../../lib/storage/webtorrent/index.ts";
+import { WebTorrentStore, webtorrentStoreFromEnv, TORRENT_NAME } from "@streamvault/lib/storage/webtorrent/index.ts";
 import { describeConformance, testBytes } from "./conformance.ts";
 
 const PEER_SCRIPT = fileURLToPath(new URL("./webtorrent-peer.ts", import.meta.url));

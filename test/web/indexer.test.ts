@@ -11,12 +11,12 @@ import { startStack, FAN_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack
 import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
 import { installWallet } from "./wallet.ts";
 import { CREATOR_KEY } from "./stack.ts";
-import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { startIndexer, type IndexerProcess } from "../indexer/harness.ts";
-import { contractOf } from "../../lib/deployments/index.ts";
-import { voucherTypedData } from "../../lib/chain/voucher.ts";
+import { contractOf } from "@streamvault/lib/deployments";
+import { voucherTypedData } from "@streamvault/lib/chain/voucher.ts";
 
 describe("web app on the indexer", function () {
   this.timeout(300_000);

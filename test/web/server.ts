@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
-import { freePort } from "../../lib/chain/anvil.ts";
-import { REPO_ROOT } from "../../lib/deployments/artifacts.ts";
+import { freePort } from "@streamvault/lib/chain/anvil.ts";
+import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 
 export const WEB_DIR = join(REPO_ROOT, "web");
 const webRequire = createRequire(join(WEB_DIR, "package.json"));

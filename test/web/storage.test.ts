@@ -9,8 +9,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as Piece from "@filoz/synapse-core/piece";
-import { LocalStore, createStore, registerBackend, startGateway } from "../../lib/storage/index.ts";
-import type { Gateway, StorageStatusReport } from "../../lib/storage/index.ts";
+import { LocalStore, createStore, registerBackend, startGateway } from "@streamvault/lib/storage";
+import type { Gateway, StorageStatusReport } from "@streamvault/lib/storage";
 import { testBytes } from "../storage/conformance.ts";
 import { ensureBuild, startWeb, type WebServer } from "./server.ts";
 

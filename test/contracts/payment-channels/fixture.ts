@@ -6,7 +6,7 @@
 import { keccak256, maxUint256, parseEther, parseEventLogs, toHex, type Address, type Hash, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { DAY, NATIVE, addr, deployFixture, networkHelpers, register } from "../fixture.ts";
-import { voucherTypedData } from "../../../lib/chain/voucher.ts";
+import { voucherTypedData } from "@streamvault/lib/chain/voucher.ts";
 
 export const { time, loadFixture } = networkHelpers;
 
