@@ -14,9 +14,11 @@
  * DataLoader cache) are Ponder's own, built the way its middleware builds them.
  */
 import { GraphQLError, Kind, execute, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type SelectionSetNode } from "graphql";
-// Not in the package's exports map; the same functions Ponder's graphql() middleware calls.
+// Not in the package's exports map; the same functions Ponder's graphql() middleware calls. By file
+// path from the repository root's node_modules, where npm workspaces hoist ponder (the pinned version:
+// the indexer suites exercise this path).
 // @ts-ignore -- plain JS module without declarations
-import { buildDataLoaderCache, buildGraphQLSchema } from "../../node_modules/ponder/dist/esm/graphql/index.js";
+import { buildDataLoaderCache, buildGraphQLSchema } from "../../../node_modules/ponder/dist/esm/graphql/index.js";
 
 /** Ponder's token budget (graphql-armor max-tokens in its middleware; also parseQuery's). */
 const MAX_TOKENS = 1000;
