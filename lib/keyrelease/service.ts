@@ -187,6 +187,7 @@ export class KeyReleaseService {
       nonce: (request: Request) => this.nonce(request),
       verify: (request: Request) => this.verify(request),
       logout: (request: Request) => this.logout(request),
+      currentSession: (request: Request) => this.currentSession(request),
       releaseKey: (request: Request) => this.releaseKey(request),
       streamKey: (request: Request) => this.streamKey(request),
       plays: (request: Request) => this.plays(request),
@@ -204,6 +205,7 @@ export class KeyReleaseService {
     if (path === "/api/auth/nonce") return route("GET", () => this.nonce(request));
     if (path === "/api/auth/verify") return route("POST", () => this.verify(request));
     if (path === "/api/auth/logout") return route("POST", () => this.logout(request));
+    if (path === "/api/auth/session") return route("GET", () => this.currentSession(request));
     if (/^\/api\/keys\/[^/]+\/stream$/.test(path)) return route("POST", () => this.streamKey(request));
     if (/^\/api\/keys\/[^/]+$/.test(path)) return route("POST", () => this.releaseKey(request));
     if (/^\/api\/plays\/[^/]+$/.test(path)) return route("GET", () => this.plays(request));
@@ -224,6 +226,11 @@ export class KeyReleaseService {
   /** `POST /api/auth/logout` -> revokes the session, clears the cookie. */
   logout(request: Request): Promise<Response> {
     return this.#sessions.logout(request);
+  }
+
+  /** `GET /api/auth/session` -> `{ wallet }` signed in with this cookie, `{ wallet: null }` when none. */
+  currentSession(request: Request): Promise<Response> {
+    return this.#sessions.current(request);
   }
 
   /** The Set-Cookie value carrying a session id: httpOnly, Secure, SameSite=Strict. */

@@ -156,6 +156,20 @@ export class Sessions {
     }
   }
 
+  /**
+   * `GET /api/auth/session` -> `{ wallet, chainId }` of the signed-in session, or `{ wallet: null }`:
+   * lets a page sign in before its first gated read instead of provoking a 401.
+   */
+  async current(request: Request): Promise<Response> {
+    try {
+      const session = await this.session(request);
+      return json(200, { wallet: session.wallet, chainId: session.chainId }, { "cache-control": "no-store" });
+    } catch (error) {
+      if (error instanceof Refusal && error.status === 401) return json(200, { wallet: null, reason: error.reason }, { "cache-control": "no-store" });
+      return failure(this.#o.log, error, "session");
+    }
+  }
+
   /** The Set-Cookie value carrying a session id: httpOnly, Secure, SameSite=Strict. */
   sessionCookie(sessionId: string, maxAgeSeconds = this.#o.ttlSeconds): string {
     return `${this.#o.cookieName}=${sessionId}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`;

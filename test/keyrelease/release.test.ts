@@ -253,6 +253,31 @@ describe("key release: SIWE sessions and chain-gated keys", function () {
     });
   });
 
+  describe("GET /api/auth/session", () => {
+    const current = async (cookie?: string) => {
+      const res = await fetch(`${srv.url}/api/auth/session`, { headers: cookie ? { cookie } : {} });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get("cache-control")).to.equal("no-store");
+      return (await res.json()) as { wallet: string | null; reason?: string };
+    };
+
+    it("says which wallet the cookie signs in, and null (with why) when none, expired or signed out", async () => {
+      expect(await current()).to.deep.equal({ wallet: null, reason: "not_signed_in" });
+      const fan = await f.newAccount();
+      const cookie = await signIn(srv.url, fan);
+      expect((await current(cookie)).wallet).to.equal(fan.address);
+      clockOffsetMs = 3_601_000;
+      try {
+        expect(await current(cookie)).to.deep.equal({ wallet: null, reason: "session_expired" });
+      } finally {
+        clockOffsetMs = 0;
+      }
+      await fetch(`${srv.url}/api/auth/logout`, { method: "POST", headers: { cookie } });
+      expect(await current(cookie)).to.deep.equal({ wallet: null, reason: "session_ended" });
+      expect((await fetch(`${srv.url}/api/auth/session`, { method: "POST" })).status).to.equal(405);
+    });
+  });
+
   describe("release decisions read from the chain at the latest block", () => {
     it("creator: released, and the unwrapped key equals the stored key", async () => {
       await expectRelease(creatorCookie, item.contentId, item.key, "creator");

@@ -17,7 +17,7 @@ import { contractOf } from "@streamvault/lib/deployments";
 import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
 import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
-import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
+import { ensureBuild, playwright, startWeb, studioGet, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
 import type { Browser, BrowserContext, Page } from "./pw.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
@@ -798,7 +798,7 @@ describe("web app (browser)", function () {
     await backups.getByText("No backups anchored yet.").waitFor({ timeout: 20_000 });
     await c.page.getByTestId("backup-now").click();
     await backups.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 60_000 });
-    expect(c.wallet.calls.filter((m) => m === "personal_sign" || m === "eth_sendTransaction")).to.deep.equal(["personal_sign", "eth_sendTransaction"]);
+    expect(c.wallet.calls.filter((m) => m === "personal_sign" || m === "eth_sendTransaction")).to.deep.equal(["personal_sign", "personal_sign", "eth_sendTransaction"]); // studio sign-in, then the signed backup request
     const row = backups.getByTestId("backup-row");
     await row.and(c.page.locator('[data-status="verified"]')).waitFor({ timeout: 20_000 });
     expect(await row.count()).to.equal(1);
@@ -808,7 +808,7 @@ describe("web app (browser)", function () {
     expect(await pub.readContract({ address: registry.address, abi: registry.abi, functionName: "backupCount", args: [stack.creator] })).to.equal(1n);
     const anchored = await pub.getContractEvents({ address: registry.address, abi: registry.abi, eventName: "BackupAnchored", args: { creator: stack.creator }, fromBlock: 0n });
     expect(anchored[0]!.args.anchoredBy).to.equal(stack.creator);
-    const list = (await (await fetch(`${web.url}/api/studio/${stack.creator}/backups`)).json()) as { backups: { pieceCid: string; sha256: string; items: number }[] };
+    const list = (await (await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/backups`)).json()) as { backups: { pieceCid: string; sha256: string; items: number }[] };
     const cid = list.backups[0]!.pieceCid;
     const bytes = Buffer.from(await (await fetch(`${web.url}/api/piece/${cid}`)).arrayBuffer());
     const onChain = await pub.readContract({ address: registry.address, abi: registry.abi, functionName: "backupAt", args: [stack.creator, 0n] });
@@ -843,7 +843,7 @@ describe("web app (browser)", function () {
       writeFileSync(file, tampered);
       await c.page.reload({ waitUntil: "networkidle" });
       await c.page.locator('[data-testid=backup-row][data-status="mismatch"]').waitFor({ timeout: 20_000 });
-      expect((await fetch(`${web.url}/api/studio/${stack.creator}/backups/${cid}`)).status).to.equal(409);
+      expect((await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/backups/${cid}`)).status).to.equal(409);
     } finally {
       writeFileSync(file, original);
     }
@@ -893,7 +893,7 @@ describe("web app (browser)", function () {
       suggestions: { itemId: string; kind: string; monthlySaving: number }[];
       backendStats: { backend: string; pieces: number; reads: number; failures: number; readLatencyMs: { p50: number | null; samples: number } }[];
     };
-    const report = (await (await fetch(`${web.url}/api/studio/${stack.creator}/storage`)).json()) as Report;
+    const report = (await (await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/storage`)).json()) as Report;
     const row = (id: string) => report.items.find((i) => i.itemId === id)!;
     expect(row(exclusive.id)).to.include({ bytes: bytesOf(exclusive), storedBytes: bytesOf(exclusive), minCopies: 1, cdn: false });
     expect(row(exclusive.id).storage).to.be.closeTo((bytesOf(exclusive) / TIB) * 2.5, 1e-15);

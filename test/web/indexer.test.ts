@@ -8,7 +8,7 @@ import { createPublicClient, createWalletClient, http, parseEventLogs, type Hex 
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { startStack, FAN_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
+import { ensureBuild, playwright, startWeb, studioGet, type WebServer } from "./server.ts";
 import { installWallet } from "./wallet.ts";
 import { CREATOR_KEY } from "./stack.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
@@ -79,18 +79,18 @@ describe("web app on the indexer", function () {
   });
 
   it("streaming earnings (a redeemed two-minute voucher) count in the dashboard's earnings beside the sale; the channel is listed", async () => {
-    const body = (await (await fetch(`${web.url}/api/studio/${stack.creator}`)).json()) as { indexer: { earningsByDay: Record<string, number | string>[] } };
+    const body = (await (await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}`)).json()) as { indexer: { earningsByDay: Record<string, number | string>[] } };
     const total = body.indexer.earningsByDay.reduce((n, row) => n + Number(row[ZERO] ?? 0), 0);
     const expected = Number(TRACK_PRICE + 2n * RATE - ((TRACK_PRICE + 2n * RATE) * 300n) / 10_000n) / 1e18; // both minus the 3% fee
     expect(total).to.be.closeTo(expected, 1e-12);
-    const streams = (await (await fetch(`${web.url}/api/studio/${stack.creator}/streams`)).json()) as { streams: { id: string; redeemed: string; voucher: unknown; redeemable: string }[] };
+    const streams = (await (await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/streams`)).json()) as { streams: { id: string; redeemed: string; voucher: unknown; redeemable: string }[] };
     expect(streams.streams).to.have.length(1);
     expect(streams.streams[0]).to.include({ id: channelId.toString(), redeemed: (2n * RATE).toString(), redeemable: "0" });
     expect(streams.streams[0]!.voucher).to.equal(null); // redeemed directly: the server never received a voucher for it
   });
 
   it("the creator dashboard shows earnings over time, the sale and the top fan", async () => {
-    const res = await fetch(`${web.url}/api/studio/${stack.creator}`);
+    const res = await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}`);
     const body = (await res.json()) as {
       storage: { bytes: number; monthlyFormatted: string };
       indexer: null | { earningsByDay: { day: string }[]; topFans: { buyer: string; purchases: number }[]; summary: { sales: { purchases: number }[] } };

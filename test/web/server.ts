@@ -8,6 +8,9 @@ import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { freePort } from "@streamvault/lib/chain/anvil.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
+import { createSiweMessage } from "viem/siwe";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
 
 export const WEB_DIR = join(REPO_ROOT, "web");
 const webRequire = createRequire(join(WEB_DIR, "package.json"));
@@ -114,4 +117,36 @@ export async function startWeb(env: Record<string, string>, options: { readyPath
         child.kill("SIGTERM");
       }),
   };
+}
+
+const sessionCookies = new Map<string, Promise<string>>();
+
+/**
+ * The Cookie header of a SIWE session for `privateKey` on this web server (signed in once per
+ * server and wallet): the studio's reads need the creator's session.
+ */
+export function sessionCookie(webUrl: string, privateKey: Hex): Promise<string> {
+  const account = privateKeyToAccount(privateKey);
+  const key = `${webUrl} ${account.address}`;
+  let cookie = sessionCookies.get(key);
+  if (cookie === undefined) {
+    cookie = (async () => {
+      const nonce = (await (await fetch(`${webUrl}/api/auth/nonce`)).json()) as { nonce: string; domain: string; uri: string; chainId: number };
+      const message = createSiweMessage({ address: account.address, chainId: nonce.chainId, domain: nonce.domain, uri: nonce.uri, nonce: nonce.nonce, version: "1", issuedAt: new Date() });
+      const res = await fetch(`${webUrl}/api/auth/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: webUrl },
+        body: JSON.stringify({ message, signature: await account.signMessage({ message }) }),
+      });
+      if (res.status !== 200) throw new Error(`sign-in as ${account.address} failed: ${res.status} ${await res.text()}`);
+      return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    })();
+    sessionCookies.set(key, cookie);
+  }
+  return cookie;
+}
+
+/** GET a studio route of `webUrl` as the signed-in `privateKey` wallet. */
+export async function studioGet(webUrl: string, privateKey: Hex, path: string): Promise<Response> {
+  return fetch(`${webUrl}${path}`, { headers: { cookie: await sessionCookie(webUrl, privateKey) } });
 }
