@@ -27,7 +27,8 @@ function makeWagmi(config: ClientConfig) {
   return createConfig({
     chains: [chain],
     connectors,
-    transports: { [chain.id]: http(rpc, { batch: true }) },
+    // At most 20 calls per batch: the proxy refuses longer batches (RPC_PROXY_MAX_BATCH).
+    transports: { [chain.id]: http(rpc, { batch: { batchSize: 20 } }) },
     multiInjectedProviderDiscovery: true,
     ssr: true,
   });

@@ -143,3 +143,26 @@ export async function requireCreatorSession(request: Request, creator: string): 
   }
   return null;
 }
+
+type RpcRateLimit = import("@streamvault/lib/http/rpc-proxy.ts").RpcRateLimit;
+let rpcLimit: Promise<RpcRateLimit> | undefined;
+
+/**
+ * The /api/rpc per-address limit (RPC_PROXY_RATE_LIMIT calls per RPC_PROXY_RATE_WINDOW s), counted
+ * in the key-release database's rate_limits table: shared by every instance with DATABASE_URL.
+ */
+export const rpcRateLimit: RpcRateLimit = async (clientKey, points) => {
+  rpcLimit ??= Promise.all([ready(), import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/http/rpc-rate-limit.ts")]).then(([s, rl]) =>
+    rl.sqlRpcRateLimit(s.db, rl.rpcRateLimitFromEnv()),
+  );
+  let limit: RpcRateLimit;
+  try {
+    limit = await rpcLimit;
+  } catch (error) {
+    rpcLimit = undefined;
+    // The chain proxy keeps working when key release cannot start; it is then unlimited, and says so.
+    console.error("RPC rate limit unavailable (key-release database did not start):", error);
+    return null;
+  }
+  return limit(clientKey, points);
+};
