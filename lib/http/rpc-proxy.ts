@@ -82,15 +82,18 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
   return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
 }
 
+/** A positive whole-number setting `name` of `env`, `fallback` when unset; throws naming the setting otherwise. */
+export function positiveSetting(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
+  return value;
+}
+
 /** The limits from the environment: RPC_PROXY_MAX_BODY_BYTES, RPC_PROXY_MAX_BATCH, LOG_SCAN_BLOCKS. */
 export function rpcProxyLimitsFromEnv(env: Record<string, string | undefined> = process.env): RpcProxyLimits {
-  const positive = (name: string, fallback: number) => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-    return value;
-  };
+  const positive = (name: string, fallback: number) => positiveSetting(env, name, fallback);
   return {
     maxBodyBytes: positive("RPC_PROXY_MAX_BODY_BYTES", DEFAULT_RPC_PROXY_LIMITS.maxBodyBytes),
     maxBatch: positive("RPC_PROXY_MAX_BATCH", DEFAULT_RPC_PROXY_LIMITS.maxBatch),

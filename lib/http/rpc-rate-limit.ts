@@ -6,20 +6,14 @@
 import { RateLimiterRes } from "rate-limiter-flexible";
 import type { SqlClient } from "../db/index.ts";
 import { createLimiter, type RateLimit } from "../keyrelease/ratelimit.ts";
-import type { RpcRateLimit } from "./rpc-proxy.ts";
+import { positiveSetting, type RpcRateLimit } from "./rpc-proxy.ts";
 
 /** Default: 1,200 calls a minute per client address (a page polls a few calls every few seconds). */
 export const DEFAULT_RPC_RATE_LIMIT: RateLimit = { points: 1_200, durationSeconds: 60 };
 
 /** RPC_PROXY_RATE_LIMIT calls per RPC_PROXY_RATE_WINDOW seconds. */
 export function rpcRateLimitFromEnv(env: Record<string, string | undefined> = process.env): RateLimit {
-  const positive = (name: string, fallback: number) => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-    return value;
-  };
+  const positive = (name: string, fallback: number) => positiveSetting(env, name, fallback);
   return {
     points: positive("RPC_PROXY_RATE_LIMIT", DEFAULT_RPC_RATE_LIMIT.points),
     durationSeconds: positive("RPC_PROXY_RATE_WINDOW", DEFAULT_RPC_RATE_LIMIT.durationSeconds),

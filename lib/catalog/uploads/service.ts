@@ -4,8 +4,8 @@
  *
  * | variable | default | what |
  * | `DATABASE_URL` | – | Postgres shared by every instance and worker (jobs and used nonces) |
- * | `UPLOAD_JOBS_DIR` | `.streamvault/upload-jobs` | PGlite directory when there is no `DATABASE_URL` (one process only) |
- * | `UPLOAD_SPOOL_DIR` | `.streamvault/uploads/spool` | received files waiting for their job: one directory shared by every instance |
+ * | `UPLOAD_JOBS_DIR` | `$STREAMVAULT_HOME/upload-jobs` (home default `.streamvault`) | PGlite directory when there is no `DATABASE_URL` (one process only) |
+ * | `UPLOAD_SPOOL_DIR` | `$STREAMVAULT_HOME/uploads/spool` | received files waiting for their job: one directory shared by every instance |
  * | `UPLOAD_MAX_BYTES` | 1 GiB | largest upload |
  * | `UPLOAD_JOB_LEASE_MS` | 30000 | a worker silent this long is taken for dead; its job is claimed again |
  * | `UPLOAD_JOB_MAX_ATTEMPTS` | 3 | claims of one job before it ends as failed (worker deaths) |
@@ -40,11 +40,13 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
 
 /** Settings from the environment; relative directories are resolved against `root`. */
 export function uploadJobSettings(env: NodeJS.ProcessEnv, root: string): UploadJobSettings {
-  const dir = (value: string | undefined, fallback: string) => path.resolve(root, value || fallback);
+  // Under the home the rest of the server's state lives in, so two homes never share one job list.
+  const home = env.STREAMVAULT_HOME || ".streamvault";
+  const dir = (value: string | undefined, fallback: string) => path.resolve(root, value || path.join(home, fallback));
   return {
     databaseUrl: env.DATABASE_URL || undefined,
-    jobsDir: dir(env.UPLOAD_JOBS_DIR, ".streamvault/upload-jobs"),
-    spoolDir: dir(env.UPLOAD_SPOOL_DIR, ".streamvault/uploads/spool"),
+    jobsDir: dir(env.UPLOAD_JOBS_DIR, "upload-jobs"),
+    spoolDir: dir(env.UPLOAD_SPOOL_DIR, "uploads/spool"),
     maxBytes: positive(env, "UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES),
     leaseMs: positive(env, "UPLOAD_JOB_LEASE_MS", 30_000),
     maxAttempts: positive(env, "UPLOAD_JOB_MAX_ATTEMPTS", 3),

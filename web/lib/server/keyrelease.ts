@@ -3,7 +3,7 @@
  * browser's ephemeral key, pay-per-minute stream keys) in this server. One service per process,
  * created on first use; its Web Fetch handler answers the /api/auth/* and /api/keys/* routes.
  */
-import { createPublicClient, http } from "viem";
+import { createPublicClient, http, type Address } from "viem";
 import type { BestVoucher, KeyReleaseService, PlayCounts } from "@streamvault/lib/keyrelease/service.ts";
 import { CHAIN_ID, REPO_ROOT, RPC_URL, deployment, webOrigin } from "./config.ts";
 import { keyStore as sharedKeyStore } from "./keystore.ts";
@@ -166,3 +166,16 @@ export const rpcRateLimit: RpcRateLimit = async (clientKey, points) => {
   }
   return limit(clientKey, points);
 };
+
+/**
+ * The creator of a studio route (`/api/studio/:address/...`) when the request carries that
+ * creator's SIWE session; otherwise the answer (400 bad address, 401, 403, 503). The studio's
+ * reads cost the server chain scans and storage reads, and plays, costs and storage are the
+ * creator's business.
+ */
+export async function studioCreator(request: Request, address: string): Promise<Address | Response> {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad_address", message: "bad address: expected 0x followed by 40 hex characters" }, { status: 400 });
+  const creator = address.toLowerCase() as Address;
+  const denied = await requireCreatorSession(request, creator);
+  return denied ?? creator;
+}

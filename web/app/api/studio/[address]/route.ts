@@ -4,10 +4,9 @@
  * is unavailable) and the monthly storage estimate (lib/storage/cost.ts), plus earnings per day,
  * sales, streams and top fans from the indexer (`indexer: null` when it is not running).
  */
-import type { Address } from "viem";
 import { listContents } from "@/lib/server/catalog";
 import { INDEXER_URL } from "@/lib/server/config";
-import { playCounts, requireCreatorSession } from "@/lib/server/keyrelease";
+import { playCounts, studioCreator } from "@/lib/server/keyrelease";
 import { loadManifest, storageLib } from "@/lib/server/store";
 
 export const dynamic = "force-dynamic";
@@ -40,11 +39,8 @@ function playsSummary(p: PlayCounts | undefined) {
 
 export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
-  const creator = address.toLowerCase() as Address;
-  // The creator\'s own SIWE session only (the key-release cookie): plays, costs and storage are the creator\'s business.
-  const denied = await requireCreatorSession(request, creator);
-  if (denied) return denied;
+  const creator = await studioCreator(request, address);
+  if (creator instanceof Response) return creator;
   const { items } = await listContents(creator);
   const counted = await playCounts(items.map((item) => item.id));
   const playsOf = new Map(counted?.items.map((p) => [p.contentId, p]) ?? []);

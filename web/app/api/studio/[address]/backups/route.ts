@@ -11,7 +11,7 @@
 import type { Address, Hex } from "viem";
 import { TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { checkSignedAction } from "@/lib/server/signed-request";
-import { requireCreatorSession } from "@/lib/server/keyrelease";
+import { studioCreator } from "@/lib/server/keyrelease";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
 import { hasErrorCode } from "@streamvault/lib/errors.ts";
 
@@ -26,11 +26,9 @@ function creatorOf(address: string): Address | null {
 }
 
 export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
-  const creator = creatorOf((await ctx.params).address);
-  if (!creator) return Response.json({ error: "bad address" }, { status: 400 });
   // Re-hashing every stored snapshot costs the server reads: only the creator's own session asks.
-  const denied = await requireCreatorSession(request, creator);
-  if (denied) return denied;
+  const creator = await studioCreator(request, (await ctx.params).address);
+  if (creator instanceof Response) return creator;
   const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
   const anchors = await snapshot.listAnchors(chain, creator);
   const backups = await Promise.all(

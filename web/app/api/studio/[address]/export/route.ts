@@ -7,20 +7,16 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import type { Address } from "viem";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
-import { requireCreatorSession, webOrigin } from "@/lib/server/keyrelease";
+import { studioCreator, webOrigin } from "@/lib/server/keyrelease";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
-  const creator = address.toLowerCase() as Address;
-  // Only the creator\'s own SIWE session (the key-release cookie) reads this: it costs the server chain scans and storage reads.
-  const denied = await requireCreatorSession(request, creator);
-  if (denied) return denied;
+  const creator = await studioCreator(request, address);
+  if (creator instanceof Response) return creator;
   const [{ restore }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
   const outDir = await mkdtemp(join(tmpdir(), "sv-export-"));
   try {

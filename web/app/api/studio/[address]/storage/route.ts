@@ -4,12 +4,11 @@
  * suggestions (the `streamvault optimize` dry run), 12 months of cost history rebuilt from the
  * placement journal and the registration dates, and the latest moves (lib/storage/placement).
  */
-import type { Address } from "viem";
 import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { listContents } from "@/lib/server/catalog";
 import { STORAGE_DATA_DIR, STREAMVAULT_HOME } from "@/lib/server/config";
 import { catalogLibs, readOnlyContext } from "@/lib/server/creator-catalog";
-import { playCounts, requireCreatorSession } from "@/lib/server/keyrelease";
+import { playCounts, studioCreator } from "@/lib/server/keyrelease";
 import { loadManifest, pieceStore, placementLib, storageLib } from "@/lib/server/store";
 
 export const dynamic = "force-dynamic";
@@ -20,11 +19,8 @@ type HistoryItem = Parameters<PlacementLib["costHistory"]>[0][number];
 
 export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address: expected 0x followed by 40 hex characters" }, { status: 400 });
-  const creator = address.toLowerCase() as Address;
-  // The creator\'s own SIWE session only (the key-release cookie): plays, costs and storage are the creator\'s business.
-  const denied = await requireCreatorSession(request, creator);
-  if (denied) return denied;
+  const creator = await studioCreator(request, address);
+  if (creator instanceof Response) return creator;
   const [lib, placement, store, { items: contents }] = await Promise.all([storageLib(), placementLib(), pieceStore(), listContents(creator)]);
 
   const items: HistoryItem[] = [];

@@ -5,11 +5,11 @@
  * wallet redeems it (`redeemVoucher`) or closes with it (`closeChannel`). Vouchers only ever pay
  * the content's split, and redeeming reveals them on chain anyway, so they are not secret.
  */
-import { createPublicClient, http, type Address } from "viem";
+import { createPublicClient, http } from "viem";
 import { STATUS_NAMES } from "@streamvault/lib/deployments/contracts.ts";
 import { scanLogs } from "@streamvault/lib/chain/logs.ts";
 import { RPC_URL, contract, deployBlock } from "@/lib/server/config";
-import { bestVouchers, requireCreatorSession } from "@/lib/server/keyrelease";
+import { bestVouchers, studioCreator } from "@/lib/server/keyrelease";
 
 type BestVoucher = Awaited<ReturnType<typeof bestVouchers>>[number];
 
@@ -19,11 +19,8 @@ export const runtime = "nodejs";
 
 export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
-  const creator = address.toLowerCase() as Address;
-  // Only the creator's own SIWE session (the key-release cookie) reads this: it costs the server chain scans and storage reads.
-  const denied = await requireCreatorSession(request, creator);
-  if (denied) return denied;
+  const creator = await studioCreator(request, address);
+  if (creator instanceof Response) return creator;
   let entry;
   try {
     entry = contract("PaymentChannels");

@@ -5,21 +5,18 @@
  * its manifest is in storage now or would be put back from the snapshot, and whether the chain still
  * registers the same manifest.
  */
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
 import { errorResponse, hasErrorCode } from "@streamvault/lib/errors.ts";
-import { requireCreatorSession } from "@/lib/server/keyrelease";
+import { studioCreator } from "@/lib/server/keyrelease";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export async function GET(request: Request, ctx: { params: Promise<{ address: string; cid: string }> }): Promise<Response> {
   const { address, cid } = await ctx.params;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad address" }, { status: 400 });
-  const creator = address.toLowerCase() as Address;
-  // Only the creator\'s own SIWE session (the key-release cookie) reads this: it costs the server chain scans and storage reads.
-  const denied = await requireCreatorSession(request, creator);
-  if (denied) return denied;
+  const creator = await studioCreator(request, address);
+  if (creator instanceof Response) return creator;
   const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
   let verified: Awaited<ReturnType<typeof snapshot.fetchVerifiedSnapshot>>;
   try {
