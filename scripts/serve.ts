@@ -17,8 +17,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { serveSettings, ServeSettingsError, type ServeSettings } from "./serve-settings.ts";
 
@@ -27,9 +26,12 @@ const INDEXER_DIR = join(REPO_ROOT, "indexer");
 /** How long a stopped process gets between SIGTERM and SIGKILL. */
 const STOP_GRACE_MS = 10_000;
 
-/** A package's file as `dir`'s workspace resolves it (npm workspaces hoist to the root node_modules). */
+/** A package's file as `dir`'s workspace sees it: its own node_modules, else the root's (npm workspaces hoist). */
 function packageFile(dir: string, pkg: string, file: string): string {
-  return join(dirname(createRequire(join(dir, "package.json")).resolve(`${pkg}/package.json`)), file);
+  const candidates = [dir, REPO_ROOT].map((d) => join(d, "node_modules", pkg, file));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`${pkg} is not installed (looked for ${candidates.join(" and ")}): run \`npm install\` at the repository root`);
+  return found;
 }
 
 interface Child {
@@ -136,10 +138,9 @@ async function main(): Promise<void> {
     CHAIN_ID: String(s.chainId),
     DEPLOYMENTS_DIR: s.deploymentsDir,
   };
-  const nextBin = packageFile(WEB_DIR, "next", join("dist", "bin", "next"));
-  const ponderBin = packageFile(INDEXER_DIR, "ponder", join("dist", "esm", "bin", "ponder.js"));
-
   try {
+    const nextBin = packageFile(WEB_DIR, "next", join("dist", "bin", "next"));
+    const ponderBin = packageFile(INDEXER_DIR, "ponder", join("dist", "esm", "bin", "ponder.js"));
     if (process.argv.includes("--build") || !existsSync(join(WEB_DIR, ".next", "BUILD_ID"))) await buildWeb(nextBin, base);
 
     const writer = supervisor.start("indexer writer", [ponderBin, "start", "--schema", s.indexerSchema, "--port", String(s.indexerPort), "--hostname", s.indexerHost], INDEXER_DIR, base);
