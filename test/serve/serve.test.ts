@@ -182,7 +182,8 @@ if (adminUrl) {
       const match = /started indexer replica 1 \(:\d+\) \(pid (\d+)\)/.exec(output);
       expect(match, output).to.not.equal(null);
       process.kill(Number(match![1]), "SIGKILL");
-      const code = await exited;
+      // A bound so a supervisor that keeps running fails here instead of at mocha's timeout.
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running 60 s after its child died"), 60_000).unref())]);
       expect(code, output).to.equal(1);
       expect(output).to.match(/indexer replica 1 \(:\d+\) \(pid \d+\) exited \(SIGKILL\); stopping the others/);
       for (const url of [webUrl, writerUrl]) {
