@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
-import { deploymentPath } from "@streamvault/lib/deployments";
+import { contractOf, deploymentPath, loadDeployment } from "@streamvault/lib/deployments";
 import { StreamVaultError } from "@streamvault/lib/errors.ts";
 
 export interface ServeSettings {
@@ -26,6 +26,10 @@ export interface ServeSettings {
   indexerReplicaPorts: number[];
   indexerHost: string;
   indexerSchema: string;
+  /** Run the indexer writer (`ponder start`) here: exactly one host of a deployment does. */
+  indexerWriter: boolean;
+  /** INDEXER_URL: the indexer the web instances read, when given (else the replicas here). */
+  indexerUrl?: string;
   /** Run the voucher keeper here (exactly one per deployment). */
   keeper: boolean;
   keeperPrivateKey?: string;
@@ -127,6 +131,13 @@ export function serveSettings(env: NodeJS.ProcessEnv): ServeSettings {
   if (!/^[a-z_][a-z0-9_]{0,44}$/.test(indexerSchema)) problems.push(`DATABASE_SCHEMA=${indexerSchema}: the indexer's Postgres schema, lower-case letters, digits and _ (at most 45, not starting with a digit)`);
   else if (indexerSchema === "keyrelease" || indexerSchema === "ponder_sync") problems.push(`DATABASE_SCHEMA=${indexerSchema}: that schema belongs to ${indexerSchema === "keyrelease" ? "key release" : "Ponder's RPC cache"}; choose another (default streamvault)`);
 
+  const writerSetting = value("SERVE_INDEXER_WRITER") || "on";
+  if (writerSetting !== "on" && writerSetting !== "off") problems.push(`SERVE_INDEXER_WRITER=${writerSetting}: "on" (default: run the deployment's one indexer writer here) or "off" (it runs on another host; only replicas here)`);
+  const indexerWriter = writerSetting !== "off";
+  const indexerUrl = value("INDEXER_URL") || undefined;
+  if (indexerUrl && (!/^https?:\/\//.test(indexerUrl) || !canParse(indexerUrl))) problems.push(`INDEXER_URL=${indexerUrl}: must be an http(s):// URL (the indexer API the web instances read; default: the replicas on this host)`);
+  if (!indexerWriter && indexerReplicaPorts.length === 0 && !indexerUrl) problems.push("SERVE_INDEXER_WRITER=off with INDEXER_REPLICA_PORTS=none: the web instances need an indexer; give replica ports or INDEXER_URL");
+
   const keeperSetting = value("SERVE_KEEPER") || "on";
   if (keeperSetting !== "on" && keeperSetting !== "off") problems.push(`SERVE_KEEPER=${keeperSetting}: "on" (default: run the voucher keeper here) or "off" (another host runs the deployment's one keeper)`);
   const keeper = keeperSetting !== "off";
@@ -149,9 +160,70 @@ export function serveSettings(env: NodeJS.ProcessEnv): ServeSettings {
     indexerReplicaPorts,
     indexerHost: value("INDEXER_HOST") || "127.0.0.1",
     indexerSchema,
+    indexerWriter,
+    indexerUrl,
     keeper,
     keeperPrivateKey: keeper ? keeperPrivateKey : undefined,
   };
+}
+
+/**
+ * The checks that need the services themselves, before any process starts: Postgres accepts the
+ * connection and lets the role create schemas (the indexer and key release make their own), and
+ * RPC_URL answers with CHAIN_ID and has the deployment's contracts (a chain restarted from genesis,
+ * or the wrong network, has none). Throws a {@link ServeSettingsError} listing what failed.
+ */
+export async function checkServices(s: ServeSettings, timeoutMs = 10_000): Promise<void> {
+  const [database, chain] = await Promise.all([checkDatabase(s.databaseUrl, timeoutMs), checkChain(s, timeoutMs)]);
+  const problems = [...database, ...chain];
+  if (problems.length > 0) throw new ServeSettingsError(problems);
+}
+
+async function checkDatabase(databaseUrl: string, timeoutMs: number): Promise<string[]> {
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: timeoutMs });
+  // A connection that fails after connecting (server restart) must not crash the check.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ can_create: boolean }>("SELECT has_database_privilege(current_database(), 'CREATE') AS can_create");
+    if (!rows[0]?.can_create) return [`DATABASE_URL=${redact(databaseUrl)}: the role may not create schemas in this database; the indexer and key release make their own: GRANT CREATE ON DATABASE <database> TO <role>`];
+    return [];
+  } catch (error) {
+    return [`DATABASE_URL=${redact(databaseUrl)}: cannot connect (${redact((error as Error).message) || String(error)}): start Postgres there, or fix the host, port, database, user or password`];
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function checkChain(s: ServeSettings, timeoutMs: number): Promise<string[]> {
+  const rpc = async (method: string, params: unknown[]): Promise<unknown> => {
+    const res = await fetch(s.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+    if (body.error) throw new Error(body.error.message);
+    return body.result;
+  };
+  let chainId: number;
+  try {
+    chainId = Number(BigInt(String(await rpc("eth_chainId", []))));
+  } catch (error) {
+    return [`RPC_URL=${s.rpcUrl}: no JSON-RPC answer (${(error as Error).message}): start the node or fix the URL`];
+  }
+  if (chainId !== s.chainId) return [`RPC_URL=${s.rpcUrl} is chain ${chainId}, CHAIN_ID=${s.chainId}: point RPC_URL at chain ${s.chainId}, or set CHAIN_ID=${chainId} (with its deployments/${chainId}.json)`];
+  try {
+    const access = contractOf(loadDeployment(s.chainId, s.deploymentsDir), "ContentAccess");
+    const code = String(await rpc("eth_getCode", [access.address, "latest"]));
+    if (code === "0x" || code === "") return [`${deploymentPath(s.chainId, s.deploymentsDir)} names ContentAccess at ${access.address}, but chain ${chainId} at RPC_URL has no contract there (a local chain restarted from genesis?): run \`npm run deploy\` against RPC_URL`];
+  } catch (error) {
+    return [`${deploymentPath(s.chainId, s.deploymentsDir)}: cannot check it against RPC_URL (${(error as Error).message}): run \`npm run deploy\` against RPC_URL`];
+  }
+  return [];
 }
 
 function canParse(url: string): boolean {

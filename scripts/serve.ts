@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
-import { serveSettings, ServeSettingsError, type ServeSettings } from "./serve-settings.ts";
+import { checkServices, serveSettings, ServeSettingsError, type ServeSettings } from "./serve-settings.ts";
 
 const WEB_DIR = join(REPO_ROOT, "web");
 const INDEXER_DIR = join(REPO_ROOT, "indexer");
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   let s: ServeSettings;
   try {
     s = serveSettings(process.env);
+    await checkServices(s);
   } catch (error) {
     if (!(error instanceof ServeSettingsError)) throw error;
     console.error(error.message);
@@ -143,15 +144,17 @@ async function main(): Promise<void> {
     const ponderBin = packageFile(INDEXER_DIR, "ponder", join("dist", "esm", "bin", "ponder.js"));
     if (process.argv.includes("--build") || !existsSync(join(WEB_DIR, ".next", "BUILD_ID"))) await buildWeb(nextBin, base);
 
-    const writer = supervisor.start("indexer writer", [ponderBin, "start", "--schema", s.indexerSchema, "--port", String(s.indexerPort), "--hostname", s.indexerHost], INDEXER_DIR, base);
-    // Replicas serve the writer's tables: start them once the writer has set its schema up (its
-    // HTTP server answers /health from then on, during the backfill too).
-    await waitFor(`http://${s.indexerHost}:${s.indexerPort}/health`, 300_000, () => writer.exitCode === null && writer.signalCode === null);
+    if (s.indexerWriter) {
+      const writer = supervisor.start("indexer writer", [ponderBin, "start", "--schema", s.indexerSchema, "--port", String(s.indexerPort), "--hostname", s.indexerHost], INDEXER_DIR, base);
+      // Replicas serve the writer's tables: start them once the writer has set its schema up (its
+      // HTTP server answers /health from then on, during the backfill too).
+      await waitFor(`http://${s.indexerHost}:${s.indexerPort}/health`, 300_000, () => writer.exitCode === null && writer.signalCode === null);
+    }
     const replicaUrls = s.indexerReplicaPorts.map((port) => `http://${s.indexerHost}:${port}`);
     s.indexerReplicaPorts.forEach((port, i) => {
       supervisor.start(`indexer replica ${i + 1} (:${port})`, [ponderBin, "serve", "--schema", s.indexerSchema, "--port", String(port), "--hostname", s.indexerHost], INDEXER_DIR, base);
     });
-    const indexerUrls = replicaUrls.length > 0 ? replicaUrls : [`http://${s.indexerHost}:${s.indexerPort}`];
+    const indexerUrls = s.indexerUrl ? [s.indexerUrl] : replicaUrls.length > 0 ? replicaUrls : [`http://${s.indexerHost}:${s.indexerPort}`];
 
     s.webPorts.forEach((port, i) => {
       const env = {
@@ -160,7 +163,7 @@ async function main(): Promise<void> {
         WEB_ORIGIN: s.webOrigin,
         TRUSTED_PROXY_HOPS: String(s.trustedProxyHops),
         // Spread the web instances over the replicas, unless one indexer URL (a balancer) is given.
-        INDEXER_URL: process.env.INDEXER_URL || indexerUrls[i % indexerUrls.length]!,
+        INDEXER_URL: indexerUrls[i % indexerUrls.length]!,
       };
       supervisor.start(`web (:${port})`, ["server.ts", "start", "--hostname", s.webHost, "--port", String(port)], WEB_DIR, env);
     });
@@ -171,7 +174,7 @@ async function main(): Promise<void> {
     await supervisor.stop(1);
   }
   console.log(
-    `npm run serve: running for ${s.webOrigin}: web on ${s.webHost}:${s.webPorts.join(",")}, indexer writer on ${s.indexerHost}:${s.indexerPort}, ` +
+    `npm run serve: running for ${s.webOrigin}: web on ${s.webHost}:${s.webPorts.join(",")}, ${s.indexerWriter ? `indexer writer on ${s.indexerHost}:${s.indexerPort}` : "no indexer writer (SERVE_INDEXER_WRITER=off)"}, ` +
       `${s.indexerReplicaPorts.length} replica(s)${s.indexerReplicaPorts.length ? ` on :${s.indexerReplicaPorts.join(",")}` : ""}${s.keeper ? ", voucher keeper" : ", no keeper (SERVE_KEEPER=off)"}`,
   );
 }

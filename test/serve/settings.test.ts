@@ -117,6 +117,8 @@ describe("npm run serve: settings check", function () {
     ["DATABASE_SCHEMA", "keyrelease", "choose another"],
     ["DATABASE_SCHEMA", "Bad-Name", "lower-case letters"],
     ["SERVE_KEEPER", "maybe", '"off"'],
+    ["SERVE_INDEXER_WRITER", "replica", '"off"'],
+    ["INDEXER_URL", "indexer.internal:42069", "http(s)://"],
   ] as const) {
     it(`refuses ${name}=${bad} saying ${expected}`, () => {
       const problems = problemsOf({ ...good, [name]: bad });
@@ -139,6 +141,14 @@ describe("npm run serve: settings check", function () {
     const env: Record<string, string> = { ...good, SERVE_KEEPER: "off" };
     delete env.KEEPER_PRIVATE_KEY;
     expect(serveSettings(env)).to.deep.include({ keeper: false, keeperPrivateKey: undefined });
+  });
+
+  it("runs no indexer writer with SERVE_INDEXER_WRITER=off, but then needs replicas or INDEXER_URL", () => {
+    expect(serveSettings({ ...good, SERVE_INDEXER_WRITER: "off" })).to.deep.include({ indexerWriter: false, indexerReplicaPorts: [42070] });
+    expect(serveSettings({ ...good, SERVE_INDEXER_WRITER: "off", INDEXER_REPLICA_PORTS: "none", INDEXER_URL: "http://indexer.internal:42069" })).to.deep.include({ indexerWriter: false, indexerUrl: "http://indexer.internal:42069" });
+    const problems = problemsOf({ ...good, SERVE_INDEXER_WRITER: "off", INDEXER_REPLICA_PORTS: "none" });
+    expect(problems).to.deep.equal(["SERVE_INDEXER_WRITER=off with INDEXER_REPLICA_PORTS=none: the web instances need an indexer; give replica ports or INDEXER_URL"]);
+    expect(serveSettings(good).indexerWriter).to.equal(true);
   });
 
   it("`npm run serve` with bad settings exits 2 listing them, before starting anything", async () => {
