@@ -15,16 +15,15 @@
  * (systemd, a container runtime) restarts the set; SIGTERM/SIGINT stop everything and exit 0.
  * `npm start` keeps the embedded single-process defaults; this script never falls back to them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
+import { Supervisor } from "./serve-supervisor.ts";
 import { checkServices, serveSettings, ServeSettingsError, type ServeSettings } from "./serve-settings.ts";
 
 const WEB_DIR = join(REPO_ROOT, "web");
 const INDEXER_DIR = join(REPO_ROOT, "indexer");
-/** How long a stopped process gets between SIGTERM and SIGKILL. */
-const STOP_GRACE_MS = 10_000;
 
 /** A package's file as `dir`'s workspace sees it: its own node_modules, else the root's (npm workspaces hoist). */
 function packageFile(dir: string, pkg: string, file: string): string {
@@ -32,62 +31,6 @@ function packageFile(dir: string, pkg: string, file: string): string {
   const found = candidates.find((path) => existsSync(path));
   if (!found) throw new Error(`${pkg} is not installed (looked for ${candidates.join(" and ")}): run \`npm install\` at the repository root`);
   return found;
-}
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-}
-
-class Supervisor {
-  readonly children: Child[] = [];
-  #stopping: Promise<never> | undefined;
-
-  start(name: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
-    // Own process group, so stopping it also stops whatever it spawns.
-    const child = spawn(process.execPath, args, { cwd, env, stdio: "inherit", detached: true });
-    this.children.push({ name, process: child });
-    console.log(`npm run serve: started ${name} (pid ${child.pid})`);
-    child.on("error", (error) => {
-      console.error(`npm run serve: ${name} could not start: ${error.message}`);
-      void this.stop(1);
-    });
-    child.on("exit", (code, signal) => {
-      if (this.#stopping) return;
-      console.error(`npm run serve: ${name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); stopping the others`);
-      void this.stop(1);
-    });
-    return child;
-  }
-
-  /** SIGTERM to every process group, SIGKILL after the grace period, then exit with `code`. */
-  stop(code: number): Promise<never> {
-    this.#stopping ??= (async () => {
-      const running = this.children.filter((c) => c.process.exitCode === null && c.process.signalCode === null);
-      await Promise.all(
-        running.map(
-          ({ process: child }) =>
-            new Promise<void>((resolve) => {
-              child.once("exit", () => resolve());
-              signalGroup(child, "SIGTERM");
-              setTimeout(() => signalGroup(child, "SIGKILL"), STOP_GRACE_MS).unref();
-            }),
-        ),
-      );
-      // Whatever the group leaders left behind in their groups.
-      for (const { process: child } of this.children) signalGroup(child, "SIGKILL");
-      process.exit(code);
-    })();
-    return this.#stopping;
-  }
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // the group is gone already
-  }
 }
 
 async function waitFor(url: string, timeoutMs: number, alive: () => boolean): Promise<void> {
@@ -124,7 +67,7 @@ async function main(): Promise<void> {
     console.error(error.message);
     process.exit(2);
   }
-  const supervisor = new Supervisor();
+  const supervisor = new Supervisor({ graceMs: 10_000, exit: (code) => process.exit(code) });
   process.on("SIGINT", () => void supervisor.stop(0));
   process.on("SIGTERM", () => void supervisor.stop(0));
 
@@ -172,6 +115,7 @@ async function main(): Promise<void> {
   } catch (error) {
     console.error(`npm run serve: ${(error as Error).message}`);
     await supervisor.stop(1);
+    return;
   }
   console.log(
     `npm run serve: running for ${s.webOrigin}: web on ${s.webHost}:${s.webPorts.join(",")}, ${s.indexerWriter ? `indexer writer on ${s.indexerHost}:${s.indexerPort}` : "no indexer writer (SERVE_INDEXER_WRITER=off)"}, ` +
