@@ -16,7 +16,7 @@
  * `npm start` keeps the embedded single-process defaults; this script never falls back to them.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { Supervisor } from "./serve-supervisor.ts";
@@ -45,6 +45,18 @@ async function waitFor(url: string, timeoutMs: number, alive: () => boolean): Pr
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+/** The newest source file under `dir` (node_modules, builds and dot-files aside). */
+function newestSource(dir: string): { path: string; mtimeMs: number } {
+  let newest = { path: dir, mtimeMs: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === ".next" || entry.name.startsWith(".")) continue;
+    const path = join(dir, entry.name);
+    const candidate = entry.isDirectory() ? newestSource(path) : { path, mtimeMs: statSync(path).mtimeMs };
+    if (candidate.mtimeMs > newest.mtimeMs) newest = candidate;
+  }
+  return newest;
 }
 
 async function buildWeb(nextBin: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -85,7 +97,13 @@ async function main(): Promise<void> {
   try {
     const nextBin = packageFile(WEB_DIR, "next", join("dist", "bin", "next"));
     const ponderBin = packageFile(INDEXER_DIR, "ponder", join("dist", "esm", "bin", "ponder.js"));
-    if (process.argv.includes("--build") || !existsSync(join(WEB_DIR, ".next", "BUILD_ID"))) await buildWeb(nextBin, base);
+    const buildMarker = join(WEB_DIR, ".next", "BUILD_ID");
+    if (process.argv.includes("--build") || !existsSync(buildMarker)) await buildWeb(nextBin, base);
+    else {
+      // Never rebuilt behind the operator's back (minutes of CPU on a serving host): said instead.
+      const newest = ["web", "lib", "sdk"].map((d) => newestSource(join(REPO_ROOT, d))).reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
+      if (newest.mtimeMs > statSync(buildMarker).mtimeMs) console.warn(`npm run serve: the web build in web/.next is older than ${newest.path}: serving the old build; run \`npm run serve -- --build\` to rebuild`);
+    }
 
     if (s.indexerWriter) {
       const writer = supervisor.start("indexer writer", [ponderBin, "start", "--schema", s.indexerSchema, "--port", String(s.indexerPort), "--hostname", s.indexerHost], INDEXER_DIR, base);
