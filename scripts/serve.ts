@@ -15,7 +15,7 @@
  * (systemd, a container runtime) restarts the set; SIGTERM/SIGINT stop everything and exit 0.
  * `npm start` keeps the embedded single-process defaults; this script never falls back to them.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
@@ -33,12 +33,19 @@ function packageFile(dir: string, pkg: string, file: string): string {
   return found;
 }
 
-async function waitFor(url: string, timeoutMs: number, alive: () => boolean): Promise<void> {
+/** Where this host reaches a server listening on `host` (a wildcard address is reached on loopback). */
+function localUrl(host: string, port: number): string {
+  const reach = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reach.includes(":") ? `[${reach}]` : reach}:${port}`;
+}
+
+/** Polls `url` until it answers with a status `accept` takes; fails when the process behind it exits or time runs out. */
+async function waitFor(url: string, timeoutMs: number, alive: () => boolean, accept: (status: number) => boolean = (status) => status < 300): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!alive()) throw new Error(`the process behind ${url} exited before it answered`);
     try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
+      if (accept((await fetch(url, { signal: AbortSignal.timeout(2000) })).status)) return;
     } catch {
       // not up yet
     }
@@ -46,6 +53,8 @@ async function waitFor(url: string, timeoutMs: number, alive: () => boolean): Pr
   }
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
 }
+
+const running = (child: ChildProcess) => () => child.exitCode === null && child.signalCode === null;
 
 /** The newest source file under `dir` (node_modules, builds and dot-files aside). */
 function newestSource(dir: string): { path: string; mtimeMs: number } {
@@ -109,13 +118,15 @@ async function main(): Promise<void> {
       const writer = supervisor.start("indexer writer", [ponderBin, "start", "--schema", s.indexerSchema, "--port", String(s.indexerPort), "--hostname", s.indexerHost], INDEXER_DIR, base);
       // Replicas serve the writer's tables: start them once the writer has set its schema up (its
       // HTTP server answers /health from then on, during the backfill too).
-      await waitFor(`http://${s.indexerHost}:${s.indexerPort}/health`, 300_000, () => writer.exitCode === null && writer.signalCode === null);
+      await waitFor(`${localUrl(s.indexerHost, s.indexerPort)}/health`, 300_000, running(writer));
     }
-    const replicaUrls = s.indexerReplicaPorts.map((port) => `http://${s.indexerHost}:${port}`);
+    const replicaUrls = s.indexerReplicaPorts.map((port) => localUrl(s.indexerHost, port));
+    const pending: Promise<void>[] = [];
     s.indexerReplicaPorts.forEach((port, i) => {
-      supervisor.start(`indexer replica ${i + 1} (:${port})`, [ponderBin, "serve", "--schema", s.indexerSchema, "--port", String(port), "--hostname", s.indexerHost], INDEXER_DIR, base);
+      const replica = supervisor.start(`indexer replica ${i + 1} (:${port})`, [ponderBin, "serve", "--schema", s.indexerSchema, "--port", String(port), "--hostname", s.indexerHost], INDEXER_DIR, base);
+      pending.push(waitFor(`${replicaUrls[i]}/health`, 180_000, running(replica)));
     });
-    const indexerUrls = s.indexerUrl ? [s.indexerUrl] : replicaUrls.length > 0 ? replicaUrls : [`http://${s.indexerHost}:${s.indexerPort}`];
+    const indexerUrls = s.indexerUrl ? [s.indexerUrl] : replicaUrls.length > 0 ? replicaUrls : [localUrl(s.indexerHost, s.indexerPort)];
 
     s.webPorts.forEach((port, i) => {
       const env = {
@@ -126,17 +137,20 @@ async function main(): Promise<void> {
         // Spread the web instances over the replicas, unless one indexer URL (a balancer) is given.
         INDEXER_URL: indexerUrls[i % indexerUrls.length]!,
       };
-      supervisor.start(`web (:${port})`, ["server.ts", "start", "--hostname", s.webHost, "--port", String(port)], WEB_DIR, env);
+      const web = supervisor.start(`web (:${port})`, ["server.ts", "start", "--hostname", s.webHost, "--port", String(port)], WEB_DIR, env);
+      // Any answer below 500 means Next serves (a probe path renders the 404 page; no state written).
+      pending.push(waitFor(`${localUrl(s.webHost, port)}/.well-known/streamvault-serve-probe`, 180_000, running(web), (status) => status < 500));
     });
 
     if (s.keeper) supervisor.start("voucher keeper", ["scripts/keeper.ts"], REPO_ROOT, { ...base, KEEPER_PRIVATE_KEY: s.keeperPrivateKey });
+    await Promise.all(pending);
   } catch (error) {
     console.error(`npm run serve: ${(error as Error).message}`);
     await supervisor.stop(1);
     return;
   }
   console.log(
-    `npm run serve: running for ${s.webOrigin}: web on ${s.webHost}:${s.webPorts.join(",")}, ${s.indexerWriter ? `indexer writer on ${s.indexerHost}:${s.indexerPort}` : "no indexer writer (SERVE_INDEXER_WRITER=off)"}, ` +
+    `npm run serve: ready for ${s.webOrigin}: web on ${s.webHost}:${s.webPorts.join(",")}, ${s.indexerWriter ? `indexer writer on ${s.indexerHost}:${s.indexerPort}` : "no indexer writer (SERVE_INDEXER_WRITER=off)"}, ` +
       `${s.indexerReplicaPorts.length} replica(s)${s.indexerReplicaPorts.length ? ` on :${s.indexerReplicaPorts.join(",")}` : ""}${s.keeper ? ", voucher keeper" : ", no keeper (SERVE_KEEPER=off)"}`,
   );
 }

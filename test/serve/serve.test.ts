@@ -122,8 +122,8 @@ if (adminUrl) {
       serve.stdout!.on("data", (d) => (output += d));
       serve.stderr!.on("data", (d) => (output += d));
       exited = new Promise((resolve) => serve.once("exit", (code) => resolve(code)));
-      await until("the replica answers GraphQL", async () => (await fetch(`${replicaUrl}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ _meta { status } }"}' })).ok);
-      await until("the web instance answers", async () => (await fetch(`${webUrl}/api/auth/nonce`)).ok);
+      // serve says ready once the writer, the replica and the web instance answer.
+      await until("npm run serve says it is ready", async () => output.includes(`npm run serve: ready for ${webUrl}`));
     });
 
     after(async function () {
