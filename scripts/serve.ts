@@ -72,8 +72,14 @@ async function buildWeb(nextBin: string, env: NodeJS.ProcessEnv): Promise<void> 
   console.log("npm run serve: building the web app (next build; a few minutes)");
   const code = await new Promise<number | null>((resolve, reject) => {
     const build = spawn(process.execPath, [nextBin, "build"], { cwd: WEB_DIR, env, stdio: "inherit" });
+    // serve stopped (SIGTERM) mid-build: the build goes too.
+    const stopBuild = () => build.kill("SIGTERM");
+    process.once("exit", stopBuild);
     build.on("error", reject);
-    build.on("exit", resolve);
+    build.on("exit", (code) => {
+      process.off("exit", stopBuild);
+      resolve(code);
+    });
   });
   if (code !== 0) throw new Error(`next build exited with ${code}: fix the build, then run \`npm run serve\` again`);
 }
@@ -92,8 +98,10 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void supervisor.stop(0));
   process.on("SIGTERM", () => void supervisor.stop(0));
 
+  // Private keys go only to the process that signs with them (the keeper), never to web or indexer.
+  const { KEEPER_PRIVATE_KEY: _keeperKey, DEPLOYER_PRIVATE_KEY: _deployerKey, ...inherited } = process.env;
   const base: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     NODE_ENV: "production",
     PONDER_TELEMETRY_DISABLED: "true",
     NEXT_TELEMETRY_DISABLED: "1",

@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -176,6 +177,21 @@ if (adminUrl) {
       }
       // Started through web/server.ts: route handlers got the peer address, not a client-written header.
       expect(output).not.to.include("started without web/server.ts");
+    });
+
+    it("gives the keeper's private key to the keeper only", () => {
+      const environOf = (name: string) => {
+        const match = new RegExp(`started ${name.replace(/[()]/g, "\\$&")} \\(pid (\\d+)\\)`).exec(output);
+        expect(match, `${name} in:\n${output}`).to.not.equal(null);
+        return readFileSync(`/proc/${match![1]}/environ`, "utf8").split("\0");
+      };
+      const keeperKey = `KEEPER_PRIVATE_KEY=${DEV_PRIVATE_KEYS[5]}`;
+      expect(environOf("voucher keeper")).to.include(keeperKey);
+      for (const name of [`web (:${new URL(webUrl).port})`, "indexer writer", `indexer replica 1 (:${new URL(replicaUrl).port})`]) {
+        const environ = environOf(name);
+        expect(environ.filter((e) => e.startsWith("KEEPER_PRIVATE_KEY=")), name).to.deep.equal([]);
+        expect(environ, name).to.include(`DATABASE_URL=${database.url}`);
+      }
     });
 
     it("exits non-zero and stops the others when a child dies", async () => {
