@@ -1,188 +1,166 @@
 /**
- * `npm run serve`: the production profile. Checks the settings first (every problem at once, with
- * what to set), then runs on this host, all sharing one Postgres (DATABASE_URL):
+ * `npm run serve`: the production profile. Checks the settings first (scripts/serve-settings.ts:
+ * every problem at once, with what to set; exit 2), then runs on this host, all on one Postgres
+ * (DATABASE_URL):
  *   - `ponder start`: the one indexer writer (INDEXER_PORT);
- *   - INDEXER_REPLICAS x `ponder serve`: read-only API replicas (INDEXER_PORT+1, +2, ...);
- *   - WEB_INSTANCES x `next start` of the built web app (WEB_PORT, +1, ...); `next build` first
- *     when web/.next holds no build (or with --build);
- *   - the voucher keeper (scripts/keeper.ts), one for the whole deployment (SERVE_KEEPER=off when
- *     another host runs it).
- * Put a load balancer in front of the web ports and the indexer ports (README, "Deploy").
- * A child that exits stops the others and `serve` exits non-zero, for the process manager to restart.
+ *   - one `ponder serve` per INDEXER_REPLICA_PORTS: read-only API replicas over the writer's schema,
+ *     started once the writer answers; the web instances read from them;
+ *   - one web instance per WEB_PORTS: the built app (`next build` first when web/.next holds no
+ *     build, or with --build) served by web/server.ts, the `next start` server that tells route
+ *     handlers each request's socket address (with TRUSTED_PROXY_HOPS, the client's);
+ *   - the voucher keeper (scripts/keeper.ts), one for the whole deployment (SERVE_KEEPER=off on the
+ *     other hosts).
+ * A load balancer goes in front of the web ports (and, for third parties, the indexer replicas).
+ * When any process exits, the others are stopped and `serve` exits 1, so the process manager
+ * (systemd, a container runtime) restarts the set; SIGTERM/SIGINT stop everything and exit 0.
  * `npm start` keeps the embedded single-process defaults; this script never falls back to them.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
-import { deploymentPath } from "@streamvault/lib/deployments";
+import { Supervisor } from "./serve-supervisor.ts";
+import { checkServices, serveSettings, ServeSettingsError, type ServeSettings } from "./serve-settings.ts";
 
-export interface ServeSettings {
-  databaseUrl: string;
-  webOrigin: string;
-  trustedProxyHops: number;
-  rpcUrl: string;
-  chainId: number;
-  webInstances: number;
-  webPort: number;
-  webHost: string;
-  indexerReplicas: number;
-  indexerPort: number;
-  indexerHost: string;
-  indexerSchema: string;
-  keeper: boolean;
+const WEB_DIR = join(REPO_ROOT, "web");
+const INDEXER_DIR = join(REPO_ROOT, "indexer");
+
+/** A package's file as `dir`'s workspace sees it: its own node_modules, else the root's (npm workspaces hoist). */
+function packageFile(dir: string, pkg: string, file: string): string {
+  const candidates = [dir, REPO_ROOT].map((d) => join(d, "node_modules", pkg, file));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`${pkg} is not installed (looked for ${candidates.join(" and ")}): run \`npm install\` at the repository root`);
+  return found;
 }
 
-/**
- * The production settings from `env`. Throws one Error listing every missing or bad setting and
- * what to set instead. `deploymentsDir` is where deployments/<CHAIN_ID>.json must exist.
- */
-export function serveSettings(env: NodeJS.ProcessEnv, deploymentsDir = env.DEPLOYMENTS_DIR ?? join(REPO_ROOT, "deployments")): ServeSettings {
-  const problems: string[] = [];
-  const integer = (name: string, fallback: number | undefined, min: number, what: string): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") {
-      if (fallback === undefined) problems.push(`${name} is not set: ${what}`);
-      return fallback ?? 0;
-    }
-    if (!/^[0-9]+$/.test(raw) || Number(raw) < min) problems.push(`${name}=${raw}: must be a whole number >= ${min} (${what})`);
-    return Number(raw);
-  };
+/** Where this host reaches a server listening on `host` (a wildcard address is reached on loopback). */
+function localUrl(host: string, port: number): string {
+  const reach = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reach.includes(":") ? `[${reach}]` : reach}:${port}`;
+}
 
-  const databaseUrl = env.DATABASE_URL ?? "";
-  if (!databaseUrl) problems.push("DATABASE_URL is not set: the Postgres every instance shares (postgresql://user:password@host:5432/db); the embedded PGlite is one process only, use `npm start` for that");
-  else if (!/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push("DATABASE_URL must be a postgresql:// URL");
-
-  const masterKey = env.STREAMVAULT_MASTER_KEY ?? "";
-  if (!masterKey) problems.push("STREAMVAULT_MASTER_KEY is not set: 64 hex characters (`openssl rand -hex 32`), the same on every instance (it seals the content keys in the database; keep it out of the database's backups)");
-  else if (!/^[0-9a-fA-F]{64}$/.test(masterKey.trim())) problems.push("STREAMVAULT_MASTER_KEY must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`");
-
-  const webOrigin = (env.WEB_ORIGIN ?? "").replace(/\/$/, "");
-  if (!webOrigin) problems.push("WEB_ORIGIN is not set: the public origin fans open (https://app.example.com); sign-in messages and allowed POST origins are checked against it");
-  else {
-    let url: URL | undefined;
+/** Polls `url` until it answers with a status `accept` takes; fails when the process behind it exits or time runs out. */
+async function waitFor(url: string, timeoutMs: number, alive: () => boolean, accept: (status: number) => boolean = (status) => status < 300): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error(`the process behind ${url} exited before it answered`);
     try {
-      url = new URL(webOrigin);
+      if (accept((await fetch(url, { signal: AbortSignal.timeout(2000) })).status)) return;
     } catch {
-      problems.push(`WEB_ORIGIN=${webOrigin}: not a URL; give the public origin, e.g. https://app.example.com`);
+      // not up yet
     }
-    if (url && url.origin !== webOrigin) problems.push(`WEB_ORIGIN=${webOrigin}: give the origin only (scheme, host, port), e.g. ${url.origin}`);
-    else if (url && url.protocol !== "https:" && !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) problems.push(`WEB_ORIGIN=${webOrigin}: must be https:// (session cookies are Secure); http:// only for 127.0.0.1 or localhost`);
+    await new Promise((r) => setTimeout(r, 250));
   }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
 
-  const trustedProxyHops = integer("TRUSTED_PROXY_HOPS", undefined, 0, "how many proxies in front of the web instances append to X-Forwarded-For (1 for one load balancer; 0 when clients connect directly); the client address is the entry that many hops from the right");
-  const rpcUrl = env.RPC_URL ?? "";
-  if (!rpcUrl) problems.push("RPC_URL is not set: the JSON-RPC endpoint of the chain the contracts are on");
-  const chainId = integer("CHAIN_ID", undefined, 1, "the chain id of the deployment (deployments/<CHAIN_ID>.json)");
-  if (chainId > 0 && !existsSync(deploymentPath(chainId, deploymentsDir))) problems.push(`no deployment for CHAIN_ID=${chainId} at ${deploymentPath(chainId, deploymentsDir)}: run \`npm run deploy\` against RPC_URL (or set DEPLOYMENTS_DIR)`);
+const running = (child: ChildProcess) => () => child.exitCode === null && child.signalCode === null;
 
-  const keeper = env.SERVE_KEEPER !== "off";
-  if (keeper && !/^0x[0-9a-fA-F]{64}$/.test(env.KEEPER_PRIVATE_KEY ?? "")) problems.push("KEEPER_PRIVATE_KEY is not set: the 0x-hex key of a funded account for the voucher keeper (it pays gas; redemptions pay the creators), or SERVE_KEEPER=off when one runs elsewhere");
+/** The newest source file under `dir` (node_modules, builds and dot-files aside). */
+function newestSource(dir: string): { path: string; mtimeMs: number } {
+  let newest = { path: dir, mtimeMs: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === ".next" || entry.name.startsWith(".")) continue;
+    const path = join(dir, entry.name);
+    const candidate = entry.isDirectory() ? newestSource(path) : { path, mtimeMs: statSync(path).mtimeMs };
+    if (candidate.mtimeMs > newest.mtimeMs) newest = candidate;
+  }
+  return newest;
+}
 
-  const settings: ServeSettings = {
-    databaseUrl,
-    webOrigin,
-    trustedProxyHops,
-    rpcUrl,
-    chainId,
-    webInstances: integer("WEB_INSTANCES", 1, 1, "web instances on this host"),
-    webPort: integer("WEB_PORT", 3000, 1, "port of the first web instance"),
-    webHost: env.WEB_HOST || "127.0.0.1",
-    indexerReplicas: integer("INDEXER_REPLICAS", 1, 0, "`ponder serve` replicas beside the writer"),
-    indexerPort: integer("INDEXER_PORT", 42069, 1, "port of the indexer writer; replicas take the next ones"),
-    indexerHost: env.INDEXER_HOST || "127.0.0.1",
-    indexerSchema: env.DATABASE_SCHEMA || "streamvault",
-    keeper,
-  };
-  if (!/^[a-z_][a-z0-9_]{0,44}$/.test(settings.indexerSchema)) problems.push(`DATABASE_SCHEMA=${settings.indexerSchema}: lower-case letters, digits and _ (at most 45)`);
-  if (problems.length > 0) throw new Error(`npm run serve: cannot start:\n  - ${problems.join("\n  - ")}`);
-  return settings;
+async function buildWeb(nextBin: string, env: NodeJS.ProcessEnv): Promise<void> {
+  console.log("npm run serve: building the web app (next build; a few minutes)");
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const build = spawn(process.execPath, [nextBin, "build"], { cwd: WEB_DIR, env, stdio: "inherit" });
+    // serve stopped (SIGTERM) mid-build: the build goes too.
+    const stopBuild = () => build.kill("SIGTERM");
+    process.once("exit", stopBuild);
+    build.on("error", reject);
+    build.on("exit", (code) => {
+      process.off("exit", stopBuild);
+      resolve(code);
+    });
+  });
+  if (code !== 0) throw new Error(`next build exited with ${code}: fix the build, then run \`npm run serve\` again`);
 }
 
 async function main(): Promise<void> {
   let s: ServeSettings;
   try {
     s = serveSettings(process.env);
+    await checkServices(s);
   } catch (error) {
-    console.error((error as Error).message);
+    if (!(error instanceof ServeSettingsError)) throw error;
+    console.error(error.message);
     process.exit(2);
   }
-  const children: { name: string; child: ChildProcess }[] = [];
-  let stopping = false;
-  const stopAll = (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    for (const { child } of children) {
-      try {
-        process.kill(-child.pid!, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    }
-    setTimeout(() => process.exit(code), 2000).unref();
-  };
-  process.on("SIGINT", () => stopAll(0));
-  process.on("SIGTERM", () => stopAll(0));
-  const start = (name: string, cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: "inherit", detached: true });
-    children.push({ name, child });
-    child.on("exit", (code, signal) => {
-      if (stopping) return;
-      console.error(`npm run serve: ${name} exited (${signal ?? code}); stopping the others`);
-      stopAll(1);
-    });
-    return child;
-  };
-  const base = { ...process.env, NODE_ENV: "production", PONDER_TELEMETRY_DISABLED: "true", NEXT_TELEMETRY_DISABLED: "1", RPC_URL: s.rpcUrl, CHAIN_ID: String(s.chainId) };
-  const webDir = join(REPO_ROOT, "web");
-  const indexerDir = join(REPO_ROOT, "indexer");
-  const ponder = join(indexerDir, "node_modules", ".bin", "ponder");
-  const next = join(webDir, "node_modules", "next", "dist", "bin", "next");
+  const supervisor = new Supervisor({ graceMs: 10_000, exit: (code) => process.exit(code) });
+  process.on("SIGINT", () => void supervisor.stop(0));
+  process.on("SIGTERM", () => void supervisor.stop(0));
 
-  if (process.argv.includes("--build") || !existsSync(join(webDir, ".next", "BUILD_ID"))) {
-    console.log("npm run serve: building the web app (next build)");
-    await new Promise<void>((resolve, reject) => {
-      const build = spawn(process.execPath, [next, "build"], { cwd: webDir, env: base, stdio: "inherit" });
-      build.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build exited with ${code}`))));
-    });
-  }
-
-  const indexerEnv = { ...base, DATABASE_URL: s.databaseUrl };
-  start("indexer writer", ponder, ["start", "--schema", s.indexerSchema, "--port", String(s.indexerPort), "--hostname", s.indexerHost], indexerDir, indexerEnv);
-  // Replicas read the writer's tables: start them once the writer has created its schema.
-  await waitFor(`http://${s.indexerHost}:${s.indexerPort}/health`, 300_000);
-  for (let i = 1; i <= s.indexerReplicas; i++) {
-    start(`indexer replica ${i}`, ponder, ["serve", "--schema", s.indexerSchema, "--port", String(s.indexerPort + i), "--hostname", s.indexerHost], indexerDir, indexerEnv);
-  }
-  const webEnv = {
-    ...base,
+  // Private keys go only to the process that signs with them (the keeper), never to web or indexer.
+  const { KEEPER_PRIVATE_KEY: _keeperKey, DEPLOYER_PRIVATE_KEY: _deployerKey, ...inherited } = process.env;
+  const base: NodeJS.ProcessEnv = {
+    ...inherited,
+    NODE_ENV: "production",
+    PONDER_TELEMETRY_DISABLED: "true",
+    NEXT_TELEMETRY_DISABLED: "1",
     DATABASE_URL: s.databaseUrl,
-    WEB_ORIGIN: s.webOrigin,
-    TRUSTED_PROXY_HOPS: String(s.trustedProxyHops),
-    INDEXER_URL: process.env.INDEXER_URL || `http://${s.indexerHost}:${s.indexerPort}`,
+    STREAMVAULT_MASTER_KEY: s.masterKey,
+    RPC_URL: s.rpcUrl,
+    CHAIN_ID: String(s.chainId),
+    DEPLOYMENTS_DIR: s.deploymentsDir,
   };
-  for (let i = 0; i < s.webInstances; i++) {
-    const port = s.webPort + i;
-    start(`web ${port}`, process.execPath, [next, "start", "--hostname", s.webHost, "--port", String(port)], webDir, { ...webEnv, PORT: String(port) });
+  try {
+    const nextBin = packageFile(WEB_DIR, "next", join("dist", "bin", "next"));
+    const ponderBin = packageFile(INDEXER_DIR, "ponder", join("dist", "esm", "bin", "ponder.js"));
+    const buildMarker = join(WEB_DIR, ".next", "BUILD_ID");
+    if (process.argv.includes("--build") || !existsSync(buildMarker)) await buildWeb(nextBin, base);
+    else {
+      // Never rebuilt behind the operator's back (minutes of CPU on a serving host): said instead.
+      const newest = ["web", "lib", "sdk"].map((d) => newestSource(join(REPO_ROOT, d))).reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
+      if (newest.mtimeMs > statSync(buildMarker).mtimeMs) console.warn(`npm run serve: the web build in web/.next is older than ${newest.path}: serving the old build; run \`npm run serve -- --build\` to rebuild`);
+    }
+
+    if (s.indexerWriter) {
+      const writer = supervisor.start("indexer writer", [ponderBin, "start", "--schema", s.indexerSchema, "--port", String(s.indexerPort), "--hostname", s.indexerHost], INDEXER_DIR, base);
+      // Replicas serve the writer's tables: start them once the writer has set its schema up (its
+      // HTTP server answers /health from then on, during the backfill too).
+      await waitFor(`${localUrl(s.indexerHost, s.indexerPort)}/health`, 300_000, running(writer));
+    }
+    const replicaUrls = s.indexerReplicaPorts.map((port) => localUrl(s.indexerHost, port));
+    const pending: Promise<void>[] = [];
+    s.indexerReplicaPorts.forEach((port, i) => {
+      const replica = supervisor.start(`indexer replica ${i + 1} (:${port})`, [ponderBin, "serve", "--schema", s.indexerSchema, "--port", String(port), "--hostname", s.indexerHost], INDEXER_DIR, base);
+      pending.push(waitFor(`${replicaUrls[i]}/health`, 180_000, running(replica)));
+    });
+    const indexerUrls = s.indexerUrl ? [s.indexerUrl] : replicaUrls.length > 0 ? replicaUrls : [localUrl(s.indexerHost, s.indexerPort)];
+
+    s.webPorts.forEach((port, i) => {
+      const env = {
+        ...base,
+        PORT: String(port),
+        WEB_ORIGIN: s.webOrigin,
+        TRUSTED_PROXY_HOPS: String(s.trustedProxyHops),
+        // Spread the web instances over the replicas, unless one indexer URL (a balancer) is given.
+        INDEXER_URL: indexerUrls[i % indexerUrls.length]!,
+      };
+      const web = supervisor.start(`web (:${port})`, ["server.ts", "start", "--hostname", s.webHost, "--port", String(port)], WEB_DIR, env);
+      // Any answer below 500 means Next serves (a probe path renders the 404 page; no state written).
+      pending.push(waitFor(`${localUrl(s.webHost, port)}/.well-known/streamvault-serve-probe`, 180_000, running(web), (status) => status < 500));
+    });
+
+    if (s.keeper) supervisor.start("voucher keeper", ["scripts/keeper.ts"], REPO_ROOT, { ...base, KEEPER_PRIVATE_KEY: s.keeperPrivateKey });
+    await Promise.all(pending);
+  } catch (error) {
+    console.error(`npm run serve: ${(error as Error).message}`);
+    await supervisor.stop(1);
+    return;
   }
-  if (s.keeper) start("voucher keeper", process.execPath, ["scripts/keeper.ts"], REPO_ROOT, { ...base, DATABASE_URL: s.databaseUrl });
   console.log(
-    `npm run serve: indexer writer ${s.indexerHost}:${s.indexerPort}, ${s.indexerReplicas} replica(s) from :${s.indexerPort + 1}, ` +
-      `${s.webInstances} web instance(s) from ${s.webHost}:${s.webPort} for ${s.webOrigin}${s.keeper ? ", voucher keeper" : ""}`,
+    `npm run serve: ready for ${s.webOrigin}: web on ${s.webHost}:${s.webPorts.join(",")}, ${s.indexerWriter ? `indexer writer on ${s.indexerHost}:${s.indexerPort}` : "no indexer writer (SERVE_INDEXER_WRITER=off)"}, ` +
+      `${s.indexerReplicaPorts.length} replica(s)${s.indexerReplicaPorts.length ? ` on :${s.indexerReplicaPorts.join(",")}` : ""}${s.keeper ? ", voucher keeper" : ", no keeper (SERVE_KEEPER=off)"}`,
   );
 }
 
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.main) await main();
