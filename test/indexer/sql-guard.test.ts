@@ -224,5 +224,31 @@ if (databaseUrl) {
       const shown = await db.execute(`show statement_timeout`);
       expect(shown.rows[0].statement_timeout).to.equal("0");
     });
+
+    it("runs a read-only transaction in the scope once, bypassing a retrying db.transaction like Ponder's", async function () {
+      const { drizzle } = await import("drizzle-orm/node-postgres");
+      const retrying: any = drizzle(pool);
+      let attempts = 0;
+      const own = retrying.transaction.bind(retrying);
+      retrying.transaction = async (...args: any[]) => {
+        for (let i = 0; ; i++) {
+          attempts++;
+          try {
+            return await own(...args);
+          } catch (error) {
+            if (i === 2) throw error;
+          }
+        }
+      };
+      boundReadOnlyTransactions(retrying);
+      const run = () => retrying.transaction((tx: any) => tx.execute(`select 'soon'::numeric`), { accessMode: "read only" });
+      const outside = await run().catch((e: any) => e);
+      expect(outside.code).to.equal("22P02");
+      expect(attempts).to.equal(3); // outside the scope Ponder's wrapper still retries
+      attempts = 0;
+      const inside = await statementTimeoutScope.run(0, () => run().catch((e: any) => e));
+      expect(inside.code).to.equal("22P02"); // SQLSTATE kept for the guard
+      expect(attempts).to.equal(0);
+    });
   });
 }

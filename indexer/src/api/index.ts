@@ -48,7 +48,8 @@ const onPostgres = (globalThis as { PONDER_DATABASE?: { driver?: { dialect?: str
 type RawQuery = { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: undefined, arrayMode: false): { execute(): Promise<{ rows: Record<string, unknown>[] }> } };
 type RawDb = { _: { session: RawQuery }; transaction<T>(run: (tx: RawDb) => Promise<T>, config?: { accessMode?: "read only" }): Promise<T> };
 const rawDb = db as unknown as RawDb;
-// On Postgres every /sql read-only transaction gets INDEXER_SQL_TIMEOUT_MS (./sql-timeout).
+// On Postgres every /sql read-only transaction gets INDEXER_SQL_TIMEOUT_MS and runs once (Ponder
+// would retry a failed one nine times): ./sql-timeout.
 if (onPostgres) boundReadOnlyTransactions(rawDb as never);
 const explainSql = async (text: string, params: unknown[]): Promise<PlanNode> => {
   const query = { sql: `EXPLAIN (FORMAT JSON) ${text}`, params };

@@ -64,7 +64,7 @@ export interface SqlLimits {
   maxCost: number;
   /** Largest number of rows the planner expects the query to return (INDEXER_SQL_MAX_ROWS). */
   maxRows: number;
-  /** Statement timeout of an admitted query on Postgres, ms; 0 keeps Ponder's 30 s (INDEXER_SQL_TIMEOUT_MS). */
+  /** Statement timeout of a /sql query on Postgres, ms; 0 keeps the read-only pool's 30 s (INDEXER_SQL_TIMEOUT_MS). */
   timeoutMs: number;
 }
 
@@ -227,12 +227,12 @@ export function createSqlGuard(options: { limits: SqlLimits; explain: ExplainSql
       }
       await next();
       // Ponder answers a query the database cancelled with a 500 carrying the driver's message.
-      if (c.res.status === 500 && limits.timeoutMs > 0 && /statement timeout/i.test(await c.res.clone().text())) {
+      if (c.res.status === 500 && /statement timeout/i.test(await c.res.clone().text())) {
         c.res = timeoutAnswer(c);
         c.res.headers.delete("content-length"); // Hono carries the old answer's headers over
       }
       return undefined;
     };
-    return limits.timeoutMs > 0 ? statementTimeoutScope.run(limits.timeoutMs, admitAndRun) : admitAndRun();
+    return statementTimeoutScope.run(limits.timeoutMs, admitAndRun);
   };
 }
