@@ -180,7 +180,7 @@ describe("indexer SQL guard (cost limits, read-only rule, INDEXER_SQL)", functio
 
   it("reads its settings from the environment, keeping defaults for malformed values", function () {
     expect(sqlLimitsFromEnv({})).to.deep.equal(DEFAULT_SQL_LIMITS);
-    expect(DEFAULT_SQL_LIMITS).to.deep.equal({ enabled: true, maxCost: 100_000, maxRows: 10_000, timeoutMs: 5_000 });
+    expect(DEFAULT_SQL_LIMITS).to.deep.equal({ enabled: true, maxCost: 50_000, maxRows: 10_000, timeoutMs: 5_000 });
     expect(sqlLimitsFromEnv({ INDEXER_SQL: "on", INDEXER_SQL_MAX_COST: "2500", INDEXER_SQL_MAX_ROWS: "50", INDEXER_SQL_TIMEOUT_MS: "0" })).to.deep.equal({
       enabled: true,
       maxCost: 2500,

@@ -68,10 +68,10 @@ export interface SqlLimits {
   timeoutMs: number;
 }
 
-// Measured on PGlite here: a plan of cost ~1.8M (a 27M-row cross join) ran 3 s. 100k is a
-// fraction of a second of work, while a filtered read over tables of a few million rows stays
-// well below it.
-export const DEFAULT_SQL_LIMITS: SqlLimits = { enabled: true, maxCost: 100_000, maxRows: 10_000, timeoutMs: 5_000 };
+// Measured on PGlite here: a full scan of a 1M-row token_transfer costs ~27k and takes ~0.5 s; a
+// 27M-row cross join costs ~1.8M and takes 3 s; a keyed read costs ~8. 50k bounds an admitted
+// query at about a second of the indexer's only connection.
+export const DEFAULT_SQL_LIMITS: SqlLimits = { enabled: true, maxCost: 50_000, maxRows: 10_000, timeoutMs: 5_000 };
 
 /** Limits from INDEXER_SQL, INDEXER_SQL_MAX_COST, INDEXER_SQL_MAX_ROWS, INDEXER_SQL_TIMEOUT_MS; malformed values keep the default. */
 export function sqlLimitsFromEnv(env: Record<string, string | undefined> = process.env): SqlLimits {
