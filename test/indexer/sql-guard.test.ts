@@ -123,6 +123,11 @@ describe("indexer SQL guard (cost limits, read-only rule, INDEXER_SQL)", functio
     expect(joined.json.rows).to.deep.equal([{ id: "c7", credits: 38 }]);
     expect(explained.at(-1)!.params).to.deep.equal(["c7", 100n]);
     expect(ran).to.have.length(1);
+    // Asked again (Ponder would answer from its result cache) it is not planned again; other parameters are.
+    const planned = explained.length;
+    const keyed = `select id from creator where id = $1`;
+    for (const id of ["c7", "c7", "c8"]) expect((await ask(app, keyed, [id])).status).to.equal(200);
+    expect(explained.length - planned).to.equal(2);
   });
 
   it("refuses a query expected to return more rows than INDEXER_SQL_MAX_ROWS; with a LIMIT it runs", async function () {

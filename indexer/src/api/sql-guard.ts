@@ -127,8 +127,27 @@ function isQueryError(error: unknown): error is Error & { code: string } {
   return typeof code === "string" && /^(42|22)[0-9A-Z]{3}$/.test(code);
 }
 
+/** How long a plan's estimate is reused for the same query and parameters (they change only as tables grow). */
+const ESTIMATE_TTL_MS = 10_000;
+const MAX_ESTIMATES = 1000;
+
 export function createSqlGuard(options: { limits: SqlLimits; explain: ExplainSql }): MiddlewareHandler {
   const { limits, explain } = options;
+  // Ponder answers a repeated /sql/db query from its result cache; planning it again each time
+  // would add a database round trip to every hit. Admitted estimates are kept briefly (LRU).
+  const estimates = new Map<string, { cost: number; rows: number; at: number }>();
+  const estimate = async (key: string, sql: string, params: unknown[]) => {
+    const kept = estimates.get(key);
+    if (kept && Date.now() - kept.at < ESTIMATE_TTL_MS) {
+      estimates.delete(key);
+      estimates.set(key, kept);
+      return kept;
+    }
+    const fresh = { ...planEstimate(await explain(sql, params)), at: Date.now() };
+    estimates.set(key, fresh);
+    if (estimates.size > MAX_ESTIMATES) estimates.delete(estimates.keys().next().value!);
+    return fresh;
+  };
   const timeoutAnswer = (c: Context) =>
     jsonAnswer(c, 503, {
       error: "SQL_TIMEOUT",
@@ -193,16 +212,16 @@ export function createSqlGuard(options: { limits: SqlLimits; explain: ExplainSql
     }
 
     const admitAndRun = async () => {
-      let plan: PlanNode;
+      let planned: { cost: number; rows: number };
       try {
-        plan = await explain(sql, params);
+        planned = await estimate(encoded, sql, params);
       } catch (error) {
         if (isQueryError(error)) return c.text(`The query cannot run: ${error.message}.`, 400);
         // Planning evaluates constant expressions, so the EXPLAIN itself can hit the timeout.
         if ((error as { code?: unknown })?.code === "57014") return timeoutAnswer(c);
         throw error;
       }
-      const { cost, rows } = planEstimate(plan);
+      const { cost, rows } = planned;
       if (cost > limits.maxCost) {
         return jsonAnswer(c, 400, {
           error: "SQL_TOO_COSTLY",
