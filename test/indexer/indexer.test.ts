@@ -266,6 +266,42 @@ describe("indexer (PGlite)", function () {
     expect(rows[0].n).to.equal(3);
   });
 
+  it("refuses a cross join of five tables before it runs (nothing stalls: a new event is indexed right after); keyed SQL still answers", async function () {
+    const { createClient, sql } = await import("@ponder/client" as string);
+    const client = createClient(`${ix.url}/sql`);
+    // 23 credits: 23^5 = 6.4M rows (~1 s of PGlite's only connection, indexing included).
+    const cross = `select count(*) from credit a, credit b, credit c, credit d, credit e`;
+    // Through @ponder/client: its Error carries the JSON answer.
+    let message = "";
+    try {
+      await client.db.execute(sql.raw(cross));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const answer = JSON.parse(message);
+    expect(answer.error).to.equal("SQL_TOO_COSTLY");
+    expect(answer.cost).to.be.greaterThan(answer.maxCost);
+    expect(answer.message).to.include("INDEXER_SQL_MAX_COST").and.include("JOIN ... ON").and.include("POST /graphql");
+    // Over the live endpoint, and with a LIMIT that does not bound the join below it: refused the same way.
+    const encoded = (text: string) => encodeURIComponent(JSON.stringify({ json: { sql: text, params: [] } }));
+    for (const [path, text] of [
+      ["/sql/live", `select count(*), max(a.amount) from credit a, credit b, credit c, credit d, credit e`],
+      ["/sql/db", `select a.id from credit a, credit b, credit c, credit d, credit e where a.amount + e.amount < 0 limit 1`],
+    ] as const) {
+      const res = await fetch(`${ix.url}${path}?sql=${encoded(text)}`);
+      expect(res.status, text).to.equal(400);
+      expect(res.headers.get("content-type")).to.include("application/json");
+      expect(((await res.json()) as any).error).to.equal("SQL_TOO_COSTLY");
+    }
+    // Right after the refusals the indexer keeps up with the chain.
+    const cy = chain.accounts[4]!;
+    const hash = await chain.wallet(cy).writeContract({ address: s.contracts.registry, abi: creatorRegistryAbi, functionName: "setProfileURI", args: ["ipfs://cy-after-sql"] });
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    await ix.waitForBlock(receipt.blockNumber);
+    const rows = await client.db.execute(sql`select c.profile_uri, count(k.id)::int as contents from creator c left join content k on k.creator = c.id where c.id = ${s.accounts.cy.toLowerCase()} group by c.profile_uri`);
+    expect(rows).to.deep.equal([{ profile_uri: "ipfs://cy-after-sql", contents: 1 }]);
+  });
+
   it("reuses GraphQL answers only until the next indexed block", async function () {
     const query = JSON.stringify({ query: `{ creator(id: "${s.accounts.cy.toLowerCase()}") { profileUri } }` });
     const ask = async () => {

@@ -8,6 +8,7 @@ import pg from "pg";
 import { scratchDatabase, type IndexerProcess, type LocalChain } from "./harness.ts";
 import { indexedScenario, type ScenarioResult } from "./scenario.ts";
 import { expectIndexMatchesScenario } from "./expect.ts";
+import { creatorRegistryAbi } from "@streamvault/lib/deployments/abis.ts";
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 
@@ -19,10 +20,12 @@ if (databaseUrl) {
     let ix: IndexerProcess;
     let database: Awaited<ReturnType<typeof scratchDatabase>>;
     const schema = "streamvault";
+    const SQL_TIMEOUT_MS = 500;
 
     before(async function () {
       database = await scratchDatabase(databaseUrl);
-      ({ chain, s, ix } = await indexedScenario({ databaseUrl: database.url, schema }));
+      // A short /sql statement timeout, so the test below meets it (the default is 5 s).
+      ({ chain, s, ix } = await indexedScenario({ databaseUrl: database.url, schema, env: { INDEXER_SQL_TIMEOUT_MS: String(SQL_TIMEOUT_MS) } }));
     });
 
     after(async function () {
@@ -44,6 +47,44 @@ if (databaseUrl) {
       } finally {
         await client.end();
       }
+    });
+
+    it("refuses a five-table cross join before it runs; stops a cheap-looking query once at INDEXER_SQL_TIMEOUT_MS; keeps indexing", async function () {
+      const ask = async (text: string, params: unknown[] = []) => {
+        const res = await fetch(`${ix.url}/sql/db?sql=${encodeURIComponent(JSON.stringify({ json: { sql: text, params } }))}`);
+        const body = await res.text();
+        return { status: res.status, body, json: res.headers.get("content-type")?.includes("json") ? JSON.parse(body) : undefined };
+      };
+      const cross = await ask(`select count(*) from credit a, credit b, credit c, credit d, credit e`);
+      expect(cross.status, cross.body).to.equal(400);
+      expect(cross.json.error).to.equal("SQL_TOO_COSTLY");
+      // Each level turns every "a" into ten: ~300 MB built from one address, at a planner cost of
+      // almost nothing (~2-3 s measured on this Postgres). The statement timeout stops it.
+      let grown = "id";
+      for (let i = 0; i < 8; i++) grown = `replace(${grown}, 'a', 'aaaaaaaaaa')`;
+      const slow = await ask(`select length(${grown}) as n from creator where id = $1`, [s.accounts.aria.toLowerCase()]);
+      expect(slow.status, slow.body).to.equal(503);
+      expect(slow.json.error).to.equal("SQL_TIMEOUT");
+      expect(slow.json.message).to.include(`${SQL_TIMEOUT_MS} ms`).and.include("INDEXER_SQL_TIMEOUT_MS");
+      // Ponder retries failed read transactions up to 9 times (~70 s of backoff, each try running
+      // the query again); a cancelled /sql query must run once.
+      const cancelled = ix.log().split("\n").filter((line) => line.includes("canceling statement due to statement timeout"));
+      expect(cancelled.length, cancelled.join("\n").slice(0, 2000)).to.be.at.most(1);
+      // A query with a bad value is not retried either: answered at once with the database's reason.
+      const badValue = await ask(`select id from creator where launch_block = $1`, ["soon"]);
+      expect(badValue.status).to.equal(400);
+      expect(badValue.body).to.include("invalid input syntax");
+      expect(ix.log().split("\n").filter((line) => line.includes("Failed database query") && line.includes("invalid input syntax")).length).to.be.at.most(1);
+      // The same shape with fewer levels answers; so do keyed queries, and indexing goes on.
+      const quick = await ask(`select length(replace(id, 'a', 'aaaaaaaaaa')) as n from creator where id = $1`, [s.accounts.aria.toLowerCase()]);
+      expect(quick.status, quick.body).to.equal(200);
+      expect(quick.json.rows).to.deep.equal([{ n: 42 + 3 * 9 }]); // three "a"s in Aria's address
+      const cy = chain.accounts[4]!;
+      const hash = await chain.wallet(cy).writeContract({ address: s.contracts.registry, abi: creatorRegistryAbi, functionName: "setProfileURI", args: ["ipfs://cy-pg"] });
+      const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+      await ix.waitForBlock(receipt.blockNumber);
+      const keyed = await ask(`select profile_uri from creator where id = $1`, [s.accounts.cy.toLowerCase()]);
+      expect(keyed.json.rows).to.deep.equal([{ profile_uri: "ipfs://cy-pg" }]);
     });
   });
 }

@@ -60,7 +60,8 @@ describe("indexer crash recovery (PGlite)", function () {
     expect(killedAt).to.be.greaterThan(0);
     expect(killedAt).to.be.lessThan(Number(load.lastBlock));
 
-    const second = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, dataDir: first.dataDir, schema: first.schema });
+    // The restarted one also runs with SQL over HTTP turned off (GraphQL, which the dump reads, stays).
+    const second = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, dataDir: first.dataDir, schema: first.schema, env: { INDEXER_SQL: "off" } });
     running.push(second);
     await second.waitReady();
     await second.waitForBlock(head, 60_000);
@@ -80,5 +81,12 @@ describe("indexer crash recovery (PGlite)", function () {
     }
     expect((actual.passTokens as unknown[]).length).to.equal(4 + 50);
     expect(await expectAccessMatchesChain(second, chain, s)).to.be.greaterThan(10);
+    const sqlParam = encodeURIComponent(JSON.stringify({ json: { sql: "select count(*) from token_transfer", params: [] } }));
+    for (const path of ["/sql/db", "/sql/live"]) {
+      const res = await second.get(`${path}?sql=${sqlParam}`);
+      expect(res.status, path).to.equal(404);
+      expect(res.body.error).to.equal("SQL_DISABLED");
+      expect(res.body.message).to.include("INDEXER_SQL=off").and.include("POST /graphql");
+    }
   });
 });

@@ -33,13 +33,35 @@ import { accessFor } from "./access";
 import { cached } from "./cache";
 import { createGraphqlExecutor } from "./graphql-exec";
 import { answerWithin, checkGraphqlParams, limitsFromEnv, readGraphqlRequest } from "./graphql-limits";
-import { sqlGuard } from "./sql-guard";
+import { createSqlGuard, sqlLimitsFromEnv, type PlanNode } from "./sql-guard";
+import { boundReadOnlyTransactions } from "./sql-timeout";
 import { jsonReplacer, TIER_NAMES } from "../lib/util";
 
 const app = new Hono();
 
-// SQL over HTTP: requests Ponder would refuse are answered here as client errors first.
-app.use("/sql/*", sqlGuard);
+// SQL over HTTP: requests Ponder would refuse are answered here as client errors first, and a
+// query is planned (EXPLAIN, on the same connection or read-only pool Ponder will run it on) and
+// refused before it runs when its estimated cost or rows are over the limits (./sql-guard).
+const sqlLimits = sqlLimitsFromEnv();
+// Ponder's own handle on which database it runs (its client() middleware reads the same).
+const onPostgres = (globalThis as { PONDER_DATABASE?: { driver?: { dialect?: string } } }).PONDER_DATABASE?.driver?.dialect === "postgres";
+type RawQuery = { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: undefined, arrayMode: false): { execute(): Promise<{ rows: Record<string, unknown>[] }> } };
+type RawDb = { _: { session: RawQuery }; transaction<T>(run: (tx: RawDb) => Promise<T>, config?: { accessMode?: "read only" }): Promise<T> };
+const rawDb = db as unknown as RawDb;
+// On Postgres every /sql read-only transaction gets INDEXER_SQL_TIMEOUT_MS and runs once (Ponder
+// would retry a failed one nine times): ./sql-timeout.
+if (onPostgres) boundReadOnlyTransactions(rawDb as never);
+const explainSql = async (text: string, params: unknown[]): Promise<PlanNode> => {
+  const query = { sql: `EXPLAIN (FORMAT JSON) ${text}`, params };
+  // The way Ponder's client() runs /sql queries: PGlite's one connection, or a read-only transaction.
+  const result = onPostgres
+    ? await rawDb.transaction((tx) => tx._.session.prepareQuery(query, undefined, undefined, false).execute(), { accessMode: "read only" })
+    : await rawDb._.session.prepareQuery(query, undefined, undefined, false).execute();
+  const plan = result.rows[0]?.["QUERY PLAN"] as { Plan: PlanNode }[] | undefined;
+  if (!plan?.[0]?.Plan) throw new Error("EXPLAIN returned no plan");
+  return plan[0].Plan;
+};
+app.use("/sql/*", createSqlGuard({ limits: sqlLimits, explain: explainSql }));
 app.use("/sql/*", client({ db, schema }));
 
 // GraphQL at /graphql and /. A POST is measured before anything runs (depth, estimated cost,
