@@ -7,23 +7,10 @@
  */
 import { formatUnits } from "viem";
 import { tokenDecimals, tokenSymbol } from "@/lib/client/format";
+// Types only (erased): the JSON the studio route sends is exactly what the server module builds.
+import type { EarningsBreakdown, EarningsLine } from "@/lib/server/earnings";
 
-export interface EarningsLine {
-  token: string;
-  payments: number;
-  gross: string;
-  platformFee: string;
-  collaborators: string;
-  net: string;
-}
-
-export interface EarningsBreakdown {
-  platformFeeBps: number | null;
-  explanation: string;
-  byDay: (EarningsLine & { day: string })[];
-  byRelease: (EarningsLine & { contentId: string; title: string })[];
-  totals: (EarningsLine & { withdrawn: string; withdrawable: string })[];
-}
+export type { EarningsBreakdown, EarningsLine };
 
 const COLORS = { net: "#3ecf8e", collaborators: "#f5b14c", platformFee: "#7c5cff" } as const;
 
@@ -36,7 +23,7 @@ function SplitBar({ line, max }: { line: EarningsLine; max: bigint }) {
   const gross = BigInt(line.gross);
   const part = (v: string) => (max === 0n ? 0 : Number((BigInt(v) * 10_000n) / max) / 100);
   return (
-    <div className="split-bar" aria-hidden="true" style={{ display: "flex", height: 14, minWidth: 120, background: "#ffffff10", borderRadius: 3, overflow: "hidden" }}>
+    <div className="split-bar" aria-hidden="true" style={{ display: "flex", height: 14, minWidth: 80, background: "#ffffff10", borderRadius: 3, overflow: "hidden" }}>
       {gross > 0n &&
         (["net", "collaborators", "platformFee"] as const).map((k) => (
           <div key={k} data-part={k} style={{ width: `${part(line[k])}%`, background: COLORS[k] }} />
@@ -65,19 +52,19 @@ function Table({ caption, first, rows, stable, testId }: { caption: string; firs
                 <th scope="col">Platform fee</th>
                 <th scope="col">Collaborators</th>
                 <th scope="col">Net to you</th>
-                <th scope="col" style={{ width: "25%" }}>Split</th>
+                <th scope="col" className="split-cell" style={{ width: "22%" }}>Split</th>
               </tr>
             </thead>
             <tbody>
               {mine.map((r) => (
                 <tr key={r.key} data-testid={`${testId}-row`} data-gross={r.gross} data-fee={r.platformFee} data-collaborators={r.collaborators} data-net={r.net}>
                   <th scope="row" style={{ fontWeight: "normal" }}>{r.label}</th>
-                  <td>{r.payments}</td>
-                  <td>{exact(r.gross, token, stable)}</td>
-                  <td>−{exact(r.platformFee, token, stable)}</td>
-                  <td>−{exact(r.collaborators, token, stable)}</td>
-                  <td><b>{exact(r.net, token, stable)}</b></td>
-                  <td><SplitBar line={r} max={max} /></td>
+                  <td data-label="Payments">{r.payments}</td>
+                  <td data-label="Gross">{exact(r.gross, token, stable)}</td>
+                  <td data-label="Platform fee">−{exact(r.platformFee, token, stable)}</td>
+                  <td data-label="Collaborators">−{exact(r.collaborators, token, stable)}</td>
+                  <td data-label="Net to you"><b>{exact(r.net, token, stable)}</b></td>
+                  <td className="split-cell"><SplitBar line={r} max={max} /></td>
                 </tr>
               ))}
             </tbody>

@@ -10,11 +10,10 @@
  * (a payment channel's unspent deposit back to its viewer) are not part of any payment's gross.
  */
 import { formatUnits, type Address } from "viem";
+import { ROLE } from "@streamvault/lib/deployments/contract-types.ts";
 
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 const ZERO_ID = `0x${"0".repeat(64)}`;
-const ROLE_PLATFORM = 0;
-const ROLE_REFUND = 3;
 
 /** A `credit` row of the indexer (ponder.schema.ts), uint256 as decimal strings. */
 export interface CreditRow {
@@ -22,6 +21,7 @@ export interface CreditRow {
   payee: string;
   token: string;
   contentId: string;
+  /** RevenueLedger.Role (generated `ROLE`): platform, creator, collaborator, refund. */
   role: number;
   amount: string;
   timestamp: string;
@@ -72,7 +72,7 @@ export function paymentsOf(payee: string, credits: CreditRow[]): Payment[] {
   const groups = new Map<string, CreditRow[]>();
   const payments: Payment[] = [];
   for (const c of credits) {
-    if (c.role === ROLE_REFUND) {
+    if (c.role === ROLE.refund) {
       if (c.payee.toLowerCase() === me) {
         const amount = BigInt(c.amount);
         payments.push({ day: utcDay(c.timestamp), contentId: c.contentId.toLowerCase(), token: c.token.toLowerCase(), ledger: c.ledger, tx: c.tx, kind: "refund", gross: amount, platformFee: 0n, collaborators: 0n, net: amount });
@@ -89,7 +89,7 @@ export function paymentsOf(payee: string, credits: CreditRow[]): Payment[] {
     if (mine.length === 0) continue;
     const sum = (rows: CreditRow[]) => rows.reduce((n, c) => n + BigInt(c.amount), 0n);
     const gross = sum(group);
-    const platformFee = sum(group.filter((c) => c.role === ROLE_PLATFORM && c.payee.toLowerCase() !== me));
+    const platformFee = sum(group.filter((c) => c.role === ROLE.platform && c.payee.toLowerCase() !== me));
     const net = sum(mine);
     const first = group[0]!;
     payments.push({
@@ -143,7 +143,7 @@ export function percentOf(bps: number): string {
 
 export function explain(platformFeeBps: number | null): string {
   const fee = platformFeeBps === null ? "The platform fee" : `${percentOf(platformFeeBps)} platform fee`;
-  return `${fee} comes off every payment first; collaborators' shares come out of the rest and you keep the remainder. Net is what was credited to you: net minus withdrawn is your balance to withdraw.`;
+  return `${fee} comes off every payment, collaborators' shares come out of the rest and the remainder is your net; net minus withdrawn is what you can withdraw.`;
 }
 
 /**
@@ -187,9 +187,14 @@ export function earningsBreakdown(input: {
   };
 }
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
-function field(value: string | number): string {
-  const s = String(value);
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. Text that a
+ * spreadsheet would run as a formula (a title starting with =, +, -, @, tab or CR) gets a leading
+ * apostrophe, as OWASP advises for CSV exports; amounts are never negative, so they never match.
+ */
+export function csvField(value: string | number): string {
+  let s = String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -204,7 +209,12 @@ export function earningsCsv(b: EarningsBreakdown, by: "day" | "release", decimal
     by === "day"
       ? [["day", ...head], ...b.byDay.map((l) => [l.day, symbolOf(l.token), l.token, l.payments, ...amounts(l)])]
       : [["release_id", "title", ...head], ...b.byRelease.map((l) => [l.contentId, l.title, symbolOf(l.token), l.token, l.payments, ...amounts(l)])];
-  return rows.map((r) => r.map(field).join(",")).join("\r\n") + "\r\n";
+  return rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+}
+
+/** `streamvault-earnings-0x1234abcd-per-day-2026-12-03.csv`: whose, which table and when, in safe characters. */
+export function earningsCsvFilename(creator: string, by: "day" | "release", at: Date): string {
+  return `streamvault-earnings-${creator.toLowerCase().slice(0, 10)}-per-${by}-${at.toISOString().slice(0, 10)}.csv`;
 }
 
 // ------------------------------------------------------------------ from the indexer

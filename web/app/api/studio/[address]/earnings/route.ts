@@ -8,23 +8,25 @@ import type { Address } from "viem";
 import { tokenDecimals, tokenSymbol } from "@streamvault/sdk/format";
 import { listContents } from "@/lib/server/catalog";
 import { deployment, INDEXER_URL } from "@/lib/server/config";
-import { earningsCsv, loadEarnings } from "@/lib/server/earnings";
+import { earningsCsv, earningsCsvFilename, loadEarnings } from "@/lib/server/earnings";
 import { indexerGraphql, indexerPages } from "@/lib/server/indexer";
 import { requireCreatorSession } from "@/lib/server/keyrelease";
 
 export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
 
 export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const { address } = await ctx.params;
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad_input", message: "the address must be 0x followed by 40 hex digits" }, { status: 400 });
+  const creator = address.toLowerCase() as Address;
+  // Only the creator's own SIWE session reads this, like every studio route (earnings are private).
+  const denied = await requireCreatorSession(request, creator);
+  if (denied) return denied;
   const url = new URL(request.url);
   const by = url.searchParams.get("by") ?? "day";
   const format = url.searchParams.get("format") ?? "csv";
   if (by !== "day" && by !== "release") return Response.json({ error: "bad_input", message: `by must be "day" or "release", not "${by}"` }, { status: 400 });
   if (format !== "csv" && format !== "json") return Response.json({ error: "bad_input", message: `format must be "csv" or "json", not "${format}"` }, { status: 400 });
-  const creator = address.toLowerCase() as Address;
-  const denied = await requireCreatorSession(request, creator);
-  if (denied) return denied;
 
   const { items } = await listContents(creator);
   let earnings;
@@ -42,7 +44,7 @@ export async function GET(request: Request, ctx: { params: Promise<{ address: st
   return new Response(csv, {
     headers: {
       "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="earnings-${creator.slice(0, 8)}-per-${by}.csv"`,
+      "content-disposition": `attachment; filename="${earningsCsvFilename(creator, by, new Date())}"`,
       "cache-control": "no-store",
     },
   });
