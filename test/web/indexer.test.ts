@@ -16,6 +16,7 @@ import { CREATOR_KEY } from "./stack.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { startIndexer, type IndexerProcess } from "../indexer/harness.ts";
 import { contractOf } from "@streamvault/lib/deployments";
 import { voucherTypedData } from "@streamvault/lib/chain/voucher.ts";
@@ -220,7 +221,14 @@ describe("web app on the indexer", function () {
       await page.screenshot({ path: join(shots, "studio-dashboard-1280.png"), fullPage: true });
       await page.getByTestId("earnings").screenshot({ path: join(shots, "studio-earnings-1280.png") });
       expect(await noSidewaysScroll(), "sideways scroll at 1280 px").to.equal(true);
-      await page.setViewportSize({ width: 375, height: 800 });
+      const feeLines = await page.getByTestId("earnings-fee-line").evaluate((p) => Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight)));
+      expect(feeLines, "the fee is explained in one line at 1280 px").to.equal(1);
+      // the CSV link downloads with the page's session cookie, under its file name
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("earnings-csv-release").click()]);
+      expect(download.suggestedFilename()).to.match(/^streamvault-earnings-0x[0-9a-f]{8}-per-release-\d{4}-\d{2}-\d{2}\.csv$/);
+      const csv = await readFile((await download.path())!, "utf8");
+      expect(csv.split("\r\n")[1]).to.contain(`${stack.track.contentId.toLowerCase()},${stack.track.title},ETH,${ZERO},2,`);
+      await page.setViewportSize({ width: 375, height: 1400 }); // tall enough that the section's screenshot is not stitched under the sticky nav
       await page.getByTestId("earnings").scrollIntoViewIfNeeded();
       await page.getByTestId("earnings").screenshot({ path: join(shots, "studio-earnings-375.png") });
       await page.screenshot({ path: join(shots, "studio-dashboard-375.png"), fullPage: true });

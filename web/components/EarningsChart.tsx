@@ -42,7 +42,7 @@ function Table({ caption, first, rows, stable, testId }: { caption: string; firs
         return (
           <table key={token} data-testid={testId} data-token={token} className="earnings-table" style={{ width: "100%" }}>
             <caption className="small muted" style={{ textAlign: "left" }}>
-              {caption} ({tokenSymbol(token, stable)})
+              {caption} · {tokenSymbol(token, stable)}
             </caption>
             <thead>
               <tr>
@@ -85,17 +85,26 @@ export function EarningsChart({ earnings, creator, stable }: { earnings: Earning
         <p className="muted small">No earnings yet.</p>
       ) : (
         <>
-          <div className="stats">
+          <div className="stats earnings-totals">
             {earnings.totals.map((t) => (
               <div className="stat" key={t.token} data-testid="earnings-total" data-token={t.token} data-gross={t.gross} data-fee={t.platformFee} data-collaborators={t.collaborators} data-net={t.net} data-withdrawn={t.withdrawn} data-withdrawable={t.withdrawable}>
                 <span className="muted small">{tokenSymbol(t.token, stable)} · {t.payments} payment{t.payments === 1 ? "" : "s"}</span>
-                <span className="small">Gross {exact(t.gross, t.token, stable)}</span>
-                <span className="small">− platform fee {exact(t.platformFee, t.token, stable)}</span>
-                <span className="small">− collaborators {exact(t.collaborators, t.token, stable)}</span>
-                <span className="small">= net {exact(t.net, t.token, stable)}</span>
-                <span className="small">− withdrawn {exact(t.withdrawn, t.token, stable)}</span>
+                <dl className="earnings-sum">
+                  <dt>Gross</dt>
+                  <dd>{exact(t.gross, t.token, stable)}</dd>
+                  <dt>− Platform fee{earnings.platformFeeBps === null ? "" : ` (${Number((earnings.platformFeeBps / 100).toFixed(2))}%)`}</dt>
+                  <dd>{exact(t.platformFee, t.token, stable)}</dd>
+                  <dt>− Collaborators</dt>
+                  <dd>{exact(t.collaborators, t.token, stable)}</dd>
+                  <dt className="sum">= Net to you</dt>
+                  <dd className="sum">{exact(t.net, t.token, stable)}</dd>
+                  <dt>− Withdrawn</dt>
+                  <dd>{exact(t.withdrawn, t.token, stable)}</dd>
+                </dl>
                 <b data-testid="earnings-withdrawable">{exact(t.withdrawable, t.token, stable)} to withdraw</b>
               </div>
+            ))}
+          </div>
             ))}
           </div>
           <p className="small muted" aria-hidden="true">

@@ -143,7 +143,7 @@ export function percentOf(bps: number): string {
 
 export function explain(platformFeeBps: number | null): string {
   const fee = platformFeeBps === null ? "The platform fee" : `${percentOf(platformFeeBps)} platform fee`;
-  return `${fee} comes off every payment, collaborators' shares come out of the rest and the remainder is your net; net minus withdrawn is what you can withdraw.`;
+  return `${fee} comes off each payment, collaborators' shares come out of the rest, and you keep the remainder (net).`;
 }
 
 /**
