@@ -105,8 +105,6 @@ export function EarningsChart({ earnings, creator, stable }: { earnings: Earning
               </div>
             ))}
           </div>
-            ))}
-          </div>
           <p className="small muted" aria-hidden="true">
             <span style={{ color: COLORS.net }}>■</span> net to you <span style={{ color: COLORS.collaborators }}>■</span> collaborators{" "}
             <span style={{ color: COLORS.platformFee }}>■</span> platform fee
