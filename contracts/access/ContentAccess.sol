@@ -311,7 +311,7 @@ contract ContentAccess is PlatformAdmin, RevenueLedger, IRevenueSplit, IPassReve
 
         _collect(msg.sender, token, total);
         // Subscriptions are the platform's product: the whole payment goes to the treasury.
-        _credit(treasury, token, total, bytes32(0), ROLE_PLATFORM);
+        _credit(treasury, token, total, bytes32(0), Role.Platform);
     }
 
     /**

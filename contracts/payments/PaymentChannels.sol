@@ -234,7 +234,7 @@ contract PaymentChannels is PlatformAdmin, EIP712, RevenueLedger {
         uint256 refund = ch.deposit - ch.redeemed;
         ch.status = Status.Closed;
         emit ChannelClosed(channelId, ch.redeemed, refund);
-        _credit(ch.viewer, ch.token, refund, ch.contentId, ROLE_REFUND);
+        _credit(ch.viewer, ch.token, refund, ch.contentId, Role.Refund);
     }
 
     /**

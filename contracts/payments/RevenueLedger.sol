@@ -18,11 +18,14 @@ import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 abstract contract RevenueLedger is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Who a credit went to, as recorded in {Credited}.
-    uint8 internal constant ROLE_PLATFORM = 0;
-    uint8 internal constant ROLE_CREATOR = 1;
-    uint8 internal constant ROLE_COLLABORATOR = 2;
-    uint8 internal constant ROLE_REFUND = 3;
+    /// @notice Who a credit went to, as recorded in {Credited} (an enum so the build generates
+    /// `ROLE` / `ROLE_NAMES` for TypeScript; in the ABI it is the same uint8 as before).
+    enum Role {
+        Platform,
+        Creator,
+        Collaborator,
+        Refund
+    }
 
     uint256 internal constant BPS = 10_000;
 
@@ -34,7 +37,7 @@ abstract contract RevenueLedger is ReentrancyGuardTransient {
         address indexed payee,
         address indexed token,
         bytes32 indexed contentId,
-        uint8 role,
+        Role role,
         uint256 amount
     );
     /// @notice `payee` withdrew `amount` of `token`.
@@ -84,7 +87,7 @@ abstract contract RevenueLedger is ReentrancyGuardTransient {
     }
 
     /// @dev Adds `amount` to `payee`'s balance and records why.
-    function _credit(address payee, address token, uint256 amount, bytes32 contentId, uint8 role) internal {
+    function _credit(address payee, address token, uint256 amount, bytes32 contentId, Role role) internal {
         if (amount == 0) return;
         _balances[payee][token] += amount;
         emit Credited(payee, token, contentId, role, amount);
@@ -97,15 +100,15 @@ abstract contract RevenueLedger is ReentrancyGuardTransient {
      */
     function _distribute(address token, uint256 amount, bytes32 contentId, IRevenueSplit.Split memory split) internal {
         uint256 fee = (amount * split.platformFeeBps) / BPS;
-        _credit(split.treasury, token, fee, contentId, ROLE_PLATFORM);
+        _credit(split.treasury, token, fee, contentId, Role.Platform);
         uint256 net = amount - fee;
         uint256 remainder = net;
         uint256 n = split.collaborators.length;
         for (uint256 i; i < n; ++i) {
             uint256 share = (net * split.collaborators[i].shareBps) / BPS;
             remainder -= share;
-            _credit(split.collaborators[i].account, token, share, contentId, ROLE_COLLABORATOR);
+            _credit(split.collaborators[i].account, token, share, contentId, Role.Collaborator);
         }
-        _credit(split.creator, token, remainder, contentId, ROLE_CREATOR);
+        _credit(split.creator, token, remainder, contentId, Role.Creator);
     }
 }

@@ -26,6 +26,12 @@ export type StatusName = (typeof STATUS_NAMES)[number];
 /** PaymentChannels.Status: on-chain value by member name. */
 export const STATUS = { none: 0, open: 1, closing: 2, closed: 3 } as const;
 
+/** RevenueLedger.Role: member names in camelCase; the index is the on-chain value. */
+export const ROLE_NAMES = ["platform","creator","collaborator","refund"] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+/** RevenueLedger.Role: on-chain value by member name. */
+export const ROLE = { platform: 0, creator: 1, collaborator: 2, refund: 3 } as const;
+
 /** ContentAccess.Rules, as viem decodes it. */
 export interface Rules {
   minCoinBalance: bigint;

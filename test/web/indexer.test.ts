@@ -1,10 +1,12 @@
 /**
  * The web app on top of the real indexer (ponder start on PGlite): Discover and creator pages
  * read the indexer's GraphQL API, and the creator dashboard shows earnings, sales and top fans.
- * The dashboard is also rendered in chromium (chart, tables, no console errors).
+ * Earnings (a sale and a redeemed voucher, both split with a 10% collaborator) must equal what the
+ * chain holds: net = balanceOf on both ledgers + withdrawn, in the JSON, the CSV and the page. The
+ * dashboard is also rendered in chromium at 1280 and 375 px (no sideways scroll, no console errors).
  */
 import { expect } from "chai";
-import { createPublicClient, createWalletClient, http, parseEventLogs, type Hex } from "viem";
+import { createPublicClient, createWalletClient, http, parseEventLogs, parseUnits, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { startStack, FAN_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
@@ -14,9 +16,15 @@ import { CREATOR_KEY } from "./stack.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { startIndexer, type IndexerProcess } from "../indexer/harness.ts";
 import { contractOf } from "@streamvault/lib/deployments";
 import { voucherTypedData } from "@streamvault/lib/chain/voucher.ts";
+import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
+import type { EarningsBreakdown } from "streamvault-web/lib/server/earnings.ts";
+
+const COLLABORATOR = privateKeyToAccount(DEV_PRIVATE_KEYS[5] as Hex).address;
+const COLLABORATOR_BPS = 1_000; // 10% of what is left after the platform fee
 
 describe("web app on the indexer", function () {
   this.timeout(300_000);
@@ -26,14 +34,39 @@ describe("web app on the indexer", function () {
   let channelId: bigint;
   const RATE = STREAM_RATE; // the seeded track's stream price
   const ZERO = "0x0000000000000000000000000000000000000000" as const;
+  let pub: PublicClient;
+
+  /** What the chain says the creator earned in native currency: both ledgers' balances plus every withdrawal. */
+  async function onChain(): Promise<{ balance: bigint; withdrawn: bigint }> {
+    let balance = 0n;
+    let withdrawn = 0n;
+    for (const name of ["ContentAccess", "PaymentChannels"] as const) {
+      const ledger = contractOf(stack.deployment, name);
+      balance += await pub.readContract({ address: ledger.address, abi: ledger.abi, functionName: "balanceOf", args: [stack.creator as Address, ZERO] });
+      const logs = await pub.getContractEvents({ address: ledger.address, abi: ledger.abi, eventName: "Withdrawn", args: { payee: stack.creator as Address, token: ZERO }, fromBlock: 0n, toBlock: "latest" });
+      withdrawn += logs.reduce((n, l) => n + l.args.amount!, 0n);
+    }
+    return { balance, withdrawn };
+  }
+
+  const earningsOf = async () => {
+    const res = await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/earnings?format=json`);
+    expect(res.status).to.equal(200);
+    return (await res.json()) as EarningsBreakdown;
+  };
 
   before(async () => {
     const [s] = await Promise.all([startStack(), ensureBuild()]);
     stack = s;
     // a sale, so the dashboard has earnings and a fan
     const fan = createWalletClient({ account: privateKeyToAccount(FAN_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
-    const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) }) as PublicClient;
     const access = contractOf(stack.deployment, "ContentAccess");
+    // a collaborator's share, so every column of the breakdown has something in it
+    const creatorWallet = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    await pub.waitForTransactionReceipt({
+      hash: await creatorWallet.writeContract({ address: access.address, abi: access.abi, functionName: "updateCollaborators", args: [stack.track.contentId, [{ account: COLLABORATOR, shareBps: COLLABORATOR_BPS }]] }),
+    });
     const [, price, , version] = await pub.readContract({ address: access.address, abi: access.abi, functionName: "purchaseTerms", args: [stack.track.contentId] });
     expect(price).to.equal(TRACK_PRICE);
     const hash = await fan.writeContract({ address: access.address, abi: access.abi, functionName: "purchaseAccess", args: [stack.track.contentId, version], value: price });
@@ -50,7 +83,6 @@ describe("web app on the indexer", function () {
     const [log] = parseEventLogs({ abi: pc.abi, logs: opened.logs, eventName: "ChannelOpened" });
     channelId = log!.args.channelId;
     const signature = await streamer.signTypedData(voucherTypedData(31337, pc.address, channelId, 2n * RATE));
-    const creatorWallet = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
     const receipt = await pub.waitForTransactionReceipt({
       hash: await creatorWallet.writeContract({ address: pc.address, abi: pc.abi, functionName: "redeemVoucher", args: [channelId, 2n * RATE, signature] }),
     });
@@ -78,31 +110,84 @@ describe("web app on the indexer", function () {
     expect(none.items).to.have.length(0);
   });
 
-  it("streaming earnings (a redeemed two-minute voucher) count in the dashboard's earnings beside the sale; the channel is listed", async () => {
-    const body = (await (await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}`)).json()) as { indexer: { earningsByDay: Record<string, number | string>[] } };
-    const total = body.indexer.earningsByDay.reduce((n, row) => n + Number(row[ZERO] ?? 0), 0);
-    const expected = Number(TRACK_PRICE + 2n * RATE - ((TRACK_PRICE + 2n * RATE) * 300n) / 10_000n) / 1e18; // both minus the 3% fee
-    expect(total).to.be.closeTo(expected, 1e-12);
+  it("earnings (the sale and a redeemed two-minute voucher) are split into fee, collaborator and net, and the net is what the chain credited", async () => {
+    const split = (amount: bigint) => {
+      const fee = (amount * 300n) / 10_000n;
+      const collaborator = ((amount - fee) * BigInt(COLLABORATOR_BPS)) / 10_000n;
+      return { fee, collaborator, net: amount - fee - collaborator };
+    };
+    const sale = split(TRACK_PRICE);
+    const minutes = split(2n * RATE);
+    const earnings = await earningsOf();
+    expect(earnings.platformFeeBps).to.equal(300);
+    expect(earnings.explanation).to.match(/^3% platform fee/);
+    const [eth] = earnings.totals;
+    expect(earnings.totals).to.have.length(1);
+    expect(eth).to.deep.equal({
+      token: ZERO,
+      payments: 2,
+      gross: (TRACK_PRICE + 2n * RATE).toString(),
+      platformFee: (sale.fee + minutes.fee).toString(),
+      collaborators: (sale.collaborator + minutes.collaborator).toString(),
+      net: (sale.net + minutes.net).toString(),
+      withdrawn: "0",
+      withdrawable: (sale.net + minutes.net).toString(),
+    });
+    const chain = await onChain();
+    expect(BigInt(eth!.net)).to.equal(chain.balance + chain.withdrawn);
+    expect(BigInt(eth!.withdrawable)).to.equal(chain.balance);
+    expect(earnings.byRelease.map((r) => [r.contentId, r.title, r.payments])).to.deep.equal([[stack.track.contentId.toLowerCase(), stack.track.title, 2]]);
+    expect(earnings.byDay.reduce((n, d) => n + BigInt(d.net), 0n)).to.equal(chain.balance + chain.withdrawn);
+
     const streams = (await (await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/streams`)).json()) as { streams: { id: string; redeemed: string; voucher: unknown; redeemable: string }[] };
     expect(streams.streams).to.have.length(1);
     expect(streams.streams[0]).to.include({ id: channelId.toString(), redeemed: (2n * RATE).toString(), redeemable: "0" });
     expect(streams.streams[0]!.voucher).to.equal(null); // redeemed directly: the server never received a voucher for it
   });
 
+  it("the earnings CSVs (per day, per release) are attachments whose rows sum to the chain's balance plus withdrawals", async () => {
+    const chain = await onChain();
+    for (const by of ["day", "release"] as const) {
+      const res = await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/earnings?by=${by}`);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get("content-type")).to.equal("text/csv; charset=utf-8");
+      expect(res.headers.get("content-disposition")).to.match(new RegExp(`^attachment; filename="streamvault-earnings-${stack.creator.toLowerCase().slice(0, 10)}-per-${by}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`));
+      const [head, ...rows] = (await res.text()).trimEnd().split("\r\n").map((r) => r.split(","));
+      const col = (name: string) => head!.indexOf(name);
+      expect(col("net"), head!.join(",")).to.be.greaterThan(0);
+      expect(rows).to.have.length(1);
+      const sum = (name: string) => rows.reduce((n, r) => n + parseUnits(r[col(name)]!, 18), 0n);
+      expect(sum("net")).to.equal(chain.balance + chain.withdrawn);
+      expect(sum("gross")).to.equal(sum("platform_fee") + sum("collaborators") + sum("net"));
+      expect(sum("gross")).to.equal(TRACK_PRICE + 2n * RATE);
+    }
+  });
+
+  it("earnings are the creator's alone: no session 401, another wallet's session 403, bad parameters 400", async () => {
+    const path = `/api/studio/${stack.creator}/earnings?by=day`;
+    expect((await fetch(`${web.url}${path}`)).status).to.equal(401);
+    const other = await studioGet(web.url, FAN_KEY, path);
+    expect(other.status).to.equal(403);
+    expect(((await other.json()) as { message: string }).message).to.match(/sign in with that wallet/);
+    const bad = await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}/earnings?by=week`);
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { message: string }).message).to.match(/by must be "day" or "release"/);
+  });
+
   it("the creator dashboard shows earnings over time, the sale and the top fan", async () => {
     const res = await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}`);
     const body = (await res.json()) as {
       storage: { bytes: number; monthlyFormatted: string };
-      indexer: null | { earningsByDay: { day: string }[]; topFans: { buyer: string; purchases: number }[]; summary: { sales: { purchases: number }[] } };
+      indexer: null | { earnings: EarningsBreakdown; topFans: { buyer: string; purchases: number }[]; summary: { sales: { purchases: number }[] } };
     };
     expect(body.storage.bytes).to.be.greaterThan(0);
     expect(body.indexer, "indexer data").to.not.equal(null);
-    expect(body.indexer!.earningsByDay).to.have.length.greaterThan(0);
+    expect(body.indexer!.earnings).to.deep.equal(await earningsOf()); // the dashboard and the CSV route read the same breakdown
     expect(body.indexer!.topFans[0]!.buyer).to.equal(privateKeyToAccount(FAN_KEY).address.toLowerCase());
     expect(body.indexer!.summary.sales[0]!.purchases).to.equal(1);
   });
 
-  it("renders the dashboard with the earnings chart in the browser; the creator withdraws", async () => {
+  it("renders the earnings in the browser at 1280 and 375 px without sideways scroll; the creator withdraws and the totals follow the chain", async () => {
     const browser = await playwright().chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -116,15 +201,49 @@ describe("web app on the indexer", function () {
       await page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
       await page.getByTestId("wallet").getByRole("button", { name: /connect/i }).click();
       await page.getByRole("button", { name: /StreamVault Test Wallet/ }).click();
-      await page.getByRole("img", { name: /Earnings per day/ }).locator("svg").first().waitFor({ timeout: 20_000 });
+      const total = page.getByTestId("earnings-total");
+      await total.waitFor({ timeout: 20_000 });
       await page.getByRole("heading", { name: "Top fans" }).waitFor();
+      const before = await earningsOf();
+      expect(await total.getAttribute("data-withdrawable")).to.equal(before.totals[0]!.withdrawable);
+      expect(await page.getByTestId("earnings-fee-line").textContent()).to.equal(before.explanation);
+      // one day: one row whose bar is split into net, collaborators and fee (not one solid block)
+      const day = page.getByTestId("earnings-day-row");
+      expect(await day.count()).to.equal(1);
+      expect(await day.locator("[data-part]").evaluateAll((parts) => parts.map((p) => [p.getAttribute("data-part"), (p as HTMLElement).offsetWidth > 0]))).to.deep.equal([
+        ["net", true],
+        ["collaborators", true],
+        ["platformFee", true],
+      ]);
       const shots = join(REPO_ROOT, "test-results", "web");
       mkdirSync(shots, { recursive: true });
+      const noSidewaysScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
       await page.screenshot({ path: join(shots, "studio-dashboard-1280.png"), fullPage: true });
-      // withdraw the sale
+      await page.getByTestId("earnings").screenshot({ path: join(shots, "studio-earnings-1280.png") });
+      expect(await noSidewaysScroll(), "sideways scroll at 1280 px").to.equal(true);
+      const feeLines = await page.getByTestId("earnings-fee-line").evaluate((p) => Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight)));
+      expect(feeLines, "the fee is explained in one line at 1280 px").to.equal(1);
+      // the CSV link downloads with the page's session cookie, under its file name
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("earnings-csv-release").click()]);
+      expect(download.suggestedFilename()).to.match(/^streamvault-earnings-0x[0-9a-f]{8}-per-release-\d{4}-\d{2}-\d{2}\.csv$/);
+      const csv = await readFile((await download.path())!, "utf8");
+      expect(csv.split("\r\n")[1]).to.contain(`${stack.track.contentId.toLowerCase()},${stack.track.title},ETH,${ZERO},2,`);
+      await page.setViewportSize({ width: 375, height: 1400 }); // tall enough that the section's screenshot is not stitched under the sticky nav
+      await page.getByTestId("earnings").scrollIntoViewIfNeeded();
+      await page.getByTestId("earnings").screenshot({ path: join(shots, "studio-earnings-375.png") });
+      await page.screenshot({ path: join(shots, "studio-dashboard-375.png"), fullPage: true });
+      expect(await noSidewaysScroll(), "sideways scroll at 375 px").to.equal(true);
+      await page.setViewportSize({ width: 1280, height: 900 });
+      // withdraw the sale; the indexer sees the withdrawal and the breakdown ends in the new balance
       await page.getByTestId("withdraw-sales-0").click();
       await page.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
       await page.getByText("Sales: 0 ETH").waitFor({ timeout: 15_000 });
+      await indexer.waitForBlock(await pub.getBlockNumber(), 60_000);
+      const chain = await onChain();
+      expect(chain.withdrawn > 0n, "a withdrawal on chain").to.equal(true);
+      const [after] = (await earningsOf()).totals;
+      expect(after).to.include({ net: before.totals[0]!.net, withdrawn: chain.withdrawn.toString(), withdrawable: chain.balance.toString() });
+      expect(BigInt(after!.net)).to.equal(chain.balance + chain.withdrawn);
       expect(errors).to.deep.equal([]);
     } finally {
       await browser.close();

@@ -11,7 +11,8 @@ import { contentIdOf, findJob, followJob, reportRegistered, resumeJob, sendFile,
 import { useTx } from "@/lib/client/useTx";
 import { studioFetch } from "@/lib/client/studio-fetch";
 import { TxStatus } from "./TxStatus";
-import { EarningsChart } from "./EarningsChart";
+import { EarningsChart, type EarningsBreakdown } from "./EarningsChart";
+import { AddressChip } from "./AddressChip";
 import { StudioStreams, useStreams } from "./StudioStreams";
 import { StudioBackups } from "./StudioBackups";
 import { ZERO_ADDRESS, accessSummary, formatAmount, shortAddress } from "@/lib/client/format";
@@ -32,9 +33,9 @@ interface StudioData {
   storage: { bytes: number; monthlyFormatted: string; assumedPlaysPerMonth: number };
   indexer: null | {
     summary: { sales?: { token: string; purchases: number; buyers: number; volume: string }[]; pass?: { holders: number; minted: number }; coin?: { holders: number } };
-    earningsByDay: ({ day: string } & Record<string, number | string>)[];
+    earnings: EarningsBreakdown;
     recentSales: { buyer: string; amount: string; token: string; timestamp: string; contentId: string }[];
-    topFans: { buyer: string; purchases: number; spent: Record<string, string> }[];
+    topFans: { buyer: string; name: string | null; purchases: number; streams: number; spent: Record<string, string> }[];
   };
 }
 
@@ -117,23 +118,23 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
       {d && !d.indexer && <p className="small muted">Earnings history, sales and fans appear when the indexer is running.</p>}
       {d?.indexer && (
         <>
-          <h3>Earnings over time</h3>
-          <EarningsChart rows={d.indexer.earningsByDay} stable={stable} />
+          <EarningsChart earnings={d.indexer.earnings} creator={creator} stable={stable} />
           <div className="form" style={{ marginTop: 12 }}>
             <div>
               <h3>Top fans</h3>
               {d.indexer.topFans.length === 0 ? (
                 <p className="muted small">No sales yet.</p>
               ) : (
-                <table>
+                <table data-testid="top-fans">
                   <thead>
-                    <tr><th scope="col">Fan</th><th scope="col">Purchases</th><th scope="col">Spent</th></tr>
+                    <tr><th scope="col">Fan</th><th scope="col">Purchases</th><th scope="col">Streams</th><th scope="col">Spent</th></tr>
                   </thead>
                   <tbody>
                     {d.indexer.topFans.map((f) => (
-                      <tr key={f.buyer}>
-                        <td>{shortAddress(f.buyer)}</td>
+                      <tr key={f.buyer} data-testid="top-fan" data-fan={f.buyer}>
+                        <td><AddressChip address={f.buyer} name={f.name} /></td>
                         <td>{f.purchases}</td>
+                        <td>{f.streams}</td>
                         <td>{Object.entries(f.spent).map(([t, v]) => formatAmount(v, t, stable)).join(", ")}</td>
                       </tr>
                     ))}

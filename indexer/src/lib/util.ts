@@ -26,9 +26,7 @@ export function cidToString(bytes: Hex): string {
   return cidFromBytes(bytes);
 }
 
-export { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
-export const ROLE_NAMES = ["platform", "creator", "collaborator", "refund"] as const;
-export { TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
+export { ROLE_NAMES, TIER_NAMES, TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 
 export function nameOf(names: readonly string[], value: number): string {
   return names[value] ?? `unknown(${value})`;

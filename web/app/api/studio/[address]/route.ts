@@ -2,32 +2,19 @@
  * Creator dashboard data: releases with stored bytes, plays per release (counted by the key-release
  * service from key releases and segment requests: lib/keyrelease PlayCounts; `plays: null` when it
  * is unavailable) and the monthly storage estimate (lib/storage/cost.ts), plus earnings per day,
- * sales, streams and top fans from the indexer (`indexer: null` when it is not running).
+ * sales, streams and top fans from the indexer (`indexer: null` when it is not running). Earnings are
+ * split per day and per release into gross, platform fee, collaborators' shares and net
+ * (lib/server/earnings.ts; the same lines as CSV at ./earnings).
  */
 import { listContents } from "@/lib/server/catalog";
-import { INDEXER_URL } from "@/lib/server/config";
+import { loadEarnings } from "@/lib/server/earnings";
+import { indexerGraphql, indexerJson, indexerPages } from "@/lib/server/indexer";
 import { playCounts, studioCreator } from "@/lib/server/keyrelease";
 import { loadManifest, storageLib } from "@/lib/server/store";
 
 export const dynamic = "force-dynamic";
 
 const ASSUMED_PLAYS_PER_MONTH = 20;
-
-async function indexer<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${INDEXER_URL}${path}`, { ...init, cache: "no-store", signal: AbortSignal.timeout(3000) });
-  if (!res.ok) throw new Error(`indexer ${res.status}`);
-  return (await res.json()) as T;
-}
-
-async function gql<T>(query: string): Promise<T> {
-  const body = await indexer<{ data?: T; errors?: unknown[] }>("/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query }),
-  });
-  if (body.errors?.length || !body.data) throw new Error("graphql error");
-  return body.data;
-}
 
 type PlayCounts = NonNullable<Awaited<ReturnType<typeof playCounts>>>["items"][number];
 
@@ -80,43 +67,82 @@ export async function GET(request: Request, ctx: { params: Promise<{ address: st
 
   let indexed: unknown = null;
   try {
-    const [summary, data] = await Promise.all([
-      indexer<Record<string, unknown>>(`/api/creators/${creator}/summary`),
-      gql<{
-        credits: { items: { amount: string; token: string; timestamp: string; roleName: string }[] };
+    const titles = new Map(items.map((i) => [i.id.toLowerCase(), i.title]));
+    const [summary, earnings, data] = await Promise.all([
+      indexerJson<Record<string, unknown>>(`/api/creators/${creator}/summary`),
+      loadEarnings(creator, titles, { pages: indexerPages, graphql: indexerGraphql }),
+      indexerGraphql<{
         accessPurchases: { items: { buyer: string; amount: string; token: string; timestamp: string; contentId: string }[] };
-        channels: { items: { id: string; viewer: string; deposit: string; redeemed: string; ratePerMinute: string; contentId: string; status: string }[] };
-      }>(`{
-        credits(where: { payee: "${creator}" }, orderBy: "timestamp", orderDirection: "asc", limit: 1000) { items { amount token timestamp roleName } }
-        accessPurchases(where: { creator: "${creator}" }, orderBy: "timestamp", orderDirection: "desc", limit: 1000) { items { buyer amount token timestamp contentId } }
-        channels(where: { creator: "${creator}", status: "open" }, limit: 100) { items { id viewer deposit redeemed ratePerMinute contentId status } }
-      }`),
+        channels: { items: { id: string; viewer: string; deposit: string; redeemed: string; ratePerMinute: string; contentId: string; status: string; token: string }[] };
+      }>(
+        `query($creator: String!) {
+          accessPurchases(where: { creator: $creator }, orderBy: "timestamp", orderDirection: "desc", limit: 1000) { items { buyer amount token timestamp contentId } }
+          channels(where: { creator: $creator }, orderBy: "openedBlock", orderDirection: "desc", limit: 1000) { items { id viewer deposit redeemed ratePerMinute contentId status token } }
+        }`,
+        { creator },
+      ),
     ]);
-    const byDay = new Map<string, Record<string, number>>();
-    for (const c of data.credits.items) {
-      const day = new Date(Number(c.timestamp) * 1000).toISOString().slice(0, 10);
-      const row = byDay.get(day) ?? {};
-      const decimals = c.token === "0x0000000000000000000000000000000000000000" ? 18 : 6;
-      row[c.token] = (row[c.token] ?? 0) + Number(BigInt(c.amount)) / 10 ** decimals;
-      byDay.set(day, row);
-    }
-    const fans = new Map<string, { buyer: string; purchases: number; spent: Record<string, string> }>();
-    for (const p of data.accessPurchases.items) {
-      const f = fans.get(p.buyer) ?? { buyer: p.buyer, purchases: 0, spent: {} };
-      f.purchases += 1;
-      f.spent[p.token] = (BigInt(f.spent[p.token] ?? "0") + BigInt(p.amount)).toString();
-      fans.set(p.buyer, f);
-    }
     indexed = {
       summary,
-      earningsByDay: [...byDay.entries()].map(([day, tokens]) => ({ day, ...tokens })),
+      earnings,
       recentSales: data.accessPurchases.items.slice(0, 20),
-      topFans: [...fans.values()].sort((a, b) => b.purchases - a.purchases).slice(0, 10),
-      activeStreams: data.channels.items,
+      topFans: await topFans(data.accessPurchases.items, data.channels.items),
+      activeStreams: data.channels.items.filter((c) => c.status === "open").slice(0, 100),
     };
   } catch {
     indexed = null;
   }
   const plays = counted ? { total: counted.total.plays, uniqueViewers: counted.total.uniqueViewers } : null;
   return Response.json({ items: media, plays, storage, indexer: indexed }, { headers: { "cache-control": "no-store" } });
+}
+
+interface Fan {
+  buyer: string;
+  /** The fan's creator name (their coin's name) when the fan has launched as a creator too. */
+  name: string | null;
+  purchases: number;
+  streams: number;
+  /** Paid to this creator per token: purchases plus redeemed streaming minutes. */
+  spent: Record<string, string>;
+}
+
+/** The ten fans who bought or streamed most (purchases and streams, then native spent), named where they are creators. */
+async function topFans(
+  purchases: { buyer: string; amount: string; token: string }[],
+  channels: { viewer: string; redeemed: string; token: string }[],
+): Promise<Fan[]> {
+  const fans = new Map<string, Fan>();
+  const fan = (address: string) => {
+    const key = address.toLowerCase();
+    const f = fans.get(key) ?? { buyer: key, name: null, purchases: 0, streams: 0, spent: {} };
+    fans.set(key, f);
+    return f;
+  };
+  const spend = (f: Fan, token: string, amount: string) => (f.spent[token] = (BigInt(f.spent[token] ?? "0") + BigInt(amount)).toString());
+  for (const p of purchases) {
+    const f = fan(p.buyer);
+    f.purchases += 1;
+    spend(f, p.token, p.amount);
+  }
+  for (const c of channels) {
+    if (BigInt(c.redeemed) === 0n) continue;
+    const f = fan(c.viewer);
+    f.streams += 1;
+    spend(f, c.token, c.redeemed);
+  }
+  const native = (f: Fan) => BigInt(f.spent["0x0000000000000000000000000000000000000000"] ?? "0");
+  const top = [...fans.values()]
+    .sort((a, b) => b.purchases + b.streams - (a.purchases + a.streams) || (native(b) > native(a) ? 1 : native(b) < native(a) ? -1 : 0))
+    .slice(0, 10);
+  if (top.length > 0) {
+    const named = await indexerGraphql<{ creators: { items: { id: string; coinName: string }[] } }>(
+      `query($ids: [String!]) { creators(where: { id_in: $ids }, limit: 10) { items { id coinName } } }`,
+      { ids: top.map((f) => f.buyer) },
+    );
+    for (const c of named.creators.items) {
+      const f = fans.get(c.id.toLowerCase());
+      if (f) f.name = c.coinName;
+    }
+  }
+  return top;
 }
