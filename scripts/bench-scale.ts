@@ -230,13 +230,9 @@ async function main(): Promise<void> {
     // One channel; each minute asked on both instances at once: each minute window counted once.
     const pc = contractOf(f.deployment, "PaymentChannels");
     const viewer = await f.newAccount();
-    const now = Number((await f.publicClient.getBlock()).timestamp);
     const minutes = Math.min(TRIALS, 10);
     const deposit = RATE * BigInt(minutes + 1);
-    await f.write(viewer, pc.address, ABIS.PaymentChannels, "openChannel", [
-      { contentId: item.contentId, token: zeroAddress, deposit, ratePerMinute: RATE, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
-    ], deposit);
-    const channelId = (await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" })) as bigint;
+    const channelId = await f.openChannel(viewer, item.contentId, deposit, RATE);
     const viewerCookie = await signIn(b.url, viewer);
     const segmentsBefore = (await playsOf()).segments;
     let segmentsPerWindow = 0;

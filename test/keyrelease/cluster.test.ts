@@ -6,8 +6,8 @@
  * Postgres suites): PGlite cannot be shared across processes.
  */
 import { expect } from "chai";
-import { parseEther, zeroAddress } from "viem";
-import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { parseEther } from "viem";
+import { contractOf } from "@streamvault/lib/deployments";
 import { voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
 import { generateEphemeralKeyPair, unwrapContentKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import { SIWE_DOMAIN, SIWE_URI, TEST_MASTER_KEY, signIn, siweMessage, startChainFixture, type ChainFixture } from "./fixture.ts";
@@ -60,12 +60,8 @@ if (serverUrl) {
     it("streams through the balancer, goes on when an instance is killed mid-stream, and counts each minute and the play once", async () => {
       const viewer = await f.newAccount();
       const pc = contractOf(f.deployment, "PaymentChannels");
-      const now = Number((await f.publicClient.getBlock()).timestamp);
       const deposit = RATE * 10n;
-      await f.write(viewer, pc.address, ABIS.PaymentChannels, "openChannel", [
-        { contentId: item.contentId, token: zeroAddress, deposit, ratePerMinute: RATE, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
-      ], deposit);
-      const channelId = (await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" })) as bigint;
+      const channelId = await f.openChannel(viewer, item.contentId, deposit, RATE);
       const cookie = await signIn(balancer.url, viewer);
       const minute = async (m: number) => {
         const client = await generateEphemeralKeyPair();

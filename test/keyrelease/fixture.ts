@@ -60,6 +60,8 @@ export interface ChainFixture {
   registerItem(label: string, rules?: Partial<Rules>, manifestCid?: Hex): Promise<{ contentId: Hex; key: Uint8Array }>;
   /** The creator offers an item per minute (PaymentChannels.setStreamPrice; token default native). */
   setStreamPrice(contentId: Hex, ratePerMinute: bigint, token?: Address): Promise<void>;
+  /** `viewer` opens a native-currency channel on an item (7 days, no session key); resolves to its id. */
+  openChannel(viewer: Account, contentId: Hex, deposit: bigint, ratePerMinute: bigint): Promise<bigint>;
   /** A fresh funded wallet. */
   newAccount(): Promise<PrivateKeyAccount>;
   /** Buys one access period of a native-priced item (works with purchaseAccess(contentId, price) and (contentId, termsVersion)). */
@@ -136,6 +138,14 @@ export async function startChainFixture(): Promise<ChainFixture> {
       async setStreamPrice(contentId, ratePerMinute, token = zeroAddress) {
         const channels = contractOf(deployment, "PaymentChannels");
         await write(creator, channels.address, ABIS.PaymentChannels, "setStreamPrice", [contentId, token, ratePerMinute]);
+      },
+      async openChannel(viewer, contentId, deposit, ratePerMinute) {
+        const channels = contractOf(deployment, "PaymentChannels");
+        const now = Number((await publicClient.getBlock({ blockTag: "latest" })).timestamp);
+        await write(viewer, channels.address, ABIS.PaymentChannels, "openChannel", [
+          { contentId, token: zeroAddress, deposit, ratePerMinute, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
+        ], deposit);
+        return (await publicClient.readContract({ address: channels.address, abi: ABIS.PaymentChannels, functionName: "channelCount" })) as bigint;
       },
       async purchase(account, contentId) {
         const fn = (ABIS.ContentAccess as readonly { type: string; name?: string; inputs?: readonly { name: string }[] }[]).find((e) => e.type === "function" && e.name === "purchaseAccess");

@@ -7,10 +7,10 @@ import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseEther, zeroAddress, type Hex } from "viem";
+import { parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { openPglite } from "@streamvault/lib/db";
-import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { contractOf } from "@streamvault/lib/deployments";
 import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
 import { voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
 import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
@@ -45,12 +45,7 @@ describe("key release: a chain recreated from genesis starts with fresh stream s
     cleanup.push(() => f.stop());
     const { contentId } = await f.registerItem("fresh-chain-item");
     await f.setStreamPrice(contentId, RATE);
-    const pc = contractOf(f.deployment, "PaymentChannels");
-    const now = Number((await f.publicClient.getBlock({ blockTag: "latest" })).timestamp);
-    await f.write(viewer, pc.address, ABIS.PaymentChannels, "openChannel", [
-      { contentId, token: zeroAddress, deposit: 5n * RATE, ratePerMinute: RATE, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
-    ], 5n * RATE);
-    const channelId = await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" });
+    const channelId = await f.openChannel(viewer, contentId, 5n * RATE, RATE);
     await beforeServer?.(f, contentId, channelId);
     const srv = await startFixtureServer(f, { dataDir: dir, logger: quiet });
     cleanup.push(() => srv.close());

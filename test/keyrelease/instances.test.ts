@@ -5,9 +5,9 @@
  */
 import { expect } from "chai";
 import pg from "pg";
-import { parseEther, zeroAddress, type Address, type Hex } from "viem";
+import { parseEther, type Address, type Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { contractOf } from "@streamvault/lib/deployments";
 import { ChannelReader, voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
 import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
 import { listRedeemableVouchers } from "@streamvault/lib/keyrelease/stream.ts";
@@ -84,12 +84,8 @@ if (databaseUrl) {
     it("a stream minute released by both instances is counted once, and the best voucher one received is visible to the other and to the keeper's query", async () => {
       const viewer: PrivateKeyAccount = await f.newAccount();
       const pc = contractOf(f.deployment, "PaymentChannels");
-      const now = Number((await f.publicClient.getBlock()).timestamp);
       const deposit = RATE * 10n;
-      await f.write(viewer, pc.address, ABIS.PaymentChannels, "openChannel", [
-        { contentId: item.contentId, token: zeroAddress, deposit, ratePerMinute: RATE, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
-      ], deposit);
-      const channelId = await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" });
+      const channelId = await f.openChannel(viewer, item.contentId, deposit, RATE);
       const cookie = await signIn(b.url, viewer);
       const streamOn = async (srv: KeyReleaseServer, amount: bigint, minute: number) => {
         const client = await generateEphemeralKeyPair();

@@ -4,8 +4,8 @@
  */
 import { expect } from "chai";
 import pg from "pg";
-import { parseEther, zeroAddress, type Hex } from "viem";
-import { ABIS, contractOf } from "@streamvault/lib/deployments";
+import { parseEther, type Hex } from "viem";
+import { contractOf } from "@streamvault/lib/deployments";
 import { voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
 import type { KeyReleaseServer } from "@streamvault/lib/keyrelease/server.ts";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
@@ -83,13 +83,9 @@ if (databaseUrl) {
     it("pay-per-minute: concurrent requests for minutes 0 and 1 on one channel are served, and the channel advances to exactly two minutes (row-level conditional update)", async () => {
       const viewer = await f.newAccount();
       const pc = contractOf(f.deployment, "PaymentChannels");
-      const now = Number((await f.publicClient.getBlock()).timestamp);
       const rate = parseEther("0.001");
       await f.setStreamPrice(item.contentId, rate);
-      await f.write(viewer, pc.address, ABIS.PaymentChannels, "openChannel", [
-        { contentId: item.contentId, token: zeroAddress, deposit: 5n * rate, ratePerMinute: rate, expiresAt: BigInt(now + 7 * 86_400), sessionKey: { key: zeroAddress, spendingCap: 0n, expiresAt: 0n } },
-      ], 5n * rate);
-      const channelId = await f.publicClient.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "channelCount" });
+      const channelId = await f.openChannel(viewer, item.contentId, 5n * rate, rate);
       const cookie = await signIn(srv.url, viewer);
       const signature = await viewer.signTypedData(voucherTypedData(31337, pc.address, channelId, rate));
       const results = await Promise.all(
