@@ -15,95 +15,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { isMainThread, parentPort, workerData, Worker } from "node:worker_threads";
 import { createPublicClient, encodeFunctionData, http, zeroAddress, type PublicClient } from "viem";
+import { loadInWorker, type LoadResult } from "./bench-load.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WALLETS = Number(process.env.BENCH_WALLETS ?? 50);
 const GOALS = { p50Ms: 30, releasesPerSecond: 300 };
 
-interface LoadJob {
-  name: string;
-  url: string;
-  path: string;
-  /** One header set per connection (connection i uses entry i mod length). */
-  headers: Record<string, string>[];
-  /** Request bodies to rotate through (per connection, starting at a different offset). */
-  bodies: string[];
-}
-
-interface LoadResult {
-  name: string;
-  connections: number;
-  seconds: number;
-  requests: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  non2xx: number;
-  errors: number;
-}
-
-/** Worker side: runs one autocannon job and posts the summary back. */
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  interface Summary {
-    requests: { total: number; average: number };
-    latency: { p50: number; p90: number; p99: number; max: number };
-    non2xx: number;
-    errors: number;
-    timeouts: number;
-  }
-  const autocannon = (await import("autocannon")).default as unknown as ((opts: Record<string, unknown>) => Promise<unknown>) & {
-    aggregateResult(results: unknown[], opts: Record<string, unknown>): Summary;
-  };
-  let nextConnection = 0;
-  const opts = { url: job.url, connections: CONNECTIONS, duration: SECONDS };
-  // Off the main thread autocannon returns raw histograms; aggregate them into the usual summary.
-  const raw = await autocannon({
-    ...opts,
-    requests: [
-      {
-        method: "POST",
-        path: job.path,
-        setupRequest: (req: Record<string, unknown>, context: { index?: number; n?: number }) => {
-          if (context.index === undefined) {
-            context.index = nextConnection++;
-            context.n = context.index;
-          }
-          const headers = job.headers[context.index % job.headers.length]!;
-          const body = job.bodies[context.n! % job.bodies.length]!;
-          context.n = context.n! + 1;
-          return { ...req, headers: { ...headers, "content-type": "application/json" }, body };
-        },
-      },
-    ],
-  });
-  const result = autocannon.aggregateResult([raw], opts);
-  return {
-    name: job.name,
-    connections: CONNECTIONS,
-    seconds: SECONDS,
-    requests: (raw as { totalCompletedRequests: number }).totalCompletedRequests,
-    requestsPerSecond: Math.round((raw as { totalCompletedRequests: number }).totalCompletedRequests / (raw as { duration: number }).duration),
-    p50Ms: result.latency.p50,
-    p90Ms: result.latency.p90,
-    p99Ms: result.latency.p99,
-    maxMs: result.latency.max,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
-}
-
-function loadInWorker(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: job });
-    worker.once("message", resolve);
-    worker.once("error", reject);
-    worker.once("exit", (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
-  });
+/** A load run as bench/keyrelease.json records it: named, without the 2xx split bench-scale reports. */
+function named(name: string, { ok: _ok, okPerSecond: _okPerSecond, ...result }: LoadResult) {
+  return { name, ...result };
 }
 
 async function main(): Promise<void> {
@@ -154,29 +76,37 @@ async function main(): Promise<void> {
     const publicKeys: string[] = [];
     for (let i = 0; i < 64; i++) publicKeys.push((await generateEphemeralKeyPair()).publicKey);
 
-    const release = await loadInWorker({
-      name: "POST /api/keys/:contentId (session lookup, cached <= 5 s; accessOf eth_call at latest block; content key, cached unsealed; ECDH/HKDF/AES-GCM wrap; audit + plays rows written before the answer)",
-      url: server.url,
-      path: `/api/keys/${item.contentId}`,
-      headers: cookies.map((cookie) => ({ cookie })),
-      bodies: publicKeys.map((k) => JSON.stringify({ ephemeralPublicKey: k })),
-    });
+    const release = named(
+      "POST /api/keys/:contentId (session lookup, cached <= 5 s; accessOf eth_call at latest block; content key, cached unsealed; ECDH/HKDF/AES-GCM wrap; audit + plays rows written before the answer)",
+      await loadInWorker({
+        url: server.url,
+        path: `/api/keys/${item.contentId}`,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        headers: cookies.map((cookie) => ({ cookie })),
+        bodies: publicKeys.map((k) => JSON.stringify({ ephemeralPublicKey: k })),
+      }),
+    );
     console.log(`key release: ${release.requestsPerSecond} releases/s, p50 ${release.p50Ms} ms, p99 ${release.p99Ms} ms, non-2xx ${release.non2xx}, errors ${release.errors}`);
 
-    const bare = await loadInWorker({
-      name: "bare eth_call ContentAccess.hasValidAccess (anvil JSON-RPC, latest block)",
-      url: f.anvil.rpcUrl,
-      path: "/",
-      headers: [{}],
-      bodies: wallets.map((w, i) =>
-        JSON.stringify({
-          jsonrpc: "2.0",
-          id: i,
-          method: "eth_call",
-          params: [{ to: ca.address, data: encodeFunctionData({ abi: ABIS.ContentAccess, functionName: "hasValidAccess", args: [w.address, item.contentId] }) }, "latest"],
-        }),
-      ),
-    });
+    const bare = named(
+      "bare eth_call ContentAccess.hasValidAccess (anvil JSON-RPC, latest block)",
+      await loadInWorker({
+        url: f.anvil.rpcUrl,
+        path: "/",
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        headers: [{}],
+        bodies: wallets.map((w, i) =>
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: i,
+            method: "eth_call",
+            params: [{ to: ca.address, data: encodeFunctionData({ abi: ABIS.ContentAccess, functionName: "hasValidAccess", args: [w.address, item.contentId] }) }, "latest"],
+          }),
+        ),
+      }),
+    );
     console.log(`bare hasValidAccess eth_call: ${bare.requestsPerSecond} calls/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms`);
 
     const audited = Number((await server.service.db.query<{ n: unknown }>("SELECT count(*) AS n FROM audit_log WHERE event = 'release' AND outcome = 'allowed'")).rows[0]!.n);
@@ -203,8 +133,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread) {
-  await main();
-} else {
-  parentPort!.postMessage(await runLoad(workerData as LoadJob));
-}
+await main();

@@ -26,8 +26,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { isMainThread, parentPort, workerData, Worker } from "node:worker_threads";
 import { parseEther, zeroAddress } from "viem";
+import { loadInWorker, type LoadJob } from "./bench-load.ts";
 import { freshDatabase, startChild, type Child, type InstanceConfig } from "../test/keyrelease/cluster.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -36,72 +36,11 @@ const WALLETS = Number(process.env.BENCH_WALLETS ?? 200);
 const TRIALS = Number(process.env.BENCH_ANOMALY_TRIALS ?? 20);
 const RATE = parseEther("0.0001");
 
-// ---------------------------------------------------------------- load (worker thread)
-
-interface LoadJob {
-  url: string;
-  path: string;
-  seconds: number;
-  headers: Record<string, string>[];
-  bodies: string[];
+/** A load run as bench/scale.json records it: releases/s counts only the 2xx answers. */
+async function releases(job: LoadJob) {
+  const { requests, ok, okPerSecond, p50Ms, p99Ms, maxMs, non2xx, errors } = await loadInWorker(job);
+  return { requests, ok, releasesPerSecond: okPerSecond, p50Ms, p99Ms, maxMs, non2xx, errors };
 }
-
-interface LoadResult {
-  requests: number;
-  ok: number;
-  releasesPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  const autocannon = (await import("autocannon")).default as unknown as ((opts: Record<string, unknown>) => Promise<unknown>) & {
-    aggregateResult(results: unknown[], opts: Record<string, unknown>): { latency: { p50: number; p99: number; max: number }; non2xx: number; errors: number; timeouts: number };
-  };
-  let nextConnection = 0;
-  const opts = { url: job.url, connections: CONNECTIONS, duration: job.seconds };
-  const raw = (await autocannon({
-    ...opts,
-    requests: [
-      {
-        method: "POST",
-        path: job.path,
-        setupRequest: (req: Record<string, unknown>, context: { index?: number; n?: number }) => {
-          if (context.index === undefined) context.n = context.index = nextConnection++;
-          const body = job.bodies[context.n! % job.bodies.length]!;
-          context.n = context.n! + 1;
-          return { ...req, headers: { ...job.headers[context.index % job.headers.length]!, "content-type": "application/json" }, body };
-        },
-      },
-    ],
-  })) as { totalCompletedRequests: number; duration: number };
-  const result = autocannon.aggregateResult([raw], opts);
-  const errors = result.errors + result.timeouts;
-  return {
-    requests: raw.totalCompletedRequests,
-    ok: raw.totalCompletedRequests - result.non2xx,
-    releasesPerSecond: Math.round((raw.totalCompletedRequests - result.non2xx) / raw.duration),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    maxMs: result.latency.max,
-    non2xx: result.non2xx,
-    errors,
-  };
-}
-
-function loadInWorker(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: job });
-    worker.once("message", resolve);
-    worker.once("error", reject);
-    worker.once("exit", (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
-  });
-}
-
-// ---------------------------------------------------------------- main
 
 function databaseServerUrl(): string {
   const url = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -176,14 +115,14 @@ async function main(): Promise<void> {
     const auditedReleases = async () => Number((await db.query("SELECT count(*) AS n FROM keyrelease.audit_log WHERE event = 'release' AND outcome = 'allowed'")).rows[0].n);
     const publicKeys: string[] = [];
     for (let i = 0; i < 64; i++) publicKeys.push((await generateEphemeralKeyPair()).publicKey);
-    const job = (url: string, seconds = SECONDS): LoadJob => ({ url, path, seconds, headers: cookies.map((cookie) => ({ cookie })), bodies: publicKeys.map((k) => JSON.stringify({ ephemeralPublicKey: k })) });
+    const job = (url: string, seconds = SECONDS): LoadJob => ({ url, path, connections: CONNECTIONS, seconds, headers: cookies.map((cookie) => ({ cookie })), bodies: publicKeys.map((k) => JSON.stringify({ ephemeralPublicKey: k })) });
 
     let unaudited = 0;
     const measure = async (name: string, url: string, instances: Child[], balancer?: Child) => {
       const before = await Promise.all(instances.map((c) => c.cpuSeconds()));
       const balancerBefore = balancer ? await balancer.cpuSeconds() : 0;
       const audited = await auditedReleases();
-      const load = await loadInWorker(job(url));
+      const load = await releases(job(url));
       const cpu = (await Promise.all(instances.map((c) => c.cpuSeconds()))).reduce((n, s, i) => n + s - before[i]!, 0);
       const balancerCpu = balancer ? (await balancer.cpuSeconds()) - balancerBefore : 0;
       const auditRows = (await auditedReleases()) - audited;
@@ -257,7 +196,7 @@ async function main(): Promise<void> {
     const minutesDoubleCounted = Math.max(0, minutesCounted - minutes);
 
     // ---- failover: one of the two killed mid-run; the balancer sends its requests to the other.
-    const failoverRun = loadInWorker(job(pair.url, Math.max(4, Math.round(SECONDS / 2))));
+    const failoverRun = releases(job(pair.url, Math.max(4, Math.round(SECONDS / 2))));
     await new Promise((r) => setTimeout(r, 2_000));
     await b.kill("SIGKILL");
     const failover = await failoverRun;
@@ -300,9 +239,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (!isMainThread) {
-  parentPort!.postMessage(await runLoad(workerData as LoadJob));
-} else {
-  await main();
-}
+await main();
 

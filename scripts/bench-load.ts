@@ -1,0 +1,99 @@
+/**
+ * One autocannon run in a worker thread, so the load generator does not share the event loop of a
+ * server the benchmark runs in the same process; used by bench-keyrelease and bench-scale.
+ * Connection i sends header set i (mod length) and rotates through the bodies from offset i.
+ */
+import { isMainThread, parentPort, workerData, Worker } from "node:worker_threads";
+
+export interface LoadJob {
+  url: string;
+  path: string;
+  connections: number;
+  seconds: number;
+  /** One header set per connection (connection i uses entry i mod length). */
+  headers: Record<string, string>[];
+  /** POST bodies to rotate through (per connection, starting at a different offset). */
+  bodies: string[];
+}
+
+export interface LoadResult {
+  connections: number;
+  seconds: number;
+  /** Completed requests, whatever their status. */
+  requests: number;
+  requestsPerSecond: number;
+  /** Completed with a 2xx. */
+  ok: number;
+  okPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+}
+
+interface JobMessage {
+  benchLoad: LoadJob;
+}
+
+async function runLoad(job: LoadJob): Promise<LoadResult> {
+  interface Summary {
+    latency: { p50: number; p90: number; p99: number; max: number };
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  }
+  const autocannon = (await import("autocannon")).default as unknown as ((opts: Record<string, unknown>) => Promise<unknown>) & {
+    aggregateResult(results: unknown[], opts: Record<string, unknown>): Summary;
+  };
+  let nextConnection = 0;
+  const opts = { url: job.url, connections: job.connections, duration: job.seconds };
+  // Off the main thread autocannon returns raw histograms; aggregate them into the usual summary.
+  const raw = (await autocannon({
+    ...opts,
+    requests: [
+      {
+        method: "POST",
+        path: job.path,
+        setupRequest: (req: Record<string, unknown>, context: { index?: number; n?: number }) => {
+          if (context.index === undefined) context.n = context.index = nextConnection++;
+          const body = job.bodies[context.n! % job.bodies.length]!;
+          context.n = context.n! + 1;
+          return { ...req, headers: { ...job.headers[context.index % job.headers.length]!, "content-type": "application/json" }, body };
+        },
+      },
+    ],
+  })) as { totalCompletedRequests: number; duration: number };
+  const result = autocannon.aggregateResult([raw], opts);
+  const ok = raw.totalCompletedRequests - result.non2xx;
+  return {
+    connections: job.connections,
+    seconds: job.seconds,
+    requests: raw.totalCompletedRequests,
+    requestsPerSecond: Math.round(raw.totalCompletedRequests / raw.duration),
+    ok,
+    okPerSecond: Math.round(ok / raw.duration),
+    p50Ms: result.latency.p50,
+    p90Ms: result.latency.p90,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** Runs `job` in a worker thread and resolves to its summary. */
+export function loadInWorker(job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { benchLoad: job } satisfies JobMessage });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
+  });
+}
+
+if (!isMainThread && (workerData as Partial<JobMessage> | null)?.benchLoad) {
+  parentPort!.postMessage(await runLoad((workerData as JobMessage).benchLoad));
+}
