@@ -109,39 +109,14 @@ export async function playCounts(contentIds: readonly string[], options: { since
 
 /** Answers a key-release request; 503 with a JSON reason when the service cannot start. */
 export async function keyRelease(request: Request): Promise<Response> {
-  service ??= create();
   let s: Service;
   try {
-    s = await service;
+    s = await ready();
   } catch (error) {
-    service = undefined;
     console.error("key release unavailable:", error);
     return Response.json({ error: "key_release_unavailable", message: "key release is not available on this server" }, { status: 503 });
   }
   return s.handle(tagClient(request));
-}
-
-/**
- * null when the request carries the SIWE session of `creator` (the key-release session cookie);
- * otherwise the answer: 401 (not signed in), 403 (signed in as another wallet), 503.
- * The studio's reads (exports, backups, stream scans) cost the server work and show a creator's data.
- */
-export async function requireCreatorSession(request: Request, creator: string): Promise<Response | null> {
-  let s: Service;
-  try {
-    s = await ready();
-  } catch {
-    return Response.json({ error: "key_release_unavailable", message: "sign-in is not available on this server" }, { status: 503 });
-  }
-  const wallet = await s.signedInWallet(tagClient(request));
-  if (wallet instanceof Response) return wallet;
-  if (wallet.toLowerCase() !== creator.toLowerCase()) {
-    return Response.json(
-      { error: "wrong_wallet", message: `signed in as ${wallet}: this studio belongs to ${creator}; sign in with that wallet` },
-      { status: 403, headers: { "cache-control": "no-store" } },
-    );
-  }
-  return null;
 }
 
 type RpcRateLimit = import("@streamvault/lib/http/rpc-proxy.ts").RpcRateLimit;
@@ -176,6 +151,19 @@ export const rpcRateLimit: RpcRateLimit = async (clientKey, points) => {
 export async function studioCreator(request: Request, address: string): Promise<Address | Response> {
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return Response.json({ error: "bad_address", message: "bad address: expected 0x followed by 40 hex characters" }, { status: 400 });
   const creator = address.toLowerCase() as Address;
-  const denied = await requireCreatorSession(request, creator);
-  return denied ?? creator;
+  let s: Service;
+  try {
+    s = await ready();
+  } catch {
+    return Response.json({ error: "key_release_unavailable", message: "sign-in is not available on this server" }, { status: 503 });
+  }
+  const wallet = await s.signedInWallet(tagClient(request));
+  if (wallet instanceof Response) return wallet;
+  if (wallet.toLowerCase() !== creator) {
+    return Response.json(
+      { error: "wrong_wallet", message: `signed in as ${wallet}: this studio belongs to ${creator}; sign in with that wallet` },
+      { status: 403, headers: { "cache-control": "no-store" } },
+    );
+  }
+  return creator;
 }
