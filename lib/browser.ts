@@ -15,3 +15,4 @@ export * from "./piece/browser.ts";
 // Both the manifest schema and the minute-key module name the key scheme; the manifest's is the wire format.
 export type { KeyScheme } from "./manifest/index.ts";
 export * from "./crypto/segment-aad.ts";
+export * from "./catalog/profile/schema.ts";

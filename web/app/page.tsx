@@ -3,6 +3,9 @@ import { listContents, listCreators, searchItems } from "@/lib/server/catalog";
 import { publicConfig } from "@/lib/server/config";
 import { ContentCard } from "@/components/ContentCard";
 import { shortAddress } from "@/lib/client/format";
+import { CreatorName } from "@/components/CreatorName";
+import { Avatar } from "@/components/CreatorProfile";
+import { creatorProfiles, displayName, type CreatorProfile } from "@/lib/server/profiles";
 import type { Address } from "viem";
 
 export const dynamic = "force-dynamic";
@@ -12,6 +15,9 @@ export default async function Discover({ searchParams }: { searchParams: Promise
   const creatorFilter = /^0x[0-9a-fA-F]{40}$/.test(creator) ? (creator.toLowerCase() as Address) : undefined;
   const [{ items, source }, creators] = await Promise.all([listContents(creatorFilter), listCreators().catch(() => [])]);
   const shown = searchItems(items, q);
+  const profiles = await creatorProfiles([...shown.map((i) => i.creator), ...creators.map((c) => c.id)]).catch(() => new Map<Address, CreatorProfile>());
+  const coinNames = new Map(creators.map((c) => [c.id.toLowerCase(), c.coinName]));
+  const nameOf = (a: string) => displayName(profiles.get(a.toLowerCase() as Address), coinNames.get(a.toLowerCase()));
   const stable = publicConfig().contracts.MockStablecoin;
   return (
     <>
@@ -25,7 +31,7 @@ export default async function Discover({ searchParams }: { searchParams: Promise
           <option value="">All creators</option>
           {creators.map((c) => (
             <option key={c.id} value={c.id}>
-              {c.coinName || shortAddress(c.id)} ({c.coinSymbol})
+              {nameOf(c.id) ?? shortAddress(c.id)} ({c.coinSymbol})
             </option>
           ))}
         </select>
@@ -39,7 +45,7 @@ export default async function Discover({ searchParams }: { searchParams: Promise
       ) : (
         <div className="grid">
           {shown.map((item) => (
-            <ContentCard key={item.id} item={item} stable={stable} />
+            <ContentCard key={item.id} item={item} stable={stable} creatorName={nameOf(item.creator)} />
           ))}
         </div>
       )}
@@ -49,8 +55,11 @@ export default async function Discover({ searchParams }: { searchParams: Promise
           <ul className="grid" style={{ listStyle: "none", padding: 0 }}>
             {creators.map((c) => (
               <li key={c.id}>
-                <Link className="card" href={`/creator/${c.id}`}>
-                  <strong>{c.coinName}</strong>
+                <Link className="card creator-card" href={`/creator/${c.id}`} data-testid="creator-card">
+                  <span className="creator-card-head">
+                    <Avatar cid={profiles.get(c.id.toLowerCase() as Address)?.profile?.avatar} name={nameOf(c.id) ?? c.id} size={40} />
+                    <strong><CreatorName address={c.id} name={nameOf(c.id)} /></strong>
+                  </span>
                   <span className="muted small">
                     ${c.coinSymbol} · pass {c.passSymbol} · {shortAddress(c.id)}
                   </span>

@@ -15,6 +15,8 @@ import { EarningsChart, type EarningsBreakdown } from "./EarningsChart";
 import { AddressChip } from "./AddressChip";
 import { StudioStreams, useStreams } from "./StudioStreams";
 import { StudioBackups } from "./StudioBackups";
+import { StudioProfile } from "./StudioProfile";
+import { StudioTools } from "./StudioTools";
 import { ZERO_ADDRESS, accessSummary, formatAmount, shortAddress } from "@/lib/client/format";
 import { RulesEditor, rulesFromForm, formFromRules, streamPriceFromForm, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
 
@@ -169,6 +171,10 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
         })}
       </div>
       <TxStatus state={tx.state} />
+
+      <StudioProfile creator={creator} />
+
+      <StudioTools creator={creator} coin={coin} />
 
       <StudioStreams creator={creator} titles={new Map((d?.items ?? []).map((i) => [i.id.toLowerCase(), i.title]))} onPaid={() => void balances.refetch()} />
 

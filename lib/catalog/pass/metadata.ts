@@ -42,7 +42,7 @@ export class PassNotLaunchedError extends StreamVaultError {
 const IMAGE_TYPES: Record<string, string> = { ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif", ".svg": "image/svg+xml" };
 
 /** Pad to the minimum piece size with trailing whitespace (harmless in JSON). */
-function padJson(text: string): Uint8Array {
+export function padJson(text: string): Uint8Array {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length >= MIN_PIECE_BYTES) return bytes;
   return new TextEncoder().encode(text + " ".repeat(MIN_PIECE_BYTES - bytes.length));

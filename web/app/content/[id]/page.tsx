@@ -1,10 +1,12 @@
 import Link from "next/link";
+import { creatorProfiles, displayName } from "@/lib/server/profiles";
+import { CreatorName } from "@/components/CreatorName";
 import { notFound } from "next/navigation";
 import type { Hex } from "viem";
 import { getContent, getCreator } from "@/lib/server/catalog";
 import { Artwork } from "@/components/ContentCard";
 import { ContentView } from "@/components/ContentView";
-import { formatDuration, shortAddress } from "@/lib/client/format";
+import { formatDuration } from "@/lib/client/format";
 
 export const dynamic = "force-dynamic";
 
@@ -20,7 +22,8 @@ export default async function ContentPage({ params }: { params: Promise<{ id: st
   if (!/^0x[0-9a-fA-F]{64}$/.test(id)) notFound();
   const item = await getContent(id.toLowerCase() as Hex);
   if (!item) notFound();
-  const creator = await getCreator(item.creator).catch(() => undefined);
+  const [creator, profiles] = await Promise.all([getCreator(item.creator).catch(() => undefined), creatorProfiles([item.creator]).catch(() => undefined)]);
+  const creatorName = displayName(profiles?.get(item.creator), creator?.coinName);
   return (
     <>
       <div className="content-head">
@@ -29,7 +32,7 @@ export default async function ContentPage({ params }: { params: Promise<{ id: st
           <h1 style={{ marginBottom: 4 }} data-testid="content-title">{item.title}</h1>
           <p style={{ margin: 0 }}>
             {item.artist && <span>{item.artist} · </span>}
-            <Link href={`/creator/${item.creator}`}>{creator?.coinName ?? shortAddress(item.creator)}</Link>
+            <Link href={`/creator/${item.creator}`}><CreatorName address={item.creator} name={creatorName} /></Link>
           </p>
           <p className="small muted">
             <span className={`tag ${item.tierName}`}>{item.tierName}</span> · {item.kind} {item.duration ? `· ${formatDuration(item.duration)}` : ""}

@@ -2,8 +2,11 @@ import { notFound } from "next/navigation";
 import type { Address } from "viem";
 import { getCreator, listContents } from "@/lib/server/catalog";
 import { publicConfig } from "@/lib/server/config";
+import { creatorProfiles, displayName } from "@/lib/server/profiles";
 import { ContentCard } from "@/components/ContentCard";
 import { MintPass } from "@/components/MintPass";
+import { ProfileHeader } from "@/components/CreatorProfile";
+import { FanHoldings } from "@/components/FanHoldings";
 import { formatAmount, shortAddress, ZERO_ADDRESS } from "@/lib/client/format";
 
 export const dynamic = "force-dynamic";
@@ -13,14 +16,19 @@ export default async function CreatorPage({ params }: { params: Promise<{ addres
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) notFound();
   const creator = await getCreator(address.toLowerCase() as Address);
   if (!creator) notFound();
-  const { items } = await listContents(creator.id);
+  const [{ items }, profiles] = await Promise.all([listContents(creator.id), creatorProfiles([creator.id]).catch(() => undefined)]);
+  const profile = profiles?.get(creator.id);
+  const name = displayName(profile, creator.coinName);
   const stable = publicConfig().contracts.MockStablecoin;
   return (
     <>
-      <h1>{creator.coinName}</h1>
-      <p className="muted small">
-        Creator {shortAddress(creator.id)} · coin ${creator.coinSymbol} · pass {creator.passName} ({creator.passSymbol})
-      </p>
+      <ProfileHeader
+        address={creator.id}
+        profile={profile?.profile ?? null}
+        name={name}
+        subtitle={<>Creator <code>{shortAddress(creator.id)}</code> · coin ${creator.coinSymbol} · pass {creator.passName} ({creator.passSymbol})</>}
+      />
+      <FanHoldings coin={creator.coin} pass={creator.pass} coinSymbol={creator.coinSymbol} passSymbol={creator.passSymbol} />
       <div className="panel">
         <h2 style={{ marginTop: 0 }}>{creator.passName}</h2>
         <p className="small">
@@ -34,7 +42,7 @@ export default async function CreatorPage({ params }: { params: Promise<{ addres
       ) : (
         <div className="grid">
           {items.map((i) => (
-            <ContentCard key={i.id} item={i} stable={stable} />
+            <ContentCard key={i.id} item={i} stable={stable} creatorName={name} />
           ))}
         </div>
       )}

@@ -11,6 +11,8 @@ import { loadEarnings } from "@/lib/server/earnings";
 import { indexerGraphql, indexerJson, indexerPages } from "@/lib/server/indexer";
 import { playCounts, studioCreator } from "@/lib/server/keyrelease";
 import { loadManifest, storageLib } from "@/lib/server/store";
+import type { Address } from "viem";
+import { creatorProfiles, displayName } from "@/lib/server/profiles";
 
 export const dynamic = "force-dynamic";
 
@@ -98,7 +100,7 @@ export async function GET(request: Request, ctx: { params: Promise<{ address: st
 
 interface Fan {
   buyer: string;
-  /** The fan's creator name (their coin's name) when the fan has launched as a creator too. */
+  /** The fan's creator name (their profile's name, else their coin's name) when the fan has launched as a creator too. */
   name: string | null;
   purchases: number;
   streams: number;
@@ -139,9 +141,10 @@ async function topFans(
       `query($ids: [String!]) { creators(where: { id_in: $ids }, limit: 10) { items { id coinName } } }`,
       { ids: top.map((f) => f.buyer) },
     );
+    const profiles = await creatorProfiles(named.creators.items.map((c) => c.id)).catch(() => undefined);
     for (const c of named.creators.items) {
       const f = fans.get(c.id.toLowerCase());
-      if (f) f.name = c.coinName;
+      if (f) f.name = displayName(profiles?.get(c.id.toLowerCase() as Address), c.coinName);
     }
   }
   return top;
