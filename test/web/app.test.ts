@@ -11,7 +11,9 @@ import { newNonce, signedRequestMessage, SIGNATURE_HEADER, SIGNED_REQUEST_HEADER
 import { join } from "node:path";
 import { createSiweMessage } from "viem/siwe";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { createPublicClient, createWalletClient, http, keccak256, toHex } from "viem";
+import { createPublicClient, createWalletClient, formatEther, http, keccak256, parseEther, toHex } from "viem";
+import sharp from "sharp";
+import { ABIS } from "@streamvault/lib/deployments";
 import { foundry } from "viem/chains";
 import { contractOf } from "@streamvault/lib/deployments";
 import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
@@ -994,5 +996,165 @@ describe("web app (browser)", function () {
     await c.page.waitForURL(`${web.url}/content/${stack.track.contentId}`);
     await c.page.getByTestId("player").waitFor();
     expect(await c.page.getByTestId("wrong-origin").count()).to.equal(0);
+  });
+
+  describe("creator profiles and tools", () => {
+    const fanA = privateKeyToAccount(DEV_PRIVATE_KEYS[7] as `0x${string}`);
+    const fanB = privateKeyToAccount(DEV_PRIVATE_KEYS[8] as `0x${string}`);
+    const quietPine = privateKeyToAccount(DEV_PRIVATE_KEYS[9] as `0x${string}`);
+    const pub = () => createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const tokens = async () => {
+      const registry = contractOf(stack.deployment, "CreatorRegistry");
+      const [coin, pass] = await pub().readContract({ address: registry.address, abi: registry.abi, functionName: "creatorTokens", args: [stack.creator] });
+      return { coin, pass };
+    };
+    const coinAbi = ABIS.CreatorCoin;
+    const passAbi = ABIS.CreatorPass;
+
+    it("edits the profile (name, avatar, banner, bio, link) in the studio: the creator page and Discover cards show it, images load", async () => {
+      const avatar = join(stack.dir, "avatar.png");
+      const banner = join(stack.dir, "banner.png");
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 230, g: 120, b: 40 } } }).png().toFile(avatar);
+      await sharp({ create: { width: 1800, height: 700, channels: 3, background: { r: 30, g: 90, b: 160 } } }).png().toFile(banner);
+      // A second creator, launched with no profile URI.
+      const registry = contractOf(stack.deployment, "CreatorRegistry");
+      const launch = await createWalletClient({ account: quietPine, chain: foundry, transport: http(stack.anvil.rpcUrl) }).writeContract({
+        address: registry.address,
+        abi: registry.abi,
+        functionName: "launchCreator",
+        args: [
+          { name: "Quiet Pine", symbol: "PINE", supply: parseEther("1000"), creatorAllocation: parseEther("100") },
+          { name: "Quiet Pine Pass", symbol: "PINEP", maxSupply: 10n, mintPrice: 0n, mintEnabled: true, royaltyBps: 0 },
+          "",
+        ],
+      });
+      await pub().waitForTransactionReceipt({ hash: launch });
+      const s = await open(CREATOR_KEY, 1280);
+      await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+      await connect(s);
+      const panel = s.page.getByTestId("studio-profile");
+      await panel.waitFor({ timeout: 30_000 });
+      // Bad input is refused in the form, before any signature.
+      await panel.locator('input[name="profileName"]').fill(" ");
+      await panel.locator('textarea[name="links"]').fill("Site ftp://nova.example");
+      await panel.getByTestId("profile-save").click();
+      const errors = await panel.getByTestId("profile-errors").innerText();
+      expect(errors).to.match(/the name is empty/).and.to.match(/a link must be an http/);
+      const signaturesBefore = s.wallet.calls.filter((c) => c === "personal_sign").length;
+      await panel.locator('input[name="profileName"]').fill("Nova Harbour");
+      await panel.locator('textarea[name="bio"]').fill("Ambient music from the harbour.");
+      await panel.locator('textarea[name="links"]').fill("Website https://nova.example");
+      await panel.getByTestId("profile-avatar").setInputFiles(avatar);
+      await panel.getByTestId("profile-banner").setInputFiles(banner);
+      await panel.getByTestId("profile-save").click();
+      await panel.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 60_000 });
+      expect(s.wallet.calls.filter((c) => c === "personal_sign").length).to.equal(signaturesBefore + 1);
+      // On chain: the URI names the stored profile piece, served by the piece route.
+      const uri = await pub().readContract({ address: registry.address, abi: registry.abi, functionName: "profileURI", args: [stack.creator] });
+      expect(uri).to.match(new RegExp(`^${web.url}/api/piece/bafk`));
+      const stored = (await (await fetch(uri)).json()) as { name: string; avatar: string; banner: string; links: { url: string }[] };
+      expect(stored).to.deep.include({ name: "Nova Harbour", links: [{ label: "Website", url: "https://nova.example" }] });
+
+      await s.page.goto(`${web.url}/creator/${stack.creator}`, { waitUntil: "networkidle" });
+      const head = s.page.getByTestId("creator-profile");
+      expect(await head.locator("h1").innerText()).to.equal("Nova Harbour");
+      expect(await head.getByTestId("creator-bio").innerText()).to.equal("Ambient music from the harbour.");
+      expect(await head.getByTestId("creator-links").getByRole("link", { name: "Website" }).getAttribute("href")).to.equal("https://nova.example");
+      const loaded = async (testId: string) => head.getByTestId(testId).evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth);
+      expect(await loaded("creator-avatar")).to.equal(400);
+      expect(await loaded("creator-banner")).to.equal(1500);
+      await s.page.screenshot({ path: join(SHOTS, "creator-profile-1280.png"), fullPage: true });
+
+      await s.page.goto(web.url, { waitUntil: "networkidle" });
+      const card = s.page.getByTestId("content-card").filter({ has: s.page.locator(`[data-testid=creator-name][title="${stack.creator.toLowerCase()}"]`) }).first();
+      expect(await card.getByTestId("creator-name").innerText()).to.equal("Nova Harbour");
+      const creatorCard = s.page.getByTestId("creator-card").filter({ hasText: "Nova Harbour" });
+      expect(await creatorCard.locator("img.avatar").evaluate((img) => (img as HTMLImageElement).naturalWidth)).to.be.greaterThan(0);
+      // A creator without a profile is named by its coin, never by a bare address.
+      expect(await s.page.getByTestId("creator-card").filter({ hasText: "Quiet Pine" }).getByTestId("creator-name").innerText()).to.equal("Quiet Pine");
+      const text = (await s.page.locator("main").innerText()).toLowerCase();
+      for (const a of [stack.creator, quietPine.address]) expect(text).to.not.contain(a.toLowerCase());
+      await s.page.screenshot({ path: join(SHOTS, "discover-profiles-1280.png"), fullPage: true });
+      expect(s.errors).to.deep.equal([]);
+    });
+
+    it("hands out coins to two fans and airdrops a pass, each with its gas cost shown first; balances on chain and on the fan's page", async () => {
+      const { coin, pass } = await tokens();
+      const before = await Promise.all([fanA, fanB].map((f) => pub().readContract({ address: coin, abi: coinAbi, functionName: "balanceOf", args: [f.address] })));
+      const passesBefore = await pub().readContract({ address: pass, abi: passAbi, functionName: "balanceOf", args: [fanA.address] });
+      const s = await open(CREATOR_KEY, 375, 812);
+      await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+      await connect(s);
+      const coins = s.page.getByTestId("distribute-coins");
+      await coins.getByTestId("coin-reserve").filter({ hasText: /\d/ }).waitFor({ timeout: 30_000 });
+      // Row by row: a bad address, a zero amount, a row past the reserve.
+      await coins.getByTestId("distribute-rows").fill(`0x12345, 10\n${fanA.address}, 0\n${fanB.address}, 999999999`);
+      expect(await coins.getByTestId("distribute-errors").innerText()).to.match(/row 1: "0x12345" is not an address/).and.to.match(/row 2: the amount must be more than 0/).and.to.match(/row 3: brings the total past the coins left in your reserve/);
+      expect(await coins.getByTestId("distribute-submit").isDisabled()).to.equal(true);
+      await coins.getByTestId("distribute-rows").fill(`address,amount\n${fanA.address}, 150\n${fanB.address}, 25.5`);
+      const gas = coins.locator('[data-testid=distribute-gas][data-state="ready"]');
+      await gas.waitFor({ timeout: 15_000 });
+      expect(Number(await gas.getAttribute("data-gas"))).to.be.within(40_000, 200_000);
+      expect(await gas.innerText()).to.match(/Estimated gas: ≈ [\d.]+ ETH \([\d,]+ gas at [\d.]+ gwei\)/);
+      await s.page.screenshot({ path: join(SHOTS, "studio-tools-375.png"), fullPage: true });
+      await coins.getByTestId("distribute-submit").click();
+      await coins.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+      const after = await Promise.all([fanA, fanB].map((f) => pub().readContract({ address: coin, abi: coinAbi, functionName: "balanceOf", args: [f.address] })));
+      expect([after[0]! - before[0]!, after[1]! - before[1]!]).to.deep.equal([parseEther("150"), parseEther("25.5")]);
+
+      const drop = s.page.getByTestId("airdrop-passes");
+      await drop.getByTestId("airdrop-rows").fill(`${fanA.address}\nnot-an-address`);
+      expect(await drop.getByTestId("airdrop-errors").innerText()).to.match(/row 2: "not-an-address" is not an address/);
+      await drop.getByTestId("airdrop-rows").fill(fanA.address);
+      await drop.locator('[data-testid=airdrop-gas][data-state="ready"]').waitFor({ timeout: 15_000 });
+      await drop.getByTestId("airdrop-submit").click();
+      await drop.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+      expect(await pub().readContract({ address: pass, abi: passAbi, functionName: "balanceOf", args: [fanA.address] })).to.equal(passesBefore + 1n);
+      expect(s.errors).to.deep.equal([]);
+
+      const fan = await open(DEV_PRIVATE_KEYS[7] as `0x${string}`, 1280);
+      await fan.page.goto(`${web.url}/creator/${stack.creator}`, { waitUntil: "networkidle" });
+      await connect(fan);
+      const holdings = fan.page.locator(`[data-testid=fan-holdings][data-coins="${after[0]}"]`);
+      await holdings.waitFor({ timeout: 15_000 });
+      expect(await holdings.getAttribute("data-passes")).to.equal(String(passesBefore + 1n));
+      expect(await holdings.innerText()).to.match(new RegExp(`You hold ${Number(formatEther(after[0]!)).toLocaleString("en-US")} \\$NOVA and ${passesBefore + 1n} NOVAP pass`));
+    });
+
+    it("closes minting with its gas cost shown: the fan's mint button is disabled and the contract refuses a mint", async () => {
+      const { pass } = await tokens();
+      const s = await open(CREATOR_KEY, 1280);
+      await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+      await connect(s);
+      const mint = s.page.getByTestId("mint-settings");
+      await mint.getByTestId("mint-state").filter({ hasText: "minting open" }).waitFor({ timeout: 30_000 });
+      expect(await mint.getByTestId("mint-save").isDisabled()).to.equal(true); // nothing changed yet
+      await mint.getByTestId("mint-price").fill("abc");
+      await mint.locator(".field-error").filter({ hasText: "the price is a number of ETH" }).waitFor();
+      await mint.getByTestId("mint-price").fill("0.02");
+      await mint.getByTestId("mint-open").uncheck();
+      await mint.locator('[data-testid=mint-gas][data-state="ready"]').waitFor({ timeout: 15_000 });
+      await mint.getByTestId("mint-save").click();
+      await mint.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+      const sale = await pub().readContract({ address: pass, abi: passAbi, functionName: "saleInfo" });
+      expect([sale[2], sale[3]]).to.deep.equal([parseEther("0.02"), false]);
+      await mint.getByTestId("mint-state").filter({ hasText: "minting closed" }).waitFor({ timeout: 15_000 });
+
+      const fan = await open(DEV_PRIVATE_KEYS[8] as `0x${string}`, 1280);
+      await fan.page.goto(`${web.url}/creator/${stack.creator}`, { waitUntil: "networkidle" });
+      await connect(fan);
+      const button = fan.page.getByTestId("mint-pass");
+      await button.filter({ hasText: "Minting closed" }).waitFor({ timeout: 15_000 });
+      expect(await button.isDisabled()).to.equal(true);
+      const fanWallet = createWalletClient({ account: fanB, chain: foundry, transport: http(stack.anvil.rpcUrl) });
+      let refused = "";
+      await fanWallet.writeContract({ address: pass, abi: passAbi, functionName: "mint", args: [1n], value: parseEther("0.02") }).catch((e: Error) => (refused = e.message));
+      expect(refused).to.match(/MintingDisabled/);
+      // Open again for whatever runs after.
+      await mint.getByTestId("mint-open").check();
+      await mint.getByTestId("mint-save").click();
+      await mint.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+      expect(s.errors).to.deep.equal([]);
+    });
   });
 });
