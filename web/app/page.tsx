@@ -61,7 +61,7 @@ export default async function Discover({ searchParams }: { searchParams: Promise
                     <strong><CreatorName address={c.id} name={nameOf(c.id)} /></strong>
                   </span>
                   <span className="muted small">
-                    ${c.coinSymbol} · pass {c.passSymbol} · {shortAddress(c.id)}
+                    ${c.coinSymbol} · pass {c.passSymbol} · <code className="address">{shortAddress(c.id)}</code>
                   </span>
                 </Link>
               </li>

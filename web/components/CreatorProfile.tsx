@@ -13,9 +13,9 @@ export function ProfileHeader({ address, profile, name, subtitle }: { address: s
     <header className="profile-head" data-testid="creator-profile">
       {profile?.banner ? (
         // eslint-disable-next-line @next/next/no-img-element
-        <img className="banner" src={`/api/piece/${profile.banner}`} alt="" data-testid="creator-banner" />
+        <img className="profile-banner" src={`/api/piece/${profile.banner}`} alt="" data-testid="creator-banner" />
       ) : (
-        <div className="banner" aria-hidden />
+        <div className="profile-banner" aria-hidden />
       )}
       <div className="profile-id">
         <Avatar cid={profile?.avatar} name={name ?? address} />

@@ -54,7 +54,8 @@ export function StudioTools({ creator, coin }: { creator: Address; coin: Address
   );
 }
 
-function DistributeCoins({ coin, reserve, symbol, onDone }: { coin: Address; reserve?: bigint; symbol: string; onDone: () => void }) {
+/** A tool that sends a typed list: the list is cleared once its transaction is confirmed. */
+function useListTool(onDone: () => void) {
   const wagmi = useConfig();
   const { chainId } = useAppConfig();
   const contract = useContracts();
@@ -63,6 +64,11 @@ function DistributeCoins({ coin, reserve, symbol, onDone }: { coin: Address; res
     setText("");
     onDone();
   });
+  return { wagmi, chainId, contract, text, setText, tx };
+}
+
+function DistributeCoins({ coin, reserve, symbol, onDone }: { coin: Address; reserve?: bigint; symbol: string; onDone: () => void }) {
+  const { wagmi, chainId, contract, text, setText, tx } = useListTool(onDone);
   const parsed = text.trim() && reserve !== undefined ? parseDistribution(text, reserve) : null;
   const call: ContractCall | null = parsed?.ok ? { ...(contract("CreatorCoin", coin) as { address: Address; abi: Abi }), functionName: "distribute", args: [parsed.value.recipients, parsed.value.amounts] } : null;
   const busy = tx.state.status === "wallet" || tx.state.status === "pending";
@@ -95,14 +101,7 @@ function DistributeCoins({ coin, reserve, symbol, onDone }: { coin: Address; res
 }
 
 function AirdropPasses({ pass, sale, onDone }: { pass: Address; sale?: readonly [bigint, bigint, bigint, boolean]; onDone: () => void }) {
-  const wagmi = useConfig();
-  const { chainId } = useAppConfig();
-  const contract = useContracts();
-  const [text, setText] = useState("");
-  const tx = useTx(() => {
-    setText("");
-    onDone();
-  });
+  const { wagmi, chainId, contract, text, setText, tx } = useListTool(onDone);
   const remaining = sale ? sale[0] - sale[1] : undefined;
   const parsed = text.trim() && remaining !== undefined ? parseAirdrop(text, remaining) : null;
   const call: ContractCall | null = parsed?.ok ? { ...(contract("CreatorPass", pass) as { address: Address; abi: Abi }), functionName: "airdrop", args: [parsed.value] } : null;
