@@ -1034,13 +1034,15 @@ describe("web app (browser)", function () {
       await connect(s);
       const panel = s.page.getByTestId("studio-profile");
       await panel.waitFor({ timeout: 30_000 });
+      const profilePosts: string[] = [];
+      s.page.on("request", (r) => void (r.method() === "POST" && r.url().toLowerCase().endsWith(`/api/studio/${stack.creator.toLowerCase()}/profile`) && profilePosts.push(r.url())));
       // Bad input is refused in the form, before any signature.
       await panel.locator('input[name="profileName"]').fill(" ");
       await panel.locator('textarea[name="links"]').fill("Site ftp://nova.example");
       await panel.getByTestId("profile-save").click();
       const errors = await panel.getByTestId("profile-errors").innerText();
       expect(errors).to.match(/the name is empty/).and.to.match(/a link must be an http/);
-      const signaturesBefore = s.wallet.calls.filter((c) => c === "personal_sign").length;
+      expect(profilePosts, "nothing sent for the refused form").to.have.length(0);
       await panel.locator('input[name="profileName"]').fill("Nova Harbour");
       await panel.locator('textarea[name="bio"]').fill("Ambient music from the harbour.");
       await panel.locator('textarea[name="links"]').fill("Website https://nova.example");
@@ -1048,7 +1050,7 @@ describe("web app (browser)", function () {
       await panel.getByTestId("profile-banner").setInputFiles(banner);
       await panel.getByTestId("profile-save").click();
       await panel.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 60_000 });
-      expect(s.wallet.calls.filter((c) => c === "personal_sign").length).to.equal(signaturesBefore + 1);
+      expect(profilePosts, "one signed profile request").to.have.length(1);
       // On chain: the URI names the stored profile piece, served by the piece route.
       const uri = await pub().readContract({ address: registry.address, abi: registry.abi, functionName: "profileURI", args: [stack.creator] });
       expect(uri).to.match(new RegExp(`^${web.url}/api/piece/bafk`));

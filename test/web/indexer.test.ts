@@ -249,4 +249,45 @@ describe("web app on the indexer", function () {
       await browser.close();
     }
   });
+
+  it("top fans are named by their profile (from the indexer's profileUri) when the fan is a creator too, by their coin's name before", async () => {
+    const fanAccount = privateKeyToAccount(FAN_KEY);
+    const fanWallet = createWalletClient({ account: fanAccount, chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const registry = contractOf(stack.deployment, "CreatorRegistry");
+    await pub.waitForTransactionReceipt({
+      hash: await fanWallet.writeContract({
+        address: registry.address, abi: registry.abi, functionName: "launchCreator",
+        args: [
+          { name: "Fan Beats", symbol: "FANB", supply: 1000n * 10n ** 18n, creatorAllocation: 0n },
+          { name: "Fan Beats Pass", symbol: "FANP", maxSupply: 5n, mintPrice: 0n, mintEnabled: false, royaltyBps: 0 },
+          "",
+        ],
+      }),
+    });
+    const topFan = async () => {
+      const res = await studioGet(web.url, CREATOR_KEY, `/api/studio/${stack.creator}`);
+      return ((await res.json()) as { indexer: { topFans: { buyer: string; name: string | null }[] } }).indexer.topFans[0]!;
+    };
+    await indexer.waitForBlock(await pub.getBlockNumber(), 60_000);
+    expect(await topFan()).to.include({ buyer: fanAccount.address.toLowerCase(), name: "Fan Beats" });
+    // The profile piece in the store the server reads, its URI on chain (as the studio's Profile panel does).
+    const { storeProfile } = await import("@streamvault/lib/catalog/profile/store.ts");
+    const { LocalStore } = await import("@streamvault/lib/storage");
+    const { pieceCid } = await storeProfile(new LocalStore({ dir: stack.env.STORAGE_DATA_DIR! }), { name: "DJ Harbour Fan" });
+    const set = await pub.waitForTransactionReceipt({
+      hash: await fanWallet.writeContract({ address: registry.address, abi: registry.abi, functionName: "setProfileURI", args: [`${web.url}/api/piece/${pieceCid}`] }),
+    });
+    await indexer.waitForBlock(set.blockNumber, 60_000);
+    const indexed = await indexer.graphql<{ creator: { profileUri: string } }>(`{ creator(id: "${fanAccount.address.toLowerCase()}") { profileUri } }`);
+    expect(indexed.creator.profileUri).to.equal(`${web.url}/api/piece/${pieceCid}`);
+    // The resolver keeps a URI 5 s: the new name shows within that.
+    let named = await topFan();
+    for (let i = 0; i < 20 && named.name !== "DJ Harbour Fan"; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      named = await topFan();
+    }
+    expect(named.name).to.equal("DJ Harbour Fan");
+    const profile = (await (await fetch(`${web.url}/api/profile/${fanAccount.address}`)).json()) as { profile: { name: string } };
+    expect(profile.profile.name).to.equal("DJ Harbour Fan");
+  });
 });
