@@ -1066,6 +1066,10 @@ describe("web app (browser)", function () {
       expect(await loaded("creator-avatar")).to.equal(400);
       expect(await loaded("creator-banner")).to.equal(1500);
       await s.page.screenshot({ path: join(SHOTS, "creator-profile-1280.png"), fullPage: true });
+      await s.page.setViewportSize({ width: 375, height: 812 });
+      expect(await s.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "sideways scroll at 375 px").to.equal(true);
+      await s.page.screenshot({ path: join(SHOTS, "creator-profile-375.png"), fullPage: true });
+      await s.page.setViewportSize({ width: 1280, height: 900 });
 
       await s.page.goto(web.url, { waitUntil: "networkidle" });
       const card = s.page.getByTestId("content-card").filter({ has: s.page.locator(`[data-testid=creator-name][title="${stack.creator.toLowerCase()}"]`) }).first();
