@@ -9,7 +9,6 @@
 import { createPublicClient, http, type Address } from "viem";
 import type { Profile } from "@streamvault/lib/catalog/profile/schema.ts";
 import { profilePieceOf } from "@streamvault/lib/catalog/profile/schema.ts";
-import { shortAddress } from "@/lib/client/format";
 import { RPC_URL, contract } from "./config.ts";
 import { indexerGraphql } from "./indexer.ts";
 import { pieceStore } from "./store.ts";
@@ -92,9 +91,4 @@ export async function creatorProfiles(creators: readonly string[]): Promise<Map<
 /** The name a page shows for an address: the profile's name, else the coin's name, else null (show the short address). */
 export function displayName(profile: CreatorProfile | undefined, coinName?: string | null): string | null {
   return profile?.profile?.name || coinName || null;
-}
-
-/** `displayName` or the short address (0x976e…0aa9), for text where no address styling applies. */
-export function nameOrShortAddress(address: string, profile: CreatorProfile | undefined, coinName?: string | null): string {
-  return displayName(profile, coinName) ?? shortAddress(address);
 }
