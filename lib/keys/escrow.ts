@@ -104,6 +104,13 @@ async function sharedSecret(privateKey: CryptoKey, publicKey: Uint8Array): Promi
   return new Uint8Array(await subtle().deriveBits({ name: "X25519", public: await importPublic(publicKey) }, privateKey, 256));
 }
 
+/** A creator's escrow: the public key the server seals to, and each content key sealed to it. */
+export interface CreatorEscrow {
+  creator: string;
+  publicKey: Uint8Array;
+  keys: { contentId: string; sealed: Uint8Array }[];
+}
+
 /** The escrow key pair: `privateKey` stays with the creator (never sent anywhere), `publicKey` (32 bytes) goes to the server. */
 export interface EscrowKeyPair {
   privateKey: CryptoKey;

@@ -18,7 +18,7 @@ import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
 import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
 import { StreamVaultError } from "../errors.ts";
 import { openEmbeddedDb } from "../db/embedded.ts";
-import { sealToEscrow } from "./escrow.ts";
+import { sealToEscrow, type CreatorEscrow } from "./escrow.ts";
 
 export * from "./escrow.ts";
 
@@ -49,12 +49,6 @@ export interface KeyStore {
   close(): Promise<void>;
 }
 
-/** A creator's escrow: the public key the server seals to, and each content key sealed to it. */
-export interface CreatorEscrow {
-  creator: string;
-  publicKey: Uint8Array;
-  keys: { contentId: string; sealed: Uint8Array }[];
-}
 
 /** A sealed key could not be opened: wrong master key, or the row was altered or moved to another content id. */
 export class KeyUnsealError extends StreamVaultError {

@@ -10,6 +10,11 @@ import { readContent } from "../chain/content.ts";
 import { UploadJournal, writeFileAtomic } from "../uploads/journal.ts";
 import type { AnchorRecord, CatalogSnapshot } from "./snapshot.ts";
 import { scanLogs } from "../../chain/logs.ts";
+import { decryptManifestSegment } from "../../crypto/segment.ts";
+import { parseManifest } from "../../manifest/index.ts";
+import { StreamVaultError } from "../../errors.ts";
+import { bytesToHexString, openEscrow, type EscrowKeyPair } from "../../keys/escrow.ts";
+import type { KeyStore } from "../../keys/index.ts";
 
 export interface RestoreResult {
   anchor: AnchorRecord;
@@ -142,4 +147,64 @@ export async function exportCatalog(ctx: ChainContext, store: PieceStore, option
   await writeFile(tagsFile, JSON.stringify(tags, null, 2) + "\n");
   files.push(catalogFile, tagsFile);
   return { outDir: options.outDir, items: items.length, files, missing };
+}
+
+/** The snapshot carries no key escrow, or it is not this wallet's. */
+export class EscrowRestoreError extends StreamVaultError {
+  constructor(code: "not_found" | "forbidden" | "integrity", message: string) {
+    super(code, message);
+    this.name = "EscrowRestoreError";
+  }
+}
+
+export interface KeysRestoreResult {
+  /** keys opened, checked and written to the key store */
+  restored: number;
+  /** keys checked by decrypting a stored segment of their manifest */
+  verified: number;
+  /** keys whose manifest or first encrypted segment was not in storage (written unchecked) */
+  unverified: string[];
+}
+
+/**
+ * Rebuild the key store from a snapshot's escrow: `wallet` is the address that derived `pair`
+ * (lib/keys/escrow.ts `deriveEscrowKeyPair`). Every key is opened, checked against its manifest by
+ * decrypting the first encrypted segment, and only when all of them open is anything written;
+ * the escrow public key is registered again so new uploads stay escrowed.
+ */
+export async function restoreEscrowedKeys(snapshot: CatalogSnapshot, wallet: string, pair: EscrowKeyPair, keyStore: KeyStore, store: PieceStore): Promise<KeysRestoreResult> {
+  const escrow = snapshot.escrow;
+  if (!escrow) throw new EscrowRestoreError("not_found", `this snapshot (${snapshot.createdAt}) carries no content keys: it was taken before key escrow was set up. Run \`streamvault keys escrow\` (or "Set up key escrow" in the studio) and \`streamvault backup\`, then restore from that backup`);
+  if (snapshot.creator.toLowerCase() !== wallet.toLowerCase()) throw new EscrowRestoreError("forbidden", `this snapshot's escrow belongs to ${snapshot.creator}; sign with that wallet (CREATOR_PRIVATE_KEY), not ${wallet}`);
+  if (bytesToHexString(pair.publicKey).toLowerCase() !== escrow.publicKey.toLowerCase()) {
+    throw new EscrowRestoreError("forbidden", `the escrow key this wallet derives does not match the snapshot's (${escrow.publicKey}): sign the escrow message for chain ${escrow.chainId} and BackupRegistry ${escrow.verifyingContract}`);
+  }
+  const manifests = new Map(snapshot.items.map((i) => [i.contentId.toLowerCase(), i]));
+  const opened: { contentId: string; key: Uint8Array }[] = [];
+  const unverified: string[] = [];
+  for (const entry of escrow.keys) {
+    const key = await openEscrow(pair, entry.contentId, snapshot.creator, hexBytes(entry.sealed));
+    const item = manifests.get(entry.contentId.toLowerCase());
+    let manifest = item?.manifest as Manifest | undefined;
+    if (!manifest && item && (await store.has(item.manifestCid))) manifest = parseManifest(await store.get(item.manifestCid));
+    const variant = manifest?.variants.find((v) => v.encrypted && v.segments.length > 0);
+    const segment = variant?.segments[0];
+    if (!variant || !segment || !(await store.has(segment.pieceCid))) {
+      unverified.push(entry.contentId);
+    } else {
+      try {
+        decryptManifestSegment(key, entry.contentId, variant, segment, await store.get(segment.pieceCid));
+      } catch {
+        throw new EscrowRestoreError("integrity", `the escrowed key of ${entry.contentId} does not decrypt its first ${variant.name} segment (${segment.pieceCid}): the snapshot's escrow does not match the stored media; nothing was written`);
+      }
+    }
+    opened.push({ contentId: entry.contentId, key });
+  }
+  for (const { contentId, key } of opened) await keyStore.putKey(contentId, key);
+  await keyStore.setEscrowKey(snapshot.creator, pair.publicKey, opened.map((o) => o.contentId));
+  return { restored: opened.length, verified: opened.length - unverified.length, unverified };
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex.replace(/^0x/, ""), "hex"));
 }
