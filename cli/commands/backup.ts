@@ -1,7 +1,7 @@
 /** `backup`, `restore`, `export`, `watch`. */
 import path from "node:path";
 import { createBackup, fetchVerifiedSnapshot, NoBackupError, SnapshotIntegrityError } from "@streamvault/lib/catalog/backup/snapshot.ts";
-import { EscrowRestoreError, exportCatalog, restoreEscrowedKeys, restoreSnapshot } from "@streamvault/lib/catalog/backup/restore.ts";
+import { EscrowRestoreError, exportCatalog, openSnapshotEscrow, restoreSnapshot, writeRestoredKeys } from "@streamvault/lib/catalog/backup/restore.ts";
 import type { KeysRestoreResult } from "@streamvault/lib/catalog/backup/restore.ts";
 import { loadMilestoneConfig, runMilestoneCheck } from "@streamvault/lib/catalog/milestones/milestones.ts";
 import { playsServerUrl, readPlays, type PlaysReading } from "@streamvault/lib/catalog/milestones/plays.ts";
@@ -61,12 +61,16 @@ export async function restoreCommand(opts: RestoreOptions): Promise<number> {
   // Keys first: a refused escrow (wrong wallet, altered entries) leaves the home untouched.
   let keys: KeysRestoreResult | undefined;
   if (opts.keys !== false && verified.snapshot.escrow) {
-    const keyStore = await openKeys(home);
+    let opened;
     try {
-      keys = await restoreEscrowedKeys(verified.snapshot, chain.account.address, await walletEscrowKeyPair(chain), keyStore, store);
+      opened = await openSnapshotEscrow(verified.snapshot, chain.account.address, await walletEscrowKeyPair(chain), store);
     } catch (err) {
       if (err instanceof EscrowRestoreError) throw new CliError(err.message, err.code);
       throw err;
+    }
+    const keyStore = await openKeys(home);
+    try {
+      keys = await writeRestoredKeys(opened, keyStore);
     } finally {
       await keyStore.close();
     }

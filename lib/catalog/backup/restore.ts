@@ -166,13 +166,21 @@ export interface KeysRestoreResult {
   unverified: string[];
 }
 
+/** Content keys opened from a snapshot's escrow and checked, ready for `writeRestoredKeys`. */
+export interface OpenedEscrow {
+  creator: string;
+  publicKey: Uint8Array;
+  keys: { contentId: string; key: Uint8Array }[];
+  unverified: string[];
+}
+
 /**
- * Rebuild the key store from a snapshot's escrow: `wallet` is the address that derived `pair`
- * (lib/keys/escrow.ts `deriveEscrowKeyPair`). Every key is opened, checked against its manifest by
- * decrypting the first encrypted segment, and only when all of them open is anything written;
- * the escrow public key is registered again so new uploads stay escrowed.
+ * Open every content key of a snapshot's escrow: `wallet` is the address that derived `pair`
+ * (lib/keys/escrow.ts `deriveEscrowKeyPair`). Each key is checked against its manifest by
+ * decrypting the first encrypted segment. Throws EscrowRestoreError (no escrow, another wallet's,
+ * a key that does not decrypt its media) before anything is written anywhere.
  */
-export async function restoreEscrowedKeys(snapshot: CatalogSnapshot, wallet: string, pair: EscrowKeyPair, keyStore: KeyStore, store: PieceStore): Promise<KeysRestoreResult> {
+export async function openSnapshotEscrow(snapshot: CatalogSnapshot, wallet: string, pair: EscrowKeyPair, store: PieceStore): Promise<OpenedEscrow> {
   const escrow = snapshot.escrow;
   if (!escrow) throw new EscrowRestoreError("not_found", `this snapshot (${snapshot.createdAt}) carries no content keys: it was taken before key escrow was set up. Run \`streamvault keys escrow\` (or "Set up key escrow" in the studio) and \`streamvault backup\`, then restore from that backup`);
   if (snapshot.creator.toLowerCase() !== wallet.toLowerCase()) throw new EscrowRestoreError("forbidden", `this snapshot's escrow belongs to ${snapshot.creator}; sign with that wallet (CREATOR_PRIVATE_KEY), not ${wallet}`);
@@ -200,9 +208,19 @@ export async function restoreEscrowedKeys(snapshot: CatalogSnapshot, wallet: str
     }
     opened.push({ contentId: entry.contentId, key });
   }
-  for (const { contentId, key } of opened) await keyStore.putKey(contentId, key);
-  await keyStore.setEscrowKey(snapshot.creator, pair.publicKey, opened.map((o) => o.contentId));
-  return { restored: opened.length, verified: opened.length - unverified.length, unverified };
+  return { creator: snapshot.creator, publicKey: pair.publicKey, keys: opened, unverified };
+}
+
+/** Write opened keys into the key store and register the escrow public key again, so new uploads stay escrowed. */
+export async function writeRestoredKeys(opened: OpenedEscrow, keyStore: KeyStore): Promise<KeysRestoreResult> {
+  for (const { contentId, key } of opened.keys) await keyStore.putKey(contentId, key);
+  await keyStore.setEscrowKey(opened.creator, opened.publicKey, opened.keys.map((o) => o.contentId));
+  return { restored: opened.keys.length, verified: opened.keys.length - opened.unverified.length, unverified: opened.unverified };
+}
+
+/** Rebuild the key store from a snapshot's escrow: `openSnapshotEscrow` then `writeRestoredKeys`. */
+export async function restoreEscrowedKeys(snapshot: CatalogSnapshot, wallet: string, pair: EscrowKeyPair, keyStore: KeyStore, store: PieceStore): Promise<KeysRestoreResult> {
+  return writeRestoredKeys(await openSnapshotEscrow(snapshot, wallet, pair, store), keyStore);
 }
 
 function hexBytes(hex: string): Uint8Array {
