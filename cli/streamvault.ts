@@ -189,9 +189,10 @@ function program(): Command {
     });
 
   p.command("export")
-    .description("write a portable package: manifests, download URLs and tags as JSON")
+    .description("write a portable package (manifests, download URLs, tags; plays-per-day, sales, credits, withdrawals and holders CSVs; coin/pass/contract addresses; MIGRATION.md) and store it as a piece")
     .requiredOption("--out <dir>", "output directory")
     .option("--gateway-url <url>", "base URL of a piece gateway for download links (default $STORAGE_PUBLIC_URL)")
+    .option("--plays-url <url>", "key-release server counting plays, for plays-per-day.csv (default STREAMVAULT_PLAYS_URL, else <home>/plays-source.json)")
     .option("--json", "JSON output")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await (await backup()).exportCommand(global(cmd) as Parameters<BackupModule["exportCommand"]>[0]);

@@ -4,7 +4,7 @@ import { createBackup, fetchVerifiedSnapshot, NoBackupError, SnapshotIntegrityEr
 import { EscrowRestoreError, exportCatalog, openSnapshotEscrow, restoreSnapshot, writeRestoredKeys } from "@streamvault/lib/catalog/backup/restore.ts";
 import type { KeysRestoreResult } from "@streamvault/lib/catalog/backup/restore.ts";
 import { loadMilestoneConfig, runMilestoneCheck } from "@streamvault/lib/catalog/milestones/milestones.ts";
-import { playsServerUrl, readPlays, type PlaysReading } from "@streamvault/lib/catalog/milestones/plays.ts";
+import { fetchServerPlaysPerDay, playsServerUrl, readPlays, type PlaysReading } from "@streamvault/lib/catalog/milestones/plays.ts";
 import { UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
 import { isPieceCid } from "@streamvault/lib/storage";
 import { runPlacement, signedUsdfc } from "./optimize.ts";
@@ -90,15 +90,25 @@ export async function restoreCommand(opts: RestoreOptions): Promise<number> {
 export interface ExportOptions extends JsonOpt {
   out: string;
   gatewayUrl?: string;
+  playsUrl?: string;
 }
 
 export async function exportCommand(opts: ExportOptions): Promise<number> {
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const store = openStore(home);
-  const result = await exportCatalog(chain, store, { outDir: path.resolve(opts.out), gatewayUrl: opts.gatewayUrl ?? process.env.STORAGE_PUBLIC_URL });
+  const serverUrl = playsServerUrl(home, opts.playsUrl);
+  const result = await exportCatalog(chain, store, {
+    outDir: path.resolve(opts.out),
+    gatewayUrl: opts.gatewayUrl ?? process.env.STORAGE_PUBLIC_URL,
+    playsPerDay: serverUrl === undefined ? undefined : (ids) => fetchServerPlaysPerDay(serverUrl, ids),
+  });
+  for (const w of result.warnings) console.error(`warning: ${w}`);
   if (opts.json) console.log(toJson(result));
-  else console.log(`exported ${result.items} items to ${result.outDir} (catalog.json, tags.json, manifests/)${result.missing.length ? `; manifests not in storage: ${result.missing.join(", ")}` : ""}`);
+  else {
+    console.log(`exported ${result.items} items to ${result.outDir} (catalog.json, tags.json, manifests/, plays-per-day/sales/credits/withdrawals/holders CSVs, addresses.json, MIGRATION.md)${result.missing.length ? `; manifests not in storage: ${result.missing.join(", ")}` : ""}`);
+    console.log(`stored as piece ${result.pieceCid} (${formatBytes(result.size)}); coin ${result.addresses.coin}, pass ${result.addresses.pass}, chain ${result.addresses.chainId}`);
+  }
   return result.missing.length ? EXIT.PARTIAL : EXIT.OK;
 }
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Address, Hex } from "viem";
+import { zeroAddress, type Address, type Hex } from "viem";
 import { contractOf } from "@streamvault/lib/deployments";
 import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
 import { decryptManifestSegment } from "@streamvault/lib/crypto";
@@ -66,7 +66,7 @@ describe("cli: key escrow, key-store restore from a snapshot, master-key rotatio
     for (const key of keysBefore.values()) expect(text).to.not.include(key.toString("hex"));
   });
 
-  it("after the key store is wiped, restore with another wallet is refused and restore with the creator's wallet brings every key back", async () => {
+  it("after the key store is wiped, restore with another wallet is refused and restore with the creator's wallet brings every key back; a fan plays the full track; export has its sale and play", async () => {
     rmSync(path.join(home, "keys"), { recursive: true, force: true });
     const wrong = await runCli(["restore", "--creator", CREATOR.address, "--json"], { ...env, CREATOR_PRIVATE_KEY: OTHER_CREATOR_KEY });
     expect(wrong.code).to.equal(4);
@@ -106,6 +106,49 @@ describe("cli: key escrow, key-store restore from a snapshot, master-key rotatio
       for (const segment of full.segments) plainBytes += decryptManifestSegment(key, contentId, full, segment, await store.get(segment.pieceCid)).length;
       expect(full.segments.length).to.be.greaterThan(0);
       expect(plainBytes).to.be.greaterThan(0);
+
+      // The export: that purchase, the play the key release counted, the creator's credit and withdrawal, coin holders, addresses.
+      const reg = contractOf(fx.chain.deployment, "CreatorRegistry");
+      let [coin, pass] = await fx.chain.publicClient.readContract({ address: reg.address, abi: reg.abi, functionName: "creatorTokens", args: [CREATOR.address] });
+      if (coin === zeroAddress) {
+        const launch = await fx.chain.wallet(1).writeContract({ address: reg.address, abi: reg.abi, functionName: "launchCreator", args: [{ name: "Tone Coin", symbol: "TONE", supply: 10n ** 24n, creatorAllocation: 10n ** 23n }, { name: "Tone Pass", symbol: "TP", maxSupply: 100n, mintPrice: 0n, mintEnabled: true, royaltyBps: 500 }, ""] });
+        await fx.chain.publicClient.waitForTransactionReceipt({ hash: launch });
+        [coin, pass] = await fx.chain.publicClient.readContract({ address: reg.address, abi: reg.abi, functionName: "creatorTokens", args: [CREATOR.address] });
+      }
+      const withdraw = await fx.chain.wallet(1).writeContract({ address: ca.address, abi: ca.abi, functionName: "withdraw", args: [zeroAddress] });
+      await fx.chain.publicClient.waitForTransactionReceipt({ hash: withdraw });
+      const out = path.join(fx.dir, "escrow-export");
+      const exported = await runCli(["export", "--out", out, "--plays-url", srv.url, "--json"], env);
+      expect(exported.code, exported.stderr).to.equal(0);
+      const result = JSON.parse(exported.stdout);
+      const today = new Date().toISOString().slice(0, 10);
+      const csv = (name: string) => readFileSync(path.join(out, name), "utf8").trim().split("\r\n").map((line) => line.split(","));
+      const sales = csv("sales.csv");
+      expect(sales[0]).to.deep.equal(["day", "tx", "content_id", "title", "buyer", "token", "amount", "expires_at"]);
+      const sale = sales.find((r) => r[4] === FAN.address)!;
+      expect(sale).to.not.equal(undefined);
+      expect(sale.slice(0, 1).concat(sale.slice(2, 4), sale.slice(5, 7))).to.deep.equal([today, contentId, "Tone 330", zeroAddress, price.toString()]);
+      const plays = csv("plays-per-day.csv");
+      expect(plays[0]).to.deep.equal(["day", "content_id", "title", "plays"]);
+      expect(plays.slice(1)).to.deep.include([today, contentId, "Tone 330", "1"]);
+      const credits = csv("credits.csv");
+      expect(credits[0]).to.deep.equal(["day", "tx", "ledger", "content_id", "title", "token", "role", "amount"]);
+      expect(credits.some((r) => r[1] === hash && r[2] === "ContentAccess" && r[3] === contentId && r[6] === "creator" && BigInt(r[7]!) > 0n)).to.equal(true);
+      const withdrawals = csv("withdrawals.csv");
+      expect(withdrawals[0]).to.deep.equal(["day", "tx", "ledger", "token", "amount"]);
+      expect(withdrawals.find((r) => r[1] === withdraw)?.slice(2, 4)).to.deep.equal(["ContentAccess", zeroAddress]);
+      const holders = csv("holders.csv");
+      expect(holders[0]).to.deep.equal(["kind", "token", "holder", "balance"]);
+      expect(holders).to.deep.include(["coin", coin, CREATOR.address, (10n ** 23n).toString()]);
+      const addresses = JSON.parse(readFileSync(path.join(out, "addresses.json"), "utf8"));
+      expect(addresses).to.deep.include({ chainId: 31337, creator: CREATOR.address, coin, pass });
+      expect(addresses.contracts).to.include({ ContentAccess: ca.address, CreatorRegistry: reg.address, BackupRegistry: contractOf(fx.chain.deployment, "BackupRegistry").address });
+      expect(readFileSync(path.join(out, "MIGRATION.md"), "utf8")).to.include(coin).and.include("streamvault restore");
+      // ... and the whole package is one piece in storage.
+      const bundle = JSON.parse(new TextDecoder().decode(await store.get(result.pieceCid)));
+      expect(bundle.format).to.equal("streamvault-export-bundle");
+      expect(bundle.files["sales.csv"]).to.equal(readFileSync(path.join(out, "sales.csv"), "utf8"));
+      expect(Object.keys(bundle.files)).to.include.members(["catalog.json", "plays-per-day.csv", "holders.csv", "MIGRATION.md", `manifests/${contentId}.json`]);
     } finally {
       await srv.close();
       await keyStore.close();

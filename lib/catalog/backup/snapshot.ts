@@ -82,7 +82,12 @@ const str = (m: Record<string, bigint>) => Object.fromEntries(Object.entries(m).
 
 /** Holders with a positive balance, replayed from Transfer logs (ERC-20 amounts or ERC-721 ids). */
 async function holders(ctx: ChainContext, token: Address, kind: "erc20" | "erc721", fromBlock: bigint): Promise<number> {
-  if (token === zeroAddress) return 0;
+  return (await holderBalances(ctx, token, kind, fromBlock)).size;
+}
+
+/** Every holder with a positive balance (ERC-20 amount, or number of ERC-721 tokens), replayed from Transfer logs. */
+export async function holderBalances(ctx: ChainContext, token: Address, kind: "erc20" | "erc721", fromBlock: bigint = BigInt(ctx.contentAccess.blockNumber)): Promise<Map<Address, bigint>> {
+  if (token === zeroAddress) return new Map();
   const balances = new Map<string, bigint>();
   if (kind === "erc20") {
     const logs = await scanLogs(ctx.publicClient, fromBlock, "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: token, abi: erc20Abi, eventName: "Transfer", fromBlock, toBlock }));
@@ -99,7 +104,7 @@ async function holders(ctx: ChainContext, token: Address, kind: "erc20" | "erc72
       if (to !== zeroAddress) balances.set(to, (balances.get(to) ?? 0n) + 1n);
     }
   }
-  return [...balances.values()].filter((b) => b > 0n).length;
+  return new Map([...balances].filter(([, b]) => b > 0n).map(([a, b]) => [a as Address, b]));
 }
 
 /** On-chain metrics of a creator (milestones and snapshot stats). */
