@@ -96,7 +96,7 @@ export interface ExportResult {
   items: number;
   files: string[];
   missing: string[];
-  /** the whole package as one piece (format "streamvault-export-bundle": every file's text by its path) */
+  /** the whole package as one piece (format "streamvault-export-bundle": every file by its path; JSON parsed, CSV and Markdown as text) */
   pieceCid: string;
   size: number;
   addresses: ExportAddresses;
@@ -182,10 +182,13 @@ export async function exportCatalog(ctx: ChainContext, store: PieceStore, option
     await writeFile(file, text);
     files.push(file);
   }
-  // The package itself becomes a piece: every file's text under its relative path.
-  const bundle: Record<string, string> = {};
-  for (const file of files) bundle[path.relative(options.outDir, file)] = await readFile(file, "utf8");
-  const bytes = new TextEncoder().encode(JSON.stringify({ format: "streamvault-export-bundle", version: 1, exportedAt: catalog.exportedAt, chainId: ctx.chainId, creator, files: bundle }) + "\n");
+  // The package itself becomes a piece: every file under its relative path, JSON files parsed, the others as text.
+  const bundle: Record<string, unknown> = {};
+  for (const file of files) {
+    const text = await readFile(file, "utf8");
+    bundle[path.relative(options.outDir, file)] = file.endsWith(".json") ? JSON.parse(text) : text;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify({ format: "streamvault-export-bundle", version: 1, exportedAt: catalog.exportedAt, chainId: ctx.chainId, creator, items: items.length, missing, files: bundle }, null, 1) + "\n");
   const put = await store.put(bytes);
   return { outDir: options.outDir, items: items.length, files, missing, pieceCid: put.pieceCid, size: bytes.length, addresses: history.addresses, warnings: history.warnings };
 }
