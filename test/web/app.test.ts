@@ -816,6 +816,7 @@ describe("web app (browser)", function () {
     // Key escrow first: the wallet signs the escrow typed data (twice, the same), then the request registering the public key.
     const escrowPanel = c.page.getByTestId("key-escrow");
     await escrowPanel.getByText(/Not set up: \d+ content keys? live only/).waitFor({ timeout: 20_000 });
+    await backups.screenshot({ path: join(SHOTS, "studio-backups-no-escrow-1280.png") });
     await c.page.getByTestId("setup-escrow").click();
     await c.page.locator('[data-testid=key-escrow][data-escrow="on"]').waitFor({ timeout: 30_000 });
     const escrowText = await escrowPanel.getByTestId("escrow-status").innerText();
