@@ -82,9 +82,12 @@ export function lazyKeys(home: string): KeyStore {
   let opened: Promise<KeyStore> | undefined;
   const get = () => (opened ??= openKeys(home));
   return {
-    putKey: async (id, key) => (await get()).putKey(id, key),
+    putKey: async (id, key, creator) => (await get()).putKey(id, key, creator),
     getKey: async (id) => (await get()).getKey(id),
     hasKey: async (id) => (await get()).hasKey(id),
+    setEscrowKey: async (creator, publicKey, ids) => (await get()).setEscrowKey(creator, publicKey, ids),
+    escrowOf: async (creator) => (await get()).escrowOf(creator),
+    rotateMasterKey: async (newKey) => (await get()).rotateMasterKey(newKey),
     close: async () => {
       if (opened) await (await opened).close();
     },

@@ -16,6 +16,8 @@ type PassModule = typeof import("./commands/pass.ts");
 type PieceModule = typeof import("./commands/piece.ts");
 type StreamPriceModule = typeof import("./commands/stream-price.ts");
 type OptimizeModule = typeof import("./commands/optimize.ts");
+type KeysModule = typeof import("./commands/keys.ts");
+const keysModule = (): Promise<KeysModule> => import("./commands/keys.ts");
 const upload = (): Promise<UploadModule> => import("./commands/upload.ts");
 const content = (): Promise<ContentModule> => import("./commands/content.ts");
 const backup = (): Promise<BackupModule> => import("./commands/backup.ts");
@@ -156,17 +158,41 @@ function program(): Command {
     });
 
   p.command("restore")
-    .description("fetch the latest (or a named) anchored snapshot, check its SHA-256 against the chain and rebuild the local catalogue")
+    .description("fetch the latest (or a named) anchored snapshot, check its SHA-256 against the chain, rebuild the local catalogue and, from the escrow, the key store (signs with the creator's wallet)")
     .option("--piece-cid <cid>", "restore this anchored snapshot instead of the latest")
+    .option("--creator <address>", "restore this creator's snapshot (default: the wallet's); its escrowed keys open only with that creator's wallet")
+    .option("--no-keys", "rebuild the catalogue only, not the key store from the snapshot's escrow")
     .option("--json", "JSON output")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await (await backup()).restoreCommand(global(cmd));
     });
 
+  const keys = p.command("keys").description("content-key custody: escrow to your wallet, status, master-key rotation");
+  keys.command("escrow")
+    .description("sign the key-escrow message with the wallet and seal every stored content key (and each new upload's) to the key it derives; backups then carry them")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await keysModule()).keysEscrowCommand(global(cmd));
+    });
+  keys.command("status")
+    .description("how many of the wallet's stored content keys are escrowed")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await keysModule()).keysStatusCommand(global(cmd));
+    });
+  keys.command("rotate-master-key")
+    .description("re-seal every stored content key under a new master key, all or nothing; the key comes from --new-key-file or STREAMVAULT_NEW_MASTER_KEY and is never printed")
+    .option("--new-key-file <file>", "file holding the new master key (64 hex characters)")
+    .option("--json", "JSON output")
+    .action(async (_o, cmd: Command) => {
+      process.exitCode = await (await keysModule()).rotateMasterKeyCommand(global(cmd));
+    });
+
   p.command("export")
-    .description("write a portable package: manifests, download URLs and tags as JSON")
+    .description("write a portable package (manifests, download URLs, tags; plays-per-day, sales, credits, withdrawals and holders CSVs; coin/pass/contract addresses; MIGRATION.md) and store it as a piece")
     .requiredOption("--out <dir>", "output directory")
     .option("--gateway-url <url>", "base URL of a piece gateway for download links (default $STORAGE_PUBLIC_URL)")
+    .option("--plays-url <url>", "key-release server counting plays, for plays-per-day.csv (default STREAMVAULT_PLAYS_URL, else <home>/plays-source.json)")
     .option("--json", "JSON output")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await (await backup()).exportCommand(global(cmd) as Parameters<BackupModule["exportCommand"]>[0]);

@@ -1,13 +1,16 @@
 /** `backup`, `restore`, `export`, `watch`. */
 import path from "node:path";
 import { createBackup, fetchVerifiedSnapshot, NoBackupError, SnapshotIntegrityError } from "@streamvault/lib/catalog/backup/snapshot.ts";
-import { exportCatalog, restoreSnapshot } from "@streamvault/lib/catalog/backup/restore.ts";
+import { EscrowRestoreError, exportCatalog, openSnapshotEscrow, restoreSnapshot, writeRestoredKeys } from "@streamvault/lib/catalog/backup/restore.ts";
+import type { KeysRestoreResult } from "@streamvault/lib/catalog/backup/restore.ts";
 import { loadMilestoneConfig, runMilestoneCheck } from "@streamvault/lib/catalog/milestones/milestones.ts";
-import { playsServerUrl, readPlays, type PlaysReading } from "@streamvault/lib/catalog/milestones/plays.ts";
+import { fetchServerPlaysPerDay, playsServerUrl, readPlays, type PlaysReading } from "@streamvault/lib/catalog/milestones/plays.ts";
 import { UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
 import { isPieceCid } from "@streamvault/lib/storage";
 import { runPlacement, signedUsdfc } from "./optimize.ts";
-import { CliError, EXIT, formatBytes, homeDir, openChain, openStore, toJson } from "../context.ts";
+import { walletEscrowKeyPair } from "./keys.ts";
+import { CliError, EXIT, formatBytes, homeDir, lazyKeys, openChain, openKeys, openStore, toJson } from "../context.ts";
+import type { Address } from "viem";
 import type { GlobalOptions } from "../context.ts";
 
 interface JsonOpt extends GlobalOptions {
@@ -20,31 +23,63 @@ export async function backupCommand(opts: JsonOpt): Promise<number> {
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const store = openStore(home);
-  const result = await createBackup(chain, store, journalItems(home));
-  console.log(opts.json ? toJson(result) : `anchored backup #${result.index}: ${result.items} items, ${formatBytes(result.size)}, piece ${result.pieceCid}, sha256 ${result.sha256}, tx ${result.txHash}`);
+  const keys = await openKeys(home);
+  let escrow;
+  try {
+    escrow = await keys.escrowOf(chain.account.address);
+  } finally {
+    await keys.close();
+  }
+  const result = await createBackup(chain, store, journalItems(home), { escrow });
+  console.log(opts.json ? toJson(result) : `anchored backup #${result.index}: ${result.items} items, ${result.escrowedKeys} escrowed content keys, ${formatBytes(result.size)}, piece ${result.pieceCid}, sha256 ${result.sha256}, tx ${result.txHash}`);
+  if (!escrow) console.error("warning: no key escrow set up: this backup holds no content keys, so losing the key store loses every encrypted item; run `streamvault keys escrow`, then back up again");
   return EXIT.OK;
 }
 
 export interface RestoreOptions extends JsonOpt {
   pieceCid?: string;
+  /** restore this creator's snapshot (default the wallet's) */
+  creator?: string;
+  /** false with --no-keys: catalogue only, leave the key store alone */
+  keys?: boolean;
 }
 
 export async function restoreCommand(opts: RestoreOptions): Promise<number> {
   if (opts.pieceCid !== undefined && !isPieceCid(opts.pieceCid)) throw new CliError(`--piece-cid "${opts.pieceCid}" is not a PieceCID (bafkzcib...)`, "bad_input");
+  if (opts.creator !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.creator)) throw new CliError(`--creator "${opts.creator}" is not an address (0x + 40 hex characters)`, "bad_input");
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const store = openStore(home);
   let verified;
   try {
-    verified = await fetchVerifiedSnapshot(chain, store, opts.pieceCid);
+    verified = await fetchVerifiedSnapshot(chain, store, opts.pieceCid, (opts.creator as Address | undefined) ?? chain.account.address);
   } catch (err) {
     if (err instanceof SnapshotIntegrityError) throw new CliError(err.message, "integrity");
     if (err instanceof NoBackupError) throw new CliError(err.message, "not_found");
     throw new CliError(`could not fetch the snapshot: ${(err as Error).message}`, "unavailable");
   }
-  const result = await restoreSnapshot(home, store, verified.snapshot, verified.anchor);
+  // Keys first: a refused escrow (wrong wallet, altered entries) leaves the home untouched.
+  let keys: KeysRestoreResult | undefined;
+  if (opts.keys !== false && verified.snapshot.escrow) {
+    let opened;
+    try {
+      opened = await openSnapshotEscrow(verified.snapshot, chain.account.address, await walletEscrowKeyPair(chain), store);
+    } catch (err) {
+      if (err instanceof EscrowRestoreError) throw new CliError(err.message, err.code);
+      throw err;
+    }
+    const keyStore = await openKeys(home);
+    try {
+      keys = await writeRestoredKeys(opened, keyStore);
+    } finally {
+      await keyStore.close();
+    }
+  }
+  const result = { ...(await restoreSnapshot(home, store, verified.snapshot, verified.anchor)), keys };
   if (opts.json) console.log(toJson(result));
   else {
+    if (keys) console.log(`content keys: ${keys.restored} restored from the escrow into the key store (${keys.verified} checked against a stored segment${keys.unverified.length ? `; not checkable, media not in storage: ${keys.unverified.join(", ")}` : ""})`);
+    else if (opts.keys !== false) console.error("warning: this snapshot carries no escrowed content keys (taken before `streamvault keys escrow`): the key store was not rebuilt");
     console.log(`restored backup #${result.anchor.index} (${result.anchor.pieceCid}, SHA-256 verified against the chain): ${result.items} items`);
     console.log(`catalogue: ${result.catalogFile}; journal: ${result.journalFile}; manifests put back in storage: ${result.manifestsRestored}`);
     if (result.manifestsMissing.length) console.log(`manifests missing everywhere: ${result.manifestsMissing.join(", ")}`);
@@ -55,15 +90,25 @@ export async function restoreCommand(opts: RestoreOptions): Promise<number> {
 export interface ExportOptions extends JsonOpt {
   out: string;
   gatewayUrl?: string;
+  playsUrl?: string;
 }
 
 export async function exportCommand(opts: ExportOptions): Promise<number> {
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const store = openStore(home);
-  const result = await exportCatalog(chain, store, { outDir: path.resolve(opts.out), gatewayUrl: opts.gatewayUrl ?? process.env.STORAGE_PUBLIC_URL });
+  const serverUrl = playsServerUrl(home, opts.playsUrl);
+  const result = await exportCatalog(chain, store, {
+    outDir: path.resolve(opts.out),
+    gatewayUrl: opts.gatewayUrl ?? process.env.STORAGE_PUBLIC_URL,
+    playsPerDay: serverUrl === undefined ? undefined : (ids) => fetchServerPlaysPerDay(serverUrl, ids),
+  });
+  for (const w of result.warnings) console.error(`warning: ${w}`);
   if (opts.json) console.log(toJson(result));
-  else console.log(`exported ${result.items} items to ${result.outDir} (catalog.json, tags.json, manifests/)${result.missing.length ? `; manifests not in storage: ${result.missing.join(", ")}` : ""}`);
+  else {
+    console.log(`exported ${result.items} items to ${result.outDir} (catalog.json, tags.json, manifests/, plays-per-day/sales/credits/withdrawals/holders CSVs, addresses.json, MIGRATION.md)${result.missing.length ? `; manifests not in storage: ${result.missing.join(", ")}` : ""}`);
+    console.log(`stored as piece ${result.pieceCid} (${formatBytes(result.size)}); coin ${result.addresses.coin}, pass ${result.addresses.pass}, chain ${result.addresses.chainId}`);
+  }
   return result.missing.length ? EXIT.PARTIAL : EXIT.OK;
 }
 
@@ -102,7 +147,13 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       if (reading.warning) console.error(`warning: ${reading.warning}`);
       return reading.plays;
     };
-    const checked = { ...(await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays })), playsSource: reading?.source };
+    const keys = lazyKeys(home);
+    let checked;
+    try {
+      checked = { ...(await runMilestoneCheck(chain, store, journalItems(home), { config, stateFile, plays, escrow: () => keys.escrowOf(chain.account.address) })), playsSource: reading?.source };
+    } finally {
+      await keys.close();
+    }
     // Placement acts on the same plays: hot items gain CDN, cold ones drop to their tier's floor.
     // A placement failure is reported and the watcher keeps going (backups matter more).
     let placement: Awaited<ReturnType<typeof runPlacement>> | undefined;

@@ -218,7 +218,9 @@ export class PlayLedger {
       const sinceParam = new URL(request.url).searchParams.get("since");
       const since = sinceParam === null ? undefined : new Date(sinceParam);
       if (since !== undefined && Number.isNaN(since.getTime())) throw new Refusal(400, "bad_since", "since must be an ISO date-time, e.g. 2026-01-01T00:00:00Z");
-      return json(200, await this.playCountsMany(ids, { since }));
+      // ?by=day adds `days`: plays per UTC day and item (`streamvault export` writes them as CSV).
+      const byDay = new URL(request.url).searchParams.get("by") === "day";
+      return json(200, { ...(await this.playCountsMany(ids, { since })), ...(byDay ? { days: await this.playsPerDay(ids) } : {}) });
     } catch (error) {
       return failure(this.#o.log, error, "plays-totals");
     }
@@ -227,6 +229,19 @@ export class PlayLedger {
   /** Play counts of one item, for dashboards and milestone backups (see {@link PlayCounts}). */
   async playCounts(contentId: string): Promise<PlayCounts> {
     return (await this.playCountsMany([contentId])).items[0]!;
+  }
+
+  /** Plays per UTC day and item, oldest day first; days without a play are left out. */
+  async playsPerDay(contentIds: readonly string[]): Promise<{ day: string; contentId: string; plays: number }[]> {
+    const ids = contentIds.map((id) => id.toLowerCase());
+    if (ids.length === 0) return [];
+    const list = ids.map((_, i) => `$${i + 1}`).join(", ");
+    const rows = await this.#db.query<{ day: string; content_id: string; plays: unknown }>(
+      `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, content_id, count(*) AS plays FROM plays
+        WHERE play_start AND content_id IN (${list}) GROUP BY 1, 2 ORDER BY 1, 2`,
+      ids,
+    );
+    return rows.rows.map((r) => ({ day: r.day, contentId: r.content_id, plays: Number(r.plays) }));
   }
 
   /** Play counts of several items, in the order given, and their total. */

@@ -278,6 +278,11 @@ export class KeyReleaseService {
     return this.#plays.playCountsMany(contentIds, options);
   }
 
+  /** Plays per UTC day and item (the catalogue export's plays-per-day.csv). */
+  playsPerDay(contentIds: readonly string[]): Promise<{ day: string; contentId: string; plays: number }[]> {
+    return this.#plays.playsPerDay(contentIds);
+  }
+
   /** Counts a segment request (`?c=<contentId>`) as plays evidence; never throws (see plays.ts). */
   recordSegmentRequest(request: Request, pieceCid: string): Promise<SegmentPlay> {
     return this.#plays.recordSegmentRequest(request, pieceCid);

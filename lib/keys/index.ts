@@ -18,18 +18,37 @@ import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
 import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
 import { StreamVaultError } from "../errors.ts";
 import { openEmbeddedDb } from "../db/embedded.ts";
+import { sealToEscrow, type CreatorEscrow } from "./escrow.ts";
+
+export * from "./escrow.ts";
 
 /** The one key-store interface the CLI and web server use. */
 export interface KeyStore {
-  /** Seal and store the key of a content item. Idempotent for the same key; refuses a different key for an existing id. */
-  putKey(contentId: string, key: Uint8Array): Promise<void>;
+  /**
+   * Seal and store the key of a content item. Idempotent for the same key; refuses a different key for an existing id.
+   * With `creator`, the key is also sealed to that creator's escrow public key when one is registered.
+   */
+  putKey(contentId: string, key: Uint8Array, creator?: string): Promise<void>;
   /** Unseal the key of a content item; undefined when none is stored. Throws KeyUnsealError when the row does not authenticate. */
   getKey(contentId: string): Promise<Uint8Array | undefined>;
   /** Whether a key is stored for the content item. */
   hasKey(contentId: string): Promise<boolean>;
+  /**
+   * Register (or replace) `creator`'s escrow public key (X25519, 32 bytes; lib/keys/escrow.ts) and seal
+   * to it every stored key among `contentIds` (the creator's content, from the chain). Returns how many were sealed.
+   */
+  setEscrowKey(creator: string, publicKey: Uint8Array, contentIds: readonly string[]): Promise<{ escrowed: number }>;
+  /** `creator`'s escrow public key and escrowed keys; undefined when no escrow is set up. */
+  escrowOf(creator: string): Promise<CreatorEscrow | undefined>;
+  /**
+   * Re-seal every stored key under `newMasterKey`, in one statement (all or nothing); every key is
+   * opened with the current master key first, so one that does not open changes nothing. Returns the count.
+   */
+  rotateMasterKey(newMasterKey: Uint8Array): Promise<number>;
   /** Release the database connection. */
   close(): Promise<void>;
 }
+
 
 /** A sealed key could not be opened: wrong master key, or the row was altered or moved to another content id. */
 export class KeyUnsealError extends StreamVaultError {
@@ -124,12 +143,23 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS content_keys (
   key_id     TEXT NOT NULL,
   sealed_key BYTEA NOT NULL,
   created_at TIMESTAMPTZ NOT NULL DEFAULT now()
-)`;
+);
+CREATE TABLE IF NOT EXISTS escrow_public_keys (
+  creator    TEXT PRIMARY KEY,
+  public_key BYTEA NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS escrowed_keys (
+  content_id TEXT PRIMARY KEY,
+  creator    TEXT NOT NULL,
+  sealed_key BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS escrowed_keys_creator ON escrowed_keys (creator)`;
 
 /** KeyStore on any SQL client (PGlite or Postgres). */
 class SqlKeyStore implements KeyStore {
   readonly #db: SqlClient;
-  readonly #kek: Uint8Array;
+  #kek: Uint8Array;
 
   constructor(db: SqlClient, kek: Uint8Array) {
     this.#db = db;
@@ -137,18 +167,81 @@ class SqlKeyStore implements KeyStore {
   }
 
   async init(): Promise<void> {
-    await this.#db.query(SCHEMA);
+    for (const statement of SCHEMA.split(";\n")) await this.#db.query(statement);
   }
 
-  async putKey(contentId: string, key: Uint8Array): Promise<void> {
+  async putKey(contentId: string, key: Uint8Array, creator?: string): Promise<void> {
     const sealed = sealKey(this.#kek, contentId, key);
     const inserted = await this.#db.query<{ content_id: string }>(
       "INSERT INTO content_keys (content_id, key_id, sealed_key) VALUES ($1, $2, $3) ON CONFLICT (content_id) DO NOTHING RETURNING content_id",
       [contentId, keyIdOf(key), sealed],
     );
-    if (inserted.rows.length > 0) return;
-    const existing = await this.getKey(contentId);
-    if (existing === undefined || !Buffer.from(existing).equals(Buffer.from(key))) throw new KeyConflictError(contentId);
+    if (inserted.rows.length === 0) {
+      const existing = await this.getKey(contentId);
+      if (existing === undefined || !Buffer.from(existing).equals(Buffer.from(key))) throw new KeyConflictError(contentId);
+    }
+    if (creator !== undefined) await this.#escrow(creator.toLowerCase(), contentId, key);
+  }
+
+  /** Seal `key` to the creator's escrow public key, if the creator has one. */
+  async #escrow(creator: string, contentId: string, key: Uint8Array, publicKey?: Uint8Array): Promise<boolean> {
+    const pub = publicKey ?? (await this.#db.query<{ public_key: Uint8Array }>("SELECT public_key FROM escrow_public_keys WHERE creator = $1", [creator])).rows[0]?.public_key;
+    if (pub === undefined) return false;
+    const sealed = await sealToEscrow(new Uint8Array(pub), contentId, creator, key);
+    await this.#db.query(
+      "INSERT INTO escrowed_keys (content_id, creator, sealed_key) VALUES ($1, $2, $3) ON CONFLICT (content_id) DO UPDATE SET creator = EXCLUDED.creator, sealed_key = EXCLUDED.sealed_key",
+      [contentId, creator, sealed],
+    );
+    return true;
+  }
+
+  async setEscrowKey(creator: string, publicKey: Uint8Array, contentIds: readonly string[]): Promise<{ escrowed: number }> {
+    if (publicKey.length !== 32) throw new RangeError("escrow public key must be 32 bytes (X25519)");
+    const owner = creator.toLowerCase();
+    // A replaced escrow key makes the old entries unopenable by the new one: they go, all keys are sealed again.
+    await this.#db.query("DELETE FROM escrowed_keys WHERE creator = $1", [owner]);
+    await this.#db.query(
+      "INSERT INTO escrow_public_keys (creator, public_key) VALUES ($1, $2) ON CONFLICT (creator) DO UPDATE SET public_key = EXCLUDED.public_key, created_at = now()",
+      [owner, publicKey],
+    );
+    let escrowed = 0;
+    for (const contentId of contentIds) {
+      const key = await this.getKey(contentId);
+      if (key !== undefined && (await this.#escrow(owner, contentId, key, publicKey))) escrowed++;
+    }
+    return { escrowed };
+  }
+
+  async escrowOf(creator: string): Promise<CreatorEscrow | undefined> {
+    const owner = creator.toLowerCase();
+    const pub = (await this.#db.query<{ public_key: Uint8Array }>("SELECT public_key FROM escrow_public_keys WHERE creator = $1", [owner])).rows[0];
+    if (pub === undefined) return undefined;
+    const rows = await this.#db.query<{ content_id: string; sealed_key: Uint8Array }>("SELECT content_id, sealed_key FROM escrowed_keys WHERE creator = $1 ORDER BY content_id", [owner]);
+    return { creator: owner, publicKey: new Uint8Array(pub.public_key), keys: rows.rows.map((r) => ({ contentId: r.content_id, sealed: new Uint8Array(r.sealed_key) })) };
+  }
+
+  async rotateMasterKey(newMasterKey: Uint8Array): Promise<number> {
+    const newKek = deriveKek(newMasterKey);
+    const rows = (await this.#db.query<{ content_id: string; sealed_key: Uint8Array }>("SELECT content_id, sealed_key FROM content_keys ORDER BY content_id")).rows;
+    if (rows.length === 0) {
+      this.#kek = newKek;
+      return 0;
+    }
+    // Open everything first: a row the current master key does not open aborts before any write.
+    const params: unknown[] = [];
+    const values: string[] = [];
+    for (const row of rows) {
+      const key = unsealKey(this.#kek, row.content_id, new Uint8Array(row.sealed_key));
+      params.push(row.content_id, sealKey(newKek, row.content_id, key));
+      values.push(`($${params.length - 1}, $${params.length}::bytea)`);
+    }
+    // One UPDATE is one transaction on both PGlite and Postgres: all rows change or none.
+    const updated = await this.#db.query<{ content_id: string }>(
+      `UPDATE content_keys AS c SET sealed_key = v.sealed FROM (VALUES ${values.join(", ")}) AS v(content_id, sealed) WHERE c.content_id = v.content_id RETURNING c.content_id`,
+      params,
+    );
+    this.#kek = newKek;
+    return updated.rows.length;
   }
 
   async getKey(contentId: string): Promise<Uint8Array | undefined> {

@@ -144,7 +144,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
     let key = await options.keyStore.getKey(contentId);
     if (!key) {
       key = generateContentKey();
-      await options.keyStore.putKey(contentId, key);
+      await options.keyStore.putKey(contentId, key, options.chain.account.address);
     }
     encryptor = new ContentEncryptor(contentId, key);
   }

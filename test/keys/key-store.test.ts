@@ -6,7 +6,9 @@ import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import { generateContentKey } from "@streamvault/lib/crypto";
 import { deriveKek, KeyConflictError, KeyUnsealError, loadMasterKey, openKeyStore, sealKey, unsealKey } from "@streamvault/lib/keys";
+import { deriveEscrowKeyPair, EscrowUnsealError, NonDeterministicSignerError, openEscrow } from "@streamvault/lib/keys";
 import type { KeyStore } from "@streamvault/lib/keys";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 function keyStoreSuite(label: string, open: (masterKey: Uint8Array) => Promise<KeyStore>, uniq: string) {
   describe(`keys: KeyStore on ${label}`, () => {
@@ -17,6 +19,40 @@ function keyStoreSuite(label: string, open: (masterKey: Uint8Array) => Promise<K
     });
     after(async () => {
       await store.close();
+    });
+
+    it("escrow: existing and new keys of the creator are sealed to their escrow key, open only with that wallet's pair, and replacing the key re-seals", async () => {
+      const creator = privateKeyToAccount(generatePrivateKey());
+      const other = privateKeyToAccount(generatePrivateKey());
+      const params = (a: typeof creator) => ({ chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const, creator: a.address });
+      const pair = await deriveEscrowKeyPair((td) => creator.signTypedData(td), params(creator));
+      const wrongPair = await deriveEscrowKeyPair((td) => other.signTypedData(td), params(creator));
+      const before = generateContentKey();
+      const unrelated = generateContentKey();
+      await store.putKey(`${uniq}-esc-1`, before, creator.address);
+      await store.putKey(`${uniq}-esc-other`, unrelated);
+      expect(await store.escrowOf(creator.address)).to.equal(undefined);
+      expect(await store.setEscrowKey(creator.address, pair.publicKey, [`${uniq}-esc-1`, `${uniq}-esc-missing`])).to.deep.equal({ escrowed: 1 });
+      const after = generateContentKey();
+      await store.putKey(`${uniq}-esc-2`, after, creator.address); // an upload after setup
+      const escrow = (await store.escrowOf(creator.address.toLowerCase()))!;
+      expect(Buffer.from(escrow.publicKey).equals(Buffer.from(pair.publicKey))).to.equal(true);
+      expect(escrow.keys.map((k) => k.contentId)).to.deep.equal([`${uniq}-esc-1`, `${uniq}-esc-2`]);
+      expect(Buffer.from(await openEscrow(pair, `${uniq}-esc-1`, creator.address, escrow.keys[0]!.sealed)).equals(Buffer.from(before))).to.equal(true);
+      expect(Buffer.from(await openEscrow(pair, `${uniq}-esc-2`, creator.address, escrow.keys[1]!.sealed)).equals(Buffer.from(after))).to.equal(true);
+      let error: unknown;
+      await openEscrow(wrongPair, `${uniq}-esc-1`, creator.address, escrow.keys[0]!.sealed).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(EscrowUnsealError);
+      error = undefined;
+      await openEscrow(pair, `${uniq}-esc-2`, creator.address, escrow.keys[0]!.sealed).catch((e) => (error = e)); // moved to another id
+      expect(error).to.be.instanceOf(EscrowUnsealError);
+      // A new escrow key: every entry is sealed to it again (the old pair no longer opens them).
+      expect(await store.setEscrowKey(creator.address, wrongPair.publicKey, [`${uniq}-esc-1`, `${uniq}-esc-2`])).to.deep.equal({ escrowed: 2 });
+      const replaced = (await store.escrowOf(creator.address))!;
+      expect(Buffer.from(await openEscrow(wrongPair, `${uniq}-esc-1`, creator.address, replaced.keys[0]!.sealed)).equals(Buffer.from(before))).to.equal(true);
+      error = undefined;
+      await openEscrow(pair, `${uniq}-esc-1`, creator.address, replaced.keys[0]!.sealed).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(EscrowUnsealError);
     });
 
     it("round-trips a content key", async () => {
@@ -117,3 +153,42 @@ if (process.env.TEST_DATABASE_URL) {
   const run = randomBytes(4).toString("hex");
   keyStoreSuite("Postgres (TEST_DATABASE_URL)", (masterKey) => openKeyStore({ databaseUrl: process.env.TEST_DATABASE_URL, masterKey }), `pg-${run}`);
 }
+
+describe("keys: master-key rotation and escrow signer checks", () => {
+  it("rotateMasterKey re-seals every key under the new master key; the old one no longer opens them; a row the current key cannot open changes nothing", async () => {
+    const oldKey = new Uint8Array(randomBytes(32));
+    const newKey = new Uint8Array(randomBytes(32));
+    const dir = await mkdtemp(path.join(tmpdir(), "sv-rotate-"));
+    try {
+      const store = await openKeyStore({ dataDir: dir, masterKey: oldKey, env: {} });
+      const keys = [generateContentKey(), generateContentKey(), generateContentKey()];
+      for (const [i, k] of keys.entries()) await store.putKey(`rot-${i}`, k);
+      expect(await store.rotateMasterKey(newKey)).to.equal(3);
+      expect(Buffer.from((await store.getKey("rot-1"))!).equals(Buffer.from(keys[1]!))).to.equal(true); // the same store now uses the new key
+      await store.close();
+      const withOld = await openKeyStore({ dataDir: dir, masterKey: oldKey, env: {} });
+      let error: unknown;
+      await withOld.getKey("rot-0").catch((e) => (error = e));
+      expect(error).to.be.instanceOf(KeyUnsealError);
+      // Rotating from the wrong current key fails before writing: the new key still opens everything.
+      error = undefined;
+      await withOld.rotateMasterKey(new Uint8Array(randomBytes(32))).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(KeyUnsealError);
+      await withOld.close();
+      const withNew = await openKeyStore({ dataDir: dir, masterKey: newKey, env: {} });
+      for (const [i, k] of keys.entries()) expect(Buffer.from((await withNew.getKey(`rot-${i}`))!).equals(Buffer.from(k))).to.equal(true);
+      await withNew.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("deriveEscrowKeyPair refuses a signer whose two signatures differ", async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    let n = 0;
+    const flaky = async () => ((await account.signMessage({ message: `attempt ${n++}` })) as `0x${string}`);
+    let error: unknown;
+    await deriveEscrowKeyPair(flaky, { chainId: 1, verifyingContract: account.address, creator: account.address }).catch((e) => (error = e));
+    expect(error).to.be.instanceOf(NonDeterministicSignerError);
+  });
+});

@@ -815,9 +815,21 @@ describe("web app (browser)", function () {
     await connect(c);
     const backups = c.page.getByTestId("backups");
     await backups.getByText("No backups anchored yet.").waitFor({ timeout: 20_000 });
+    // Key escrow first: the wallet signs the escrow typed data (twice, the same), then the request registering the public key.
+    const escrowPanel = c.page.getByTestId("key-escrow");
+    await escrowPanel.getByText(/Not set up: \d+ content keys? live only/).waitFor({ timeout: 20_000 });
+    await backups.screenshot({ path: join(SHOTS, "studio-backups-no-escrow-1280.png") });
+    await c.page.getByTestId("setup-escrow").click();
+    await c.page.locator('[data-testid=key-escrow][data-escrow="on"]').waitFor({ timeout: 30_000 });
+    const escrowText = await escrowPanel.getByTestId("escrow-status").innerText();
+    const [, escrowedCount, storedCount] = /(\d+) of (\d+) content keys escrowed/.exec(escrowText) ?? [];
+    expect(Number(escrowedCount)).to.be.greaterThan(0);
+    expect(escrowedCount).to.equal(storedCount);
+    await escrowPanel.screenshot({ path: join(SHOTS, "studio-key-escrow-1280.png") });
     await c.page.getByTestId("backup-now").click();
     await backups.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 60_000 });
-    expect(c.wallet.calls.filter((m) => m === "personal_sign" || m === "eth_sendTransaction")).to.deep.equal(["personal_sign", "personal_sign", "eth_sendTransaction"]); // studio sign-in, then the signed backup request
+    // studio sign-in, the escrow typed data twice, the signed escrow request, the signed backup request, the anchor
+    expect(c.wallet.calls.filter((m) => m === "personal_sign" || m === "eth_signTypedData_v4" || m === "eth_sendTransaction")).to.deep.equal(["personal_sign", "eth_signTypedData_v4", "eth_signTypedData_v4", "personal_sign", "personal_sign", "eth_sendTransaction"]);
     const row = backups.getByTestId("backup-row");
     await row.and(c.page.locator('[data-status="verified"]')).waitFor({ timeout: 20_000 });
     expect(await row.count()).to.equal(1);
@@ -833,9 +845,10 @@ describe("web app (browser)", function () {
     const onChain = await pub.readContract({ address: registry.address, abi: registry.abi, functionName: "backupAt", args: [stack.creator, 0n] });
     expect(`0x${createHash("sha256").update(bytes).digest("hex")}`).to.equal(onChain.sha256Digest);
     expect(BigInt(bytes.length)).to.equal(onChain.size);
-    const snapshot = JSON.parse(bytes.toString("utf8")) as { creator: string; items: { contentId: string; title?: string }[] };
+    const snapshot = JSON.parse(bytes.toString("utf8")) as { creator: string; items: { contentId: string; title?: string }[]; escrow?: { keys: { contentId: string }[] } };
     expect(snapshot.creator.toLowerCase()).to.equal(stack.creator.toLowerCase());
     expect(snapshot.items.map((i) => i.contentId.toLowerCase())).to.include(stack.track.contentId);
+    expect(snapshot.escrow!.keys.map((k) => k.contentId.toLowerCase())).to.include(stack.track.contentId);
 
     // Restore preview: verified, lists the releases, writes nothing.
     await row.getByTestId("backup-preview").click();

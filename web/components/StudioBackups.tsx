@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { useConfig, useSignMessage } from "wagmi";
+import { useConfig, useSignMessage, useSignTypedData } from "wagmi";
 import { writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import { cidToBytes } from "@streamvault/lib/browser";
@@ -10,6 +10,14 @@ import { useTx } from "@/lib/client/useTx";
 import { TxStatus } from "./TxStatus";
 import { studioFetch } from "@/lib/client/studio-fetch";
 import { signRequest } from "@streamvault/lib/signed-request/message.ts";
+import { bytesToHexString, deriveEscrowKeyPair } from "@streamvault/lib/keys/escrow.ts";
+
+interface EscrowStatus {
+  escrow: boolean;
+  escrowed: number;
+  storedKeys: number;
+  registeredItems: number;
+}
 
 interface BackupRow {
   index: number;
@@ -41,6 +49,18 @@ export function StudioBackups({ creator }: { creator: Address }) {
   const { chainId, contracts } = useAppConfig();
   const contract = useContracts();
   const { signMessageAsync } = useSignMessage();
+  const { signTypedDataAsync } = useSignTypedData();
+  const [escrowBusy, setEscrowBusy] = useState(false);
+  const escrow = useQuery({
+    queryKey: ["escrow", creator],
+    queryFn: async () => {
+      const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/escrow`);
+      const body = (await res.json().catch(() => ({}))) as EscrowStatus & { message?: string };
+      if (!res.ok) throw new Error(body.message ?? `escrow status unavailable (${res.status})`);
+      return body;
+    },
+    retry: false,
+  });
   const [error, setError] = useState("");
   const [building, setBuilding] = useState(false);
   const [preview, setPreview] = useState<{ cid: string; data?: Preview; error?: string } | null>(null);
@@ -89,6 +109,39 @@ export function StudioBackups({ creator }: { creator: Address }) {
     );
   }
 
+  /**
+   * The wallet signs the escrow typed data (twice: a wallet that does not sign deterministically
+   * cannot hold a recovery key); only the public key derived from it leaves the browser, in a
+   * signed single-use request.
+   */
+  async function setUpEscrow() {
+    setError("");
+    if (!registry) return setError("This deployment has no BackupRegistry.");
+    setEscrowBusy(true);
+    try {
+      let publicKey: Hex;
+      try {
+        const pair = await deriveEscrowKeyPair((typedData) => signTypedDataAsync(typedData), { chainId, verifyingContract: registry, creator });
+        publicKey = bytesToHexString(pair.publicKey);
+      } catch (e) {
+        return setError(e instanceof Error && /deterministic/.test(e.message) ? e.message : "Key escrow needs your wallet's signature of the escrow message.");
+      }
+      const requestBody = JSON.stringify({ publicKey });
+      let signed: Record<string, string>;
+      try {
+        signed = await signRequest("key-escrow", creator, requestBody, (args) => signMessageAsync(args));
+      } catch {
+        return setError("Registering the escrow key needs your wallet's signature.");
+      }
+      const res = await fetch(`/api/studio/${creator}/escrow`, { method: "POST", headers: { "content-type": "application/json", ...signed }, body: requestBody });
+      const body = (await res.json().catch(() => ({}))) as { message?: string; error?: string };
+      if (!res.ok) return setError(`Key escrow refused: ${body.message ?? body.error ?? res.status}`);
+      await escrow.refetch();
+    } finally {
+      setEscrowBusy(false);
+    }
+  }
+
   async function showPreview(cid: string) {
     setPreview({ cid });
     const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/backups/${encodeURIComponent(cid)}`);
@@ -112,6 +165,31 @@ export function StudioBackups({ creator }: { creator: Address }) {
           Export catalogue (JSON)
         </a>
       </span>
+      <div className="panel" data-testid="key-escrow" data-escrow={escrow.data?.escrow ? "on" : "off"}>
+        <strong>Key escrow</strong>{" "}
+        {escrow.isLoading ? (
+          <span className="muted small">Loading…</span>
+        ) : escrow.isError ? (
+          <span className="status err small">{escrow.error.message}</span>
+        ) : escrow.data?.escrow ? (
+          <span className="small" data-testid="escrow-status">
+            {escrow.data.escrowed} of {escrow.data.storedKeys} content keys escrowed to your wallet; backups carry them and{" "}
+            <code>streamvault restore</code> rebuilds the key store with your wallet alone.
+          </span>
+        ) : (
+          <span className="small" data-testid="escrow-status">
+            Not set up: {escrow.data?.storedKeys ?? 0} content key{escrow.data?.storedKeys === 1 ? "" : "s"} live only in this server&apos;s key store; if it is lost, so
+            are your encrypted releases.
+          </span>
+        )}
+        <p className="small muted">
+          Your wallet signs a fixed message twice (no transaction, no gas); a key derived from that signature seals your content keys, and only its public
+          half is sent to the server.
+        </p>
+        <button className="btn" onClick={() => void setUpEscrow()} disabled={escrowBusy || escrow.isLoading} data-testid="setup-escrow">
+          {escrowBusy ? "Waiting for your wallet…" : escrow.data?.escrow ? "Re-seal keys to my wallet" : "Set up key escrow"}
+        </button>
+      </div>
       {error && <p className="status err" role="alert">{error}</p>}
       <TxStatus state={tx.state} />
       {list.isLoading ? (

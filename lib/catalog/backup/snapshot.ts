@@ -20,6 +20,7 @@ import type { AccessRules, Collaborator, Tier } from "../chain/content.ts";
 import type { JournalItem } from "../uploads/journal.ts";
 import { StreamVaultError } from "../../errors.ts";
 import { scanLogs } from "../../chain/logs.ts";
+import { bytesToHexString, ESCROW_ALG, type CreatorEscrow } from "../../keys/escrow.ts";
 
 export const SNAPSHOT_FORMAT = "streamvault-catalog-snapshot";
 
@@ -39,6 +40,20 @@ export interface SnapshotItem {
   stats: { purchases: number; revenueByToken: Record<string, string> };
 }
 
+/**
+ * The creator's content keys sealed to the escrow key their wallet derives (lib/keys/escrow.ts):
+ * useless without that wallet, enough with it to rebuild the key store (`streamvault restore`).
+ */
+export interface SnapshotEscrow {
+  alg: typeof ESCROW_ALG;
+  /** X25519 public key the keys are sealed to, 0x hex */
+  publicKey: Hex;
+  /** the EIP-712 domain the wallet signs: chain id and verifyingContract (BackupRegistry) */
+  chainId: number;
+  verifyingContract: Address;
+  keys: { contentId: Hex; sealed: Hex }[];
+}
+
 export interface CatalogSnapshot {
   format: typeof SNAPSHOT_FORMAT;
   version: 1;
@@ -50,6 +65,8 @@ export interface CatalogSnapshot {
   items: SnapshotItem[];
   earnings: { creditedByToken: Record<string, string>; withdrawnByToken: Record<string, string>; balanceByToken: Record<string, string> };
   stats: { items: number; purchases: number; coinHolders: number; passHolders: number; plays?: number };
+  /** absent when the creator has not set up key escrow */
+  escrow?: SnapshotEscrow;
 }
 
 export interface CatalogMetrics {
@@ -65,7 +82,12 @@ const str = (m: Record<string, bigint>) => Object.fromEntries(Object.entries(m).
 
 /** Holders with a positive balance, replayed from Transfer logs (ERC-20 amounts or ERC-721 ids). */
 async function holders(ctx: ChainContext, token: Address, kind: "erc20" | "erc721", fromBlock: bigint): Promise<number> {
-  if (token === zeroAddress) return 0;
+  return (await holderBalances(ctx, token, kind, fromBlock)).size;
+}
+
+/** Every holder with a positive balance (ERC-20 amount, or number of ERC-721 tokens), replayed from Transfer logs. */
+export async function holderBalances(ctx: ChainContext, token: Address, kind: "erc20" | "erc721", fromBlock: bigint = BigInt(ctx.contentAccess.blockNumber)): Promise<Map<Address, bigint>> {
+  if (token === zeroAddress) return new Map();
   const balances = new Map<string, bigint>();
   if (kind === "erc20") {
     const logs = await scanLogs(ctx.publicClient, fromBlock, "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: token, abi: erc20Abi, eventName: "Transfer", fromBlock, toBlock }));
@@ -82,7 +104,7 @@ async function holders(ctx: ChainContext, token: Address, kind: "erc20" | "erc72
       if (to !== zeroAddress) balances.set(to, (balances.get(to) ?? 0n) + 1n);
     }
   }
-  return [...balances.values()].filter((b) => b > 0n).length;
+  return new Map([...balances].filter(([, b]) => b > 0n).map(([a, b]) => [a as Address, b]));
 }
 
 /** On-chain metrics of a creator (milestones and snapshot stats). */
@@ -109,7 +131,7 @@ export async function readMetrics(ctx: ChainContext, creator: Address = ctx.acco
 }
 
 /** Build the snapshot of the wallet's catalogue. */
-export async function buildSnapshot(ctx: ChainContext, store: PieceStore, journalItems: JournalItem[], extra: { plays?: number } = {}): Promise<CatalogSnapshot> {
+export async function buildSnapshot(ctx: ChainContext, store: PieceStore, journalItems: JournalItem[], extra: { plays?: number; escrow?: CreatorEscrow } = {}): Promise<CatalogSnapshot> {
   const creator = ctx.account.address;
   const ca = ctx.contentAccess;
   const fromBlock = BigInt(ca.blockNumber);
@@ -181,6 +203,17 @@ export async function buildSnapshot(ctx: ChainContext, store: PieceStore, journa
     items,
     earnings: { creditedByToken: str(creditedByToken), withdrawnByToken: str(withdrawnByToken), balanceByToken },
     stats: { items: items.length, purchases: metrics.purchases, coinHolders: metrics.coinHolders, passHolders: metrics.passHolders, ...(extra.plays !== undefined ? { plays: extra.plays } : {}) },
+    ...(extra.escrow
+      ? {
+          escrow: {
+            alg: ESCROW_ALG,
+            publicKey: bytesToHexString(extra.escrow.publicKey),
+            chainId: ctx.chainId,
+            verifyingContract: ctx.backupRegistry.address,
+            keys: extra.escrow.keys.map((k) => ({ contentId: k.contentId as Hex, sealed: bytesToHexString(k.sealed) })),
+          },
+        }
+      : {}),
   };
 }
 
@@ -205,11 +238,13 @@ export interface AnchoredBackup {
   trigger: TriggerName;
   milestoneValue: string;
   items: number;
+  /** content keys escrowed in the snapshot (0 without escrow) */
+  escrowedKeys: number;
 }
 
 /** Snapshot -> piece -> BackupRegistry.anchorBackup. */
-export async function createBackup(ctx: ChainContext, store: PieceStore, journalItems: JournalItem[], options: { trigger?: TriggerName; milestoneValue?: bigint; plays?: number } = {}): Promise<AnchoredBackup> {
-  const snapshot = await buildSnapshot(ctx, store, journalItems, { plays: options.plays });
+export async function createBackup(ctx: ChainContext, store: PieceStore, journalItems: JournalItem[], options: { trigger?: TriggerName; milestoneValue?: bigint; plays?: number; escrow?: CreatorEscrow } = {}): Promise<AnchoredBackup> {
+  const snapshot = await buildSnapshot(ctx, store, journalItems, { plays: options.plays, escrow: options.escrow });
   const bytes = serializeSnapshot(snapshot);
   const put = await store.put(bytes);
   const digest = sha256Hex(bytes);
@@ -221,7 +256,7 @@ export async function createBackup(ctx: ChainContext, store: PieceStore, journal
   );
   const events = await ctx.publicClient.getContractEvents({ address: br.address, abi: br.abi, eventName: "BackupAnchored", args: { creator: ctx.account.address }, fromBlock: blockNumber, toBlock: blockNumber });
   const mine = events.find((e) => e.transactionHash === hash);
-  return { index: Number(mine?.args.index ?? -1), pieceCid: put.pieceCid, sha256: digest, size: bytes.length, txHash: hash, trigger, milestoneValue: milestoneValue.toString(), items: snapshot.items.length };
+  return { index: Number(mine?.args.index ?? -1), pieceCid: put.pieceCid, sha256: digest, size: bytes.length, txHash: hash, trigger, milestoneValue: milestoneValue.toString(), items: snapshot.items.length, escrowedKeys: snapshot.escrow?.keys.length ?? 0 };
 }
 
 export interface AnchorRecord {
@@ -261,10 +296,9 @@ export class NoBackupError extends StreamVaultError {
   }
 }
 
-/** Fetch an anchored snapshot (latest, or the one stored under `pieceCid`) and verify it against the chain. */
-export async function fetchVerifiedSnapshot(ctx: ChainContext, store: PieceStore, pieceCid?: string): Promise<{ anchor: AnchorRecord; snapshot: CatalogSnapshot; bytes: Uint8Array }> {
+/** Fetch an anchored snapshot of `creator` (default the wallet; latest, or the one stored under `pieceCid`) and verify it against the chain. */
+export async function fetchVerifiedSnapshot(ctx: ChainContext, store: PieceStore, pieceCid?: string, creator: Address = ctx.account.address): Promise<{ anchor: AnchorRecord; snapshot: CatalogSnapshot; bytes: Uint8Array }> {
   const br = ctx.backupRegistry;
-  const creator = ctx.account.address;
   const anchors = await listAnchors(ctx, creator);
   if (anchors.length === 0) throw new NoBackupError(`no backup anchored for ${creator} on chain ${ctx.chainId}: run \`streamvault backup\` first`);
   let anchor: AnchorRecord | undefined;

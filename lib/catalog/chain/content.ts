@@ -9,6 +9,7 @@ import { sendAndWait } from "./client.ts";
 import { cidFromBytes, cidToBytes } from "../../chain/cid.ts";
 import { isUnknownContentError } from "../../keyrelease/gate.ts";
 import { contractOf } from "../../deployments/index.ts";
+import { scanLogs } from "../../chain/logs.ts";
 
 import { TIER, TIER_NAMES, type Rules, type TierName } from "../../deployments/contract-types.ts";
 
@@ -160,4 +161,11 @@ export async function setStreamPrice(ctx: ChainContext, contentId: Hex, token: A
 export async function hasValidAccess(ctx: ChainContext, user: Address, contentId: Hex): Promise<boolean> {
   const { address, abi } = ctx.contentAccess;
   return ctx.publicClient.readContract({ address, abi, functionName: "hasValidAccess", args: [user, contentId] });
+}
+
+/** Content ids `creator` registered on ContentAccess, oldest first (ContentRegistered logs). */
+export async function registeredContentIds(ctx: ChainContext, creator: Address): Promise<Hex[]> {
+  const ca = ctx.contentAccess;
+  const logs = await scanLogs(ctx.publicClient, BigInt(ca.blockNumber), "latest", (fromBlock, toBlock) => ctx.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", args: { creator }, fromBlock, toBlock }));
+  return logs.map((l) => l.args.contentId!);
 }

@@ -10,6 +10,7 @@ import type { PieceStore } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
 import { createBackup, listAnchors, readMetrics } from "../backup/snapshot.ts";
 import type { AnchoredBackup, TriggerName } from "../backup/snapshot.ts";
+import type { CreatorEscrow } from "../../keys/escrow.ts";
 import type { JournalItem } from "../uploads/journal.ts";
 import { writeFileAtomic } from "../uploads/journal.ts";
 
@@ -114,7 +115,8 @@ export async function runMilestoneCheck(
   store: PieceStore,
   journalItems: JournalItem[],
   /** `plays`: a number, or read for the creator's items (content ids from the chain), e.g. from the key-release server (./plays.ts). */
-  options: { config: MilestoneConfig; stateFile: string; plays: bigint | ((contentIds: Hex[]) => Promise<bigint>); now?: number },
+  /** `escrow`: the creator's key escrow to carry in each snapshot (KeyStore.escrowOf), read only when a backup is due. */
+  options: { config: MilestoneConfig; stateFile: string; plays: bigint | ((contentIds: Hex[]) => Promise<bigint>); now?: number; escrow?: () => Promise<CreatorEscrow | undefined> },
 ): Promise<CheckResult> {
   const m = await readMetrics(ctx);
   const token = options.config.revenueToken === "native" ? zeroAddress : options.config.revenueToken.toLowerCase();
@@ -127,8 +129,9 @@ export async function runMilestoneCheck(
   const state = loadState(options.stateFile);
   const hits = checkMilestones(metrics, options.config, state, now, last);
   const anchored: AnchoredBackup[] = [];
+  const escrow = hits.length > 0 ? await options.escrow?.() : undefined;
   for (const hit of hits) {
-    anchored.push(await createBackup(ctx, store, journalItems, { trigger: hit.trigger, milestoneValue: hit.value, plays: Number(plays) }));
+    anchored.push(await createBackup(ctx, store, journalItems, { trigger: hit.trigger, milestoneValue: hit.value, plays: Number(plays), escrow }));
     if (hit.metric !== "quarterly") state.crossed[hit.metric] = hit.value.toString();
     writeFileAtomic(options.stateFile, JSON.stringify(state, null, 2) + "\n");
   }

@@ -46,6 +46,20 @@ export async function fetchServerPlays(url: string, contentIds: readonly Hex[], 
   return plays;
 }
 
+/** Plays per UTC day and item from the server (`GET <url>/api/plays?ids=&by=day`, 200 ids per request). */
+export async function fetchServerPlaysPerDay(url: string, contentIds: readonly Hex[], options: { timeoutMs?: number } = {}): Promise<{ day: string; contentId: string; plays: number }[]> {
+  const days: { day: string; contentId: string; plays: number }[] = [];
+  for (let i = 0; i < contentIds.length; i += 200) {
+    const ids = contentIds.slice(i, i + 200).join(",");
+    const res = await fetch(`${url}/api/plays?ids=${ids}&by=day`, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000), headers: { accept: "application/json" } });
+    const body = (await res.json().catch(() => ({}))) as { days?: { day: string; contentId: string; plays: number }[]; message?: string };
+    if (!res.ok) throw new Error(`${res.status}${body.message ? `: ${body.message}` : ""}`);
+    if (!Array.isArray(body.days)) throw new Error("answer has no days (a server older than plays per day)");
+    days.push(...body.days);
+  }
+  return days.sort((a, b) => a.day.localeCompare(b.day) || a.contentId.localeCompare(b.contentId));
+}
+
 /** `<home>/plays.json`: {"<contentId>": plays, ...} or {"total": n}; 0 when absent or unreadable. */
 export function readPlaysFile(home: string): bigint {
   try {

@@ -94,7 +94,7 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     await mkdir(workDir, { recursive: true });
     const processed = await processMedia(source, { contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard });
     abort.signal.throwIfAborted();
-    if (processed.key && !existingKey) await keyStore.putKey(job.contentId, processed.key);
+    if (processed.key && !existingKey) await keyStore.putKey(job.contentId, processed.key, job.creator);
     await queue.progress(claimed, "storing", 0.6);
     log(`upload job ${job.id}: storing ${processed.pieces.length + 1} pieces`);
     const published = await publishDetailed(processed, store, {

@@ -290,7 +290,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
           const existingKey = item.tier === "free" ? undefined : await options.keyStore.getKey(contentId);
           const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, freeStandard: settings.freeStandard });
           if (fresh.key) {
-            await options.keyStore.putKey(contentId, fresh.key);
+            await options.keyStore.putKey(contentId, fresh.key, creator);
             journal.update(contentId, { keyStored: true });
           }
           saveProcessed(workDir, fresh);

@@ -11,6 +11,9 @@
  */
 import { formatUnits, type Address } from "viem";
 import { ROLE } from "@streamvault/lib/deployments/contract-types.ts";
+import { csvField } from "@streamvault/lib/csv.ts";
+
+export { csvField };
 
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 const ZERO_ID = `0x${"0".repeat(64)}`;
@@ -185,17 +188,6 @@ export function earningsBreakdown(input: {
       return { ...line(s), withdrawn: out.toString(), withdrawable: (s.net - out).toString() };
     }),
   };
-}
-
-/**
- * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. Text that a
- * spreadsheet would run as a formula (a title starting with =, +, -, @, tab or CR) gets a leading
- * apostrophe, as OWASP advises for CSV exports; amounts are never negative, so they never match.
- */
-export function csvField(value: string | number): string {
-  let s = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /**

@@ -107,6 +107,11 @@ export async function playCounts(contentIds: readonly string[], options: { since
   }
 }
 
+/** Plays per UTC day and item, for the catalogue export; throws when the key-release service is unavailable. */
+export async function playsPerDay(contentIds: readonly string[]): Promise<{ day: string; contentId: string; plays: number }[]> {
+  return (await ready()).playsPerDay(contentIds);
+}
+
 /** Answers a key-release request; 503 with a JSON reason when the service cannot start. */
 export async function keyRelease(request: Request): Promise<Response> {
   let s: Service;

@@ -20,7 +20,7 @@ async function launchedRefusal(creator: Hex, action: string): Promise<string | n
 }
 
 /** The signed fields and the body bytes, or the refusal to answer (403 bad/replayed signature, 413 over `maxBodyBytes`, 400 other bytes than signed). */
-export async function checkSignedAction(request: Request, action: "backup" | "profile", creator: Hex, maxBodyBytes: number): Promise<{ fields: SignedRequestFields; body: Uint8Array } | Response> {
+export async function checkSignedAction(request: Request, action: "backup" | "profile" | "key-escrow", creator: Hex, maxBodyBytes: number): Promise<{ fields: SignedRequestFields; body: Uint8Array } | Response> {
   const { message, signature } = signedRequestFromHeaders(request.headers);
   const verified = await verifySignedRequest({ message, signature, action, wallet: getAddress(creator) });
   if (!verified.ok) return refuse(verified.status, verified.reason);

@@ -13,6 +13,7 @@ import { TRIGGER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { checkSignedAction } from "@/lib/server/signed-request";
 import { studioCreator } from "@/lib/server/keyrelease";
 import { catalogLibs, pieceStore, readOnlyContext } from "@/lib/server/creator-catalog";
+import { keyStore } from "@/lib/server/keystore";
 import { hasErrorCode } from "@streamvault/lib/errors.ts";
 
 export const dynamic = "force-dynamic";
@@ -60,12 +61,13 @@ export async function POST(request: Request, ctx: { params: Promise<{ address: s
   if (!creator) return Response.json({ error: "bad address" }, { status: 400 });
   const signed = await checkSignedAction(request, "backup", creator as Hex, 16_384);
   if (signed instanceof Response) return signed;
-  const [{ snapshot }, chain, store] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore()]);
-  const snap = await snapshot.buildSnapshot(chain, store, []);
+  const [{ snapshot }, chain, store, keys] = await Promise.all([catalogLibs(), readOnlyContext(creator), pieceStore(), keyStore()]);
+  // The escrowed content keys go in (sealed to the creator's wallet): useless to anyone else.
+  const snap = await snapshot.buildSnapshot(chain, store, [], { escrow: await keys.escrowOf(creator) });
   const bytes = snapshot.serializeSnapshot(snap);
   const put = await store.put(bytes);
   return Response.json(
-    { pieceCid: put.pieceCid, sha256: snapshot.sha256Hex(bytes), size: bytes.length, items: snap.items.length, createdAt: snap.createdAt },
+    { pieceCid: put.pieceCid, sha256: snapshot.sha256Hex(bytes), size: bytes.length, items: snap.items.length, escrowedKeys: snap.escrow?.keys.length ?? 0, createdAt: snap.createdAt },
     { headers: { "cache-control": "no-store" } },
   );
 }
