@@ -11,11 +11,13 @@ import { ContentEncryptor, generateContentKey, hex } from "../crypto/segment.ts"
 import { CONTENT_KEY_SCHEME, MINUTE_KEY_SCHEME } from "../crypto/minute.ts";
 import type { KeyStore } from "../keys/index.ts";
 import { ContentIdSchema, MANIFEST_VERSION, masterPlaylist, mediaPlaylist, segmentMinutes, serializeManifest } from "../manifest/index.ts";
-import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
+import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestTags, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
 import type { PieceMirror, PieceStore, PutResult } from "../storage/types.ts";
 import { backendNamed } from "../storage/set.ts";
 import { makeThumbnails } from "./artwork.ts";
 import type { Thumbnail } from "./artwork.ts";
+import { applyReleaseMetadata, titleFromFileName } from "./release.ts";
+import type { ReleaseMetadata } from "./release.ts";
 import { pieceCid, pieceCidOfFile, pieceCidSync } from "../piece/index.ts";
 import { forEachFile, ingestLimits, ingestMedia } from "./probe.ts";
 import type { BatchResult, IngestOptions, MediaInfo } from "./probe.ts";
@@ -94,6 +96,8 @@ export interface ProcessedMedia {
   tier: Tier;
   copies: number;
   info: MediaInfo;
+  /** the manifest's tags: the file's, with the creator's release metadata applied and a title always set (absent in work dirs saved before) */
+  tags?: ManifestTags;
   variants: ProcessedVariant[];
   thumbnails: Thumbnail[];
   pieces: PieceToStore[];
@@ -117,6 +121,10 @@ export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacC
   key?: Uint8Array;
   /** Cover image to use instead of the embedded one. */
   artwork?: string;
+  /** Title, artist, album, track number, description set by the creator over the file's tags. */
+  metadata?: ReleaseMetadata;
+  /** The title when neither `metadata` nor the file's tags have one (default: the file's name without extension). */
+  fallbackTitle?: string;
   /** Override copies (default from tier). */
   copies?: number;
   /** Premium/exclusive: give the standard variant away (stored in the clear; default false: only the preview is free). */
@@ -244,6 +252,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
       tier,
       copies: options.copies ?? TIER_COPIES[tier],
       info,
+      tags: releaseTags(info.tags, options.metadata, options.fallbackTitle ?? titleFromFileName(file)),
       variants,
       thumbnails: thumbs,
       pieces,
@@ -305,6 +314,13 @@ async function chunkOriginal(
   };
 }
 
+/** The file's tags with the creator's metadata over them; never without a title (an untagged file is named after the file). */
+function releaseTags(fileTags: ManifestTags, metadata: ReleaseMetadata | undefined, fallbackTitle: string): ManifestTags {
+  const tags = applyReleaseMetadata(fileTags, metadata ?? {});
+  if (!tags.title?.trim()) tags.title = fallbackTitle;
+  return tags;
+}
+
 function comparePieceIds(a: string, b: string): number {
   const [an, ai] = a.split("/");
   const [bn, bi] = b.split("/");
@@ -319,7 +335,11 @@ function lookup(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string,
 
 /** Mirrors of a piece id, when the store reported several copies (sorted: manifest bytes stay canonical). */
 function mirrorsOf(mirrors: ReadonlyMap<string, readonly PieceMirror[]> | undefined, id: string): ManifestMirror[] | undefined {
-  const list = mirrors?.get(id);
+  return manifestMirrors(mirrors?.get(id));
+}
+
+/** A piece's copies as the manifest records them (sorted: manifest bytes stay canonical); undefined for none. */
+export function manifestMirrors(list: readonly PieceMirror[] | undefined): ManifestMirror[] | undefined {
   if (!list || list.length === 0) return undefined;
   return [...list]
     .map((m) => (m.location ? { backend: m.backend, location: m.location } : { backend: m.backend }))
@@ -390,7 +410,7 @@ export function buildManifest(
     tier: processed.tier,
     copies: processed.copies,
     duration: info.duration,
-    tags: info.tags,
+    tags: processed.tags ?? info.tags,
     source: stripUndefined({
       container: info.container,
       codec: info.kind === "video" ? (info.video?.codec ?? "unknown") : (info.audio?.codec ?? "unknown"),
