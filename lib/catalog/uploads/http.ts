@@ -37,6 +37,8 @@ export interface UploadHttpOptions {
   refuseWallet?: (wallet: Address) => Promise<string | null>;
   /** The manifest CID `contentId` is registered with on chain, undefined when not registered. */
   registeredManifest: (contentId: string) => Promise<string | undefined>;
+  /** The manifest a manifest was edited from (its `editedFrom`), so an item registered with the job's media under edited details counts as the job's. */
+  editedFrom?: (manifestCid: string) => Promise<string | undefined>;
 }
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -153,7 +155,7 @@ export function uploadHttp(options: UploadHttpOptions) {
     const txHash = typeof payload.txHash === "string" && /^0x[0-9a-fA-F]{64}$/.test(payload.txHash) ? payload.txHash : undefined;
     const onChain = await options.registeredManifest(job.contentId);
     if (!onChain) return json({ error: `${job.contentId} is not registered on chain yet: send registerContent, then report it` }, 409);
-    if (onChain !== job.result.manifestCid) return json({ error: `${job.contentId} is registered with manifest ${onChain}, not this job's ${job.result.manifestCid}` }, 409);
+    if (onChain !== job.result.manifestCid && (await options.editedFrom?.(onChain)) !== job.result.manifestCid) return json({ error: `${job.contentId} is registered with manifest ${onChain}, not this job's ${job.result.manifestCid}` }, 409);
     const updated = await queue.markRegistered(id, txHash);
     return json({ job: updated ?? job });
   }
