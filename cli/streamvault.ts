@@ -65,6 +65,7 @@ function program(): Command {
     .option("--album <name>", "album (default: the file's album tag)")
     .option("--track <n>", "track number (one file; default: the file's track tag)")
     .option("--description <text>", "the release's description")
+    .option("--preview-start <seconds>", "where the free 30 s preview starts (default 0)")
     .option("--metadata <file>", 'JSON with per-file settings: {"defaults":{...},"items":{"song.wav":{"tier":"exclusive","price":"0.02","collaborators":[{"account":"0x..","shareBps":2000}]}}}')
     .addOption(new Option("--tier <tier>", "access tier for every file").choices(TIER_NAMES))
     .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")

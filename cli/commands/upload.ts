@@ -24,6 +24,7 @@ export interface UploadCommandOptions extends GlobalOptions {
   album?: string;
   track?: string;
   description?: string;
+  previewStart?: string;
   metadata?: string;
   tier?: string;
   price?: string;
@@ -56,6 +57,8 @@ const ItemMetaSchema = z.strictObject({
   album: z.string().optional(),
   trackNumber: z.number().int().nonnegative().optional(),
   description: z.string().optional(),
+  /** seconds into the track the 30 s preview starts */
+  previewStart: z.number().nonnegative().optional(),
   /** premium/exclusive: give the standard (192k) variant away in the clear (default false: only the 30 s preview is free) */
   freeStandard: z.boolean().optional(),
 });
@@ -163,7 +166,10 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
     }
     const freeStandard = m.freeStandard ?? opts.freeStandard ?? false;
     if (freeStandard && tier === "free") throw new CliError(`${where}: --free-standard is for premium or exclusive items (a free item is in the clear anyway)`, "bad_input");
-    resolved.set(file, { tier, rules, collaborators, artwork, metadata, freeStandard, ...(streamPrice ? { streamPrice } : {}) });
+    const previewText = m.previewStart ?? opts.previewStart;
+    const previewStart = previewText === undefined ? undefined : Number(previewText);
+    if (previewStart !== undefined && !(Number.isFinite(previewStart) && previewStart >= 0)) throw new CliError(`${where}: preview start "${previewText}" must be seconds from 0, e.g. 45`, "bad_input");
+    resolved.set(file, { tier, rules, collaborators, artwork, metadata, previewStart, freeStandard, ...(streamPrice ? { streamPrice } : {}) });
   }
   return (file) => resolved.get(file)!;
 }

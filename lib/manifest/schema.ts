@@ -78,6 +78,8 @@ export const VariantSchema = z.strictObject({
   duration: seconds,
   width: nonNegInt.optional(),
   height: nonNegInt.optional(),
+  /** preview only: where in the track it starts, in seconds (absent: at the beginning) */
+  start: seconds.optional(),
   /** key into `playlists` (hls only) */
   playlist: z.string().optional(),
   segments: z.array(SegmentSchema).min(1),

@@ -1043,7 +1043,7 @@ describe("web app (browser)", function () {
       expect(first.manifest.editedFrom).to.equal(job.job.result.manifestCid);
       expect(first.manifest.artwork.map((a) => a.size)).to.deep.equal([600, 200]);
 
-      await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "networkidle" });
+      await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "load" }); // the creator's player keeps streaming
       expect(await s.page.getByTestId("content-title").innerText()).to.equal("Harbour Lights");
       expect(await s.page.getByTestId("content-album").innerText()).to.equal("Tides · track 3");
       expect(await s.page.getByTestId("content-description").innerText()).to.equal("Recorded on the pier at dawn.");
@@ -1052,7 +1052,7 @@ describe("web app (browser)", function () {
 
       // Rename: a new manifest over the same media pieces, put on chain by the creator's wallet.
       await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
-      const edited = s.page.getByTestId("release-row").filter({ has: s.page.getByRole("link", { name: "Harbour Lights", exact: true }) });
+      const edited = s.page.locator(`[data-testid=release-row][data-content="${id}"]`);
       await edited.getByTestId("edit-details").click();
       expect(await edited.getByTestId("release-album").inputValue()).to.equal("Tides");
       await edited.getByTestId("release-title").fill("Harbour Lights (Dawn Mix)");
@@ -1068,7 +1068,7 @@ describe("web app (browser)", function () {
       expect(renamed.manifest.variants, "nothing re-encoded").to.deep.equal(first.manifest.variants);
       expect(renamed.manifest.artwork).to.deep.equal(first.manifest.artwork);
 
-      await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "networkidle" });
+      await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "load" }); // the creator's player keeps streaming
       expect(await s.page.getByTestId("content-title").innerText()).to.equal("Harbour Lights (Dawn Mix)");
       expect(await s.page.getByTestId("content-description").count()).to.equal(0);
       // Discover: the card has the new title, the cover, and the release's terms.
@@ -1076,7 +1076,7 @@ describe("web app (browser)", function () {
       const card = s.page.locator(`[data-testid=content-card][data-content="${id}"]`);
       expect(await card.getByTestId("card-title").innerText()).to.equal("Harbour Lights (Dawn Mix)");
       expect(await coverWidth(s.page, `[data-testid=content-card][data-content="${id}"] img.art`)).to.be.greaterThan(0);
-      expect(await card.getByTestId("card-price").innerText()).to.match(/premium 0\.002 ETH/);
+      expect(await card.getByTestId("card-price").innerText()).to.match(/^premium 0\.002 ETH · 0:06$/i);
       expect(await card.getByTestId("card-access").innerText()).to.equal("unlocks with: 30-day pass 0.002 ETH · in the subscription");
       expect(await card.getByTestId("card-stream-price").innerText()).to.equal("not offered per minute");
       // The seeded track is priced per minute: its card says so.

@@ -62,6 +62,8 @@ export interface ItemSettings {
   artwork?: string;
   /** Title, artist, album, track number, description over the file's tags (lib/media/release.ts). */
   metadata?: ReleaseMetadata;
+  /** Seconds into the track the 30 s preview starts (default 0). */
+  previewStart?: number;
   /** Premium/exclusive: give the standard (192k) variant away in the clear; default false (only the preview is free). */
   freeStandard?: boolean;
   /** Pay-per-minute price set after registering (`PaymentChannels.setStreamPrice`); absent = left as is. */
@@ -290,7 +292,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
           const attemptDir = path.join(workDir, `attempt-${process.pid}-${Date.now()}`);
           await mkdir(attemptDir, { recursive: true });
           const existingKey = item.tier === "free" ? undefined : await options.keyStore.getKey(contentId);
-          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, metadata: settings.metadata, freeStandard: settings.freeStandard });
+          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, metadata: settings.metadata, previewStart: settings.previewStart, freeStandard: settings.freeStandard });
           if (fresh.key) {
             await options.keyStore.putKey(contentId, fresh.key);
             journal.update(contentId, { keyStored: true });
