@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import { CID } from "multiformats/cid";
@@ -95,6 +95,30 @@ describe("cli: release metadata (upload --title/--artist/--album/--track/--descr
     const rerun = await runCli(["upload", file, "--tier", "premium", "--price", "0.01", "--json"], env);
     expect(rerun.code, rerun.stderr).to.equal(0);
     expect(await manifestOnChain(id)).to.equal(bytesToHex(CID.parse(out.manifestCid).bytes));
+  });
+
+  it("--preview-start cuts the clear 30 s preview from there (moved back when less than 30 s follow); past the end is refused", async () => {
+    // 20 s of silence, then 30 s of tone: a preview from the start is half silent, one from 20 s is all tone.
+    const file = path.join(fx.dir, "release", "late-drop.wav");
+    await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "aevalsrc=if(gte(t\\,20)\\,0.5*sin(2*PI*500*t)\\,0):s=44100:d=50", "-ac", "2", file]);
+    const run = await runCli(["upload", file, "--tier", "premium", "--price", "0.01", "--preview-start", "45", "--json"], env);
+    expect(run.code, run.stderr).to.equal(0);
+    const item = (JSON.parse(run.stdout) as { items: { manifestCid: string }[] }).items[0]!;
+    const manifest = parseManifest(await store.get(item.manifestCid));
+    const preview = manifest.variants.find((v) => v.role === "preview")!;
+    expect(preview.start, "45 s leaves 5 s: moved back to 50 - 30").to.equal(20);
+    expect(preview.encrypted).to.equal(false);
+    expect(preview.duration).to.be.within(29, 30.1);
+    expect(manifest.variants.filter((v) => v.role !== "preview").every((v) => v.start === undefined)).to.equal(true);
+    // The preview's audio is the tone throughout: its quietest second is far above silence.
+    const joined = path.join(fx.dir, "release", "preview.ts");
+    await writeFile(joined, Buffer.concat(await Promise.all(preview.segments.map(async (seg) => Buffer.from(await store.get(seg.pieceCid))))));
+    const detect = await runFfmpeg(["-v", "info", "-i", joined, "-af", "silencedetect=n=-40dB:d=1", "-f", "null", "-"]);
+    expect(detect.stderr).not.to.match(/silence_start/);
+
+    const past = await runCli(["upload", file, "--tier", "premium", "--preview-start", "60", "--json"], cliEnv(fx.chain, path.join(fx.dir, "home-preview-past")));
+    expect(past.code).to.equal(1);
+    expect(JSON.parse(past.stdout).items[0].error).to.match(/preview start 60 s is past the end of the 50\.0 s track: choose 0 to 50/);
   });
 
   it("bad metadata is refused with what to do (exit 2)", async () => {

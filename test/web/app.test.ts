@@ -1010,14 +1010,14 @@ describe("web app (browser)", function () {
       return { cid, manifest: (await (await fetch(`${web.url}/api/manifest/${cid}`)).json()) as ManifestView };
     };
 
-    it("an untagged WAV uploaded with a title, artist, album, track, description and cover goes live under them; renamed later, the content page and the discover card show the new title", async () => {
+    it("an untagged WAV uploaded with a title, artist, album, track, description, cover and preview start goes live under them; renamed later, the content page and the discover card show the new title", async () => {
       const s = await open(CREATOR_KEY, 1280);
       await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
       await connect(s);
       await s.page.getByTestId("studio").waitFor({ timeout: 30_000 });
       // Named "t" and without tags: with no details it would go live as "t".
       const take = join(stack.dir, "t.wav");
-      await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=610:d=6:r=44100", "-ac", "2", "-map_metadata", "-1", "-fflags", "+bitexact", take]);
+      await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=610:d=36:r=44100", "-ac", "2", "-map_metadata", "-1", "-fflags", "+bitexact", take]);
       const cover = join(stack.dir, "harbour-cover.png");
       await sharp({ create: { width: 800, height: 800, channels: 3, background: { r: 230, g: 140, b: 40 } } }).png().toFile(cover);
 
@@ -1028,6 +1028,7 @@ describe("web app (browser)", function () {
       await s.page.getByTestId("release-track").fill("3");
       await s.page.getByTestId("release-description").fill("Recorded on the pier at dawn.");
       await s.page.getByTestId("release-artwork").setInputFiles([cover]);
+      await s.page.getByTestId("preview-start").fill("4");
       expect(await s.page.locator('input[name="minPasses"]').first().inputValue(), "passes that unlock start at 0").to.equal("0");
       await s.page.screenshot({ path: join(SHOTS, "studio-upload-details-1280.png"), fullPage: true });
       await s.page.getByTestId("upload-start").click();
@@ -1042,6 +1043,9 @@ describe("web app (browser)", function () {
       expect(first.manifest.tags).to.include({ title: "Harbour Lights", artist: "Mara Quinn", album: "Tides", trackNumber: 3, description: "Recorded on the pier at dawn." });
       expect(first.manifest.editedFrom).to.equal(job.job.result.manifestCid);
       expect(first.manifest.artwork.map((a) => a.size)).to.deep.equal([600, 200]);
+      const preview = (first.manifest.variants as { role: string; start?: number; duration: number }[]).find((v) => v.role === "preview")!;
+      expect(preview.start, "the creator-chosen preview start").to.equal(4);
+      expect(preview.duration).to.be.within(29, 30.1);
 
       await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "load" }); // the creator's player keeps streaming
       expect(await s.page.getByTestId("content-title").innerText()).to.equal("Harbour Lights");
@@ -1076,7 +1080,7 @@ describe("web app (browser)", function () {
       const card = s.page.locator(`[data-testid=content-card][data-content="${id}"]`);
       expect(await card.getByTestId("card-title").innerText()).to.equal("Harbour Lights (Dawn Mix)");
       expect(await coverWidth(s.page, `[data-testid=content-card][data-content="${id}"] img.art`)).to.be.greaterThan(0);
-      expect(await card.getByTestId("card-price").innerText()).to.match(/^premium 0\.002 ETH · 0:06$/i);
+      expect(await card.getByTestId("card-price").innerText()).to.match(/^premium 0\.002 ETH · 0:36$/i);
       expect(await card.getByTestId("card-access").innerText()).to.equal("unlocks with: 30-day pass 0.002 ETH · in the subscription");
       expect(await card.getByTestId("card-stream-price").innerText()).to.equal("not offered per minute");
       // The seeded track is priced per minute: its card says so.

@@ -371,6 +371,8 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
   const [tier, setTier] = useState("premium");
   /** The creator's explicit choice to give the standard (192k) stream away; off: only the preview is free. */
   const [freeStandard, setFreeStandard] = useState(false);
+  /** Seconds into the track the free 30 s preview starts ("" or 0: the beginning). */
+  const [previewStart, setPreviewStart] = useState("");
   const [rules, setRules] = useState<RulesForm>(DEFAULT_RULES_FORM);
   const [collaborators, setCollaborators] = useState("");
   const [details, setDetails] = useState<ReleaseDetailsForm>(EMPTY_DETAILS);
@@ -451,6 +453,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     if (files.length === 0) return setFormError("add at least one file");
     const detailsProblem = detailsError(details);
     if (detailsProblem) return setFormError(detailsProblem);
+    if (previewStart.trim() && !/^\d{1,6}(\.\d{1,3})?$/.test(previewStart.trim())) return setFormError("the preview start must be seconds from 0, e.g. 45");
     setFormError("");
     const batch = files;
     // A title and track number name one file: with several files only the shared details apply.
@@ -486,7 +489,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
             signedAt = Date.now();
           }
           update(f.name, { stage: "uploading", progress: HASHED });
-          job = await sendFile({ file: f, creator, tier, freeStandard, sha256: hashes[i]!, message, signature, onProgress: (p) => update(f.name, { progress: HASHED + (SENT - HASHED) * p }) });
+          job = await sendFile({ file: f, creator, tier, freeStandard, previewStart: previewStart.trim(), sha256: hashes[i]!, message, signature, onProgress: (p) => update(f.name, { progress: HASHED + (SENT - HASHED) * p }) });
         }
         update(f.name, fromJob(job));
         follows.push(
@@ -557,6 +560,12 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
           <label style={{ flexDirection: "row", alignItems: "center", gap: 8 }}>
             <input type="checkbox" checked={freeStandard} onChange={(e) => setFreeStandard(e.target.checked)} style={{ minHeight: 0 }} data-testid="free-standard" />
             Give the standard-quality (192 kbps) stream away; sell only high quality
+          </label>
+        )}
+        {tier !== "free" && (
+          <label>
+            Preview starts at (seconds; the 30 s preview is free)
+            <input value={previewStart} onChange={(e) => setPreviewStart(e.target.value)} inputMode="decimal" placeholder="0" name="previewStart" data-testid="preview-start" />
           </label>
         )}
         <label>

@@ -2,7 +2,7 @@
  * The web upload endpoints as plain `Request -> Response` handlers (the Next route files mount
  * them; tests and other servers can too):
  *
- *   POST /api/upload?creator=0x…&tier=premium[&freeStandard=1]&name=<file name>&sha256=<hex>
+ *   POST /api/upload?creator=0x…&tier=premium[&freeStandard=1][&previewStart=<seconds>]&name=<file name>&sha256=<hex>
  *        body: the file's raw bytes; headers: the signed request (lib/signed-request)
  *        -> 202 {jobId, job}  once the bytes are in the spool and the job is queued
  *   GET  /api/upload/jobs/<id>                        -> {job}
@@ -69,6 +69,9 @@ export function uploadHttp(options: UploadHttpOptions) {
     if (!(TIERS as readonly string[]).includes(tier)) return refuse("tier must be free, premium or exclusive", 400);
     const freeStandard = /^(1|true)$/.test(url.searchParams.get("freeStandard") ?? "");
     if (freeStandard && tier === "free") return refuse("freeStandard=1 is for premium and exclusive items (a free item is all in the clear already)", 400);
+    const previewText = url.searchParams.get("previewStart") ?? "0";
+    if (!/^\d{1,6}(\.\d{1,3})?$/.test(previewText)) return refuse(`previewStart "${previewText}" must be seconds from 0, e.g. 45`, 400);
+    const previewStart = Number(previewText);
     if (!/^[0-9a-f]{64}$/.test(sha256)) return refuse("sha256 must be the file's SHA-256 in hex (the one you signed)", 400);
 
     // 1. The signature, from the headers: nothing of the body has been read yet.
@@ -87,7 +90,7 @@ export function uploadHttp(options: UploadHttpOptions) {
 
     // 3. One job per creator and bytes: the same file again gets the job it already has.
     const contentId = contentIdFor(creator, externalIdOfSha256(sha256));
-    const reserved = await queue.reserve({ creator, contentId, externalId: externalIdOfSha256(sha256), sha256, size: body.size, fileName: name, tier: tier as Tier, freeStandard }, options.owner);
+    const reserved = await queue.reserve({ creator, contentId, externalId: externalIdOfSha256(sha256), sha256, size: body.size, fileName: name, tier: tier as Tier, freeStandard, previewStart }, options.owner);
     if (!reserved.created) {
       const status = reserved.job.state === "receiving" ? 409 : 200;
       const error = status === 409 ? { error: "this file is being uploaded already (another request holds it); wait for it or try again in a minute" } : {};

@@ -92,7 +92,7 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     // A crash after the key was sealed leaves it in the key store: the retry encrypts under the same key.
     const existingKey = job.tier === "free" ? undefined : await keyStore.getKey(job.contentId);
     await mkdir(workDir, { recursive: true });
-    const processed = await processMedia(source, { contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard, fallbackTitle: titleFromFileName(job.fileName) });
+    const processed = await processMedia(source, { contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard, previewStart: job.previewStart, fallbackTitle: titleFromFileName(job.fileName) });
     abort.signal.throwIfAborted();
     if (processed.key && !existingKey) await keyStore.putKey(job.contentId, processed.key);
     await queue.progress(claimed, "storing", 0.6);
