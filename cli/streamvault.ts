@@ -60,7 +60,14 @@ function program(): Command {
   p.command("upload")
     .description("process, encrypt, store and register a media file or every media file in a folder (resumable)")
     .argument("<path>", "media file or folder")
+    .option("--artwork <file>", "cover image (JPEG, PNG, WebP) for every file, instead of the embedded one")
     .option("--artwork-dir <dir>", "cover images named like the tracks (song.wav -> song.jpg/png)")
+    .option("--title <title>", "release title (one file; default: the file's title tag, else its file name)")
+    .option("--artist <name>", "artist (default: the file's artist tag)")
+    .option("--album <name>", "album (default: the file's album tag)")
+    .option("--track <n>", "track number (one file; default: the file's track tag)")
+    .option("--description <text>", "the release's description")
+    .option("--preview-start <seconds>", "where the free 30 s preview starts (default 0)")
     .option("--metadata <file>", 'JSON with per-file settings: {"defaults":{...},"items":{"song.wav":{"tier":"exclusive","price":"0.02","collaborators":[{"account":"0x..","shareBps":2000}]}}}')
     .addOption(new Option("--tier <tier>", "access tier for every file").choices(TIER_NAMES))
     .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")
@@ -91,6 +98,21 @@ function program(): Command {
     .option("--json", "JSON output")
     .action(async (id: string, _o, cmd: Command) => {
       process.exitCode = await (await content()).getCommand(id, global(cmd));
+    });
+
+  p.command("edit")
+    .description("rename a release or change its artist, album, track number, description or cover: a new manifest over the same media, put on chain with updateManifest")
+    .argument("<contentId>", "0x content id (see `streamvault list`)")
+    .option("--title <title>", "new title")
+    .option("--artist <name>", 'new artist ("" removes it)')
+    .option("--album <name>", 'new album ("" removes it)')
+    .option("--track <n>", "new track number (0 removes it)")
+    .option("--description <text>", 'new description ("" removes it)')
+    .option("--artwork <file>", "new cover image (JPEG, PNG, WebP)")
+    .option("--json", "JSON output")
+    .addHelpText("after", '\nExample:\n  streamvault edit 0x976e… --title "Night Drive" --artist "The Band" --artwork cover.jpg')
+    .action(async (id: string, _o, cmd: Command) => {
+      process.exitCode = await (await content()).editCommand(id, global(cmd));
     });
 
   p.command("list")

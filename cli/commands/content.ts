@@ -2,7 +2,11 @@
 import { createWriteStream } from "node:fs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { hasValidAccess, readContent } from "@streamvault/lib/catalog/chain/content.ts";
+import { hasValidAccess, readContent, updateManifest } from "@streamvault/lib/catalog/chain/content.ts";
+import { editRelease, parseReleaseMetadata } from "@streamvault/lib/media/release.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
 import { decryptManifestSegment } from "@streamvault/lib/crypto";
 import { parseManifest } from "@streamvault/lib/manifest";
@@ -175,3 +179,51 @@ export async function costCommand(opts: CostOptions): Promise<number> {
   return EXIT.OK;
 }
 
+
+export interface EditOptions extends JsonOpt {
+  title?: string;
+  artist?: string;
+  album?: string;
+  track?: string;
+  description?: string;
+  artwork?: string;
+}
+
+/**
+ * `edit <contentId>`: rename a release or change its artist, album, track number, description or
+ * cover. A new manifest over the same media pieces is stored and put on chain (updateManifest).
+ */
+export async function editCommand(id: string, opts: EditOptions): Promise<number> {
+  const contentId = parseContentId(id);
+  const metadata = parseReleaseMetadata({ title: opts.title, artist: opts.artist, album: opts.album, trackNumber: opts.track, description: opts.description });
+  if (Object.keys(metadata).length === 0 && opts.artwork === undefined) {
+    throw new CliError("nothing to change: pass --title, --artist, --album, --track, --description or --artwork", "bad_input");
+  }
+  if (opts.artwork !== undefined && !existsSync(opts.artwork)) throw new CliError(`--artwork ${opts.artwork} does not exist: pass a JPEG, PNG or WebP cover image`, "bad_input");
+  const home = homeDir(opts);
+  const chain = await openChain(opts);
+  const onChain = await readContent(chain, contentId);
+  if (!onChain) throw new CliError(`content ${contentId} is not registered on chain ${chain.chainId}`, "not_found");
+  if (onChain.creator.toLowerCase() !== chain.account.address.toLowerCase()) {
+    throw new CliError(`content ${contentId} belongs to ${onChain.creator}, not this wallet (${chain.account.address}): set CREATOR_PRIVATE_KEY to the creator's key`, "bad_input");
+  }
+  const store = openStore(home);
+  const workDir = await mkdtemp(path.join(tmpdir(), "streamvault-edit-"));
+  let edited;
+  try {
+    edited = await editRelease(store, onChain.manifestCid, { metadata, artwork: opts.artwork && path.resolve(opts.artwork), workDir });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  let txHash: string | undefined;
+  if (edited.changed) {
+    txHash = await updateManifest(chain, contentId, edited.manifestCid);
+    // The journal follows the chain, so a re-run of `upload` sees the item as done and keeps the edit.
+    const journal = journalOf(home);
+    if (journal.get(contentId)) journal.update(contentId, { manifestCid: edited.manifestCid, title: edited.manifest.tags.title, artist: edited.manifest.tags.artist });
+  }
+  const { title, artist, album, trackNumber, description } = edited.manifest.tags;
+  const result = { contentId, changed: edited.changed, previousManifestCid: onChain.manifestCid, manifestCid: edited.manifestCid, txHash, title, artist, album, trackNumber, description, artwork: edited.manifest.artwork.map((a) => a.pieceCid) };
+  console.log(opts.json ? toJson(result) : edited.changed ? `updated ${contentId}: "${title}" now has manifest ${edited.manifestCid} (tx ${txHash})` : `nothing changed: ${contentId} already has these details`);
+  return EXIT.OK;
+}

@@ -10,12 +10,21 @@ import { TIERS } from "@streamvault/lib/catalog/chain/content.ts";
 import type { ChainContext } from "@streamvault/lib/catalog/chain/client.ts";
 import { acquireLock, UploadJournal } from "@streamvault/lib/catalog/uploads/journal.ts";
 import { listMediaFiles, uploadBatch } from "@streamvault/lib/catalog/uploads/uploader.ts";
+import { parseReleaseMetadata } from "@streamvault/lib/media/release.ts";
+import type { ReleaseMetadata } from "@streamvault/lib/media/release.ts";
 import type { ItemResult, ItemSettings, UploadSummary } from "@streamvault/lib/catalog/uploads/uploader.ts";
 import { CliError, EXIT, formatBytes, formatDuration, homeDir, lazyKeys, openChain, openStore, toJson, tokenDecimals } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 
 export interface UploadCommandOptions extends GlobalOptions {
   artworkDir?: string;
+  artwork?: string;
+  title?: string;
+  artist?: string;
+  album?: string;
+  track?: string;
+  description?: string;
+  previewStart?: string;
   metadata?: string;
   tier?: string;
   price?: string;
@@ -42,6 +51,14 @@ const ItemMetaSchema = z.strictObject({
   duration: z.number().int().nonnegative().optional(),
   collaborators: z.array(z.strictObject({ account: z.string(), shareBps: z.number().int().min(1).max(10_000) })).optional(),
   artwork: z.string().optional(),
+  /** release metadata over the file's tags (lib/media/release.ts) */
+  title: z.string().optional(),
+  artist: z.string().optional(),
+  album: z.string().optional(),
+  trackNumber: z.number().int().nonnegative().optional(),
+  description: z.string().optional(),
+  /** seconds into the track the 30 s preview starts */
+  previewStart: z.number().nonnegative().optional(),
   /** premium/exclusive: give the standard (192k) variant away in the clear (default false: only the 30 s preview is free) */
   freeStandard: z.boolean().optional(),
 });
@@ -134,10 +151,25 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
     });
     const total = collaborators.reduce((s, c) => s + c.shareBps, 0);
     if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, "bad_input");
-    const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : findArtwork(opts.artworkDir, file);
+    const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : opts.artwork ? path.resolve(opts.artwork) : findArtwork(opts.artworkDir, file);
+    let metadata: ReleaseMetadata;
+    try {
+      metadata = parseReleaseMetadata({
+        title: m.title ?? opts.title,
+        artist: m.artist ?? opts.artist,
+        album: m.album ?? opts.album,
+        trackNumber: m.trackNumber ?? opts.track,
+        description: m.description ?? opts.description,
+      });
+    } catch (err) {
+      throw new CliError(`${where}: ${(err as Error).message}`, "bad_input");
+    }
     const freeStandard = m.freeStandard ?? opts.freeStandard ?? false;
     if (freeStandard && tier === "free") throw new CliError(`${where}: --free-standard is for premium or exclusive items (a free item is in the clear anyway)`, "bad_input");
-    resolved.set(file, { tier, rules, collaborators, artwork, freeStandard, ...(streamPrice ? { streamPrice } : {}) });
+    const previewText = m.previewStart ?? opts.previewStart;
+    const previewStart = previewText === undefined ? undefined : Number(previewText);
+    if (previewStart !== undefined && !(Number.isFinite(previewStart) && previewStart >= 0)) throw new CliError(`${where}: preview start "${previewText}" must be seconds from 0, e.g. 45`, "bad_input");
+    resolved.set(file, { tier, rules, collaborators, artwork, metadata, previewStart, freeStandard, ...(streamPrice ? { streamPrice } : {}) });
   }
   return (file) => resolved.get(file)!;
 }
@@ -153,6 +185,7 @@ export async function uploadCommand(input: string, opts: UploadCommandOptions): 
   const concurrency = parsePositiveInt(opts.concurrency, "--concurrency", 2);
   const retries = parsePositiveInt(opts.retries, "--retries", 4, 0);
   if (opts.artworkDir && !existsSync(opts.artworkDir)) throw new CliError(`--artwork-dir ${opts.artworkDir} does not exist`, "bad_input");
+  if (opts.artwork && !existsSync(opts.artwork)) throw new CliError(`--artwork ${opts.artwork} does not exist: pass a JPEG, PNG or WebP cover image`, "bad_input");
   let files: string[];
   try {
     files = await listMediaFiles(input);
@@ -160,6 +193,10 @@ export async function uploadCommand(input: string, opts: UploadCommandOptions): 
     throw new CliError((err as Error).message, "bad_input");
   }
   if (files.length === 0) throw new CliError(`no media files in ${input}`, "bad_input");
+  // One title or track number for several files would name every track alike: per file they go in --metadata.
+  if (files.length > 1 && (opts.title !== undefined || opts.track !== undefined)) {
+    throw new CliError(`--title and --track name one file, and ${input} has ${files.length}: set them per file in --metadata ({"items":{"song.wav":{"title":"...","trackNumber":1}}})`, "bad_input");
+  }
   const home = homeDir(opts);
   const chain = await openChain(opts);
   const settingsFor = await settingsResolver(opts, input, chain);

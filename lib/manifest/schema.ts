@@ -78,6 +78,8 @@ export const VariantSchema = z.strictObject({
   duration: seconds,
   width: nonNegInt.optional(),
   height: nonNegInt.optional(),
+  /** preview only: where in the track it starts, in seconds (absent: at the beginning) */
+  start: seconds.optional(),
   /** key into `playlists` (hls only) */
   playlist: z.string().optional(),
   segments: z.array(SegmentSchema).min(1),
@@ -95,6 +97,8 @@ export const TagsSchema = z.strictObject({
   discNumber: nonNegInt.optional(),
   composer: z.array(z.string()).optional(),
   comment: z.string().optional(),
+  /** the creator's notes on the release (set at upload or edited later; never read from the file) */
+  description: z.string().max(5000).optional(),
 });
 
 export const SourceSchema = z.strictObject({
@@ -149,6 +153,8 @@ export const ManifestSchema = z
     /** prefix of segment URIs inside the playlists, e.g. "/piece/" */
     pieceUrlPrefix: z.string(),
     artwork: z.array(ArtworkSchema),
+    /** set on a manifest made by editing the release (lib/media/release.ts): the manifest it replaced, same media pieces */
+    editedFrom: pieceCid.optional(),
   })
   .superRefine((m, ctx) => {
     const anyEncrypted = m.variants.some((v) => v.encrypted);

@@ -6,6 +6,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.ts";
 import type { MediaInfo } from "./probe.ts";
+import { StreamVaultError } from "../errors.ts";
 
 /** Thumbnail widths produced by default. */
 export const THUMBNAIL_SIZES = [600, 200] as const;
@@ -26,11 +27,12 @@ export interface Thumbnail {
  * Returns [] when there is no usable picture (audio without cover).
  */
 export async function makeThumbnails(info: MediaInfo, workDir: string, imagePath?: string, sizes: readonly number[] = THUMBNAIL_SIZES): Promise<Thumbnail[]> {
+  // A cover the caller chose must be an image: its error sinks the upload (an embedded one's does not).
+  if (imagePath !== undefined) return artworkThumbnails(imagePath, workDir, sizes);
   const dir = path.join(workDir, "artwork");
   await mkdir(dir, { recursive: true });
   let source: Uint8Array | undefined;
-  if (imagePath !== undefined) source = await readFile(imagePath);
-  else if (info.picture !== undefined) source = info.picture.data;
+  if (info.picture !== undefined) source = info.picture.data;
   else if (info.kind === "video") {
     const frame = path.join(dir, "frame.png");
     const at = Math.min(1, info.duration / 2);
@@ -40,10 +42,23 @@ export async function makeThumbnails(info: MediaInfo, workDir: string, imagePath
   if (source === undefined) return [];
   try {
     return await resizeAll(source, dir, sizes);
-  } catch (err) {
-    // A broken embedded cover should not sink the track; a cover the caller chose should.
-    if (imagePath !== undefined) throw new Error(`artwork ${imagePath} is not a readable image: ${(err as Error).message}`);
+  } catch {
+    // A broken embedded cover should not sink the track.
     return [];
+  }
+}
+
+/** Thumbnails of a cover image the creator chose (upload or release edit); a file that is not an image is a bad_input error. */
+export async function artworkThumbnails(imagePath: string, workDir: string, sizes: readonly number[] = THUMBNAIL_SIZES): Promise<Thumbnail[]> {
+  const dir = path.join(workDir, "artwork");
+  await mkdir(dir, { recursive: true });
+  const source = await readFile(imagePath).catch((err: Error) => {
+    throw new StreamVaultError("bad_input", `artwork ${imagePath} cannot be read: ${err.message}`);
+  });
+  try {
+    return await resizeAll(source, dir, sizes);
+  } catch (err) {
+    throw new StreamVaultError("bad_input", `artwork ${imagePath} is not a readable image (JPEG, PNG or WebP): ${(err as Error).message}`);
   }
 }
 

@@ -9,3 +9,4 @@ export * from "./transcode.ts";
 export * from "./artwork.ts";
 export * from "./pipeline.ts";
 export * from "./wav.ts";
+export * from "./release.ts";

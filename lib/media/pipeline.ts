@@ -11,15 +11,18 @@ import { ContentEncryptor, generateContentKey, hex } from "../crypto/segment.ts"
 import { CONTENT_KEY_SCHEME, MINUTE_KEY_SCHEME } from "../crypto/minute.ts";
 import type { KeyStore } from "../keys/index.ts";
 import { ContentIdSchema, MANIFEST_VERSION, masterPlaylist, mediaPlaylist, segmentMinutes, serializeManifest } from "../manifest/index.ts";
-import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
+import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestTags, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
 import type { PieceMirror, PieceStore, PutResult } from "../storage/types.ts";
 import { backendNamed } from "../storage/set.ts";
 import { makeThumbnails } from "./artwork.ts";
 import type { Thumbnail } from "./artwork.ts";
+import { applyReleaseMetadata, titleFromFileName } from "./release.ts";
+import type { ReleaseMetadata } from "./release.ts";
 import { pieceCid, pieceCidOfFile, pieceCidSync } from "../piece/index.ts";
 import { forEachFile, ingestLimits, ingestMedia } from "./probe.ts";
 import type { BatchResult, IngestOptions, MediaInfo } from "./probe.ts";
-import { encodeVariants, limitRenditions, planVariants } from "./transcode.ts";
+import { encodeVariants, limitRenditions, planVariants, PREVIEW_SECONDS } from "./transcode.ts";
+import { StreamVaultError } from "../errors.ts";
 import type { EncodedVariant, EncodeOptions } from "./transcode.ts";
 
 export type { Tier } from "../manifest/index.ts";
@@ -83,6 +86,8 @@ export interface ProcessedVariant {
   /** how encrypted segments are keyed: per minute window (hls) or the content key (the original's byte chunks) */
   keyScheme?: KeyScheme;
   duration: number;
+  /** preview: seconds into the track it starts */
+  start?: number;
   width?: number;
   height?: number;
   segments: ProcessedSegment[];
@@ -94,6 +99,8 @@ export interface ProcessedMedia {
   tier: Tier;
   copies: number;
   info: MediaInfo;
+  /** the manifest's tags: the file's, with the creator's release metadata applied and a title always set (absent in work dirs saved before) */
+  tags?: ManifestTags;
   variants: ProcessedVariant[];
   thumbnails: Thumbnail[];
   pieces: PieceToStore[];
@@ -117,6 +124,12 @@ export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacC
   key?: Uint8Array;
   /** Cover image to use instead of the embedded one. */
   artwork?: string;
+  /** Where the 30-second preview starts, in seconds (default 0); moved earlier when less than 30 s follow, so the preview stays whole. */
+  previewStart?: number;
+  /** Title, artist, album, track number, description set by the creator over the file's tags. */
+  metadata?: ReleaseMetadata;
+  /** The title when neither `metadata` nor the file's tags have one (default: the file's name without extension). */
+  fallbackTitle?: string;
   /** Override copies (default from tier). */
   copies?: number;
   /** Premium/exclusive: give the standard variant away (stored in the clear; default false: only the preview is free). */
@@ -140,7 +153,10 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
   await mkdir(workDir, { recursive: true });
 
   const policy = (role: VariantRole) => tierPolicy(tier, role, options.freeStandard ?? false);
-  const specs = limitRenditions(planVariants(info), ingestLimits(options).maxRenditions).filter((s) => policy(s.role).store);
+  const previewStart = previewStartOf(info.duration, options.previewStart);
+  const specs = limitRenditions(planVariants(info), ingestLimits(options).maxRenditions)
+    .filter((s) => policy(s.role).store)
+    .map((s) => (s.role === "preview" && previewStart > 0 ? { ...s, startSeconds: previewStart } : s));
   const storeOriginal = policy("original").store;
   const needsKey = specs.some((s) => policy(s.role).encrypt) || (storeOriginal && policy("original").encrypt);
   const key = needsKey ? (options.key ?? generateContentKey()) : undefined;
@@ -198,6 +214,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
         duration: encoded.duration,
         segments,
       };
+      if (encoded.spec.startSeconds !== undefined) variant.start = encoded.spec.startSeconds;
       if (encoded.width !== undefined) variant.width = encoded.width;
       if (encoded.height !== undefined) variant.height = encoded.height;
       return variant;
@@ -244,6 +261,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
       tier,
       copies: options.copies ?? TIER_COPIES[tier],
       info,
+      tags: releaseTags(info.tags, options.metadata, options.fallbackTitle ?? titleFromFileName(file)),
       variants,
       thumbnails: thumbs,
       pieces,
@@ -305,6 +323,24 @@ async function chunkOriginal(
   };
 }
 
+/**
+ * The preview's start for a track of `duration` seconds: a start past the end is a bad_input error;
+ * one with less than PREVIEW_SECONDS after it moves back so the preview stays whole.
+ */
+export function previewStartOf(duration: number, requested: number | undefined): number {
+  if (requested === undefined || requested === 0) return 0;
+  if (!Number.isFinite(requested) || requested < 0) throw new StreamVaultError("bad_input", `preview start ${requested} must be a number of seconds from 0`);
+  if (requested >= duration) throw new StreamVaultError("bad_input", `preview start ${requested} s is past the end of the ${duration.toFixed(1)} s track: choose 0 to ${Math.floor(duration)}`);
+  return Math.round(Math.max(0, Math.min(requested, duration - PREVIEW_SECONDS)) * 1000) / 1000;
+}
+
+/** The file's tags with the creator's metadata over them; never without a title (an untagged file is named after the file). */
+function releaseTags(fileTags: ManifestTags, metadata: ReleaseMetadata | undefined, fallbackTitle: string): ManifestTags {
+  const tags = applyReleaseMetadata(fileTags, metadata ?? {});
+  if (!tags.title?.trim()) tags.title = fallbackTitle;
+  return tags;
+}
+
 function comparePieceIds(a: string, b: string): number {
   const [an, ai] = a.split("/");
   const [bn, bi] = b.split("/");
@@ -319,7 +355,11 @@ function lookup(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string,
 
 /** Mirrors of a piece id, when the store reported several copies (sorted: manifest bytes stay canonical). */
 function mirrorsOf(mirrors: ReadonlyMap<string, readonly PieceMirror[]> | undefined, id: string): ManifestMirror[] | undefined {
-  const list = mirrors?.get(id);
+  return manifestMirrors(mirrors?.get(id));
+}
+
+/** A piece's copies as the manifest records them (sorted: manifest bytes stay canonical); undefined for none. */
+export function manifestMirrors(list: readonly PieceMirror[] | undefined): ManifestMirror[] | undefined {
   if (!list || list.length === 0) return undefined;
   return [...list]
     .map((m) => (m.location ? { backend: m.backend, location: m.location } : { backend: m.backend }))
@@ -366,6 +406,7 @@ export function buildManifest(
       segments,
     };
     if (v.keyScheme !== undefined) variant.keyScheme = v.keyScheme;
+    if (v.start !== undefined) variant.start = v.start;
     if (v.width !== undefined) variant.width = v.width;
     if (v.height !== undefined) variant.height = v.height;
     if (v.kind === "hls") {
@@ -390,7 +431,7 @@ export function buildManifest(
     tier: processed.tier,
     copies: processed.copies,
     duration: info.duration,
-    tags: info.tags,
+    tags: processed.tags ?? info.tags,
     source: stripUndefined({
       container: info.container,
       codec: info.kind === "video" ? (info.video?.codec ?? "unknown") : (info.audio?.codec ?? "unknown"),

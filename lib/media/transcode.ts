@@ -30,8 +30,10 @@ export interface VariantSpec {
   videoBitrate?: number;
   /** output height in pixels (video only) */
   height?: number;
-  /** encode only the first N seconds */
+  /** encode only the first N seconds (from `startSeconds`) */
   limitSeconds?: number;
+  /** start this far into the source (the creator-chosen preview start) */
+  startSeconds?: number;
 }
 
 /** One HLS segment written by ffmpeg. */
@@ -132,7 +134,7 @@ export async function encodeVariants(info: MediaInfo, specs: VariantSpec[], opti
 }
 
 function cost(info: MediaInfo, spec: VariantSpec): number {
-  const seconds = Math.min(info.duration, spec.limitSeconds ?? Infinity);
+  const seconds = Math.min(info.duration - (spec.startSeconds ?? 0), spec.limitSeconds ?? Infinity);
   return seconds * ((spec.videoBitrate ?? 0) + spec.audioBitrate);
 }
 
@@ -140,7 +142,8 @@ async function encodeOne(info: MediaInfo, spec: VariantSpec, options: EncodeOpti
   const dir = path.join(options.workDir, "hls", spec.name);
   await mkdir(dir, { recursive: true });
   const playlistPath = path.join(dir, "index.m3u8");
-  const args = ["-v", "error", "-y", "-i", info.file];
+  // -ss before -i seeks the input; decoding resumes exactly there since every variant is re-encoded.
+  const args = ["-v", "error", "-y", ...(spec.startSeconds ? ["-ss", spec.startSeconds.toFixed(3)] : []), "-i", info.file];
   // Slightly under the limit: encoder frames overshoot -t, which would leave a one-frame 4th segment.
   if (spec.limitSeconds !== undefined) args.push("-t", String(spec.limitSeconds - 0.05));
   args.push("-map_metadata", "-1", "-map_chapters", "-1");

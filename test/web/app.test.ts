@@ -19,6 +19,7 @@ import { contractOf } from "@streamvault/lib/deployments";
 import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
 import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
+import sharp from "sharp";
 import { ensureBuild, playwright, startWeb, studioGet, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
 import type { Browser, BrowserContext, Page } from "./pw.ts";
@@ -1174,6 +1175,100 @@ describe("web app (browser)", function () {
       await mint.getByTestId("mint-save").click();
       await mint.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
       expect(s.errors).to.deep.equal([]);
+      });
+    });
+
+  describe("releases: details at upload, edited later", () => {
+    const coverWidth = (page: Page, selector: string) =>
+      page.waitForFunction((sel) => {
+        const img = document.querySelector<HTMLImageElement>(sel);
+        return img !== null && img.complete && img.naturalWidth > 0 ? img.naturalWidth : false;
+      }, selector, { timeout: 20_000 }).then((h) => h.jsonValue() as Promise<number>);
+    type ManifestView = { tags: Record<string, unknown>; artwork: { size: number; pieceCid: string }[]; variants: unknown[]; editedFrom?: string };
+    const manifestOf = async (id: string): Promise<{ cid: string; manifest: ManifestView }> => {
+      const items = (await (await fetch(`${web.url}/api/catalog?creator=${privateKeyToAccount(CREATOR_KEY).address}`)).json()) as { items: { id: string; manifestCid: string }[] };
+      const cid = items.items.find((i) => i.id === id)!.manifestCid;
+      return { cid, manifest: (await (await fetch(`${web.url}/api/manifest/${cid}`)).json()) as ManifestView };
+    };
+
+    it("an untagged WAV uploaded with a title, artist, album, track, description, cover and preview start goes live under them; renamed later, the content page and the discover card show the new title", async () => {
+      const s = await open(CREATOR_KEY, 1280);
+      await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+      await connect(s);
+      await s.page.getByTestId("studio").waitFor({ timeout: 30_000 });
+      // Named "t" and without tags: with no details it would go live as "t".
+      const take = join(stack.dir, "t.wav");
+      await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=610:d=36:r=44100", "-ac", "2", "-map_metadata", "-1", "-fflags", "+bitexact", take]);
+      const cover = join(stack.dir, "harbour-cover.png");
+      await sharp({ create: { width: 800, height: 800, channels: 3, background: { r: 230, g: 140, b: 40 } } }).png().toFile(cover);
+
+      await s.page.getByTestId("file-input").setInputFiles([take]);
+      await s.page.getByTestId("release-title").fill("Harbour Lights");
+      await s.page.getByTestId("release-artist").fill("Mara Quinn");
+      await s.page.getByTestId("release-album").fill("Tides");
+      await s.page.getByTestId("release-track").fill("3");
+      await s.page.getByTestId("release-description").fill("Recorded on the pier at dawn.");
+      await s.page.getByTestId("release-artwork").setInputFiles([cover]);
+      await s.page.getByTestId("preview-start").fill("4");
+      expect(await s.page.locator('input[name="minPasses"]').first().inputValue(), "passes that unlock start at 0").to.equal("0");
+      await s.page.screenshot({ path: join(SHOTS, "studio-upload-details-1280.png"), fullPage: true });
+      await s.page.getByTestId("upload-start").click();
+      const row = s.page.getByTestId("release-row").filter({ has: s.page.getByRole("link", { name: "Harbour Lights", exact: true }) });
+      await row.waitFor({ timeout: 180_000 });
+      const id = (await row.getAttribute("data-content"))!;
+      const jobId = await s.page.getByTestId("upload-file").filter({ hasText: "t.wav" }).getAttribute("data-job");
+      const job = (await (await fetch(`${web.url}/api/upload/jobs/${jobId}`)).json()) as { job: { state: string; result: { manifestCid: string } } };
+      expect(job.job.state, "registered with the edited manifest, accepted as the job's").to.equal("registered");
+      expect(await row.getByTestId("item-price").innerText()).to.equal("0.002 ETH");
+      const first = await manifestOf(id);
+      expect(first.manifest.tags).to.include({ title: "Harbour Lights", artist: "Mara Quinn", album: "Tides", trackNumber: 3, description: "Recorded on the pier at dawn." });
+      expect(first.manifest.editedFrom).to.equal(job.job.result.manifestCid);
+      expect(first.manifest.artwork.map((a) => a.size)).to.deep.equal([600, 200]);
+      const preview = (first.manifest.variants as { role: string; start?: number; duration: number }[]).find((v) => v.role === "preview")!;
+      expect(preview.start, "the creator-chosen preview start").to.equal(4);
+      expect(preview.duration).to.be.within(29, 30.1);
+
+      await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "load" }); // the creator's player keeps streaming
+      expect(await s.page.getByTestId("content-title").innerText()).to.equal("Harbour Lights");
+      expect(await s.page.getByTestId("content-album").innerText()).to.equal("Tides · track 3");
+      expect(await s.page.getByTestId("content-description").innerText()).to.equal("Recorded on the pier at dawn.");
+      expect(await coverWidth(s.page, ".content-head img.art")).to.equal(600);
+      await s.page.screenshot({ path: join(SHOTS, "content-release-details-1280.png"), fullPage: true });
+
+      // Rename: a new manifest over the same media pieces, put on chain by the creator's wallet.
+      await s.page.goto(`${web.url}/studio`, { waitUntil: "networkidle" });
+      const edited = s.page.locator(`[data-testid=release-row][data-content="${id}"]`);
+      await edited.getByTestId("edit-details").click();
+      expect(await edited.getByTestId("release-album").inputValue()).to.equal("Tides");
+      await edited.getByTestId("release-title").fill("Harbour Lights (Dawn Mix)");
+      await edited.getByTestId("release-description").fill("");
+      await edited.getByTestId("save-details").click();
+      await edited.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+      await s.page.getByTestId("release-row").filter({ has: s.page.getByRole("link", { name: "Harbour Lights (Dawn Mix)" }) }).waitFor({ timeout: 30_000 });
+      const renamed = await manifestOf(id);
+      expect(renamed.cid).not.to.equal(first.cid);
+      expect(renamed.manifest.editedFrom).to.equal(first.cid);
+      expect(renamed.manifest.tags).to.include({ title: "Harbour Lights (Dawn Mix)", album: "Tides", trackNumber: 3 });
+      expect(renamed.manifest.tags).not.to.have.property("description");
+      expect(renamed.manifest.variants, "nothing re-encoded").to.deep.equal(first.manifest.variants);
+      expect(renamed.manifest.artwork).to.deep.equal(first.manifest.artwork);
+
+      await s.page.goto(`${web.url}/content/${id}`, { waitUntil: "load" }); // the creator's player keeps streaming
+      expect(await s.page.getByTestId("content-title").innerText()).to.equal("Harbour Lights (Dawn Mix)");
+      expect(await s.page.getByTestId("content-description").count()).to.equal(0);
+      // Discover: the card has the new title, the cover, and the release's terms.
+      await s.page.goto(`${web.url}/`, { waitUntil: "networkidle" });
+      const card = s.page.locator(`[data-testid=content-card][data-content="${id}"]`);
+      expect(await card.getByTestId("card-title").innerText()).to.equal("Harbour Lights (Dawn Mix)");
+      expect(await coverWidth(s.page, `[data-testid=content-card][data-content="${id}"] img.art`)).to.be.greaterThan(0);
+      expect(await card.getByTestId("card-price").innerText()).to.match(/^premium 0\.002 ETH · 0:36$/i);
+      expect(await card.getByTestId("card-access").innerText()).to.equal("unlocks with: 30-day pass 0.002 ETH · in the subscription");
+      expect(await card.getByTestId("card-stream-price").innerText()).to.equal("not offered per minute");
+      // The seeded track is priced per minute: its card says so.
+      const seeded = s.page.locator(`[data-testid=content-card][data-content="${stack.track.contentId.toLowerCase()}"]`);
+      expect(await seeded.getByTestId("card-stream-price").innerText()).to.equal("or 0.0001 ETH per minute");
+      await s.page.screenshot({ path: join(SHOTS, "discover-release-terms-1280.png"), fullPage: true });
+      expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
     });
   });
 });

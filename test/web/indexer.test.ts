@@ -10,7 +10,8 @@ import { createPublicClient, createWalletClient, http, parseEventLogs, parseUnit
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { startStack, FAN_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, startWeb, studioGet, type WebServer } from "./server.ts";
+import { ensureBuild, playwright, sessionCookie, startWeb, studioGet, type WebServer } from "./server.ts";
+import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
 import { installWallet } from "./wallet.ts";
 import { CREATOR_KEY } from "./stack.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
@@ -100,10 +101,11 @@ describe("web app on the indexer", function () {
 
   it("Discover lists the catalogue from the indexer, with search and the creator filter", async () => {
     const res = await fetch(`${web.url}/api/catalog`);
-    const body = (await res.json()) as { source: string; items: { id: Hex; title: string; artist: string }[] };
+    const body = (await res.json()) as { source: string; items: { id: Hex; title: string; artist: string; streamRatePerMinute: string }[] };
     expect(body.source).to.equal("indexer");
     expect(body.items.map((i) => i.id)).to.deep.equal([stack.track.contentId]);
     expect(body.items[0]!.title).to.equal(stack.track.title);
+    expect(body.items[0]!.streamRatePerMinute, "the per-minute price, from the indexer's streamPrice").to.equal(RATE.toString());
     const html = await (await fetch(`${web.url}/?creator=${stack.creator}&q=nova`)).text();
     expect(html).to.contain(stack.track.title).and.to.match(/from the (<!-- -->)?indexer/);
     const none = (await (await fetch(`${web.url}/api/catalog?q=zzz-none`)).json()) as { items: unknown[] };
@@ -289,5 +291,31 @@ describe("web app on the indexer", function () {
     expect(named.name).to.equal("DJ Harbour Fan");
     const profile = (await (await fetch(`${web.url}/api/profile/${fanAccount.address}`)).json()) as { profile: { name: string } };
     expect(profile.profile.name).to.equal("DJ Harbour Fan");
+  });
+
+  // Last: it renames the seeded track, which the earnings tests above name by its first title.
+  it("a release renamed in the studio (new manifest, updateManifest) reaches Discover through the indexer's ManifestUpdated", async () => {
+    const form = new FormData();
+    form.set("contentId", stack.track.contentId);
+    form.set("title", "Renamed On Chain");
+    form.set("album", "Indexed");
+    const cookie = await sessionCookie(web.url, CREATOR_KEY);
+    const saved = await fetch(`${web.url}/api/studio/${stack.creator}/release`, { method: "POST", headers: { cookie, origin: web.url }, body: form });
+    expect(saved.status, await saved.clone().text()).to.equal(200);
+    const { manifestCid, changed } = (await saved.json()) as { manifestCid: string; changed: boolean };
+    expect(changed).to.equal(true);
+    // Another creator's session may not edit it.
+    const other = await fetch(`${web.url}/api/studio/${privateKeyToAccount(FAN_KEY).address}/release`, { method: "POST", headers: { cookie: await sessionCookie(web.url, FAN_KEY), origin: web.url }, body: form });
+    expect(other.status).to.equal(403);
+    const creatorWallet = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const access = contractOf(stack.deployment, "ContentAccess");
+    const receipt = await pub.waitForTransactionReceipt({
+      hash: await creatorWallet.writeContract({ address: access.address, abi: access.abi, functionName: "updateManifest", args: [stack.track.contentId, cidToBytes(manifestCid)] }),
+    });
+    await indexer.waitForBlock(receipt.blockNumber, 60_000);
+    const body = (await (await fetch(`${web.url}/api/catalog`)).json()) as { source: string; items: { id: Hex; title: string; album?: string; manifestCid: string }[] };
+    expect(body.source).to.equal("indexer");
+    expect(body.items[0]).to.include({ id: stack.track.contentId, title: "Renamed On Chain", album: "Indexed", manifestCid });
+    expect(await (await fetch(`${web.url}/?q=renamed`)).text()).to.contain("Renamed On Chain");
   });
 });

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { CatalogItem } from "@/lib/server/catalog";
-import { formatAmount, formatDuration } from "@/lib/client/format";
+import { accessSummary, formatAmount, formatDuration } from "@/lib/client/format";
 import { CreatorName } from "./CreatorName";
 
 export function Artwork({ cid, title, className = "art" }: { cid?: string; title: string; className?: string }) {
@@ -9,21 +9,39 @@ export function Artwork({ cid, title, className = "art" }: { cid?: string; title
   return <img className={className} src={`/api/piece/${cid}`} alt={`Cover of ${title}`} loading="lazy" />;
 }
 
+/** Price, access rule and per-minute price of a release, as every release row shows them. */
+export function ReleaseTerms({ item, stable }: { item: CatalogItem; stable?: string }) {
+  const rules = { price: item.price, paymentToken: item.paymentToken, duration: item.accessDuration, inSubscription: item.inSubscription, minPasses: item.minPasses, minCoinBalance: item.minCoinBalance };
+  const rate = BigInt(item.streamRatePerMinute);
+  return (
+    <>
+      <span className="small" data-testid="card-price">
+        <span className={`tag ${item.tierName}`}>{item.tierName}</span>{" "}
+        {item.tier > 0 ? (BigInt(item.price) > 0n ? formatAmount(item.price, item.paymentToken, stable) : "not for sale") : "free"}
+        {item.duration ? <span className="muted"> · {formatDuration(item.duration)}</span> : null}
+      </span>
+      {item.tier > 0 && <span className="small muted" data-testid="card-access">unlocks with: {accessSummary(item.tierName, rules, stable)}</span>}
+      {item.tier > 0 && (
+        <span className="small muted" data-testid="card-stream-price">
+          {rate > 0n ? `or ${formatAmount(rate, item.streamToken, stable)} per minute` : "not offered per minute"}
+        </span>
+      )}
+    </>
+  );
+}
+
 /** `creatorName`: the creator's profile or coin name (`lib/server/profiles.ts` displayName); without it the short address shows. */
 export function ContentCard({ item, stable, creatorName }: { item: CatalogItem; stable?: string; creatorName?: string | null }) {
   return (
-    <Link href={`/content/${item.id}`} className="card" data-testid="content-card">
+    <Link href={`/content/${item.id}`} className="card" data-testid="content-card" data-content={item.id}>
       <Artwork cid={item.artworkCid} title={item.title} />
-      <strong>{item.title}</strong>
+      <strong data-testid="card-title">{item.title}</strong>
       <span className="muted small">
         <CreatorName address={item.creator} name={creatorName} className="card-creator" />
         {item.artist && item.artist !== creatorName ? ` · ${item.artist}` : ""}
+        {item.album ? ` · ${item.album}` : ""}
       </span>
-      <span className="small">
-        <span className={`tag ${item.tierName}`}>{item.tierName}</span>{" "}
-        {item.tier > 0 && BigInt(item.price) > 0n ? formatAmount(item.price, item.paymentToken, stable) : ""}
-        {item.duration ? <span className="muted"> · {formatDuration(item.duration)}</span> : null}
-      </span>
+      <ReleaseTerms item={item} stable={stable} />
     </Link>
   );
 }

@@ -18,12 +18,17 @@ import { StudioBackups } from "./StudioBackups";
 import { StudioProfile } from "./StudioProfile";
 import { StudioTools } from "./StudioTools";
 import { ZERO_ADDRESS, accessSummary, formatAmount, shortAddress } from "@/lib/client/format";
+import { EMPTY_DETAILS, ReleaseDetailsFields, detailsError, hasDetails, saveReleaseDetails, type ReleaseDetailsForm } from "./ReleaseDetails";
 import { RulesEditor, rulesFromForm, formFromRules, streamPriceFromForm, type RulesForm, DEFAULT_RULES_FORM } from "./RulesEditor";
 
 interface StudioData {
   items: {
     id: Hex;
     title: string;
+    artist: string;
+    album: string;
+    trackNumber: number | null;
+    description: string;
     tier: string;
     bytes: number;
     copies: number;
@@ -184,16 +189,21 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
 
       <h2>Releases</h2>
       {d?.items.length === 0 && <p className="muted">No releases yet.</p>}
-      {d?.items.map((item) => <ReleaseRow key={item.id} item={item} />)}
+      {d?.items.map((item) => <ReleaseRow key={item.id} item={item} creator={creator} onChanged={() => void data.refetch()} />)}
     </div>
   );
 }
 
-function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
+function detailsOf(item: StudioData["items"][number]): ReleaseDetailsForm {
+  return { title: item.title, artist: item.artist, album: item.album, trackNumber: item.trackNumber ? String(item.trackNumber) : "", description: item.description };
+}
+
+function ReleaseRow({ item, creator, onChanged }: { item: StudioData["items"][number]; creator: Address; onChanged: () => void }) {
   const wagmi = useConfig();
   const { contracts: c, chainId } = useAppConfig();
   const contract = useContracts();
-  const [editing, setEditing] = useState<"" | "rules" | "collaborators">("");
+  const [editing, setEditing] = useState<"" | "rules" | "collaborators" | "details">("");
+  const [details, setDetails] = useState<ReleaseDetailsForm>(() => detailsOf(item));
   const [rules, setRules] = useState<RulesForm>(() => formFromRules(item.rules, c.MockStablecoin));
   const [collaborators, setCollaborators] = useState("");
   const [error, setError] = useState("");
@@ -234,6 +244,26 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
     }
     setEditing("");
   }
+
+  /** New details -> a new manifest over the same media -> updateManifest from the wallet. */
+  async function saveDetails() {
+    const problem = detailsError(details);
+    if (problem) return setError(problem);
+    if (!details.title.trim()) return setError("a release needs a title");
+    setError("");
+    let saved;
+    try {
+      saved = await saveReleaseDetails(wagmi, creator, chainId, item.id, details, false);
+    } catch (err) {
+      return setError((err as Error).message);
+    }
+    if (saved.changed) {
+      const ok = await tx.run("Update details", () => writeContract(wagmi, { ...contract("ContentAccess"), functionName: "updateManifest", args: [item.id, cidToBytes(saved.manifestCid)], chainId }));
+      if (!ok) return;
+      onChanged();
+    }
+    setEditing("");
+  }
   return (
     <div className="panel" data-testid="release-row" data-content={item.id.toLowerCase()}>
       <strong><Link href={`/content/${item.id}`}>{item.title}</Link></strong>{" "}
@@ -249,6 +279,9 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
       <span className="small" data-testid="item-stream-price">
         {rate > 0n ? `${formatAmount(rate, token, c.MockStablecoin)} per minute` : "not offered per minute"}
       </span>{" "}
+      <button className="btn" onClick={() => { setDetails(detailsOf(item)); setEditing((e) => (e === "details" ? "" : "details")); }} aria-expanded={editing === "details"} data-testid="edit-details">
+        Edit details
+      </button>{" "}
       <button className="btn" onClick={() => setEditing((e) => (e === "rules" ? "" : "rules"))} aria-expanded={editing === "rules"} data-testid="edit-rules">
         Edit rules
       </button>{" "}
@@ -273,6 +306,19 @@ function ReleaseRow({ item }: { item: StudioData["items"][number] }) {
           </label>
           {error && <p className="field-error">{error}</p>}
           <button className="btn primary" type="submit">Save collaborators</button>
+        </form>
+      )}
+      {editing === "details" && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void saveDetails();
+          }}
+          data-testid="details-form"
+        >
+          <ReleaseDetailsFields value={details} onChange={setDetails} />
+          {error && <p className="field-error">{error}</p>}
+          <button className="btn primary" type="submit" data-testid="save-details">Save details</button>
         </form>
       )}
       {editing === "rules" && (
@@ -331,8 +377,11 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
   const [tier, setTier] = useState("premium");
   /** The creator's explicit choice to give the standard (192k) stream away; off: only the preview is free. */
   const [freeStandard, setFreeStandard] = useState(false);
+  /** Seconds into the track the free 30 s preview starts ("" or 0: the beginning). */
+  const [previewStart, setPreviewStart] = useState("");
   const [rules, setRules] = useState<RulesForm>(DEFAULT_RULES_FORM);
   const [collaborators, setCollaborators] = useState("");
+  const [details, setDetails] = useState<ReleaseDetailsForm>(EMPTY_DETAILS);
   const [formError, setFormError] = useState("");
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
@@ -354,19 +403,31 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
   });
 
   /** The wallet registers a published job's item (unless the chain already has it), then the server is told. */
-  async function register(name: string, job: UploadJob, settings: { rules: ReturnType<typeof rulesFromForm> & { ok: true }; perMinute: ReturnType<typeof streamPriceFromForm> & { ok: true }; collaborators: { account: Address; shareBps: number }[]; tier: string }): Promise<void> {
+  async function register(name: string, job: UploadJob, settings: { rules: ReturnType<typeof rulesFromForm> & { ok: true }; perMinute: ReturnType<typeof streamPriceFromForm> & { ok: true }; collaborators: { account: Address; shareBps: number }[]; tier: string; details: ReleaseDetailsForm }): Promise<void> {
     if (!job.result) return;
-    const title = job.result.title;
+    let title = job.result.title;
     // Nothing is registered twice: a job finished earlier (another tab, a resumed job) may be on chain already.
     const onChain = await readContract(wagmi, { ...contract("ContentAccess"), functionName: "contentInfo", args: [job.contentId as Hex], chainId }).then(() => true, () => false);
     let txHash: Hex | undefined;
     if (!onChain) {
+      // The creator's details go in an edited manifest over the job's media, registered instead of the job's own.
+      let manifestCid = job.result.manifestCid;
+      if (hasDetails(settings.details)) {
+        try {
+          update(name, { stage: "saving details" });
+          manifestCid = (await saveReleaseDetails(wagmi, creator, chainId, job.contentId as Hex, settings.details, true)).manifestCid;
+          title = settings.details.title.trim() || title;
+        } catch (err) {
+          update(name, { stage: "failed", error: (err as Error).message });
+          return;
+        }
+      }
       const tierIndex = (TIER_NAMES as readonly string[]).indexOf(settings.tier);
       const ok = await tx.run(`Register “${title}”`, async () => {
         txHash = await writeContract(wagmi, {
           ...contract("ContentAccess"),
           functionName: "registerContent",
-          args: [job.externalId as Hex, cidToBytes(job.result!.manifestCid), tierIndex, settings.rules.rules, settings.collaborators],
+          args: [job.externalId as Hex, cidToBytes(manifestCid), tierIndex, settings.rules.rules, settings.collaborators],
           chainId,
         });
         return txHash;
@@ -396,9 +457,15 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     if (!perMinute.ok) return setFormError(perMinute.error);
     if (!col.ok) return setFormError(col.error);
     if (files.length === 0) return setFormError("add at least one file");
+    const detailsProblem = detailsError(details);
+    if (detailsProblem) return setFormError(detailsProblem);
+    if (previewStart.trim() && !/^\d{1,6}(\.\d{1,3})?$/.test(previewStart.trim())) return setFormError("the preview start must be seconds from 0, e.g. 45");
     setFormError("");
     const batch = files;
-    const settings = { rules: r, perMinute, collaborators: col.value, tier };
+    // A title and track number name one file: with several files only the shared details apply.
+    const batchDetails = batch.length === 1 ? details : { ...details, title: "", trackNumber: "" };
+    const settings = { rules: r, perMinute, collaborators: col.value, tier, details: batchDetails };
+    setDetails(EMPTY_DETAILS);
     setLastSettings(settings);
     setStates(batch.map((f) => ({ name: f.name, progress: 0, stage: "hashing" })));
     // 1. Hash every file: the signature covers each file's size and SHA-256 (one wallet prompt for the batch).
@@ -428,7 +495,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
             signedAt = Date.now();
           }
           update(f.name, { stage: "uploading", progress: HASHED });
-          job = await sendFile({ file: f, creator, tier, freeStandard, sha256: hashes[i]!, message, signature, onProgress: (p) => update(f.name, { progress: HASHED + (SENT - HASHED) * p }) });
+          job = await sendFile({ file: f, creator, tier, freeStandard, previewStart: previewStart.trim(), sha256: hashes[i]!, message, signature, onProgress: (p) => update(f.name, { progress: HASHED + (SENT - HASHED) * p }) });
         }
         update(f.name, fromJob(job));
         follows.push(
@@ -501,11 +568,18 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
             Give the standard-quality (192 kbps) stream away; sell only high quality
           </label>
         )}
+        {tier !== "free" && (
+          <label>
+            Preview starts at (seconds; the 30 s preview is free)
+            <input value={previewStart} onChange={(e) => setPreviewStart(e.target.value)} inputMode="decimal" placeholder="0" name="previewStart" data-testid="preview-start" />
+          </label>
+        )}
         <label>
           Collaborators (one per line: address share%)
           <textarea rows={2} value={collaborators} onChange={(e) => setCollaborators(e.target.value)} placeholder="0x… 25%" />
         </label>
       </div>
+      <ReleaseDetailsFields value={details} onChange={setDetails} single={files.length <= 1} titleHint={files.length === 1 ? `from the file's tags, else “${files[0]!.name.replace(/\.[^.]+$/, "")}”` : undefined} />
       <RulesEditor value={rules} onChange={setRules} />
       {formError && <p className="field-error" role="alert">{formError}</p>}
       <p>

@@ -105,6 +105,13 @@ export function validateRules(rules: AccessRules): void {
   if (rules.duration < 0 || rules.duration > 0xffffffff) throw new Error(`duration ${rules.duration} is outside uint32 seconds`);
 }
 
+/** Point a registered item at another manifest (`ContentAccess.updateManifest`, the creator only); resolves with the mined transaction. */
+export async function updateManifest(ctx: ChainContext, contentId: Hex, manifestCid: string, onSent?: (hash: Hex) => void | Promise<void>): Promise<Hex> {
+  const { address, abi } = ctx.contentAccess;
+  const { hash } = await sendAndWait(ctx, () => ctx.walletClient.writeContract({ address, abi, functionName: "updateManifest", args: [contentId, cidToBytes(manifestCid)] }), onSent);
+  return hash;
+}
+
 /** Register (or confirm) an item; never registers the same content id twice. */
 export async function registerContent(ctx: ChainContext, request: RegisterRequest): Promise<RegisterResult> {
   const creator = ctx.account.address;
@@ -113,11 +120,7 @@ export async function registerContent(ctx: ChainContext, request: RegisterReques
   const { address, abi } = ctx.contentAccess;
   if (existing) {
     if (existing.manifestCid === request.manifestCid) return { contentId, outcome: "exists" };
-    const { hash } = await sendAndWait(
-      ctx,
-      () => ctx.walletClient.writeContract({ address, abi, functionName: "updateManifest", args: [contentId, cidToBytes(request.manifestCid)] }),
-      request.onSent,
-    );
+    const hash = await updateManifest(ctx, contentId, request.manifestCid, request.onSent);
     return { contentId, outcome: "updated", txHash: hash };
   }
   const rules: AccessRules = { ...DEFAULT_RULES, ...request.rules };

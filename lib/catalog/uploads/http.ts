@@ -2,7 +2,7 @@
  * The web upload endpoints as plain `Request -> Response` handlers (the Next route files mount
  * them; tests and other servers can too):
  *
- *   POST /api/upload?creator=0x…&tier=premium[&freeStandard=1]&name=<file name>&sha256=<hex>
+ *   POST /api/upload?creator=0x…&tier=premium[&freeStandard=1][&previewStart=<seconds>]&name=<file name>&sha256=<hex>
  *        body: the file's raw bytes; headers: the signed request (lib/signed-request)
  *        -> 202 {jobId, job}  once the bytes are in the spool and the job is queued
  *   GET  /api/upload/jobs/<id>                        -> {job}
@@ -37,6 +37,8 @@ export interface UploadHttpOptions {
   refuseWallet?: (wallet: Address) => Promise<string | null>;
   /** The manifest CID `contentId` is registered with on chain, undefined when not registered. */
   registeredManifest: (contentId: string) => Promise<string | undefined>;
+  /** The manifest a manifest was edited from (its `editedFrom`), so an item registered with the job's media under edited details counts as the job's. */
+  editedFrom?: (manifestCid: string) => Promise<string | undefined>;
 }
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -67,6 +69,9 @@ export function uploadHttp(options: UploadHttpOptions) {
     if (!(TIERS as readonly string[]).includes(tier)) return refuse("tier must be free, premium or exclusive", 400);
     const freeStandard = /^(1|true)$/.test(url.searchParams.get("freeStandard") ?? "");
     if (freeStandard && tier === "free") return refuse("freeStandard=1 is for premium and exclusive items (a free item is all in the clear already)", 400);
+    const previewText = url.searchParams.get("previewStart") ?? "0";
+    if (!/^\d{1,6}(\.\d{1,3})?$/.test(previewText)) return refuse(`previewStart "${previewText}" must be seconds from 0, e.g. 45`, 400);
+    const previewStart = Number(previewText);
     if (!/^[0-9a-f]{64}$/.test(sha256)) return refuse("sha256 must be the file's SHA-256 in hex (the one you signed)", 400);
 
     // 1. The signature, from the headers: nothing of the body has been read yet.
@@ -85,7 +90,7 @@ export function uploadHttp(options: UploadHttpOptions) {
 
     // 3. One job per creator and bytes: the same file again gets the job it already has.
     const contentId = contentIdFor(creator, externalIdOfSha256(sha256));
-    const reserved = await queue.reserve({ creator, contentId, externalId: externalIdOfSha256(sha256), sha256, size: body.size, fileName: name, tier: tier as Tier, freeStandard }, options.owner);
+    const reserved = await queue.reserve({ creator, contentId, externalId: externalIdOfSha256(sha256), sha256, size: body.size, fileName: name, tier: tier as Tier, freeStandard, previewStart }, options.owner);
     if (!reserved.created) {
       const status = reserved.job.state === "receiving" ? 409 : 200;
       const error = status === 409 ? { error: "this file is being uploaded already (another request holds it); wait for it or try again in a minute" } : {};
@@ -153,7 +158,7 @@ export function uploadHttp(options: UploadHttpOptions) {
     const txHash = typeof payload.txHash === "string" && /^0x[0-9a-fA-F]{64}$/.test(payload.txHash) ? payload.txHash : undefined;
     const onChain = await options.registeredManifest(job.contentId);
     if (!onChain) return json({ error: `${job.contentId} is not registered on chain yet: send registerContent, then report it` }, 409);
-    if (onChain !== job.result.manifestCid) return json({ error: `${job.contentId} is registered with manifest ${onChain}, not this job's ${job.result.manifestCid}` }, 409);
+    if (onChain !== job.result.manifestCid && (await options.editedFrom?.(onChain)) !== job.result.manifestCid) return json({ error: `${job.contentId} is registered with manifest ${onChain}, not this job's ${job.result.manifestCid}` }, 409);
     const updated = await queue.markRegistered(id, txHash);
     return json({ job: updated ?? job });
   }

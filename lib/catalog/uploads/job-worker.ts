@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { MediaIngestError, processMedia, publishDetailed } from "../../media/index.ts";
+import { MediaIngestError, processMedia, publishDetailed, titleFromFileName } from "../../media/index.ts";
 import type { KeyStore } from "../../keys/index.ts";
 import type { PieceStore } from "../../storage/types.ts";
 import type { ClaimedJob, UploadJobQueue } from "./jobs.ts";
@@ -92,7 +92,7 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     // A crash after the key was sealed leaves it in the key store: the retry encrypts under the same key.
     const existingKey = job.tier === "free" ? undefined : await keyStore.getKey(job.contentId);
     await mkdir(workDir, { recursive: true });
-    const processed = await processMedia(source, { contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard });
+    const processed = await processMedia(source, { contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard, previewStart: job.previewStart, fallbackTitle: titleFromFileName(job.fileName) });
     abort.signal.throwIfAborted();
     if (processed.key && !existingKey) await keyStore.putKey(job.contentId, processed.key, job.creator);
     await queue.progress(claimed, "storing", 0.6);
@@ -103,7 +103,7 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
       onProgress: (done, total) => void queue.progress(claimed, "storing", 0.6 + 0.39 * (done / total)).catch(() => {}),
     });
     const storedBytes = [...published.stored.values()].reduce((sum, r) => sum + r.size, 0);
-    const title = processed.info.tags?.title ?? job.fileName;
+    const title = processed.tags?.title ?? job.fileName;
     const warnings = (processed.info.warnings ?? []).map(({ code, message }) => ({ code, message }));
     if (await queue.publish(claimed, { manifestCid: published.manifestCid, title, storedBytes, warnings })) {
       await rm(jobDir, { recursive: true, force: true });

@@ -38,6 +38,8 @@ export interface UploadJob {
   tier: "free" | "premium" | "exclusive";
   /** premium/exclusive: the standard variant is stored in the clear (the creator gives it away) */
   freeStandard: boolean;
+  /** seconds into the track the 30 s preview starts (0: the beginning) */
+  previewStart: number;
   state: UploadJobState;
   stage: string;
   progress: number;
@@ -69,6 +71,7 @@ interface Row {
   file_name: string;
   tier: UploadJob["tier"];
   free_standard: boolean;
+  preview_start: number | string | null;
   state: UploadJobState;
   stage: string;
   progress: number;
@@ -97,6 +100,7 @@ function fromRow(r: Row): UploadJob {
     fileName: r.file_name,
     tier: r.tier,
     freeStandard: r.free_standard,
+    previewStart: Number(r.preview_start ?? 0),
     state: r.state,
     stage: r.stage,
     progress: Number(r.progress),
@@ -121,6 +125,7 @@ export interface NewUploadJob {
   fileName: string;
   tier: UploadJob["tier"];
   freeStandard?: boolean;
+  previewStart?: number;
 }
 
 /** The job table's operations; every instance and worker process opens its own on the same database. */
@@ -149,6 +154,7 @@ export class UploadJobQueue {
       file_name TEXT NOT NULL,
       tier TEXT NOT NULL,
       free_standard BOOLEAN NOT NULL DEFAULT false,
+      preview_start REAL NOT NULL DEFAULT 0,
       state TEXT NOT NULL,
       stage TEXT NOT NULL DEFAULT 'queued',
       progress REAL NOT NULL DEFAULT 0,
@@ -166,6 +172,7 @@ export class UploadJobQueue {
     )`);
     // Tables made before the free-standard option get its column.
     await db.query(`ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS free_standard BOOLEAN NOT NULL DEFAULT false`);
+    await db.query(`ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS preview_start REAL NOT NULL DEFAULT 0`);
     await db.query(`CREATE INDEX IF NOT EXISTS upload_jobs_claimable ON upload_jobs (state, lease_until)`);
     return queue;
   }
@@ -179,14 +186,14 @@ export class UploadJobQueue {
     const id = randomUUID();
     const token = randomUUID();
     const { rows } = await this.db.query<Row>(
-      `INSERT INTO upload_jobs (id, creator, content_id, external_id, sha256, size, file_name, tier, free_standard, state, stage, max_attempts, lease_owner, lease_token, lease_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, 'receiving', 'receiving', $9, $10, $11, now() + make_interval(secs => $12::double precision))
+      `INSERT INTO upload_jobs (id, creator, content_id, external_id, sha256, size, file_name, tier, free_standard, preview_start, state, stage, max_attempts, lease_owner, lease_token, lease_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $14, 'receiving', 'receiving', $9, $10, $11, now() + make_interval(secs => $12::double precision))
        ON CONFLICT (creator, content_id) DO UPDATE SET
-         file_name = EXCLUDED.file_name, tier = EXCLUDED.tier, free_standard = EXCLUDED.free_standard, lease_owner = EXCLUDED.lease_owner,
+         file_name = EXCLUDED.file_name, tier = EXCLUDED.tier, free_standard = EXCLUDED.free_standard, preview_start = EXCLUDED.preview_start, lease_owner = EXCLUDED.lease_owner,
          lease_token = EXCLUDED.lease_token, lease_until = EXCLUDED.lease_until, progress = 0, updated_at = now()
        WHERE upload_jobs.state = 'receiving' AND upload_jobs.lease_until < now()
        RETURNING *`,
-      [id, job.creator.toLowerCase(), job.contentId.toLowerCase(), job.externalId, job.sha256, job.size, job.fileName, job.tier, this.maxAttempts, owner, token, this.leaseMs / 1000, job.freeStandard ?? false],
+      [id, job.creator.toLowerCase(), job.contentId.toLowerCase(), job.externalId, job.sha256, job.size, job.fileName, job.tier, this.maxAttempts, owner, token, this.leaseMs / 1000, job.freeStandard ?? false, job.previewStart ?? 0],
     );
     if (rows[0]) {
       const created = fromRow(rows[0]);

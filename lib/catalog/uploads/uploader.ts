@@ -12,7 +12,7 @@ import path from "node:path";
 import pRetry from "p-retry";
 import type { Address, Hex } from "viem";
 import { buildManifest, MediaIngestError, processMedia, publishDetailed } from "../../media/index.ts";
-import type { IngestWarning, ProcessedMedia } from "../../media/index.ts";
+import type { IngestWarning, ProcessedMedia, ReleaseMetadata } from "../../media/index.ts";
 import type { KeyStore } from "../../keys/index.ts";
 import type { PieceStore, PutOptions, PutResult } from "../../storage/types.ts";
 import type { ChainContext } from "../chain/client.ts";
@@ -60,6 +60,10 @@ export interface ItemSettings {
   rules: Partial<AccessRules>;
   collaborators: Collaborator[];
   artwork?: string;
+  /** Title, artist, album, track number, description over the file's tags (lib/media/release.ts). */
+  metadata?: ReleaseMetadata;
+  /** Seconds into the track the 30 s preview starts (default 0). */
+  previewStart?: number;
   /** Premium/exclusive: give the standard (192k) variant away in the clear; default false (only the preview is free). */
   freeStandard?: boolean;
   /** Pay-per-minute price set after registering (`PaymentChannels.setStreamPrice`); absent = left as is. */
@@ -288,7 +292,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
           const attemptDir = path.join(workDir, `attempt-${process.pid}-${Date.now()}`);
           await mkdir(attemptDir, { recursive: true });
           const existingKey = item.tier === "free" ? undefined : await options.keyStore.getKey(contentId);
-          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, freeStandard: settings.freeStandard });
+          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, metadata: settings.metadata, previewStart: settings.previewStart, freeStandard: settings.freeStandard });
           if (fresh.key) {
             await options.keyStore.putKey(contentId, fresh.key, creator);
             journal.update(contentId, { keyStored: true });
@@ -299,8 +303,8 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
         journal.update(contentId, {
           state: "processed",
           piecesTotal: processed.pieces.length + 1,
-          title: processed.info.tags.title ?? path.basename(file, path.extname(file)),
-          artist: processed.info.tags.artist,
+          title: processed.tags?.title ?? processed.info.tags.title ?? path.basename(file, path.extname(file)),
+          artist: processed.tags?.artist ?? processed.info.tags.artist,
           kind: processed.info.kind,
           duration: processed.info.duration,
           warnings: processed.info.warnings ?? [],

@@ -47,11 +47,11 @@ export async function findJob(creator: Address, contentId: Hex): Promise<UploadJ
 }
 
 /** Sends one file; resolves with its job once the server has it whole (202), rejects with the server's reason. */
-export function sendFile(input: { file: File; creator: Address; tier: string; freeStandard?: boolean; sha256: string; message: string; signature: string; onProgress: (fraction: number) => void }): Promise<UploadJob> {
+export function sendFile(input: { file: File; creator: Address; tier: string; freeStandard?: boolean; previewStart?: string; sha256: string; message: string; signature: string; onProgress: (fraction: number) => void }): Promise<UploadJob> {
   const { file, creator, tier, sha256: sha } = input;
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/upload?creator=${creator}&tier=${tier}${input.freeStandard && tier !== "free" ? "&freeStandard=1" : ""}&name=${encodeURIComponent(file.name)}&sha256=${sha}`);
+    xhr.open("POST", `/api/upload?creator=${creator}&tier=${tier}${input.freeStandard && tier !== "free" ? "&freeStandard=1" : ""}${input.previewStart ? `&previewStart=${encodeURIComponent(input.previewStart)}` : ""}&name=${encodeURIComponent(file.name)}&sha256=${sha}`);
     for (const [k, v] of Object.entries(signedRequestHeaders(input.message, input.signature))) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader("content-type", "application/octet-stream");
     xhr.upload.onprogress = (e) => e.lengthComputable && input.onProgress(e.loaded / e.total);

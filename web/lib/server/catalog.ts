@@ -21,6 +21,12 @@ export interface CatalogItem extends UnlockItem {
   manifestCid: string;
   title: string;
   artist: string;
+  album?: string;
+  trackNumber?: number;
+  description?: string;
+  /** pay-per-minute price (PaymentChannels.streamPrice); rate "0" = not offered per minute */
+  streamToken: Address;
+  streamRatePerMinute: string;
   kind: "audio" | "video" | "unknown";
   duration: number;
   artworkCid?: string;
@@ -77,9 +83,18 @@ interface RawContent {
   inSubscription: boolean;
   duration: string | bigint | number;
   registeredTimestamp: string | bigint | number;
+  streamPrice: { token: Address; ratePerMinute: string | bigint } | null;
 }
 
-const CONTENT_FIELDS = "id creator tier manifestPieceCid price paymentToken minCoinBalance minPasses inSubscription duration registeredTimestamp";
+const CONTENT_FIELDS = "id creator tier manifestPieceCid price paymentToken minCoinBalance minPasses inSubscription duration registeredTimestamp streamPrice { token ratePerMinute }";
+
+const NO_STREAM_PRICE = "0x0000000000000000000000000000000000000000" as Address;
+
+/** The per-minute price from the chain (rows read without the indexer). */
+async function streamPriceOf(c: ReturnType<typeof client>, id: Hex): Promise<RawContent["streamPrice"]> {
+  const [token, ratePerMinute] = await c.readContract({ ...contract("PaymentChannels"), functionName: "streamPrice", args: [id] });
+  return { token, ratePerMinute };
+}
 
 async function contentsFromIndexer(creator?: Address): Promise<RawContent[]> {
   const where = creator ? `, where: { creator: "${creator.toLowerCase()}" }` : "";
@@ -106,11 +121,12 @@ async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
   const rows = await Promise.all(
     logs.map(async (log) => {
       const id = log.args.contentId!;
-      const [info, registeredTimestamp] = await Promise.all([
+      const [info, registeredTimestamp, streamPrice] = await Promise.all([
         c.readContract({ ...access, functionName: "contentInfo", args: [id] }),
         timestampOf(log.blockNumber),
+        streamPriceOf(c, id),
       ]);
-      return { ...rawContent(id, info, registeredTimestamp), blockNumber: log.blockNumber };
+      return { ...rawContent(id, info, registeredTimestamp, streamPrice), blockNumber: log.blockNumber };
     }),
   );
   return rows.sort((a, b) => Number(b.blockNumber - a.blockNumber));
@@ -119,7 +135,7 @@ async function contentsFromChain(creator?: Address): Promise<RawContent[]> {
 type ContentInfo = ContractFunctionReturnType<typeof contentAccessAbi, "view", "contentInfo">;
 
 /** A catalog row from `ContentAccess.contentInfo` (the chain's view of an item). */
-function rawContent(id: Hex, [creator, tier, manifestCid, rules]: ContentInfo, registeredTimestamp: number): RawContent {
+function rawContent(id: Hex, [creator, tier, manifestCid, rules]: ContentInfo, registeredTimestamp: number, streamPrice: RawContent["streamPrice"]): RawContent {
   return {
     id,
     creator,
@@ -132,6 +148,7 @@ function rawContent(id: Hex, [creator, tier, manifestCid, rules]: ContentInfo, r
     inSubscription: rules.inSubscription,
     duration: rules.duration,
     registeredTimestamp,
+    streamPrice,
   };
 }
 
@@ -151,6 +168,11 @@ async function enrich(raw: RawContent): Promise<CatalogItem> {
     manifestCid: raw.manifestPieceCid,
     title: manifest?.tags.title || manifest?.contentId || `Untitled ${raw.id.slice(0, 8)}`,
     artist: manifest?.tags.artist || manifest?.tags.albumArtist || "",
+    ...(manifest?.tags.album ? { album: manifest.tags.album } : {}),
+    ...(manifest?.tags.trackNumber ? { trackNumber: manifest.tags.trackNumber } : {}),
+    ...(manifest?.tags.description ? { description: manifest.tags.description } : {}),
+    streamToken: (raw.streamPrice?.token.toLowerCase() ?? NO_STREAM_PRICE) as Address,
+    streamRatePerMinute: String(raw.streamPrice?.ratePerMinute ?? 0),
     kind: manifest?.kind ?? "unknown",
     duration: manifest?.duration ?? 0,
     artworkCid: artwork?.find((a) => a.size >= 300)?.pieceCid ?? artwork?.[artwork.length - 1]?.pieceCid,
@@ -197,6 +219,7 @@ export async function getContent(id: Hex): Promise<CatalogItem | undefined> {
     return undefined;
   }
   let registeredTimestamp = 0;
+  const streamPrice = streamPriceOf(c, id).catch(() => null);
   try {
     const data = await graphql<{ content: { registeredTimestamp: string } | null }>(
       `query($id: String!) { content(id: $id) { registeredTimestamp } }`,
@@ -206,7 +229,7 @@ export async function getContent(id: Hex): Promise<CatalogItem | undefined> {
   } catch {
     // indexer down: no timestamp
   }
-  return enrich(rawContent(id, info, registeredTimestamp));
+  return enrich(rawContent(id, info, registeredTimestamp, await streamPrice));
 }
 
 const launchedEvent = getAbiItem({ abi: creatorRegistryAbi, name: "CreatorLaunched" });

@@ -7,12 +7,15 @@
  */
 import { createPublicClient, http, type Address } from "viem";
 import type { UploadHttp } from "@streamvault/lib/catalog/uploads/http.ts";
+import type { UploadJobQueue } from "@streamvault/lib/catalog/uploads/jobs.ts";
 import { REPO_ROOT, RPC_URL, contract, publicConfig } from "./config.ts";
 import { keyStore } from "./keystore.ts";
-import { pieceStore } from "./store.ts";
+import { loadManifest, pieceStore } from "./store.ts";
 
 interface UploadService {
   http: UploadHttp;
+  /** the job table (the release route reads a finished job's manifest) */
+  queue: UploadJobQueue;
   worker?: { owner: string; stop(): Promise<void> };
 }
 
@@ -34,7 +37,9 @@ async function start(): Promise<UploadService> {
   const jobs = await service.openUploadJobDatabase(settings);
   const registeredManifest = service.registeredManifestReader(RPC_URL, () => publicConfig().contracts.ContentAccess);
   const owner = `web:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const routes = httpLib.uploadHttp({ queue: jobs.queue, ledger: jobs.ledger, spoolDir: settings.spoolDir, maxBytes: settings.maxBytes, owner, refuseWallet: launchedCreatorRefusal, registeredManifest });
+  // A job's item may go on chain with an edited manifest (the creator's details over the job's media).
+  const editedFrom = async (cid: string) => (await loadManifest(cid).catch(() => undefined))?.editedFrom;
+  const routes = httpLib.uploadHttp({ queue: jobs.queue, ledger: jobs.ledger, spoolDir: settings.spoolDir, maxBytes: settings.maxBytes, owner, refuseWallet: launchedCreatorRefusal, registeredManifest, editedFrom });
   let worker: UploadService["worker"];
   if (!/^(0|off|false|no)$/i.test(process.env.UPLOAD_WORKER ?? "")) {
     const [store, keys] = await Promise.all([pieceStore(), keyStore()]);
@@ -43,7 +48,7 @@ async function start(): Promise<UploadService> {
       registeredManifest, log: (line) => console.log(line),
     });
   }
-  return { http: routes, worker };
+  return { http: routes, queue: jobs.queue, worker };
 }
 
 /** The upload handlers of this process (the worker starts with them). */

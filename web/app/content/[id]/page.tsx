@@ -37,6 +37,13 @@ export default async function ContentPage({ params }: { params: Promise<{ id: st
           <p className="small muted">
             <span className={`tag ${item.tierName}`}>{item.tierName}</span> · {item.kind} {item.duration ? `· ${formatDuration(item.duration)}` : ""}
           </p>
+          {(item.album || item.trackNumber) && (
+            <p className="small" data-testid="content-album">
+              {item.album ? `${item.album}` : "Track"}
+              {item.trackNumber ? ` · track ${item.trackNumber}` : ""}
+            </p>
+          )}
+          {item.description && <p className="description" data-testid="content-description">{item.description}</p>}
           <p className="small muted">
             Content id <code>{item.id}</code>
           </p>

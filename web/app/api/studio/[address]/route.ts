@@ -42,6 +42,10 @@ export async function GET(request: Request, ctx: { params: Promise<{ address: st
       return {
         id: item.id,
         title: item.title,
+        artist: item.artist,
+        album: item.album ?? "",
+        trackNumber: item.trackNumber ?? null,
+        description: item.description ?? "",
         tier: item.tierName,
         bytes,
         copies: m?.copies ?? 2,
