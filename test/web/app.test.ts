@@ -19,7 +19,6 @@ import { contractOf } from "@streamvault/lib/deployments";
 import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
 import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
-import sharp from "sharp";
 import { ensureBuild, playwright, startWeb, studioGet, type WebServer } from "./server.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
 import type { Browser, BrowserContext, Page } from "./pw.ts";
