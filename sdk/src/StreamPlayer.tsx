@@ -37,7 +37,7 @@ const STREAM_BUFFER_SECONDS = 30;
  * of the manifest's variants) with the key its SegmentKeySource gives for it, before hls.js parses
  * it. The key is asked for when the download starts, so fetching a minute's key overlaps the download.
  */
-function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
+export function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
   const byCid = new Map(manifest.variants.flatMap((v) => (v.encrypted ? v.segments.map((s) => [s.pieceCid, { variant: v, seg: s }] as const) : [])));
   const Base = Hls.DefaultConfig.loader;
   return class DecryptingLoader extends Base {
@@ -70,7 +70,7 @@ function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
  * The variants a full-stream mode can offer hls.js as levels: clear ones, and encrypted ones its
  * keys open. A pay-per-minute session offers only the minute-keyed variants it pays for.
  */
-function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource | undefined): ManifestVariant[] {
+export function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource | undefined): ManifestVariant[] {
   if (keys instanceof MinuteKeySource) return full.filter((v) => keys.canDecrypt(v));
   return full.filter((v) => !v.encrypted || (keys?.canDecrypt(v) ?? false));
 }
@@ -79,7 +79,7 @@ function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource
  * A master playlist synthesized here from the manifest, one level per playable variant, so hls.js
  * ABR switches between them during playback. Level URIs are absolute (the master itself is a blob: URL).
  */
-function browserMasterPlaylist(apiBase: string, manifestCid: string, contentId: string, variants: readonly ManifestVariant[]): string {
+export function browserMasterPlaylist(apiBase: string, manifestCid: string, contentId: string, variants: readonly ManifestVariant[]): string {
   const base = `${apiBase || window.location.origin}/api/hls/${encodeURIComponent(manifestCid)}/`;
   return masterPlaylist(
     variants.map((v) => ({ uri: `${base}${v.playlist}.m3u8?c=${contentId}`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })),
@@ -87,7 +87,7 @@ function browserMasterPlaylist(apiBase: string, manifestCid: string, contentId: 
 }
 
 /** The playlist name (= variant name) of an hls.js level, from its URI. */
-function levelPlaylist(level: { uri?: string; url?: string[] }): string | undefined {
+export function levelPlaylist(level: { uri?: string; url?: string[] }): string | undefined {
   return /\/([A-Za-z0-9_-]{1,32})\.m3u8(?:[?#]|$)/.exec(level.uri ?? level.url?.[0] ?? "")?.[1];
 }
 
