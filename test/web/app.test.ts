@@ -1068,13 +1068,14 @@ describe("web app (browser)", function () {
       await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.paused);
       await s.page.screenshot({ path: join(SHOTS, "mini-player-content-1280.png") });
 
-      // The queue is Discover's list: next plays the item after the free track there (the premium one: its preview, no wallet).
+      // The queue is Discover's list: next plays the item after the free track there, in full where it is
+      // clear (the standard stream given away), else its preview (no wallet here).
       const order = await (await fetch(`${web.url}/api/catalog`)).json() as { items: { id: string; title: string }[] };
       const after = order.items[order.items.findIndex((i) => i.id === free.contentId) + 1]!;
       await s.page.getByTestId("mini-next").click();
       await s.page.getByTestId("mini-title").filter({ hasText: after.title }).waitFor({ timeout: 15_000 });
       await miniPlaysPast(s.page, 0.5);
-      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(/Preview/);
+      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(after.id === stack.freeStandard!.contentId ? /Full track$/ : /Preview/);
       expect(await s.page.evaluate(() => navigator.mediaSession.metadata?.title)).to.equal(after.title);
       await s.page.getByTestId("mini-previous").click(); // past 3 s restarts; before, goes back
       await s.page.getByTestId("mini-previous").click();

@@ -1,9 +1,7 @@
 import Link from "next/link";
 import { listContents, listCreators, searchItems } from "@/lib/server/catalog";
 import { publicConfig } from "@/lib/server/config";
-import { ContentCard } from "@/components/ContentCard";
-import { TrackList } from "@/components/Player";
-import { toTrack } from "@/lib/client/track";
+import { ContentGrid } from "@/components/ContentCard";
 import { shortAddress } from "@/lib/client/format";
 import type { Address } from "viem";
 
@@ -39,13 +37,7 @@ export default async function Discover({ searchParams }: { searchParams: Promise
       {shown.length === 0 ? (
         <p className="panel">Nothing here yet. Creators publish from the <Link href="/studio">Studio</Link>.</p>
       ) : (
-        <TrackList tracks={shown.map(toTrack)}>
-          <div className="grid">
-            {shown.map((item) => (
-              <ContentCard key={item.id} item={item} stable={stable} />
-            ))}
-          </div>
-        </TrackList>
+        <ContentGrid items={shown} stable={stable} />
       )}
       {creators.length > 0 && (
         <>

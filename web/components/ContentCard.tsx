@@ -2,7 +2,7 @@ import Link from "next/link";
 import type { CatalogItem } from "@/lib/server/catalog";
 import { formatAmount, formatDuration, shortAddress } from "@/lib/client/format";
 import { toTrack } from "@/lib/client/track";
-import { PlayButton } from "@/components/Player";
+import { PlayButton, TrackList } from "@/components/Player";
 
 export function Artwork({ cid, title, className = "art" }: { cid?: string; title: string; className?: string }) {
   if (!cid) return <div className={className} aria-hidden>♪</div>;
@@ -28,5 +28,18 @@ export function ContentCard({ item, stable }: { item: CatalogItem; stable?: stri
         <PlayButton track={toTrack(item)} />
       </div>
     </div>
+  );
+}
+
+/** A grid of releases whose play buttons queue the whole grid, in its order. */
+export function ContentGrid({ items, stable }: { items: CatalogItem[]; stable?: string }) {
+  return (
+    <TrackList tracks={items.map(toTrack)}>
+      <div className="grid">
+        {items.map((item) => (
+          <ContentCard key={item.id} item={item} stable={stable} />
+        ))}
+      </div>
+    </TrackList>
   );
 }

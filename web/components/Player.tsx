@@ -42,6 +42,21 @@ export function usePlayer(): PlayerApi {
   return p;
 }
 
+/** Media control icons as SVG: the system fonts the app uses do not all have the ⏸ ⏮ ⏭ glyphs. */
+const ICON_PATHS = {
+  play: "M8 5v14l11-7z",
+  pause: "M6 5h4v14H6zM14 5h4v14h-4z",
+  previous: "M6 5h2v14H6zM9.5 12 18 5v14z",
+  next: "M16 5h2v14h-2zM6 5l8.5 7L6 19z",
+} as const;
+export function Icon({ name }: { name: keyof typeof ICON_PATHS }) {
+  return (
+    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden focusable="false" fill="currentColor">
+      <path d={ICON_PATHS[name]} />
+    </svg>
+  );
+}
+
 /** The list a card's play button queues with (Discover's results, a creator's releases, the library). */
 const QueueCtx = createContext<PlayerTrack[] | null>(null);
 export function TrackList({ tracks, children }: { tracks: PlayerTrack[]; children: ReactNode }) {
@@ -261,9 +276,9 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
               </div>
             </div>
             <div className="mini-controls">
-              <button className="icon-btn" onClick={previous} aria-label="Previous (Shift+P)" data-testid="mini-previous">⏮</button>
-              <button className="icon-btn primary" onClick={toggle} aria-label={playing ? "Pause (Space)" : "Play (Space)"} data-testid="mini-toggle">{playing ? "⏸" : "▶"}</button>
-              <button className="icon-btn" onClick={next} aria-label="Next (Shift+N)" disabled={index + 1 >= queue.length} data-testid="mini-next">⏭</button>
+              <button className="icon-btn" onClick={previous} aria-label="Previous (Shift+P)" data-testid="mini-previous"><Icon name="previous" /></button>
+              <button className="icon-btn primary" onClick={toggle} aria-label={playing ? "Pause (Space)" : "Play (Space)"} data-testid="mini-toggle"><Icon name={playing ? "pause" : "play"} /></button>
+              <button className="icon-btn" onClick={next} aria-label="Next (Shift+N)" disabled={index + 1 >= queue.length} data-testid="mini-next"><Icon name="next" /></button>
             </div>
             <div className="mini-seek">
               <span className="small muted">{clock(time.now)}</span>
@@ -297,7 +312,7 @@ export function PlayButton({ track, label = "Play", className = "play-btn" }: { 
         else player.play(toTrack(track), list ?? undefined);
       }}
     >
-      {isCurrent && player.playing ? "⏸" : "▶"}
+      <Icon name={isCurrent && player.playing ? "pause" : "play"} />
     </button>
   );
 }

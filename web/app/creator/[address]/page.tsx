@@ -2,9 +2,7 @@ import { notFound } from "next/navigation";
 import type { Address } from "viem";
 import { getCreator, listContents } from "@/lib/server/catalog";
 import { publicConfig } from "@/lib/server/config";
-import { ContentCard } from "@/components/ContentCard";
-import { TrackList } from "@/components/Player";
-import { toTrack } from "@/lib/client/track";
+import { ContentGrid } from "@/components/ContentCard";
 import { MintPass } from "@/components/MintPass";
 import { formatAmount, shortAddress, ZERO_ADDRESS } from "@/lib/client/format";
 
@@ -34,13 +32,7 @@ export default async function CreatorPage({ params }: { params: Promise<{ addres
       {items.length === 0 ? (
         <p className="muted">No releases yet.</p>
       ) : (
-        <TrackList tracks={items.map(toTrack)}>
-          <div className="grid">
-            {items.map((i) => (
-              <ContentCard key={i.id} item={i} stable={stable} />
-            ))}
-          </div>
-        </TrackList>
+        <ContentGrid items={items} stable={stable} />
       )}
     </>
   );
