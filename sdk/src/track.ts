@@ -40,8 +40,10 @@ export async function attachTrack(params: {
   signMessage?: (message: string) => Promise<Hex>;
   /** The StreamVault server's origin ("" = this page's). */
   apiBase?: string;
+  /** Told of a fatal playback error (hls.js gives up) at any time, also after `ready`. */
+  onError?: (message: string) => void;
 }): Promise<AttachedTrack> {
-  const { media, contentId, manifestCid, hasAccess, wallet, chainId, signMessage, apiBase = "" } = params;
+  const { media, contentId, manifestCid, hasAccess, wallet, chainId, signMessage, apiBase = "", onError } = params;
   if (!Hls.isSupported()) throw new Error("This browser cannot play HLS (Media Source Extensions are missing).");
   const res = await fetch(`${apiBase}/api/manifest/${manifestCid}`);
   if (!res.ok) throw new Error(`Could not load the media manifest (${res.status}).`);
@@ -75,7 +77,9 @@ export async function attachTrack(params: {
   const ready = new Promise<void>((resolve, reject) => {
     hls.once(Hls.Events.MANIFEST_PARSED, () => resolve());
     hls.on(Hls.Events.ERROR, (_e, data) => {
-      if (data.fatal) reject(new Error(`Playback error: ${data.details}`));
+      if (!data.fatal) return;
+      reject(new Error(`Playback error: ${data.details}`));
+      onError?.(`Playback error: ${data.details}`);
     });
   });
   ready.catch(() => {}); // the caller awaits it; an error after that is reported by the element

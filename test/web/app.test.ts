@@ -1077,9 +1077,15 @@ describe("web app (browser)", function () {
       await miniPlaysPast(s.page, 0.5);
       expect(await s.page.getByTestId("mini-mode").innerText()).to.match(after.id === stack.freeStandard!.contentId ? /Full track$/ : /Preview/);
       expect(await s.page.evaluate(() => navigator.mediaSession.metadata?.title)).to.equal(after.title);
-      await s.page.getByTestId("mini-previous").click(); // past 3 s restarts; before, goes back
+      // Previous past the first 3 s restarts the track; within them, goes back one in the queue.
+      await s.page.evaluate((sel) => void (document.querySelector<HTMLMediaElement>(sel)!.currentTime = 8), mini());
+      await miniPlaysPast(s.page, 8);
+      await s.page.getByTestId("mini-previous").click();
+      await s.page.waitForFunction((sel) => document.querySelector<HTMLMediaElement>(sel)!.currentTime < 3, mini());
+      expect(await s.page.getByTestId("mini-title").innerText()).to.equal(after.title);
       await s.page.getByTestId("mini-previous").click();
       await s.page.getByTestId("mini-title").filter({ hasText: free.title }).waitFor({ timeout: 15_000 });
+      await miniPlaysPast(s.page, 0.5);
       expect(s.errors).to.deep.equal([]);
 
       // Phone width: the bar fits (no sideways scrolling).

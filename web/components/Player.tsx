@@ -105,7 +105,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
         const access = address && client ? await client.readContract({ ...contract("ContentAccess"), functionName: "accessOf", args: [address, current.id] }) : undefined;
         const hasAccess = access !== undefined && access[0] !== 0;
         if (cancelled) return;
-        if (hasAccess) setStatus("Requesting the content key (sign in with your wallet if asked)…");
+        if (hasAccess) setStatus("Opening the full track (sign in with your wallet if asked)…");
         const track = await attachTrack({
           media,
           contentId: current.id,
@@ -114,6 +114,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
           wallet: address ?? ZERO_ADDRESS,
           chainId,
           signMessage: (message) => signMessageAsync({ message }),
+          onError: (message) => !cancelled && setError(`Could not play “${current.title}”: ${message}`),
         });
         if (cancelled) return track.destroy();
         attached.current = track;
@@ -137,10 +138,22 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => () => attached.current?.destroy(), []);
 
+  // Another wallet (or none): a track decrypted with the previous wallet's key is loaded again with
+  // what this one may open (so a disconnect drops back to the preview, like the content page player).
+  const lastAddress = useRef(address);
+  useEffect(() => {
+    if (lastAddress.current === address) return;
+    lastAddress.current = address;
+    if (loaded?.encrypted) setRequest((r) => r + 1);
+  }, [address, loaded?.encrypted]);
+
   /** An explicit play in the mini player: it pauses every other player on the page (the content page's). */
   function startPlaying(media: HTMLMediaElement) {
     for (const other of document.querySelectorAll<HTMLMediaElement>("audio, video")) if (other !== media && !other.paused) other.pause();
-    media.play().catch(() => setError("The browser blocked playback: press play."));
+    media.play().catch((e: unknown) => {
+      // AbortError: a newer load (the next track) interrupted this one, nothing to tell.
+      if (e instanceof DOMException && e.name === "NotAllowedError") setError("The browser blocked playback: press play.");
+    });
   }
 
   // Another player on the page starts (the content page's): the mini player yields to it. Play events
