@@ -166,6 +166,8 @@ export function StreamPlayer({
   const [quality, setQuality] = useState<string>("auto");
   /** The wallet was seen without access: access that comes later was just bought, so the full track starts playing. */
   const deniedSeen = useRef(false);
+  /** A content-key request is under way: a second one (a "Play full" click meanwhile, an access re-read) would set the mode again and re-attach hls.js, resetting the element. */
+  const keyPending = useRef(false);
 
   useEffect(() => {
     if (!manifestCid) return;
@@ -301,12 +303,18 @@ export function StreamPlayer({
     // Start where the preload strategy says; with the content key every variant is a level ABR may move to.
     const start = full[0];
     if (!start) return setError("This item has no full-length stream.");
+    if (keyPending.current) {
+      // The request under way will switch to the full track; play then if asked now.
+      autoplay.current ||= play;
+      return;
+    }
     autoplay.current = play;
     const locked = full.find((v) => v.encrypted);
     if (!locked) {
       setMode({ kind: "full", variant: start });
       return;
     }
+    keyPending.current = true;
     try {
       setStatus("Requesting the content key (sign in with your wallet if asked)…");
       const keys = await requestContentKey({ contentId, wallet: address as Address, chainId, apiBase, signMessage: (message) => signMessageAsync({ message }) });
@@ -324,6 +332,8 @@ export function StreamPlayer({
       } else {
         setError(`Could not get the content key: ${why}`);
       }
+    } finally {
+      keyPending.current = false;
     }
   }
 
