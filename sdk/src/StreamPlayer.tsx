@@ -37,7 +37,7 @@ const STREAM_BUFFER_SECONDS = 30;
  * of the manifest's variants) with the key its SegmentKeySource gives for it, before hls.js parses
  * it. The key is asked for when the download starts, so fetching a minute's key overlaps the download.
  */
-function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
+export function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
   const byCid = new Map(manifest.variants.flatMap((v) => (v.encrypted ? v.segments.map((s) => [s.pieceCid, { variant: v, seg: s }] as const) : [])));
   const Base = Hls.DefaultConfig.loader;
   return class DecryptingLoader extends Base {
@@ -70,7 +70,7 @@ function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
  * The variants a full-stream mode can offer hls.js as levels: clear ones, and encrypted ones its
  * keys open. A pay-per-minute session offers only the minute-keyed variants it pays for.
  */
-function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource | undefined): ManifestVariant[] {
+export function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource | undefined): ManifestVariant[] {
   if (keys instanceof MinuteKeySource) return full.filter((v) => keys.canDecrypt(v));
   return full.filter((v) => !v.encrypted || (keys?.canDecrypt(v) ?? false));
 }
@@ -79,7 +79,7 @@ function playableLevels(full: readonly ManifestVariant[], keys: SegmentKeySource
  * A master playlist synthesized here from the manifest, one level per playable variant, so hls.js
  * ABR switches between them during playback. Level URIs are absolute (the master itself is a blob: URL).
  */
-function browserMasterPlaylist(apiBase: string, manifestCid: string, contentId: string, variants: readonly ManifestVariant[]): string {
+export function browserMasterPlaylist(apiBase: string, manifestCid: string, contentId: string, variants: readonly ManifestVariant[]): string {
   const base = `${apiBase || window.location.origin}/api/hls/${encodeURIComponent(manifestCid)}/`;
   return masterPlaylist(
     variants.map((v) => ({ uri: `${base}${v.playlist}.m3u8?c=${contentId}`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })),
@@ -87,7 +87,7 @@ function browserMasterPlaylist(apiBase: string, manifestCid: string, contentId: 
 }
 
 /** The playlist name (= variant name) of an hls.js level, from its URI. */
-function levelPlaylist(level: { uri?: string; url?: string[] }): string | undefined {
+export function levelPlaylist(level: { uri?: string; url?: string[] }): string | undefined {
   return /\/([A-Za-z0-9_-]{1,32})\.m3u8(?:[?#]|$)/.exec(level.uri ?? level.url?.[0] ?? "")?.[1];
 }
 
@@ -166,6 +166,8 @@ export function StreamPlayer({
   const [quality, setQuality] = useState<string>("auto");
   /** The wallet was seen without access: access that comes later was just bought, so the full track starts playing. */
   const deniedSeen = useRef(false);
+  /** A content-key request is under way: a second one (a "Play full" click meanwhile, an access re-read) would set the mode again and re-attach hls.js, resetting the element. */
+  const keyPending = useRef(false);
 
   useEffect(() => {
     if (!manifestCid) return;
@@ -301,12 +303,18 @@ export function StreamPlayer({
     // Start where the preload strategy says; with the content key every variant is a level ABR may move to.
     const start = full[0];
     if (!start) return setError("This item has no full-length stream.");
+    if (keyPending.current) {
+      // The request under way will switch to the full track; play then if asked now.
+      autoplay.current ||= play;
+      return;
+    }
     autoplay.current = play;
     const locked = full.find((v) => v.encrypted);
     if (!locked) {
       setMode({ kind: "full", variant: start });
       return;
     }
+    keyPending.current = true;
     try {
       setStatus("Requesting the content key (sign in with your wallet if asked)…");
       const keys = await requestContentKey({ contentId, wallet: address as Address, chainId, apiBase, signMessage: (message) => signMessageAsync({ message }) });
@@ -324,6 +332,8 @@ export function StreamPlayer({
       } else {
         setError(`Could not get the content key: ${why}`);
       }
+    } finally {
+      keyPending.current = false;
     }
   }
 

@@ -4,6 +4,7 @@
  */
 export { StreamVaultProvider, useStreamVault, useContracts, type ContractLookup, configFromDeployment, type StreamVaultConfig, type StreamVaultContracts, type DeploymentLike } from "./config.tsx";
 export { StreamPlayer, type PlayingState } from "./StreamPlayer.tsx";
+export { attachTrack, type AttachedTrack } from "./track.ts";
 export { PaymentWidget, UnlockButton, UnlockPanel, noAccessStatus, useAccess, useContentItem, usePurchase, type UnlockItem, type CreatorTokens, type AccessState } from "./PaymentWidget.tsx";
 export { PayPerMinute, type StreamSession } from "./PayPerMinute.tsx";
 export { TxStatus } from "./TxStatus.tsx";

@@ -57,6 +57,7 @@ function sendUntilAnswered(url: string, size: number, headers: Record<string, st
 }
 const ZERO = "0x0000000000000000000000000000000000000000" as const;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const EXPLORER = "http://127.0.0.1:9/explorer";
 
 interface Session {
   context: BrowserContext;
@@ -75,9 +76,10 @@ describe("web app (browser)", function () {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack({ exclusiveTrack: true, freeStandardTrack: true }), ensureBuild()]);
+    const [s] = await Promise.all([startStack({ exclusiveTrack: true, freeStandardTrack: true, freeTrack: true }), ensureBuild()]);
     stack = s;
-    web = await startWeb(stack.env);
+    // Receipts link to an explorer when one is configured (a local address: nothing leaves 127.0.0.1).
+    web = await startWeb({ ...stack.env, EXPLORER_URL: EXPLORER });
     browser = await playwright().chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -1174,8 +1176,8 @@ describe("web app (browser)", function () {
       await mint.getByTestId("mint-save").click();
       await mint.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
       expect(s.errors).to.deep.equal([]);
-      });
     });
+  });
 
   describe("releases: details at upload, edited later", () => {
     const coverWidth = (page: Page, selector: string) =>
@@ -1268,6 +1270,145 @@ describe("web app (browser)", function () {
       expect(await seeded.getByTestId("card-stream-price").innerText()).to.equal("or 0.0001 ETH per minute");
       await s.page.screenshot({ path: join(SHOTS, "discover-release-terms-1280.png"), fullPage: true });
       expect(s.errors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
+    });
+  });
+
+  describe("the player that stays (mini player)", () => {
+    const mini = () => "[data-testid=mini-media]";
+    /** The mini player's media element state, and whether it is the element marked at the start. */
+    const miniState = (page: Page) =>
+      page.evaluate((sel) => {
+        const m = document.querySelector<HTMLMediaElement & { __svMark?: string }>(sel);
+        return { same: m?.__svMark === "first", time: m?.currentTime ?? -1, paused: m?.paused ?? true, count: document.querySelectorAll(sel).length };
+      }, mini());
+    const miniPlaysPast = (page: Page, seconds: number) =>
+      page.waitForFunction(([sel, t]) => {
+        const m = document.querySelector<HTMLMediaElement>(sel as string);
+        return m !== null && !m.paused && m.currentTime > (t as number);
+      }, [mini(), seconds] as const, { timeout: 30_000 });
+
+    it("a card's play button starts the mini player, which keeps playing (same element, time increasing) across client-side navigation; queue, keyboard, media session, and the content page's player take turns", async () => {
+      const free = stack.free!;
+      const s = await open(DEV_PRIVATE_KEYS[7] as `0x${string}`, 1280);
+      await s.page.goto(web.url, { waitUntil: "networkidle" });
+      // A full reload would reset this; client-side navigation keeps it.
+      await s.page.evaluate(() => ((window as unknown as { __svNoReload: boolean }).__svNoReload = true));
+      const card = s.page.locator(`[data-testid=content-card][data-content="${free.contentId}"]`);
+      await card.getByTestId("play-button").click();
+      await s.page.getByTestId("mini-title").filter({ hasText: free.title }).waitFor({ timeout: 15_000 });
+      await miniPlaysPast(s.page, 0.5);
+      await s.page.evaluate((sel) => ((document.querySelector(sel) as HTMLMediaElement & { __svMark?: string }).__svMark = "first"), mini());
+      // The free tier plays in full: the whole 45 s, not a 30 s preview.
+      await s.page.waitForFunction((sel) => (document.querySelector<HTMLMediaElement>(sel)?.duration ?? 0) > 40, mini(), { timeout: 15_000 });
+      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(/Full track/);
+      expect(await s.page.evaluate(() => navigator.mediaSession.metadata?.title)).to.equal(free.title);
+      await s.page.screenshot({ path: join(SHOTS, "mini-player-discover-1280.png") });
+
+      let last = (await miniState(s.page)).time;
+      for (const link of ["Library", "Studio"]) {
+        await s.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
+        await s.page.waitForURL(new RegExp(`/${link.toLowerCase()}$`));
+        await s.page.locator("h1").first().waitFor();
+        await miniPlaysPast(s.page, last + 1);
+        const now = await miniState(s.page);
+        expect(now.same, `the mini player's element was replaced on ${link}`).to.equal(true);
+        expect(now.count).to.equal(1);
+        expect(now.time).to.be.greaterThan(last);
+        expect(await s.page.getByTestId("mini-title").innerText()).to.equal(free.title);
+        last = now.time;
+      }
+      expect(await s.page.evaluate(() => (window as unknown as { __svNoReload?: boolean }).__svNoReload)).to.equal(true);
+
+      // Space pauses and resumes (focus not in a field); typing a space in a field does not.
+      await s.page.locator("body").click({ position: { x: 5, y: 400 } });
+      await s.page.keyboard.press("Space");
+      await s.page.waitForFunction((sel) => document.querySelector<HTMLMediaElement>(sel)!.paused, mini());
+      await s.page.keyboard.press("Space");
+      await miniPlaysPast(s.page, last);
+
+      // The title links to the item's page: the page's own player mounts without pausing the mini player,
+      // and is the page's one data-testid=media element.
+      await s.page.getByTestId("mini-title").click();
+      await s.page.waitForURL(/\/content\//);
+      await s.page.getByTestId("player").waitFor();
+      expect(await s.page.getByTestId("media").count()).to.equal(1);
+      await s.page.waitForTimeout(1500);
+      expect((await miniState(s.page)).paused, "the content page paused the mini player by mounting").to.equal(false);
+      // Playing the page's player pauses the mini player; playing the mini player again pauses the page's.
+      await s.page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.readyState ?? 0) >= 1, undefined, { timeout: 15_000 });
+      await s.page.getByTestId("media").evaluate((m: HTMLMediaElement) => m.play());
+      await s.page.waitForFunction((sel) => document.querySelector<HTMLMediaElement>(sel)!.paused, mini());
+      await s.page.getByTestId("mini-toggle").click();
+      await miniPlaysPast(s.page, 0);
+      await s.page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.paused);
+      await s.page.screenshot({ path: join(SHOTS, "mini-player-content-1280.png") });
+
+      // The queue is Discover's list: next plays the item after the free track there, in full where it is
+      // clear (the standard stream given away), else its preview (no wallet here).
+      const order = await (await fetch(`${web.url}/api/catalog`)).json() as { items: { id: string; title: string }[] };
+      const after = order.items[order.items.findIndex((i) => i.id === free.contentId) + 1]!;
+      await s.page.getByTestId("mini-next").click();
+      await s.page.getByTestId("mini-title").filter({ hasText: after.title }).waitFor({ timeout: 15_000 });
+      await miniPlaysPast(s.page, 0.5);
+      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(after.id === stack.freeStandard!.contentId ? /Full track$/ : /Preview/);
+      expect(await s.page.evaluate(() => navigator.mediaSession.metadata?.title)).to.equal(after.title);
+      // Previous past the first 3 s restarts the track; within them, goes back one in the queue.
+      await s.page.evaluate((sel) => void (document.querySelector<HTMLMediaElement>(sel)!.currentTime = 8), mini());
+      await miniPlaysPast(s.page, 8);
+      await s.page.getByTestId("mini-previous").click();
+      await s.page.waitForFunction((sel) => document.querySelector<HTMLMediaElement>(sel)!.currentTime < 3, mini());
+      expect(await s.page.getByTestId("mini-title").innerText()).to.equal(after.title);
+      await s.page.getByTestId("mini-previous").click();
+      await s.page.getByTestId("mini-title").filter({ hasText: free.title }).waitFor({ timeout: 15_000 });
+      await miniPlaysPast(s.page, 0.5);
+      expect(s.errors).to.deep.equal([]);
+
+      // Phone width: the bar fits (no sideways scrolling).
+      await s.page.setViewportSize({ width: 375, height: 812 });
+      expect(await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).to.be.at.most(0);
+      await s.page.screenshot({ path: join(SHOTS, "mini-player-content-375.png") });
+    });
+
+    it("the library lists every item the wallet can open (free and bought) with play buttons, plays a bought one in full, and links each purchase's receipt to its transaction", async () => {
+      const key = DEV_PRIVATE_KEYS[8] as `0x${string}`;
+      const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+      const buyer = createWalletClient({ account: privateKeyToAccount(key), chain: foundry, transport: http(stack.anvil.rpcUrl) });
+      const access = contractOf(stack.deployment, "ContentAccess");
+      const [, price, , version] = await pub.readContract({ address: access.address, abi: access.abi, functionName: "purchaseTerms", args: [stack.track.contentId] });
+      const tx = await buyer.writeContract({ address: access.address, abi: access.abi, functionName: "purchaseAccess", args: [stack.track.contentId, version], value: price });
+      expect((await pub.waitForTransactionReceipt({ hash: tx })).status).to.equal("success");
+
+      const s = await open(key, 1280);
+      await s.page.goto(`${web.url}/library`, { waitUntil: "networkidle" });
+      await connect(s);
+      const list = s.page.getByTestId("library");
+      await list.locator(`[data-testid=library-item][data-content="${stack.track.contentId}"]`).waitFor({ timeout: 20_000 });
+      const reasons = await list.getByTestId("library-item").evaluateAll((rows) => Object.fromEntries(rows.map((r) => [r.getAttribute("data-content"), r.getAttribute("data-reason")])));
+      expect(reasons).to.deep.equal({ [stack.free!.contentId]: "free", [stack.track.contentId]: "purchase" });
+      expect(await list.getByTestId("play-button").count()).to.equal(2);
+
+      // The receipt: date, amount, and the transaction hash linked to the explorer.
+      const receipt = s.page.locator(`[data-testid=receipt][data-content="${stack.track.contentId}"]`);
+      await receipt.waitFor({ timeout: 15_000 });
+      expect(await receipt.innerText()).to.contain(stack.track.title).and.to.match(/0\.002 ETH/).and.to.match(/UTC/);
+      expect(await receipt.getByTestId("receipt-tx").getAttribute("href")).to.equal(`${EXPLORER}/tx/${tx}`);
+      const api = (await (await fetch(`${web.url}/api/receipts/${buyer.account.address}`)).json()) as { receipts: { tx: string; amount: string; kind: string }[] };
+      expect(api.receipts).to.deep.equal([{ ...api.receipts[0], kind: "purchase", tx, amount: String(price) }]);
+      expect((await fetch(`${web.url}/api/receipts/not-an-address`)).status).to.equal(400);
+
+      // Play the bought item from its row: the full track, decrypted (past the 30 s preview's end).
+      await list.locator(`[data-testid=library-item][data-content="${stack.track.contentId}"]`).getByTestId("play-button").click();
+      await s.page.getByTestId("mini-title").filter({ hasText: stack.track.title }).waitFor({ timeout: 15_000 });
+      await miniPlaysPast(s.page, 0.5);
+      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(/Full track, decrypted in your browser/);
+      await s.page.waitForFunction((sel) => (document.querySelector<HTMLMediaElement>(sel)?.duration ?? 0) > 70, mini(), { timeout: 15_000 });
+      await s.page.evaluate((sel) => void (document.querySelector<HTMLMediaElement>(sel)!.currentTime = 40), mini());
+      await miniPlaysPast(s.page, 41);
+      await s.page.screenshot({ path: join(SHOTS, "library-player-1280.png"), fullPage: true });
+      await s.page.setViewportSize({ width: 375, height: 812 });
+      expect(await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).to.be.at.most(0);
+      await s.page.screenshot({ path: join(SHOTS, "library-player-375.png"), fullPage: true });
+      expect(s.errors).to.deep.equal([]);
     });
   });
 });

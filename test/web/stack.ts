@@ -3,7 +3,8 @@
  * anvil on a free port, the system deployed into a temp deployments dir, a launched creator, and
  * one premium track (75 s: two minute windows) run through the real media pipeline into a temp piece store with its
  * key sealed in a temp key store, registered on chain (with `exclusiveTrack`, also a 45 s exclusive
- * one; with `freeStandardTrack`, a 40 s premium one whose standard variant the creator gives away).
+ * one; with `freeStandardTrack`, a 40 s premium one whose standard variant the creator gives away; with
+ * `freeTrack`, a 45 s free-tier one anyone plays in full).
  * Returns the env the web server needs.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -50,10 +51,12 @@ export interface Stack {
   exclusive?: SeededTrack;
   /** With `freeStandardTrack`: a 40 s premium track whose creator gives the standard variant away (high encrypted, standard clear). */
   freeStandard?: SeededTrack;
+  /** With `freeTrack`: a 45 s free-tier track (every variant in the clear, open to everyone). */
+  free?: SeededTrack;
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; freeStandardTrack?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
+export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; freeStandardTrack?: boolean; freeTrack?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
   const log = options.quiet === false ? console.log : () => {};
   const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
   const anvil = await startAnvil({ extraArgs: options.anvilArgs });
@@ -97,7 +100,7 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   const store = new LocalStore({ dir: piecesDir });
   const keyStore = await openKeyStore({ dataDir: keysDir, env: { STREAMVAULT_MASTER_KEY: masterKey } });
   const access = contractOf(deployment, "ContentAccess");
-  const publishTrack = async (title: string, seconds: number, tier: "premium" | "exclusive", seed: number, freeStandard = false): Promise<SeededTrack> => {
+  const publishTrack = async (title: string, seconds: number, tier: "free" | "premium" | "exclusive", seed: number, freeStandard = false): Promise<SeededTrack> => {
     const name = `${tier}-${seed}`;
     const audio = join(dir, `${name}.wav`);
     await runFfmpeg([
@@ -123,13 +126,16 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
         args: [
           externalId,
           `0x${Buffer.from(cidBytes).toString("hex")}`,
-          tier === "premium" ? 1 : 2,
-          { minCoinBalance: 0n, minPasses: 1n, inSubscription: tier === "premium", paymentToken: "0x0000000000000000000000000000000000000000", price: TRACK_PRICE, duration: 0 },
+          { free: 0, premium: 1, exclusive: 2 }[tier],
+          tier === "free"
+            ? { minCoinBalance: 0n, minPasses: 0n, inSubscription: false, paymentToken: "0x0000000000000000000000000000000000000000", price: 0n, duration: 0 }
+            : { minCoinBalance: 0n, minPasses: 1n, inSubscription: tier === "premium", paymentToken: "0x0000000000000000000000000000000000000000", price: TRACK_PRICE, duration: 0 },
           [],
         ],
       }),
     );
     log(`registered ${contentId}`);
+    if (tier === "free") return { contentId, title, manifestCid };
     const channels = contractOf(deployment, "PaymentChannels");
     await send(
       await creatorWallet.writeContract({
@@ -144,10 +150,12 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   let track: SeededTrack;
   let exclusive: SeededTrack | undefined;
   let freeStandard: SeededTrack | undefined;
+  let free: SeededTrack | undefined;
   try {
     track = await publishTrack("Aurora Drift", 75, "premium", 7);
     if (options.exclusiveTrack) exclusive = await publishTrack("Midnight Relay", 45, "exclusive", 11);
     if (options.freeStandardTrack) freeStandard = await publishTrack("Open Air Sampler", 40, "premium", 13, true);
+    if (options.freeTrack) free = await publishTrack("Harbor Lights", 45, "free", 17);
   } finally {
     await keyStore.close();
   }
@@ -175,6 +183,7 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
     track,
     exclusive,
     freeStandard,
+    free,
     async stop() {
       await anvil.stop();
       await rm(dir, { recursive: true, force: true });

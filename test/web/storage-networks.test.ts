@@ -121,7 +121,10 @@ describe("web: a fan plays an encrypted track whose pieces exist only on S3, the
         passBought = true;
       }
       await page.locator('[data-testid=access-status][data-reason="purchase"]').waitFor({ timeout: 30_000 });
-      await page.getByTestId("play-full").click();
+      // With access the player moves to the full track by itself (on opening the page, and right after
+      // the purchase), so "Play full" may be gone before or while it is clicked: click it only while shown.
+      const playFull = page.getByTestId("play-full");
+      if (await playFull.isVisible()) await playFull.click({ timeout: 5_000 }).catch(() => {});
       await page.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 60_000 });
       // The full track is 75 s (the preview ~30 s): the full, decrypted playlist is loaded.
       await page.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.duration ?? 0) > 55, undefined, { timeout: 60_000 });
@@ -132,7 +135,14 @@ describe("web: a fan plays an encrypted track whose pieces exist only on S3, the
         // Not awaited: play() stays pending while segments cannot load; the wait below bounds it.
         void m.play().catch(() => {});
       });
-      await page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 5, undefined, { timeout: 90_000 });
+      await page.waitForFunction(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime > 5, undefined, { timeout: 90_000 }).catch(async (e) => {
+        const state = await page.evaluate(() => {
+          const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
+          return { t: m.currentTime, rs: m.readyState, paused: m.paused, err: m.error?.code, buf: m.buffered.length ? [m.buffered.start(0), m.buffered.end(0)] : [], mode: document.querySelector("[data-testid=player]")?.getAttribute("data-mode"), perr: document.querySelector("[data-testid=player-error]")?.textContent };
+        });
+        console.log(`DIAG ${backend}: ${JSON.stringify(state)} errors=${JSON.stringify(errors)}`);
+        throw e;
+      });
       expect(await page.getByTestId("player-error").count(), `player error on ${backend}`).to.equal(0);
       const buffered = await page.evaluate(() => {
         const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;

@@ -1,6 +1,7 @@
 import type { Metadata, Viewport } from "next";
 import "./globals.css";
 import { Providers } from "@/components/Providers";
+import { PlayerProvider } from "@/components/Player";
 import { Nav, WrongNetwork, WrongOrigin } from "@/components/Nav";
 import { publicConfig } from "@/lib/server/config";
 
@@ -20,6 +21,8 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
     <html lang="en">
       <body>
         <Providers config={config}>
+          {/* Mounted once for the whole visit: playback goes on across client-side navigation. */}
+          <PlayerProvider>
           <Nav />
           <WrongOrigin />
           <WrongNetwork />
@@ -29,6 +32,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
           <footer className="footer">
             Chain {config.chainId} · ContentAccess <code>{config.contracts.ContentAccess}</code>
           </footer>
+          </PlayerProvider>
         </Providers>
       </body>
     </html>

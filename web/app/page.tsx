@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { listContents, listCreators, searchItems } from "@/lib/server/catalog";
 import { publicConfig } from "@/lib/server/config";
-import { ContentCard } from "@/components/ContentCard";
+import { ContentGrid } from "@/components/ContentCard";
 import { shortAddress } from "@/lib/client/format";
 import { CreatorName } from "@/components/CreatorName";
 import { Avatar } from "@/components/CreatorProfile";
@@ -43,11 +43,7 @@ export default async function Discover({ searchParams }: { searchParams: Promise
       {shown.length === 0 ? (
         <p className="panel">Nothing here yet. Creators publish from the <Link href="/studio">Studio</Link>.</p>
       ) : (
-        <div className="grid">
-          {shown.map((item) => (
-            <ContentCard key={item.id} item={item} stable={stable} creatorName={nameOf(item.creator)} />
-          ))}
-        </div>
+        <ContentGrid items={shown} stable={stable} creatorNames={Object.fromEntries(shown.map((i) => [i.creator.toLowerCase(), nameOf(i.creator)]))} />
       )}
       {creators.length > 0 && (
         <>

@@ -2,6 +2,8 @@ import Link from "next/link";
 import type { CatalogItem } from "@/lib/server/catalog";
 import { accessSummary, formatAmount, formatDuration } from "@/lib/client/format";
 import { CreatorName } from "./CreatorName";
+import { toTrack } from "@/lib/client/track";
+import { PlayButton, TrackList } from "@/components/Player";
 
 export function Artwork({ cid, title, className = "art" }: { cid?: string; title: string; className?: string }) {
   if (!cid) return <div className={className} aria-hidden>♪</div>;
@@ -30,18 +32,39 @@ export function ReleaseTerms({ item, stable }: { item: CatalogItem; stable?: str
   );
 }
 
-/** `creatorName`: the creator's profile or coin name (`lib/server/profiles.ts` displayName); without it the short address shows. */
+/**
+ * A release: the link to its page, and a play button over the cover (a button cannot sit inside a link).
+ * `creatorName`: the creator's profile or coin name (`lib/server/profiles.ts` displayName); without it the short address shows.
+ */
 export function ContentCard({ item, stable, creatorName }: { item: CatalogItem; stable?: string; creatorName?: string | null }) {
   return (
-    <Link href={`/content/${item.id}`} className="card" data-testid="content-card" data-content={item.id}>
-      <Artwork cid={item.artworkCid} title={item.title} />
-      <strong data-testid="card-title">{item.title}</strong>
-      <span className="muted small">
-        <CreatorName address={item.creator} name={creatorName} className="card-creator" />
-        {item.artist && item.artist !== creatorName ? ` · ${item.artist}` : ""}
-        {item.album ? ` · ${item.album}` : ""}
-      </span>
-      <ReleaseTerms item={item} stable={stable} />
-    </Link>
+    <div className="card has-play" data-testid="content-card" data-content={item.id}>
+      <Link href={`/content/${item.id}`} className="card-link">
+        <Artwork cid={item.artworkCid} title={item.title} />
+        <strong data-testid="card-title">{item.title}</strong>
+        <span className="muted small">
+          <CreatorName address={item.creator} name={creatorName} className="card-creator" />
+          {item.artist && item.artist !== creatorName ? ` · ${item.artist}` : ""}
+          {item.album ? ` · ${item.album}` : ""}
+        </span>
+        <ReleaseTerms item={item} stable={stable} />
+      </Link>
+      <div className="card-play">
+        <PlayButton track={toTrack(item)} />
+      </div>
+    </div>
+  );
+}
+
+/** A grid of releases whose play buttons queue the whole grid, in its order; `creatorNames` by lower-case creator address. */
+export function ContentGrid({ items, stable, creatorNames }: { items: CatalogItem[]; stable?: string; creatorNames?: Record<string, string | null> }) {
+  return (
+    <TrackList tracks={items.map(toTrack)}>
+      <div className="grid">
+        {items.map((item) => (
+          <ContentCard key={item.id} item={item} stable={stable} creatorName={creatorNames?.[item.creator.toLowerCase()]} />
+        ))}
+      </div>
+    </TrackList>
   );
 }

@@ -28,6 +28,8 @@ export interface PublicConfig {
   chainId: number;
   /** The origin wallet sign-in (SIWE) names: the app works fully only when opened there. */
   origin: string;
+  /** Block explorer base (EXPLORER_URL, e.g. https://etherscan.io): receipts link `<explorer>/tx/<hash>`; unset, hashes show plain. */
+  explorerUrl?: string;
   contracts: {
     ContentAccess: Address;
     CreatorRegistry: Address;
@@ -63,6 +65,7 @@ export function publicConfig(): PublicConfig {
   return {
     chainId: CHAIN_ID,
     origin: webOrigin(),
+    explorerUrl: process.env.EXPLORER_URL?.trim().replace(/\/$/, "") || undefined,
     contracts: {
       ContentAccess: contractOf(d, "ContentAccess").address,
       CreatorRegistry: contractOf(d, "CreatorRegistry").address,

@@ -3,7 +3,7 @@ import type { Address } from "viem";
 import { getCreator, listContents } from "@/lib/server/catalog";
 import { publicConfig } from "@/lib/server/config";
 import { creatorProfiles, displayName } from "@/lib/server/profiles";
-import { ContentCard } from "@/components/ContentCard";
+import { ContentGrid } from "@/components/ContentCard";
 import { MintPass } from "@/components/MintPass";
 import { ProfileHeader } from "@/components/CreatorProfile";
 import { FanHoldings } from "@/components/FanHoldings";
@@ -40,11 +40,7 @@ export default async function CreatorPage({ params }: { params: Promise<{ addres
       {items.length === 0 ? (
         <p className="muted">No releases yet.</p>
       ) : (
-        <div className="grid">
-          {items.map((i) => (
-            <ContentCard key={i.id} item={i} stable={stable} creatorName={name} />
-          ))}
-        </div>
+        <ContentGrid items={items} stable={stable} creatorNames={{ [creator.id.toLowerCase()]: name }} />
       )}
     </>
   );
