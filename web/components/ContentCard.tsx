@@ -15,6 +15,11 @@ export function ContentCard({ item, stable }: { item: CatalogItem; stable?: stri
       <strong>{item.title}</strong>
       <span className="muted small">{item.artist || shortAddress(item.creator)}</span>
       <span className="small">
+        {item.live === "live" || item.live === "starting" ? (
+          <span className="tag live" data-testid="live-badge">
+            ● Live
+          </span>
+        ) : null}{" "}
         <span className={`tag ${item.tierName}`}>{item.tierName}</span>{" "}
         {item.tier > 0 && BigInt(item.price) > 0n ? formatAmount(item.price, item.paymentToken, stable) : ""}
         {item.duration ? <span className="muted"> · {formatDuration(item.duration)}</span> : null}

@@ -1,5 +1,9 @@
-/** A content manifest as JSON (validated shape, never a key), cached forever: PieceCIDs are immutable. */
+/**
+ * A content manifest as JSON (validated shape, never a key), cached forever: PieceCIDs are
+ * immutable. A live stream's manifest comes with the segments stored so far and is never cached.
+ */
 import { loadManifest } from "@/lib/server/store";
+import { liveOverlay } from "@/lib/server/live";
 
 export const dynamic = "force-dynamic";
 
@@ -7,5 +11,6 @@ export async function GET(_request: Request, ctx: { params: Promise<{ cid: strin
   const { cid } = await ctx.params;
   const manifest = await loadManifest(decodeURIComponent(cid));
   if (!manifest) return Response.json({ error: "manifest not found" }, { status: 404 });
+  if (manifest.live?.status === "live") return Response.json(await liveOverlay(manifest), { headers: { "Cache-Control": "no-store" } });
   return Response.json(manifest, { headers: { "Cache-Control": "public, max-age=31536000, immutable" } });
 }
