@@ -6,7 +6,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Pushes `seconds` of a generated 320x240 test picture with a tone to `url` at real speed (`-re`),
- * as OBS would. Retries the connection until the listening ffmpeg is up (for at most 20 s).
+ * as OBS would. Retries the connection until the listening ffmpeg is up (for at most 45 s).
  */
 export function pushRtmp(url: string, seconds: number): { done: Promise<number>; exitCode(): number | undefined; kill(): void; stderr(): string } {
   let exit: number | undefined;
@@ -14,18 +14,21 @@ export function pushRtmp(url: string, seconds: number): { done: Promise<number>;
   let child: ReturnType<typeof spawn> | undefined;
   let killed = false;
   const done = (async () => {
-    for (const deadline = Date.now() + 20_000; ; ) {
-      const started = Date.now();
+    for (const deadline = Date.now() + 45_000; ; ) {
+      let attempt = "";
       child = spawn(
         toolPath("ffmpeg"),
         ["-hide_banner", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i", `testsrc=size=320x240:rate=15:duration=${seconds}`, "-f", "lavfi", "-i", `sine=f=440:duration=${seconds}`,
           "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-f", "flv", url],
         { stdio: ["ignore", "ignore", "pipe"] },
       );
-      child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+      child.stderr!.on("data", (d: Buffer) => {
+        attempt += d.toString();
+        stderr = (stderr + d.toString()).slice(-2000);
+      });
       const code = await new Promise<number>((r) => child!.once("close", (c) => r(c ?? 1)));
-      // A refused connection fails at once: the server is not listening yet.
-      if (code !== 0 && !killed && Date.now() - started < 1500 && Date.now() < deadline) {
+      // A refused connection: the server is not listening yet.
+      if (code !== 0 && !killed && /Connection refused/.test(attempt) && Date.now() < deadline) {
         await sleep(300);
         continue;
       }
