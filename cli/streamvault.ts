@@ -27,6 +27,13 @@ type StorageModule = typeof import("./commands/storage.ts");
 const storage = (): Promise<StorageModule> => import("./commands/storage.ts");
 const optimize = (): Promise<OptimizeModule> => import("./commands/optimize.ts");
 
+/** The pricing flags uploads and live streams share (a fresh Option per command). */
+const PRICE_OPTIONS = [
+  () => new Option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)"),
+  () => new Option("--price-per-minute <amount>", "pay-per-minute streaming price in the payment token (decimal, e.g. 0.0001; 0 = not offered per minute)"),
+  () => new Option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address'),
+] as const;
+
 const EXIT_CODES_HELP = `
 Exit codes:
   0  ok
@@ -61,9 +68,9 @@ function program(): Command {
     .option("--artwork-dir <dir>", "cover images named like the tracks (song.wav -> song.jpg/png)")
     .option("--metadata <file>", 'JSON with per-file settings: {"defaults":{...},"items":{"song.wav":{"tier":"exclusive","price":"0.02","collaborators":[{"account":"0x..","shareBps":2000}]}}}')
     .addOption(new Option("--tier <tier>", "access tier for every file").choices(TIER_NAMES))
-    .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")
-    .option("--price-per-minute <amount>", "pay-per-minute streaming price in the payment token (decimal, e.g. 0.0001; 0 = not offered per minute)")
-    .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
+    .addOption(PRICE_OPTIONS[0]())
+    .addOption(PRICE_OPTIONS[1]())
+    .addOption(PRICE_OPTIONS[2]())
     .option("--free-standard", "premium/exclusive: give the standard (192k) stream away in the clear; without it only the 30 s preview is free")
     .option("--concurrency <n>", "files processed at once", "2")
     .option("--retries <n>", "retries per storage write / transaction", "4")
@@ -189,15 +196,15 @@ function program(): Command {
     .argument("[input]", "growing media file, or - for stdin (or --rtmp)")
     .option("--rtmp", "receive from OBS or any RTMP encoder: ffmpeg listens on rtmp://127.0.0.1:<port>/live/<key>")
     .option("--rtmp-port <port>", "RTMP port", "1935")
-    .option("--rtmp-host <address>", "address the RTMP server listens on (0.0.0.0 lets other machines publish)", "127.0.0.1")
-    .option("--rtmp-key <key>", "stream key (default: the stream id)")
+    .option("--rtmp-host <address>", "address the RTMP server listens on; ffmpeg's server does not check the stream key, so only publish on 0.0.0.0 behind a firewall", "127.0.0.1")
+    .option("--rtmp-key <key>", "stream key in the URL encoders are given (default: the stream id; not checked)")
     .option("--finalize <id>", "end a stream whose encoder never came back (interrupted): store what was cut and set the VOD")
     .option("--id <name>", "stream id (default: live-<time>); an interrupted stream continues under its id")
     .option("--title <title>", "title")
     .addOption(new Option("--tier <tier>", "access tier").choices(TIER_NAMES).default("premium"))
-    .option("--price <amount>", "price per access period in the payment token (decimal)")
-    .option("--price-per-minute <amount>", "pay-per-minute price in the payment token (decimal, e.g. 0.0001)")
-    .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
+    .addOption(PRICE_OPTIONS[0]())
+    .addOption(PRICE_OPTIONS[1]())
+    .addOption(PRICE_OPTIONS[2]())
     .option("--segment-seconds <s>", "segment length", "2")
     .option("--idle-timeout <s>", "input that brings no media for this long has ended", "10")
     .option("--retries <n>", "retries per segment write", "8")
