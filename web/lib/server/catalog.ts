@@ -148,7 +148,7 @@ async function enrich(raw: RawContent): Promise<CatalogItem> {
     manifest = undefined;
   }
   const artwork = manifest?.artwork?.slice().sort((a, b) => a.size - b.size);
-  const phase = await livePhaseOf(manifest).catch(() => undefined);
+  const phase = await livePhaseOf(manifest, raw.manifestPieceCid).catch(() => undefined);
   const live = phase === "starting" || phase === "live" || phase === "interrupted" ? phase : undefined;
   return {
     ...(live ? { live, liveId: manifest!.live!.id } : {}),

@@ -43,25 +43,29 @@ export async function liveStatusOf(id: string): Promise<(import("@streamvault/li
   return { ...status, viewers: status.state === "live" || status.state === "starting" ? viewerCount(id) : 0 };
 }
 
-/** The record behind a live manifest, when it is this item's (the stream id alone is not trusted: the content id must match). */
-async function stateFor(manifest: Manifest) {
+/**
+ * The record behind the live manifest stored as `manifestCid`. Anyone can register a manifest
+ * naming any stream id, so the id alone is not trusted: the record must name this very manifest
+ * as the one its streaming process stored and registered.
+ */
+async function stateFor(manifest: Manifest, manifestCid: string) {
   if (!manifest.live) return undefined;
   const lib = await liveLib();
   const state = lib.readLiveState(STREAMVAULT_HOME, manifest.live.id);
-  return state && state.contentId.toLowerCase() === manifest.contentId.toLowerCase() ? { lib, state } : undefined;
+  return state && state.liveManifestCid === manifestCid && state.contentId.toLowerCase() === manifest.contentId.toLowerCase() ? { lib, state } : undefined;
 }
 
 /** Phase of a live item ("live", "starting", ...), or undefined when the manifest is not a live one. */
-export async function livePhaseOf(manifest: Manifest | undefined): Promise<import("@streamvault/lib/live/status.ts").LivePhase | undefined> {
+export async function livePhaseOf(manifest: Manifest | undefined, manifestCid: string): Promise<import("@streamvault/lib/live/status.ts").LivePhase | undefined> {
   if (manifest?.live?.status !== "live") return undefined;
-  const found = await stateFor(manifest);
+  const found = await stateFor(manifest, manifestCid);
   return found ? found.lib.livePhase(found.state) : "interrupted";
 }
 
 /** A live manifest with the segments stored so far (unchanged when it is not live or the record is not here). */
-export async function liveOverlay(manifest: Manifest): Promise<Manifest> {
+export async function liveOverlay(manifest: Manifest, manifestCid: string): Promise<Manifest> {
   if (manifest.live?.status !== "live") return manifest;
-  const found = await stateFor(manifest);
+  const found = await stateFor(manifest, manifestCid);
   if (!found) return manifest;
   const { lib, state } = found;
   const variants = manifest.variants.map((v) => {
@@ -73,8 +77,8 @@ export async function liveOverlay(manifest: Manifest): Promise<Manifest> {
 }
 
 /** The growing playlist of a live item's variant, or undefined (not live, or not stored here). */
-export async function livePlaylist(manifest: Manifest, variant: string): Promise<string | undefined> {
-  const found = await stateFor(manifest);
+export async function livePlaylist(manifest: Manifest, manifestCid: string, variant: string): Promise<string | undefined> {
+  const found = await stateFor(manifest, manifestCid);
   if (!found || !manifest.variants.some((v) => v.playlist === variant)) return undefined;
   const { readFile } = await import("node:fs/promises");
   return readFile(found.lib.livePlaylistPath(STREAMVAULT_HOME, manifest.live!.id, variant), "utf8").catch(() => undefined);

@@ -9,8 +9,9 @@ export const dynamic = "force-dynamic";
 
 export async function GET(_request: Request, ctx: { params: Promise<{ cid: string }> }): Promise<Response> {
   const { cid } = await ctx.params;
-  const manifest = await loadManifest(decodeURIComponent(cid));
+  const pieceCid = decodeURIComponent(cid);
+  const manifest = await loadManifest(pieceCid);
   if (!manifest) return Response.json({ error: "manifest not found" }, { status: 404 });
-  if (manifest.live?.status === "live") return Response.json(await liveOverlay(manifest), { headers: { "Cache-Control": "no-store" } });
+  if (manifest.live?.status === "live") return Response.json(await liveOverlay(manifest, pieceCid), { headers: { "Cache-Control": "no-store" } });
   return Response.json(manifest, { headers: { "Cache-Control": "public, max-age=31536000, immutable" } });
 }

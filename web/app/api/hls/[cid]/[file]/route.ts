@@ -16,10 +16,11 @@ export async function GET(request: Request, ctx: { params: Promise<{ cid: string
   const { cid, file } = await ctx.params;
   const m = /^([A-Za-z0-9_-]{1,32})\.m3u8$/.exec(file);
   if (!m) return new Response("not found\n", { status: 404 });
-  const manifest = await loadManifest(decodeURIComponent(cid));
+  const pieceCid = decodeURIComponent(cid);
+  const manifest = await loadManifest(pieceCid);
   let playlist = manifest?.playlists[m[1]!];
   if (!manifest || playlist === undefined) return new Response("playlist not found\n", { status: 404 });
-  const live = manifest.live?.status === "live" ? await livePlaylist(manifest, m[1]!) : undefined;
+  const live = manifest.live?.status === "live" ? await livePlaylist(manifest, pieceCid, m[1]!) : undefined;
   if (live !== undefined) {
     playlist = live;
     sawViewer(manifest.live!.id, `${clientAddressOf(request)} ${request.headers.get("user-agent") ?? ""}`);
