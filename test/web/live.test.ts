@@ -19,7 +19,9 @@ import { freePort } from "@streamvault/lib/chain/anvil.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { decryptManifestSegment } from "@streamvault/lib/crypto";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
-import type { Manifest } from "@streamvault/lib/manifest";
+import { serializeManifest, type Manifest } from "@streamvault/lib/manifest";
+import { LocalStore } from "@streamvault/lib/storage";
+import { pieceCidOf } from "@streamvault/lib/storage/piece.ts";
 import { startStack, CREATOR_KEY, FAN_KEY, type Stack } from "./stack.ts";
 import { ensureBuild, playwright, sessionCookie, startWeb, type WebServer } from "./server.ts";
 import { installWallet } from "./wallet.ts";
@@ -115,6 +117,12 @@ describe("web: live stream over RTMP (browser)", function () {
       const manifest = (await (await fetch(`${web.url}/api/manifest/${liveCid}`)).json()) as Manifest;
       expect(manifest.live).to.include({ id, status: "live" });
       expect(manifest.variants[0]!.keyScheme).to.equal("minute-hkdf");
+
+      // Another manifest naming the same stream id (anyone can store and register one) gets none of its segments.
+      const impostor = serializeManifest({ ...manifest, tags: { title: "Impostor" }, variants: manifest.variants.map((v) => ({ ...v, segments: [] })) });
+      const impostorCid = (await new LocalStore({ dir: stack.env.STORAGE_DATA_DIR! }).put(impostor, { pieceCid: pieceCidOf(impostor) })).pieceCid;
+      expect(playlistCids(await (await fetch(`${web.url}/api/hls/${impostorCid}/live.m3u8`)).text())).to.deep.equal([]);
+      expect(((await (await fetch(`${web.url}/api/manifest/${impostorCid}`)).json()) as Manifest).variants[0]!.segments).to.deep.equal([]);
 
       // The web app's playlist grows, is never cached, and names only pieces the app serves.
       const playlistUrl = `${web.url}/api/hls/${liveCid}/live.m3u8?c=${live!.contentId}`;
