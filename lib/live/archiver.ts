@@ -213,11 +213,17 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   ff.stdin!.on("error", () => undefined); // ffmpeg may exit first (bad input): reported via its exit code
   // Ending on purpose (idle, abort): stdin input is closed; an RTMP server is asked to stop (SIGINT: ffmpeg closes the last segment).
   let stopped = false;
+  let stoppedFeed: () => void = () => undefined;
+  const feedStopped = new Promise<void>((resolve) => (stoppedFeed = resolve));
+  const stdin = options.stdin ?? process.stdin;
   const stop = () => {
     if (stopped || ff.exitCode !== null) return;
     stopped = true;
+    stoppedFeed();
     if (options.rtmp) ff.kill("SIGINT");
     else ff.stdin!.end();
+    // stdin that stays open without data must not keep the stream (or the process) waiting
+    if (!options.rtmp && options.input === "-") (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   };
   options.signal?.addEventListener("abort", stop, { once: true });
 
@@ -232,7 +238,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       if (!ff.stdin!.write(buf)) await new Promise<void>((r) => ff.stdin!.once("drain", () => r()));
     };
     if (options.input === "-") {
-      for await (const chunk of options.stdin ?? process.stdin) {
+      for await (const chunk of stdin) {
         if (stopped) break;
         await write(chunk as Buffer);
       }
@@ -257,7 +263,10 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       }
     }
     if (!stopped) ff.stdin!.end();
-  })();
+  })().catch((err: unknown) => {
+    // a stdin destroyed by stop() ends the loop with an error: that is the end of the input
+    if (!stopped) throw err;
+  });
 
   // Registered when the first segment is cut (its streams tell audio or video): the item is on chain before anything is stored.
   let registered: Promise<void> | undefined;
@@ -310,6 +319,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       events.onChunk?.({ ...chunk });
       uploading = uploading.then(() => register(chunk)).then(() => upload(chunk)).then(() => (chunk.status === "uploaded" ? writePlaylist(options.home, state, false) : undefined));
       lastActivity = Date.now();
+      activitySeen = true;
     }
     // The segment being written growing counts as activity too (a long segment is not idleness).
     const growing = await stat(path.join(chunkDir, `chunk-${String(seen).padStart(5, "0")}.ts`)).then((s) => s.size, () => -1);
@@ -327,7 +337,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       await sleep(200);
     }
   })();
-  await feed;
+  await Promise.race([feed, feedStopped]);
   const code = await ffDone;
   finished = true;
   await poller;

@@ -105,6 +105,17 @@ describe("cli: live archiving", function () {
     expect(manifest.variants[0]!.encrypted).to.equal(false);
   });
 
+  it("stdin that stays open but brings no media for --idle-timeout ends the stream on its own", async () => {
+    const run = startCli(["live", "-", "--id", "idle-1", "--tier", "free", "--idle-timeout", "2", "--json"], fx.env, { stdin: "pipe" });
+    run.child.stdin!.write(source.subarray(0, Math.ceil(source.length / 2))); // ~11 s, then silence: stdin is never closed
+    const done = await Promise.race([run.done, sleep(45_000).then(() => Promise.reject(new Error(`still running after 45 s: ${run.output()}`)))]);
+    expect(done.code, done.stderr).to.equal(0);
+    const final = JSON.parse(done.stdout.trim().split("\n").at(-1)!);
+    expect(final.status).to.equal("complete");
+    expect(final.chunks.reduce((s: number, c: { duration: number }) => s + c.duration, 0)).to.be.closeTo(11, 2);
+    run.child.stdin!.destroy();
+  });
+
   it("an archive killed with SIGKILL reads as interrupted and continues with the same id, keeping stored chunks", async () => {
     const first = path.join(fx.dir, "session-1.ts");
     const second = path.join(fx.dir, "session-2.ts");
