@@ -74,7 +74,8 @@ export function openStore(home: string): PieceStore {
 }
 
 export async function openKeys(home: string): Promise<KeyStore> {
-  return openKeyStore({ dataDir: path.join(home, "keys") });
+  // KEYSTORE_DIR as for the web server, so a stream started beside it seals its key where key release reads it.
+  return openKeyStore({ dataDir: process.env.KEYSTORE_DIR || path.join(home, "keys") });
 }
 
 /** A key store opened on first use (the embedded database takes seconds to start; free-tier runs never need it). */

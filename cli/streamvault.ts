@@ -29,6 +29,13 @@ type StorageModule = typeof import("./commands/storage.ts");
 const storage = (): Promise<StorageModule> => import("./commands/storage.ts");
 const optimize = (): Promise<OptimizeModule> => import("./commands/optimize.ts");
 
+/** The pricing flags uploads and live streams share (a fresh Option per command). */
+const PRICE_OPTIONS = [
+  () => new Option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)"),
+  () => new Option("--price-per-minute <amount>", "pay-per-minute streaming price in the payment token (decimal, e.g. 0.0001; 0 = not offered per minute)"),
+  () => new Option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address'),
+] as const;
+
 const EXIT_CODES_HELP = `
 Exit codes:
   0  ok
@@ -70,9 +77,9 @@ function program(): Command {
     .option("--preview-start <seconds>", "where the free 30 s preview starts (default 0)")
     .option("--metadata <file>", 'JSON with per-file settings: {"defaults":{...},"items":{"song.wav":{"tier":"exclusive","price":"0.02","collaborators":[{"account":"0x..","shareBps":2000}]}}}')
     .addOption(new Option("--tier <tier>", "access tier for every file").choices(TIER_NAMES))
-    .option("--price <amount>", "price per access period in the payment token (decimal, e.g. 0.01)")
-    .option("--price-per-minute <amount>", "pay-per-minute streaming price in the payment token (decimal, e.g. 0.0001; 0 = not offered per minute)")
-    .option("--token <address>", 'payment token: "native" (default) or an allow-listed ERC-20 address')
+    .addOption(PRICE_OPTIONS[0]())
+    .addOption(PRICE_OPTIONS[1]())
+    .addOption(PRICE_OPTIONS[2]())
     .option("--free-standard", "premium/exclusive: give the standard (192k) stream away in the clear; without it only the 30 s preview is free")
     .option("--concurrency <n>", "files processed at once", "2")
     .option("--retries <n>", "retries per storage write / transaction", "4")
@@ -233,21 +240,30 @@ function program(): Command {
     });
 
   p.command("live")
-    .description("archive a live input (a growing file, or - for stdin) as ~10 s chunks uploaded as each closes; registers it when the input ends")
-    .argument("<input>", "growing media file, or - for stdin")
-    .option("--id <name>", "archive id (default: live-<time>)")
-    .option("--title <title>", "title for the archive")
+    .description("go live: registers the item as the stream starts, stores 2 s segments as they are cut and grows an HLS EVENT playlist fans watch; the same pieces become the VOD when it ends")
+    .argument("[input]", "growing media file, or - for stdin (or --rtmp)")
+    .option("--rtmp", "receive from OBS or any RTMP encoder: ffmpeg listens on rtmp://127.0.0.1:<port>/live/<key>")
+    .option("--rtmp-port <port>", "RTMP port", "1935")
+    .option("--rtmp-host <address>", "address the RTMP server listens on; ffmpeg's server does not check the stream key, so only publish on 0.0.0.0 behind a firewall", "127.0.0.1")
+    .option("--rtmp-key <key>", "stream key in the URL encoders are given (default: the stream id; not checked)")
+    .option("--finalize <id>", "end a stream whose encoder never came back (interrupted): store what was cut and set the VOD")
+    .option("--id <name>", "stream id (default: live-<time>); an interrupted stream continues under its id")
+    .option("--title <title>", "title")
     .addOption(new Option("--tier <tier>", "access tier").choices(TIER_NAMES).default("premium"))
-    .option("--segment-seconds <s>", "chunk length", "10")
-    .option("--idle-timeout <s>", "a growing file that stops growing for this long has ended", "10")
-    .option("--retries <n>", "retries per chunk upload", "4")
+    .addOption(PRICE_OPTIONS[0]())
+    .addOption(PRICE_OPTIONS[1]())
+    .addOption(PRICE_OPTIONS[2]())
+    .option("--segment-seconds <s>", "segment length", "2")
+    .option("--idle-timeout <s>", "input that brings no media for this long has ended", "10")
+    .option("--retries <n>", "retries per segment write", "8")
     .option("--json", "print JSON events")
-    .action(async (input: string, _o, cmd: Command) => {
+    .addHelpText("after", "\nExamples:\n  streamvault live --rtmp --id gig --title \"Friday gig\"      # OBS: server rtmp://127.0.0.1:1935/live, key gig\n  streamvault live ./recording.ts --id gig\n  streamvault live --finalize gig")
+    .action(async (input: string | undefined, _o, cmd: Command) => {
       process.exitCode = await (await live()).liveCommand(input, global(cmd));
     });
 
   p.command("live-status")
-    .description("show the chunks of a live archive and their upload status")
+    .description("show a live stream's state (starting, live, ended, interrupted), stored segments, bytes, failed writes and the segment table")
     .argument("<id>", "archive id")
     .option("--json", "JSON output")
     .action(async (id: string, _o, cmd: Command) => {

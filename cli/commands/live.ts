@@ -1,54 +1,86 @@
-/** `live <input>` and `live-status <id>`. */
+/** `live [input] | --rtmp | --finalize <id>` and `live-status <id>`. */
 import path from "node:path";
-import { archiveLive, readLiveState } from "@streamvault/lib/live/archiver.ts";
-import type { LiveChunk } from "@streamvault/lib/live/archiver.ts";
-import type { Tier } from "@streamvault/lib/catalog/chain/content.ts";
 import { existsSync } from "node:fs";
+import { archiveLive, finalizeLive, liveStatus, readLiveState, rtmpUrl } from "@streamvault/lib/live/archiver.ts";
+import type { LiveChunk, LiveState } from "@streamvault/lib/live/archiver.ts";
 import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
+import { itemSettings } from "./upload.ts";
 
 export interface LiveOptions extends GlobalOptions {
   id?: string;
   title?: string;
   tier?: string;
+  price?: string;
+  pricePerMinute?: string;
+  token?: string;
+  rtmp?: boolean;
+  rtmpPort?: string;
+  rtmpHost?: string;
+  rtmpKey?: string;
+  finalize?: string;
   segmentSeconds?: string;
   idleTimeout?: string;
   retries?: string;
   json?: boolean;
 }
 
-function num(value: string | undefined, name: string, fallback: number, min: number): number {
+function num(value: string | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!(n >= min) || !Number.isFinite(n)) throw new CliError(`${name} must be a number >= ${min}, got "${value}"`, "bad_input");
+  if (!(n >= min && n <= max) || !Number.isFinite(n)) throw new CliError(`${name} must be a number from ${min} to ${max}, got "${value}"`, "bad_input");
   return n;
 }
 
-export async function liveCommand(input: string, opts: LiveOptions): Promise<number> {
-  if (input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, or - to read stdin`, "bad_input");
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export async function liveCommand(input: string | undefined, opts: LiveOptions): Promise<number> {
+  if (opts.finalize !== undefined) return finalizeCommand(opts.finalize, opts);
+  if (opts.rtmp && input !== undefined) throw new CliError(`pass either an input (${input}) or --rtmp, not both`, "bad_input");
+  if (!opts.rtmp && input === undefined) throw new CliError("pass a growing media file, - for stdin, or --rtmp to receive from OBS or any RTMP encoder", "bad_input");
+  if (input !== undefined && input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, - to read stdin, or --rtmp`, "bad_input");
   const id = opts.id ?? `live-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
-  const segmentSeconds = num(opts.segmentSeconds, "--segment-seconds", 10, 1);
+  if (!ID.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
+  if (opts.rtmpKey !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(opts.rtmpKey)) throw new CliError(`--rtmp-key must be 1-128 characters of A-Z a-z 0-9 . _ -`, "bad_input");
+  const segmentSeconds = num(opts.segmentSeconds, "--segment-seconds", 2, 1, 60);
   const idle = num(opts.idleTimeout, "--idle-timeout", 10, 0.5);
-  const retries = num(opts.retries, "--retries", 4, 0);
+  const retries = num(opts.retries, "--retries", 8, 0, 100);
+  const rtmp = opts.rtmp ? { port: num(opts.rtmpPort, "--rtmp-port", 1935, 1, 65535), host: opts.rtmpHost ?? "127.0.0.1", key: opts.rtmpKey ?? id } : undefined;
   const home = homeDir(opts);
   const existing = readLiveState(home, id);
-  if (existing && existing.status !== "failed" && existing.status !== "interrupted") throw new CliError(`live archive "${id}" already exists (${existing.status}); pick another --id`, "bad_input");
-  if (existing && !opts.json) console.log(`continuing ${existing.status} archive ${id}: ${existing.chunks.filter((c) => c.status === "uploaded").length} chunks already stored`);
+  if (existing && existing.status !== "failed" && existing.status !== "interrupted") throw new CliError(`live stream "${id}" already exists (${existing.status}); pick another --id`, "bad_input");
+  if (existing && !opts.json) console.log(`continuing ${existing.status} stream ${id}: ${existing.chunks.filter((c) => c.status === "uploaded").length} chunks already stored`);
   const chain = await openChain(opts);
+  const settings = await itemSettings({}, opts, chain, new Map(), "live");
   const store = openStore(home);
   const keyStore = await openKeys(home);
   const print = (c: LiveChunk) => {
     if (opts.json) console.log(JSON.stringify({ event: "chunk", ...c }));
     else console.log(`chunk ${String(c.index).padStart(4)} ${c.status.padEnd(9)} ${c.duration.toFixed(1)} s${c.storedSize ? ` ${formatBytes(c.storedSize)}` : ""}${c.pieceCid && c.status === "uploaded" ? ` ${c.pieceCid}` : ""}${c.error && c.status !== "uploaded" ? ` (${c.error})` : ""}`);
   };
-  if (!opts.json) console.log(`live archive ${id}: reading ${input === "-" ? "stdin" : input}, ${segmentSeconds} s chunks`);
+  const onStatus = (s: LiveState) => {
+    if (opts.json) console.log(JSON.stringify({ event: "status", ...liveStatus(s) }));
+    else if (s.status === "recording" && s.liveManifestCid) console.log(`live: content ${s.contentId} registered (manifest ${s.liveManifestCid}); fans can watch now`);
+  };
+  if (opts.json) console.log(JSON.stringify({ event: "start", id, contentId: undefined, input: rtmp ? rtmpUrl(rtmp, id) : input }));
+  else if (rtmp) console.log(`live stream ${id}: waiting for an RTMP publisher at rtmp://${rtmp.host}:${rtmp.port}/live (stream key ${rtmp.key}), ${segmentSeconds} s segments`);
+  else console.log(`live stream ${id}: reading ${input === "-" ? "stdin" : input}, ${segmentSeconds} s segments`);
+  // Ctrl-C ends the stream cleanly (the last segment is closed, stored and the VOD set); a second one exits at once.
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
   try {
     const state = await archiveLive({
-      input,
+      input: input ?? "-",
+      rtmp,
       id,
       title: opts.title,
-      tier: (opts.tier ?? "premium") as Tier,
+      tier: settings.tier,
+      rules: settings.rules,
+      streamPrice: settings.streamPrice,
       home,
       store,
       keyStore,
@@ -56,12 +88,34 @@ export async function liveCommand(input: string, opts: LiveOptions): Promise<num
       segmentSeconds,
       idleTimeoutMs: idle * 1000,
       retries,
-      events: { onChunk: print },
+      signal: abort.signal,
+      events: { onChunk: print, onStatus },
     });
-    if (opts.json) console.log(JSON.stringify({ event: "done", ...state }));
-    else if (state.status === "complete") console.log(`complete: ${state.chunks.length} chunks, content ${state.contentId}, manifest ${state.manifestCid}, tx ${state.registerTx}`);
-    else console.log(`failed: ${state.error}`);
-    return state.status === "complete" ? EXIT.OK : EXIT.PARTIAL;
+    return done(state, opts);
+  } finally {
+    process.off("SIGINT", onSigint);
+    await keyStore.close();
+  }
+}
+
+function done(state: LiveState, opts: LiveOptions): number {
+  if (opts.json) console.log(JSON.stringify({ event: "done", ...state }));
+  else if (state.status === "complete") console.log(`ended: ${state.chunks.length} segments, content ${state.contentId}, VOD manifest ${state.manifestCid}, tx ${state.finalTx ?? state.registerTx}`);
+  else console.log(`failed: ${state.error}`);
+  return state.status === "complete" ? EXIT.OK : EXIT.PARTIAL;
+}
+
+async function finalizeCommand(id: string, opts: LiveOptions): Promise<number> {
+  if (!ID.test(id)) throw new CliError(`--finalize "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
+  const home = homeDir(opts);
+  const existing = readLiveState(home, id);
+  if (!existing) throw new CliError(`no live stream "${id}" in ${path.join(home, "live")}`, "not_found");
+  if (existing.status === "recording" || existing.status === "finalizing") throw new CliError(`live stream "${id}" is still ${existing.status} in process ${existing.pid}: stop it (Ctrl-C ends it cleanly) instead of finalizing`, "bad_input");
+  const chain = await openChain(opts);
+  const store = openStore(home);
+  const keyStore = await openKeys(home);
+  try {
+    return done(await finalizeLive({ id, home, store, keyStore, chain, retries: num(opts.retries, "--retries", 8, 0, 100) }), opts);
   } finally {
     await keyStore.close();
   }
@@ -70,12 +124,15 @@ export async function liveCommand(input: string, opts: LiveOptions): Promise<num
 export async function liveStatusCommand(id: string, opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const home = homeDir(opts);
   const state = readLiveState(home, id);
-  if (!state) throw new CliError(`no live archive "${id}" in ${path.join(home, "live")}`, "not_found");
+  if (!state) throw new CliError(`no live stream "${id}" in ${path.join(home, "live")}`, "not_found");
+  const status = liveStatus(state);
   if (opts.json) {
-    console.log(toJson(state));
+    console.log(toJson({ ...state, ...status, state: status.state }));
     return EXIT.OK;
   }
-  console.log(`live archive ${state.id} (${state.title}): ${state.status}, content ${state.contentId}${state.manifestCid ? `, manifest ${state.manifestCid}` : ""}${state.error ? `; ${state.error}` : ""}`);
+  console.log(
+    `live stream ${state.id} (${state.title}): ${status.state}, content ${state.contentId}; ${status.chunksStored} segments stored (${formatBytes(status.bytesStored)}, ${status.secondsStored.toFixed(1)} s), ${status.failedWrites} failed writes retried${status.latestSegmentAt ? `, latest segment ${status.latestSegmentAt}` : ""}${state.manifestCid ? `, VOD manifest ${state.manifestCid}` : ""}${state.error ? `; ${state.error}` : ""}`,
+  );
   const t = table({ head: ["chunk", "status", "seconds", "stored", "attempts", "piece"] });
   for (const c of state.chunks) t.push([c.index, c.status, c.duration.toFixed(1), formatBytes(c.storedSize ?? 0), c.attempts, c.pieceCid ?? c.error ?? "-"]);
   console.log(t.toString());

@@ -62,7 +62,7 @@ const ItemMetaSchema = z.strictObject({
   /** premium/exclusive: give the standard (192k) variant away in the clear (default false: only the 30 s preview is free) */
   freeStandard: z.boolean().optional(),
 });
-type ItemMeta = z.infer<typeof ItemMetaSchema>;
+export type ItemMeta = z.infer<typeof ItemMetaSchema>;
 const MetadataFileSchema = z.strictObject({
   defaults: ItemMetaSchema.optional(),
   /** keyed by file name (or path relative to the uploaded folder) */
@@ -103,7 +103,7 @@ function findArtwork(dir: string | undefined, file: string): string | undefined 
 /** Build per-file settings (tier, rules, collaborators, artwork) from flags and the metadata file. */
 async function settingsResolver(opts: UploadCommandOptions, input: string, chain: ChainContext): Promise<(file: string) => ItemSettings> {
   const meta = loadMetadata(opts.metadata);
-  const flagTier = parseTier(opts.tier, "--tier");
+  parseTier(opts.tier, "--tier"); // a bad flag is refused before any file is read
   const root = path.resolve(input);
   const decimals = new Map<string, number>();
   const resolved = new Map<string, ItemSettings>();
@@ -113,44 +113,6 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
     const own: ItemMeta = meta.items?.[rel] ?? meta.items?.[path.basename(file)] ?? {};
     const m: ItemMeta = { ...meta.defaults, ...own };
     const where = `metadata for ${rel}`;
-    const tier = parseTier(m.tier, where) ?? flagTier ?? "premium";
-    const tokenText = m.token ?? opts.token ?? "native";
-    if (tokenText !== "native" && !isAddress(tokenText)) throw new CliError(`${where}: token must be "native" or a 0x address`, "bad_input");
-    const paymentToken = tokenText === "native" ? zeroAddress : getAddress(tokenText);
-    const priceText = String(m.price ?? opts.price ?? "0");
-    let price: bigint;
-    try {
-      price = parseUnits(priceText, await tokenDecimals(chain, paymentToken, decimals));
-    } catch (err) {
-      throw new CliError(`${where}: price "${priceText}" is not a decimal amount (${(err as Error).message})`, "bad_input");
-    }
-    if (price >= 1n << 96n) throw new CliError(`${where}: price ${priceText} is too large (uint96)`, "bad_input");
-    const perMinuteText = m.pricePerMinute ?? opts.pricePerMinute;
-    let streamPrice: ItemSettings["streamPrice"];
-    if (perMinuteText !== undefined) {
-      let ratePerMinute: bigint;
-      try {
-        ratePerMinute = parseUnits(String(perMinuteText), await tokenDecimals(chain, paymentToken, decimals));
-      } catch (err) {
-        throw new CliError(`${where}: price per minute "${perMinuteText}" is not a decimal amount (${(err as Error).message})`, "bad_input");
-      }
-      if (ratePerMinute < 0n || ratePerMinute >= 1n << 96n) throw new CliError(`${where}: price per minute ${perMinuteText} is out of range (uint96)`, "bad_input");
-      streamPrice = { token: paymentToken, ratePerMinute };
-    }
-    const rules: Partial<AccessRules> = {
-      price,
-      paymentToken,
-      inSubscription: m.inSubscription ?? tier !== "exclusive",
-      minPasses: BigInt(m.minPasses ?? 0),
-      minCoinBalance: BigInt(m.minCoinBalance ?? 0),
-      duration: m.duration ?? 0,
-    };
-    const collaborators: Collaborator[] = (m.collaborators ?? []).map((c, i) => {
-      if (!isAddress(c.account)) throw new CliError(`${where}: collaborators[${i}].account is not an address`, "bad_input");
-      return { account: getAddress(c.account), shareBps: c.shareBps };
-    });
-    const total = collaborators.reduce((s, c) => s + c.shareBps, 0);
-    if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, "bad_input");
     const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : opts.artwork ? path.resolve(opts.artwork) : findArtwork(opts.artworkDir, file);
     let metadata: ReleaseMetadata;
     try {
@@ -164,14 +126,57 @@ async function settingsResolver(opts: UploadCommandOptions, input: string, chain
     } catch (err) {
       throw new CliError(`${where}: ${(err as Error).message}`, "bad_input");
     }
-    const freeStandard = m.freeStandard ?? opts.freeStandard ?? false;
-    if (freeStandard && tier === "free") throw new CliError(`${where}: --free-standard is for premium or exclusive items (a free item is in the clear anyway)`, "bad_input");
     const previewText = m.previewStart ?? opts.previewStart;
     const previewStart = previewText === undefined ? undefined : Number(previewText);
     if (previewStart !== undefined && !(Number.isFinite(previewStart) && previewStart >= 0)) throw new CliError(`${where}: preview start "${previewText}" must be seconds from 0, e.g. 45`, "bad_input");
-    resolved.set(file, { tier, rules, collaborators, artwork, metadata, previewStart, freeStandard, ...(streamPrice ? { streamPrice } : {}) });
+    resolved.set(file, { ...(await itemSettings(m, opts, chain, decimals, where)), artwork, metadata, previewStart });
   }
   return (file) => resolved.get(file)!;
+}
+
+/** Tier, access rules, collaborators and pay-per-minute price of one item from its metadata and the flags (uploads and live streams). */
+export async function itemSettings(m: ItemMeta, opts: Pick<UploadCommandOptions, "tier" | "price" | "pricePerMinute" | "token" | "freeStandard">, chain: ChainContext, decimals: Map<string, number>, where: string): Promise<ItemSettings> {
+  const tier = parseTier(m.tier, where) ?? parseTier(opts.tier, "--tier") ?? "premium";
+  const tokenText = m.token ?? opts.token ?? "native";
+  if (tokenText !== "native" && !isAddress(tokenText)) throw new CliError(`${where}: token must be "native" or a 0x address`, "bad_input");
+  const paymentToken = tokenText === "native" ? zeroAddress : getAddress(tokenText);
+  const priceText = String(m.price ?? opts.price ?? "0");
+  let price: bigint;
+  try {
+    price = parseUnits(priceText, await tokenDecimals(chain, paymentToken, decimals));
+  } catch (err) {
+    throw new CliError(`${where}: price "${priceText}" is not a decimal amount (${(err as Error).message})`, "bad_input");
+  }
+  if (price >= 1n << 96n) throw new CliError(`${where}: price ${priceText} is too large (uint96)`, "bad_input");
+  const perMinuteText = m.pricePerMinute ?? opts.pricePerMinute;
+  let streamPrice: ItemSettings["streamPrice"];
+  if (perMinuteText !== undefined) {
+    let ratePerMinute: bigint;
+    try {
+      ratePerMinute = parseUnits(String(perMinuteText), await tokenDecimals(chain, paymentToken, decimals));
+    } catch (err) {
+      throw new CliError(`${where}: price per minute "${perMinuteText}" is not a decimal amount (${(err as Error).message})`, "bad_input");
+    }
+    if (ratePerMinute < 0n || ratePerMinute >= 1n << 96n) throw new CliError(`${where}: price per minute ${perMinuteText} is out of range (uint96)`, "bad_input");
+    streamPrice = { token: paymentToken, ratePerMinute };
+  }
+  const rules: Partial<AccessRules> = {
+    price,
+    paymentToken,
+    inSubscription: m.inSubscription ?? tier !== "exclusive",
+    minPasses: BigInt(m.minPasses ?? 0),
+    minCoinBalance: BigInt(m.minCoinBalance ?? 0),
+    duration: m.duration ?? 0,
+  };
+  const collaborators: Collaborator[] = (m.collaborators ?? []).map((c, i) => {
+    if (!isAddress(c.account)) throw new CliError(`${where}: collaborators[${i}].account is not an address`, "bad_input");
+    return { account: getAddress(c.account), shareBps: c.shareBps };
+  });
+  const total = collaborators.reduce((s, c) => s + c.shareBps, 0);
+  if (total > 10_000) throw new CliError(`${where}: collaborator shares add up to ${total} bps (max 10000)`, "bad_input");
+  const freeStandard = m.freeStandard ?? opts.freeStandard ?? false;
+  if (freeStandard && tier === "free") throw new CliError(`${where}: --free-standard is for premium or exclusive items (a free item is in the clear anyway)`, "bad_input");
+  return { tier, rules, collaborators, freeStandard, ...(streamPrice ? { streamPrice } : {}) };
 }
 
 function parsePositiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {

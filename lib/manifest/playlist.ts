@@ -39,3 +39,19 @@ export function masterPlaylist(entries: readonly MasterEntry[]): string {
   lines.push("");
   return lines.join("\n");
 }
+
+/**
+ * A live media playlist (`#EXT-X-PLAYLIST-TYPE:EVENT`): segments are only ever appended, and
+ * `#EXT-X-ENDLIST` is added once the stream has ended, when it plays as VOD. The target duration is
+ * fixed for the whole stream (players reject a playlist whose target changes).
+ */
+export function eventPlaylist(segments: readonly (PlaylistSegment & { discontinuity?: boolean })[], pieceUrlPrefix: string, options: { targetDuration: number; ended: boolean }): string {
+  const lines = ["#EXTM3U", "#EXT-X-VERSION:3", `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(options.targetDuration))}`, "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:EVENT"];
+  for (const s of segments) {
+    if (s.discontinuity) lines.push("#EXT-X-DISCONTINUITY");
+    lines.push(`#EXTINF:${s.duration.toFixed(6)},`, `${pieceUrlPrefix}${s.pieceCid}`);
+  }
+  if (options.ended) lines.push("#EXT-X-ENDLIST");
+  lines.push("");
+  return lines.join("\n");
+}

@@ -82,7 +82,21 @@ export const VariantSchema = z.strictObject({
   start: seconds.optional(),
   /** key into `playlists` (hls only) */
   playlist: z.string().optional(),
-  segments: z.array(SegmentSchema).min(1),
+  /** at least one, except in the manifest of a stream that is live now (its segments are still coming) */
+  segments: z.array(SegmentSchema),
+});
+
+/**
+ * A live stream's item (lib/live): registered when the stream starts with `status: "live"` and no
+ * segments yet (players read the growing list from the server: `GET /api/manifest/<cid>`,
+ * `/api/hls/<cid>/<variant>.m3u8`), and replaced with `updateManifest` by the final one,
+ * `status: "ended"`, listing the same pieces.
+ */
+export const LiveSchema = z.strictObject({
+  /** the stream id under `<home>/live/` on the creator's server */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  status: z.enum(["live", "ended"]),
+  startedAt: z.string().optional(),
 });
 
 export const TagsSchema = z.strictObject({
@@ -155,6 +169,7 @@ export const ManifestSchema = z
     artwork: z.array(ArtworkSchema),
     /** set on a manifest made by editing the release (lib/media/release.ts): the manifest it replaced, same media pieces */
     editedFrom: pieceCid.optional(),
+    live: LiveSchema.optional(),
   })
   .superRefine((m, ctx) => {
     const anyEncrypted = m.variants.some((v) => v.encrypted);
@@ -163,6 +178,9 @@ export const ManifestSchema = z
     }
     const names = new Set<string>();
     m.variants.forEach((v, vi) => {
+      if (v.segments.length === 0 && m.live?.status !== "live") {
+        ctx.addIssue({ code: "custom", path: ["variants", vi, "segments"], message: "a variant needs at least one segment (only a live stream's manifest may have none yet)" });
+      }
       if (names.has(v.name)) ctx.addIssue({ code: "custom", path: ["variants", vi, "name"], message: "duplicate variant name" });
       names.add(v.name);
       if (v.kind === "hls" && (v.playlist === undefined || m.playlists[v.playlist] === undefined)) {
@@ -202,6 +220,7 @@ export type ManifestSegment = z.infer<typeof SegmentSchema>;
 export type ManifestTags = z.infer<typeof TagsSchema>;
 export type ManifestArtwork = z.infer<typeof ArtworkSchema>;
 export type ManifestMirror = z.infer<typeof MirrorSchema>;
+export type ManifestLive = z.infer<typeof LiveSchema>;
 export type Tier = z.infer<typeof TierSchema>;
 export type KeyScheme = z.infer<typeof KeySchemeSchema>;
 

@@ -37,13 +37,25 @@ const STREAM_BUFFER_SECONDS = 30;
  * of the manifest's variants) with the key its SegmentKeySource gives for it, before hls.js parses
  * it. The key is asked for when the download starts, so fetching a minute's key overlaps the download.
  */
-export function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
-  const byCid = new Map(manifest.variants.flatMap((v) => (v.encrypted ? v.segments.map((s) => [s.pieceCid, { variant: v, seg: s }] as const) : [])));
+export function decryptingLoader(manifest: Manifest, keys: SegmentKeySource, refresh?: () => Promise<Manifest>) {
+  const index = (m: Manifest) => new Map(m.variants.flatMap((v) => (v.encrypted ? v.segments.map((s) => [s.pieceCid, { variant: v, seg: s }] as const) : [])));
+  let byCid = index(manifest);
   const Base = Hls.DefaultConfig.loader;
   return class DecryptingLoader extends Base {
     load(context: LoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>) {
       // Segment URLs may carry ?c=<contentId> (plays counting): the PieceCID is the last path segment.
       const cid = decodeURIComponent(new URL(context.url, window.location.href).pathname.split("/").pop() ?? "");
+      // A live stream's playlist names segments newer than the manifest read so far: read it again first.
+      if (!byCid.has(cid) && refresh) {
+        void refresh()
+          .then((m) => (byCid = index(m)), () => undefined)
+          .then(() => this.loadKnown(cid, context, config, callbacks));
+        return;
+      }
+      this.loadKnown(cid, context, config, callbacks);
+    }
+
+    loadKnown(cid: string, context: LoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>) {
       const found = byCid.get(cid);
       if (!found?.seg.nonce) return super.load(context, config, callbacks);
       const { variant, seg } = found;
@@ -64,6 +76,15 @@ export function decryptingLoader(manifest: Manifest, keys: SegmentKeySource) {
       return super.load(context, config, wrapped);
     }
   };
+}
+
+/** Reads a live manifest again (the server adds the segments stored so far); concurrent reads share one request. */
+function liveManifestReader(apiBase: string, manifestCid: string): () => Promise<Manifest> {
+  let pending: Promise<Manifest> | undefined;
+  return () =>
+    (pending ??= fetch(`${apiBase}/api/manifest/${manifestCid}`, { cache: "no-store" })
+      .then((r) => (r.ok ? (r.json() as Promise<Manifest>) : Promise.reject(new Error(`manifest ${r.status}`))))
+      .finally(() => (pending = undefined)));
 }
 
 /**
@@ -240,9 +261,12 @@ export function StreamPlayer({
     const perMinute = keys instanceof MinuteKeySource;
     const ahead = perMinute ? Math.min(STREAM_BUFFER_SECONDS, bufferAheadSeconds(strategy, manifest.duration ?? 0)) : bufferAheadSeconds(strategy, manifest.duration ?? 0);
     // With levels, loading starts once the preferred start level is set (MANIFEST_PARSED below).
-    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0, autoStartLoad: !abr };
+    // A stream that is live now starts at the live edge (hls.js: a few segments behind it); everything else from the start.
+    const live = manifest.live?.status === "live";
+    const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: live ? -1 : 0, autoStartLoad: !abr };
     if (keys && (abr ? levelVariants : [current]).some((v) => v.encrypted)) {
-      config.fLoader = decryptingLoader(manifest, keys) as unknown as HlsConfig["fLoader"];
+      const refresh = live ? liveManifestReader(apiBase, manifestCid) : undefined;
+      config.fLoader = decryptingLoader(manifest, keys, refresh) as unknown as HlsConfig["fLoader"];
     }
     if (!Hls.isSupported()) {
       setError("This browser cannot play HLS (Media Source Extensions are missing).");
@@ -263,7 +287,7 @@ export function StreamPlayer({
         setLevels(names);
         // Start at the variant the preload strategy prefers; ABR moves from there as bandwidth allows.
         hls.startLevel = Math.max(0, names.indexOf(current.name));
-        hls.startLoad(0);
+        hls.startLoad(live ? -1 : 0);
       }
       if (mode.kind !== "full" || !autoplay.current) return;
       autoplay.current = false;
@@ -354,7 +378,9 @@ export function StreamPlayer({
         <audio ref={(el) => void (mediaRef.current = el)} controls preload="metadata" data-testid="media" aria-label={title} />
       )}
       <p className="small muted" data-testid="player-label">
-        {mode.kind === "preview"
+        {mode.kind === "preview" && !preview
+          ? `${manifest?.live?.status === "live" ? "Live stream" : "No preview"}${hasAccess ? "" : " · unlock below to watch"}`
+          : mode.kind === "preview"
           ? `Preview (first ${Math.round(preview?.duration ?? 30)} s)${hasAccess ? "" : freeFull ? ` · the creator gives the ${freeFull.name}-quality track away; unlock below for every quality` : " · unlock below to hear everything"}`
           : `Full ${heardVariant!.name} quality${levels.length > 1 && quality === "auto" ? " (adaptive)" : ""}${heardVariant!.encrypted ? (perMinute ? " · paid per minute, decrypted in your browser" : " · decrypted in your browser") : hasAccess || stream ? "" : " · free from the creator"}`}
       </p>

@@ -3,13 +3,15 @@ import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
-import { decryptSegment, fromHex } from "@streamvault/lib/crypto";
+import { decryptManifestSegment, decryptSegment, fromHex } from "@streamvault/lib/crypto";
 import { contractOf } from "@streamvault/lib/deployments";
 import { openKeyStore } from "@streamvault/lib/keys";
 import { parseManifest } from "@streamvault/lib/manifest";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
 import { LocalStore } from "@streamvault/lib/storage";
+import { freePort } from "@streamvault/lib/chain/anvil.ts";
 import { MASTER_KEY, runCli, startCli } from "./helpers.ts";
+import { pushRtmp, playlistCids } from "./live-helpers.ts";
 import { getFixture } from "./fixture.ts";
 import type { Fixture } from "./fixture.ts";
 
@@ -43,7 +45,7 @@ describe("cli: live archiving", function () {
     const growing = path.join(fx.dir, "growing.ts");
     const part = Math.ceil(source.length / 4);
     writeFileSync(growing, source.subarray(0, part));
-    const run = startCli(["live", growing, "--id", "show-1", "--title", "Live one", "--idle-timeout", "2", "--json"], fx.env);
+    const run = startCli(["live", growing, "--id", "show-1", "--title", "Live one", "--segment-seconds", "10", "--idle-timeout", "2", "--json"], fx.env);
     for (let i = 1; i < 4; i++) {
       await sleep(700);
       appendFileSync(growing, source.subarray(i * part, (i + 1) * part));
@@ -69,7 +71,11 @@ describe("cli: live archiving", function () {
     try {
       const key = (await keys.getKey(final.contentId))!;
       const seg = live.segments[1]!;
-      const plain = decryptSegment(key, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: "live", index: 1 }, await store.get(seg.pieceCid));
+      const sealed = await store.get(seg.pieceCid);
+      // minute-keyed like every pay-per-minute stream: the content key itself does not open it
+      expect(live.keyScheme).to.equal("minute-hkdf");
+      expect(() => decryptSegment(key, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: "live", index: 1 }, sealed)).to.throw();
+      const plain = decryptManifestSegment(key, manifest.contentId, live, seg, sealed);
       expect(plain[0]).to.equal(0x47);
     } finally {
       await keys.close();
@@ -85,7 +91,7 @@ describe("cli: live archiving", function () {
   });
 
   it("archives stdin with failing storage writes: chunks retry and the archive completes", async () => {
-    const run = startCli(["live", "-", "--id", "show-2", "--tier", "free", "--json"], { ...fx.env, STREAMVAULT_FAULTY_WRITE_RATE: "0.4", STREAMVAULT_FAULTY_SEED: "3" }, { stdin: "pipe" });
+    const run = startCli(["live", "-", "--id", "show-2", "--tier", "free", "--segment-seconds", "10", "--json"], { ...fx.env, STREAMVAULT_FAULTY_WRITE_RATE: "0.4", STREAMVAULT_FAULTY_SEED: "3" }, { stdin: "pipe" });
     run.child.stdin!.end(source);
     const done = await run.done;
     expect(done.code, done.stderr).to.equal(0);
@@ -99,13 +105,24 @@ describe("cli: live archiving", function () {
     expect(manifest.variants[0]!.encrypted).to.equal(false);
   });
 
+  it("stdin that stays open but brings no media for --idle-timeout ends the stream on its own", async () => {
+    const run = startCli(["live", "-", "--id", "idle-1", "--tier", "free", "--idle-timeout", "2", "--json"], fx.env, { stdin: "pipe" });
+    run.child.stdin!.write(source.subarray(0, Math.ceil(source.length / 2))); // ~11 s, then silence: stdin is never closed
+    const done = await Promise.race([run.done, sleep(45_000).then(() => Promise.reject(new Error(`still running after 45 s: ${run.output()}`)))]);
+    expect(done.code, done.stderr).to.equal(0);
+    const final = JSON.parse(done.stdout.trim().split("\n").at(-1)!);
+    expect(final.status).to.equal("complete");
+    expect(final.chunks.reduce((s: number, c: { duration: number }) => s + c.duration, 0)).to.be.closeTo(11, 2);
+    run.child.stdin!.destroy();
+  });
+
   it("an archive killed with SIGKILL reads as interrupted and continues with the same id, keeping stored chunks", async () => {
     const first = path.join(fx.dir, "session-1.ts");
     const second = path.join(fx.dir, "session-2.ts");
     await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=770:d=12:r=44100", "-ac", "2", "-c:a", "aac", "-f", "mpegts", first]);
     await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=880:d=12:r=44100", "-ac", "2", "-c:a", "aac", "-f", "mpegts", second]);
     const stateFile = path.join(fx.home, "live", "show-3", "state.json");
-    const run = startCli(["live", first, "--id", "show-3", "--idle-timeout", "60"], fx.env);
+    const run = startCli(["live", first, "--id", "show-3", "--segment-seconds", "10", "--idle-timeout", "60"], fx.env);
     let stored: { index: number; pieceCid: string } | undefined;
     for (const deadline = Date.now() + 60_000; Date.now() < deadline && !stored; await sleep(100)) {
       try {
@@ -120,7 +137,7 @@ describe("cli: live archiving", function () {
     const interrupted = await runCli(["live-status", "show-3", "--json"], fx.env);
     expect(JSON.parse(interrupted.stdout).status).to.equal("interrupted");
 
-    const resumed = await runCli(["live", second, "--id", "show-3", "--idle-timeout", "1", "--json"], fx.env);
+    const resumed = await runCli(["live", second, "--id", "show-3", "--segment-seconds", "10", "--idle-timeout", "1", "--json"], fx.env);
     expect(resumed.code, resumed.stderr).to.equal(0);
     const final = JSON.parse(resumed.stdout.trim().split("\n").at(-1)!);
     expect(final).to.include({ status: "complete", sessions: 2 });
@@ -130,5 +147,116 @@ describe("cli: live archiving", function () {
     await registeredManifest(final.contentId, final.manifestCid);
     const manifest = parseManifest(await new LocalStore({ dir: path.join(fx.home, "pieces") }).get(final.manifestCid));
     expect(manifest.duration).to.be.closeTo(22, 1.5);
+  });
+
+  it("RTMP with 30% of storage writes failing: registered and watchable while live (EVENT playlist of stored pieces only), then ENDLIST and the same pieces as the VOD", async () => {
+    const port = await freePort();
+    const id = "rtmp-1";
+    const env = { ...fx.env, STREAMVAULT_FAULTY_WRITE_RATE: "0.3", STREAMVAULT_FAULTY_SEED: "7" };
+    const run = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", id, "--title", "RTMP gig", "--idle-timeout", "4", "--json"], env);
+    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${id}`, 14);
+    const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
+    const stateFile = path.join(fx.home, "live", id, "state.json");
+    const playlistFile = path.join(fx.home, "live", id, "live.m3u8");
+    const counts: number[] = [];
+    let liveManifestCid: string | undefined;
+    let checkedChain = false;
+    let decrypted = false;
+    const keys = await openKeyStore({ dataDir: path.join(fx.home, "keys"), masterKey: MASTER_KEY });
+    try {
+      // Watch it while live: every playlist read names only pieces the store has, and it grows.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline && push.exitCode() === undefined; await sleep(400)) {
+        let text: string;
+        try {
+          text = readFileSync(playlistFile, "utf8");
+        } catch {
+          continue;
+        }
+        expect(text).to.contain("#EXT-X-PLAYLIST-TYPE:EVENT");
+        expect(text).to.not.contain("#EXT-X-ENDLIST");
+        const cids = playlistCids(text);
+        for (const cid of cids) expect(await store.has(cid), `playlist names ${cid} before it is stored`).to.equal(true);
+        if (counts.at(-1) !== cids.length) counts.push(cids.length);
+        const state = JSON.parse(readFileSync(stateFile, "utf8"));
+        liveManifestCid ??= state.liveManifestCid;
+        if (!checkedChain && liveManifestCid && cids.length > 0) {
+          await registeredManifest(state.contentId, liveManifestCid);
+          const m = parseManifest(await store.get(liveManifestCid));
+          expect(m.live).to.include({ id, status: "live" });
+          expect(m.variants[0]!.segments).to.have.length(0);
+          checkedChain = true;
+        }
+        if (!decrypted && cids.length > 0) {
+          // The content key of the live item is in the key store from the start; segment 0 opens with its minute key.
+          const c0 = state.chunks[0];
+          const key = (await keys.getKey(state.contentId))!;
+          const plain = decryptManifestSegment(key, state.contentId, { name: "live", keyScheme: "minute-hkdf" }, { index: 0, nonce: c0.nonce, minute: c0.minute }, await store.get(cids[0]!));
+          expect(plain[0]).to.equal(0x47);
+          decrypted = true;
+        }
+      }
+    } finally {
+      await keys.close();
+    }
+    expect(await push.done, `the RTMP push: ${push.stderr()}`).to.equal(0);
+    expect(checkedChain, run.output()).to.equal(true);
+    expect(decrypted).to.equal(true);
+    expect(counts.length, `playlist sizes seen: ${counts.join(",")}`).to.be.greaterThan(2);
+    const done = await run.done;
+    expect(done.code, done.stderr).to.equal(0);
+    const final = JSON.parse(done.stdout.trim().split("\n").at(-1)!);
+    expect(final).to.include({ event: "done", status: "complete" });
+    expect(final.failedWrites).to.be.greaterThan(0); // the faults happened and were retried
+    const text = readFileSync(playlistFile, "utf8");
+    expect(text).to.contain("#EXT-X-ENDLIST");
+    const cids = playlistCids(text);
+    expect(cids.length).to.be.at.least(6); // ~14 s in 2 s segments
+    await registeredManifest(final.contentId, final.manifestCid);
+    const vod = parseManifest(await store.get(final.manifestCid));
+    expect(vod.live).to.include({ id, status: "ended" });
+    expect(vod.kind).to.equal("video");
+    expect(vod.variants[0]!.segments.map((s) => s.pieceCid)).to.deep.equal(cids);
+    expect(final.chunks.map((c: { pieceCid: string }) => c.pieceCid)).to.deep.equal(cids);
+    expect(vod.duration).to.be.closeTo(14, 2.5);
+    const status = JSON.parse((await runCli(["live-status", id, "--json"], fx.env)).stdout);
+    expect(status).to.include({ state: "ended", chunksStored: cids.length });
+    expect(status.failedWrites).to.equal(final.failedWrites);
+  });
+
+  it("--finalize ends an interrupted stream with what was stored; refuses a running or unknown one", async () => {
+    const missing = await runCli(["live", "--finalize", "nope"], fx.env);
+    expect(missing.code).to.equal(4);
+    expect(missing.stderr).to.match(/no live stream "nope"/);
+    const both = await runCli(["live", "x.ts", "--rtmp"], fx.env);
+    expect(both.code).to.not.equal(0);
+    const port = await freePort();
+    const run = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", "rtmp-2", "--idle-timeout", "60", "--json"], fx.env);
+    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/rtmp-2`, 30);
+    const stateFile = path.join(fx.home, "live", "rtmp-2", "state.json");
+    let stored = 0;
+    for (const deadline = Date.now() + 40_000; Date.now() < deadline && stored < 2; await sleep(200)) {
+      try {
+        stored = JSON.parse(readFileSync(stateFile, "utf8")).chunks.filter((c: { status: string }) => c.status === "uploaded").length;
+      } catch {
+        // not written yet
+      }
+    }
+    expect(stored, run.output()).to.be.at.least(2);
+    const running = await runCli(["live", "--finalize", "rtmp-2"], fx.env);
+    expect(running.code).to.not.equal(0);
+    expect(running.stderr).to.match(/still recording/);
+    process.kill(-run.child.pid!, "SIGKILL"); // the encoder's machine dies
+    push.kill();
+    await run.done;
+    expect(JSON.parse((await runCli(["live-status", "rtmp-2", "--json"], fx.env)).stdout).state).to.equal("interrupted");
+    const fin = await runCli(["live", "--finalize", "rtmp-2", "--json"], fx.env);
+    expect(fin.code, fin.stderr).to.equal(0);
+    const final = JSON.parse(fin.stdout.trim().split("\n").at(-1)!);
+    expect(final.status).to.equal("complete");
+    expect(final.chunks.length).to.be.at.least(stored);
+    await registeredManifest(final.contentId, final.manifestCid);
+    const text = readFileSync(path.join(fx.home, "live", "rtmp-2", "live.m3u8"), "utf8");
+    expect(text).to.contain("#EXT-X-ENDLIST");
+    expect(playlistCids(text)).to.deep.equal(final.chunks.map((c: { pieceCid: string }) => c.pieceCid));
   });
 });

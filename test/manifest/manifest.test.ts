@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { canonicalJson, ManifestValidationError, parseManifest, segmentMinutes, serializeManifest, validateManifest, variantKeyScheme, mediaPlaylist } from "@streamvault/lib/manifest";
+import { canonicalJson, eventPlaylist, ManifestValidationError, parseManifest, segmentMinutes, serializeManifest, validateManifest, variantKeyScheme, mediaPlaylist } from "@streamvault/lib/manifest";
 import type { Manifest } from "@streamvault/lib/manifest";
 import { pieceCidSync as pieceCidOf } from "@streamvault/lib/piece";
 
@@ -138,5 +138,22 @@ describe("manifest: schema and canonical serialisation", () => {
 
   it("rejects non-JSON bytes", () => {
     expect(() => parseManifest(new TextEncoder().encode("{nope"))).to.throw(ManifestValidationError);
+  });
+
+  it("a live stream's manifest (live.status \"live\") may have no segments yet; an ended or ordinary one may not", () => {
+    const live: Manifest = { ...sample(), live: { id: "gig", status: "live" }, duration: 0, variants: [{ ...sample().variants[0]!, duration: 0, segments: [] }] };
+    expect(validateManifest(live).live).to.deep.equal({ id: "gig", status: "live" });
+    expect(() => validateManifest({ ...live, live: { id: "gig", status: "ended" } })).to.throw(ManifestValidationError, /at least one segment/);
+    expect(() => validateManifest({ ...live, live: undefined })).to.throw(ManifestValidationError, /at least one segment/);
+    expect(() => validateManifest({ ...live, live: { id: "../etc", status: "live" } })).to.throw(ManifestValidationError);
+  });
+
+  it("eventPlaylist: EVENT type, a fixed target duration, discontinuities, ENDLIST only once ended", () => {
+    const segs = [{ pieceCid: cid(1), duration: 2 }, { pieceCid: cid(2), duration: 2.04, discontinuity: true }];
+    const growing = eventPlaylist(segs, "/piece/", { targetDuration: 3, ended: false });
+    expect(growing).to.contain("#EXT-X-PLAYLIST-TYPE:EVENT").and.contain("#EXT-X-TARGETDURATION:3").and.not.contain("#EXT-X-ENDLIST");
+    expect(growing.split("\n").filter((l) => l.startsWith("/piece/"))).to.deep.equal([`/piece/${cid(1)}`, `/piece/${cid(2)}`]);
+    expect(growing.indexOf("#EXT-X-DISCONTINUITY")).to.be.greaterThan(growing.indexOf(`/piece/${cid(1)}`)).and.lessThan(growing.indexOf(`/piece/${cid(2)}`));
+    expect(eventPlaylist(segs, "/piece/", { targetDuration: 3, ended: true }).trimEnd().endsWith("#EXT-X-ENDLIST")).to.equal(true);
   });
 });

@@ -14,7 +14,11 @@ export default async function Discover({ searchParams }: { searchParams: Promise
   const { q = "", creator = "" } = await searchParams;
   const creatorFilter = /^0x[0-9a-fA-F]{40}$/.test(creator) ? (creator.toLowerCase() as Address) : undefined;
   const [{ items, source }, creators] = await Promise.all([listContents(creatorFilter), listCreators().catch(() => [])]);
-  const shown = searchItems(items, q);
+  // Streams live now come first, then everything newest first.
+  const found = searchItems(items, q);
+  const onAir = (i: (typeof found)[number]) => i.live === "live" || i.live === "starting";
+  const shown = [...found.filter(onAir), ...found.filter((i) => !onAir(i))];
+  const liveCount = found.filter(onAir).length;
   const profiles = await creatorProfiles([...shown.map((i) => i.creator), ...creators.map((c) => c.id)]).catch(() => new Map<Address, CreatorProfile>());
   const coinNames = new Map(creators.map((c) => [c.id.toLowerCase(), c.coinName]));
   const nameOf = (a: string) => displayName(profiles.get(a.toLowerCase() as Address), coinNames.get(a.toLowerCase()));
@@ -38,7 +42,7 @@ export default async function Discover({ searchParams }: { searchParams: Promise
         <button className="btn" type="submit">Search</button>
       </form>
       <p className="muted small" data-testid="catalog-source">
-        {shown.length} item{shown.length === 1 ? "" : "s"}, newest first{q ? ` matching “${q}”` : ""} · from the {source}
+        {shown.length} item{shown.length === 1 ? "" : "s"}, {liveCount > 0 ? `${liveCount} live now first, then ` : ""}newest first{q ? ` matching “${q}”` : ""} · from the {source}
       </p>
       {shown.length === 0 ? (
         <p className="panel">Nothing here yet. Creators publish from the <Link href="/studio">Studio</Link>.</p>

@@ -18,6 +18,11 @@ export function ReleaseTerms({ item, stable }: { item: CatalogItem; stable?: str
   return (
     <>
       <span className="small" data-testid="card-price">
+        {item.live === "live" || item.live === "starting" ? (
+          <span className="tag live" data-testid="live-badge">
+            ● Live
+          </span>
+        ) : null}{" "}
         <span className={`tag ${item.tierName}`}>{item.tierName}</span>{" "}
         {item.tier > 0 ? (BigInt(item.price) > 0n ? formatAmount(item.price, item.paymentToken, stable) : "not for sale") : "free"}
         {item.duration ? <span className="muted"> · {formatDuration(item.duration)}</span> : null}

@@ -9,6 +9,7 @@ import { contentAccessAbi, contractAt, creatorRegistryAbi } from "@streamvault/l
 import { cidFromBytes } from "@streamvault/lib/chain/cid.ts";
 import { INDEXER_URL, RPC_URL, contract, deployBlock } from "./config.ts";
 import { loadManifest } from "./store.ts";
+import { livePhaseOf } from "./live.ts";
 import { scanLogs } from "@streamvault/lib/chain/logs.ts";
 import type { UnlockItem } from "@streamvault/sdk";
 
@@ -31,6 +32,10 @@ export interface CatalogItem extends UnlockItem {
   duration: number;
   artworkCid?: string;
   registeredAt: number;
+  /** a live stream's phase while it has not ended ("starting", "live", "interrupted"); absent for everything else */
+  live?: "starting" | "live" | "interrupted";
+  /** the stream id of a live item (`GET /api/live/<id>`) */
+  liveId?: string;
 }
 
 export interface CreatorInfo {
@@ -160,7 +165,10 @@ async function enrich(raw: RawContent): Promise<CatalogItem> {
     manifest = undefined;
   }
   const artwork = manifest?.artwork?.slice().sort((a, b) => a.size - b.size);
+  const phase = await livePhaseOf(manifest, raw.manifestPieceCid).catch(() => undefined);
+  const live = phase === "starting" || phase === "live" || phase === "interrupted" ? phase : undefined;
   return {
+    ...(live ? { live, liveId: manifest!.live!.id } : {}),
     id: raw.id.toLowerCase() as Hex,
     creator: raw.creator.toLowerCase() as Address,
     tier: Number(raw.tier),

@@ -6,6 +6,7 @@ import type { Hex } from "viem";
 import { getContent, getCreator } from "@/lib/server/catalog";
 import { Artwork } from "@/components/ContentCard";
 import { ContentView } from "@/components/ContentView";
+import { LiveBadge } from "@/components/LiveBadge";
 import { formatDuration } from "@/lib/client/format";
 
 export const dynamic = "force-dynamic";
@@ -35,7 +36,8 @@ export default async function ContentPage({ params }: { params: Promise<{ id: st
             <Link href={`/creator/${item.creator}`}><CreatorName address={item.creator} name={creatorName} /></Link>
           </p>
           <p className="small muted">
-            <span className={`tag ${item.tierName}`}>{item.tierName}</span> · {item.kind} {item.duration ? `· ${formatDuration(item.duration)}` : ""}
+            {item.liveId && <LiveBadge id={item.liveId} initial={item.live!} />}
+            <span className={`tag ${item.tierName}`}>{item.tierName}</span> · {item.kind} {item.duration && !item.live ? `· ${formatDuration(item.duration)}` : ""}
           </p>
           {(item.album || item.trackNumber) && (
             <p className="small" data-testid="content-album">

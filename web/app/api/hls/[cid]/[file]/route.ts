@@ -3,8 +3,12 @@
  * with segment URIs pointed at this app's piece route (`/api/piece/<PieceCID>`). With
  * `?c=<contentId>` (the player adds it) the segment URIs carry it too, so the piece route can count
  * the segment requests as plays of that item (the content id is public; no key is ever in a URL).
+ * A live stream's variant playlist is the growing EVENT playlist the archiver writes (never cached;
+ * it names only stored pieces), until the stream's final manifest replaces the live one on chain.
  */
 import { loadManifest } from "@/lib/server/store";
+import { livePlaylist, sawViewer } from "@/lib/server/live";
+import { clientAddressOf } from "@/lib/server/client-address";
 
 export const dynamic = "force-dynamic";
 
@@ -12,9 +16,15 @@ export async function GET(request: Request, ctx: { params: Promise<{ cid: string
   const { cid, file } = await ctx.params;
   const m = /^([A-Za-z0-9_-]{1,32})\.m3u8$/.exec(file);
   if (!m) return new Response("not found\n", { status: 404 });
-  const manifest = await loadManifest(decodeURIComponent(cid));
-  const playlist = manifest?.playlists[m[1]!];
+  const pieceCid = decodeURIComponent(cid);
+  const manifest = await loadManifest(pieceCid);
+  let playlist = manifest?.playlists[m[1]!];
   if (!manifest || playlist === undefined) return new Response("playlist not found\n", { status: 404 });
+  const live = manifest.live?.status === "live" ? await livePlaylist(manifest, pieceCid, m[1]!) : undefined;
+  if (live !== undefined) {
+    playlist = live;
+    sawViewer(manifest.live!.id, `${clientAddressOf(request)} ${request.headers.get("user-agent") ?? ""}`);
+  }
   const prefix = manifest.pieceUrlPrefix;
   const contentId = new URL(request.url).searchParams.get("c");
   const tag = contentId !== null && /^0x[0-9a-fA-F]{64}$/.test(contentId) ? `?c=${contentId.toLowerCase()}` : "";
@@ -25,7 +35,7 @@ export async function GET(request: Request, ctx: { params: Promise<{ cid: string
   return new Response(body, {
     headers: {
       "Content-Type": "application/vnd.apple.mpegurl",
-      "Cache-Control": "public, max-age=31536000, immutable",
+      "Cache-Control": manifest.live?.status === "live" ? "no-store" : "public, max-age=31536000, immutable",
       "Access-Control-Allow-Origin": "*",
     },
   });

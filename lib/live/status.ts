@@ -1,0 +1,184 @@
+/**
+ * The live stream record: `<home>/live/<id>/state.json`, written only by the archiving process
+ * (lib/live/archiver.ts) and read by everyone else through this file: `streamvault live-status`,
+ * the web server (`GET /api/live/<id>`, the live manifest overlay, the growing playlist) under the
+ * same STREAMVAULT_HOME. Node built-ins only, so the web server loads it without the media stack.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Hex } from "viem";
+import { keccak256, stringToBytes } from "viem";
+import { segmentMinutes } from "../manifest/minutes.ts";
+import type { ManifestSegment } from "../manifest/schema.ts";
+import { isAlive } from "../catalog/uploads/journal.ts";
+import type { Tier } from "../catalog/chain/content.ts";
+
+export type ChunkStatus = "pending" | "uploading" | "retrying" | "uploaded" | "failed";
+
+export interface LiveChunk {
+  index: number;
+  file: string;
+  start: number;
+  duration: number;
+  size: number;
+  status: ChunkStatus;
+  attempts: number;
+  /** minute window whose key seals it (encrypted streams) */
+  minute?: number;
+  pieceCid?: string;
+  storedSize?: number;
+  nonce?: string;
+  /** first segment of a resumed session (its timestamps start again): #EXT-X-DISCONTINUITY before it */
+  discontinuity?: boolean;
+  /** when the store put succeeded (ISO time) */
+  storedAt?: string;
+  error?: string;
+}
+
+export interface LiveState {
+  id: string;
+  input: string;
+  tier: Tier;
+  title: string;
+  contentId: Hex;
+  externalId: Hex;
+  status: "recording" | "finalizing" | "complete" | "failed" | "interrupted";
+  /** process archiving it (to tell a crashed run from a running one) */
+  pid?: number;
+  /** recording sessions: an interrupted or failed archive continues with the same id */
+  sessions?: number;
+  startedAt: string;
+  endedAt?: string;
+  inputBytes: number;
+  kind?: "audio" | "video";
+  width?: number;
+  height?: number;
+  /** HLS EXT-X-TARGETDURATION of the live playlist (fixed for the whole stream) */
+  targetDuration?: number;
+  chunks: LiveChunk[];
+  /** the manifest registered when the stream started (marked live, no segments) */
+  liveManifestCid?: string;
+  /** the final manifest (every stored segment), set with updateManifest when the stream ended */
+  manifestCid?: string;
+  registerTx?: Hex;
+  finalTx?: Hex;
+  /** store writes that failed (each retried until it succeeded or the retries ran out) */
+  failedWrites?: number;
+  error?: string;
+}
+
+/** What a viewer, the studio and `live-status` see of a stream. */
+export type LivePhase = "starting" | "live" | "ended" | "interrupted" | "failed";
+
+export interface LiveStatus {
+  id: string;
+  contentId: Hex;
+  title: string;
+  tier: Tier;
+  state: LivePhase;
+  kind?: "audio" | "video";
+  startedAt: string;
+  endedAt?: string;
+  chunksStored: number;
+  bytesStored: number;
+  /** seconds of media stored (the playlist's length) */
+  secondsStored: number;
+  failedWrites: number;
+  /** chunks that needed more than one write */
+  retriedChunks: number;
+  /** when the newest stored segment was stored */
+  latestSegmentAt?: string;
+  liveManifestCid?: string;
+  manifestCid?: string;
+  error?: string;
+}
+
+export const LIVE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Name of the rendition (variant and playlist) a live stream is cut into. */
+export const LIVE_VARIANT = "live";
+
+export function liveDir(home: string, id: string): string {
+  if (!LIVE_ID.test(id)) throw new RangeError(`live id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  return path.join(home, "live", id);
+}
+
+/** The growing HLS playlist of a variant (EVENT while live, ENDLIST once ended); segment URIs are `/piece/<PieceCID>`. */
+export function livePlaylistPath(home: string, id: string, variant = LIVE_VARIANT): string {
+  return path.join(liveDir(home, id), `${variant}.m3u8`);
+}
+
+/** externalId of a live stream: keccak256("streamvault:live:<id>"). */
+export function liveExternalId(id: string): Hex {
+  return keccak256(stringToBytes(`streamvault:live:${id}`));
+}
+
+/** The stream's record; a recording whose process is gone (crash, kill -9) reads as "interrupted". */
+export function readLiveState(home: string, id: string): LiveState | undefined {
+  if (!LIVE_ID.test(id)) return undefined;
+  let state: LiveState;
+  try {
+    state = JSON.parse(readFileSync(path.join(liveDir(home, id), "state.json"), "utf8")) as LiveState;
+  } catch {
+    return undefined;
+  }
+  if ((state.status === "recording" || state.status === "finalizing") && state.pid !== undefined && state.pid !== process.pid && !isAlive(state.pid)) state.status = "interrupted";
+  return state;
+}
+
+/** The chunks a playlist may list: the stored ones from index 0 up to the first that is not stored (never a missing piece). */
+export function storedPrefix(state: LiveState): LiveChunk[] {
+  const out: LiveChunk[] = [];
+  for (const c of state.chunks) {
+    if (c.status !== "uploaded" || !c.pieceCid) break;
+    out.push(c);
+  }
+  return out;
+}
+
+/** Minute windows of chunks from their durations, exactly as manifest validation recomputes them. */
+export function chunkMinutes(chunks: readonly Pick<LiveChunk, "duration">[]): number[] {
+  return segmentMinutes(chunks.map((c) => c.duration));
+}
+
+/** Manifest segments of the stored prefix (what the live manifest overlay and the final manifest list). */
+export function liveSegments(state: LiveState, encrypted: boolean): ManifestSegment[] {
+  return storedPrefix(state).map((c) => {
+    const s: ManifestSegment = { index: c.index, pieceCid: c.pieceCid!, size: c.storedSize!, duration: c.duration };
+    if (encrypted) {
+      s.nonce = c.nonce;
+      s.minute = c.minute;
+    }
+    return s;
+  });
+}
+
+export function livePhase(state: LiveState): LivePhase {
+  if (state.status === "complete") return "ended";
+  if (state.status === "interrupted") return "interrupted";
+  if (state.status === "failed") return "failed";
+  if (state.status === "finalizing") return "live";
+  return state.liveManifestCid && storedPrefix(state).length > 0 ? "live" : "starting";
+}
+
+export function liveStatus(state: LiveState): LiveStatus {
+  const stored = storedPrefix(state);
+  return {
+    id: state.id,
+    contentId: state.contentId,
+    title: state.title,
+    tier: state.tier,
+    state: livePhase(state),
+    kind: state.kind,
+    startedAt: state.startedAt,
+    endedAt: state.endedAt,
+    chunksStored: stored.length,
+    bytesStored: stored.reduce((s, c) => s + (c.storedSize ?? 0), 0),
+    secondsStored: Math.round(stored.reduce((s, c) => s + c.duration, 0) * 1000) / 1000,
+    failedWrites: state.failedWrites ?? 0,
+    retriedChunks: state.chunks.filter((c) => c.attempts > 1).length,
+    latestSegmentAt: stored.at(-1)?.storedAt,
+    liveManifestCid: state.liveManifestCid,
+    manifestCid: state.manifestCid,
+    error: state.error,
+  };
+}

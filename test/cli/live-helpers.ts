@@ -1,0 +1,56 @@
+/** Helpers of the live tests: an RTMP publisher (ffmpeg, real time) and the pieces a playlist names. */
+import { spawn } from "node:child_process";
+import { toolPath } from "@streamvault/lib/media/ffmpeg.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Pushes `seconds` of a generated 320x240 test picture with a tone to `url` at real speed (`-re`),
+ * as OBS would. Retries the connection until the listening ffmpeg is up (for at most 45 s).
+ */
+export function pushRtmp(url: string, seconds: number): { done: Promise<number>; exitCode(): number | undefined; kill(): void; stderr(): string } {
+  let exit: number | undefined;
+  let stderr = "";
+  let child: ReturnType<typeof spawn> | undefined;
+  let killed = false;
+  const done = (async () => {
+    for (const deadline = Date.now() + 45_000; ; ) {
+      let attempt = "";
+      child = spawn(
+        toolPath("ffmpeg"),
+        ["-hide_banner", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i", `testsrc=size=320x240:rate=15:duration=${seconds}`, "-f", "lavfi", "-i", `sine=f=440:duration=${seconds}`,
+          "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-f", "flv", url],
+        { stdio: ["ignore", "ignore", "pipe"] },
+      );
+      child.stderr!.on("data", (d: Buffer) => {
+        attempt += d.toString();
+        stderr = (stderr + d.toString()).slice(-2000);
+      });
+      const code = await new Promise<number>((r) => child!.once("close", (c) => r(c ?? 1)));
+      // A refused connection: the server is not listening yet.
+      if (code !== 0 && !killed && /Connection refused/.test(attempt) && Date.now() < deadline) {
+        await sleep(300);
+        continue;
+      }
+      exit = code;
+      return code;
+    }
+  })();
+  return {
+    done,
+    exitCode: () => exit,
+    stderr: () => stderr,
+    kill: () => {
+      killed = true;
+      child?.kill("SIGKILL");
+    },
+  };
+}
+
+/** PieceCIDs a media playlist names, in order (URIs end with the PieceCID, optionally ?query). */
+export function playlistCids(playlist: string): string[] {
+  return playlist
+    .split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map((l) => decodeURIComponent(l.split("?")[0]!.split("/").pop()!));
+}

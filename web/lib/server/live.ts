@@ -1,0 +1,85 @@
+/**
+ * Live streams on this server: the record and the growing playlist belong to the archiving
+ * process (`streamvault live`, lib/live) under STREAMVAULT_HOME; this file only reads them. A
+ * live item's stored manifest has no segments yet; `liveOverlay` fills in the ones stored so far,
+ * so the player can look up each segment's nonce and minute while the stream grows.
+ */
+import type { Manifest } from "@streamvault/lib/manifest/schema.ts";
+import { STREAMVAULT_HOME } from "./config.ts";
+
+type LiveLib = typeof import("@streamvault/lib/live/status.ts");
+
+export function liveLib(): Promise<LiveLib> {
+  return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/live/status.ts");
+}
+
+export type { LivePhase, LiveStatus } from "@streamvault/lib/live/status.ts";
+
+/** Viewers: a client that fetched a live playlist within this window is watching (players reload it every segment). */
+const VIEWER_WINDOW_MS = 15_000;
+const viewers = new Map<string, Map<string, number>>();
+
+/** Counts a live playlist request (per stream: client address + user agent, last seen). In memory: per instance. */
+export function sawViewer(id: string, client: string): void {
+  let seen = viewers.get(id);
+  if (!seen) viewers.set(id, (seen = new Map()));
+  seen.set(client, Date.now());
+}
+
+export function viewerCount(id: string): number {
+  const seen = viewers.get(id);
+  if (!seen) return 0;
+  const since = Date.now() - VIEWER_WINDOW_MS;
+  for (const [k, t] of seen) if (t < since) seen.delete(k);
+  return seen.size;
+}
+
+/** The record of stream `id`, as `GET /api/live/<id>` serves it, or undefined. */
+export async function liveStatusOf(id: string): Promise<(import("@streamvault/lib/live/status.ts").LiveStatus & { viewers: number }) | undefined> {
+  const lib = await liveLib();
+  const state = lib.readLiveState(STREAMVAULT_HOME, id);
+  if (!state) return undefined;
+  const status = lib.liveStatus(state);
+  return { ...status, viewers: status.state === "live" || status.state === "starting" ? viewerCount(id) : 0 };
+}
+
+/**
+ * The record behind the live manifest stored as `manifestCid`. Anyone can register a manifest
+ * naming any stream id, so the id alone is not trusted: the record must name this very manifest
+ * as the one its streaming process stored and registered.
+ */
+async function stateFor(manifest: Manifest, manifestCid: string) {
+  if (!manifest.live) return undefined;
+  const lib = await liveLib();
+  const state = lib.readLiveState(STREAMVAULT_HOME, manifest.live.id);
+  return state && state.liveManifestCid === manifestCid && state.contentId.toLowerCase() === manifest.contentId.toLowerCase() ? { lib, state } : undefined;
+}
+
+/** Phase of a live item ("live", "starting", ...), or undefined when the manifest is not a live one. */
+export async function livePhaseOf(manifest: Manifest | undefined, manifestCid: string): Promise<import("@streamvault/lib/live/status.ts").LivePhase | undefined> {
+  if (manifest?.live?.status !== "live") return undefined;
+  const found = await stateFor(manifest, manifestCid);
+  return found ? found.lib.livePhase(found.state) : "interrupted";
+}
+
+/** A live manifest with the segments stored so far (unchanged when it is not live or the record is not here). */
+export async function liveOverlay(manifest: Manifest, manifestCid: string): Promise<Manifest> {
+  if (manifest.live?.status !== "live") return manifest;
+  const found = await stateFor(manifest, manifestCid);
+  if (!found) return manifest;
+  const { lib, state } = found;
+  const variants = manifest.variants.map((v) => {
+    const segments = lib.liveSegments(state, v.encrypted);
+    return { ...v, segments, duration: segments.reduce((s, x) => s + (x.duration ?? 0), 0) };
+  });
+  const duration = variants[0]?.duration ?? 0;
+  return { ...manifest, variants, duration, live: { ...manifest.live, status: lib.livePhase(state) === "ended" ? "ended" : "live" } };
+}
+
+/** The growing playlist of a live item's variant, or undefined (not live, or not stored here). */
+export async function livePlaylist(manifest: Manifest, manifestCid: string, variant: string): Promise<string | undefined> {
+  const found = await stateFor(manifest, manifestCid);
+  if (!found || !manifest.variants.some((v) => v.playlist === variant)) return undefined;
+  const { readFile } = await import("node:fs/promises");
+  return readFile(found.lib.livePlaylistPath(STREAMVAULT_HOME, manifest.live!.id, variant), "utf8").catch(() => undefined);
+}
