@@ -1,7 +1,7 @@
 /** `live [input] | --rtmp | --finalize <id>` and `live-status <id>`. */
 import path from "node:path";
 import { existsSync } from "node:fs";
-import { archiveLive, finalizeLive, liveStatus, readLiveState, rtmpUrl } from "@streamvault/lib/live/archiver.ts";
+import { LIVE_ID, archiveLive, finalizeLive, liveStatus, readLiveState, rtmpUrl } from "@streamvault/lib/live/archiver.ts";
 import type { LiveChunk, LiveState } from "@streamvault/lib/live/archiver.ts";
 import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
@@ -32,15 +32,13 @@ function num(value: string | undefined, name: string, fallback: number, min: num
   return n;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 export async function liveCommand(input: string | undefined, opts: LiveOptions): Promise<number> {
   if (opts.finalize !== undefined) return finalizeCommand(opts.finalize, opts);
   if (opts.rtmp && input !== undefined) throw new CliError(`pass either an input (${input}) or --rtmp, not both`, "bad_input");
   if (!opts.rtmp && input === undefined) throw new CliError("pass a growing media file, - for stdin, or --rtmp to receive from OBS or any RTMP encoder", "bad_input");
   if (input !== undefined && input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, - to read stdin, or --rtmp`, "bad_input");
   const id = opts.id ?? `live-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  if (!ID.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
+  if (!LIVE_ID.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
   if (opts.rtmpKey !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(opts.rtmpKey)) throw new CliError(`--rtmp-key must be 1-128 characters of A-Z a-z 0-9 . _ -`, "bad_input");
   const segmentSeconds = num(opts.segmentSeconds, "--segment-seconds", 2, 1, 60);
   const idle = num(opts.idleTimeout, "--idle-timeout", 10, 0.5);
@@ -106,7 +104,7 @@ function done(state: LiveState, opts: LiveOptions): number {
 }
 
 async function finalizeCommand(id: string, opts: LiveOptions): Promise<number> {
-  if (!ID.test(id)) throw new CliError(`--finalize "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
+  if (!LIVE_ID.test(id)) throw new CliError(`--finalize "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
   const home = homeDir(opts);
   const existing = readLiveState(home, id);
   if (!existing) throw new CliError(`no live stream "${id}" in ${path.join(home, "live")}`, "not_found");

@@ -33,7 +33,7 @@ import { writeFileAtomic } from "../catalog/uploads/journal.ts";
 import { chunkMinutes, LIVE_ID, LIVE_VARIANT, liveDir, liveExternalId, livePlaylistPath, liveSegments, readLiveState, storedPrefix } from "./status.ts";
 import type { LiveChunk, LiveState } from "./status.ts";
 
-export { liveDir, liveExternalId, livePlaylistPath, readLiveState, liveStatus } from "./status.ts";
+export { LIVE_ID, liveDir, liveExternalId, livePlaylistPath, readLiveState, liveStatus } from "./status.ts";
 export type { ChunkStatus, LiveChunk, LiveState, LiveStatus, LivePhase } from "./status.ts";
 
 export interface LiveEvents {

@@ -93,7 +93,7 @@ export const VariantSchema = z.strictObject({
  * `status: "ended"`, listing the same pieces.
  */
 export const LiveSchema = z.strictObject({
-  /** the stream id under `<home>/live/` on the creator's server */
+  /** the stream id under `<home>/live/` on the creator's server: `LIVE_ID` of lib/live/status.ts, copied because browsers load this file and it cannot import that one (node:fs) */
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
   status: z.enum(["live", "ended"]),
   startedAt: z.string().optional(),
