@@ -26,16 +26,18 @@ export interface ScanOptions {
 /**
  * Runs `scan(from, to)` (inclusive bounds, e.g. a viem getContractEvents/getLogs call) over
  * `[fromBlock, toBlock]` in windows, and concatenates the results in block order. `toBlock`
- * "latest" is read once, so every window ends at or before the same head.
+ * "latest" is read once, uncached, so every window ends at the same, current head.
  */
 export async function scanLogs<T>(
-  client: { getBlockNumber(): Promise<bigint> },
+  client: { getBlockNumber(args?: { cacheTime?: number }): Promise<bigint> },
   fromBlock: bigint,
   toBlock: bigint | "latest",
   scan: (fromBlock: bigint, toBlock: bigint) => Promise<readonly T[]>,
   options: ScanOptions = {},
 ): Promise<T[]> {
-  const end = toBlock === "latest" ? await client.getBlockNumber() : toBlock;
+  // cacheTime 0: viem caches the block number for its polling interval (4 s by default), and a
+  // stale head would miss a log from the block just mined (a channel opened a moment ago).
+  const end = toBlock === "latest" ? await client.getBlockNumber({ cacheTime: 0 }) : toBlock;
   if (end < fromBlock) return [];
   const size = BigInt(options.chunkBlocks ?? logScanBlocks());
   const windows: [bigint, bigint][] = [];

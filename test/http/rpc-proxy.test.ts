@@ -149,6 +149,22 @@ describe("RPC proxy limits (real anvil upstream)", function () {
     expect(windows).to.equal(Math.ceil(Number(head + 1n) / MAX_LOG_BLOCKS));
   });
 
+  it("scanLogs reads the head uncached: a block mined just after viem cached the block number is scanned", async function () {
+    // viem caches getBlockNumber for its polling interval (4 s by default); a stale "latest" would
+    // end the scan before the block just mined (the key-release channel read hit this under load).
+    const client = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl, { retryCount: 0 }) });
+    const cached = await client.getBlockNumber();
+    await jsonRpc(anvil.rpcUrl, "anvil_mine", [hex(1)]);
+    expect(await client.getBlockNumber(), "viem still answers from its cache").to.equal(cached);
+    let lastBlock = -1n;
+    await scanLogs(client, cached, "latest", async (_from, to) => {
+      lastBlock = to;
+      return [];
+    });
+    expect(lastBlock).to.equal(cached + 1n);
+    head = lastBlock;
+  });
+
   describe("per-client rate limit in the key-release database (PGlite)", function () {
     let db: SqlClient;
     before(async () => {
