@@ -6,12 +6,16 @@
  *   sealed = AES-256-GCM(KEK, random 12-byte nonce, aad = "streamvault/content-key/v1\0" || contentId UTF-8)
  *            stored as nonce (12) || ciphertext (32) || tag (16)
  * The AAD binds a sealed key to its content id: copying a row to another content id fails to unseal.
+ * Each row, and the store itself (table key_store_master), records which master key sealed it
+ * (HMAC of a fixed label under the KEK, so the check value says nothing about the key). After a
+ * rotation, a server still running with the old master key is refused on every read and write
+ * with what to do, instead of sealing new keys under a key the other servers no longer have.
  *
  * Backends: PGlite (embedded Postgres, default; on disk or in memory) or Postgres via `pg`
  * when DATABASE_URL is set. On disk, the first process to open the directory owns it and the others
  * query through it (lib/db/embedded.ts). Nothing here ever logs or stringifies a key.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
@@ -60,6 +64,21 @@ export class KeyUnsealError extends StreamVaultError {
   }
 }
 
+/**
+ * This process's master key is not the one the key store is sealed under: the store was rotated
+ * (`streamvault keys rotate-master-key`) while this process ran, or STREAMVAULT_MASTER_KEY is wrong.
+ * A KeyUnsealError, so callers that handle a key that does not open handle this one too.
+ */
+export class MasterKeyMismatchError extends KeyUnsealError {
+  constructor(contentId: string, detail: string) {
+    super(contentId);
+    this.message = `content key for ${contentId}: ${detail}`;
+    this.name = "MasterKeyMismatchError";
+  }
+}
+
+const RESTART_WITH_NEW_KEY = "this process's master key is not the key store's (it was rotated with `streamvault keys rotate-master-key`, or STREAMVAULT_MASTER_KEY is wrong): restart it with the current STREAMVAULT_MASTER_KEY";
+
 /** putKey was called with a different key for a content id that already has one (re-keying would orphan stored segments). */
 export class KeyConflictError extends StreamVaultError {
   readonly contentId: string;
@@ -79,6 +98,11 @@ const SEAL_TAG_BYTES = 16;
 export function deriveKek(masterKey: Uint8Array): Uint8Array {
   if (masterKey.length !== 32) throw new RangeError("master key must be 32 bytes");
   return new Uint8Array(hkdfSync("sha256", masterKey, new Uint8Array(0), KEK_INFO, 32));
+}
+
+/** Which KEK sealed a row: HMAC-SHA256(KEK, label), 16 bytes hex. It does not reveal the KEK. */
+export function kekCheckOf(kek: Uint8Array): string {
+  return createHmac("sha256", kek).update("streamvault/kek-check/v1").digest("hex").slice(0, 32);
 }
 
 /** Seal a content key under the KEK, bound to `contentId`. Returns nonce||ciphertext||tag. */
@@ -154,29 +178,51 @@ CREATE TABLE IF NOT EXISTS escrowed_keys (
   creator    TEXT NOT NULL,
   sealed_key BYTEA NOT NULL
 );
-CREATE INDEX IF NOT EXISTS escrowed_keys_creator ON escrowed_keys (creator)`;
+CREATE INDEX IF NOT EXISTS escrowed_keys_creator ON escrowed_keys (creator);
+ALTER TABLE content_keys ADD COLUMN IF NOT EXISTS kek_check TEXT;
+CREATE TABLE IF NOT EXISTS key_store_master (
+  id        INT PRIMARY KEY CHECK (id = 1),
+  kek_check TEXT NOT NULL
+)`;
 
 /** KeyStore on any SQL client (PGlite or Postgres). */
 class SqlKeyStore implements KeyStore {
   readonly #db: SqlClient;
   #kek: Uint8Array;
+  #check: string;
 
   constructor(db: SqlClient, kek: Uint8Array) {
     this.#db = db;
     this.#kek = kek;
+    this.#check = kekCheckOf(kek);
   }
 
   async init(): Promise<void> {
     for (const statement of SCHEMA.split(";\n")) await this.#db.query(statement);
+    if ((await this.#storeCheck()) !== undefined) return;
+    // A store from before the check existed: record this master key only if it opens a stored key,
+    // so a process started with a wrong key cannot claim the store.
+    const sample = (await this.#db.query<{ content_id: string; sealed_key: Uint8Array }>("SELECT content_id, sealed_key FROM content_keys LIMIT 1")).rows[0];
+    if (sample !== undefined) unsealKey(this.#kek, sample.content_id, new Uint8Array(sample.sealed_key));
+    await this.#db.query("INSERT INTO key_store_master (id, kek_check) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", [this.#check]);
+  }
+
+  async #storeCheck(): Promise<string | undefined> {
+    return (await this.#db.query<{ kek_check: string }>("SELECT kek_check FROM key_store_master WHERE id = 1")).rows[0]?.kek_check;
   }
 
   async putKey(contentId: string, key: Uint8Array, creator?: string): Promise<void> {
     const sealed = sealKey(this.#kek, contentId, key);
+    // Written only while the store is sealed under this process's master key (one statement, so a
+    // rotation cannot slip between the check and the insert on one connection).
     const inserted = await this.#db.query<{ content_id: string }>(
-      "INSERT INTO content_keys (content_id, key_id, sealed_key) VALUES ($1, $2, $3) ON CONFLICT (content_id) DO NOTHING RETURNING content_id",
-      [contentId, keyIdOf(key), sealed],
+      `INSERT INTO content_keys (content_id, key_id, sealed_key, kek_check)
+       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM key_store_master WHERE id = 1 AND kek_check = $4)
+       ON CONFLICT (content_id) DO NOTHING RETURNING content_id`,
+      [contentId, keyIdOf(key), sealed, this.#check],
     );
     if (inserted.rows.length === 0) {
+      if ((await this.#storeCheck()) !== this.#check) throw new MasterKeyMismatchError(contentId, `not stored: ${RESTART_WITH_NEW_KEY}`);
       const existing = await this.getKey(contentId);
       if (existing === undefined || !Buffer.from(existing).equals(Buffer.from(key))) throw new KeyConflictError(contentId);
     }
@@ -222,32 +268,49 @@ class SqlKeyStore implements KeyStore {
 
   async rotateMasterKey(newMasterKey: Uint8Array): Promise<number> {
     const newKek = deriveKek(newMasterKey);
-    const rows = (await this.#db.query<{ content_id: string; sealed_key: Uint8Array }>("SELECT content_id, sealed_key FROM content_keys ORDER BY content_id")).rows;
-    if (rows.length === 0) {
-      this.#kek = newKek;
-      return 0;
-    }
+    const newCheck = kekCheckOf(newKek);
+    const store = await this.#storeCheck();
+    if (store !== undefined && store !== this.#check && store !== newCheck) throw new MasterKeyMismatchError("(the store)", `nothing rotated: ${RESTART_WITH_NEW_KEY}`);
+    const rows = (await this.#db.query<{ content_id: string; sealed_key: Uint8Array; kek_check: string | null }>("SELECT content_id, sealed_key, kek_check FROM content_keys ORDER BY content_id")).rows;
     // Open everything first: a row the current master key does not open aborts before any write.
-    const params: unknown[] = [];
+    // Rows already under the new key (a rotation re-run to pick up a key a stale server wrote) stay.
+    const params: unknown[] = [this.#check, newCheck];
     const values: string[] = [];
     for (const row of rows) {
+      if (row.kek_check === newCheck && newCheck !== this.#check) continue;
       const key = unsealKey(this.#kek, row.content_id, new Uint8Array(row.sealed_key));
       params.push(row.content_id, sealKey(newKek, row.content_id, key));
       values.push(`($${params.length - 1}, $${params.length}::bytea)`);
     }
-    // One UPDATE is one transaction on both PGlite and Postgres: all rows change or none.
-    const updated = await this.#db.query<{ content_id: string }>(
-      `UPDATE content_keys AS c SET sealed_key = v.sealed FROM (VALUES ${values.join(", ")}) AS v(content_id, sealed) WHERE c.content_id = v.content_id RETURNING c.content_id`,
+    // One statement is one transaction on both PGlite and Postgres: every row and the store's
+    // record of its master key change together, or nothing does.
+    const resealed = values.length === 0
+      ? "SELECT NULL::text AS content_id WHERE false"
+      : `UPDATE content_keys AS c SET sealed_key = v.sealed, kek_check = $2 FROM (VALUES ${values.join(", ")}) AS v(content_id, sealed) WHERE c.content_id = v.content_id RETURNING c.content_id`;
+    const result = await this.#db.query<{ resealed: string }>(
+      `WITH resealed AS (${resealed}),
+            master AS (INSERT INTO key_store_master (id, kek_check) VALUES (1, $2) ON CONFLICT (id) DO UPDATE SET kek_check = EXCLUDED.kek_check WHERE key_store_master.kek_check IN ($1, $2) RETURNING 1)
+       SELECT (SELECT count(*) FROM resealed)::text AS resealed, (SELECT count(*) FROM master)::text AS master`,
       params,
     );
     this.#kek = newKek;
-    return updated.rows.length;
+    this.#check = newCheck;
+    return Number(result.rows[0]?.resealed ?? 0);
   }
 
   async getKey(contentId: string): Promise<Uint8Array | undefined> {
-    const result = await this.#db.query<{ sealed_key: Uint8Array }>("SELECT sealed_key FROM content_keys WHERE content_id = $1", [contentId]);
+    const result = await this.#db.query<{ sealed_key: Uint8Array; kek_check: string | null }>("SELECT sealed_key, kek_check FROM content_keys WHERE content_id = $1", [contentId]);
     const row = result.rows[0];
     if (row === undefined) return undefined;
+    if (row.kek_check !== null && row.kek_check !== this.#check) {
+      const store = await this.#storeCheck();
+      throw new MasterKeyMismatchError(
+        contentId,
+        row.kek_check === store
+          ? RESTART_WITH_NEW_KEY
+          : "sealed under an earlier master key by a server that ran through a rotation: run `streamvault keys rotate-master-key` again with that earlier key as STREAMVAULT_MASTER_KEY and the current one as the new key",
+      );
+    }
     return unsealKey(this.#kek, contentId, new Uint8Array(row.sealed_key));
   }
 

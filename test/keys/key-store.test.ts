@@ -5,10 +5,11 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import { generateContentKey } from "@streamvault/lib/crypto";
-import { deriveKek, KeyConflictError, KeyUnsealError, loadMasterKey, openKeyStore, sealKey, unsealKey } from "@streamvault/lib/keys";
+import { deriveKek, kekCheckOf, KeyConflictError, KeyUnsealError, loadMasterKey, MasterKeyMismatchError, openKeyStore, sealKey, unsealKey } from "@streamvault/lib/keys";
 import { deriveEscrowKeyPair, EscrowUnsealError, NonDeterministicSignerError, openEscrow } from "@streamvault/lib/keys";
 import type { KeyStore } from "@streamvault/lib/keys";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { freshDatabase } from "../keyrelease/cluster.ts";
 
 function keyStoreSuite(label: string, open: (masterKey: Uint8Array) => Promise<KeyStore>, uniq: string) {
   describe(`keys: KeyStore on ${label}`, () => {
@@ -150,8 +151,18 @@ keyStoreSuite("PGlite (in memory)", (masterKey) => openKeyStore({ inMemory: true
 
 // Only registered when a Postgres server is configured.
 if (process.env.TEST_DATABASE_URL) {
-  const run = randomBytes(4).toString("hex");
-  keyStoreSuite("Postgres (TEST_DATABASE_URL)", (masterKey) => openKeyStore({ databaseUrl: process.env.TEST_DATABASE_URL, masterKey }), `pg-${run}`);
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  // A database of its own: the store records the master key it is sealed under, and each run's is random.
+  describe("keys: on a Postgres database of their own", () => {
+    let database: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+    before(async () => {
+      database = await freshDatabase(serverUrl, "sv_keys");
+    });
+    after(async () => {
+      await database?.drop();
+    });
+    keyStoreSuite("Postgres (TEST_DATABASE_URL)", (masterKey) => openKeyStore({ databaseUrl: database!.url, masterKey, env: {} }), `pg-${randomBytes(4).toString("hex")}`);
+  });
 }
 
 describe("keys: master-key rotation and escrow signer checks", () => {
@@ -178,6 +189,59 @@ describe("keys: master-key rotation and escrow signer checks", () => {
       const withNew = await openKeyStore({ dataDir: dir, masterKey: newKey, env: {} });
       for (const [i, k] of keys.entries()) expect(Buffer.from((await withNew.getKey(`rot-${i}`))!).equals(Buffer.from(k))).to.equal(true);
       await withNew.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a server still running with the old master key after a rotation is refused on read and write, with what to do; a re-run rotation picks up a key sealed under the old one", async () => {
+    const oldKey = new Uint8Array(randomBytes(32));
+    const newKey = new Uint8Array(randomBytes(32));
+    const dir = await mkdtemp(path.join(tmpdir(), "sv-rotate-stale-"));
+    const open = (masterKey: Uint8Array) => openKeyStore({ dataDir: dir, masterKey, env: {} });
+    try {
+      // Two handles on one database: `stale` is a running web server, the other runs the rotation.
+      const stale = await open(oldKey);
+      const before = generateContentKey();
+      await stale.putKey("stale-0", before);
+      const cli = await open(oldKey);
+      expect(await cli.rotateMasterKey(newKey)).to.equal(1);
+      await cli.close();
+
+      let error: unknown;
+      await stale.getKey("stale-0").catch((e) => (error = e));
+      expect(error).to.be.instanceOf(MasterKeyMismatchError);
+      expect(String((error as Error).message)).to.match(/restart it with the current STREAMVAULT_MASTER_KEY/);
+      error = undefined;
+      await stale.putKey("stale-1", generateContentKey()).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(MasterKeyMismatchError);
+      expect(String((error as Error).message)).to.match(/not stored/);
+      await stale.close();
+
+      const withNew = await open(newKey);
+      expect(await withNew.hasKey("stale-1"), "the stale server wrote nothing under the old master key").to.equal(false);
+      expect(Buffer.from((await withNew.getKey("stale-0"))!).equals(Buffer.from(before))).to.equal(true);
+      const straggler = generateContentKey();
+      await withNew.putKey("straggler", straggler);
+      await withNew.close();
+      // A row sealed under the old key anyway (a stale write racing the rotation) is named...
+      const db = new PGlite(path.join(dir, "db"));
+      await db.query("UPDATE content_keys SET sealed_key = $1, kek_check = $2 WHERE content_id = 'straggler'", [sealKey(deriveKek(oldKey), "straggler", straggler), kekCheckOf(deriveKek(oldKey))]);
+      await db.close();
+      const reader = await open(newKey);
+      error = undefined;
+      await reader.getKey("straggler").catch((e) => (error = e));
+      expect(error).to.be.instanceOf(MasterKeyMismatchError);
+      expect(String((error as Error).message)).to.match(/run `streamvault keys rotate-master-key` again with that earlier key/);
+      await reader.close();
+      // ...and a rotation re-run with the old key as the current one re-seals just that row.
+      const rerun = await open(oldKey);
+      expect(await rerun.rotateMasterKey(newKey)).to.equal(1);
+      await rerun.close();
+      const after = await open(newKey);
+      expect(Buffer.from((await after.getKey("straggler"))!).equals(Buffer.from(straggler))).to.equal(true);
+      expect(Buffer.from((await after.getKey("stale-0"))!).equals(Buffer.from(before))).to.equal(true);
+      await after.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
