@@ -554,9 +554,9 @@ export function buildManifest(state: LiveState, encryptor: ContentEncryptor | un
     playlists[r.name] = status === "live" ? eventPlaylist([], "/piece/", { targetDuration: state.targetDuration ?? 10, ended: false }) : renditionPlaylist(state, r.name, true);
     return variant;
   });
-  // Highest first; the audio-only rendition last (players that mix it with video levels drop it).
-  const ordered = [...variants].sort((a, b) => Number(a.role === "audio") - Number(b.role === "audio") || b.peakBandwidth - a.peakBandwidth);
-  playlists.master = masterPlaylist(ordered.map((v) => ({ uri: `${v.name}.m3u8`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })));
+  // In ladder order: highest rung first, the audio-only rendition last (players that mix it with
+  // video levels drop it). Not by measured bandwidth: a simple picture can make a lower rung peak higher.
+  playlists.master = masterPlaylist(variants.map((v) => ({ uri: `${v.name}.m3u8`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })));
   const duration = variants[0]!.duration;
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
