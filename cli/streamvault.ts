@@ -254,6 +254,8 @@ function program(): Command {
     .addOption(PRICE_OPTIONS[1]())
     .addOption(PRICE_OPTIONS[2]())
     .option("--segment-seconds <s>", "segment length", "2")
+    .option("--renditions <list>", "video ladder: heights of 1080,720,480,360 and audio (audio-only), comma-separated; rungs taller than the source are skipped; audio input is always 320k + 192k (default: STREAMVAULT_LIVE_RENDITIONS or 720,360,audio)")
+    .option("--preset <preset>", "x264 preset of the video rungs (ultrafast..medium); faster presets keep more rungs real time on few cores", "veryfast")
     .option("--idle-timeout <s>", "input that brings no media for this long has ended", "10")
     .option("--retries <n>", "retries per segment write", "8")
     .option("--json", "print JSON events")

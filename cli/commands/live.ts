@@ -6,6 +6,9 @@ import type { LiveChunk, LiveState } from "@streamvault/lib/live/archiver.ts";
 import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
 import { itemSettings } from "./upload.ts";
+import { LIVE_RENDITIONS_ENV, parseRenditions } from "@streamvault/lib/live/ladder.ts";
+
+const X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"];
 
 export interface LiveOptions extends GlobalOptions {
   id?: string;
@@ -20,6 +23,8 @@ export interface LiveOptions extends GlobalOptions {
   rtmpKey?: string;
   finalize?: string;
   segmentSeconds?: string;
+  renditions?: string;
+  preset?: string;
   idleTimeout?: string;
   retries?: string;
   json?: boolean;
@@ -41,6 +46,15 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
   if (!LIVE_ID.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
   if (opts.rtmpKey !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(opts.rtmpKey)) throw new CliError(`--rtmp-key must be 1-128 characters of A-Z a-z 0-9 . _ -`, "bad_input");
   const segmentSeconds = num(opts.segmentSeconds, "--segment-seconds", 2, 1, 60);
+  const renditions = opts.renditions ?? process.env[LIVE_RENDITIONS_ENV];
+  if (renditions !== undefined) {
+    try {
+      parseRenditions(renditions); // a typo fails now, not when the publisher connects
+    } catch (err) {
+      throw new CliError(`${opts.renditions !== undefined ? "--renditions" : LIVE_RENDITIONS_ENV}: ${(err as Error).message}`, "bad_input");
+    }
+  }
+  if (opts.preset !== undefined && !X264_PRESETS.includes(opts.preset)) throw new CliError(`--preset must be one of ${X264_PRESETS.join(", ")}, got "${opts.preset}"`, "bad_input");
   const idle = num(opts.idleTimeout, "--idle-timeout", 10, 0.5);
   const retries = num(opts.retries, "--retries", 8, 0, 100);
   const rtmp = opts.rtmp ? { port: num(opts.rtmpPort, "--rtmp-port", 1935, 1, 65535), host: opts.rtmpHost ?? "127.0.0.1", key: opts.rtmpKey ?? id } : undefined;
@@ -84,6 +98,8 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
       keyStore,
       chain,
       segmentSeconds,
+      renditions,
+      x264Preset: opts.preset,
       idleTimeoutMs: idle * 1000,
       retries,
       signal: abort.signal,

@@ -1,11 +1,15 @@
 /**
  * Live streaming: one pipeline behind every input (a growing file, stdin, or an RTMP publisher
- * such as OBS, with ffmpeg as the RTMP server). ffmpeg cuts the input into short MPEG-TS segments
- * (2 s by default); when the first one is cut the item is registered on ContentAccess with a
- * manifest marked live (tier and rules as for uploads), so fans can open it at once. Each segment
- * is encrypted under its minute window's key (the pay-per-minute scheme, lib/crypto/minute.ts) and
- * stored with retries; only after the store put succeeded is it appended to the growing HLS EVENT
- * playlist `<home>/live/<id>/live.m3u8`, so the playlist never names a piece that is not stored.
+ * such as OBS, with ffmpeg as the RTMP server). An ingest ffmpeg receives the input and passes it
+ * on unchanged (NUT on a pipe) once it has said what the input is; from the source's streams the
+ * ladder is planned (lib/live/ladder.ts: video rungs never taller than the source plus audio-only,
+ * or 320k/192k for audio) and one encoding ffmpeg cuts every rendition into short MPEG-TS segments
+ * (2 s by default) with aligned boundaries. When the first segment is cut the item is registered on
+ * ContentAccess with a manifest marked live (tier and rules as for uploads), so fans can open it at
+ * once. Each rendition's segment is encrypted under its minute window's key for that variant (the
+ * pay-per-minute scheme, lib/crypto/minute.ts) and stored with retries; only after the puts
+ * succeeded is segment n appended to each rendition's growing HLS EVENT playlist
+ * `<home>/live/<id>/<rendition>.m3u8`, so a playlist never names a piece that is not stored.
  * When the input ends (EOF, the publisher disconnects, or no media for the idle timeout) the
  * playlist gets `#EXT-X-ENDLIST` and the final manifest, listing the same pieces (nothing
  * re-encoded or stored twice), replaces the live one with `updateManifest`.
@@ -30,11 +34,13 @@ import type { ChainContext } from "../catalog/chain/client.ts";
 import { contentIdFor, registerContent, setStreamPrice } from "../catalog/chain/content.ts";
 import type { AccessRules, Tier } from "../catalog/chain/content.ts";
 import { writeFileAtomic } from "../catalog/uploads/journal.ts";
-import { chunkMinutes, LIVE_ID, LIVE_VARIANT, liveDir, liveExternalId, livePlaylistPath, liveSegments, readLiveState, storedPrefix } from "./status.ts";
-import type { LiveChunk, LiveState } from "./status.ts";
+import { chunkMinutes, chunkPiece, LIVE_ID, LIVE_VARIANT, liveDir, liveExternalId, livePlaylistPath, liveSegments, readLiveState, renditionsOf, storedPrefix } from "./status.ts";
+import type { LiveChunk, LiveRendition, LiveState, RenditionPiece } from "./status.ts";
+import { ladderArgs, planLiveRenditions, renditionListFile, sourceStreamsFromLog } from "./ladder.ts";
+import type { SourceStreams } from "./ladder.ts";
 
 export { LIVE_ID, liveDir, liveExternalId, livePlaylistPath, readLiveState, liveStatus } from "./status.ts";
-export type { ChunkStatus, LiveChunk, LiveState, LiveStatus, LivePhase } from "./status.ts";
+export type { ChunkStatus, LiveChunk, LiveRendition, LiveState, LiveStatus, LivePhase } from "./status.ts";
 
 export interface LiveEvents {
   onChunk?(chunk: LiveChunk): void;
@@ -66,6 +72,10 @@ export interface LiveOptions {
   streamPrice?: { token: Address; ratePerMinute: bigint };
   /** segment length (default 2 s: short segments keep the live edge close) */
   segmentSeconds?: number;
+  /** the ladder: video heights and "audio", comma-separated (default STREAMVAULT_LIVE_RENDITIONS or "720,360,audio"; lib/live/ladder.ts) */
+  renditions?: string;
+  /** x264 preset of the video rungs (default "veryfast") */
+  x264Preset?: string;
   /** input that brings no media for this long has ended (default 10 s; RTMP and stdin once media flowed, a file that stops growing) */
   idleTimeoutMs?: number;
   retries?: number;
@@ -94,30 +104,32 @@ async function contentEncryptor(options: Pick<LiveOptions, "keyStore" | "tier" |
   return new ContentEncryptor(state.contentId, key);
 }
 
-/** Stores one chunk: encrypt (under its minute's key), put with retries; the state is saved after every step. */
+/**
+ * Stores one chunk: each rendition's segment encrypted (under its variant's key of the chunk's
+ * minute) and put with retries, the renditions in parallel; the state is saved after every step.
+ * A rendition stored by an earlier attempt is not stored again.
+ */
 function chunkUploader(options: LiveOptions, state: LiveState, encryptor: ContentEncryptor | undefined, save: () => void, events: LiveEvents) {
   const retries = options.retries ?? 8;
-  return async (chunk: LiveChunk) => {
-    chunk.status = "uploading";
-    save();
-    events.onChunk?.({ ...chunk });
-    try {
-      const plain = new Uint8Array(await readFile(chunk.file));
-      chunk.size = plain.length;
-      let stored: Uint8Array = plain;
-      if (encryptor) {
-        const { sealed, nonce } = encryptor.encrypt(LIVE_VARIANT, chunk.index, plain, chunk.minute);
-        stored = sealed;
-        chunk.nonce = hex(nonce);
-      }
-      const cid = pieceCidOf(stored);
-      await pRetry(
-        async () => {
-          chunk.attempts++;
-          const put = await options.store.put(stored, { pieceCid: cid });
-          chunk.pieceCid = put.pieceCid;
-          chunk.storedSize = stored.length;
-        },
+  const storeOne = async (chunk: LiveChunk, name: string, piece: RenditionPiece) => {
+    if (piece.pieceCid) return;
+    const plain = new Uint8Array(await readFile(piece.file));
+    piece.size = plain.length;
+    let stored: Uint8Array = plain;
+    if (encryptor) {
+      const { sealed, nonce } = encryptor.encrypt(name, chunk.index, plain, chunk.minute);
+      stored = sealed;
+      piece.nonce = hex(nonce);
+    }
+    const cid = pieceCidOf(stored);
+    await pRetry(
+      async () => {
+        piece.attempts = (piece.attempts ?? 0) + 1;
+        chunk.attempts = Math.max(chunk.attempts, piece.attempts);
+        const put = await options.store.put(stored, { pieceCid: cid });
+        piece.pieceCid = put.pieceCid;
+        piece.storedSize = stored.length;
+      },
         {
           retries,
           minTimeout: options.retryDelayMs ?? 200,
@@ -127,13 +139,34 @@ function chunkUploader(options: LiveOptions, state: LiveState, encryptor: Conten
             state.failedWrites = (state.failedWrites ?? 0) + 1;
             if (retriesLeft > 0) {
               chunk.status = "retrying";
-              chunk.error = error.message;
+              chunk.error = `${name}: ${error.message}`;
               save();
               events.onChunk?.({ ...chunk });
             }
           },
         },
       );
+  };
+  return async (chunk: LiveChunk) => {
+    chunk.status = "uploading";
+    save();
+    events.onChunk?.({ ...chunk });
+    try {
+      const names = renditionsOf(state).map((r) => r.name);
+      // A record from before the ladder keeps its one rendition at the top level: carried over into the map.
+      chunk.renditions ??= { [LIVE_VARIANT]: chunkPiece(chunk, LIVE_VARIANT)! };
+      await Promise.all(
+        names.map((name) => {
+          const piece = chunk.renditions![name];
+          if (!piece) throw new Error(`chunk ${chunk.index} has no ${name} segment`);
+          return storeOne(chunk, name, piece);
+        }),
+      );
+      const pieces = names.map((name) => chunk.renditions![name]!);
+      chunk.pieceCid = pieces[0]!.pieceCid;
+      chunk.nonce = pieces[0]!.nonce;
+      chunk.size = pieces.reduce((s, p) => s + (p.size ?? 0), 0);
+      chunk.storedSize = pieces.reduce((s, p) => s + (p.storedSize ?? 0), 0);
       chunk.status = "uploaded";
       chunk.storedAt = new Date().toISOString();
       chunk.error = undefined;
@@ -146,10 +179,15 @@ function chunkUploader(options: LiveOptions, state: LiveState, encryptor: Conten
   };
 }
 
-/** Rewrites the playlist from the stored prefix (temp file + rename: a reader sees the old or the new one, never half). */
+/** A rendition's EVENT playlist of the stored prefix. */
+function renditionPlaylist(state: LiveState, name: string, ended: boolean): string {
+  const segments = storedPrefix(state).map((c) => ({ pieceCid: chunkPiece(c, name)!.pieceCid!, duration: c.duration, discontinuity: c.discontinuity }));
+  return eventPlaylist(segments, "/piece/", { targetDuration: state.targetDuration ?? 10, ended });
+}
+
+/** Rewrites every rendition's playlist from the stored prefix (temp file + rename: a reader sees the old or the new one, never half). */
 function writePlaylist(home: string, state: LiveState, ended: boolean): void {
-  const segments = storedPrefix(state).map((c) => ({ pieceCid: c.pieceCid!, duration: c.duration, discontinuity: c.discontinuity }));
-  writeFileAtomic(livePlaylistPath(home, state.id), eventPlaylist(segments, "/piece/", { targetDuration: state.targetDuration ?? 10, ended }));
+  for (const r of renditionsOf(state)) writeFileAtomic(livePlaylistPath(home, state.id, r.name), renditionPlaylist(state, r.name, ended));
 }
 
 /** Start a live stream (or continue an interrupted one with the same id) and run it until the input ends. */
@@ -158,6 +196,9 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   const dir = liveDir(options.home, options.id);
   const previous = readLiveState(options.home, options.id);
   if (previous && previous.status !== "failed" && previous.status !== "interrupted") throw new Error(`live stream "${options.id}" already exists (${previous.status}); pick another --id`);
+  if (previous && !previous.renditions && storedPrefix(previous).length > 0) {
+    throw new Error(`live stream "${options.id}" was recorded before the rendition ladder and cannot continue: end it with live --finalize ${options.id}`);
+  }
   const segmentSeconds = options.segmentSeconds ?? 2;
   const externalId = liveExternalId(options.id);
   const contentId = contentIdFor(options.chain.account.address, externalId);
@@ -192,24 +233,52 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   const session = state.sessions ?? 1;
   const chunkDir = path.join(dir, `chunks-${session}`);
   await mkdir(chunkDir, { recursive: true });
-  const listFile = path.join(dir, `chunks-${session}.csv`);
   const input = options.rtmp ? ["-listen", "1", "-i", rtmpUrl(options.rtmp, options.id)] : ["-i", "pipe:0"];
+  // The ingest process: receives the input and, once it has described it (stderr, -v info), passes it on unchanged.
   const ff = spawn(
     toolPath("ffmpeg"),
-    [
-      "-hide_banner", "-v", "error", ...input,
-      "-map", "0:a:0?", "-map", "0:v:0?",
-      "-c:a", "aac", "-b:a", "192k", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-      "-force_key_frames", `expr:gte(t,n_forced*${segmentSeconds})`,
-      "-f", "segment", "-segment_time", String(segmentSeconds), "-segment_format", "mpegts",
-      "-segment_list", listFile, "-segment_list_type", "csv",
-      path.join(chunkDir, "chunk-%05d.ts"),
-    ],
-    { stdio: ["pipe", "ignore", "pipe"] },
+    ["-hide_banner", "-nostats", "-v", "info", ...input, "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "nut", "pipe:1"],
+    { stdio: ["pipe", "pipe", "pipe"] },
   );
   let ffErr = "";
-  ff.stderr!.on("data", (d: Buffer) => (ffErr = (ffErr + d.toString()).slice(-4000)));
-  const ffDone = new Promise<number>((resolve) => ff.once("close", (code) => resolve(code ?? -1)));
+  let described = "";
+  let source: SourceStreams | undefined;
+  let sourceKnown: (s: SourceStreams | undefined) => void = () => undefined;
+  const sourceFound = new Promise<SourceStreams | undefined>((resolve) => (sourceKnown = resolve));
+  ff.stderr!.on("data", (d: Buffer) => {
+    ffErr = (ffErr + d.toString()).slice(-4000);
+    if (source) return;
+    described = (described + d.toString()).slice(-1_000_000);
+    source = sourceStreamsFromLog(described);
+    if (source) sourceKnown(source);
+  });
+  const ffDone = new Promise<number>((resolve) => ff.once("close", (code) => (sourceKnown(undefined), resolve(code ?? -1))));
+  // The encoding process: every rendition from the ingest's output, planned from what the source is.
+  let renditions: LiveRendition[] = [];
+  let ladderError: string | undefined;
+  const encoderDone = (async (): Promise<number | undefined> => {
+    const found = await sourceFound;
+    if (!found) return undefined; // the ingest ended before it could tell what the input is
+    try {
+      if (state.renditions && (state.kind === "video") !== Boolean(found.video)) {
+        throw new Error(`this stream was ${state.kind === "video" ? "video" : "audio only"} and the input now is ${found.video ? "video" : "audio only"}: send the same kind of stream to continue it`);
+      }
+      state.kind = found.video ? "video" : "audio";
+      if (found.video) ({ width: state.width, height: state.height } = found.video);
+      state.renditions ??= planLiveRenditions(found, options.renditions);
+      renditions = state.renditions;
+      save();
+    } catch (err) {
+      ladderError = (err as Error).message;
+      ff.kill("SIGKILL");
+      return undefined;
+    }
+    const encoder = spawn(toolPath("ffmpeg"), ladderArgs(renditions, { dir, chunkDir, session, segmentSeconds, preset: options.x264Preset }), { stdio: ["pipe", "ignore", "pipe"] });
+    encoder.stderr!.on("data", (d: Buffer) => (ffErr = (ffErr + d.toString()).slice(-4000)));
+    encoder.stdin!.on("error", () => undefined); // it may exit first: reported via its exit code
+    ff.stdout!.pipe(encoder.stdin!);
+    return new Promise<number>((resolve) => encoder.once("close", (code) => resolve(code ?? -1)));
+  })();
   ff.stdin!.on("error", () => undefined); // ffmpeg may exit first (bad input): reported via its exit code
   // Ending on purpose (idle, abort): stdin input is closed; an RTMP server is asked to stop (SIGINT: ffmpeg closes the last segment).
   let stopped = false;
@@ -301,16 +370,21 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   let currentSize = -1;
   let uploading: Promise<void> = Promise.resolve();
   const poll = async () => {
-    let text = "";
-    try {
-      text = await readFile(listFile, "utf8");
-    } catch {
-      // no segment closed yet
-    }
-    const lines = text.split("\n").filter((l) => l.trim() !== "");
-    for (; seen < lines.length; seen++) {
-      const [name, start, end] = lines[seen]!.split(",");
-      const chunk: LiveChunk = { index: offset + seen, file: path.join(chunkDir, name!), start: Number(start), duration: Math.max(0.001, Number(end) - Number(start)), size: 0, status: "pending", attempts: 0 };
+    if (renditions.length === 0) return; // the encoder has not started yet
+    // Segment n is ready once every rendition has closed its segment n.
+    const lists = await Promise.all(
+      renditions.map((r) =>
+        readFile(renditionListFile(dir, session, r.name), "utf8").then(
+          (text) => text.split("\n").filter((l) => l.trim() !== ""),
+          () => [] as string[], // no segment closed yet
+        ),
+      ),
+    );
+    const ready = Math.min(...lists.map((l) => l.length));
+    for (; seen < ready; seen++) {
+      const [name, start, end] = lists[0]![seen]!.split(",");
+      const pieces = Object.fromEntries(renditions.map((r, i) => [r.name, { file: path.join(chunkDir, lists[i]![seen]!.split(",")[0]!) }]));
+      const chunk: LiveChunk = { index: offset + seen, file: path.join(chunkDir, name!), start: Number(start), duration: Math.max(0.001, Number(end) - Number(start)), size: 0, status: "pending", attempts: 0, renditions: pieces };
       // A resumed session's timestamps start again at 0: players are told at its first segment.
       if (seen === 0 && offset > 0) chunk.discontinuity = true;
       state.chunks.push(chunk);
@@ -322,7 +396,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       activitySeen = true;
     }
     // The segment being written growing counts as activity too (a long segment is not idleness).
-    const growing = await stat(path.join(chunkDir, `chunk-${String(seen).padStart(5, "0")}.ts`)).then((s) => s.size, () => -1);
+    const growing = await stat(path.join(chunkDir, `${renditions[0]!.name}-${String(seen).padStart(5, "0")}.ts`)).then((s) => s.size, () => -1);
     if (growing !== currentSize) {
       if (growing > 0) activitySeen = true;
       currentSize = growing;
@@ -339,6 +413,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   })();
   await Promise.race([feed, feedStopped]);
   const code = await ffDone;
+  const encoderCode = await encoderDone;
   finished = true;
   await poller;
   await poll();
@@ -346,11 +421,12 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   options.signal?.removeEventListener("abort", stop);
   state.endedAt = new Date().toISOString();
 
-  // ffmpeg stopped with SIGINT exits 255 after closing its segments.
-  const ok = code === 0 || (stopped && code === 255);
-  if (!ok || state.chunks.length === offset) {
+  // ffmpeg stopped with SIGINT exits 255 after closing its output.
+  const ok = (code === 0 || (stopped && code === 255)) && (encoderCode === undefined || encoderCode === 0);
+  const why = () => (ladderError ?? `ffmpeg exited with ${encoderCode !== undefined && encoderCode !== 0 ? encoderCode : code}: ${ffErr.trim().split("\n").filter((l) => !/^\s|^(Input|Output) #|^Stream mapping|^size=|^video:/.test(l)).slice(-3).join(" | ") || "no output"}`);
+  if (!ok || ladderError || state.chunks.length === offset) {
     state.status = "failed";
-    state.error = !ok ? `ffmpeg exited with ${code}: ${ffErr.trim().split("\n").slice(-3).join(" | ") || "no output"}` : "the input produced no media";
+    state.error = !ok || ladderError ? why() : "the input produced no media";
     save();
     events.onStatus?.(state);
     return state;
@@ -441,35 +517,47 @@ async function probeKind(state: LiveState, file: string): Promise<void> {
   }
 }
 
-/** The manifest of the stream: "live" (registered at the start, segments still coming) or "ended" (every stored segment, a VOD). */
+/** The manifest of the stream: "live" (registered at the start, segments still coming) or "ended" (every stored segment, a VOD): one variant and playlist per rendition, and a master listing them. */
 export function buildManifest(state: LiveState, encryptor: ContentEncryptor | undefined, status: "live" | "ended"): Manifest {
-  const segments = status === "live" ? [] : liveSegments(state, encryptor !== undefined);
-  const duration = segments.reduce((s, c) => s + (c.duration ?? 0), 0);
-  const bytes = segments.reduce((s, x) => s + x.size, 0);
-  const average = Math.round((bytes * 8) / Math.max(duration, 0.001));
-  const rates = segments.filter((s) => (s.duration ?? 0) >= 1).map((s) => (s.size * 8) / s.duration!);
-  const peak = Math.round(Math.max(average, ...rates, 0)) || 192_000;
   const video = state.kind === "video";
-  const codecs = video ? "avc1.64001f,mp4a.40.2" : "mp4a.40.2";
-  const variant: ManifestVariant = {
-    name: LIVE_VARIANT,
-    role: "standard",
-    kind: "hls",
-    codecs,
-    container: "mpegts",
-    bitrate: 192_000,
-    averageBandwidth: average || 192_000,
-    peakBandwidth: peak,
-    encrypted: encryptor !== undefined,
-    duration,
-    playlist: LIVE_VARIANT,
-    segments,
-  };
-  if (encryptor) variant.keyScheme = MINUTE_KEY_SCHEME;
-  if (state.width && state.height) {
-    variant.width = state.width;
-    variant.height = state.height;
-  }
+  const playlists: Record<string, string> = {};
+  const variants = renditionsOf(state).map((r): ManifestVariant => {
+    const segments = status === "live" ? [] : liveSegments(state, encryptor !== undefined, r.name);
+    const duration = segments.reduce((s, c) => s + (c.duration ?? 0), 0);
+    const bytes = segments.reduce((s, x) => s + x.size, 0);
+    const target = (r.videoBitrate ?? 0) + r.audioBitrate;
+    // Live: the encoder's targets (nothing measured yet); ended: measured over the stored segments.
+    const average = segments.length > 0 ? Math.round((bytes * 8) / Math.max(duration, 0.001)) : target;
+    const rates = segments.filter((s) => (s.duration ?? 0) >= 1).map((s) => (s.size * 8) / s.duration!);
+    const variant: ManifestVariant = {
+      name: r.name,
+      role: r.role,
+      kind: "hls",
+      codecs: r.codecs,
+      container: "mpegts",
+      bitrate: target,
+      averageBandwidth: average,
+      peakBandwidth: Math.round(Math.max(average, ...rates, 0)) || target,
+      encrypted: encryptor !== undefined,
+      duration,
+      playlist: r.name,
+      segments,
+    };
+    if (encryptor) variant.keyScheme = MINUTE_KEY_SCHEME;
+    const width = r.width ?? (state.renditions ? undefined : state.width);
+    const height = r.height ?? (state.renditions ? undefined : state.height);
+    if (width && height) {
+      variant.width = width;
+      variant.height = height;
+    }
+    // the ended EVENT playlist is a VOD to players, with the resumed sessions' discontinuities
+    playlists[r.name] = status === "live" ? eventPlaylist([], "/piece/", { targetDuration: state.targetDuration ?? 10, ended: false }) : renditionPlaylist(state, r.name, true);
+    return variant;
+  });
+  // In ladder order: highest rung first, the audio-only rendition last (players that mix it with
+  // video levels drop it). Not by measured bandwidth: a simple picture can make a lower rung peak higher.
+  playlists.master = masterPlaylist(variants.map((v) => ({ uri: `${v.name}.m3u8`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })));
+  const duration = variants[0]!.duration;
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
     contentId: state.contentId,
@@ -479,19 +567,13 @@ export function buildManifest(state: LiveState, encryptor: ContentEncryptor | un
     duration,
     tags: { title: state.title },
     source: { container: "live", codec: video ? "h264+aac" : "aac", size: state.inputBytes, lossless: false },
-    variants: [variant],
-    playlists: {
-      [LIVE_VARIANT]:
-        status === "live"
-          ? eventPlaylist([], "/piece/", { targetDuration: state.targetDuration ?? 10, ended: false })
-          : // the ended EVENT playlist (a VOD to players), with the resumed sessions' discontinuities
-            eventPlaylist(storedPrefix(state).map((c) => ({ pieceCid: c.pieceCid!, duration: c.duration, discontinuity: c.discontinuity })), "/piece/", { targetDuration: state.targetDuration ?? 10, ended: true }),
-      master: masterPlaylist([{ uri: `${LIVE_VARIANT}.m3u8`, peakBandwidth: peak, averageBandwidth: variant.averageBandwidth, codecs, width: variant.width, height: variant.height }]),
-    },
+    variants,
+    playlists,
     pieceUrlPrefix: "/piece/",
     artwork: [],
     live: { id: state.id, status, startedAt: state.startedAt },
   };
+  if (state.width && state.height) Object.assign(manifest.source, { width: state.width, height: state.height });
   if (encryptor) manifest.encryption = { alg: "AES-256-GCM", keyId: encryptor.keyId, aad: "SVSEG/1", nonceBytes: 12, tagBytes: 16 };
   return manifest;
 }

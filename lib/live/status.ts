@@ -15,6 +15,36 @@ import type { Tier } from "../catalog/chain/content.ts";
 
 export type ChunkStatus = "pending" | "uploading" | "retrying" | "uploaded" | "failed";
 
+/** One rendition of the live ladder (lib/live/ladder.ts): a manifest variant and its playlist, both named `name`. */
+export interface LiveRendition {
+  name: string;
+  /** manifest variant role: the video rungs "high" (1080p/720p) or "standard" (480p/360p), audio input 320k "high" / 192k "standard", the audio-only rendition of a video stream "audio" */
+  role: "high" | "standard" | "audio";
+  /** video rungs only */
+  width?: number;
+  height?: number;
+  videoBitrate?: number;
+  audioBitrate: number;
+  /** RFC 6381 codecs for the master playlist */
+  codecs: string;
+}
+
+/** Segment n of one rendition. */
+export interface RenditionPiece {
+  file: string;
+  size?: number;
+  pieceCid?: string;
+  storedSize?: number;
+  nonce?: string;
+  /** store puts tried */
+  attempts?: number;
+}
+
+/**
+ * Segment n of the stream: the same time span in every rendition (the ladder's segments are cut at
+ * the same forced keyframes). It counts as stored ("uploaded") once every rendition's piece is;
+ * `pieceCid`/`file` are the top rendition's, `size`/`storedSize` the sums over all of them.
+ */
 export interface LiveChunk {
   index: number;
   file: string;
@@ -33,6 +63,8 @@ export interface LiveChunk {
   /** when the store put succeeded (ISO time) */
   storedAt?: string;
   error?: string;
+  /** each rendition's piece of this segment, by rendition name (absent in records written before the ladder: one rendition, LIVE_VARIANT, at the top level) */
+  renditions?: Record<string, RenditionPiece>;
 }
 
 export interface LiveState {
@@ -53,6 +85,8 @@ export interface LiveState {
   kind?: "audio" | "video";
   width?: number;
   height?: number;
+  /** the ladder, highest first (absent in records written before the ladder: one rendition named LIVE_VARIANT) */
+  renditions?: LiveRendition[];
   /** HLS EXT-X-TARGETDURATION of the live playlist (fixed for the whole stream) */
   targetDuration?: number;
   chunks: LiveChunk[];
@@ -94,8 +128,18 @@ export interface LiveStatus {
 }
 
 export const LIVE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Name of the rendition (variant and playlist) a live stream is cut into. */
+/** Name of the one rendition (variant and playlist) of streams recorded before the ladder (lib/live/ladder.ts). */
 export const LIVE_VARIANT = "live";
+
+/** The stream's renditions, highest first (a record from before the ladder: its one rendition). */
+export function renditionsOf(state: Pick<LiveState, "renditions" | "kind">): LiveRendition[] {
+  return state.renditions ?? [{ name: LIVE_VARIANT, role: "standard", audioBitrate: 192_000, codecs: state.kind === "video" ? "avc1.64001f,mp4a.40.2" : "mp4a.40.2" }];
+}
+
+/** Rendition `name`'s piece of a chunk (a record from before the ladder keeps its one rendition at the top level). */
+export function chunkPiece(chunk: LiveChunk, name: string): RenditionPiece | undefined {
+  return chunk.renditions?.[name] ?? (name === LIVE_VARIANT && !chunk.renditions ? { file: chunk.file, size: chunk.size, pieceCid: chunk.pieceCid, storedSize: chunk.storedSize, nonce: chunk.nonce } : undefined);
+}
 
 export function liveDir(home: string, id: string): string {
   if (!LIVE_ID.test(id)) throw new RangeError(`live id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
@@ -140,12 +184,14 @@ export function chunkMinutes(chunks: readonly Pick<LiveChunk, "duration">[]): nu
   return segmentMinutes(chunks.map((c) => c.duration));
 }
 
-/** Manifest segments of the stored prefix (what the live manifest overlay and the final manifest list). */
-export function liveSegments(state: LiveState, encrypted: boolean): ManifestSegment[] {
+/** Manifest segments of rendition `variant` (default: the top one) in the stored prefix (what the live manifest overlay and the final manifest list). */
+export function liveSegments(state: LiveState, encrypted: boolean, variant: string = renditionsOf(state)[0]!.name): ManifestSegment[] {
   return storedPrefix(state).map((c) => {
-    const s: ManifestSegment = { index: c.index, pieceCid: c.pieceCid!, size: c.storedSize!, duration: c.duration };
+    const piece = chunkPiece(c, variant);
+    if (!piece?.pieceCid) throw new Error(`stored chunk ${c.index} of live stream ${state.id} has no piece of rendition ${variant}`);
+    const s: ManifestSegment = { index: c.index, pieceCid: piece.pieceCid, size: piece.storedSize!, duration: c.duration };
     if (encrypted) {
-      s.nonce = c.nonce;
+      s.nonce = piece.nonce;
       s.minute = c.minute;
     }
     return s;

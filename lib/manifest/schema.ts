@@ -26,7 +26,8 @@ const seconds = z.number().nonnegative().finite();
 
 export const ContentIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "1-128 chars of A-Z a-z 0-9 . _ : -");
 export const TierSchema = z.enum(TIER_NAMES);
-export const VariantRoleSchema = z.enum(["original", "high", "standard", "preview"]);
+/** "audio": the audio-only rendition of a video item (live ladders, lib/live/ladder.ts); full length, gated like "standard". */
+export const VariantRoleSchema = z.enum(["original", "high", "standard", "preview", "audio"]);
 
 /**
  * Where one copy of a piece lives (from `PutResult.mirrors`): the backend name and, when the

@@ -5,10 +5,10 @@ import { toolPath } from "@streamvault/lib/media/ffmpeg.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Pushes `seconds` of a generated 320x240 test picture with a tone to `url` at real speed (`-re`),
- * as OBS would. Retries the connection until the listening ffmpeg is up (for at most 45 s).
+ * Pushes `seconds` of a generated test picture (default 320x240) with a tone to `url` at real speed
+ * (`-re`), as OBS would. Retries the connection until the listening ffmpeg is up (for at most 45 s).
  */
-export function pushRtmp(url: string, seconds: number): { done: Promise<number>; exitCode(): number | undefined; kill(): void; stderr(): string } {
+export function pushRtmp(url: string, seconds: number, size = "320x240"): { done: Promise<number>; exitCode(): number | undefined; kill(): void; stderr(): string } {
   let exit: number | undefined;
   let stderr = "";
   let child: ReturnType<typeof spawn> | undefined;
@@ -18,7 +18,7 @@ export function pushRtmp(url: string, seconds: number): { done: Promise<number>;
       let attempt = "";
       child = spawn(
         toolPath("ffmpeg"),
-        ["-hide_banner", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i", `testsrc=size=320x240:rate=15:duration=${seconds}`, "-f", "lavfi", "-i", `sine=f=440:duration=${seconds}`,
+        ["-hide_banner", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i", `testsrc=size=${size}:rate=15:duration=${seconds}`, "-f", "lavfi", "-i", `sine=f=440:duration=${seconds}`,
           "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-f", "flv", url],
         { stdio: ["ignore", "ignore", "pipe"] },
       );

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
@@ -65,6 +65,10 @@ describe("cli: live archiving", function () {
     const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
     const manifest = parseManifest(await store.get(final.manifestCid));
     expect(manifest.duration).to.be.closeTo(22, 1);
+    // Audio input: the 320k and 192k renditions, cut at the same boundaries.
+    expect(manifest.variants.map((v) => [v.name, v.role])).to.deep.equal([["high", "high"], ["standard", "standard"]]);
+    expect(manifest.variants[1]!.segments.map((s) => s.duration)).to.deep.equal(manifest.variants[0]!.segments.map((s) => s.duration));
+    expect(manifest.playlists.master).to.contain("high.m3u8").and.contain("standard.m3u8");
     const live = manifest.variants[0]!;
     expect(live.encrypted).to.equal(true);
     const keys = await openKeyStore({ dataDir: path.join(fx.home, "keys"), masterKey: MASTER_KEY });
@@ -74,9 +78,14 @@ describe("cli: live archiving", function () {
       const sealed = await store.get(seg.pieceCid);
       // minute-keyed like every pay-per-minute stream: the content key itself does not open it
       expect(live.keyScheme).to.equal("minute-hkdf");
-      expect(() => decryptSegment(key, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: "live", index: 1 }, sealed)).to.throw();
+      expect(() => decryptSegment(key, fromHex(seg.nonce!), { contentId: manifest.contentId, variant: live.name, index: 1 }, sealed)).to.throw();
       const plain = decryptManifestSegment(key, manifest.contentId, live, seg, sealed);
       expect(plain[0]).to.equal(0x47);
+      // each rendition under its own variant's minute keys
+      const other = manifest.variants[1]!;
+      const otherSealed = await store.get(other.segments[1]!.pieceCid);
+      expect(decryptManifestSegment(key, manifest.contentId, other, other.segments[1]!, otherSealed)[0]).to.equal(0x47);
+      expect(() => decryptManifestSegment(key, manifest.contentId, live, { ...other.segments[1]!, index: 1 }, otherSealed)).to.throw();
     } finally {
       await keys.close();
     }
@@ -157,7 +166,9 @@ describe("cli: live archiving", function () {
     const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${id}`, 14);
     const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
     const stateFile = path.join(fx.home, "live", id, "state.json");
-    const playlistFile = path.join(fx.home, "live", id, "live.m3u8");
+    // 320x240 is below every rung: one rendition at the source height, and the audio-only one
+    const playlistFile = path.join(fx.home, "live", id, "240p.m3u8");
+    const audioFile = path.join(fx.home, "live", id, "audio.m3u8");
     const counts: number[] = [];
     let liveManifestCid: string | undefined;
     let checkedChain = false;
@@ -175,7 +186,7 @@ describe("cli: live archiving", function () {
         expect(text).to.contain("#EXT-X-PLAYLIST-TYPE:EVENT");
         expect(text).to.not.contain("#EXT-X-ENDLIST");
         const cids = playlistCids(text);
-        for (const cid of cids) expect(await store.has(cid), `playlist names ${cid} before it is stored`).to.equal(true);
+        for (const cid of [...cids, ...playlistCids(existsSync(audioFile) ? readFileSync(audioFile, "utf8") : "")]) expect(await store.has(cid), `playlist names ${cid} before it is stored`).to.equal(true);
         if (counts.at(-1) !== cids.length) counts.push(cids.length);
         const state = JSON.parse(readFileSync(stateFile, "utf8"));
         liveManifestCid ??= state.liveManifestCid;
@@ -190,7 +201,7 @@ describe("cli: live archiving", function () {
           // The content key of the live item is in the key store from the start; segment 0 opens with its minute key.
           const c0 = state.chunks[0];
           const key = (await keys.getKey(state.contentId))!;
-          const plain = decryptManifestSegment(key, state.contentId, { name: "live", keyScheme: "minute-hkdf" }, { index: 0, nonce: c0.nonce, minute: c0.minute }, await store.get(cids[0]!));
+          const plain = decryptManifestSegment(key, state.contentId, { name: "240p", keyScheme: "minute-hkdf" }, { index: 0, nonce: c0.renditions["240p"].nonce, minute: c0.minute }, await store.get(cids[0]!));
           expect(plain[0]).to.equal(0x47);
           decrypted = true;
         }
@@ -215,7 +226,9 @@ describe("cli: live archiving", function () {
     const vod = parseManifest(await store.get(final.manifestCid));
     expect(vod.live).to.include({ id, status: "ended" });
     expect(vod.kind).to.equal("video");
+    expect(vod.variants.map((v) => [v.name, v.role, v.height])).to.deep.equal([["240p", "standard", 240], ["audio", "audio", undefined]]);
     expect(vod.variants[0]!.segments.map((s) => s.pieceCid)).to.deep.equal(cids);
+    expect(vod.variants[1]!.segments.map((s) => s.pieceCid)).to.deep.equal(playlistCids(readFileSync(audioFile, "utf8")));
     expect(final.chunks.map((c: { pieceCid: string }) => c.pieceCid)).to.deep.equal(cids);
     expect(vod.duration).to.be.closeTo(14, 2.5);
     const status = JSON.parse((await runCli(["live-status", id, "--json"], fx.env)).stdout);
@@ -255,7 +268,7 @@ describe("cli: live archiving", function () {
     expect(final.status).to.equal("complete");
     expect(final.chunks.length).to.be.at.least(stored);
     await registeredManifest(final.contentId, final.manifestCid);
-    const text = readFileSync(path.join(fx.home, "live", "rtmp-2", "live.m3u8"), "utf8");
+    const text = readFileSync(path.join(fx.home, "live", "rtmp-2", "240p.m3u8"), "utf8");
     expect(text).to.contain("#EXT-X-ENDLIST");
     expect(playlistCids(text)).to.deep.equal(final.chunks.map((c: { pieceCid: string }) => c.pieceCid));
   });

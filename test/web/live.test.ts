@@ -1,11 +1,14 @@
 /**
- * Live streaming end to end: ffmpeg pushes a generated picture and tone over RTMP (`-re`, as OBS
- * would) to `streamvault live --rtmp`, beside the production web app on the same test stack
- * (one chain, piece store, key store and STREAMVAULT_HOME). While it is live the item is on chain,
- * the web app's EVENT playlist grows and names only stored pieces, a buyer gets the content key
- * from key release and decrypts a segment, and in Chromium the page shows LIVE and plays near the
- * live edge; when the push ends the playlist has ENDLIST, the final manifest (same pieces) is on
- * chain and the same page plays it as VOD from the start.
+ * Live streaming end to end: ffmpeg pushes a generated 854x480 picture and tone over RTMP (`-re`,
+ * as OBS would) to `streamvault live --rtmp --renditions 480,360,audio`, beside the production web
+ * app on the same test stack (one chain, piece store, key store and STREAMVAULT_HOME). While it is
+ * live the item is on chain, the master lists the three renditions, each rendition's EVENT playlist
+ * grows in step and names only stored pieces, a buyer gets the content key from key release and
+ * decrypts a segment of each rendition, and in Chromium the page shows LIVE, plays near the live
+ * edge, seeks back more than a segment (DVR) and plays from there, and switches quality (the 360p
+ * rendition's segments are fetched, decrypted and played); when the push ends the playlists have
+ * ENDLIST, the final manifest (same pieces, every rendition) is on chain and the same page plays it
+ * as VOD from the start with every rendition in its master.
  */
 import { expect } from "chai";
 import { mkdirSync } from "node:fs";
@@ -102,8 +105,9 @@ describe("web: live stream over RTMP (browser)", function () {
       ...stack.env,
       CREATOR_PRIVATE_KEY: CREATOR_KEY,
     };
-    const cli = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", id, "--title", "Friday gig", "--tier", "premium", "--price", "0.002", "--idle-timeout", "5", "--json"], env);
-    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${id}`, 40);
+    // ultrafast: three encodes beside Chromium and the stack on a small CI machine stay real time
+    const cli = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", id, "--title", "Friday gig", "--tier", "premium", "--price", "0.002", "--idle-timeout", "5", "--renditions", "480,360,audio", "--preset", "ultrafast", "--json"], env);
+    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${id}`, 55, "854x480");
     try {
       // On chain with the live manifest as soon as the first segment is cut.
       let live: LiveStatusJson | undefined;
@@ -116,25 +120,38 @@ describe("web: live stream over RTMP (browser)", function () {
       expect(await onChainManifest(live!.contentId)).to.equal(liveCid);
       const manifest = (await (await fetch(`${web.url}/api/manifest/${liveCid}`)).json()) as Manifest;
       expect(manifest.live).to.include({ id, status: "live" });
-      expect(manifest.variants[0]!.keyScheme).to.equal("minute-hkdf");
+      // The ladder: 480p and 360p (never taller than the 480-line source) and audio only, each minute-keyed.
+      expect(manifest.variants.map((v) => [v.name, v.role, v.width, v.height])).to.deep.equal([["480p", "standard", 854, 480], ["360p", "standard", 640, 360], ["audio", "audio", undefined, undefined]]);
+      expect(manifest.variants.every((v) => v.keyScheme === "minute-hkdf")).to.equal(true);
+      const master = await (await fetch(`${web.url}/api/hls/${liveCid}/master.m3u8`)).text();
+      expect(master.match(/^#EXT-X-STREAM-INF:.*$/gm)!.map((l) => /RESOLUTION=(\d+x\d+)/.exec(l)?.[1] ?? /CODECS="([^"]+)"/.exec(l)![1])).to.deep.equal(["854x480", "640x360", "mp4a.40.2"]);
+      expect(master.split("\n").filter((l) => l.endsWith(".m3u8"))).to.deep.equal(["480p.m3u8", "360p.m3u8", "audio.m3u8"]);
 
       // Another manifest naming the same stream id (anyone can store and register one) gets none of its segments.
       const impostor = serializeManifest({ ...manifest, tags: { title: "Impostor" }, variants: manifest.variants.map((v) => ({ ...v, segments: [] })) });
       const impostorCid = (await new LocalStore({ dir: stack.env.STORAGE_DATA_DIR! }).put(impostor, { pieceCid: pieceCidOf(impostor) })).pieceCid;
-      expect(playlistCids(await (await fetch(`${web.url}/api/hls/${impostorCid}/live.m3u8`)).text())).to.deep.equal([]);
+      expect(playlistCids(await (await fetch(`${web.url}/api/hls/${impostorCid}/480p.m3u8`)).text())).to.deep.equal([]);
       expect(((await (await fetch(`${web.url}/api/manifest/${impostorCid}`)).json()) as Manifest).variants[0]!.segments).to.deep.equal([]);
 
-      // The web app's playlist grows, is never cached, and names only pieces the app serves.
-      const playlistUrl = `${web.url}/api/hls/${liveCid}/live.m3u8?c=${live!.contentId}`;
+      // Each rendition's playlist grows (segment n in every rendition at once), is never cached, and names only pieces the app serves.
+      const playlistUrl = `${web.url}/api/hls/${liveCid}/480p.m3u8?c=${live!.contentId}`;
       const sizes: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const res = await fetch(playlistUrl);
-        expect(res.headers.get("cache-control")).to.equal("no-store");
-        const text = await res.text();
-        expect(text).to.contain("#EXT-X-PLAYLIST-TYPE:EVENT").and.not.contain("#EXT-X-ENDLIST");
-        const cids = playlistCids(text);
-        for (const cid of cids) expect((await fetch(`${web.url}/api/piece/${cid}`, { method: "HEAD" })).status, `piece ${cid}`).to.equal(200);
-        sizes.push(cids.length);
+        const texts = await Promise.all(["480p", "360p", "audio"].map(async (name) => {
+          const res = await fetch(`${web.url}/api/hls/${liveCid}/${name}.m3u8?c=${live!.contentId}`);
+          expect(res.headers.get("cache-control")).to.equal("no-store");
+          return res.text();
+        }));
+        const counts = new Set<number>();
+        for (const text of texts) {
+          expect(text).to.contain("#EXT-X-PLAYLIST-TYPE:EVENT").and.not.contain("#EXT-X-ENDLIST");
+          const cids = playlistCids(text);
+          for (const cid of cids) expect((await fetch(`${web.url}/api/piece/${cid}`, { method: "HEAD" })).status, `piece ${cid}`).to.equal(200);
+          counts.add(cids.length);
+        }
+        // read one after another while segments are added: at most one segment apart
+        expect(Math.max(...counts) - Math.min(...counts), `rendition playlist sizes ${[...counts].join(",")}`).to.be.at.most(1);
+        sizes.push(playlistCids(texts[0]!).length);
         await sleep(2100);
       }
       expect(sizes.at(-1)!, `playlist sizes ${sizes.join(",")}`).to.be.greaterThan(sizes[0]!);
@@ -148,15 +165,24 @@ describe("web: live stream over RTMP (browser)", function () {
       expect(res.status, body.message).to.equal(200);
       const key = await unwrapContentKey({ privateKey: eph.privateKey, wrapped: body.wrapped, contentId: live!.contentId, wallet: body.wallet });
       const grown = (await (await fetch(`${web.url}/api/manifest/${liveCid}`)).json()) as Manifest;
-      const seg = grown.variants[0]!.segments[1]!;
-      const sealed = new Uint8Array(await (await fetch(`${web.url}/api/piece/${seg.pieceCid}`)).arrayBuffer());
-      expect(decryptManifestSegment(key, grown.contentId, grown.variants[0]!, seg, sealed)[0]).to.equal(0x47);
+      for (const variant of grown.variants) {
+        const seg = variant.segments[1]!;
+        expect(seg.duration).to.equal(grown.variants[0]!.segments[1]!.duration); // the same time span in every rendition
+        const sealed = new Uint8Array(await (await fetch(`${web.url}/api/piece/${seg.pieceCid}`)).arrayBuffer());
+        expect(decryptManifestSegment(key, grown.contentId, variant, seg, sealed)[0], variant.name).to.equal(0x47);
+      }
 
       // Discover lists it first with LIVE; its page shows LIVE and plays near the live edge, decrypted in the browser.
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
+      // Segment pieces the page fetched, in order (mapped to renditions with the live manifest later).
+      const fetched: string[] = [];
+      page.on("response", (r) => {
+        const m = /\/api\/piece\/([^/?]+)/.exec(r.url());
+        if (m && r.status() === 200) fetched.push(decodeURIComponent(m[1]!));
+      });
       await installWallet(page, FAN_KEY, stack.anvil.rpcUrl);
       await page.goto(web.url, { waitUntil: "networkidle" });
       const first = page.getByTestId("content-card").first();
@@ -181,6 +207,39 @@ describe("web: live stream over RTMP (browser)", function () {
       expect((await status(id))!.viewers).to.be.at.least(1);
       await page.screenshot({ path: join(SHOTS, "live-content-1280.png"), fullPage: true });
 
+      // ABR across the renditions while live: hls.js has the video rungs as levels, starting on the top one.
+      const quality = page.getByTestId("quality");
+      expect(await quality.locator("option").allTextContents()).to.deep.equal(["Auto", "360p", "480p"]); // hls.js orders levels by bandwidth
+      const player = page.locator("[data-testid=player]");
+      expect(await player.getAttribute("data-variant")).to.equal("480p");
+
+      // DVR: back more than a segment (2 s) behind the live edge, and it plays on from there.
+      const edge = (await media(page)).seekableEnd;
+      const target = Math.max(1, edge - 9);
+      await page.evaluate((t) => void (document.querySelector<HTMLMediaElement>("[data-testid=media]")!.currentTime = t), target);
+      await page.waitForFunction((t) => {
+        const m = document.querySelector<HTMLMediaElement>("[data-testid=media]")!;
+        return !m.paused && !m.seeking && m.currentTime > t + 1.5;
+      }, target, { timeout: 20_000 });
+      const back = await media(page);
+      expect(back.currentTime, `seeked to ${target} s, live edge ${edge} s`).to.be.within(target + 1.5, back.seekableEnd - 2.5);
+      expect(back.seekableEnd - back.currentTime, "behind the live edge").to.be.greaterThan(2);
+
+      // Quality switch: pinning 360p (hls.currentLevel) loads that rendition's segments, which decrypt and play.
+      const beforeSwitch = fetched.length;
+      await quality.selectOption("360p");
+      await page.waitForFunction(() => document.querySelector("[data-testid=player]")?.getAttribute("data-variant") === "360p", undefined, { timeout: 20_000 });
+      const switchedAt = (await media(page)).currentTime;
+      await page.waitForFunction((t) => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.currentTime ?? 0) > t + 2, switchedAt, { timeout: 20_000 });
+      expect(await page.getByTestId("player-label").innerText()).to.match(/Full 360p quality · decrypted in your browser/);
+      const ladder = (await (await fetch(`${web.url}/api/manifest/${liveCid}`)).json()) as Manifest;
+      const renditionOf = new Map(ladder.variants.flatMap((v) => v.segments.map((x) => [x.pieceCid, v.name] as const)));
+      const after = fetched.slice(beforeSwitch).map((cid) => renditionOf.get(cid));
+      expect(after, "segments fetched after the switch").to.include("360p");
+      expect(fetched.slice(0, beforeSwitch).map((cid) => renditionOf.get(cid)), "segments fetched before it").to.include("480p");
+      expect(await page.getByTestId("player-error").count()).to.equal(0);
+      await page.screenshot({ path: join(SHOTS, "live-quality-360p-1280.png"), fullPage: true });
+
       // The push ends: ENDLIST, the final manifest with the same pieces on chain, the page says it ended.
       expect(await push.done, `the RTMP push: ${push.stderr()}`).to.equal(0);
       const done = await cli.done;
@@ -193,7 +252,12 @@ describe("web: live stream over RTMP (browser)", function () {
       expect(await onChainManifest(ended.contentId)).to.equal(ended.manifestCid);
       const vod = (await (await fetch(`${web.url}/api/manifest/${ended.manifestCid}`)).json()) as Manifest;
       expect(vod.live).to.include({ status: "ended" });
+      expect(vod.variants.map((v) => v.name)).to.deep.equal(["480p", "360p", "audio"]);
       expect(vod.variants[0]!.segments.map((s) => s.pieceCid)).to.deep.equal(cids);
+      expect(vod.variants.every((v) => v.segments.length === cids.length)).to.equal(true);
+      const vodMaster = await (await fetch(`${web.url}/api/hls/${ended.manifestCid}/master.m3u8`)).text();
+      expect(vodMaster.split("\n").filter((l) => l.endsWith(".m3u8"))).to.deep.equal(["480p.m3u8", "360p.m3u8", "audio.m3u8"]);
+      for (const v of vod.variants) expect(await (await fetch(`${web.url}/api/hls/${ended.manifestCid}/${v.name}.m3u8`)).text(), v.name).to.contain("#EXT-X-ENDLIST");
       expect(vod.variants[0]!.segments.map((s) => s.pieceCid).slice(0, 2)).to.deep.equal(grown.variants[0]!.segments.map((s) => s.pieceCid).slice(0, 2));
       await badge.filter({ hasText: /ended/ }).waitFor({ timeout: 10_000 });
 
@@ -206,6 +270,7 @@ describe("web: live stream over RTMP (browser)", function () {
       const vodPlaying = await media(page);
       expect(vodPlaying.currentTime).to.be.lessThan(10); // from the start
       expect(vodPlaying.duration).to.be.closeTo(vod.duration, 3);
+      expect(await page.getByTestId("quality").locator("option").allTextContents()).to.deep.equal(["Auto", "360p", "480p"]);
       await page.screenshot({ path: join(SHOTS, "live-ended-vod-1280.png"), fullPage: true });
       expect(errors).to.deep.equal([]);
       await context.close();

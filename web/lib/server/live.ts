@@ -68,8 +68,10 @@ export async function liveOverlay(manifest: Manifest, manifestCid: string): Prom
   const found = await stateFor(manifest, manifestCid);
   if (!found) return manifest;
   const { lib, state } = found;
+  // Each rendition's own pieces of the stored segments (the record names every rendition of this manifest).
+  const known = new Set(lib.renditionsOf(state).map((r) => r.name));
   const variants = manifest.variants.map((v) => {
-    const segments = lib.liveSegments(state, v.encrypted);
+    const segments = known.has(v.name) ? lib.liveSegments(state, v.encrypted, v.name) : [];
     return { ...v, segments, duration: segments.reduce((s, x) => s + (x.duration ?? 0), 0) };
   });
   const duration = variants[0]?.duration ?? 0;
