@@ -46,6 +46,12 @@ const SEND_TRIES = 6;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Stops recording and releases the camera and microphone. */
+function stopCapture(recorder: MediaRecorder | undefined, media: MediaStream | undefined): void {
+  if (recorder && recorder.state !== "inactive") recorder.stop();
+  media?.getTracks().forEach((t) => t.stop());
+}
+
 function bytesLabel(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
   return `${(n / 1024 ** 2).toFixed(1)} MiB`;
@@ -105,6 +111,7 @@ export function GoLive({ creator }: { creator: Address }) {
               } else if (res.status < 500) {
                 // refused (ended, too large, not yours): sending again would not help
                 failed.current = true;
+                stopCapture(recorder.current, media.current);
                 setError(body.message ?? `chunk ${seq} was refused (${res.status})`);
                 setPhase("error");
                 return;
@@ -115,6 +122,7 @@ export function GoLive({ creator }: { creator: Address }) {
           }
           if (!done) {
             failed.current = true;
+            stopCapture(recorder.current, media.current);
             setError(`chunk ${seq} could not be sent after ${SEND_TRIES} tries: check the connection and go live again`);
             setPhase("error");
             return;
@@ -259,12 +267,19 @@ export function GoLive({ creator }: { creator: Address }) {
 
   // Leaving the page stops the camera and the recorder (the stream then ends after the server's idle timeout).
   useEffect(
-    () => () => {
-      if (recorder.current?.state === "recording") recorder.current.stop();
-      media.current?.getTracks().forEach((t) => t.stop());
-    },
+    () => () => stopCapture(recorder.current, media.current),
     [],
   );
+
+  function again() {
+    setStream(undefined);
+    setRecord(undefined);
+    setSent({ chunks: 0, bytes: 0, retries: 0 });
+    setError("");
+    setTitle("");
+    handled.current.clear();
+    setPhase("setup");
+  }
 
   const running = phase === "live" || phase === "ending";
   return (
@@ -299,10 +314,15 @@ export function GoLive({ creator }: { creator: Address }) {
       ) : (
         <div style={{ display: "flex", flexWrap: "wrap", gap: 16, alignItems: "flex-start" }}>
           <div style={{ flex: "1 1 360px", maxWidth: 640 }}>
-            {audioOnly ? (
+            {phase === "ended" ? (
+              <div className="panel" data-testid="golive-ended">
+                <strong>The stream has ended.</strong>
+                <p className="small">Its playlist is closed and the recording, the same pieces fans watched live, is on chain: its page plays it from the start.</p>
+              </div>
+            ) : audioOnly ? (
               <div className="panel" data-testid="golive-audio">🎙 Microphone only: fans hear an audio stream</div>
             ) : (
-              <video ref={preview} muted playsInline autoPlay data-testid="golive-preview" style={{ width: "100%", aspectRatio: "16 / 9", background: "#000", borderRadius: 12, display: phase === "ended" ? "none" : "block" }} />
+              <video ref={preview} muted playsInline autoPlay data-testid="golive-preview" style={{ width: "100%", aspectRatio: "16 / 9", background: "#000", borderRadius: 12 }} />
             )}
             <p>
               {running && (
@@ -314,6 +334,9 @@ export function GoLive({ creator }: { creator: Address }) {
                 <Link className="btn" href={`/content/${stream.contentId}`} target="_blank" data-testid="golive-fan-link">
                   {phase === "ended" ? "Watch the recording" : "Open the fan page"}
                 </Link>
+              )}{" "}
+              {phase === "ended" && (
+                <button className="btn" onClick={again} data-testid="golive-again">Go live again</button>
               )}
             </p>
             {error && <p className="field-error" role="alert">{error}</p>}
@@ -321,7 +344,7 @@ export function GoLive({ creator }: { creator: Address }) {
           <div className="panel" style={{ flex: "1 1 260px" }} data-testid="golive-status" data-state={record?.state ?? "starting"}>
             <strong>{title.trim()}</strong>{" "}
             <span className={`tag ${record?.state === "live" ? "live" : record?.state === "ended" ? "ended" : ""}`}>
-              {record?.state === "live" ? "● Live" : record?.state === "ended" ? "Ended: the recording is the VOD" : (record?.state ?? phase)}
+              {record?.state === "live" ? "● Live" : (record?.state ?? phase)}
             </span>
             <dl className="small" style={{ display: "grid", gridTemplateColumns: "auto 1fr", gap: "4px 12px", marginTop: 12 }}>
               <dt>Viewers</dt>
