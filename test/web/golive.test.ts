@@ -26,11 +26,15 @@ import { ensureBuild, playwright, sessionCookie, startWeb, type WebServer } from
 import { installWallet } from "./wallet.ts";
 import type { Browser, Page } from "./pw.ts";
 import { playlistCids } from "../cli/live-helpers.ts";
+import { startCli } from "../cli/helpers.ts";
+import { runTool } from "@streamvault/lib/media/ffmpeg.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const IDLE_SECONDS = 6;
+/** The archiver waits this long for the creator's wallet (the third test's never comes). */
+const WALLET_SECONDS = 12;
 
 interface LiveStatusJson {
   state: string;
@@ -40,6 +44,7 @@ interface LiveStatusJson {
   viewers: number;
   liveManifestCid?: string;
   manifestCid?: string;
+  error?: string;
 }
 
 describe("web: go live from the browser (MediaRecorder, fake camera)", function () {
@@ -53,7 +58,7 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const [s] = await Promise.all([startStack(), ensureBuild()]);
     stack = s;
     // A short idle timeout: the second test's page goes offline and the stream must end by itself.
-    web = await startWeb({ ...stack.env, LIVE_IDLE_TIMEOUT: String(IDLE_SECONDS) });
+    web = await startWeb({ ...stack.env, LIVE_IDLE_TIMEOUT: String(IDLE_SECONDS), LIVE_WALLET_TIMEOUT: String(WALLET_SECONDS) });
     browser = await playwright().chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -263,6 +268,9 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const control = async () => (await (await fetch(`${web.url}/api/studio/${creator}/live/${id}`, { headers: { cookie } })).json()) as { inputEnded: boolean; pending: { action: string } | null };
     await until("the input ends by itself", IDLE_SECONDS + 20, async () => ((await control()).inputEnded ? true : undefined));
     expect(Date.now() - offlineAt).to.be.at.least((IDLE_SECONDS - 1) * 1000);
+    const late = await fetch(`${web.url}/api/studio/${creator}/live/${id}/chunks/100000`, { method: "PUT", body: new Uint8Array(10), headers: { cookie } });
+    expect(late.status).to.equal(409);
+    expect(((await late.json()) as { message: string }).message).to.contain(`ended after ${IDLE_SECONDS} s without a chunk`);
     const pending = await until("the final manifest waits for the wallet", 30, async () => (await control()).pending ?? undefined);
     expect(pending.action).to.equal("updateManifest");
     await context.setOffline(false);
@@ -277,5 +285,39 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     await page.screenshot({ path: join(SHOTS, "golive-audio-ended-1280.png"), fullPage: true });
     expect(errors).to.deep.equal([]);
     await context.close();
+  });
+
+  it("over the routes alone: webm chunks in order; a wallet that never comes leaves the stream failed with its pieces, and `streamvault live --finalize` with the creator's key ends it", async () => {
+    const creator = privateKeyToAccount(CREATOR_KEY).address;
+    const cookie = await sessionCookie(web.url, CREATOR_KEY);
+    // What MediaRecorder sends: a webm (VP8 + Opus) stream, here 5 s made by ffmpeg, cut into 64 KiB chunks.
+    const webm = (await runTool("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=5", "-f", "lavfi", "-i", "sine=frequency=440:duration=5", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "600k", "-c:a", "libopus", "-f", "webm", "pipe:1"])).stdout;
+    const start = await fetch(`${web.url}/api/studio/${creator}/live`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ title: "Routes only", tier: "free" }) });
+    const started = (await start.json()) as { id: string; contentId: Hex; message?: string };
+    expect(start.status, started.message).to.equal(201);
+    const again = await fetch(`${web.url}/api/studio/${creator}/live`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ title: "Twice", tier: "free" }) });
+    expect(again.status, "one open stream per creator").to.equal(409);
+    const chunk = 64 * 1024;
+    for (let seq = 0; seq * chunk < webm.length; seq++) {
+      const res = await fetch(`${web.url}/api/studio/${creator}/live/${started.id}/chunks/${seq}`, { method: "PUT", headers: { cookie }, body: new Uint8Array(webm.subarray(seq * chunk, (seq + 1) * chunk)) });
+      expect(await res.json()).to.include({ appended: true, nextSeq: seq + 1 });
+    }
+    expect((await fetch(`${web.url}/api/studio/${creator}/live/${started.id}/end`, { method: "POST", headers: { cookie } })).status).to.equal(200);
+    // Nobody's wallet answers: the live and then the final registration wait WALLET_SECONDS each.
+    const failed = await until("the stream fails waiting for the wallet", 3 * WALLET_SECONDS + 30, async () => {
+      const s = await status(started.id);
+      return s?.state === "failed" ? s : undefined;
+    });
+    expect(failed.chunksStored).to.be.at.least(2);
+    expect(failed.secondsStored).to.be.closeTo(5, 1.5);
+    expect(failed.error).to.contain("did not put manifest");
+
+    const cli = startCli(["live", "--finalize", started.id, "--json"], { PATH: process.env.PATH!, HOME: process.env.HOME!, ...stack.env, CREATOR_PRIVATE_KEY: CREATOR_KEY });
+    const done = await cli.done;
+    expect(done.code, done.stderr).to.equal(0);
+    const ended = (await status(started.id))!;
+    expect(ended.state).to.equal("ended");
+    expect(ended.chunksStored).to.equal(failed.chunksStored);
+    expect(await onChainManifest(started.contentId)).to.equal(ended.manifestCid);
   });
 });

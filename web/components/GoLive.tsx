@@ -349,7 +349,7 @@ export function GoLive({ creator }: { creator: Address }) {
             <dl className="small" style={{ display: "grid", gridTemplateColumns: "auto 1fr", gap: "4px 12px", marginTop: 12 }}>
               <dt>Viewers</dt>
               <dd data-testid="golive-viewers">{record?.viewers ?? 0}</dd>
-              <dt>Chunks stored</dt>
+              <dt>Segments stored</dt>
               <dd data-testid="golive-chunks">{record?.chunksStored ?? 0} ({record ? record.secondsStored.toFixed(0) : 0} s)</dd>
               <dt>Bytes stored</dt>
               <dd>{bytesLabel(record?.bytesStored ?? 0)}</dd>

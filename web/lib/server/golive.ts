@@ -61,6 +61,8 @@ interface BrowserStream {
   bytesAccepted: number;
   idleTimer?: NodeJS.Timeout;
   ended: boolean;
+  /** why the input ended: "End stream", no chunk for the idle timeout, or the archiver stopped (its own idle check, ffmpeg) */
+  endedBy?: "creator" | "idle" | "archiver";
   pending?: PendingRegistration;
   done: Promise<LiveState | undefined>;
   error?: string;
@@ -86,16 +88,17 @@ function archiverLib(): Promise<ArchiverLib> {
   return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/live/archiver.ts");
 }
 
-function endFeed(stream: BrowserStream): void {
+function endFeed(stream: BrowserStream, by: NonNullable<BrowserStream["endedBy"]>): void {
   if (stream.ended) return;
   stream.ended = true;
+  stream.endedBy = by;
   clearTimeout(stream.idleTimer);
   stream.feed.end();
 }
 
 function armIdle(stream: BrowserStream): void {
   clearTimeout(stream.idleTimer);
-  stream.idleTimer = setTimeout(() => endFeed(stream), IDLE_TIMEOUT_S * 1000);
+  stream.idleTimer = setTimeout(() => endFeed(stream, "idle"), IDLE_TIMEOUT_S * 1000);
   stream.idleTimer.unref();
 }
 
@@ -175,7 +178,7 @@ export async function startBrowserStream(creator: Address, options: { title: str
       },
     )
     .finally(() => {
-      endFeed(stream);
+      endFeed(stream, "archiver");
       stream.pending = undefined;
     });
   armIdle(stream);
@@ -189,10 +192,15 @@ function streamOf(creator: Address, id: string): BrowserStream {
   return stream;
 }
 
+function endedError(stream: BrowserStream): GoLiveError {
+  const why = stream.endedBy === "idle" ? `ended after ${IDLE_TIMEOUT_S} s without a chunk (did the connection drop?)` : stream.endedBy === "creator" ? "was ended with \"End stream\"" : "has ended";
+  return new GoLiveError(409, "ended", `stream "${stream.id}" ${why}: start a new one with "Go live"`);
+}
+
 /** Refuses a chunk for a stream that does not take one now, before its body is read. */
 export function checkChunkTarget(creator: Address, id: string): void {
   const stream = streamOf(creator, id);
-  if (stream.ended || stream.feed.destroyed) throw new GoLiveError(409, "ended", `stream "${id}" has ended: start a new one with "Go live"`);
+  if (stream.ended || stream.feed.destroyed) throw endedError(stream);
 }
 
 /**
@@ -202,7 +210,7 @@ export function checkChunkTarget(creator: Address, id: string): void {
 export async function acceptChunk(creator: Address, id: string, seq: number, bytes: Uint8Array): Promise<{ appended: boolean; nextSeq: number }> {
   const stream = streamOf(creator, id);
   if (seq < stream.nextSeq) return { appended: false, nextSeq: stream.nextSeq };
-  if (stream.ended || stream.feed.destroyed) throw new GoLiveError(409, "ended", `stream "${id}" has ended: start a new one with "Go live"`);
+  if (stream.ended || stream.feed.destroyed) throw endedError(stream);
   if (seq > stream.nextSeq) throw new GoLiveError(409, "out_of_order", `expected chunk ${stream.nextSeq}, got ${seq}: send chunks in order`, { nextSeq: stream.nextSeq });
   // Taken synchronously (no await between the check and the write): a retry racing the first try sees seq < nextSeq.
   stream.nextSeq++;
@@ -214,7 +222,7 @@ export async function acceptChunk(creator: Address, id: string, seq: number, byt
 
 /** "End stream": no more input; the archiver closes the last segment, writes ENDLIST and stores the final manifest. */
 export function endBrowserStream(creator: Address, id: string): void {
-  endFeed(streamOf(creator, id));
+  endFeed(streamOf(creator, id), "creator");
 }
 
 /** What the creator's page needs besides the public record: the seq expected and the manifest its wallet must put on chain. */
