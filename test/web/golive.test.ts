@@ -212,6 +212,9 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     expect(await page.getByTestId("golive-fan-link").getAttribute("href")).to.equal(`/content/${contentId}`);
     await fanPage.screenshot({ path: join(SHOTS, "golive-fan-live-1280.png"), fullPage: true });
     await page.screenshot({ path: join(SHOTS, "golive-live-1280.png"), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.screenshot({ path: join(SHOTS, "golive-live-375.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // "End stream": the last chunks, ENDLIST, the wallet's updateManifest, the same pieces as VOD.
     await page.getByTestId("golive-end").click();
