@@ -32,7 +32,7 @@ import { pieceCidOf } from "../storage/piece.ts";
 import type { PieceStore } from "../storage/types.ts";
 import type { ChainContext } from "../catalog/chain/client.ts";
 import { contentIdFor, registerContent, setStreamPrice } from "../catalog/chain/content.ts";
-import type { AccessRules, Tier } from "../catalog/chain/content.ts";
+import type { AccessRules, RegisterRequest, RegisterResult, Tier } from "../catalog/chain/content.ts";
 import { writeFileAtomic } from "../catalog/uploads/journal.ts";
 import { chunkMinutes, chunkPiece, LIVE_ID, LIVE_VARIANT, liveDir, liveExternalId, livePlaylistPath, liveSegments, readLiveState, renditionsOf, storedPrefix } from "./status.ts";
 import type { LiveChunk, LiveRendition, LiveState, RenditionPiece } from "./status.ts";
@@ -81,8 +81,14 @@ export interface LiveOptions {
   retries?: number;
   retryDelayMs?: number;
   events?: LiveEvents;
-  /** stdin stream when input is "-" (default process.stdin) */
-  stdin?: NodeJS.ReadableStream;
+  /** the bytes when input is "-" (default process.stdin): any Node Readable or async iterable, e.g. browser chunks fed in order by the web server */
+  stdin?: NodeJS.ReadableStream | (AsyncIterable<Uint8Array> & { destroy?: () => void });
+  /**
+   * Puts a manifest (the live one, then the final one) on chain; default: `registerContent` with
+   * `chain`'s wallet. The web server, which never signs for creators, passes one that waits until
+   * the creator's own wallet has sent the transaction (web/lib/server/golive.ts).
+   */
+  register?: (request: RegisterRequest) => Promise<RegisterResult>;
   /** aborting ends the stream as if the input had ended (Ctrl-C) */
   signal?: AbortSignal;
 }
@@ -349,7 +355,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
           state.liveManifestCid = put.pieceCid;
           save();
           const reg = await pRetry(
-            () => registerContent(options.chain, { externalId, manifestCid: put.pieceCid, tier: options.tier, rules: options.rules, onSent: (hash) => ((state.registerTx = hash), save()) }),
+            () => (options.register ?? ((r: RegisterRequest) => registerContent(options.chain, r)))({ externalId, manifestCid: put.pieceCid, tier: options.tier, rules: options.rules, onSent: (hash) => ((state.registerTx = hash), save()) }),
             { retries: 2 },
           );
           state.registerTx = reg.txHash ?? state.registerTx;
@@ -443,7 +449,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
 }
 
 /** Ends the stream: ENDLIST, the final manifest stored and set on chain (registered if the live registration never happened). */
-async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "tier" | "rules" | "retries" | "retryDelayMs">, state: LiveState, encryptor: ContentEncryptor | undefined, save: () => void, events: LiveEvents): Promise<LiveState> {
+async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "tier" | "rules" | "retries" | "retryDelayMs" | "register">, state: LiveState, encryptor: ContentEncryptor | undefined, save: () => void, events: LiveEvents): Promise<LiveState> {
   state.status = "finalizing";
   save();
   events.onStatus?.(state);
@@ -455,7 +461,7 @@ async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "t
     state.manifestCid = put.pieceCid;
     save();
     const reg = await pRetry(
-      () => registerContent(options.chain, { externalId: state.externalId, manifestCid: put.pieceCid, tier: options.tier, rules: options.rules, onSent: (hash) => ((state.finalTx = hash), save()) }),
+      () => (options.register ?? ((r: RegisterRequest) => registerContent(options.chain, r)))({ externalId: state.externalId, manifestCid: put.pieceCid, tier: options.tier, rules: options.rules, onSent: (hash) => ((state.finalTx = hash), save()) }),
       { retries: 2 },
     );
     state.finalTx = reg.txHash ?? state.finalTx;
@@ -476,7 +482,7 @@ async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "t
  * chunks ffmpeg closed but that were not stored yet are stored now (their files are still there),
  * the rest of the timeline stops at the first chunk that cannot be, and the stream ends as usual.
  */
-export async function finalizeLive(options: Pick<LiveOptions, "home" | "store" | "keyStore" | "chain" | "retries" | "retryDelayMs" | "rules" | "events"> & { id: string }): Promise<LiveState> {
+export async function finalizeLive(options: Pick<LiveOptions, "home" | "store" | "keyStore" | "chain" | "retries" | "retryDelayMs" | "rules" | "events" | "register"> & { id: string }): Promise<LiveState> {
   const previous = readLiveState(options.home, options.id);
   if (!previous) throw new Error(`no live stream "${options.id}" in ${path.join(options.home, "live")}`);
   if (previous.status === "complete") return previous;

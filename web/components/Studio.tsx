@@ -83,7 +83,8 @@ export function Studio({ creator, coin }: { creator: Address; coin: Address }) {
   return (
     <div data-testid="studio">
       <p className="status ok">
-        You are a creator · coin <code>{shortAddress(coin)}</code> · <Link href={`/creator/${creator}`}>your public page</Link>
+        You are a creator · coin <code>{shortAddress(coin)}</code> · <Link href={`/creator/${creator}`}>your public page</Link> ·{" "}
+        <Link href="/studio/live" data-testid="studio-go-live">Go live</Link>
       </p>
       {data.isError && (
         <p className="status err" data-testid="studio-error">

@@ -13,7 +13,8 @@ import { signedRequestNonces } from "./keyrelease.ts";
 
 const refuse = (status: number, message: string, error = "signed_request_refused") => Response.json({ error, message }, { status, headers: { "cache-control": "no-store" } });
 
-async function launchedRefusal(creator: Hex, action: string): Promise<string | null> {
+/** Why `creator` may not act yet (not launched on CreatorRegistry), or null. */
+export async function launchedRefusal(creator: Hex, action: string): Promise<string | null> {
   const client = createPublicClient({ transport: http(RPC_URL) });
   const coin = await client.readContract({ ...contract("CreatorRegistry"), functionName: "coinOf", args: [creator] });
   return /^0x0{40}$/.test(coin) ? `launch as a creator before you ${action}` : null;
