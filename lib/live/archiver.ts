@@ -1,6 +1,7 @@
 /**
  * Live streaming: one pipeline behind every input (a growing file, stdin, or an RTMP publisher
- * such as OBS, with ffmpeg as the RTMP server). ffmpeg cuts the input into short MPEG-TS segments
+ * such as OBS, received by lib/live/rtmp.ts, which refuses any publisher without the stream's
+ * secret key and hands ffmpeg the accepted one's media as FLV on stdin). ffmpeg cuts the input into short MPEG-TS segments
  * (2 s by default); when the first one is cut the item is registered on ContentAccess with a
  * manifest marked live (tier and rules as for uploads), so fans can open it at once. Each segment
  * is encrypted under its minute window's key (the pay-per-minute scheme, lib/crypto/minute.ts) and
@@ -30,6 +31,7 @@ import type { ChainContext } from "../catalog/chain/client.ts";
 import { contentIdFor, registerContent, setStreamPrice } from "../catalog/chain/content.ts";
 import type { AccessRules, Tier } from "../catalog/chain/content.ts";
 import { writeFileAtomic } from "../catalog/uploads/journal.ts";
+import { hashStreamKey, listenRtmp, type RtmpIngest } from "./rtmp.ts";
 import { chunkMinutes, LIVE_ID, LIVE_VARIANT, liveDir, liveExternalId, livePlaylistPath, liveSegments, readLiveState, storedPrefix } from "./status.ts";
 import type { LiveChunk, LiveState } from "./status.ts";
 
@@ -39,14 +41,19 @@ export type { ChunkStatus, LiveChunk, LiveState, LiveStatus, LivePhase } from ".
 export interface LiveEvents {
   onChunk?(chunk: LiveChunk): void;
   onStatus?(state: LiveState): void;
+  /** an RTMP publisher was turned away (the reason never includes a key) */
+  onRefused?(reason: string): void;
 }
 
-/** An RTMP publisher (OBS, ffmpeg) connects to rtmp://host:port/live/<key>; ffmpeg is the server. */
+/** An RTMP publisher (OBS, ffmpeg) connects to rtmp://host:port/live with the stream key as its stream name. */
 export interface RtmpInput {
   port: number;
   /** default 127.0.0.1: only this machine can publish */
   host?: string;
-  /** the stream key part of the URL (default: the stream id) */
+  /**
+   * The secret stream key (lib/live/rtmp.ts newStreamKey); the record keeps only its hash.
+   * Optional when continuing a stream: the key it was created with still works.
+   */
   key?: string;
 }
 
@@ -79,9 +86,9 @@ export interface LiveOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The RTMP URL a publisher pushes to. */
-export function rtmpUrl(rtmp: RtmpInput, id: string): string {
-  return `rtmp://${rtmp.host ?? "127.0.0.1"}:${rtmp.port}/live/${rtmp.key ?? id}`;
+/** The RTMP server URL a publisher is given (OBS "Server"; the stream key goes in "Stream Key", or after a / for ffmpeg). */
+export function rtmpUrl(rtmp: Pick<RtmpInput, "host" | "port">): string {
+  return `rtmp://${rtmp.host ?? "127.0.0.1"}:${rtmp.port}/live`;
 }
 
 async function contentEncryptor(options: Pick<LiveOptions, "keyStore" | "tier" | "chain">, state: LiveState): Promise<ContentEncryptor | undefined> {
@@ -168,7 +175,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         pid: process.pid,
         sessions: 1,
         id: options.id,
-        input: options.rtmp ? rtmpUrl(options.rtmp, options.id) : options.input,
+        input: options.rtmp ? rtmpUrl(options.rtmp) : options.input,
         tier: options.tier,
         title: options.title ?? options.id,
         contentId,
@@ -181,8 +188,12 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         failedWrites: 0,
       };
   const save = () => writeFileAtomic(path.join(dir, "state.json"), JSON.stringify(state, null, 2) + "\n");
-  save();
   const events = options.events ?? {};
+  // RTMP: the stream's key (a continued stream keeps the one it was created with); only its hash is recorded.
+  const keyHash = options.rtmp && (options.rtmp.key !== undefined ? hashStreamKey(options.rtmp.key) : previous?.rtmpKeyHash);
+  if (options.rtmp && !keyHash) throw new Error(`RTMP stream "${options.id}" needs a stream key: pass rtmp.key (newStreamKey() from lib/live/rtmp.ts)`);
+  if (keyHash) state.rtmpKeyHash = keyHash;
+  save();
   const encryptor = await contentEncryptor(options, state);
   const upload = chunkUploader(options, state, encryptor, save, events);
 
@@ -193,7 +204,21 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   const chunkDir = path.join(dir, `chunks-${session}`);
   await mkdir(chunkDir, { recursive: true });
   const listFile = path.join(dir, `chunks-${session}.csv`);
-  const input = options.rtmp ? ["-listen", "1", "-i", rtmpUrl(options.rtmp, options.id)] : ["-i", "pipe:0"];
+  // Listening before ffmpeg starts; a publisher is refused until its publish names the key.
+  let ingest: RtmpIngest | undefined;
+  if (options.rtmp && keyHash) {
+    ingest = await listenRtmp({
+      host: options.rtmp.host ?? "127.0.0.1",
+      port: options.rtmp.port,
+      keyHash,
+      onRefused: (reason) => {
+        state.refusedPublishers = (state.refusedPublishers ?? 0) + 1;
+        save();
+        events.onRefused?.(reason);
+      },
+    });
+  }
+  const input = ingest ? ["-f", "flv", "-i", "pipe:0"] : ["-i", "pipe:0"];
   const ff = spawn(
     toolPath("ffmpeg"),
     [
@@ -211,7 +236,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   ff.stderr!.on("data", (d: Buffer) => (ffErr = (ffErr + d.toString()).slice(-4000)));
   const ffDone = new Promise<number>((resolve) => ff.once("close", (code) => resolve(code ?? -1)));
   ff.stdin!.on("error", () => undefined); // ffmpeg may exit first (bad input): reported via its exit code
-  // Ending on purpose (idle, abort): stdin input is closed; an RTMP server is asked to stop (SIGINT: ffmpeg closes the last segment).
+  // Ending on purpose (idle, abort): ffmpeg's stdin is closed (it closes the last segment); the RTMP server stops and drops the publisher.
   let stopped = false;
   let stoppedFeed: () => void = () => undefined;
   const feedStopped = new Promise<void>((resolve) => (stoppedFeed = resolve));
@@ -220,8 +245,8 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
     if (stopped || ff.exitCode !== null) return;
     stopped = true;
     stoppedFeed();
-    if (options.rtmp) ff.kill("SIGINT");
-    else ff.stdin!.end();
+    ingest?.close();
+    ff.stdin!.end();
     // stdin that stays open without data must not keep the stream (or the process) waiting
     if (!options.rtmp && options.input === "-") (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   };
@@ -229,15 +254,20 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
 
   const idle = options.idleTimeoutMs ?? 10_000;
   const feed = (async () => {
-    if (options.rtmp) {
-      ff.stdin!.end();
-      return;
-    }
     const write = async (buf: Uint8Array) => {
       state.inputBytes += buf.length;
       if (!ff.stdin!.write(buf)) await new Promise<void>((r) => ff.stdin!.once("drain", () => r()));
     };
-    if (options.input === "-") {
+    if (ingest) {
+      try {
+        for await (const chunk of ingest.flv) {
+          if (stopped) break;
+          await write(chunk as Buffer);
+        }
+      } finally {
+        ingest.close(); // the publisher disconnected: the stream ends (a new session continues it)
+      }
+    } else if (options.input === "-") {
       for await (const chunk of stdin) {
         if (stopped) break;
         await write(chunk as Buffer);
