@@ -1,7 +1,8 @@
 /**
  * One autocannon run in a worker thread, so the load generator does not share the event loop of a
  * server the benchmark runs in the same process; used by bench-keyrelease and bench-scale.
- * Connection i sends header set i (mod length) and rotates through the bodies from offset i.
+ * Connection i sends header set i (mod length) and rotates through the bodies from offset i
+ * (or through body set i mod length, when the bodies belong to that connection's headers).
  */
 import { isMainThread, parentPort, workerData, Worker } from "node:worker_threads";
 
@@ -12,8 +13,14 @@ export interface LoadJob {
   seconds: number;
   /** One header set per connection (connection i uses entry i mod length). */
   headers: Record<string, string>[];
-  /** POST bodies to rotate through (per connection, starting at a different offset). */
+  /** POST bodies to rotate through (per connection, starting at a different offset); [""] for GET. */
   bodies: string[];
+  /** Per header set, the bodies that go with it (connection i rotates through bodySets[i mod length]); overrides `bodies`. */
+  bodySets?: string[][];
+  /** default POST */
+  method?: "GET" | "POST";
+  /** Requests per second over all connections (open loop, as viewers poll); default: as fast as answers come (closed loop). */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -49,19 +56,22 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     aggregateResult(results: unknown[], opts: Record<string, unknown>): Summary;
   };
   let nextConnection = 0;
-  const opts = { url: job.url, connections: job.connections, duration: job.seconds };
+  const opts = { url: job.url, connections: job.connections, duration: job.seconds, ...(job.overallRate ? { overallRate: job.overallRate } : {}) };
   // Off the main thread autocannon returns raw histograms; aggregate them into the usual summary.
   const raw = (await autocannon({
     ...opts,
     requests: [
       {
-        method: "POST",
+        method: job.method ?? "POST",
         path: job.path,
         setupRequest: (req: Record<string, unknown>, context: { index?: number; n?: number }) => {
           if (context.index === undefined) context.n = context.index = nextConnection++;
-          const body = job.bodies[context.n! % job.bodies.length]!;
+          const headers = job.headers[context.index % job.headers.length]!;
+          if (job.method === "GET") return { ...req, headers };
+          const bodies = job.bodySets ? job.bodySets[context.index % job.bodySets.length]! : job.bodies;
+          const body = bodies[context.n! % bodies.length]!;
           context.n = context.n! + 1;
-          return { ...req, headers: { ...job.headers[context.index % job.headers.length]!, "content-type": "application/json" }, body };
+          return { ...req, headers: { ...headers, "content-type": "application/json" }, body };
         },
       },
     ],

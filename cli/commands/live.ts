@@ -2,6 +2,7 @@
 import path from "node:path";
 import { existsSync } from "node:fs";
 import { LIVE_ID, archiveLive, finalizeLive, liveStatus, readLiveState, rtmpUrl } from "@streamvault/lib/live/archiver.ts";
+import { newStreamKey } from "@streamvault/lib/live/rtmp.ts";
 import type { LiveChunk, LiveState } from "@streamvault/lib/live/archiver.ts";
 import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
@@ -44,7 +45,7 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
   if (input !== undefined && input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, - to read stdin, or --rtmp`, "bad_input");
   const id = opts.id ?? `live-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   if (!LIVE_ID.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
-  if (opts.rtmpKey !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(opts.rtmpKey)) throw new CliError(`--rtmp-key must be 1-128 characters of A-Z a-z 0-9 . _ -`, "bad_input");
+  if (opts.rtmpKey !== undefined && !/^[A-Za-z0-9._-]{16,128}$/.test(opts.rtmpKey)) throw new CliError(`--rtmp-key must be 16-128 characters of A-Z a-z 0-9 . _ - (leave it out to get a random one)`, "bad_input");
   const segmentSeconds = num(opts.segmentSeconds, "--segment-seconds", 2, 1, 60);
   const renditions = opts.renditions ?? process.env[LIVE_RENDITIONS_ENV];
   if (renditions !== undefined) {
@@ -57,10 +58,12 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
   if (opts.preset !== undefined && !X264_PRESETS.includes(opts.preset)) throw new CliError(`--preset must be one of ${X264_PRESETS.join(", ")}, got "${opts.preset}"`, "bad_input");
   const idle = num(opts.idleTimeout, "--idle-timeout", 10, 0.5);
   const retries = num(opts.retries, "--retries", 8, 0, 100);
-  const rtmp = opts.rtmp ? { port: num(opts.rtmpPort, "--rtmp-port", 1935, 1, 65535), host: opts.rtmpHost ?? "127.0.0.1", key: opts.rtmpKey ?? id } : undefined;
   const home = homeDir(opts);
   const existing = readLiveState(home, id);
   if (existing && existing.status !== "failed" && existing.status !== "interrupted") throw new CliError(`live stream "${id}" already exists (${existing.status}); pick another --id`, "bad_input");
+  // A new stream gets a random stream key, shown once below; a continued one keeps its key (only its hash is on disk).
+  const newKey = opts.rtmp && opts.rtmpKey === undefined && !existing?.rtmpKeyHash ? newStreamKey() : undefined;
+  const rtmp = opts.rtmp ? { port: num(opts.rtmpPort, "--rtmp-port", 1935, 1, 65535), host: opts.rtmpHost ?? "127.0.0.1", key: opts.rtmpKey ?? newKey } : undefined;
   if (existing && !opts.json) console.log(`continuing ${existing.status} stream ${id}: ${existing.chunks.filter((c) => c.status === "uploaded").length} chunks already stored`);
   const chain = await openChain(opts);
   const settings = await itemSettings({}, opts, chain, new Map(), "live");
@@ -70,12 +73,20 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
     if (opts.json) console.log(JSON.stringify({ event: "chunk", ...c }));
     else console.log(`chunk ${String(c.index).padStart(4)} ${c.status.padEnd(9)} ${c.duration.toFixed(1)} s${c.storedSize ? ` ${formatBytes(c.storedSize)}` : ""}${c.pieceCid && c.status === "uploaded" ? ` ${c.pieceCid}` : ""}${c.error && c.status !== "uploaded" ? ` (${c.error})` : ""}`);
   };
+  const onRefused = (reason: string) => {
+    if (opts.json) console.log(JSON.stringify({ event: "refused", reason }));
+    else console.log(`refused an RTMP publisher: ${reason}`);
+  };
   const onStatus = (s: LiveState) => {
     if (opts.json) console.log(JSON.stringify({ event: "status", ...liveStatus(s) }));
     else if (s.status === "recording" && s.liveManifestCid) console.log(`live: content ${s.contentId} registered (manifest ${s.liveManifestCid}); fans can watch now`);
   };
-  if (opts.json) console.log(JSON.stringify({ event: "start", id, contentId: undefined, input: rtmp ? rtmpUrl(rtmp, id) : input }));
-  else if (rtmp) console.log(`live stream ${id}: waiting for an RTMP publisher at rtmp://${rtmp.host}:${rtmp.port}/live (stream key ${rtmp.key}), ${segmentSeconds} s segments`);
+  if (opts.json) console.log(JSON.stringify({ event: "start", id, input: rtmp ? rtmpUrl(rtmp) : input, ...(newKey ? { streamKey: newKey } : {}) }));
+  else if (rtmp) {
+    console.log(`live stream ${id}: waiting for an RTMP publisher at ${rtmpUrl(rtmp)}, ${segmentSeconds} s segments`);
+    if (newKey) console.log(`stream key (shown once, keep it secret; OBS: Settings > Stream > Service Custom, Server ${rtmpUrl(rtmp)}, Stream Key): ${newKey}`);
+    else console.log(`stream key: the one ${opts.rtmpKey ? "passed with --rtmp-key" : "shown when this stream was created"}`);
+  }
   else console.log(`live stream ${id}: reading ${input === "-" ? "stdin" : input}, ${segmentSeconds} s segments`);
   // Ctrl-C ends the stream cleanly (the last segment is closed, stored and the VOD set); a second one exits at once.
   const abort = new AbortController();
@@ -103,7 +114,7 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
       idleTimeoutMs: idle * 1000,
       retries,
       signal: abort.signal,
-      events: { onChunk: print, onStatus },
+      events: { onChunk: print, onStatus, onRefused },
     });
     return done(state, opts);
   } finally {
@@ -141,7 +152,8 @@ export async function liveStatusCommand(id: string, opts: GlobalOptions & { json
   if (!state) throw new CliError(`no live stream "${id}" in ${path.join(home, "live")}`, "not_found");
   const status = liveStatus(state);
   if (opts.json) {
-    console.log(toJson({ ...state, ...status, state: status.state }));
+    const { rtmpKeyHash: _hash, ...shown } = state;
+    console.log(toJson({ ...shown, ...status, state: status.state }));
     return EXIT.OK;
   }
   console.log(

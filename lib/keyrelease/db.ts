@@ -1,6 +1,6 @@
 /**
  * Key-release state: SIWE nonces, sessions, the audit log, plays and play windows, the anonymous
- * salt, rate limits and pay-per-minute channel progress (minutes delivered, best vouchers). PGlite (embedded Postgres) by default, on disk or in memory; Postgres via `pg` when a
+ * salt, rate limits and pay-per-minute channel progress (minutes released, best vouchers). PGlite (embedded Postgres) by default, on disk or in memory; Postgres via `pg` when a
  * connection string is given (same helper style as lib/keys). Nothing here stores key material:
  * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
  */
@@ -79,6 +79,13 @@ export const SCHEMA: readonly string[] = [
   `ALTER TABLE stream_channels ADD COLUMN IF NOT EXISTS deployment TEXT NOT NULL DEFAULT ''`,
   `ALTER TABLE stream_channels DROP CONSTRAINT IF EXISTS stream_channels_pkey`,
   `CREATE UNIQUE INDEX IF NOT EXISTS stream_channels_key ON stream_channels (deployment, contract, channel_id)`,
+  // The minute windows released on the channel (what the viewer pays for: a late joiner or a VOD
+  // seek pays for the minutes received, not from minute 0). Rows from before it was kept had
+  // minutes 0..delivered/6-1 (releases were contiguous from 0 then).
+  `ALTER TABLE stream_channels ADD COLUMN IF NOT EXISTS released_minutes INTEGER[]`,
+  `ALTER TABLE stream_channels ALTER COLUMN released_minutes SET DEFAULT '{}'`,
+  `UPDATE stream_channels SET released_minutes = ARRAY(SELECT generate_series(0, delivered_segments / 6 - 1)) WHERE released_minutes IS NULL`,
+  `ALTER TABLE stream_channels ALTER COLUMN released_minutes SET NOT NULL`,
   // The last play start per viewer and item (plays.ts PlayLedger.claimStart): claimed by one
   // conditional upsert, so instances sharing the database start a play once. Seeded once from the
   // play starts of `plays` (a table from before it existed).

@@ -1,6 +1,6 @@
 /**
  * Pay-per-minute release (`POST /api/keys/:contentId/stream`) and its ledger, `stream_channels`:
- * per channel of a deployment, the minutes delivered and the best voucher received. Both are
+ * per channel of a deployment, the minute windows released and the best voucher received. Both are
  * written with conditional updates in the database, so instances sharing it count each minute
  * once and any of them (or the voucher keeper) sees the best voucher another one received.
  */
@@ -29,10 +29,10 @@ export interface StreamReleaseResponse {
   channelId: string;
   /** The minute window whose keys are released. */
   minute: number;
-  /** Minute windows released on this channel so far (the highest released minute + 1). */
+  /** Distinct minute windows released on this channel so far (what the viewer pays for). */
   minutesDelivered: number;
   ratePerMinute: string;
-  /** Smallest cumulativeAmount a request for the following minute (minute + 1) must carry. */
+  /** Smallest cumulativeAmount a request for a minute not yet received on this channel must carry (rate x (minutesDelivered + 1)). */
   nextVoucherMinimum: string;
   /**
    * One key per requested variant: the key of this minute window only (never the content key),
@@ -56,7 +56,7 @@ export interface BestVoucher {
   cumulativeAmount: bigint;
   /** Its signature, as the contract verifies it; null while no voucher above 0 was received. */
   signature: Hex | null;
-  /** 6 x (highest minute released + 1). */
+  /** 6 x the number of minute windows released on the channel. */
   deliveredSegments: number;
   updatedAt: string;
 }
@@ -126,41 +126,65 @@ export class StreamLedger {
   }
 
   /**
-   * Keeps the channel's best voucher (for the creator to redeem) and raises its delivered count to
-   * at least `deliveredAtLeast` segments. A conditional update on the count read, retried when a
-   * concurrent request (of any instance) moved it, so `added` (segments newly delivered) is counted exactly once.
+   * Releases minute window `minute` on a channel if the voucher pays for it, and keeps the
+   * channel's best voucher (for the creator to redeem). A viewer pays for the minutes received on
+   * the channel, wherever they are in the item (a late joiner at the live edge, a VOD seek): a
+   * minute not yet received needs `rate x (minutes received + 1)`, capped by the deposit; one
+   * received before (seeking back, another quality) needs what was paid already, nothing more.
+   * One conditional update on the count read, retried when a concurrent request (of any instance)
+   * released another minute first, so each minute is paid and counted exactly once.
    */
-  async recordVoucher(v: {
+  async releaseMinute(v: {
     deployment: string;
     contentId: string;
     wallet: Address;
     channelId: string;
     rate: bigint;
+    deposit: bigint;
     amount: bigint;
     signature: Hex;
-    deliveredAtLeast: number;
+    minute: number;
     now: number;
-  }): Promise<{ delivered: number; added: number }> {
+  }): Promise<{ minutesReleased: number; added: number }> {
     const contract = this.#channels.address.toLowerCase();
     await this.#db.query(
       "INSERT INTO stream_channels (deployment, contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($6, $1, $2, $3, $4, $5) ON CONFLICT (deployment, contract, channel_id) DO NOTHING",
       [contract, v.channelId, v.contentId.toLowerCase(), v.wallet, v.rate.toString(), v.deployment],
     );
+    // What the creator can redeem of this voucher: the contract pays out at most the deposit.
+    const covered = v.amount < v.deposit ? v.amount : v.deposit;
     for (let attempt = 0; attempt < 8; attempt++) {
-      const state = (await this.#db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE deployment = $3 AND contract = $1 AND channel_id = $2", [contract, v.channelId, v.deployment])).rows[0]!;
-      const seen = Number(state.delivered_segments);
-      const next = Math.max(seen, v.deliveredAtLeast);
+      const state = (await this.#db.query<{ released_minutes: number[] }>("SELECT released_minutes FROM stream_channels WHERE deployment = $3 AND contract = $1 AND channel_id = $2", [contract, v.channelId, v.deployment])).rows[0]!;
+      const released = state.released_minutes.map(Number);
+      const seen = released.length;
+      const again = released.includes(v.minute);
+      const count = again ? seen : seen + 1;
+      if (!again && v.deposit < v.rate * BigInt(count)) {
+        throw new Refusal(402, "deposit_exhausted", `the channel deposit (${v.deposit}) does not cover another minute at ${v.rate} per minute (${seen} received): top up the channel`);
+      }
+      const required = v.rate * BigInt(count);
+      if (covered < required) {
+        const why = again
+          ? `minute ${v.minute} was received on this channel already; the voucher must still cover the ${seen} minute${seen === 1 ? "" : "s"} received`
+          : `minute ${v.minute} would be minute ${count} received on this channel (${seen} so far): it is released once ${count} minute${count === 1 ? " is" : "s are"} paid`;
+        throw new Refusal(402, "voucher_too_small", `voucher too small: ${why} (${count} x ${v.rate}): sign cumulativeAmount >= ${required}`, {
+          minute: v.minute,
+          minutesReceived: seen,
+          requiredAmount: required.toString(),
+        });
+      }
       const updated = await this.#db.query(
         `UPDATE stream_channels
-            SET delivered_segments = $4,
+            SET released_minutes = CASE WHEN $4::int = ANY(released_minutes) THEN released_minutes ELSE array_append(released_minutes, $4::int) END,
+                delivered_segments = $9,
                 last_signature = CASE WHEN $3::numeric > last_amount THEN $5 ELSE last_signature END,
                 last_amount = GREATEST(last_amount, $3::numeric),
                 updated_at = $6
-          WHERE deployment = $8 AND contract = $1 AND channel_id = $2 AND delivered_segments = $7
+          WHERE deployment = $8 AND contract = $1 AND channel_id = $2 AND cardinality(released_minutes) = $7
           RETURNING delivered_segments`,
-        [contract, v.channelId, v.amount.toString(), next, v.signature, new Date(v.now), seen, v.deployment],
+        [contract, v.channelId, v.amount.toString(), v.minute, v.signature, new Date(v.now), seen, v.deployment, count * SEGMENTS_PER_MINUTE],
       );
-      if (updated.rows.length > 0) return { delivered: next, added: next - seen };
+      if (updated.rows.length > 0) return { minutesReleased: count, added: again ? 0 : SEGMENTS_PER_MINUTE };
     }
     throw new Refusal(409, "concurrent_request", "too many requests for this channel at once: retry");
   }
@@ -228,13 +252,14 @@ export interface StreamParts {
 
 /**
  * `POST /api/keys/:contentId/stream` {channelId, cumulativeAmount, signature, ephemeralPublicKey, minute, variants}
- * -> the keys of minute window `minute` (one per variant), against a voucher covering minutes 0..minute-1.
+ * -> the keys of minute window `minute` (one per variant), against a voucher paying for every
+ * minute received on the channel, this one included ({@link StreamLedger.releaseMinute}).
  *
  * Never the content key: the segments of minute-keyed variants (manifest version 2) are each
  * sealed under their minute's key, so what is released decrypts that minute and nothing else.
- * Minute 0 needs a valid voucher of any amount on an open channel whose deposit covers it: the
- * first minute is paid by the voucher that asks for minute 1 (the web player pays each minute
- * when it asks for it, so the creator normally holds payment for every released minute).
+ * A viewer who joins a live stream at minute 30, or seeks a VOD to minute 10, pays 1 x rate for
+ * the first minute received, 2 x rate with the second, and so on: the creator holds payment for
+ * every released minute.
  */
 export async function streamKey(p: StreamParts, request: Request): Promise<Response> {
   const ip = p.limits.ip(request);
@@ -300,20 +325,20 @@ export async function streamKey(p: StreamParts, request: Request): Promise<Respo
       if (amount > sk.spendingCap) throw new Refusal(402, "over_spending_cap", `voucher exceeds the session key's spending cap of ${sk.spendingCap}: top up and authorise a new key, or sign with the viewer wallet`);
     }
 
-    // Minute m is released only when minutes 0..m-1 are paid (what the creator can redeem: capped at the deposit).
+    // Paid and recorded before any key is derived: a minute is released once, against a voucher covering it.
     const rate = channel.ratePerMinute;
-    const required = rate * BigInt(minute);
-    const covered = amount < channel.deposit ? amount : channel.deposit;
-    if (covered < required) {
-      const before = minute === 1 ? "minute 0" : `minutes 0..${minute - 1}`;
-      throw new Refusal(402, "voucher_too_small", `voucher too small: minute ${minute} is released once ${before} ${minute === 1 ? "is" : "are"} paid (${minute} x ${rate}): sign cumulativeAmount >= ${required}`, {
-        minute,
-        requiredAmount: required.toString(),
-      });
-    }
-    if (channel.deposit < rate * BigInt(minute + 1)) {
-      throw new Refusal(402, "deposit_exhausted", `the channel deposit (${channel.deposit}) does not cover minute ${minute} at ${rate} per minute: top up the channel`);
-    }
+    const { minutesReleased, added } = await p.ledger.releaseMinute({
+      deployment,
+      contentId,
+      wallet,
+      channelId: channelIdText,
+      rate,
+      deposit: channel.deposit,
+      amount,
+      signature: voucherSignature,
+      minute,
+      now,
+    });
 
     const contentKey = await p.keys.get(contentId);
     const keys: StreamMinuteKey[] = [];
@@ -330,18 +355,6 @@ export async function streamKey(p: StreamParts, request: Request): Promise<Respo
     } finally {
       contentKey.fill(0);
     }
-    const { delivered, added } = await p.ledger.recordVoucher({
-      deployment,
-      contentId,
-      wallet,
-      channelId: channelIdText,
-      rate,
-      amount,
-      signature: voucherSignature,
-      deliveredAtLeast: (minute + 1) * SEGMENTS_PER_MINUTE,
-      now,
-    });
-    const minutesDelivered = Math.floor(delivered / SEGMENTS_PER_MINUTE);
     const playStart = await p.plays.claimStart(wallet.toLowerCase(), contentId, now);
     await p.audit.writeWithPlay(
       {
@@ -352,7 +365,7 @@ export async function streamKey(p: StreamParts, request: Request): Promise<Respo
         contentId,
         channelId: channelIdText,
         reason: signer === channel.viewer ? "voucher" : "session-key-voucher",
-        detail: { cumulativeAmount: amount.toString(), minute, variants, minutesDelivered, signer },
+        detail: { cumulativeAmount: amount.toString(), minute, variants, minutesDelivered: minutesReleased, signer },
       },
       // Segment plays count each minute window once per channel (~6 segments of 10 s), however many variants or repeats.
       { contentId, wallet, kind: "segment", segments: added, at: new Date(now), viewer: wallet.toLowerCase(), playStart },
@@ -363,9 +376,9 @@ export async function streamKey(p: StreamParts, request: Request): Promise<Respo
       wallet,
       channelId: channelIdText,
       minute,
-      minutesDelivered,
+      minutesDelivered: minutesReleased,
       ratePerMinute: rate.toString(),
-      nextVoucherMinimum: (rate * BigInt(minute + 1)).toString(),
+      nextVoucherMinimum: (rate * BigInt(minutesReleased + 1)).toString(),
       keys,
     };
     return json(200, response);

@@ -1,6 +1,7 @@
 /**
  * Live streaming: one pipeline behind every input (a growing file, stdin, or an RTMP publisher
- * such as OBS, with ffmpeg as the RTMP server). An ingest ffmpeg receives the input and passes it
+ * such as OBS, received by lib/live/rtmp.ts, which refuses any publisher without the stream's
+ * secret key and hands the accepted one's media on as FLV). An ingest ffmpeg receives the input and passes it
  * on unchanged (NUT on a pipe) once it has said what the input is; from the source's streams the
  * ladder is planned (lib/live/ladder.ts: video rungs never taller than the source plus audio-only,
  * or 320k/192k for audio) and one encoding ffmpeg cuts every rendition into short MPEG-TS segments
@@ -34,6 +35,7 @@ import type { ChainContext } from "../catalog/chain/client.ts";
 import { contentIdFor, registerContent, setStreamPrice } from "../catalog/chain/content.ts";
 import type { AccessRules, RegisterRequest, RegisterResult, Tier } from "../catalog/chain/content.ts";
 import { writeFileAtomic } from "../catalog/uploads/journal.ts";
+import { hashStreamKey, listenRtmp, type RtmpIngest } from "./rtmp.ts";
 import { chunkMinutes, chunkPiece, LIVE_ID, LIVE_VARIANT, liveDir, liveExternalId, livePlaylistPath, liveSegments, readLiveState, renditionsOf, storedPrefix } from "./status.ts";
 import type { LiveChunk, LiveRendition, LiveState, RenditionPiece } from "./status.ts";
 import { ladderArgs, planLiveRenditions, renditionListFile, sourceStreamsFromLog } from "./ladder.ts";
@@ -45,14 +47,19 @@ export type { ChunkStatus, LiveChunk, LiveRendition, LiveState, LiveStatus, Live
 export interface LiveEvents {
   onChunk?(chunk: LiveChunk): void;
   onStatus?(state: LiveState): void;
+  /** an RTMP publisher was turned away (the reason never includes a key) */
+  onRefused?(reason: string): void;
 }
 
-/** An RTMP publisher (OBS, ffmpeg) connects to rtmp://host:port/live/<key>; ffmpeg is the server. */
+/** An RTMP publisher (OBS, ffmpeg) connects to rtmp://host:port/live with the stream key as its stream name. */
 export interface RtmpInput {
   port: number;
   /** default 127.0.0.1: only this machine can publish */
   host?: string;
-  /** the stream key part of the URL (default: the stream id) */
+  /**
+   * The secret stream key (lib/live/rtmp.ts newStreamKey); the record keeps only its hash.
+   * Optional when continuing a stream: the key it was created with still works.
+   */
   key?: string;
 }
 
@@ -95,9 +102,9 @@ export interface LiveOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The RTMP URL a publisher pushes to. */
-export function rtmpUrl(rtmp: RtmpInput, id: string): string {
-  return `rtmp://${rtmp.host ?? "127.0.0.1"}:${rtmp.port}/live/${rtmp.key ?? id}`;
+/** The RTMP server URL a publisher is given (OBS "Server"; the stream key goes in "Stream Key", or after a / for ffmpeg). */
+export function rtmpUrl(rtmp: Pick<RtmpInput, "host" | "port">): string {
+  return `rtmp://${rtmp.host ?? "127.0.0.1"}:${rtmp.port}/live`;
 }
 
 async function contentEncryptor(options: Pick<LiveOptions, "keyStore" | "tier" | "chain">, state: LiveState): Promise<ContentEncryptor | undefined> {
@@ -215,7 +222,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         pid: process.pid,
         sessions: 1,
         id: options.id,
-        input: options.rtmp ? rtmpUrl(options.rtmp, options.id) : options.input,
+        input: options.rtmp ? rtmpUrl(options.rtmp) : options.input,
         tier: options.tier,
         title: options.title ?? options.id,
         contentId,
@@ -228,8 +235,12 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         failedWrites: 0,
       };
   const save = () => writeFileAtomic(path.join(dir, "state.json"), JSON.stringify(state, null, 2) + "\n");
-  save();
   const events = options.events ?? {};
+  // RTMP: the stream's key (a continued stream keeps the one it was created with); only its hash is recorded.
+  const keyHash = options.rtmp && (options.rtmp.key !== undefined ? hashStreamKey(options.rtmp.key) : previous?.rtmpKeyHash);
+  if (options.rtmp && !keyHash) throw new Error(`RTMP stream "${options.id}" needs a stream key: pass rtmp.key (newStreamKey() from lib/live/rtmp.ts)`);
+  if (keyHash) state.rtmpKeyHash = keyHash;
+  save();
   const encryptor = await contentEncryptor(options, state);
   const upload = chunkUploader(options, state, encryptor, save, events);
 
@@ -239,7 +250,21 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   const session = state.sessions ?? 1;
   const chunkDir = path.join(dir, `chunks-${session}`);
   await mkdir(chunkDir, { recursive: true });
-  const input = options.rtmp ? ["-listen", "1", "-i", rtmpUrl(options.rtmp, options.id)] : ["-i", "pipe:0"];
+  // Listening before ffmpeg starts; a publisher is refused until its publish names the key.
+  let ingest: RtmpIngest | undefined;
+  if (options.rtmp && keyHash) {
+    ingest = await listenRtmp({
+      host: options.rtmp.host ?? "127.0.0.1",
+      port: options.rtmp.port,
+      keyHash,
+      onRefused: (reason) => {
+        state.refusedPublishers = (state.refusedPublishers ?? 0) + 1;
+        save();
+        events.onRefused?.(reason);
+      },
+    });
+  }
+  const input = ingest ? ["-f", "flv", "-i", "pipe:0"] : ["-i", "pipe:0"];
   // The ingest process: receives the input and, once it has described it (stderr, -v info), passes it on unchanged.
   const ff = spawn(
     toolPath("ffmpeg"),
@@ -286,7 +311,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
     return new Promise<number>((resolve) => encoder.once("close", (code) => resolve(code ?? -1)));
   })();
   ff.stdin!.on("error", () => undefined); // ffmpeg may exit first (bad input): reported via its exit code
-  // Ending on purpose (idle, abort): stdin input is closed; an RTMP server is asked to stop (SIGINT: ffmpeg closes the last segment).
+  // Ending on purpose (idle, abort): ffmpeg's stdin is closed (it closes the last segment); the RTMP server stops and drops the publisher.
   let stopped = false;
   let stoppedFeed: () => void = () => undefined;
   const feedStopped = new Promise<void>((resolve) => (stoppedFeed = resolve));
@@ -295,8 +320,8 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
     if (stopped || ff.exitCode !== null) return;
     stopped = true;
     stoppedFeed();
-    if (options.rtmp) ff.kill("SIGINT");
-    else ff.stdin!.end();
+    ingest?.close();
+    ff.stdin!.end();
     // stdin that stays open without data must not keep the stream (or the process) waiting
     if (!options.rtmp && options.input === "-") (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   };
@@ -304,15 +329,20 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
 
   const idle = options.idleTimeoutMs ?? 10_000;
   const feed = (async () => {
-    if (options.rtmp) {
-      ff.stdin!.end();
-      return;
-    }
     const write = async (buf: Uint8Array) => {
       state.inputBytes += buf.length;
       if (!ff.stdin!.write(buf)) await new Promise<void>((r) => ff.stdin!.once("drain", () => r()));
     };
-    if (options.input === "-") {
+    if (ingest) {
+      try {
+        for await (const chunk of ingest.flv) {
+          if (stopped) break;
+          await write(chunk as Buffer);
+        }
+      } finally {
+        ingest.close(); // the publisher disconnected: the stream ends (a new session continues it)
+      }
+    } else if (options.input === "-") {
       for await (const chunk of stdin) {
         if (stopped) break;
         await write(chunk as Buffer);

@@ -98,6 +98,10 @@ export interface LiveState {
   finalTx?: Hex;
   /** store writes that failed (each retried until it succeeded or the retries ran out) */
   failedWrites?: number;
+  /** RTMP input: hashStreamKey(the secret stream key) (lib/live/rtmp.ts); the key itself is never stored */
+  rtmpKeyHash?: string;
+  /** RTMP publishers turned away (wrong stream key, a second publisher) */
+  refusedPublishers?: number;
   error?: string;
 }
 
@@ -118,6 +122,8 @@ export interface LiveStatus {
   /** seconds of media stored (the playlist's length) */
   secondsStored: number;
   failedWrites: number;
+  /** RTMP publishers turned away (wrong stream key, a second publisher) */
+  refusedPublishers: number;
   /** chunks that needed more than one write */
   retriedChunks: number;
   /** when the newest stored segment was stored */
@@ -221,6 +227,7 @@ export function liveStatus(state: LiveState): LiveStatus {
     bytesStored: stored.reduce((s, c) => s + (c.storedSize ?? 0), 0),
     secondsStored: Math.round(stored.reduce((s, c) => s + c.duration, 0) * 1000) / 1000,
     failedWrites: state.failedWrites ?? 0,
+    refusedPublishers: state.refusedPublishers ?? 0,
     retriedChunks: state.chunks.filter((c) => c.attempts > 1).length,
     latestSegmentAt: stored.at(-1)?.storedAt,
     liveManifestCid: state.liveManifestCid,

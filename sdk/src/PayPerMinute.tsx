@@ -22,6 +22,8 @@ interface Channel {
   deposit: bigint;
   rate: bigint;
   token: Address;
+  /** Minute windows whose keys this channel received (each paid once). */
+  received: Set<number>;
 }
 
 /** A live pay-per-minute session the player draws minute keys from. */
@@ -59,12 +61,14 @@ export function PayPerMinute({ contentId, onStream }: { contentId: Hex; onStream
   const stable = c.MockStablecoin;
 
   /**
-   * Pays for minute `minute` and gets its keys: the voucher covers minutes 0..minute (the server
-   * needs 0..minute-1; this pays the minute asked for too), or what was already paid when the
-   * player asks again for an earlier minute (seeking back, another quality): no new spend.
+   * Pays for minute `minute` and gets its keys. The channel pays for the minutes received on it,
+   * wherever they are in the item (joining live at minute 30 or seeking a VOD costs 1 x rate for
+   * the first minute received): a new minute raises the voucher by one rate, a minute received
+   * before (seeking back, another quality) is asked for again with what was already paid.
    */
   async function payMinute(ch: Channel, minute: number, variants: string[]): Promise<Map<string, CryptoKey>> {
-    const owed = ch.rate * BigInt(minute + 1);
+    const received = ch.received.has(minute) ? ch.received.size : ch.received.size + 1;
+    const owed = ch.rate * BigInt(received);
     const cumulative = owed > paid.current ? owed : paid.current;
     if (cumulative > deposit.current) {
       setError("The channel deposit is used up: top it up, or close it and open a new one.");
@@ -74,9 +78,10 @@ export function PayPerMinute({ contentId, onStream }: { contentId: Hex; onStream
     const signature = await signVoucher({ sessionKey: ch.sessionKey, chainId, contract: c.PaymentChannels, channelId: ch.id, cumulativeAmount: cumulative });
     try {
       const m = await streamMinute({ contentId, wallet: address as Address, channelId: ch.id, cumulativeAmount: cumulative, signature, minute, variants, apiBase });
+      ch.received.add(minute);
       if (cumulative > paid.current) paid.current = cumulative;
       setSpent(paid.current);
-      setMinutes(Number(paid.current / ch.rate));
+      setMinutes(ch.received.size);
       return m.keys;
     } catch (e) {
       setError(e instanceof KeyRequestError ? `${e.message} (${e.status})` : String(e));
@@ -126,7 +131,7 @@ export function PayPerMinute({ contentId, onStream }: { contentId: Hex; onStream
       return hash;
     });
     if (!ok || channelId === undefined) return;
-    const ch = { id: channelId, sessionKey, deposit: firstDeposit, rate: priceRate, token: priceToken };
+    const ch: Channel = { id: channelId, sessionKey, deposit: firstDeposit, rate: priceRate, token: priceToken, received: new Set() };
     deposit.current = ch.deposit;
     setChannel(ch);
     await start(ch);

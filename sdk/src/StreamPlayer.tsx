@@ -264,6 +264,10 @@ export function StreamPlayer({
     // A stream that is live now starts at the live edge (hls.js: a few segments behind it); everything else from the start.
     const live = manifest.live?.status === "live";
     const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: live ? -1 : 0, autoStartLoad: !abr };
+    // Live: one target duration behind the newest stored segment (hls.js defaults to three), which
+    // keeps glass-to-glass near 6 s with 2 s segments (bench/live.json); a player that falls more than
+    // four behind jumps forward.
+    if (live) Object.assign(config, { liveSyncDurationCount: 1, liveMaxLatencyDurationCount: 4 });
     if (keys && (abr ? levelVariants : [current]).some((v) => v.encrypted)) {
       const refresh = live ? liveManifestReader(apiBase, manifestCid) : undefined;
       config.fLoader = decryptingLoader(manifest, keys, refresh) as unknown as HlsConfig["fLoader"];

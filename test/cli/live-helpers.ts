@@ -54,3 +54,15 @@ export function playlistCids(playlist: string): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"))
     .map((l) => decodeURIComponent(l.split("?")[0]!.split("/").pop()!));
 }
+
+/** The stream key `streamvault live --rtmp --json` prints once in its start event (polls the output until it is there). */
+export async function streamKeyOf(run: { output(): string }, timeoutMs = 30_000): Promise<string> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    for (const line of run.output().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      const event = JSON.parse(line) as { event?: string; streamKey?: string };
+      if (event.event === "start" && event.streamKey) return event.streamKey;
+    }
+  }
+  throw new Error(`no stream key printed: ${run.output()}`);
+}

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
@@ -11,7 +11,7 @@ import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
 import { LocalStore } from "@streamvault/lib/storage";
 import { freePort } from "@streamvault/lib/chain/anvil.ts";
 import { MASTER_KEY, runCli, startCli } from "./helpers.ts";
-import { pushRtmp, playlistCids } from "./live-helpers.ts";
+import { pushRtmp, playlistCids, streamKeyOf } from "./live-helpers.ts";
 import { getFixture } from "./fixture.ts";
 import type { Fixture } from "./fixture.ts";
 
@@ -158,17 +158,33 @@ describe("cli: live archiving", function () {
     expect(manifest.duration).to.be.closeTo(22, 1.5);
   });
 
-  it("RTMP with 30% of storage writes failing: registered and watchable while live (EVENT playlist of stored pieces only), then ENDLIST and the same pieces as the VOD", async () => {
+  it("RTMP with 30% of storage writes failing: a wrong stream key is refused with nothing stored; the right one is registered and watchable while live (EVENT playlist of stored pieces only), then ENDLIST and the same pieces as the VOD", async () => {
     const port = await freePort();
     const id = "rtmp-1";
     const env = { ...fx.env, STREAMVAULT_FAULTY_WRITE_RATE: "0.3", STREAMVAULT_FAULTY_SEED: "7" };
     const run = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", id, "--title", "RTMP gig", "--idle-timeout", "4", "--json"], env);
-    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${id}`, 14);
+    const key = await streamKeyOf(run);
+    expect(key).to.match(/^sk_[A-Za-z0-9_-]{32}$/);
     const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
     const stateFile = path.join(fx.home, "live", id, "state.json");
     // 320x240 is below every rung: one rendition at the source height, and the audio-only one
     const playlistFile = path.join(fx.home, "live", id, "240p.m3u8");
     const audioFile = path.join(fx.home, "live", id, "audio.m3u8");
+    // ffmpeg's own RTMP server took any key; this one refuses a publisher without the stream's key (the stream id is no key).
+    for (const wrong of [id, `${key}x`]) {
+      const bad = pushRtmp(`rtmp://127.0.0.1:${port}/live/${wrong}`, 14);
+      expect(await bad.done, bad.stderr()).to.not.equal(0);
+      expect(bad.stderr()).to.match(/wrong stream key/);
+    }
+    const refusedState = JSON.parse(readFileSync(stateFile, "utf8"));
+    expect(refusedState).to.include({ refusedPublishers: 2, inputBytes: 0 });
+    expect(refusedState.chunks).to.deep.equal([]);
+    expect(refusedState.liveManifestCid, "nothing registered for a refused publisher").to.equal(undefined);
+    expect(existsSync(playlistFile)).to.equal(false);
+    // The record keeps only the key's hash, and the output shows the key once (the start event).
+    expect(readFileSync(stateFile, "utf8")).to.not.contain(key);
+    expect((statSync(stateFile).mode & 0o777).toString(8)).to.equal("600");
+    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${key}`, 14);
     const counts: number[] = [];
     let liveManifestCid: string | undefined;
     let checkedChain = false;
@@ -231,8 +247,12 @@ describe("cli: live archiving", function () {
     expect(vod.variants[1]!.segments.map((s) => s.pieceCid)).to.deep.equal(playlistCids(readFileSync(audioFile, "utf8")));
     expect(final.chunks.map((c: { pieceCid: string }) => c.pieceCid)).to.deep.equal(cids);
     expect(vod.duration).to.be.closeTo(14, 2.5);
-    const status = JSON.parse((await runCli(["live-status", id, "--json"], fx.env)).stdout);
-    expect(status).to.include({ state: "ended", chunksStored: cids.length });
+    const statusRun = await runCli(["live-status", id, "--json"], fx.env);
+    const status = JSON.parse(statusRun.stdout);
+    expect(status).to.include({ state: "ended", chunksStored: cids.length, refusedPublishers: 2 });
+    expect(status.rtmpKeyHash).to.equal(undefined);
+    expect(done.stdout.split(key).length - 1, "the key is printed once").to.equal(1);
+    expect(done.stderr + statusRun.stdout).to.not.contain(key);
     expect(status.failedWrites).to.equal(final.failedWrites);
   });
 
@@ -244,7 +264,7 @@ describe("cli: live archiving", function () {
     expect(both.code).to.not.equal(0);
     const port = await freePort();
     const run = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", "rtmp-2", "--idle-timeout", "60", "--json"], fx.env);
-    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/rtmp-2`, 30);
+    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${await streamKeyOf(run)}`, 30);
     const stateFile = path.join(fx.home, "live", "rtmp-2", "state.json");
     let stored = 0;
     for (const deadline = Date.now() + 40_000; Date.now() < deadline && stored < 2; await sleep(200)) {

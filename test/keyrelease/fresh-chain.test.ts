@@ -67,9 +67,10 @@ describe("key release: a chain recreated from genesis starts with fresh stream s
   it("the old chain's best voucher and delivered minutes do not appear for the new chain's channel of the same id", async () => {
     const a = await chainWithChannel();
     const paidOnA = await stream(a.srv, a.f, a.cookie, a.contentId, a.channelId, 3n * RATE, 3);
-    expect(paidOnA.body.minutesDelivered).to.equal(4);
+    // Minute 3 is the first minute received on the channel (paid ahead here: 3 x rate).
+    expect(paidOnA.body.minutesDelivered).to.equal(1);
     const keptOnA = await a.srv.service.bestVouchers([a.channelId]);
-    expect(keptOnA.map((v) => [v.channelId, v.cumulativeAmount, v.signature, v.deliveredSegments])).to.deep.equal([[a.channelId.toString(), 3n * RATE, paidOnA.signature, 24]]);
+    expect(keptOnA.map((v) => [v.channelId, v.cumulativeAmount, v.signature, v.deliveredSegments])).to.deep.equal([[a.channelId.toString(), 3n * RATE, paidOnA.signature, 6]]);
     await a.srv.close();
     await a.f.stop();
 
@@ -83,9 +84,9 @@ describe("key release: a chain recreated from genesis starts with fresh stream s
     // What the creator's studio lists for the new channel: nothing received yet.
     expect(await b.srv.service.bestVouchers([b.channelId])).to.deep.equal([]);
     const first = await stream(b.srv, b.f, b.cookie, b.contentId, b.channelId, RATE, 1);
-    expect(first.body.minutesDelivered, "minutes delivered on the new channel only").to.equal(2);
+    expect(first.body.minutesDelivered, "minutes delivered on the new channel only").to.equal(1);
     const kept = await b.srv.service.bestVouchers([b.channelId]);
-    expect(kept.map((v) => [v.channelId, v.cumulativeAmount, v.signature, v.deliveredSegments])).to.deep.equal([[b.channelId.toString(), RATE, first.signature, 12]]);
+    expect(kept.map((v) => [v.channelId, v.cumulativeAmount, v.signature, v.deliveredSegments])).to.deep.equal([[b.channelId.toString(), RATE, first.signature, 6]]);
   });
 
   it("a voucher kept by the previous version (no deployment recorded) stays listed on its chain, and streaming continues from it", async () => {
@@ -114,11 +115,11 @@ describe("key release: a chain recreated from genesis starts with fresh stream s
     });
     const kept = await c.srv.service.bestVouchers([c.channelId]);
     expect(kept.map((v) => [v.channelId, v.cumulativeAmount, v.signature, v.deliveredSegments])).to.deep.equal([[c.channelId.toString(), RATE, legacySignature, 12]]);
-    // Minute 0 again: the two minutes delivered before the upgrade still count.
-    const again = await stream(c.srv, c.f, c.cookie, c.contentId, c.channelId, RATE, 0);
+    // Minute 0 again: the two minutes delivered before the upgrade (0 and 1) still count, and are owed.
+    const again = await stream(c.srv, c.f, c.cookie, c.contentId, c.channelId, 2n * RATE, 0);
     expect(again.body.minutesDelivered).to.equal(2);
-    const paid = await stream(c.srv, c.f, c.cookie, c.contentId, c.channelId, 2n * RATE, 2);
+    const paid = await stream(c.srv, c.f, c.cookie, c.contentId, c.channelId, 3n * RATE, 2);
     expect(paid.body.minutesDelivered).to.equal(3);
-    expect((await c.srv.service.bestVouchers([c.channelId])).map((v) => [v.cumulativeAmount, v.signature])).to.deep.equal([[2n * RATE, paid.signature]]);
+    expect((await c.srv.service.bestVouchers([c.channelId])).map((v) => [v.cumulativeAmount, v.signature])).to.deep.equal([[3n * RATE, paid.signature]]);
   });
 });

@@ -87,14 +87,15 @@ if (databaseUrl) {
       await f.setStreamPrice(item.contentId, rate);
       const channelId = await f.openChannel(viewer, item.contentId, 5n * rate, rate);
       const cookie = await signIn(srv.url, viewer);
-      const signature = await viewer.signTypedData(voucherTypedData(31337, pc.address, channelId, rate));
+      // One voucher paying for two minutes: minutes 0 and 1 asked for concurrently, in any order.
+      const signature = await viewer.signTypedData(voucherTypedData(31337, pc.address, channelId, 2n * rate));
       const results = await Promise.all(
         [0, 1, 0, 1, 0, 1].map(async (minute) => {
           const client = await generateEphemeralKeyPair();
           const res = await fetch(`${srv.url}/api/keys/${item.contentId}/stream`, {
             method: "POST",
             headers: { cookie },
-            body: JSON.stringify({ channelId: channelId.toString(), cumulativeAmount: rate.toString(), signature, ephemeralPublicKey: client.publicKey, minute, variants: ["high"] }),
+            body: JSON.stringify({ channelId: channelId.toString(), cumulativeAmount: (2n * rate).toString(), signature, ephemeralPublicKey: client.publicKey, minute, variants: ["high"] }),
           });
           return res.status;
         }),

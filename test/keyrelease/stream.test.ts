@@ -129,7 +129,7 @@ describe("key release: pay-per-minute, one key per minute window against payment
     await f?.stop();
   });
 
-  it("minute 0 is released on an open channel; its key decrypts minute 0's segments and not minute 1's", async () => {
+  it("minute 0 is released against a voucher paying for it; its key decrypts minute 0's segments and not minute 1's", async () => {
     // Segments the way the pipeline seals them: 10 s each, under their minute window's key.
     const durations = [10, 10, 10, 10, 10, 10, 10, 10];
     const minutes = segmentMinutes(durations);
@@ -140,43 +140,52 @@ describe("key release: pay-per-minute, one key per minute window against payment
     });
     const open = (key: Uint8Array, s: (typeof segments)[number]) => decryptSegment(key, s.nonce, { contentId: item.contentId, variant: "high", index: s.index }, s.sealed);
 
-    const first = await stream(item.contentId, await voucher(viewer, channelId, 0n, 0));
+    // Every minute received is paid by the voucher that asks for it, the first one too.
+    const free = await stream(item.contentId, await voucher(viewer, channelId, 0n, 0));
+    expect(free.status).to.equal(402);
+    expect(free.body.error).to.equal("voucher_too_small");
+    expect(free.body.requiredAmount).to.equal(RATE.toString());
+    expect(free.body.message).to.equal(`voucher too small: minute 0 would be minute 1 received on this channel (0 so far): it is released once 1 minute is paid (1 x ${RATE}): sign cumulativeAmount >= ${RATE}`);
+    const first = await stream(item.contentId, await voucher(viewer, channelId, RATE, 0));
     const key0 = (await expectMinuteKeys(first, item.contentId, item.key, 0)).get("high")!;
     expect(first.body.minutesDelivered).to.equal(1);
-    expect(first.body.nextVoucherMinimum).to.equal(RATE.toString());
+    expect(first.body.nextVoucherMinimum).to.equal((2n * RATE).toString());
     for (const s of segments.filter((x) => x.minute === 0)) expect(Buffer.from(open(key0, s)).equals(Buffer.from(s.plain))).to.equal(true);
     for (const s of segments.filter((x) => x.minute === 1)) expect(() => open(key0, s)).to.throw(SegmentDecryptError);
 
-    // Minute 1 needs minute 0 paid.
-    const unpaid = await stream(item.contentId, await voucher(viewer, channelId, 0n, 1));
+    // Minute 1 needs both minutes paid.
+    const unpaid = await stream(item.contentId, await voucher(viewer, channelId, RATE, 1));
     expect(unpaid.status).to.equal(402);
     expect(unpaid.body.error).to.equal("voucher_too_small");
-    expect(unpaid.body.requiredAmount).to.equal(RATE.toString());
-    expect(unpaid.body.message).to.equal(`voucher too small: minute 1 is released once minute 0 is paid (1 x ${RATE}): sign cumulativeAmount >= ${RATE}`);
-    const tooSmall = await stream(item.contentId, await voucher(viewer, channelId, RATE - 1n, 1));
+    expect(unpaid.body.requiredAmount).to.equal((2n * RATE).toString());
+    expect(unpaid.body.message).to.equal(`voucher too small: minute 1 would be minute 2 received on this channel (1 so far): it is released once 2 minutes are paid (2 x ${RATE}): sign cumulativeAmount >= ${2n * RATE}`);
+    const tooSmall = await stream(item.contentId, await voucher(viewer, channelId, 2n * RATE - 1n, 1));
     expect(tooSmall.status).to.equal(402);
 
-    const paid = await stream(item.contentId, await voucher(viewer, channelId, RATE, 1));
+    const paid = await stream(item.contentId, await voucher(viewer, channelId, 2n * RATE, 1));
     const key1 = (await expectMinuteKeys(paid, item.contentId, item.key, 1)).get("high")!;
     expect(paid.body.minutesDelivered).to.equal(2);
-    expect(paid.body.nextVoucherMinimum).to.equal((2n * RATE).toString());
+    expect(paid.body.nextVoucherMinimum).to.equal((3n * RATE).toString());
     for (const s of segments.filter((x) => x.minute === 1)) expect(Buffer.from(open(key1, s)).equals(Buffer.from(s.plain))).to.equal(true);
     for (const s of segments.filter((x) => x.minute === 0)) expect(() => open(key1, s)).to.throw(SegmentDecryptError);
   });
 
-  it("minute m is refused without a voucher covering minutes 0..m-1, whichever minute was delivered last", async () => {
-    // Skipping ahead to minute 3 needs 3 minutes paid, not 2.
+  it("a new minute is refused without a voucher paying for every minute received with it; a minute received before costs nothing more", async () => {
+    // Skipping ahead to minute 3 makes it the third minute received: 3 x rate, not 4.
     const short = await stream(item.contentId, await voucher(viewer, channelId, 2n * RATE, 3));
     expect(short.status).to.equal(402);
     expect(short.body.error).to.equal("voucher_too_small");
     expect(short.body.requiredAmount).to.equal((3n * RATE).toString());
-    expect(short.body.message).to.match(/minute 3 is released once minutes 0\.\.2 are paid/);
-    // An earlier minute again (seek back, another quality) needs nothing more than it did.
-    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, channelId, RATE, 0, ["high", "standard"])), item.contentId, item.key, 0, ["high", "standard"]);
+    expect(short.body.message).to.match(/minute 3 would be minute 3 received on this channel \(2 so far\)/);
+    // An earlier minute again (seek back, another quality) needs what was paid, nothing more, and not less.
+    const less = await stream(item.contentId, await voucher(viewer, channelId, RATE, 0));
+    expect(less.status).to.equal(402);
+    expect(less.body.message).to.match(/minute 0 was received on this channel already; the voucher must still cover the 2 minutes received/);
+    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, channelId, 2n * RATE, 0, ["high", "standard"])), item.contentId, item.key, 0, ["high", "standard"]);
   });
 
   it("releases one key per requested variant, each that variant's own; rejects malformed minute and variants", async () => {
-    const r = await stream(item.contentId, await voucher(viewer, channelId, RATE, 1, ["high", "standard", "720p"]));
+    const r = await stream(item.contentId, await voucher(viewer, channelId, 2n * RATE, 1, ["high", "standard", "720p"]));
     const keys = await expectMinuteKeys(r, item.contentId, item.key, 1, ["high", "standard", "720p"]);
     expect(new Set([...keys.values()].map((k) => Buffer.from(k).toString("hex"))).size).to.equal(3);
     for (const [what, patch] of [
@@ -197,7 +206,7 @@ describe("key release: pay-per-minute, one key per minute window against payment
   });
 
   it("a voucher signed by the channel's live session key is accepted, within its spending cap only", async () => {
-    const byKey = await stream(item.contentId, await voucher(sessionKey, channelId, 2n * RATE, 2));
+    const byKey = await stream(item.contentId, await voucher(sessionKey, channelId, 3n * RATE, 2));
     await expectMinuteKeys(byKey, item.contentId, item.key, 2);
     expect(byKey.body.minutesDelivered).to.equal(3);
     const overCap = await stream(item.contentId, await voucher(sessionKey, channelId, 4n * RATE, 3));
@@ -221,7 +230,7 @@ describe("key release: pay-per-minute, one key per minute window against payment
     expect(wrongContent.status).to.equal(403);
     expect(wrongContent.body.error).to.equal("wrong_content");
     // The same channel works for its own content, with that content's minute keys.
-    await expectMinuteKeys(await stream(other.contentId, await voucher(viewer, forOther, 0n, 0)), other.contentId, other.key, 0);
+    await expectMinuteKeys(await stream(other.contentId, await voucher(viewer, forOther, RATE, 0)), other.contentId, other.key, 0);
 
     const someoneElse = await f.newAccount();
     const theirs = await openChannel(someoneElse, item.contentId, 5n * RATE);
@@ -235,9 +244,9 @@ describe("key release: pay-per-minute, one key per minute window against payment
 
   it("stops when the deposit cannot pay the minute asked for, and refuses a closing channel", async () => {
     const small = await openChannel(viewer, item.contentId, 2n * RATE);
-    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, small, 0n, 0)), item.contentId, item.key, 0);
-    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, small, RATE, 1)), item.contentId, item.key, 1);
-    const exhausted = await stream(item.contentId, await voucher(viewer, small, 2n * RATE, 2));
+    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, small, RATE, 0)), item.contentId, item.key, 0);
+    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, small, 2n * RATE, 1)), item.contentId, item.key, 1);
+    const exhausted = await stream(item.contentId, await voucher(viewer, small, 3n * RATE, 2));
     expect(exhausted.status).to.equal(402);
     expect(exhausted.body.error).to.equal("deposit_exhausted");
     expect(exhausted.body.message).to.match(/top up the channel/);
@@ -260,7 +269,7 @@ describe("key release: pay-per-minute, one key per minute window against payment
     } finally {
       clockOffsetMs = 0;
     }
-    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, soon, 0n, 0)), item.contentId, item.key, 0);
+    await expectMinuteKeys(await stream(item.contentId, await voucher(viewer, soon, RATE, 0)), item.contentId, item.key, 0);
   });
 
   it("tracks delivered minutes and the best voucher server-side, audits each decision and counts each minute's segments once", async () => {
@@ -269,17 +278,19 @@ describe("key release: pay-per-minute, one key per minute window against payment
       [channelId.toString()],
     )).rows[0]!;
     expect(Number(row.delivered_segments)).to.equal(18); // minutes 0, 1 and 2
-    expect(BigInt(String(row.last_amount))).to.equal(2n * RATE);
-    expect(row.last_signature).to.equal(await sign(sessionKey, channelId, 2n * RATE));
+    expect(BigInt(String(row.last_amount))).to.equal(3n * RATE);
+    expect(row.last_signature).to.equal(await sign(sessionKey, channelId, 3n * RATE));
     const audit = (await srv.service.db.query<{ outcome: string; reason: string }>(
       "SELECT outcome, reason FROM audit_log WHERE event = 'stream-release' AND channel_id = $1 ORDER BY id",
       [channelId.toString()],
     )).rows;
     expect(audit.map((r) => `${r.outcome}:${r.reason}`)).to.deep.equal([
+      "denied:voucher_too_small",
       "allowed:voucher",
       "denied:voucher_too_small",
       "denied:voucher_too_small",
       "allowed:voucher",
+      "denied:voucher_too_small",
       "denied:voucher_too_small",
       "allowed:voucher",
       "allowed:voucher",
@@ -298,13 +309,47 @@ describe("key release: pay-per-minute, one key per minute window against payment
 
   it("concurrent requests for one minute are all served and count that minute once", async () => {
     const race = await openChannel(viewer, item.contentId, 5n * RATE);
-    const body = await voucher(viewer, race, 0n, 0);
+    const body = await voucher(viewer, race, RATE, 0);
     const results = await Promise.all([0, 1, 2, 3].map(() => stream(item.contentId, body)));
     for (const r of results) await expectMinuteKeys(r, item.contentId, item.key, 0);
     const row = (await srv.service.db.query<{ delivered_segments: number }>("SELECT delivered_segments FROM stream_channels WHERE channel_id = $1", [race.toString()])).rows[0]!;
     expect(Number(row.delivered_segments)).to.equal(6);
     const plays = (await (await fetch(`${srv.url}/api/plays/${item.contentId}`)).json()) as { minutesStreamed: number };
     expect(plays.minutesStreamed).to.equal(7);
+
+    // Two new minutes at once on one voucher paying for one more: exactly one is released.
+    const both = await Promise.all([5, 6].map(async (m) => stream(item.contentId, await voucher(viewer, race, 2n * RATE, m))));
+    expect(both.map((r) => r.status).sort()).to.deep.equal([200, 402]);
+    expect(both.find((r) => r.status === 402)!.body.requiredAmount).to.equal((3n * RATE).toString());
+  });
+
+  it("a late joiner pays for the minutes received: joining at minute 5, 1 x rate gets minute 5, minute 6 needs 2 x rate, and the creator redeems exactly that", async () => {
+    const late = await f.newAccount();
+    const lateCookie = await signIn(srv.url, late);
+    // A 3-minute deposit is enough for a viewer who joins at minute 5: the minutes before are never paid.
+    const ch = await openChannel(late, item.contentId, 3n * RATE);
+    const joined = await stream(item.contentId, await voucher(late, ch, RATE, 5), lateCookie);
+    await expectMinuteKeys(joined, item.contentId, item.key, 5);
+    expect(joined.body.minutesDelivered).to.equal(1);
+    expect(joined.body.nextVoucherMinimum).to.equal((2n * RATE).toString());
+    // The same voucher does not buy another minute.
+    const unpaid = await stream(item.contentId, await voucher(late, ch, RATE, 6), lateCookie);
+    expect(unpaid.status).to.equal(402);
+    expect(unpaid.body.error).to.equal("voucher_too_small");
+    expect(unpaid.body.requiredAmount).to.equal((2n * RATE).toString());
+    const next = await stream(item.contentId, await voucher(late, ch, 2n * RATE, 6), lateCookie);
+    await expectMinuteKeys(next, item.contentId, item.key, 6);
+    expect(next.body.minutesDelivered).to.equal(2);
+    // Seeking back into the DVR window (minute 2) is a third minute received: 3 x rate, the whole deposit.
+    expect((await stream(item.contentId, await voucher(late, ch, 2n * RATE, 2), lateCookie)).status).to.equal(402);
+    // Minute 5 again (another quality) costs nothing more.
+    await expectMinuteKeys(await stream(item.contentId, await voucher(late, ch, 2n * RATE, 5, ["standard"]), lateCookie), item.contentId, item.key, 5, ["standard"]);
+
+    const [best] = await srv.service.bestVouchers([ch]);
+    expect([best!.cumulativeAmount, best!.deliveredSegments]).to.deep.equal([2n * RATE, 12]);
+    await f.write(f.creator, pc().address, ABIS.PaymentChannels, "redeemVoucher", [ch, best!.cumulativeAmount, best!.signature!]);
+    const state = await f.publicClient.readContract({ address: pc().address, abi: ABIS.PaymentChannels, functionName: "getChannel", args: [ch] });
+    expect(state.redeemed).to.equal(2n * RATE, "two minutes received, two paid");
   });
 
   it("a voucher signed with v = 0/1 is kept in the form the contract verifies (v = 27/28), and the creator redeems it on chain (issue 10 #1)", async () => {

@@ -30,7 +30,7 @@ import { ensureBuild, playwright, sessionCookie, startWeb, type WebServer } from
 import { installWallet } from "./wallet.ts";
 import type { Browser, Page } from "./pw.ts";
 import { startCli } from "../cli/helpers.ts";
-import { playlistCids, pushRtmp } from "../cli/live-helpers.ts";
+import { playlistCids, pushRtmp, streamKeyOf } from "../cli/live-helpers.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -107,7 +107,7 @@ describe("web: live stream over RTMP (browser)", function () {
     };
     // ultrafast: three encodes beside Chromium and the stack on a small CI machine stay real time
     const cli = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", id, "--title", "Friday gig", "--tier", "premium", "--price", "0.002", "--idle-timeout", "5", "--renditions", "480,360,audio", "--preset", "ultrafast", "--json"], env);
-    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${id}`, 55, "854x480");
+    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${await streamKeyOf(cli)}`, 55, "854x480");
     try {
       // On chain with the live manifest as soon as the first segment is cut.
       let live: LiveStatusJson | undefined;
