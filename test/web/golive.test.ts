@@ -175,7 +175,9 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     expect(((await ahead.json()) as { error: string }).error).to.equal("out_of_order");
 
     // The EVENT playlist grows and names stored pieces; a buyer's key opens a live segment.
-    const playlistUrl = `${web.url}/api/hls/${live.liveManifestCid}/live.m3u8?c=${contentId}`;
+    // The first rendition of the ladder (the live manifest lists them, highest first).
+    const first = ((await (await fetch(`${web.url}/api/manifest/${live.liveManifestCid}`)).json()) as Manifest).variants[0]!.name;
+    const playlistUrl = `${web.url}/api/hls/${live.liveManifestCid}/${first}.m3u8?c=${contentId}`;
     const before = playlistCids(await (await fetch(playlistUrl)).text());
     await sleep(4500);
     const grownText = await (await fetch(playlistUrl)).text();
@@ -284,7 +286,7 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const vod = (await (await fetch(`${web.url}/api/manifest/${ended.manifestCid}`)).json()) as Manifest;
     expect(vod.kind).to.equal("audio");
     expect(vod.variants[0]!.segments.length).to.be.at.least(live.chunksStored);
-    expect(await (await fetch(`${web.url}/api/hls/${ended.manifestCid}/live.m3u8`)).text()).to.contain("#EXT-X-ENDLIST");
+    expect(await (await fetch(`${web.url}/api/hls/${ended.manifestCid}/${vod.variants[0]!.name}.m3u8`)).text()).to.contain("#EXT-X-ENDLIST");
     await page.screenshot({ path: join(SHOTS, "golive-audio-ended-1280.png"), fullPage: true });
     expect(errors).to.deep.equal([]);
     await context.close();
