@@ -117,8 +117,9 @@ function program(): Command {
     .option("--track <n>", "new track number (0 removes it)")
     .option("--description <text>", 'new description ("" removes it)')
     .option("--artwork <file>", "new cover image (JPEG, PNG, WebP)")
+    .option("--track-title <n=title>", 'an album: rename track n (repeat for several), e.g. --track-title "2=Neon Rain"', (value: string, previous: string[] = []) => [...previous, value])
     .option("--json", "JSON output")
-    .addHelpText("after", '\nExample:\n  streamvault edit 0x976e… --title "Night Drive" --artist "The Band" --artwork cover.jpg')
+    .addHelpText("after", '\nExample:\n  streamvault edit 0x976e… --title "Night Drive" --artist "The Band" --artwork cover.jpg\n  streamvault edit 0x976e… --track-title "2=Neon Rain"')
     .action(async (id: string, _o, cmd: Command) => {
       process.exitCode = await (await content()).editCommand(id, global(cmd));
     });
