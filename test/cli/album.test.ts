@@ -82,6 +82,28 @@ describe("cli: albums (upload --as-album, edit --track-title)", function () {
     expect(bad.stderr).to.match(/tracks 1-3, not a track 7/);
   });
 
+  it("an album whose storage writes fail stays resumable: the re-run finishes it without storing again what was stored, registered once", async () => {
+    const dir = path.join(fx.dir, "faulty-album");
+    const tracks = [path.join(dir, "1.wav"), path.join(dir, "2.wav")];
+    await Promise.all([makeTone(tracks[0]!, 4, 1300), makeTone(tracks[1]!, 4, 1310)]);
+    const upload = ["upload", "--as-album", "Fault Lines", ...tracks, "--tier", "premium", "--price", "0.01", "--json"];
+    const failing = await runCli([...upload, "--retries", "0"], { ...env, STREAMVAULT_FAULTY_WRITE_RATE: "0.3", STREAMVAULT_FAULTY_SEED: "5" });
+    expect(failing.code).to.equal(1);
+    const first = JSON.parse(failing.stdout) as { failed: number; items: { contentId: Hex; error: string }[] };
+    expect(first.failed).to.equal(1);
+    expect(first.items[0]!.error).to.match(/injected write fault/);
+    const rerun = await runCli(upload, env);
+    expect(rerun.code, rerun.stderr).to.equal(0);
+    const second = JSON.parse(rerun.stdout) as { succeeded: number; items: { contentId: Hex; piecesSkipped: number }[] };
+    expect(second.succeeded).to.equal(1);
+    expect(second.items[0]!.contentId).to.equal(first.items[0]!.contentId);
+    // what the failed run stored is not stored again (the journal has it; the same ciphertext is reused)
+    expect(second.items[0]!.piecesSkipped).to.be.greaterThan(0);
+    const ca = contractOf(fx.chain.deployment, "ContentAccess");
+    const logs = await fx.chain.publicClient.getContractEvents({ address: ca.address, abi: ca.abi, eventName: "ContentRegistered", fromBlock: 0n, args: { contentId: second.items[0]!.contentId } });
+    expect(logs).to.have.length(1);
+  });
+
   it("refuses an album of one file, and per-track flags, saying what to do", async () => {
     const one = await runCli(["upload", "--as-album", "Solo", files[0]!, "--json"], env);
     expect(one.code).to.equal(2);
