@@ -239,7 +239,8 @@ describe("web app (browser)", function () {
     await page.getByTestId("access-status").filter({ hasText: "Connect a wallet" }).waitFor();
     const player = page.getByTestId("player");
     expect(await player.getAttribute("data-mode")).to.equal("preview");
-    expect(await page.getByTestId("player-label").innerText()).to.match(/Preview \(first 30 s\) · unlock below to hear everything/);
+    // The label names the preview once the manifest is in (on a cold server it says "No preview" for a moment before).
+    await page.getByTestId("player-label").filter({ hasText: /Preview \(first 30 s\) · unlock below to hear everything/ }).waitFor({ timeout: 15_000 });
     expect(await page.getByTestId("play-full").count()).to.equal(0);
     expect(await page.getByTestId("play-free").count()).to.equal(0);
     // Play it through to the end of the preview (seek near its end first).
