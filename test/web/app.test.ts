@@ -1432,6 +1432,8 @@ describe("web app (browser)", function () {
       await s.page.goto(web.url, { waitUntil: "networkidle" });
       const card = s.page.locator(`[data-testid=content-card][data-content="${album.contentId}"]`);
       expect(await card.getByTestId("card-album").innerText()).to.equal("Album · 2 tracks");
+      expect(await card.getByTestId("card-stream-price").innerText()).to.equal("one price for every track");
+      await s.page.screenshot({ path: join(SHOTS, "album-discover-1280.png"), fullPage: true });
       await s.page.goto(`${web.url}/content/${album.contentId}`, { waitUntil: "networkidle" });
       expect(await s.page.getByTestId("content-title").innerText()).to.equal("Night Drive");
       const rows = s.page.getByTestId("album-track");

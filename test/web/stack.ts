@@ -144,7 +144,8 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
       }),
     );
     log(`registered ${contentId}`);
-    if (tier === "free") return { contentId, title, manifestCid };
+    // An album is sold whole on its page (no per-minute offer there), so it gets no stream price.
+    if (tier === "free" || album) return { contentId, title, manifestCid };
     const channels = contractOf(deployment, "PaymentChannels");
     await send(
       await creatorWallet.writeContract({
