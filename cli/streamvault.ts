@@ -66,12 +66,13 @@ function program(): Command {
 
   p.command("upload")
     .description("process, encrypt, store and register a media file or every media file in a folder (resumable)")
-    .argument("<path>", "media file or folder")
+    .argument("<path...>", "media files or folders (with --as-album: the tracks, in order)")
     .option("--artwork <file>", "cover image (JPEG, PNG, WebP) for every file, instead of the embedded one")
     .option("--artwork-dir <dir>", "cover images named like the tracks (song.wav -> song.jpg/png)")
     .option("--title <title>", "release title (one file; default: the file's title tag, else its file name)")
     .option("--artist <name>", "artist (default: the file's artist tag)")
     .option("--album <name>", "album (default: the file's album tag)")
+    .option("--as-album <title>", "upload the files as ONE album/EP release: one content id, price and channel; tracks in the order given (folders: sorted by name)")
     .option("--track <n>", "track number (one file; default: the file's track tag)")
     .option("--description <text>", "the release's description")
     .option("--preview-start <seconds>", "where the free 30 s preview starts (default 0)")
@@ -84,9 +85,9 @@ function program(): Command {
     .option("--concurrency <n>", "files processed at once", "2")
     .option("--retries <n>", "retries per storage write / transaction", "4")
     .option("--json", "print only the JSON summary")
-    .addHelpText("after", "\nExamples:\n  streamvault upload ./album --tier premium --price 0.01 --price-per-minute 0.0001\n  streamvault upload song.flac --metadata meta.json --json\nKilled or failed? Run the same command again: it resumes from .streamvault/uploads/journal.json.")
-    .action(async (input: string, _o, cmd: Command) => {
-      process.exitCode = await (await upload()).uploadCommand(input, global(cmd));
+    .addHelpText("after", "\nExamples:\n  streamvault upload ./album --tier premium --price 0.01 --price-per-minute 0.0001\n  streamvault upload song.flac --metadata meta.json --json\n  streamvault upload --as-album \"Night Drive\" 01.flac 02.flac 03.flac --tier premium --price 0.02\nKilled or failed? Run the same command again: it resumes from .streamvault/uploads/journal.json.")
+    .action(async (inputs: string[], _o, cmd: Command) => {
+      process.exitCode = await (await upload()).uploadCommand(inputs, global(cmd));
     });
 
   p.command("status")
@@ -116,8 +117,9 @@ function program(): Command {
     .option("--track <n>", "new track number (0 removes it)")
     .option("--description <text>", 'new description ("" removes it)')
     .option("--artwork <file>", "new cover image (JPEG, PNG, WebP)")
+    .option("--track-title <n=title>", 'an album: rename track n (repeat for several), e.g. --track-title "2=Neon Rain"', (value: string, previous: string[] = []) => [...previous, value])
     .option("--json", "JSON output")
-    .addHelpText("after", '\nExample:\n  streamvault edit 0x976e… --title "Night Drive" --artist "The Band" --artwork cover.jpg')
+    .addHelpText("after", '\nExample:\n  streamvault edit 0x976e… --title "Night Drive" --artist "The Band" --artwork cover.jpg\n  streamvault edit 0x976e… --track-title "2=Neon Rain"')
     .action(async (id: string, _o, cmd: Command) => {
       process.exitCode = await (await content()).editCommand(id, global(cmd));
     });

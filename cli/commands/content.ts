@@ -187,6 +187,19 @@ export interface EditOptions extends JsonOpt {
   track?: string;
   description?: string;
   artwork?: string;
+  /** "<n>=<title>" per album track to rename */
+  trackTitle?: string[];
+}
+
+/** `--track-title 2="Neon Rain"` values as track number -> title. */
+function parseTrackTitles(values: readonly string[] | undefined): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const value of values ?? []) {
+    const m = /^(\d{1,3})=(.*)$/s.exec(value);
+    if (!m) throw new CliError(`--track-title ${JSON.stringify(value)}: write <track number>=<title>, e.g. --track-title "2=Neon Rain"`, "bad_input");
+    out[Number(m[1])] = m[2]!;
+  }
+  return out;
 }
 
 /**
@@ -196,8 +209,9 @@ export interface EditOptions extends JsonOpt {
 export async function editCommand(id: string, opts: EditOptions): Promise<number> {
   const contentId = parseContentId(id);
   const metadata = parseReleaseMetadata({ title: opts.title, artist: opts.artist, album: opts.album, trackNumber: opts.track, description: opts.description });
-  if (Object.keys(metadata).length === 0 && opts.artwork === undefined) {
-    throw new CliError("nothing to change: pass --title, --artist, --album, --track, --description or --artwork", "bad_input");
+  const trackTitles = parseTrackTitles(opts.trackTitle);
+  if (Object.keys(metadata).length === 0 && opts.artwork === undefined && Object.keys(trackTitles).length === 0) {
+    throw new CliError("nothing to change: pass --title, --artist, --album, --track, --description, --artwork or (an album) --track-title", "bad_input");
   }
   if (opts.artwork !== undefined && !existsSync(opts.artwork)) throw new CliError(`--artwork ${opts.artwork} does not exist: pass a JPEG, PNG or WebP cover image`, "bad_input");
   const home = homeDir(opts);
@@ -211,7 +225,7 @@ export async function editCommand(id: string, opts: EditOptions): Promise<number
   const workDir = await mkdtemp(path.join(tmpdir(), "streamvault-edit-"));
   let edited;
   try {
-    edited = await editRelease(store, onChain.manifestCid, { metadata, artwork: opts.artwork && path.resolve(opts.artwork), workDir });
+    edited = await editRelease(store, onChain.manifestCid, { metadata, trackTitles, artwork: opts.artwork && path.resolve(opts.artwork), workDir });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -223,7 +237,7 @@ export async function editCommand(id: string, opts: EditOptions): Promise<number
     if (journal.get(contentId)) journal.update(contentId, { manifestCid: edited.manifestCid, title: edited.manifest.tags.title, artist: edited.manifest.tags.artist });
   }
   const { title, artist, album, trackNumber, description } = edited.manifest.tags;
-  const result = { contentId, changed: edited.changed, previousManifestCid: onChain.manifestCid, manifestCid: edited.manifestCid, txHash, title, artist, album, trackNumber, description, artwork: edited.manifest.artwork.map((a) => a.pieceCid) };
+  const result = { contentId, changed: edited.changed, previousManifestCid: onChain.manifestCid, manifestCid: edited.manifestCid, txHash, title, artist, album, trackNumber, description, artwork: edited.manifest.artwork.map((a) => a.pieceCid), ...(edited.manifest.tracks ? { tracks: edited.manifest.tracks.map((t) => ({ number: t.number, title: t.title })) } : {}) };
   console.log(opts.json ? toJson(result) : edited.changed ? `updated ${contentId}: "${title}" now has manifest ${edited.manifestCid} (tx ${txHash})` : `nothing changed: ${contentId} already has these details`);
   return EXIT.OK;
 }

@@ -22,6 +22,8 @@ export interface UploadCommandOptions extends GlobalOptions {
   title?: string;
   artist?: string;
   album?: string;
+  /** upload every file as ONE album release with this title (tracks in file order) */
+  asAlbum?: string;
   track?: string;
   description?: string;
   previewStart?: string;
@@ -101,37 +103,53 @@ function findArtwork(dir: string | undefined, file: string): string | undefined 
 }
 
 /** Build per-file settings (tier, rules, collaborators, artwork) from flags and the metadata file. */
-async function settingsResolver(opts: UploadCommandOptions, input: string, chain: ChainContext): Promise<(file: string) => ItemSettings> {
+async function settingsResolver(opts: UploadCommandOptions, inputs: readonly string[], chain: ChainContext): Promise<(file: string) => ItemSettings> {
   const meta = loadMetadata(opts.metadata);
   parseTier(opts.tier, "--tier"); // a bad flag is refused before any file is read
-  const root = path.resolve(input);
   const decimals = new Map<string, number>();
   const resolved = new Map<string, ItemSettings>();
-  const files = await listMediaFiles(input);
-  for (const file of files) {
-    const rel = path.relative(root, file) || path.basename(file);
-    const own: ItemMeta = meta.items?.[rel] ?? meta.items?.[path.basename(file)] ?? {};
-    const m: ItemMeta = { ...meta.defaults, ...own };
-    const where = `metadata for ${rel}`;
-    const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : opts.artwork ? path.resolve(opts.artwork) : findArtwork(opts.artworkDir, file);
-    let metadata: ReleaseMetadata;
-    try {
-      metadata = parseReleaseMetadata({
-        title: m.title ?? opts.title,
-        artist: m.artist ?? opts.artist,
-        album: m.album ?? opts.album,
-        trackNumber: m.trackNumber ?? opts.track,
-        description: m.description ?? opts.description,
-      });
-    } catch (err) {
-      throw new CliError(`${where}: ${(err as Error).message}`, "bad_input");
+  for (const input of inputs) {
+    const root = path.resolve(input);
+    const files = await listMediaFiles(input);
+    for (const file of files) {
+      const rel = path.relative(root, file) || path.basename(file);
+      // An album's settings are the album's (defaults and flags): a file's own entry names only its track.
+      const own: ItemMeta = opts.asAlbum !== undefined ? {} : (itemMetaOf(meta, rel, file) ?? {});
+      const m: ItemMeta = { ...meta.defaults, ...own };
+      const where = `metadata for ${rel}`;
+      const artwork = m.artwork ? path.resolve(path.dirname(opts.metadata ?? "."), m.artwork) : opts.artwork ? path.resolve(opts.artwork) : findArtwork(opts.artworkDir, file);
+      let metadata: ReleaseMetadata;
+      try {
+        metadata = parseReleaseMetadata({
+          title: m.title ?? opts.title,
+          artist: m.artist ?? opts.artist,
+          album: m.album ?? opts.album,
+          trackNumber: m.trackNumber ?? opts.track,
+          description: m.description ?? opts.description,
+        });
+      } catch (err) {
+        throw new CliError(`${where}: ${(err as Error).message}`, "bad_input");
+      }
+      const previewText = m.previewStart ?? opts.previewStart;
+      const previewStart = previewText === undefined ? undefined : Number(previewText);
+      if (previewStart !== undefined && !(Number.isFinite(previewStart) && previewStart >= 0)) throw new CliError(`${where}: preview start "${previewText}" must be seconds from 0, e.g. 45`, "bad_input");
+      resolved.set(file, { ...(await itemSettings(m, opts, chain, decimals, where)), artwork, metadata, previewStart });
     }
-    const previewText = m.previewStart ?? opts.previewStart;
-    const previewStart = previewText === undefined ? undefined : Number(previewText);
-    if (previewStart !== undefined && !(Number.isFinite(previewStart) && previewStart >= 0)) throw new CliError(`${where}: preview start "${previewText}" must be seconds from 0, e.g. 45`, "bad_input");
-    resolved.set(file, { ...(await itemSettings(m, opts, chain, decimals, where)), artwork, metadata, previewStart });
   }
   return (file) => resolved.get(file)!;
+}
+
+function itemMetaOf(meta: z.infer<typeof MetadataFileSchema>, rel: string, file: string): ItemMeta | undefined {
+  return meta.items?.[rel] ?? meta.items?.[path.basename(file)];
+}
+
+/** An album's track titles in track order: each file's `title` in --metadata items, else (undefined) its title tag or file name. */
+function albumTrackTitles(opts: UploadCommandOptions, inputs: readonly string[], files: readonly string[]): (string | undefined)[] {
+  const meta = loadMetadata(opts.metadata);
+  return files.map((file) => {
+    const root = inputs.map((i) => path.resolve(i)).find((r) => file === r || file.startsWith(r + path.sep)) ?? path.dirname(file);
+    return itemMetaOf(meta, path.relative(root, file) || path.basename(file), file)?.title;
+  });
 }
 
 /** Tier, access rules, collaborators and pay-per-minute price of one item from its metadata and the flags (uploads and live streams). */
@@ -186,25 +204,36 @@ function parsePositiveInt(value: string | undefined, name: string, fallback: num
   return n;
 }
 
-export async function uploadCommand(input: string, opts: UploadCommandOptions): Promise<number> {
+export async function uploadCommand(input: string | readonly string[], opts: UploadCommandOptions): Promise<number> {
+  const inputs = typeof input === "string" ? [input] : input;
   const concurrency = parsePositiveInt(opts.concurrency, "--concurrency", 2);
   const retries = parsePositiveInt(opts.retries, "--retries", 4, 0);
   if (opts.artworkDir && !existsSync(opts.artworkDir)) throw new CliError(`--artwork-dir ${opts.artworkDir} does not exist`, "bad_input");
   if (opts.artwork && !existsSync(opts.artwork)) throw new CliError(`--artwork ${opts.artwork} does not exist: pass a JPEG, PNG or WebP cover image`, "bad_input");
-  let files: string[];
+  const files: string[] = [];
   try {
-    files = await listMediaFiles(input);
+    for (const i of inputs) files.push(...(await listMediaFiles(i)));
   } catch (err) {
     throw new CliError((err as Error).message, "bad_input");
   }
-  if (files.length === 0) throw new CliError(`no media files in ${input}`, "bad_input");
+  const named = inputs.join(" ");
+  if (files.length === 0) throw new CliError(`no media files in ${named}`, "bad_input");
+  if (opts.asAlbum !== undefined) {
+    if (!opts.asAlbum.trim()) throw new CliError("--as-album needs the album's title, e.g. --as-album \"Night Drive\"", "bad_input");
+    if (files.length < 2) throw new CliError(`--as-album makes one release of several tracks, and ${named} has ${files.length} file: upload a single track without --as-album`, "bad_input");
+    if (opts.title !== undefined || opts.track !== undefined || opts.previewStart !== undefined) {
+      throw new CliError("--title, --track and --preview-start are per track: the album's title is --as-album, track titles go in --metadata ({\"items\":{\"01.wav\":{\"title\":\"...\"}}})", "bad_input");
+    }
+    if (new Set(files).size !== files.length) throw new CliError("a file is named twice: each track of an album is uploaded once", "bad_input");
+  }
   // One title or track number for several files would name every track alike: per file they go in --metadata.
   if (files.length > 1 && (opts.title !== undefined || opts.track !== undefined)) {
-    throw new CliError(`--title and --track name one file, and ${input} has ${files.length}: set them per file in --metadata ({"items":{"song.wav":{"title":"...","trackNumber":1}}})`, "bad_input");
+    throw new CliError(`--title and --track name one file, and ${named} has ${files.length}: set them per file in --metadata ({"items":{"song.wav":{"title":"...","trackNumber":1}}})`, "bad_input");
   }
   const home = homeDir(opts);
   const chain = await openChain(opts);
-  const settingsFor = await settingsResolver(opts, input, chain);
+  const settingsFor = await settingsResolver(opts, inputs, chain);
+  const album = opts.asAlbum !== undefined ? { title: opts.asAlbum.trim(), trackTitles: albumTrackTitles(opts, inputs, files) } : undefined;
   let release: () => void;
   try {
     release = acquireLock(path.join(home, "uploads", "lock"));
@@ -214,10 +243,10 @@ export async function uploadCommand(input: string, opts: UploadCommandOptions): 
   const store = openStore(home);
   const keyStore = lazyKeys(home);
   const journal = UploadJournal.load(path.join(home, "uploads", "journal.json"));
-  const ui = createUploadUi(files, !!opts.json);
+  const ui = createUploadUi(album ? files.slice(0, 1) : files, !!opts.json);
   let summary: UploadSummary;
   try {
-    summary = await uploadBatch({ files, home, store, keyStore, chain, journal, settingsFor, concurrency, retries, events: ui.events });
+    summary = await uploadBatch({ files, home, store, keyStore, chain, journal, settingsFor, concurrency, retries, events: ui.events, ...(album ? { album } : {}) });
   } finally {
     ui.stop();
     await keyStore.close();
@@ -248,7 +277,7 @@ interface UploadUi {
 
 /** The report of one item: its result line, then one line per ingest warning. */
 function line(r: ItemResult): string {
-  const name = path.basename(r.file);
+  const name = r.album ? `album "${r.album.title}" (${r.album.tracks} tracks)` : path.basename(r.file);
   if (r.outcome === "duplicate") {
     // The first file's own name, or its path when both have the same name (different folders).
     const first = path.basename(r.duplicateOf!) === name ? r.duplicateOf! : path.basename(r.duplicateOf!);

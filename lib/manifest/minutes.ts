@@ -8,9 +8,12 @@
 /** Microseconds per key window (60 s). */
 const WINDOW_US = 60_000_000;
 
-/** The minute window of each segment, given the segments' durations in order (seconds). */
-export function segmentMinutes(durations: readonly number[]): number[] {
-  let start = 0;
+/**
+ * The minute window of each segment, given the segments' durations in order (seconds) and where the
+ * first one starts on the item's timeline (an album track: the sum of the tracks before it).
+ */
+export function segmentMinutes(durations: readonly number[], startSeconds = 0): number[] {
+  let start = startSeconds;
   return durations.map((duration) => {
     const minute = Math.floor(Math.round(start * 1e6) / WINDOW_US);
     start += duration;

@@ -150,6 +150,27 @@ export const EncryptionSchema = z.strictObject({
   tagBytes: z.literal(16),
 });
 
+/**
+ * One track of an album/EP (a manifest with `tracks`): the whole album is one item on chain (one
+ * content id, price, access rules and pay-per-minute channel) and each track has its own variants,
+ * named `t<number>-<role>` (so each track's segments are sealed under their own minute keys, whose
+ * HKDF info names the variant). Minute windows count on the album's timeline: a track's segments
+ * start at `start` (the sum of the tracks before it), so one channel pays minute by minute across tracks.
+ */
+export const TrackSchema = z.strictObject({
+  /** 1..n in album order */
+  number: z.number().int().min(1).max(999),
+  title: z.string().min(1).max(200),
+  artist: z.string().max(200).optional(),
+  duration: seconds,
+  /** seconds into the album's timeline where the track starts */
+  start: seconds,
+  /** names of this track's entries in `variants` */
+  variants: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).min(1),
+  /** key into `playlists` of this track's master playlist (its full-length hls variants) */
+  playlist: z.string().optional(),
+});
+
 export const ManifestSchema = z
   .strictObject({
     version: z.union([z.literal(1), z.literal(2)]),
@@ -171,8 +192,26 @@ export const ManifestSchema = z
     /** set on a manifest made by editing the release (lib/media/release.ts): the manifest it replaced, same media pieces */
     editedFrom: pieceCid.optional(),
     live: LiveSchema.optional(),
+    /** an album/EP: its tracks in order (absent: a single track, every variant is the one track's) */
+    tracks: z.array(TrackSchema).min(1).max(999).optional(),
   })
   .superRefine((m, ctx) => {
+    // An album: every variant belongs to exactly one track, whose start places its minute windows.
+    const trackStart = new Map<string, number>();
+    m.tracks?.forEach((t, ti) => {
+      if (t.number !== ti + 1) ctx.addIssue({ code: "custom", path: ["tracks", ti, "number"], message: `track numbers must be 1..n in order: expected ${ti + 1}` });
+      if (t.playlist !== undefined && m.playlists[t.playlist] === undefined) ctx.addIssue({ code: "custom", path: ["tracks", ti, "playlist"], message: "track playlist missing from playlists" });
+      t.variants.forEach((name, i) => {
+        if (trackStart.has(name)) ctx.addIssue({ code: "custom", path: ["tracks", ti, "variants", i], message: `variant ${name} is listed by two tracks` });
+        else if (!m.variants.some((v) => v.name === name)) ctx.addIssue({ code: "custom", path: ["tracks", ti, "variants", i], message: `no variant named ${name}` });
+        trackStart.set(name, t.start);
+      });
+    });
+    if (m.tracks !== undefined) {
+      m.variants.forEach((v, vi) => {
+        if (!trackStart.has(v.name)) ctx.addIssue({ code: "custom", path: ["variants", vi, "name"], message: "an album's every variant must belong to one of its tracks" });
+      });
+    }
     const anyEncrypted = m.variants.some((v) => v.encrypted);
     if (anyEncrypted !== (m.encryption !== undefined)) {
       ctx.addIssue({ code: "custom", path: ["encryption"], message: "encryption block must be present exactly when a variant is encrypted" });
@@ -197,7 +236,7 @@ export const ManifestSchema = z
       if (minuteKeyed && v.kind !== "hls") {
         ctx.addIssue({ code: "custom", path: ["variants", vi, "keyScheme"], message: "minute-hkdf keys need an hls variant (segments with durations)" });
       }
-      const expected = minuteKeyed && v.segments.every((s) => s.duration !== undefined) ? segmentMinutes(v.segments.map((s) => s.duration!)) : undefined;
+      const expected = minuteKeyed && v.segments.every((s) => s.duration !== undefined) ? segmentMinutes(v.segments.map((s) => s.duration!), trackStart.get(v.name) ?? 0) : undefined;
       v.segments.forEach((s, si) => {
         if (minuteKeyed !== (s.minute !== undefined)) {
           ctx.addIssue({ code: "custom", path: ["variants", vi, "segments", si, "minute"], message: "minute present exactly on segments of minute-hkdf variants" });
@@ -222,6 +261,7 @@ export type ManifestTags = z.infer<typeof TagsSchema>;
 export type ManifestArtwork = z.infer<typeof ArtworkSchema>;
 export type ManifestMirror = z.infer<typeof MirrorSchema>;
 export type ManifestLive = z.infer<typeof LiveSchema>;
+export type ManifestTrack = z.infer<typeof TrackSchema>;
 export type Tier = z.infer<typeof TierSchema>;
 export type KeyScheme = z.infer<typeof KeySchemeSchema>;
 
@@ -231,3 +271,14 @@ export function variantKeyScheme(variant: Pick<ManifestVariant, "encrypted" | "k
   return variant.keyScheme ?? "content";
 }
 export type VariantRole = z.infer<typeof VariantRoleSchema>;
+
+/** The variants of album track `number` (1-based); of a single-track manifest, all of them (`number` 1 or absent). */
+export function trackVariants(manifest: Pick<Manifest, "variants" | "tracks">, number?: number): ManifestVariant[] {
+  if (manifest.tracks === undefined) {
+    if (number !== undefined && number !== 1) throw new RangeError(`this release has one track, not a track ${number}`);
+    return manifest.variants;
+  }
+  const track = manifest.tracks.find((t) => t.number === (number ?? 1));
+  if (track === undefined) throw new RangeError(`this album has tracks 1-${manifest.tracks.length}, not ${number}`);
+  return manifest.variants.filter((v) => track.variants.includes(v.name));
+}

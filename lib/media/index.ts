@@ -10,3 +10,4 @@ export * from "./artwork.ts";
 export * from "./pipeline.ts";
 export * from "./wav.ts";
 export * from "./release.ts";
+export * from "./album.ts";

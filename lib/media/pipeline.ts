@@ -11,7 +11,7 @@ import { ContentEncryptor, generateContentKey, hex } from "../crypto/segment.ts"
 import { CONTENT_KEY_SCHEME, MINUTE_KEY_SCHEME } from "../crypto/minute.ts";
 import type { KeyStore } from "../keys/index.ts";
 import { ContentIdSchema, MANIFEST_VERSION, masterPlaylist, mediaPlaylist, segmentMinutes, serializeManifest } from "../manifest/index.ts";
-import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestTags, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
+import type { KeyScheme, Manifest, ManifestArtwork, ManifestMirror, ManifestTags, ManifestTrack, ManifestVariant, Tier, VariantRole } from "../manifest/index.ts";
 import type { PieceMirror, PieceStore, PutResult } from "../storage/types.ts";
 import { backendNamed } from "../storage/set.ts";
 import { makeThumbnails } from "./artwork.ts";
@@ -109,8 +109,20 @@ export interface ProcessedMedia {
   keyId?: string;
   /** the content key (non-enumerable); hand it to a KeyStore, never log it */
   readonly key?: Uint8Array;
+  /** An album (processAlbum): its tracks in order, each naming its variants. */
+  tracks?: ProcessedTrack[];
   /** Build the manifest once every piece is stored; `pieceCids` maps piece id -> PieceCID. */
   buildManifest(pieceCids: ReadonlyMap<string, string> | Readonly<Record<string, string>>, mirrors?: ReadonlyMap<string, readonly PieceMirror[]>): Manifest;
+}
+
+/** One track of a processed album: the manifest's `tracks[]` entry minus the playlist. */
+export interface ProcessedTrack {
+  number: number;
+  title: string;
+  artist?: string;
+  duration: number;
+  start: number;
+  variants: string[];
 }
 
 export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacCoder" | "x264Preset" | "concurrency"> {
@@ -139,6 +151,14 @@ export interface ProcessOptions extends IngestOptions, Pick<EncodeOptions, "aacC
   originalChunkBytes?: number;
   /** Compute PieceCIDs while other variants still encode (default true); false leaves hashing to publish. */
   hashPieces?: boolean;
+  /** Album tracks (processAlbum): prefix of every variant and piece name, e.g. "t2-". */
+  variantPrefix?: string;
+  /** Album tracks: seconds into the album where this track starts (its segments' minute windows count from there). */
+  timelineStart?: number;
+  /** Album tracks: the album's one encryptor (same key; nonces unique across the whole item). */
+  encryptor?: ContentEncryptor;
+  /** Album tracks after the first: make no thumbnails (the album has one cover). */
+  noArtwork?: boolean;
 }
 
 /**
@@ -160,7 +180,8 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
   const storeOriginal = policy("original").store;
   const needsKey = specs.some((s) => policy(s.role).encrypt) || (storeOriginal && policy("original").encrypt);
   const key = needsKey ? (options.key ?? generateContentKey()) : undefined;
-  const encryptor = key ? new ContentEncryptor(contentId, key) : undefined;
+  const encryptor = key ? (options.encryptor ?? new ContentEncryptor(contentId, key)) : undefined;
+  const prefix = options.variantPrefix ?? "";
 
   const hashPieces = options.hashPieces ?? true;
   const pieces: PieceToStore[] = [];
@@ -184,14 +205,15 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
       const segments: ProcessedSegment[] = [];
       // Encrypted HLS segments are sealed under the key of their minute window (lib/crypto/minute.ts),
       // so pay-per-minute releases can hand out one minute at a time.
-      const minutes = segmentMinutes(encoded.segments.map((s) => s.duration));
+      const minutes = segmentMinutes(encoded.segments.map((s) => s.duration), options.timelineStart ?? 0);
+      const name = `${prefix}${encoded.spec.name}`;
       for (const [i, seg] of encoded.segments.entries()) {
-        const pieceId = `${encoded.spec.name}/${seg.index}`;
+        const pieceId = `${name}/${seg.index}`;
         const segment: ProcessedSegment = { index: seg.index, pieceId, size: seg.size, duration: seg.duration };
         if (encrypt) {
           const minute = minutes[i]!;
-          const { sealed, nonce } = encryptor!.encrypt(encoded.spec.name, seg.index, await readFile(seg.path), minute);
-          const out = path.join(piecesDir, `${encoded.spec.name}-${seg.index}.enc`);
+          const { sealed, nonce } = encryptor!.encrypt(name, seg.index, await readFile(seg.path), minute);
+          const out = path.join(piecesDir, `${name}-${seg.index}.enc`);
           await writeFile(out, sealed);
           segment.size = sealed.length;
           segment.nonce = hex(nonce);
@@ -203,7 +225,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
         segments.push(segment);
       }
       const variant: ProcessedVariant = {
-        name: encoded.spec.name,
+        name,
         role: encoded.spec.role,
         kind: "hls",
         codecs: encoded.codecs,
@@ -229,8 +251,8 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
       onVariant: (encoded) => finishing.push(finishVariant(encoded)),
     });
     // The original needs no transcoding: chunk/encrypt/hash it while ffmpeg runs.
-    const original = storeOriginal ? chunkOriginal(info, piecesDir, options.originalChunkBytes ?? DEFAULT_ORIGINAL_CHUNK_BYTES, policy("original").encrypt ? encryptor : undefined, addPiece) : undefined;
-    const thumbnails = makeThumbnails(info, workDir, options.artwork);
+    const original = storeOriginal ? chunkOriginal(info, piecesDir, options.originalChunkBytes ?? DEFAULT_ORIGINAL_CHUNK_BYTES, policy("original").encrypt ? encryptor : undefined, addPiece, `${prefix}original`) : undefined;
+    const thumbnails = options.noArtwork ? Promise.resolve([]) : makeThumbnails(info, workDir, options.artwork);
 
     // Settle every branch before reporting a failure, so no promise is left to reject unobserved.
     const [encodedR, originalR, thumbsR] = await Promise.allSettled([encoding, original, thumbnails]);
@@ -246,7 +268,7 @@ export async function processMedia(file: string, options: ProcessOptions): Promi
     const variants: ProcessedVariant[] = [];
     const originalVariant = (originalR as PromiseFulfilledResult<ProcessedVariant | undefined>).value;
     if (originalVariant) variants.push(originalVariant);
-    for (const e of encoded) variants.push(byName.get(e.spec.name)!);
+    for (const e of encoded) variants.push(byName.get(`${prefix}${e.spec.name}`)!);
     const thumbs = (thumbsR as PromiseFulfilledResult<Thumbnail[]>).value;
     for (const t of thumbs) {
       addPiece({ id: `artwork/${t.size}`, role: "artwork", path: t.path, size: t.bytes, encrypted: false }, undefined);
@@ -283,6 +305,7 @@ async function chunkOriginal(
   chunkBytes: number,
   encryptor: ContentEncryptor | undefined,
   addPiece: (piece: PieceToStore, bytes: Uint8Array) => void,
+  name = "original",
 ): Promise<ProcessedVariant> {
   const segments: ProcessedSegment[] = [];
   const handle = await open(info.file, "r");
@@ -291,12 +314,12 @@ async function chunkOriginal(
       const plain = new Uint8Array(Math.min(chunkBytes, info.size - offset));
       const { bytesRead } = await handle.read(plain, 0, plain.length, offset);
       if (bytesRead !== plain.length) throw new Error(`${info.file} changed while reading`);
-      const pieceId = `original/${index}`;
-      const out = path.join(piecesDir, `original-${index}${encryptor ? ".enc" : ".bin"}`);
+      const pieceId = `${name}/${index}`;
+      const out = path.join(piecesDir, `${name}-${index}${encryptor ? ".enc" : ".bin"}`);
       let stored: Uint8Array = plain;
       const segment: ProcessedSegment = { index, pieceId, size: plain.length };
       if (encryptor) {
-        const { sealed, nonce } = encryptor.encrypt("original", index, plain);
+        const { sealed, nonce } = encryptor.encrypt(name, index, plain);
         stored = sealed;
         segment.nonce = hex(nonce);
         segment.size = sealed.length;
@@ -310,7 +333,7 @@ async function chunkOriginal(
   }
   const codec = info.kind === "video" ? (info.video?.codec ?? "unknown") : (info.audio?.codec ?? "unknown");
   return {
-    name: "original",
+    name,
     role: "original",
     kind: "file",
     codecs: codec,
@@ -418,12 +441,23 @@ export function buildManifest(
     }
     return variant;
   });
-  const full = variants.filter((v) => v.kind === "hls" && v.role !== "preview").sort((a, b) => b.peakBandwidth - a.peakBandwidth);
-  if (full.length > 0) {
-    playlists.master = masterPlaylist(
-      full.map((v) => ({ uri: `${v.name}.m3u8`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })),
-    );
-  }
+  const master = (of: readonly ManifestVariant[]): string | undefined => {
+    const full = of.filter((v) => v.kind === "hls" && v.role !== "preview").sort((a, b) => b.peakBandwidth - a.peakBandwidth);
+    if (full.length === 0) return undefined;
+    return masterPlaylist(full.map((v) => ({ uri: `${v.name}.m3u8`, peakBandwidth: v.peakBandwidth, averageBandwidth: v.averageBandwidth, codecs: v.codecs, width: v.width, height: v.height })));
+  };
+  // An album has one master per track (`t<n>-master`): one master over every track would switch tracks as it switches quality.
+  const tracks = processed.tracks?.map((t) => {
+    const track: ManifestTrack = { ...t, variants: [...t.variants] };
+    const text = master(variants.filter((v) => t.variants.includes(v.name)));
+    if (text !== undefined) {
+      track.playlist = `t${t.number}-master`;
+      playlists[track.playlist] = text;
+    }
+    return track;
+  });
+  const whole = tracks === undefined ? master(variants) : undefined;
+  if (whole !== undefined) playlists.master = whole;
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
     contentId: processed.contentId,
@@ -453,6 +487,7 @@ export function buildManifest(
       return art;
     }),
   };
+  if (tracks !== undefined) manifest.tracks = tracks;
   if (processed.keyId !== undefined && variants.some((v) => v.encrypted)) {
     manifest.encryption = { alg: "AES-256-GCM", keyId: processed.keyId, aad: "SVSEG/1", nonceBytes: 12, tagBytes: 16 };
   }

@@ -73,6 +73,8 @@ export interface EditReleaseOptions {
   metadata: ReleaseMetadata;
   /** A new cover image (JPEG, PNG, WebP): its thumbnails replace the manifest's artwork. */
   artwork?: string;
+  /** An album's track titles to change, by track number (1-based). */
+  trackTitles?: Readonly<Record<number, string>>;
   /** Scratch directory for the thumbnails. */
   workDir: string;
   signal?: AbortSignal;
@@ -83,6 +85,20 @@ export interface EditReleaseResult {
   manifest: Manifest;
   /** false when nothing changed (the same manifest CID comes back; nothing to send on chain) */
   changed: boolean;
+}
+
+/** An album's tracks with some renamed (bad_input for a track it does not have or an empty/over-long title). */
+function renameTracks(tracks: NonNullable<Manifest["tracks"]>, titles: Readonly<Record<number, string>>): NonNullable<Manifest["tracks"]> {
+  const renamed = tracks.map((t) => ({ ...t, variants: [...t.variants] }));
+  for (const [key, raw] of Object.entries(titles)) {
+    const number = Number(key);
+    const track = renamed.find((t) => t.number === number);
+    if (track === undefined) throw new StreamVaultError("bad_input", `the album has tracks 1-${tracks.length}, not a track ${key}`);
+    const title = raw.trim();
+    if (!title || title.length > 200) throw new StreamVaultError("bad_input", `track ${number}'s title must be 1-200 characters`);
+    track.title = title;
+  }
+  return renamed;
 }
 
 /** Read and check a manifest piece: its bytes must hash to `manifestCid`. */
@@ -101,6 +117,13 @@ export async function editRelease(store: PieceStore, manifestCid: string, option
   const previous = await loadManifestPiece(store, manifestCid);
   const { editedFrom: _previousEdit, ...rest } = previous;
   const next: Manifest = { ...rest, tags: applyReleaseMetadata(previous.tags, options.metadata) };
+  if (previous.tracks !== undefined) {
+    // An album's title is its album tag too: renaming the album renames both, unless the album is set on its own.
+    if (options.metadata.title !== undefined && options.metadata.album === undefined) next.tags.album = options.metadata.title;
+    next.tracks = renameTracks(previous.tracks, options.trackTitles ?? {});
+  } else if (Object.keys(options.trackTitles ?? {}).length > 0) {
+    throw new StreamVaultError("bad_input", "this release is a single track, not an album: rename it with its title (--title)");
+  }
   if (options.artwork !== undefined) {
     const thumbnails = await artworkThumbnails(options.artwork, options.workDir);
     const artwork: ManifestArtwork[] = [];

@@ -4,7 +4,7 @@ import Hls, { type HlsConfig, type LoaderCallbacks, type LoaderConfiguration, ty
 import { useAccount, useReadContract, useSignMessage } from "wagmi";
 import type { Address, Hex } from "viem";
 import type { Manifest, ManifestVariant } from "@streamvault/lib/browser";
-import { cidFromBytes, decryptSegmentWeb, masterPlaylist } from "@streamvault/lib/browser";
+import { cidFromBytes, decryptSegmentWeb, masterPlaylist, trackVariants } from "@streamvault/lib/browser";
 import { useContracts, useStreamVault } from "./config.tsx";
 import { ZERO_ADDRESS } from "./format.ts";
 import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "./preload.ts";
@@ -207,7 +207,8 @@ export function StreamPlayer({
     if (!hasAccess && !stream) setMode({ kind: "preview" });
   }, [hasAccess, address, stream]);
 
-  const hlsVariants = manifest?.variants.filter((v) => v.kind === "hls") ?? [];
+  // An album plays its first track here (one track's variants: never another track's as a quality level); its page lists every track (attachTrack plays each).
+  const hlsVariants = manifest ? trackVariants(manifest).filter((v) => v.kind === "hls") : [];
   const preview = hlsVariants.find((v) => v.role === "preview");
   // Where data or bandwidth is scarce the player buffers less and starts with the 192 kbps variant.
   const strategy = choosePreload(readDeviceHints());

@@ -5,7 +5,7 @@
  */
 import Hls, { type HlsConfig } from "hls.js";
 import type { Address, Hex } from "viem";
-import type { Manifest, ManifestVariant } from "@streamvault/lib/browser";
+import { trackVariants, type Manifest, type ManifestVariant } from "@streamvault/lib/browser";
 import { bufferAheadSeconds, choosePreload, qualityOrder, readDeviceHints } from "./preload.ts";
 import { requestContentKey } from "./keys.ts";
 import { browserMasterPlaylist, decryptingLoader, playableLevels } from "./StreamPlayer.tsx";
@@ -33,6 +33,8 @@ export async function attachTrack(params: {
   media: HTMLMediaElement;
   contentId: Hex;
   manifestCid: string;
+  /** An album's track number (1-based; default 1): only that track's variants play. */
+  track?: number;
   hasAccess: boolean;
   /** Needed with access to an encrypted item: the wallet that signs in and receives the key. */
   wallet?: Address;
@@ -43,12 +45,18 @@ export async function attachTrack(params: {
   /** Told of a fatal playback error (hls.js gives up) at any time, also after `ready`. */
   onError?: (message: string) => void;
 }): Promise<AttachedTrack> {
-  const { media, contentId, manifestCid, hasAccess, wallet, chainId, signMessage, apiBase = "", onError } = params;
+  const { media, contentId, manifestCid, track, hasAccess, wallet, chainId, signMessage, apiBase = "", onError } = params;
   if (!Hls.isSupported()) throw new Error("This browser cannot play HLS (Media Source Extensions are missing).");
   const res = await fetch(`${apiBase}/api/manifest/${manifestCid}`);
   if (!res.ok) throw new Error(`Could not load the media manifest (${res.status}).`);
   const manifest = (await res.json()) as Manifest;
-  const hlsVariants = manifest.variants.filter((v) => v.kind === "hls");
+  let own: ManifestVariant[];
+  try {
+    own = trackVariants(manifest, track);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}: reload the page for the album's current track list`);
+  }
+  const hlsVariants = own.filter((v) => v.kind === "hls");
   const strategy = choosePreload(readDeviceHints());
   const full = qualityOrder(strategy).flatMap((role) => hlsVariants.filter((v) => v.role === role));
   const preview = hlsVariants.find((v) => v.role === "preview");
@@ -64,7 +72,8 @@ export async function attachTrack(params: {
   if (!start?.playlist) throw new Error("This item has nothing this player can stream.");
   const kind = levels.length > 0 ? "full" : "preview";
 
-  const ahead = bufferAheadSeconds(strategy, manifest.duration ?? 0);
+  const duration = manifest.tracks?.find((t) => t.number === (track ?? 1))?.duration ?? manifest.duration ?? 0;
+  const ahead = bufferAheadSeconds(strategy, duration);
   const config: Partial<HlsConfig> = { enableWorker: true, maxBufferLength: ahead, maxMaxBufferLength: ahead, startPosition: 0 };
   if (keys) config.fLoader = decryptingLoader(manifest, keys) as unknown as HlsConfig["fLoader"];
   let src = `${apiBase}/api/hls/${manifestCid}/${start.playlist}.m3u8?c=${contentId}`;

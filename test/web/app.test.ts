@@ -76,7 +76,7 @@ describe("web app (browser)", function () {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack({ exclusiveTrack: true, freeStandardTrack: true, freeTrack: true }), ensureBuild()]);
+    const [s] = await Promise.all([startStack({ exclusiveTrack: true, freeStandardTrack: true, freeTrack: true, album: true }), ensureBuild()]);
     stack = s;
     // Receipts link to an explorer when one is configured (a local address: nothing leaves 127.0.0.1).
     web = await startWeb({ ...stack.env, EXPLORER_URL: EXPLORER });
@@ -239,7 +239,8 @@ describe("web app (browser)", function () {
     await page.getByTestId("access-status").filter({ hasText: "Connect a wallet" }).waitFor();
     const player = page.getByTestId("player");
     expect(await player.getAttribute("data-mode")).to.equal("preview");
-    expect(await page.getByTestId("player-label").innerText()).to.match(/Preview \(first 30 s\) · unlock below to hear everything/);
+    // The label names the preview once the manifest is in (on a cold server it says "No preview" for a moment before).
+    await page.getByTestId("player-label").filter({ hasText: /Preview \(first 30 s\) · unlock below to hear everything/ }).waitFor({ timeout: 15_000 });
     expect(await page.getByTestId("play-full").count()).to.equal(0);
     expect(await page.getByTestId("play-free").count()).to.equal(0);
     // Play it through to the end of the preview (seek near its end first).
@@ -1408,6 +1409,95 @@ describe("web app (browser)", function () {
       await s.page.setViewportSize({ width: 375, height: 812 });
       expect(await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).to.be.at.most(0);
       await s.page.screenshot({ path: join(SHOTS, "library-player-375.png"), fullPage: true });
+      expect(s.errors).to.deep.equal([]);
+    });
+  });
+  describe("albums: one release of several tracks", () => {
+    const mini = "[data-testid=mini-media]";
+    const miniDuration = (page: Page) => page.evaluate((sel) => document.querySelector<HTMLMediaElement>(sel)?.duration ?? 0, mini);
+    const miniPlays = (page: Page) =>
+      page.waitForFunction((sel) => {
+        const m = document.querySelector<HTMLMediaElement>(sel);
+        return m !== null && !m.paused && m.currentTime > 0.5 && Number.isFinite(m.duration);
+      }, mini, { timeout: 30_000 });
+
+    it("the album page lists its tracks; without access each track plays only its 30 s preview (no key asked for); Discover shows Album · 2 tracks", async () => {
+      const album = stack.album!;
+      const s = await open(generatePrivateKey(), 1280);
+      const hls: string[] = [];
+      s.page.on("request", (r) => {
+        const u = new URL(r.url());
+        if (u.pathname.startsWith("/api/hls/") || u.pathname.startsWith("/api/keys/")) hls.push(u.pathname.split("/").slice(-2).join("/"));
+      });
+      await s.page.goto(web.url, { waitUntil: "networkidle" });
+      const card = s.page.locator(`[data-testid=content-card][data-content="${album.contentId}"]`);
+      expect(await card.getByTestId("card-album").innerText()).to.equal("Album · 2 tracks");
+      expect(await card.getByTestId("card-stream-price").innerText()).to.equal("one price for every track");
+      await s.page.screenshot({ path: join(SHOTS, "album-discover-1280.png"), fullPage: true });
+      await s.page.goto(`${web.url}/content/${album.contentId}`, { waitUntil: "networkidle" });
+      expect(await s.page.getByTestId("content-title").innerText()).to.equal("Night Drive");
+      const rows = s.page.getByTestId("album-track");
+      expect(await rows.count()).to.equal(2);
+      expect((await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim())).to.deep.equal(["1 Dusk 0:36", "2 Neon Rain 0:34"]);
+      expect(await s.page.getByTestId("album-access").innerText()).to.match(/30-second preview/);
+      // the album is bought whole: no per-minute offer, and the page's own player is the track list
+      expect(await s.page.getByTestId("player").count()).to.equal(0);
+      await s.page.screenshot({ path: join(SHOTS, "album-page-no-access-1280.png"), fullPage: true });
+
+      await rows.nth(1).getByTestId("play-button").click();
+      await s.page.getByTestId("mini-title").filter({ hasText: "Neon Rain" }).waitFor({ timeout: 15_000 });
+      await miniPlays(s.page);
+      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(/Track 2 of Night Drive · Preview/);
+      expect(await miniDuration(s.page)).to.be.closeTo(30, 1);
+      expect(hls.filter((p) => p.endsWith(".m3u8"))).to.deep.equal([`${album.manifestCid}/t2-preview.m3u8`]);
+      expect(hls.filter((p) => p.includes("keys"))).to.deep.equal([]);
+      expect(s.errors).to.deep.equal([]);
+    });
+
+    it("album bought once unlocks every track: Play all plays track 1 in full, then the player advances to track 2, in full", async () => {
+      const album = stack.album!;
+      const key = generatePrivateKey();
+      await fetch(stack.anvil.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_setBalance", params: [privateKeyToAccount(key).address, toHex(parseEther("10"))] }) });
+      const s = await open(key, 1280);
+      const played: string[] = [];
+      s.page.on("request", (r) => {
+        const u = new URL(r.url());
+        if (u.pathname.endsWith(".m3u8")) played.push(u.pathname.split("/").pop()!);
+      });
+      await s.page.goto(`${web.url}/content/${album.contentId}`, { waitUntil: "networkidle" });
+      await connect(s);
+      await s.page.getByTestId("buy-pass").click();
+      await s.page.locator('[data-testid=tx-status][data-state="confirmed"]').waitFor({ timeout: 30_000 });
+      await s.page.locator('[data-testid=access-status][data-reason="purchase"]').waitFor({ timeout: 15_000 });
+      await s.page.getByTestId("album-access").filter({ hasText: /every track plays in full/ }).waitFor({ timeout: 15_000 });
+      // one purchase on chain, of the album's one content id
+      const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+      const access = contractOf(stack.deployment, "ContentAccess");
+      const [reason] = await pub.readContract({ address: access.address, abi: access.abi, functionName: "accessOf", args: [privateKeyToAccount(key).address, album.contentId] });
+      expect(reason).to.not.equal(0);
+
+      await s.page.getByTestId("album-play-all").click();
+      await s.page.getByTestId("mini-title").filter({ hasText: "Dusk" }).waitFor({ timeout: 15_000 });
+      await miniPlays(s.page);
+      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(/Track 1 of Night Drive · Full track, decrypted in your browser/);
+      expect(await miniDuration(s.page)).to.be.closeTo(36, 1);
+      await s.page.screenshot({ path: join(SHOTS, "album-page-owned-1280.png"), fullPage: true });
+      // past the preview's end, then to the end of track 1: the queue moves on to track 2 by itself
+      await s.page.evaluate((sel) => void (document.querySelector<HTMLMediaElement>(sel)!.currentTime = 33.5), mini);
+      await s.page.getByTestId("mini-title").filter({ hasText: "Neon Rain" }).waitFor({ timeout: 30_000 });
+      await miniPlays(s.page);
+      expect(await s.page.getByTestId("mini-mode").innerText()).to.match(/Track 2 of Night Drive · Full track, decrypted in your browser/);
+      expect(await miniDuration(s.page)).to.be.closeTo(34, 1);
+      await s.page.evaluate((sel) => void (document.querySelector<HTMLMediaElement>(sel)!.currentTime = 31), mini);
+      await s.page.waitForFunction((sel) => document.querySelector<HTMLMediaElement>(sel)!.currentTime > 31.5, mini, { timeout: 30_000 });
+      expect(await s.page.locator("[data-testid=album-track].current").getAttribute("data-track")).to.equal("2");
+      // each track played its own full variants, never another track's, never a preview
+      expect(played.length).to.be.greaterThan(1);
+      for (const p of played) expect(p).to.match(/^t[12]-(high|standard)\.m3u8$/);
+      expect(played.some((p) => p.startsWith("t1-")) && played.some((p) => p.startsWith("t2-"))).to.equal(true);
+      await s.page.setViewportSize({ width: 375, height: 812 });
+      expect(await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).to.be.at.most(0);
+      await s.page.screenshot({ path: join(SHOTS, "album-page-owned-375.png"), fullPage: true });
       expect(s.errors).to.deep.equal([]);
     });
   });

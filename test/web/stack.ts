@@ -4,7 +4,8 @@
  * one premium track (75 s: two minute windows) run through the real media pipeline into a temp piece store with its
  * key sealed in a temp key store, registered on chain (with `exclusiveTrack`, also a 45 s exclusive
  * one; with `freeStandardTrack`, a 40 s premium one whose standard variant the creator gives away; with
- * `freeTrack`, a 45 s free-tier one anyone plays in full).
+ * `freeTrack`, a 45 s free-tier one anyone plays in full; with `album`, a premium album of two tracks,
+ * 36 s and 34 s, sold at one price).
  * Returns the env the web server needs.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -20,7 +21,7 @@ import { deploySystem } from "@streamvault/lib/deployments/deploy-system.ts";
 import { writeDeployment, contractOf, type Deployment } from "@streamvault/lib/deployments";
 import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
-import { processMedia, publish } from "@streamvault/lib/media";
+import { processAlbum, processMedia, publish } from "@streamvault/lib/media";
 import { LocalStore } from "@streamvault/lib/storage";
 import { openKeyStore } from "@streamvault/lib/keys";
 import * as Piece from "@filoz/synapse-core/piece";
@@ -53,10 +54,12 @@ export interface Stack {
   freeStandard?: SeededTrack;
   /** With `freeTrack`: a 45 s free-tier track (every variant in the clear, open to everyone). */
   free?: SeededTrack;
+  /** With `album`: a premium album ("Night Drive", tracks "Dusk" 36 s and "Neon Rain" 34 s) at TRACK_PRICE. */
+  album?: SeededTrack & { tracks: { title: string; seconds: number }[] };
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; freeStandardTrack?: boolean; freeTrack?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
+export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; freeStandardTrack?: boolean; freeTrack?: boolean; album?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
   const log = options.quiet === false ? console.log : () => {};
   const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
   const anvil = await startAnvil({ extraArgs: options.anvilArgs });
@@ -100,20 +103,26 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   const store = new LocalStore({ dir: piecesDir });
   const keyStore = await openKeyStore({ dataDir: keysDir, env: { STREAMVAULT_MASTER_KEY: masterKey } });
   const access = contractOf(deployment, "ContentAccess");
-  const publishTrack = async (title: string, seconds: number, tier: "free" | "premium" | "exclusive", seed: number, freeStandard = false): Promise<SeededTrack> => {
-    const name = `${tier}-${seed}`;
-    const audio = join(dir, `${name}.wav`);
-    await runFfmpeg([
+  const makeNoise = async (file: string, title: string, seconds: number, seed: number) =>
+    runFfmpeg([
       // Pink noise, not a pure tone: AAC then spends what each variant is meant to (a tone comes out
       // smaller at 320k than at 192k, which would turn the adaptive-bitrate ladder upside down).
       "-v", "error", "-y", "-f", "lavfi", "-i", `anoisesrc=d=${seconds}:c=pink:r=44100:a=0.3:seed=${seed}`,
       "-metadata", `title=${title}`, "-metadata", "artist=Nova",
-      "-ac", "2", audio,
+      "-ac", "2", file,
     ]);
-    const sha = createHash("sha256").update(await readFile(audio)).digest("hex");
+  const publishTrack = async (title: string, seconds: number, tier: "free" | "premium" | "exclusive", seed: number, freeStandard = false, album?: { title: string; tracks: { title: string; seconds: number }[] }): Promise<SeededTrack> => {
+    const name = `${tier}-${seed}`;
+    const audio = join(dir, `${name}.wav`);
+    const tracks = album ? album.tracks.map((_, i) => join(dir, `${name}-t${i + 1}.wav`)) : [audio];
+    for (const [i, file] of tracks.entries()) await makeNoise(file, album ? album.tracks[i]!.title : title, album ? album.tracks[i]!.seconds : seconds, seed + i);
+    const hash = createHash("sha256");
+    for (const file of tracks) hash.update(await readFile(file));
+    const sha = hash.digest("hex");
     const externalId = keccak256(`0x${sha}`);
     const contentId = keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [creator, externalId])).toLowerCase() as Hex;
-    const processed = await processMedia(audio, { contentId, tier, workDir: join(dir, `work-${name}`), freeStandard });
+    const workDir = join(dir, `work-${name}`);
+    const processed = album ? await processAlbum(tracks, { contentId, tier, workDir, album: album.title, metadata: { artist: "Nova" } }) : await processMedia(audio, { contentId, tier, workDir, freeStandard });
     const manifestCid = await publish(processed, store, { keyStore });
     await rm(join(dir, `work-${name}`), { recursive: true, force: true });
     log(`published ${manifestCid}`);
@@ -135,7 +144,8 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
       }),
     );
     log(`registered ${contentId}`);
-    if (tier === "free") return { contentId, title, manifestCid };
+    // An album is sold whole on its page (no per-minute offer there), so it gets no stream price.
+    if (tier === "free" || album) return { contentId, title, manifestCid };
     const channels = contractOf(deployment, "PaymentChannels");
     await send(
       await creatorWallet.writeContract({
@@ -151,11 +161,16 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   let exclusive: SeededTrack | undefined;
   let freeStandard: SeededTrack | undefined;
   let free: SeededTrack | undefined;
+  let album: Stack["album"];
   try {
     track = await publishTrack("Aurora Drift", 75, "premium", 7);
     if (options.exclusiveTrack) exclusive = await publishTrack("Midnight Relay", 45, "exclusive", 11);
     if (options.freeStandardTrack) freeStandard = await publishTrack("Open Air Sampler", 40, "premium", 13, true);
     if (options.freeTrack) free = await publishTrack("Harbor Lights", 45, "free", 17);
+    if (options.album) {
+      const tracks = [{ title: "Dusk", seconds: 36 }, { title: "Neon Rain", seconds: 34 }];
+      album = { ...(await publishTrack("Night Drive", 0, "premium", 19, false, { title: "Night Drive", tracks })), tracks };
+    }
   } finally {
     await keyStore.close();
   }
@@ -184,6 +199,7 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
     exclusive,
     freeStandard,
     free,
+    album,
     async stop() {
       await anvil.stop();
       await rm(dir, { recursive: true, force: true });

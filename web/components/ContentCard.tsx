@@ -2,7 +2,7 @@ import Link from "next/link";
 import type { CatalogItem } from "@/lib/server/catalog";
 import { accessSummary, formatAmount, formatDuration } from "@/lib/client/format";
 import { CreatorName } from "./CreatorName";
-import { toTrack } from "@/lib/client/track";
+import { toTracks } from "@/lib/client/track";
 import { PlayButton, TrackList } from "@/components/Player";
 
 export function Artwork({ cid, title, className = "art" }: { cid?: string; title: string; className?: string }) {
@@ -30,7 +30,8 @@ export function ReleaseTerms({ item, stable }: { item: CatalogItem; stable?: str
       {item.tier > 0 && <span className="small muted" data-testid="card-access">unlocks with: {accessSummary(item.tierName, rules, stable)}</span>}
       {item.tier > 0 && (
         <span className="small muted" data-testid="card-stream-price">
-          {rate > 0n ? `or ${formatAmount(rate, item.streamToken, stable)} per minute` : "not offered per minute"}
+          {/* An album's page sells it whole: the player that plays its tracks pays no channel yet. */}
+          {item.tracks ? "one price for every track" : rate > 0n ? `or ${formatAmount(rate, item.streamToken, stable)} per minute` : "not offered per minute"}
         </span>
       )}
     </>
@@ -50,12 +51,13 @@ export function ContentCard({ item, stable, creatorName }: { item: CatalogItem; 
         <span className="muted small">
           <CreatorName address={item.creator} name={creatorName} className="card-creator" />
           {item.artist && item.artist !== creatorName ? ` · ${item.artist}` : ""}
-          {item.album ? ` · ${item.album}` : ""}
+          {item.album && !item.tracks ? ` · ${item.album}` : ""}
         </span>
+        {item.tracks && <span className="small" data-testid="card-album">Album · {item.tracks.length} tracks</span>}
         <ReleaseTerms item={item} stable={stable} />
       </Link>
       <div className="card-play">
-        <PlayButton track={toTrack(item)} />
+        <PlayButton track={toTracks(item)[0]!} />
       </div>
     </div>
   );
@@ -64,7 +66,7 @@ export function ContentCard({ item, stable, creatorName }: { item: CatalogItem; 
 /** A grid of releases whose play buttons queue the whole grid, in its order; `creatorNames` by lower-case creator address. */
 export function ContentGrid({ items, stable, creatorNames }: { items: CatalogItem[]; stable?: string; creatorNames?: Record<string, string | null> }) {
   return (
-    <TrackList tracks={items.map(toTrack)}>
+    <TrackList tracks={items.flatMap(toTracks)}>
       <div className="grid">
         {items.map((item) => (
           <ContentCard key={item.id} item={item} stable={stable} creatorName={creatorNames?.[item.creator.toLowerCase()]} />

@@ -8,11 +8,10 @@
 import Link from "next/link";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useAccount, usePublicClient, useSignMessage } from "wagmi";
-import type { Hex } from "viem";
 import { attachTrack, type AttachedTrack } from "@streamvault/sdk";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { ZERO_ADDRESS } from "@/lib/client/format";
-import { toTrack, type PlayerTrack } from "@/lib/client/track";
+import { toTrack, trackKey, type PlayerTrack } from "@/lib/client/track";
 
 export { toTrack, type PlayerTrack };
 
@@ -69,7 +68,7 @@ function typingTarget(t: EventTarget | null): boolean {
   return t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON|A|AUDIO|VIDEO)$/.test(t.tagName) || t.closest("[role=slider],[role=dialog]") !== null;
 }
 
-type Loaded = { trackId: Hex; kind: AttachedTrack["kind"]; variant: string; encrypted: boolean };
+type Loaded = { trackId: string; kind: AttachedTrack["kind"]; variant: string; encrypted: boolean };
 
 export function PlayerProvider({ children }: { children: ReactNode }) {
   const { chainId, origin } = useAppConfig();
@@ -110,6 +109,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
           media,
           contentId: current.id,
           manifestCid: current.manifestCid,
+          track: current.track,
           hasAccess,
           wallet: address ?? ZERO_ADDRESS,
           chainId,
@@ -118,7 +118,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
         });
         if (cancelled) return track.destroy();
         attached.current = track;
-        setLoaded({ trackId: current.id, kind: track.kind, variant: track.variant, encrypted: track.encrypted });
+        setLoaded({ trackId: trackKey(current), kind: track.kind, variant: track.variant, encrypted: track.encrypted });
         await track.ready;
         if (cancelled) return;
         setStatus("");
@@ -134,7 +134,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
     return () => {
       cancelled = true;
     };
-  }, [current?.id, request]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [current && trackKey(current), request]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => () => attached.current?.destroy(), []);
 
@@ -168,9 +168,10 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const play = useCallback((track: PlayerTrack, list?: PlayerTrack[]) => {
-    const q = list && list.some((t) => t.id === track.id) ? list : [track];
+    const key = trackKey(track);
+    const q = list && list.some((t) => trackKey(t) === key) ? list : [track];
     setQueue(q);
-    setIndex(q.findIndex((t) => t.id === track.id));
+    setIndex(q.findIndex((t) => trackKey(t) === key));
     setRequest((r) => r + 1);
   }, []);
 
@@ -222,7 +223,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
     navigator.mediaSession.metadata = new MediaMetadata({
       title: current.title,
       artist: current.artist,
-      album: "StreamVault",
+      album: current.album ?? "StreamVault",
       artwork: current.artworkCid ? [{ src: `${window.location.origin}/api/piece/${current.artworkCid}` }] : [],
     });
     const media = mediaRef.current;
@@ -263,7 +264,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
   }
 
   const api = useMemo<PlayerApi>(() => ({ queue, index, current, playing, play, toggle, next, previous }), [queue, index, current, playing, play, toggle, next, previous]);
-  const mine = loaded && loaded.trackId === current?.id ? loaded : null;
+  const mine = loaded && current && loaded.trackId === trackKey(current) ? loaded : null;
   return (
     <PlayerCtx.Provider value={api}>
       {children}
@@ -284,6 +285,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
                 <Link href={`/content/${current.id}`} className="mini-title" data-testid="mini-title">{current.title}</Link>
                 <span className="muted small" data-testid="mini-mode">
                   {current.artist ? `${current.artist} · ` : ""}
+                  {current.track !== undefined ? `Track ${current.track}${current.album ? ` of ${current.album}` : ""} · ` : ""}
                   {error ? "" : status || (mine ? (mine.kind === "full" ? `Full track${mine.encrypted ? ", decrypted in your browser" : ""}` : "Preview (30 s): unlock for the full track") : "")}
                 </span>
               </div>
@@ -312,7 +314,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
 export function PlayButton({ track, label = "Play", className = "play-btn" }: { track: PlayerTrack; label?: string; className?: string }) {
   const player = usePlayer();
   const list = useContext(QueueCtx);
-  const isCurrent = player.current?.id === track.id;
+  const isCurrent = player.current !== undefined && trackKey(player.current) === trackKey(track);
   return (
     <button
       type="button"

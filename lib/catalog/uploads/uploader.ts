@@ -11,7 +11,7 @@ import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import pRetry from "p-retry";
 import type { Address, Hex } from "viem";
-import { buildManifest, MediaIngestError, processMedia, publishDetailed } from "../../media/index.ts";
+import { buildManifest, MediaIngestError, processAlbum, processMedia, publishDetailed } from "../../media/index.ts";
 import type { IngestWarning, ProcessedMedia, ReleaseMetadata } from "../../media/index.ts";
 import type { KeyStore } from "../../keys/index.ts";
 import type { PieceStore, PutOptions, PutResult } from "../../storage/types.ts";
@@ -47,6 +47,13 @@ export async function listMediaFiles(input: string): Promise<string[]> {
   };
   await walk(abs);
   return out;
+}
+
+/** The hash an album's content id comes from: of its tracks' SHA-256s in track order (same tracks, same order: same item on a re-run). */
+export async function albumSha256(files: readonly string[]): Promise<string> {
+  const hash = createHash("sha256").update("streamvault/album/v1");
+  for (const file of files) hash.update("\n").update(await sha256File(file));
+  return hash.digest("hex");
 }
 
 export async function sha256File(file: string): Promise<string> {
@@ -87,6 +94,8 @@ export interface ItemResult {
   /** accepted, but worth the uploader's attention (e.g. mostly silent); from ingest, kept across re-runs */
   warnings?: IngestWarning[];
   error?: string;
+  /** an album upload: its title and number of tracks (`file` is its first track) */
+  album?: { title: string; tracks: number };
   size: number;
   storedBytes?: number;
   piecesUploaded: number;
@@ -131,6 +140,11 @@ export interface BatchUploadOptions {
   /** base retry delay in ms (default 200) */
   retryDelayMs?: number;
   events?: UploadEvents;
+  /**
+   * Upload `files` as ONE album (lib/media/album.ts): one item, one content id (from every track's
+   * bytes, in order), one registration; the settings are the first file's. Resumable like any item.
+   */
+  album?: { title: string; trackTitles?: (string | undefined)[] };
 }
 
 /** Work directory of an item; kept until the item is registered so a resume reuses the exact ciphertext. */
@@ -204,18 +218,21 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
   const creator = chain.account.address;
   journal.data.chainId ??= chain.chainId;
   journal.data.creator ??= creator;
-  const results: ItemResult[] = new Array(options.files.length);
-  const queue = options.files.map((file, index) => ({ file, index }));
+  const album = options.album;
+  // An album is one item: the queue holds its first track, which stands for all of them.
+  const items = album ? options.files.slice(0, 1) : options.files;
+  const results: ItemResult[] = new Array(items.length);
+  const queue = items.map((file, index) => ({ file, index }));
 
   // Files are hashed one after another in input order, ahead of the workers, so "the first file
   // with these bytes" is the same on every run whatever order the workers finish in.
   const firstIndexOf = new Map<Hex, number>();
   type Hashed = { sha256: string; contentId: Hex } | { error: unknown };
   let previous: Promise<unknown> = Promise.resolve();
-  const hashed: Promise<Hashed>[] = options.files.map((file, index) => {
+  const hashed: Promise<Hashed>[] = items.map((file, index) => {
     const next = previous.then(async (): Promise<Hashed> => {
       try {
-        const sha256 = await sha256File(file);
+        const sha256 = album ? await albumSha256(options.files) : await sha256File(file);
         const contentId = contentIdFor(creator, externalIdOfSha256(sha256));
         if (!firstIndexOf.has(contentId)) firstIndexOf.set(contentId, index);
         return { sha256, contentId };
@@ -229,8 +246,10 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
 
   const uploadOne = async (file: string, index: number): Promise<ItemResult> => {
     const settings = options.settingsFor(file);
-    const size = (await stat(file)).size;
+    let size = 0;
+    for (const f of album ? options.files : [file]) size += (await stat(f)).size;
     const result: ItemResult = { file, ok: false, alreadyDone: false, size, piecesUploaded: 0, piecesSkipped: 0 };
+    if (album) result.album = { title: album.title, tracks: options.files.length };
     const retry = <T>(fn: () => Promise<T>): Promise<T> =>
       pRetry(fn, {
         retries,
@@ -254,7 +273,7 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
       const first = firstIndexOf.get(id)!;
       if (first !== index) {
         // Same bytes, same content id: one upload serves both; not a failure, so a re-run is clean too.
-        Object.assign(result, { ok: true, outcome: "duplicate", duplicateOf: options.files[first] });
+        Object.assign(result, { ok: true, outcome: "duplicate", duplicateOf: items[first] });
         return result;
       }
       contentId = id;
@@ -292,7 +311,9 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
           const attemptDir = path.join(workDir, `attempt-${process.pid}-${Date.now()}`);
           await mkdir(attemptDir, { recursive: true });
           const existingKey = item.tier === "free" ? undefined : await options.keyStore.getKey(contentId);
-          const fresh = await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, metadata: settings.metadata, previewStart: settings.previewStart, freeStandard: settings.freeStandard });
+          const fresh = album
+            ? await processAlbum(options.files, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, metadata: settings.metadata, freeStandard: settings.freeStandard, album: album.title, trackTitles: album.trackTitles })
+            : await processMedia(file, { contentId, tier: item.tier, workDir: attemptDir, key: existingKey, artwork: settings.artwork, metadata: settings.metadata, previewStart: settings.previewStart, freeStandard: settings.freeStandard });
           if (fresh.key) {
             await options.keyStore.putKey(contentId, fresh.key, creator);
             journal.update(contentId, { keyStored: true });
@@ -374,12 +395,12 @@ export async function uploadBatch(options: BatchUploadOptions): Promise<UploadSu
       events.onItemDone?.(r);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, options.files.length || 1)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, items.length || 1)) }, worker));
 
   // A duplicate stands for its first file: same item, same manifest.
   for (const r of results) {
     if (r.outcome !== "duplicate") continue;
-    const first = results[options.files.indexOf(r.duplicateOf!)]!;
+    const first = results[items.indexOf(r.duplicateOf!)]!;
     if (first.manifestCid) r.manifestCid = first.manifestCid;
     if (first.txHash) r.txHash = first.txHash;
   }

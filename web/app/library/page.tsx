@@ -8,7 +8,7 @@ import { useAppConfig, useContracts } from "@/lib/client/config";
 import { REASONS, REASON_LABEL, ZERO_ADDRESS, formatAmount, formatExpiry, shortAddress } from "@/lib/client/format";
 import { Artwork } from "@/components/ContentCard";
 import { PlayButton, TrackList, usePlayer } from "@/components/Player";
-import { toTrack } from "@/lib/client/track";
+import { toTracks } from "@/lib/client/track";
 
 const dateOf = (seconds: number) => new Date(seconds * 1000).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
 
@@ -64,7 +64,7 @@ export default function Library() {
       return { item, reason: r ? (REASONS[r[0]] ?? "none") : "none", expiresAt: r?.[1] ?? 0n };
     })
     .filter((r) => r.reason !== "none");
-  const tracks = rows.map((r) => toTrack(r.item));
+  const tracks = rows.flatMap((r) => toTracks(r.item));
   const titleOf = new Map(items.map((i) => [i.id.toLowerCase(), i.title]));
   const lastReceipt = new Map<string, Receipt>();
   for (const r of receipts.data ?? []) if (r.contentId && !lastReceipt.has(r.contentId)) lastReceipt.set(r.contentId, r);
@@ -97,12 +97,13 @@ export default function Library() {
                 const bought = lastReceipt.get(item.id.toLowerCase());
                 return (
                   <li key={item.id} className="lib-row" data-testid="library-item" data-content={item.id} data-reason={reason}>
-                    <PlayButton track={toTrack(item)} />
+                    <PlayButton track={toTracks(item)[0]!} />
                     <Artwork cid={item.artworkCid} title={item.title} />
                     <div className="lib-main">
                       <Link href={`/content/${item.id}`}>{item.title}</Link>
                       <span className="muted small">
                         {item.artist || shortAddress(item.creator)} · <span className={`tag ${item.tierName}`}>{item.tierName}</span>
+                        {item.tracks ? ` · Album · ${item.tracks.length} tracks` : ""}
                       </span>
                       {bought && (
                         <span className="small muted">

@@ -13,6 +13,8 @@ import { livePhaseOf } from "./live.ts";
 import { scanLogs } from "@streamvault/lib/chain/logs.ts";
 import type { UnlockItem } from "@streamvault/sdk";
 
+import type { AlbumTrack } from "@/lib/client/track";
+
 export { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 
@@ -24,6 +26,8 @@ export interface CatalogItem extends UnlockItem {
   artist: string;
   album?: string;
   trackNumber?: number;
+  /** an album/EP (one release of several tracks): its tracks in order */
+  tracks?: AlbumTrack[];
   description?: string;
   /** pay-per-minute price (PaymentChannels.streamPrice); rate "0" = not offered per minute */
   streamToken: Address;
@@ -179,6 +183,7 @@ async function enrich(raw: RawContent): Promise<CatalogItem> {
     ...(manifest?.tags.album ? { album: manifest.tags.album } : {}),
     ...(manifest?.tags.trackNumber ? { trackNumber: manifest.tags.trackNumber } : {}),
     ...(manifest?.tags.description ? { description: manifest.tags.description } : {}),
+    ...(manifest?.tracks ? { tracks: manifest.tracks.map((t) => ({ number: t.number, title: t.title, duration: t.duration, ...(t.artist ? { artist: t.artist } : {}) })) } : {}),
     streamToken: (raw.streamPrice?.token.toLowerCase() ?? NO_STREAM_PRICE) as Address,
     streamRatePerMinute: String(raw.streamPrice?.ratePerMinute ?? 0),
     kind: manifest?.kind ?? "unknown",

@@ -8,6 +8,7 @@ import { Artwork } from "@/components/ContentCard";
 import { ContentView } from "@/components/ContentView";
 import { LiveBadge } from "@/components/LiveBadge";
 import { formatDuration } from "@/lib/client/format";
+import { toTrack } from "@/lib/client/track";
 
 export const dynamic = "force-dynamic";
 
@@ -37,9 +38,9 @@ export default async function ContentPage({ params }: { params: Promise<{ id: st
           </p>
           <p className="small muted">
             {item.liveId && <LiveBadge id={item.liveId} initial={item.live!} />}
-            <span className={`tag ${item.tierName}`}>{item.tierName}</span> · {item.kind} {item.duration && !item.live ? `· ${formatDuration(item.duration)}` : ""}
+            <span className={`tag ${item.tierName}`}>{item.tierName}</span> · {item.tracks ? `album · ${item.tracks.length} tracks` : item.kind} {item.duration && !item.live ? `· ${formatDuration(item.duration)}` : ""}
           </p>
-          {(item.album || item.trackNumber) && (
+          {!item.tracks && (item.album || item.trackNumber) && (
             <p className="small" data-testid="content-album">
               {item.album ? `${item.album}` : "Track"}
               {item.trackNumber ? ` · track ${item.trackNumber}` : ""}
@@ -66,6 +67,7 @@ export default async function ContentPage({ params }: { params: Promise<{ id: st
         tokens={creator ? { coin: creator.coin, pass: creator.pass, coinSymbol: creator.coinSymbol, passSymbol: creator.passSymbol } : undefined}
         manifestCid={item.manifestCid}
         title={item.title}
+        album={item.tracks ? { track: toTrack(item), tracks: item.tracks } : undefined}
       />
     </>
   );
