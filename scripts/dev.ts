@@ -85,7 +85,8 @@ if (existsSync(PONDER_BIN)) {
   if (!existsSync(envLocal)) writeFileSync(envLocal, "# Local overrides for the indexer (settings: indexer/ponder.config.ts). Not committed.\n");
   const indexer = spawn(PONDER_BIN, ["dev", "--port", String(indexerPort), "--log-level", indexerLogLevel, ...(quiet ? ["--disable-ui"] : [])], {
     cwd: join(REPO_ROOT, "indexer"),
-    env: { ...env, PONDER_TELEMETRY_DISABLED: "true" },
+    // SQL over HTTP (the SDK's live dashboard) is off on PGlite unless asked; on for this one-user local stack.
+    env: { INDEXER_SQL: "on", ...env, PONDER_TELEMETRY_DISABLED: "true" },
     stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit",
     detached: true,
   });
