@@ -27,6 +27,7 @@ import {
   loadDeployment,
   paymentChannelsAbi,
 } from "@streamvault/lib/deployments";
+import { ponderRpcUrls } from "./src/lib/rpc";
 
 const KNOWN_CHAINS: Record<number, { name: string; rpc: string; pollingInterval: number; getLogsRange?: number }> = {
   31337: { name: "anvil", rpc: "http://127.0.0.1:8545", pollingInterval: 100 },
@@ -59,7 +60,7 @@ export default createConfig({
     // queries and handlers are the same everywhere (`_meta`/`/status` report the real chain id).
     streamvault: {
       id: chainId,
-      rpc: Array.from({ length: fanout }, () => rpcUrl),
+      rpc: ponderRpcUrls(rpcUrl, fanout),
       pollingInterval: Number(process.env.POLLING_INTERVAL ?? known.pollingInterval),
       disableCache: (process.env.DISABLE_RPC_CACHE ?? String(chainId === 31337)) === "true",
       ...(getLogsRange ? { ethGetLogsBlockRange: getLogsRange } : {}),

@@ -55,7 +55,8 @@ export const coinHolding = onchainTable(
   }),
   (table) => ({
     pk: primaryKey({ columns: [table.coin, table.holder] }),
-    holderIdx: index().on(table.holder),
+    // coinHoldings(where: { holder }) in Ponder's default (primary-key) order
+    holderIdx: index().on(table.holder, table.coin),
     creatorIdx: index().on(table.creator),
   }),
 );
@@ -72,7 +73,8 @@ export const passHolding = onchainTable(
   }),
   (table) => ({
     pk: primaryKey({ columns: [table.pass, table.holder] }),
-    holderIdx: index().on(table.holder),
+    // passHoldings(where: { holder }) in Ponder's default (primary-key) order
+    holderIdx: index().on(table.holder, table.pass),
     creatorIdx: index().on(table.creator, table.count),
   }),
 );
@@ -148,8 +150,10 @@ export const content = onchainTable(
     /** Number of changes after registration. */
     revisionCount: t.integer().notNull(),
   }),
-  // contents(where: { creator }, orderBy: "registeredBlock") and contents(orderBy: "registeredBlock")
-  (table) => ({ creatorIdx: index().on(table.creator, table.registeredBlock), tierIdx: index().on(table.tier), registeredBlockIdx: index().on(table.registeredBlock) }),
+  // contents(where: { creator }, orderBy: "registeredBlock") and contents(orderBy: "registeredBlock").
+  // Ponder appends the primary key to every orderBy (its cursor tie-break), so these indexes end
+  // with `id`: the first page is read straight off the index instead of every match being read and sorted.
+  (table) => ({ creatorIdx: index().on(table.creator, table.registeredBlock, table.id), tierIdx: index().on(table.tier), registeredBlockIdx: index().on(table.registeredBlock, table.id) }),
 );
 
 /** Current collaborators of each content item (one row per collaborator). */
@@ -207,7 +211,8 @@ export const accessGrant = onchainTable(
   }),
   (table) => ({
     pk: primaryKey({ columns: [table.contentId, table.buyer] }),
-    buyerIdx: index().on(table.buyer),
+    // accessGrants(where: { buyer }): pages in primary-key order (Ponder's default), served by the index.
+    buyerIdx: index().on(table.buyer, table.contentId),
     creatorIdx: index().on(table.creator),
   }),
 );
@@ -367,9 +372,9 @@ export const credit = onchainTable(
     tx: t.hex().notNull(),
   }),
   (table) => ({
-    // credits(where: { payee } / { contentId }, orderBy: "block")
-    payeeIdx: index().on(table.payee, table.block),
-    contentIdx: index().on(table.contentId, table.block),
+    // credits(where: { payee } / { contentId }, orderBy: "block"), `id` being Ponder's tie-break
+    payeeIdx: index().on(table.payee, table.block, table.id),
+    contentIdx: index().on(table.contentId, table.block, table.id),
   }),
 );
 

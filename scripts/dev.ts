@@ -4,13 +4,14 @@
  * the local piece store and its HTTP gateway, and the indexer when it is installed. Prints the
  * URLs; Ctrl-C stops everything. `npm run dev -- --fresh` starts from an empty chain, with an empty
  * indexer database and key-release state; a new chain gets demo creators and content (`--no-demo`
- * skips them). The indexer logs only warnings and errors (no terminal UI) unless asked:
+ * skips them). The indexer logs only unexpected warnings and errors (no terminal UI) unless asked:
  * `npm run dev -- --indexer-log info` (or debug, trace; env INDEXER_LOG_LEVEL) shows Ponder's own log.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { createPublicClient, http } from "viem";
 import { startAnvil } from "@streamvault/lib/chain/anvil.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
@@ -28,6 +29,13 @@ const chainPort = Number(process.env.CHAIN_PORT ?? 8545);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8787);
 const indexerPort = Number(process.env.INDEXER_PORT ?? 42069);
 const indexerLogLevel = indexerLog(process.argv, process.env.INDEXER_LOG_LEVEL);
+/**
+ * Ponder warnings that say nothing on the local stack and have no setting, dropped at the quiet
+ * levels: anvil mines only when a transaction comes, so "no new block within 30 s" (a fixed timer)
+ * fires after every idle half-minute; and `ponder dev` drops its tables and re-indexes the local
+ * chain from its first block at every start by design (a second or two).
+ */
+const EXPECTED_INDEXER_WARNINGS = ["No new block received within expected time", "Dropped existing database tables"];
 
 mkdirSync(DATA, { recursive: true });
 if (fresh) rmSync(CHAIN_STATE, { force: true });
@@ -71,12 +79,24 @@ if (existsSync(PONDER_BIN)) {
   // Own process group, so stopping it also stops whatever ponder spawns.
   // Quiet by default: Ponder's per-block info lines and its terminal UI drown the other processes' output.
   const quiet = indexerLogLevel === "warn" || indexerLogLevel === "error";
+  // `ponder dev` warns when indexer/.env.local is missing; the settings come from this script's
+  // environment (indexer/ponder.config.ts lists them), so an empty, git-ignored one is enough.
+  const envLocal = join(REPO_ROOT, "indexer", ".env.local");
+  if (!existsSync(envLocal)) writeFileSync(envLocal, "# Local overrides for the indexer (settings: indexer/ponder.config.ts). Not committed.\n");
   const indexer = spawn(PONDER_BIN, ["dev", "--port", String(indexerPort), "--log-level", indexerLogLevel, ...(quiet ? ["--disable-ui"] : [])], {
     cwd: join(REPO_ROOT, "indexer"),
-    env: { ...env, PONDER_TELEMETRY_DISABLED: "true" },
-    stdio: "inherit",
+    // SQL over HTTP (the SDK's live dashboard) is off on PGlite unless asked; on for this one-user local stack.
+    env: { INDEXER_SQL: "on", ...env, PONDER_TELEMETRY_DISABLED: "true" },
+    stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit",
     detached: true,
   });
+  if (quiet) {
+    for (const [from, to] of [[indexer.stdout!, process.stdout], [indexer.stderr!, process.stderr]] as const) {
+      createInterface({ input: from, crlfDelay: Infinity }).on("line", (line) => {
+        if (!EXPECTED_INDEXER_WARNINGS.some((w) => line.includes(w))) to.write(line + "\n");
+      });
+    }
+  }
   children.push(indexer);
 }
 

@@ -17,7 +17,8 @@ describe("indexer (PGlite)", function () {
   let ix: IndexerProcess;
 
   before(async function () {
-    ({ chain, s, ix } = await indexedScenario());
+    // SQL over HTTP is off on PGlite unless asked (sql-guard.ts); this suite checks it end to end.
+    ({ chain, s, ix } = await indexedScenario({ env: { INDEXER_SQL: "on" } }));
   });
 
   after(async function () {

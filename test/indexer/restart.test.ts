@@ -37,6 +37,11 @@ describe("indexer crash recovery (PGlite)", function () {
     await reference.waitReady();
     await reference.waitForBlock(head, 60_000);
     const expected = await dumpTables(reference);
+    // PGlite with INDEXER_SQL unset: SQL over HTTP is off, saying why and how to turn it on.
+    const unset = await reference.get(`/sql/db?sql=${encodeURIComponent(JSON.stringify({ json: { sql: "select count(*) from credit a, credit b", params: [] } }))}`);
+    expect(unset.status).to.equal(404);
+    expect(unset.body.error).to.equal("SQL_DISABLED");
+    expect(unset.body.message).to.include("PGlite").and.include("INDEXER_SQL=on").and.include("DATABASE_URL");
     await reference.stop();
     expect(expected.tokenTransfers!.length).to.be.greaterThan(3_000);
 

@@ -170,6 +170,17 @@ describe("indexer SQL guard (cost limits, read-only rule, INDEXER_SQL)", functio
     expect(ran).to.deep.equal([]);
   });
 
+  it("on PGlite with INDEXER_SQL unset answers 404 saying why and how to turn SQL on, running nothing", async function () {
+    const { app, ran } = appWith(sqlLimitsFromEnv({}, { pglite: true }));
+    const explainedBefore = explained.length;
+    const res = await ask(app, `select count(*) from credit a, credit b, credit c, credit d`, [], "/sql/db");
+    expect(res.status).to.equal(404);
+    expect(res.json.error).to.equal("SQL_DISABLED");
+    expect(res.json.message).to.include("PGlite").and.include("INDEXER_SQL=on").and.include("DATABASE_URL").and.include("POST /graphql");
+    expect(explained.length).to.equal(explainedBefore);
+    expect(ran).to.deep.equal([]);
+  });
+
   it("answers every /sql path 404 with what to use instead when INDEXER_SQL=off, running nothing", async function () {
     const { app, ran } = appWith(sqlLimitsFromEnv({ INDEXER_SQL: "off" }));
     const explainedBefore = explained.length;
@@ -193,6 +204,11 @@ describe("indexer SQL guard (cost limits, read-only rule, INDEXER_SQL)", functio
       timeoutMs: 0,
     });
     expect(sqlLimitsFromEnv({ INDEXER_SQL: "OFF" }).enabled).to.equal(false);
+    // PGlite cannot stop a running query: off unless INDEXER_SQL=on; Postgres: on unless off.
+    expect(sqlLimitsFromEnv({}, { pglite: true })).to.deep.equal({ ...DEFAULT_SQL_LIMITS, enabled: false, offOnPglite: true });
+    expect(sqlLimitsFromEnv({ INDEXER_SQL: "on" }, { pglite: true })).to.deep.equal(DEFAULT_SQL_LIMITS);
+    expect(sqlLimitsFromEnv({ INDEXER_SQL: "off" }, { pglite: true })).to.deep.equal({ ...DEFAULT_SQL_LIMITS, enabled: false });
+    expect(sqlLimitsFromEnv({}, { pglite: false })).to.deep.equal(DEFAULT_SQL_LIMITS);
     expect(sqlLimitsFromEnv({ INDEXER_SQL_MAX_COST: "lots", INDEXER_SQL_MAX_ROWS: "-3", INDEXER_SQL_TIMEOUT_MS: "soon" })).to.deep.equal(DEFAULT_SQL_LIMITS);
   });
 });

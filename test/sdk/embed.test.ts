@@ -34,7 +34,8 @@ describe("SDK embedded in a third-party page (examples/embed, chromium)", functi
     mkdirSync(SHOTS, { recursive: true });
     const [s] = await Promise.all([startStack(), ensureBuild()]);
     stack = s;
-    indexer = await startIndexer({ rpcUrl: stack.anvil.rpcUrl, deploymentsDir: stack.env.DEPLOYMENTS_DIR! });
+    // The SDK's live dashboard reads /sql/live, off on PGlite unless asked.
+    indexer = await startIndexer({ rpcUrl: stack.anvil.rpcUrl, deploymentsDir: stack.env.DEPLOYMENTS_DIR!, env: { INDEXER_SQL: "on" } });
     await indexer.waitReady(120_000);
     // The example's origin must be known to the web app before it starts (SDK_ORIGINS).
     const sitePort = await freePort();

@@ -42,9 +42,10 @@ const app = new Hono();
 // SQL over HTTP: requests Ponder would refuse are answered here as client errors first, and a
 // query is planned (EXPLAIN, on the same connection or read-only pool Ponder will run it on) and
 // refused before it runs when its estimated cost or rows are over the limits (./sql-guard).
-const sqlLimits = sqlLimitsFromEnv();
 // Ponder's own handle on which database it runs (its client() middleware reads the same).
 const onPostgres = (globalThis as { PONDER_DATABASE?: { driver?: { dialect?: string } } }).PONDER_DATABASE?.driver?.dialect === "postgres";
+// Off on PGlite unless INDEXER_SQL=on: a query there cannot be stopped once it runs.
+const sqlLimits = sqlLimitsFromEnv(process.env, { pglite: !onPostgres });
 type RawQuery = { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: undefined, arrayMode: false): { execute(): Promise<{ rows: Record<string, unknown>[] }> } };
 type RawDb = { _: { session: RawQuery }; transaction<T>(run: (tx: RawDb) => Promise<T>, config?: { accessMode?: "read only" }): Promise<T> };
 const rawDb = db as unknown as RawDb;

@@ -13,7 +13,7 @@
  *   403  valid SQL that is not a single read-only SELECT                       (plain text)
  *   400  {"error":"SQL_TOO_COSTLY" | "SQL_TOO_MANY_ROWS","message",...}: over INDEXER_SQL_MAX_COST
  *        or INDEXER_SQL_MAX_ROWS
- *   404  {"error":"SQL_DISABLED",...}: INDEXER_SQL=off
+ *   404  {"error":"SQL_DISABLED",...}: INDEXER_SQL=off, or on PGlite without INDEXER_SQL=on
  *   503  {"error":"SQL_TIMEOUT",...}: admitted, but stopped by INDEXER_SQL_TIMEOUT_MS (Postgres)
  * Plain-text answers are what @ponder/client turns into its Error message; the JSON ones reach it
  * as the message text too. Accepted queries go on to Ponder unchanged.
@@ -58,8 +58,10 @@ const MAX_REMEMBERED = 1000;
 const MAX_SQL_LENGTH = 5_000;
 
 export interface SqlLimits {
-  /** false: /sql/* answers 404 (INDEXER_SQL=off). */
+  /** false: /sql/* answers 404 (INDEXER_SQL=off, or PGlite without INDEXER_SQL=on). */
   enabled: boolean;
+  /** Set when SQL is off only because the database is PGlite and INDEXER_SQL is unset. */
+  offOnPglite?: true;
   /** Largest planner cost of any node of the plan (INDEXER_SQL_MAX_COST). */
   maxCost: number;
   /** Largest number of rows the planner expects the query to return (INDEXER_SQL_MAX_ROWS). */
@@ -73,15 +75,24 @@ export interface SqlLimits {
 // query at about a second of the indexer's only connection.
 export const DEFAULT_SQL_LIMITS: SqlLimits = { enabled: true, maxCost: 50_000, maxRows: 10_000, timeoutMs: 5_000 };
 
-/** Limits from INDEXER_SQL, INDEXER_SQL_MAX_COST, INDEXER_SQL_MAX_ROWS, INDEXER_SQL_TIMEOUT_MS; malformed values keep the default. */
-export function sqlLimitsFromEnv(env: Record<string, string | undefined> = process.env): SqlLimits {
+/**
+ * Limits from INDEXER_SQL, INDEXER_SQL_MAX_COST, INDEXER_SQL_MAX_ROWS, INDEXER_SQL_TIMEOUT_MS;
+ * malformed values keep the default. INDEXER_SQL unset means on for Postgres and off for PGlite:
+ * PGlite runs a query in the indexer's own thread and cannot stop it (it ignores
+ * statement_timeout), so work the planner cannot price (nested `replace()` building huge values)
+ * would stall indexing; INDEXER_SQL=on serves it there anyway, with the cost limits.
+ */
+export function sqlLimitsFromEnv(env: Record<string, string | undefined> = process.env, database: { pglite?: boolean } = {}): SqlLimits {
   const positive = (value: string | undefined, fallback: number, allowZero = false) => {
     if (value === undefined || value.trim() === "") return fallback;
     const n = Number(value);
     return Number.isFinite(n) && (n > 0 || (allowZero && n === 0)) ? n : fallback;
   };
+  const setting = (env.INDEXER_SQL ?? "").trim().toLowerCase();
+  const offOnPglite = setting === "" && database.pglite === true;
   return {
-    enabled: !["off", "false", "0", "no"].includes((env.INDEXER_SQL ?? "").trim().toLowerCase()),
+    enabled: !["off", "false", "0", "no"].includes(setting) && !offOnPglite,
+    ...(offOnPglite ? { offOnPglite: true as const } : {}),
     maxCost: positive(env.INDEXER_SQL_MAX_COST, DEFAULT_SQL_LIMITS.maxCost),
     maxRows: positive(env.INDEXER_SQL_MAX_ROWS, DEFAULT_SQL_LIMITS.maxRows),
     timeoutMs: positive(env.INDEXER_SQL_TIMEOUT_MS, DEFAULT_SQL_LIMITS.timeoutMs, true),
@@ -161,7 +172,10 @@ export function createSqlGuard(options: { limits: SqlLimits; explain: ExplainSql
     if (!limits.enabled) {
       return jsonAnswer(c, 404, {
         error: "SQL_DISABLED",
-        message: `SQL over HTTP is turned off on this indexer (INDEXER_SQL=off): ${ALTERNATIVES}.`,
+        message: limits.offOnPglite
+          ? `SQL over HTTP is off on this indexer: it runs on PGlite, where a running query cannot be stopped (no statement timeout). ` +
+            `Run it on Postgres (DATABASE_URL), or set INDEXER_SQL=on to serve SQL on PGlite anyway; meanwhile ${ALTERNATIVES}.`
+          : `SQL over HTTP is turned off on this indexer (INDEXER_SQL=off): ${ALTERNATIVES}.`,
       });
     }
     if (c.req.path !== "/sql/db" && c.req.path !== "/sql/live") return next();
