@@ -117,6 +117,8 @@ async function main(): Promise<void> {
     if (live?.state !== "live" || !live.liveManifestCid) throw new Error(`the stream did not go live: ${cli.output()} ${push.stderr()}`);
     const liveCid = live.liveManifestCid;
     console.log(`live: ${live.contentId} (manifest ${liveCid})`);
+    // The ladder's first rendition (highest first), the one a viewer's player loads and pays for.
+    const liveVariant = ((await (await fetch(`${web.url}/api/manifest/${liveCid}`)).json()) as Manifest).variants[0]!.name;
 
     // --- glass to glass, in the real content page ---
     const fan = createWalletClient({ account: privateKeyToAccount(FAN_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
       }
       return sets;
     };
-    const liveSets = await bodySets(live.contentId, (v) => v.live, "live", true);
+    const liveSets = await bodySets(live.contentId, (v) => v.live, liveVariant, true);
     const vodSets = await bodySets(vod.contentId, (v) => v.vod, vodVariant.name, true);
     const cookies = viewers.map((v) => ({ cookie: v.cookie }));
 
@@ -259,7 +261,7 @@ async function main(): Promise<void> {
     };
     const common = { connections: CONNECTIONS, seconds: SECONDS, bodies: [""] };
     const jobs = {
-      livePlaylist: { ...common, url: web.url, path: `/api/hls/${liveCid}/live.m3u8?c=${live.contentId}`, method: "GET" as const, headers: [{}] },
+      livePlaylist: { ...common, url: web.url, path: `/api/hls/${liveCid}/${liveVariant}.m3u8?c=${live.contentId}`, method: "GET" as const, headers: [{}] },
       vodPlaylist: { ...common, url: web.url, path: `/api/hls/${vod.manifestCid}/${vodVariant.playlist}.m3u8?c=${vod.contentId}`, method: "GET" as const, headers: [{}] },
       liveKeys: { ...common, url: keyServer.url, path: `/api/keys/${live.contentId}/stream`, headers: cookies, bodySets: liveSets },
       vodKeys: { ...common, url: keyServer.url, path: `/api/keys/${vod.contentId}/stream`, headers: cookies, bodySets: vodSets },
@@ -268,7 +270,7 @@ async function main(): Promise<void> {
     // within the 10 s they all join in (500 / 10 s; a viewer then asks once a minute).
     const PLAYLIST_RATE = Math.round(CONNECTIONS / SEGMENT_SECONDS);
     const KEY_RATE = Math.round(CONNECTIONS / 10);
-    const livePlaylist = await run(`GET /api/hls/<live manifest>/live.m3u8 (growing EVENT playlist, web app), ${CONNECTIONS} viewers polling every ${SEGMENT_SECONDS} s = ${PLAYLIST_RATE}/s`, { ...jobs.livePlaylist, overallRate: PLAYLIST_RATE });
+    const livePlaylist = await run(`GET /api/hls/<live manifest>/${liveVariant}.m3u8 (growing EVENT playlist, web app), ${CONNECTIONS} viewers polling every ${SEGMENT_SECONDS} s = ${PLAYLIST_RATE}/s`, { ...jobs.livePlaylist, overallRate: PLAYLIST_RATE });
     const vodPlaylist = await run(`GET /api/hls/<VOD manifest>/${vodVariant.playlist}.m3u8 (web app), ${PLAYLIST_RATE}/s from ${CONNECTIONS} connections`, { ...jobs.vodPlaylist, overallRate: PLAYLIST_RATE });
     const liveKeys = await run(`POST /api/keys/<live item>/stream (a minute key per request, voucher checked), ${CONNECTIONS} viewers joining within 10 s = ${KEY_RATE}/s`, { ...jobs.liveKeys, overallRate: KEY_RATE });
     const vodKeys = await run(`POST /api/keys/<VOD item>/stream (a minute key per request, voucher checked), ${KEY_RATE}/s from ${CONNECTIONS} connections`, { ...jobs.vodKeys, overallRate: KEY_RATE });
