@@ -25,8 +25,8 @@ import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@st
 import { serializeManifest, type Manifest } from "@streamvault/lib/manifest";
 import { LocalStore } from "@streamvault/lib/storage";
 import { pieceCidOf } from "@streamvault/lib/storage/piece.ts";
-import { startStack, CREATOR_KEY, FAN_KEY, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, sessionCookie, startWeb, type WebServer } from "./server.ts";
+import { startStack, CREATOR_KEY, FAN_KEY, STREAMER_KEY, STREAM_RATE, type Stack } from "./stack.ts";
+import { ensureBuild, playwright, sessionCookie, startWeb, studioGet, type WebServer } from "./server.ts";
 import { installWallet } from "./wallet.ts";
 import type { Browser, Page } from "./pw.ts";
 import { startCli } from "../cli/helpers.ts";
@@ -35,6 +35,10 @@ import { playlistCids, pushRtmp, streamKeyOf } from "../cli/live-helpers.ts";
 const SHOTS = join(REPO_ROOT, "test-results", "web");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Long enough for the second fan to join in minute 1 (after JOIN_AT s stored) and play a while before it ends. */
+const PUSH_SECONDS = 100;
+/** The pay-per-minute fan joins once this much is stored: hls.js starts near the live edge, well inside minute 1. */
+const JOIN_AT = 68;
 
 interface LiveStatusJson {
   state: string;
@@ -106,8 +110,8 @@ describe("web: live stream over RTMP (browser)", function () {
       CREATOR_PRIVATE_KEY: CREATOR_KEY,
     };
     // ultrafast: three encodes beside Chromium and the stack on a small CI machine stay real time
-    const cli = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", id, "--title", "Friday gig", "--tier", "premium", "--price", "0.002", "--idle-timeout", "5", "--renditions", "480,360,audio", "--preset", "ultrafast", "--json"], env);
-    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${await streamKeyOf(cli)}`, 55, "854x480");
+    const cli = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", id, "--title", "Friday gig", "--tier", "premium", "--price", "0.002", "--price-per-minute", "0.0001", "--idle-timeout", "5", "--renditions", "480,360,audio", "--preset", "ultrafast", "--json"], env);
+    const push = pushRtmp(`rtmp://127.0.0.1:${port}/live/${await streamKeyOf(cli)}`, PUSH_SECONDS, "854x480");
     try {
       // On chain with the live manifest as soon as the first segment is cut.
       let live: LiveStatusJson | undefined;
@@ -239,6 +243,65 @@ describe("web: live stream over RTMP (browser)", function () {
       expect(fetched.slice(0, beforeSwitch).map((cid) => renditionOf.get(cid)), "segments fetched before it").to.include("480p");
       expect(await page.getByTestId("player-error").count()).to.equal(0);
       await page.screenshot({ path: join(SHOTS, "live-quality-360p-1280.png"), fullPage: true });
+
+      // A second fan without a pass joins in minute 1, opens a channel from the page's pay-per-minute
+      // offer and plays near the live edge: it pays 1 x rate for the one minute it receives (not from minute 0).
+      await page.evaluate(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.pause()); // one decoding page at a time on a small CI machine
+      for (const deadline = Date.now() + 90_000; Date.now() < deadline && ((await status(id))?.secondsStored ?? 0) < JOIN_AT; ) await sleep(500);
+      const ppmContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const payer = await ppmContext.newPage();
+      payer.on("pageerror", (e) => errors.push(String(e)));
+      const asks: { minute: number; variants: string[]; cumulativeAmount: string }[] = [];
+      const releasedKeys: { minute: number; variant: string }[] = [];
+      const payerPieces: string[] = [];
+      payer.on("request", (r) => {
+        if (new URL(r.url()).pathname.endsWith("/stream")) asks.push(JSON.parse(r.postData() ?? "{}"));
+      });
+      payer.on("response", (r) => {
+        const path = new URL(r.url()).pathname;
+        const m = /\/api\/piece\/([^/?]+)/.exec(path);
+        if (m && r.status() === 200) payerPieces.push(decodeURIComponent(m[1]!));
+        if (path.endsWith("/stream") && r.status() === 200) void r.json().then((b: { keys: { minute: number; variant: string }[] }) => releasedKeys.push(...b.keys.map(({ minute, variant }) => ({ minute, variant }))));
+      });
+      await installWallet(payer, STREAMER_KEY, stack.anvil.rpcUrl);
+      await payer.goto(`${web.url}/content/${live!.contentId}`, { waitUntil: "networkidle" });
+      await payer.getByTestId("wallet").getByRole("button", { name: /connect/i }).click();
+      await payer.getByRole("button", { name: /StreamVault Test Wallet/ }).click();
+      await payer.getByTestId("stream-price").filter({ hasText: "0.0001 ETH per minute" }).waitFor({ timeout: 15_000 });
+      expect(await payer.getByTestId("player-label").innerText()).to.match(/Live stream · unlock below to watch/);
+      await payer.getByTestId("stream-open").click();
+      const meter = payer.getByTestId("stream-meter");
+      await meter.filter({ hasText: /1 minute .*spent 0\.0001 ETH.*streaming/ }).waitFor({ timeout: 30_000 });
+      await payer.locator('[data-testid=player][data-mode="full"]').waitFor({ timeout: 15_000 });
+      await payer.evaluate(() => document.querySelector<HTMLMediaElement>("[data-testid=media]")!.play().catch(() => {}));
+      await payer.waitForFunction(() => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 });
+      const joinedAt = (await media(payer)).currentTime;
+      await payer.waitForFunction((t) => (document.querySelector<HTMLMediaElement>("[data-testid=media]")?.currentTime ?? 0) > t + 3, joinedAt, { timeout: 30_000 });
+      expect((await status(id))!.state, "still live while the second fan plays").to.equal("live");
+      expect(joinedAt, "joined near the live edge, in minute 1").to.be.greaterThan(60);
+      expect(await payer.getByTestId("player-label").innerText()).to.match(/Full 480p quality.*paid per minute, decrypted in your browser/);
+      expect(await payer.getByTestId("player-error").count()).to.equal(0);
+      await payer.screenshot({ path: join(SHOTS, "live-pay-per-minute-1280.png"), fullPage: true });
+      // The minutes of the segments it received, from the live manifest: exactly the minutes it asked for and paid.
+      const nowManifest = (await (await fetch(`${web.url}/api/manifest/${liveCid}`)).json()) as Manifest;
+      const minuteOf = new Map(nowManifest.variants.flatMap((v) => v.segments.map((x) => [x.pieceCid, x.minute] as const)));
+      const receivedMinutes = [...new Set(payerPieces.map((cid) => minuteOf.get(cid)).filter((m): m is number => m !== undefined))].sort((a, b) => a - b);
+      expect(receivedMinutes, "minutes of the segments received").to.deep.equal([1]);
+      // One ask per minute received, each voucher rate x (minutes received so far), for both video rungs (never the audio-only or minute 0).
+      expect(asks.map((a) => [a.minute, a.variants, a.cumulativeAmount])).to.deep.equal(receivedMinutes.map((m, i) => [m, ["480p", "360p"], (BigInt(i + 1) * STREAM_RATE).toString()]));
+      for (let i = 0; i < 50 && releasedKeys.length < 2 * receivedMinutes.length; i++) await sleep(100);
+      expect(releasedKeys.map((k) => [k.minute, k.variant])).to.deep.equal(receivedMinutes.flatMap((m) => [[m, "480p"], [m, "360p"]]));
+      // The server's ledger (what the creator's studio redeems): minutes released = minutes received, best voucher = rate x that, no key past it.
+      const channelId = /Channel #(\d+)/.exec(await meter.innerText())![1]!;
+      const streamsRes = await studioGet(web.url, CREATOR_KEY, `/api/studio/${privateKeyToAccount(CREATOR_KEY).address}/streams`);
+      expect(streamsRes.status).to.equal(200);
+      const row = ((await streamsRes.json()) as { streams: { id: string; contentId: string; minutesDelivered: number; ratePerMinute: string; voucher: { cumulativeAmount: string } | null }[] }).streams.find((x) => x.id === channelId);
+      expect(row, `channel ${channelId} in the studio's streams`).to.not.equal(undefined);
+      expect(row!.contentId.toLowerCase()).to.equal(live!.contentId.toLowerCase());
+      expect(row!.ratePerMinute).to.equal(STREAM_RATE.toString());
+      expect(row!.minutesDelivered, "minute windows released on the channel").to.equal(receivedMinutes.length);
+      expect(row!.voucher?.cumulativeAmount, "best voucher").to.equal((BigInt(receivedMinutes.length) * STREAM_RATE).toString());
+      await ppmContext.close();
 
       // The push ends: ENDLIST, the final manifest with the same pieces on chain, the page says it ended.
       expect(await push.done, `the RTMP push: ${push.stderr()}`).to.equal(0);
