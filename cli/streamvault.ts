@@ -243,11 +243,15 @@ function program(): Command {
 
   p.command("live")
     .description("go live: registers the item as the stream starts, stores 2 s segments as they are cut and grows an HLS EVENT playlist fans watch; the same pieces become the VOD when it ends")
-    .argument("[input]", "growing media file, or - for stdin (or --rtmp)")
+    .argument("[input]", "growing media file, or - for stdin (or --rtmp / --srt)")
     .option("--rtmp", "receive from OBS or any RTMP encoder on rtmp://127.0.0.1:<port>/live; a random stream key is printed once and publishers without it are refused")
     .option("--rtmp-port <port>", "RTMP port", "1935")
     .option("--rtmp-host <address>", "address the RTMP server listens on (0.0.0.0 for OBS on another machine: the stream key is then all that keeps others out, and RTMP is not encrypted, so use a trusted network)", "127.0.0.1")
     .option("--rtmp-key <key>", "use this stream key (16-128 characters) instead of a random one, e.g. the one saved in OBS")
+    .option("--srt", "receive from OBS or any SRT encoder as an SRT listener on srt://127.0.0.1:<port>; the stream key is the SRT passphrase (printed once): callers without it fail the handshake, and the media is encrypted on the wire")
+    .option("--srt-port <port>", "SRT port (UDP)", "9000")
+    .option("--srt-host <address>", "address the SRT listener binds (0.0.0.0 for OBS on another machine)", "127.0.0.1")
+    .option("--srt-key <key>", "use this stream key / SRT passphrase (10-79 characters) instead of a random one; needed again to continue an SRT stream")
     .option("--finalize <id>", "end a stream whose encoder never came back (interrupted): store what was cut and set the VOD")
     .option("--id <name>", "stream id (default: live-<time>); an interrupted stream continues under its id")
     .option("--title <title>", "title")
@@ -261,7 +265,7 @@ function program(): Command {
     .option("--idle-timeout <s>", "input that brings no media for this long has ended", "10")
     .option("--retries <n>", "retries per segment write", "8")
     .option("--json", "print JSON events")
-    .addHelpText("after", "\nExamples:\n  streamvault live --rtmp --id gig --title \"Friday gig\"      # OBS: server rtmp://127.0.0.1:1935/live, the printed stream key\n  streamvault live ./recording.ts --id gig\n  streamvault live --finalize gig")
+    .addHelpText("after", "\nExamples:\n  streamvault live --rtmp --id gig --title \"Friday gig\"      # OBS: server rtmp://127.0.0.1:1935/live, the printed stream key\n  streamvault live --srt --id gig                          # OBS: server srt://127.0.0.1:9000?passphrase=<the printed key>\n  streamvault live ./recording.ts --id gig\n  streamvault live --finalize gig")
     .action(async (input: string | undefined, _o, cmd: Command) => {
       process.exitCode = await (await live()).liveCommand(input, global(cmd));
     });

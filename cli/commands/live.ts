@@ -1,8 +1,9 @@
-/** `live [input] | --rtmp | --finalize <id>` and `live-status <id>`. */
+/** `live [input] | --rtmp | --srt | --finalize <id>` and `live-status <id>`. */
 import path from "node:path";
 import { existsSync } from "node:fs";
 import { LIVE_ID, archiveLive, finalizeLive, liveStatus, readLiveState, rtmpUrl } from "@streamvault/lib/live/archiver.ts";
-import { newStreamKey } from "@streamvault/lib/live/rtmp.ts";
+import { hashStreamKey, newStreamKey } from "@streamvault/lib/live/rtmp.ts";
+import { SRT_KEY, srtUrl } from "@streamvault/lib/live/srt.ts";
 import type { LiveChunk, LiveState } from "@streamvault/lib/live/archiver.ts";
 import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openStore, toJson } from "../context.ts";
 import type { GlobalOptions } from "../context.ts";
@@ -22,6 +23,10 @@ export interface LiveOptions extends GlobalOptions {
   rtmpPort?: string;
   rtmpHost?: string;
   rtmpKey?: string;
+  srt?: boolean;
+  srtPort?: string;
+  srtHost?: string;
+  srtKey?: string;
   finalize?: string;
   segmentSeconds?: string;
   renditions?: string;
@@ -40,12 +45,14 @@ function num(value: string | undefined, name: string, fallback: number, min: num
 
 export async function liveCommand(input: string | undefined, opts: LiveOptions): Promise<number> {
   if (opts.finalize !== undefined) return finalizeCommand(opts.finalize, opts);
-  if (opts.rtmp && input !== undefined) throw new CliError(`pass either an input (${input}) or --rtmp, not both`, "bad_input");
-  if (!opts.rtmp && input === undefined) throw new CliError("pass a growing media file, - for stdin, or --rtmp to receive from OBS or any RTMP encoder", "bad_input");
-  if (input !== undefined && input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, - to read stdin, or --rtmp`, "bad_input");
+  if (opts.rtmp && opts.srt) throw new CliError("pass either --rtmp or --srt, not both", "bad_input");
+  if ((opts.rtmp || opts.srt) && input !== undefined) throw new CliError(`pass either an input (${input}) or --${opts.rtmp ? "rtmp" : "srt"}, not both`, "bad_input");
+  if (!opts.rtmp && !opts.srt && input === undefined) throw new CliError("pass a growing media file, - for stdin, or --rtmp / --srt to receive from OBS or any encoder", "bad_input");
+  if (input !== undefined && input !== "-" && !existsSync(input)) throw new CliError(`${input} does not exist: pass a growing media file, - to read stdin, or --rtmp / --srt`, "bad_input");
   const id = opts.id ?? `live-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   if (!LIVE_ID.test(id)) throw new CliError(`--id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`, "bad_input");
   if (opts.rtmpKey !== undefined && !/^[A-Za-z0-9._-]{16,128}$/.test(opts.rtmpKey)) throw new CliError(`--rtmp-key must be 16-128 characters of A-Z a-z 0-9 . _ - (leave it out to get a random one)`, "bad_input");
+  if (opts.srtKey !== undefined && !SRT_KEY.test(opts.srtKey)) throw new CliError("--srt-key must be 10-79 characters of A-Z a-z 0-9 . _ - (SRT passphrases are; leave it out to get a random one)", "bad_input");
   const segmentSeconds = num(opts.segmentSeconds, "--segment-seconds", 2, 1, 60);
   const renditions = opts.renditions ?? process.env[LIVE_RENDITIONS_ENV];
   if (renditions !== undefined) {
@@ -64,6 +71,11 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
   // A new stream gets a random stream key, shown once below; a continued one keeps its key (only its hash is on disk).
   const newKey = opts.rtmp && opts.rtmpKey === undefined && !existing?.rtmpKeyHash ? newStreamKey() : undefined;
   const rtmp = opts.rtmp ? { port: num(opts.rtmpPort, "--rtmp-port", 1935, 1, 65535), host: opts.rtmpHost ?? "127.0.0.1", key: opts.rtmpKey ?? newKey } : undefined;
+  // SRT: the key is the passphrase ffmpeg listens with, so a continued stream needs it again (only its hash is on disk).
+  if (opts.srt && opts.srtKey === undefined && existing?.srtKeyHash) throw new CliError(`continuing SRT stream "${id}" needs its key: pass --srt-key with the key shown when it was created`, "bad_input");
+  if (opts.srt && opts.srtKey !== undefined && existing?.srtKeyHash && hashStreamKey(opts.srtKey) !== existing.srtKeyHash) throw new CliError(`that is not the SRT key of live stream "${id}": pass the key shown when it was created`, "bad_input");
+  const newSrtKey = opts.srt && opts.srtKey === undefined ? newStreamKey() : undefined;
+  const srt = opts.srt ? { port: num(opts.srtPort, "--srt-port", 9000, 1, 65535), host: opts.srtHost ?? "127.0.0.1", key: (opts.srtKey ?? newSrtKey)! } : undefined;
   if (existing && !opts.json) console.log(`continuing ${existing.status} stream ${id}: ${existing.chunks.filter((c) => c.status === "uploaded").length} chunks already stored`);
   const chain = await openChain(opts);
   const settings = await itemSettings({}, opts, chain, new Map(), "live");
@@ -81,11 +93,15 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
     if (opts.json) console.log(JSON.stringify({ event: "status", ...liveStatus(s) }));
     else if (s.status === "recording" && s.liveManifestCid) console.log(`live: content ${s.contentId} registered (manifest ${s.liveManifestCid}); fans can watch now`);
   };
-  if (opts.json) console.log(JSON.stringify({ event: "start", id, input: rtmp ? rtmpUrl(rtmp) : input, ...(newKey ? { streamKey: newKey } : {}) }));
+  if (opts.json) console.log(JSON.stringify({ event: "start", id, input: rtmp ? rtmpUrl(rtmp) : srt ? srtUrl({ host: srt.host, port: srt.port }) : input, ...(newKey ? { streamKey: newKey } : newSrtKey ? { streamKey: newSrtKey } : {}) }));
   else if (rtmp) {
     console.log(`live stream ${id}: waiting for an RTMP publisher at ${rtmpUrl(rtmp)}, ${segmentSeconds} s segments`);
     if (newKey) console.log(`stream key (shown once, keep it secret; OBS: Settings > Stream > Service Custom, Server ${rtmpUrl(rtmp)}, Stream Key): ${newKey}`);
     else console.log(`stream key: the one ${opts.rtmpKey ? "passed with --rtmp-key" : "shown when this stream was created"}`);
+  } else if (srt) {
+    console.log(`live stream ${id}: waiting for an SRT caller at ${srtUrl({ host: srt.host, port: srt.port })} (encrypted with the stream key), ${segmentSeconds} s segments`);
+    if (newSrtKey) console.log(`stream key (shown once, keep it secret; OBS: Settings > Stream > Service Custom, Server ${srtUrl(srt)}, Stream Key empty): ${newSrtKey}`);
+    else console.log("stream key: the one passed with --srt-key");
   }
   else console.log(`live stream ${id}: reading ${input === "-" ? "stdin" : input}, ${segmentSeconds} s segments`);
   // Ctrl-C ends the stream cleanly (the last segment is closed, stored and the VOD set); a second one exits at once.
@@ -99,6 +115,7 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
     const state = await archiveLive({
       input: input ?? "-",
       rtmp,
+      srt,
       id,
       title: opts.title,
       tier: settings.tier,
@@ -152,7 +169,7 @@ export async function liveStatusCommand(id: string, opts: GlobalOptions & { json
   if (!state) throw new CliError(`no live stream "${id}" in ${path.join(home, "live")}`, "not_found");
   const status = liveStatus(state);
   if (opts.json) {
-    const { rtmpKeyHash: _hash, ...shown } = state;
+    const { rtmpKeyHash: _rtmp, srtKeyHash: _srt, ...shown } = state;
     console.log(toJson({ ...shown, ...status, state: status.state }));
     return EXIT.OK;
   }

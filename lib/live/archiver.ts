@@ -1,7 +1,8 @@
 /**
  * Live streaming: one pipeline behind every input (a growing file, stdin, or an RTMP publisher
  * such as OBS, received by lib/live/rtmp.ts, which refuses any publisher without the stream's
- * secret key and hands the accepted one's media on as FLV). An ingest ffmpeg receives the input and passes it
+ * secret key and hands the accepted one's media on as FLV, or an SRT caller, received by
+ * lib/live/srt.ts with the key as the SRT passphrase, as MPEG-TS). An ingest ffmpeg receives the input and passes it
  * on unchanged (NUT on a pipe) once it has said what the input is; from the source's streams the
  * ladder is planned (lib/live/ladder.ts: video rungs never taller than the source plus audio-only,
  * or 320k/192k for audio) and one encoding ffmpeg cuts every rendition into short MPEG-TS segments
@@ -36,6 +37,7 @@ import { contentIdFor, registerContent, setStreamPrice } from "../catalog/chain/
 import type { AccessRules, RegisterRequest, RegisterResult, Tier } from "../catalog/chain/content.ts";
 import { writeFileAtomic } from "../catalog/uploads/journal.ts";
 import { hashStreamKey, listenRtmp, type RtmpIngest } from "./rtmp.ts";
+import { listenSrt, srtUrl, type SrtIngest } from "./srt.ts";
 import { chunkMinutes, chunkPiece, LIVE_ID, LIVE_VARIANT, liveDir, liveExternalId, livePlaylistPath, liveSegments, readLiveState, renditionsOf, storedPrefix } from "./status.ts";
 import type { LiveChunk, LiveRendition, LiveState, RenditionPiece } from "./status.ts";
 import { ladderArgs, planLiveRenditions, renditionListFile, sourceStreamsFromLog } from "./ladder.ts";
@@ -63,10 +65,23 @@ export interface RtmpInput {
   key?: string;
 }
 
+/** An SRT caller (OBS, ffmpeg) connects to srt://host:port with the stream key as its passphrase. */
+export interface SrtInput {
+  port: number;
+  /** default 127.0.0.1: only this machine can publish */
+  host?: string;
+  /**
+   * The secret stream key, also the SRT passphrase (10-79 characters; newStreamKey() makes one).
+   * Needed again to continue a stream: ffmpeg must hold it to listen, and the record keeps only its hash.
+   */
+  key: string;
+}
+
 export interface LiveOptions {
-  /** a growing file, "-" for stdin; ignored when `rtmp` is given */
+  /** a growing file, "-" for stdin; ignored when `rtmp` or `srt` is given */
   input: string;
   rtmp?: RtmpInput;
+  srt?: SrtInput;
   id: string;
   title?: string;
   tier: Tier;
@@ -222,7 +237,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         pid: process.pid,
         sessions: 1,
         id: options.id,
-        input: options.rtmp ? rtmpUrl(options.rtmp) : options.input,
+        input: options.rtmp ? rtmpUrl(options.rtmp) : options.srt ? srtUrl({ host: options.srt.host, port: options.srt.port }) : options.input,
         tier: options.tier,
         title: options.title ?? options.id,
         contentId,
@@ -240,6 +255,12 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   const keyHash = options.rtmp && (options.rtmp.key !== undefined ? hashStreamKey(options.rtmp.key) : previous?.rtmpKeyHash);
   if (options.rtmp && !keyHash) throw new Error(`RTMP stream "${options.id}" needs a stream key: pass rtmp.key (newStreamKey() from lib/live/rtmp.ts)`);
   if (keyHash) state.rtmpKeyHash = keyHash;
+  if (options.rtmp && options.srt) throw new Error("receive either RTMP or SRT, not both");
+  if (options.srt) {
+    const srtKeyHash = hashStreamKey(options.srt.key);
+    if (previous?.srtKeyHash && previous.srtKeyHash !== srtKeyHash) throw new Error(`that is not the SRT key of live stream "${options.id}": continue it with the key shown when it was created`);
+    state.srtKeyHash = srtKeyHash;
+  }
   save();
   const encryptor = await contentEncryptor(options, state);
   const upload = chunkUploader(options, state, encryptor, save, events);
@@ -252,6 +273,8 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   await mkdir(chunkDir, { recursive: true });
   // Listening before ffmpeg starts; a publisher is refused until its publish names the key.
   let ingest: RtmpIngest | undefined;
+  let srt: SrtIngest | undefined;
+  if (options.srt) srt = await listenSrt({ host: options.srt.host ?? "127.0.0.1", port: options.srt.port, key: options.srt.key });
   if (options.rtmp && keyHash) {
     ingest = await listenRtmp({
       host: options.rtmp.host ?? "127.0.0.1",
@@ -264,7 +287,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       },
     });
   }
-  const input = ingest ? ["-f", "flv", "-i", "pipe:0"] : ["-i", "pipe:0"];
+  const input = ingest ? ["-f", "flv", "-i", "pipe:0"] : srt ? ["-f", "mpegts", "-i", "pipe:0"] : ["-i", "pipe:0"];
   // The ingest process: receives the input and, once it has described it (stderr, -v info), passes it on unchanged.
   const ff = spawn(
     toolPath("ffmpeg"),
@@ -321,9 +344,10 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
     stopped = true;
     stoppedFeed();
     ingest?.close();
+    srt?.close();
     ff.stdin!.end();
     // stdin that stays open without data must not keep the stream (or the process) waiting
-    if (!options.rtmp && options.input === "-") (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    if (!options.rtmp && !options.srt && options.input === "-") (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   };
   options.signal?.addEventListener("abort", stop, { once: true });
 
@@ -341,6 +365,15 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         }
       } finally {
         ingest.close(); // the publisher disconnected: the stream ends (a new session continues it)
+      }
+    } else if (srt) {
+      try {
+        for await (const chunk of srt.ts) {
+          if (stopped) break;
+          await write(chunk as Buffer);
+        }
+      } finally {
+        srt.close(); // the caller disconnected: the stream ends (a new session continues it)
       }
     } else if (options.input === "-") {
       for await (const chunk of stdin) {
@@ -438,7 +471,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       currentSize = growing;
       lastActivity = Date.now();
     }
-    if ((options.rtmp || options.input === "-") && activitySeen && Date.now() - lastActivity > idle) stop();
+    if ((options.rtmp || options.srt || options.input === "-") && activitySeen && Date.now() - lastActivity > idle) stop();
   };
   let finished = false;
   const poller = (async () => {

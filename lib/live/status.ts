@@ -100,6 +100,8 @@ export interface LiveState {
   failedWrites?: number;
   /** RTMP input: hashStreamKey(the secret stream key) (lib/live/rtmp.ts); the key itself is never stored */
   rtmpKeyHash?: string;
+  /** SRT input: hashStreamKey(the stream key, its SRT passphrase) (lib/live/srt.ts); the key itself is never stored */
+  srtKeyHash?: string;
   /** RTMP publishers turned away (wrong stream key, a second publisher) */
   refusedPublishers?: number;
   error?: string;
@@ -171,8 +173,13 @@ export function readLiveState(home: string, id: string): LiveState | undefined {
   } catch {
     return undefined;
   }
-  if ((state.status === "recording" || state.status === "finalizing") && state.pid !== undefined && state.pid !== process.pid && !isAlive(state.pid)) state.status = "interrupted";
-  return state;
+  return withProcessChecked(state);
+}
+
+/** `state` as it stands now: a recording whose process is gone (crash, kill -9) reads as "interrupted" (a copy; `state` is not changed). */
+export function withProcessChecked(state: LiveState): LiveState {
+  const gone = (state.status === "recording" || state.status === "finalizing") && state.pid !== undefined && state.pid !== process.pid && !isAlive(state.pid);
+  return gone ? { ...state, status: "interrupted" } : state;
 }
 
 /** The chunks a playlist may list: the stored ones from index 0 up to the first that is not stored (never a missing piece). */

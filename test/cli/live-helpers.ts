@@ -1,4 +1,4 @@
-/** Helpers of the live tests: an RTMP publisher (ffmpeg, real time) and the pieces a playlist names. */
+/** Helpers of the live tests: RTMP and SRT publishers (ffmpeg, real time) and the pieces a playlist names. */
 import { spawn } from "node:child_process";
 import { toolPath } from "@streamvault/lib/media/ffmpeg.ts";
 
@@ -8,7 +8,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Pushes `seconds` of a generated test picture (default 320x240) with a tone to `url` at real speed
  * (`-re`), as OBS would. Retries the connection until the listening ffmpeg is up (for at most 45 s).
  */
-export function pushRtmp(url: string, seconds: number, size = "320x240"): { done: Promise<number>; exitCode(): number | undefined; kill(): void; stderr(): string } {
+export function pushRtmp(url: string, seconds: number, size = "320x240"): Push {
+  return push(url, seconds, size, "flv", /Connection refused/);
+}
+
+/** As pushRtmp, over SRT as a caller (MPEG-TS; the URL carries ?passphrase=<stream key>). */
+export function pushSrt(url: string, seconds: number, size = "320x240"): Push {
+  // no listener yet: the SRT handshake times out (UDP has no refusal)
+  return push(url, seconds, size, "mpegts", /connection timed out|Connection refused/i);
+}
+
+interface Push {
+  done: Promise<number>;
+  exitCode(): number | undefined;
+  kill(): void;
+  stderr(): string;
+}
+
+function push(url: string, seconds: number, size: string, muxer: string, notListening: RegExp): Push {
   let exit: number | undefined;
   let stderr = "";
   let child: ReturnType<typeof spawn> | undefined;
@@ -19,7 +36,7 @@ export function pushRtmp(url: string, seconds: number, size = "320x240"): { done
       child = spawn(
         toolPath("ffmpeg"),
         ["-hide_banner", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i", `testsrc=size=${size}:rate=15:duration=${seconds}`, "-f", "lavfi", "-i", `sine=f=440:duration=${seconds}`,
-          "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-f", "flv", url],
+          "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-f", muxer, url],
         { stdio: ["ignore", "ignore", "pipe"] },
       );
       child.stderr!.on("data", (d: Buffer) => {
@@ -27,8 +44,8 @@ export function pushRtmp(url: string, seconds: number, size = "320x240"): { done
         stderr = (stderr + d.toString()).slice(-2000);
       });
       const code = await new Promise<number>((r) => child!.once("close", (c) => r(c ?? 1)));
-      // A refused connection: the server is not listening yet.
-      if (code !== 0 && !killed && /Connection refused/.test(attempt) && Date.now() < deadline) {
+      // The server is not listening yet.
+      if (code !== 0 && !killed && notListening.test(attempt) && Date.now() < deadline) {
         await sleep(300);
         continue;
       }

@@ -11,7 +11,8 @@ import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
 import { LocalStore } from "@streamvault/lib/storage";
 import { freePort } from "@streamvault/lib/chain/anvil.ts";
 import { MASTER_KEY, runCli, startCli } from "./helpers.ts";
-import { pushRtmp, playlistCids, streamKeyOf } from "./live-helpers.ts";
+import { createSocket } from "node:dgram";
+import { pushRtmp, pushSrt, playlistCids, streamKeyOf } from "./live-helpers.ts";
 import { getFixture } from "./fixture.ts";
 import type { Fixture } from "./fixture.ts";
 
@@ -254,6 +255,59 @@ describe("cli: live archiving", function () {
     expect(done.stdout.split(key).length - 1, "the key is printed once").to.equal(1);
     expect(done.stderr + statusRun.stdout).to.not.contain(key);
     expect(status.failedWrites).to.equal(final.failedWrites);
+  });
+
+  it("SRT: the stream key is the SRT passphrase (a caller without it fails the handshake, nothing stored); the right one is registered, archived and ends as the VOD; the key is never stored", async () => {
+    const port = await freePort();
+    const id = "srt-1";
+    const run = startCli(["live", "--srt", "--srt-port", String(port), "--id", id, "--title", "SRT gig", "--renditions", "360,audio", "--preset", "ultrafast", "--idle-timeout", "4", "--json"], fx.env);
+    const key = await streamKeyOf(run);
+    expect(key).to.match(/^sk_[A-Za-z0-9_-]{32}$/);
+    const stateFile = path.join(fx.home, "live", id, "state.json");
+    const bad = pushSrt(`srt://127.0.0.1:${port}?passphrase=${key}x`, 6);
+    expect(await bad.done, bad.stderr()).to.not.equal(0);
+    expect(bad.stderr()).to.match(/passphrase/i);
+    const refused = JSON.parse(readFileSync(stateFile, "utf8"));
+    expect(refused).to.include({ inputBytes: 0 });
+    expect(refused.chunks).to.deep.equal([]);
+    expect(refused.liveManifestCid, "nothing registered for a refused caller").to.equal(undefined);
+    const push = pushSrt(`srt://127.0.0.1:${port}?passphrase=${key}`, 8);
+    expect(await push.done, `the SRT push: ${push.stderr()}`).to.equal(0);
+    const done = await run.done;
+    expect(done.code, done.stderr).to.equal(0);
+    const final = JSON.parse(done.stdout.trim().split("\n").at(-1)!);
+    expect(final).to.include({ event: "done", status: "complete" });
+    await registeredManifest(final.contentId, final.manifestCid);
+    const store = new LocalStore({ dir: path.join(fx.home, "pieces") });
+    const vod = parseManifest(await store.get(final.manifestCid));
+    expect(vod.live).to.include({ id, status: "ended" });
+    expect(vod.variants.map((v) => v.name)).to.deep.equal(["240p", "audio"]);
+    for (const v of vod.variants) expect(v.segments.map((s) => s.pieceCid)).to.deep.equal(playlistCids(readFileSync(path.join(fx.home, "live", id, `${v.name}.m3u8`), "utf8")));
+    expect(vod.duration).to.be.closeTo(8, 2.5);
+    expect(readFileSync(stateFile, "utf8")).to.not.contain(key);
+    expect(done.stdout.split(key).length - 1, "the key is printed once").to.equal(1);
+    expect(done.stderr).to.not.contain(key);
+    const status = JSON.parse((await runCli(["live-status", id, "--json"], fx.env)).stdout);
+    expect(status.srtKeyHash).to.equal(undefined);
+  });
+
+  it("SRT refusals say what to do: a taken UDP port, a short key, a continued stream without its key", async () => {
+    const socket = createSocket("udp4");
+    const port = await freePort();
+    await new Promise<void>((r) => socket.bind(port, "127.0.0.1", () => r()));
+    try {
+      const taken = await runCli(["live", "--srt", "--srt-port", String(port), "--id", "srt-taken", "--renditions", "360,audio", "--preset", "ultrafast"], fx.env);
+      expect(taken.code).to.not.equal(0);
+      expect(taken.stderr).to.match(new RegExp(`SRT port 127\\.0\\.0\\.1:${port} is in use: pick another with --srt-port`));
+    } finally {
+      socket.close();
+    }
+    const short = await runCli(["live", "--srt", "--srt-key", "short", "--id", "srt-short"], fx.env);
+    expect(short.code).to.not.equal(0);
+    expect(short.stderr).to.match(/--srt-key must be 10-79 characters/);
+    const again = await runCli(["live", "--srt", "--id", "srt-taken", "--renditions", "360,audio", "--preset", "ultrafast"], fx.env);
+    expect(again.code).to.not.equal(0);
+    expect(again.stderr).to.match(/continuing SRT stream "srt-taken" needs its key: pass --srt-key/);
   });
 
   it("--finalize ends an interrupted stream with what was stored; refuses a running or unknown one", async () => {

@@ -4,7 +4,10 @@
  * live item's stored manifest has no segments yet; `liveOverlay` fills in the ones stored so far,
  * so the player can look up each segment's nonce and minute while the stream grows.
  */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
 import type { Manifest } from "@streamvault/lib/manifest/schema.ts";
+import type { LiveState } from "@streamvault/lib/live/status.ts";
 import { STREAMVAULT_HOME } from "./config.ts";
 
 type LiveLib = typeof import("@streamvault/lib/live/status.ts");
@@ -34,10 +37,43 @@ export function viewerCount(id: string): number {
   return seen.size;
 }
 
+/**
+ * Files the archiving process rewrites (its record, the growing playlists), read once per change:
+ * every viewer reloads the playlist each segment, and the record grows with the stream, so parsing
+ * it per request would cost O(stream length) each time. A change is a new mtime (ns) or size.
+ */
+const readCache = new Map<string, { version: string; value: unknown }>();
+
+async function readWhenChanged<T>(file: string, parse: (text: string) => T): Promise<T | undefined> {
+  let version: string;
+  try {
+    const s = await stat(file, { bigint: true });
+    version = `${s.mtimeNs}:${s.size}:${s.ino}`;
+  } catch {
+    readCache.delete(file);
+    return undefined;
+  }
+  const hit = readCache.get(file);
+  if (hit?.version === version) return hit.value as T;
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  const value = parse(text);
+  if (value !== undefined) readCache.set(file, { version, value });
+  return value;
+}
+
+/** Stream `id`'s record (lib/live readLiveState, re-read only when the file changed), the process check made on every call. */
+async function readState(lib: LiveLib, id: string): Promise<LiveState | undefined> {
+  if (!lib.LIVE_ID.test(id)) return undefined;
+  const file = path.join(lib.liveDir(STREAMVAULT_HOME, id), "state.json");
+  const state = await readWhenChanged(file, () => lib.readLiveState(STREAMVAULT_HOME, id));
+  return state && lib.withProcessChecked(state);
+}
+
 /** The record of stream `id`, as `GET /api/live/<id>` serves it, or undefined. */
 export async function liveStatusOf(id: string): Promise<(import("@streamvault/lib/live/status.ts").LiveStatus & { viewers: number }) | undefined> {
   const lib = await liveLib();
-  const state = lib.readLiveState(STREAMVAULT_HOME, id);
+  const state = await readState(lib, id);
   if (!state) return undefined;
   const status = lib.liveStatus(state);
   return { ...status, viewers: status.state === "live" || status.state === "starting" ? viewerCount(id) : 0 };
@@ -51,7 +87,7 @@ export async function liveStatusOf(id: string): Promise<(import("@streamvault/li
 async function stateFor(manifest: Manifest, manifestCid: string) {
   if (!manifest.live) return undefined;
   const lib = await liveLib();
-  const state = lib.readLiveState(STREAMVAULT_HOME, manifest.live.id);
+  const state = await readState(lib, manifest.live.id);
   return state && state.liveManifestCid === manifestCid && state.contentId.toLowerCase() === manifest.contentId.toLowerCase() ? { lib, state } : undefined;
 }
 
@@ -82,6 +118,5 @@ export async function liveOverlay(manifest: Manifest, manifestCid: string): Prom
 export async function livePlaylist(manifest: Manifest, manifestCid: string, variant: string): Promise<string | undefined> {
   const found = await stateFor(manifest, manifestCid);
   if (!found || !manifest.variants.some((v) => v.playlist === variant)) return undefined;
-  const { readFile } = await import("node:fs/promises");
-  return readFile(found.lib.livePlaylistPath(STREAMVAULT_HOME, manifest.live!.id, variant), "utf8").catch(() => undefined);
+  return readWhenChanged(found.lib.livePlaylistPath(STREAMVAULT_HOME, manifest.live!.id, variant), (text) => text);
 }
