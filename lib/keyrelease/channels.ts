@@ -4,7 +4,8 @@
  * session key within its spending cap, low-s, 65 bytes), plus the agreed rate, which lives only in
  * the ChannelOpened event.
  */
-import { concat, getAddress, hexToBigInt, hexToNumber, isAddressEqual, isHex, numberToHex, recoverTypedDataAddress, size, slice, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
+import { concat, getAddress, hashTypedData, hexToBigInt, hexToNumber, isAddressEqual, isHex, numberToHex, size, slice, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
+import { recoverSigner } from "../chain/ecrecover.ts";
 import { contractOf, type Deployment } from "../deployments/index.ts";
 import { voucherTypedData } from "../chain/voucher.ts";
 import { StreamVaultError } from "../errors.ts";
@@ -125,10 +126,7 @@ export class ChannelReader {
    */
   async signerOf(voucher: Voucher): Promise<{ signer: Address; signature: Hex }> {
     const signature = contractVoucherSignature(voucher.signature);
-    const signer = await recoverTypedDataAddress({
-      ...voucherTypedData(this.#chainId, this.#contract.address, voucher.channelId, voucher.cumulativeAmount),
-      signature,
-    });
+    const signer = await recoverSigner(hashTypedData(voucherTypedData(this.#chainId, this.#contract.address, voucher.channelId, voucher.cumulativeAmount)), signature);
     return { signer: getAddress(signer), signature };
   }
 }

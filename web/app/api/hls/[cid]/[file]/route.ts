@@ -12,6 +12,27 @@ import { clientAddressOf } from "@/lib/server/client-address";
 
 export const dynamic = "force-dynamic";
 
+/**
+ * Rewritten playlists by manifest, playlist and `?c=` tag, kept while their source text is the
+ * same: every viewer of a stream reloads the same playlist each segment, and a long stream's
+ * playlist is long. Bounded: the oldest entry goes first.
+ */
+const rewritten = new Map<string, { source: string; body: string }>();
+const MAX_REWRITTEN = 512;
+
+function rewrite(key: string, source: string, prefix: string, tag: string): string {
+  const hit = rewritten.get(key);
+  if (hit?.source === source) return hit.body;
+  const body = source
+    .split("\n")
+    .map((line) => (line.startsWith(prefix) ? `/api/piece/${line.slice(prefix.length)}${tag}` : line))
+    .join("\n");
+  rewritten.delete(key);
+  rewritten.set(key, { source, body });
+  if (rewritten.size > MAX_REWRITTEN) rewritten.delete(rewritten.keys().next().value!);
+  return body;
+}
+
 export async function GET(request: Request, ctx: { params: Promise<{ cid: string; file: string }> }): Promise<Response> {
   const { cid, file } = await ctx.params;
   const m = /^([A-Za-z0-9_-]{1,32})\.m3u8$/.exec(file);
@@ -28,10 +49,7 @@ export async function GET(request: Request, ctx: { params: Promise<{ cid: string
   const prefix = manifest.pieceUrlPrefix;
   const contentId = new URL(request.url).searchParams.get("c");
   const tag = contentId !== null && /^0x[0-9a-fA-F]{64}$/.test(contentId) ? `?c=${contentId.toLowerCase()}` : "";
-  const body = playlist
-    .split("\n")
-    .map((line) => (line.startsWith(prefix) ? `/api/piece/${line.slice(prefix.length)}${tag}` : line))
-    .join("\n");
+  const body = rewrite(`${pieceCid}/${m[1]}${tag}`, playlist, prefix, tag);
   return new Response(body, {
     headers: {
       "Content-Type": "application/vnd.apple.mpegurl",
