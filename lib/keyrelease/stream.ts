@@ -147,14 +147,26 @@ export class StreamLedger {
     now: number;
   }): Promise<{ minutesReleased: number; added: number }> {
     const contract = this.#channels.address.toLowerCase();
-    await this.#db.query(
-      "INSERT INTO stream_channels (deployment, contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($6, $1, $2, $3, $4, $5) ON CONFLICT (deployment, contract, channel_id) DO NOTHING",
-      [contract, v.channelId, v.contentId.toLowerCase(), v.wallet, v.rate.toString(), v.deployment],
-    );
     // What the creator can redeem of this voucher: the contract pays out at most the deposit.
     const covered = v.amount < v.deposit ? v.amount : v.deposit;
     for (let attempt = 0; attempt < 8; attempt++) {
-      const state = (await this.#db.query<{ released_minutes: number[] }>("SELECT released_minutes FROM stream_channels WHERE deployment = $3 AND contract = $1 AND channel_id = $2", [contract, v.channelId, v.deployment])).rows[0]!;
+      // The first read also creates the row (one round trip). A row another request inserted after
+      // this statement's snapshot is not seen by it: the plain read of the next attempt sees it.
+      const state = (
+        attempt === 0
+          ? await this.#db.query<{ released_minutes: number[] }>(
+              `WITH created AS (
+                 INSERT INTO stream_channels (deployment, contract, channel_id, content_id, viewer, rate_per_minute) VALUES ($6, $1, $2, $3, $4, $5)
+                 ON CONFLICT (deployment, contract, channel_id) DO NOTHING
+                 RETURNING released_minutes)
+               SELECT released_minutes FROM created
+               UNION ALL
+               SELECT released_minutes FROM stream_channels WHERE deployment = $6 AND contract = $1 AND channel_id = $2`,
+              [contract, v.channelId, v.contentId.toLowerCase(), v.wallet, v.rate.toString(), v.deployment],
+            )
+          : await this.#db.query<{ released_minutes: number[] }>("SELECT released_minutes FROM stream_channels WHERE deployment = $3 AND contract = $1 AND channel_id = $2", [contract, v.channelId, v.deployment])
+      ).rows[0];
+      if (state === undefined) continue;
       const released = state.released_minutes.map(Number);
       const seen = released.length;
       const again = released.includes(v.minute);
