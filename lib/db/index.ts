@@ -47,3 +47,24 @@ export async function openPostgres(url: string, options: { max?: number; searchP
     close: () => pool.end(),
   };
 }
+
+/**
+ * Runs `CREATE ... IF NOT EXISTS` statements. Two processes creating the same table at once
+ * (instances starting together on one Postgres) can both miss it and one fails on the catalog's
+ * unique index (23505 on pg_type) or with 42P07/42710 (already exists): run again, the statement
+ * then finds what the other created and does nothing.
+ */
+export async function ensureSchema(db: SqlClient, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await db.query(statement);
+        break;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code ?? (error instanceof SqlError ? error.sqlState : undefined);
+        if (attempt >= 4 || !(code === "23505" || code === "42P07" || code === "42710")) throw error;
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 80 * (attempt + 1)));
+      }
+    }
+  }
+}

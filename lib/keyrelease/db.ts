@@ -5,7 +5,7 @@
  * session ids are stored as SHA-256 hashes, so a database dump does not yield live cookies.
  */
 import { Worker } from "node:worker_threads";
-import { openPglite, openPostgres, SqlError, type SqlClient } from "../db/index.ts";
+import { ensureSchema, openPglite, openPostgres, SqlError, type SqlClient } from "../db/index.ts";
 import { openEmbeddedDb } from "../db/embedded.ts";
 
 /** Minimal query surface shared by PGlite and pg. */
@@ -143,11 +143,11 @@ export async function openKeyReleaseDb(options: OpenDatabaseOptions = {}): Promi
       ? await openEmbeddedDb(options.dataDir, { open: openLocal, what: "key-release database" })
       : await openLocal();
   try {
-    await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await ensureSchema(db, [`CREATE SCHEMA IF NOT EXISTS ${schema}`]);
     // PGlite is one session (also through its owner's socket): setting the path once holds for every
     // later query. Postgres pool connections get it from the connection options (openPostgres).
     if (!options.databaseUrl) await db.query(`SET search_path TO ${schema}`);
-    for (const statement of SCHEMA) await db.query(statement);
+    await ensureSchema(db, SCHEMA);
   } catch (error) {
     await db.close().catch(() => {});
     throw error;

@@ -19,7 +19,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { keyIdOf, KEY_BYTES } from "../crypto/segment.ts";
-import { openPglite, openPostgres, type SqlClient } from "../db/index.ts";
+import { ensureSchema, openPglite, openPostgres, type SqlClient } from "../db/index.ts";
 import { StreamVaultError } from "../errors.ts";
 import { openEmbeddedDb } from "../db/embedded.ts";
 import { sealToEscrow, type CreatorEscrow } from "./escrow.ts";
@@ -198,7 +198,7 @@ class SqlKeyStore implements KeyStore {
   }
 
   async init(): Promise<void> {
-    for (const statement of SCHEMA.split(";\n")) await this.#db.query(statement);
+    await ensureSchema(this.#db, SCHEMA.split(";\n"));
     if ((await this.#storeCheck()) !== undefined) return;
     // A store from before the check existed: record this master key only if it opens a stored key,
     // so a process started with a wrong key cannot claim the store.

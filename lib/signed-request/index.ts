@@ -24,7 +24,7 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { getAddress, verifyMessage, type Address, type Hex } from "viem";
-import type { SqlClient } from "../db/index.ts";
+import { ensureSchema, type SqlClient } from "../db/index.ts";
 
 export * from "./message.ts";
 import { SIGNED_REQUEST_HEADER, SIGNATURE_HEADER, SIGNED_REQUEST_MAX_AGE_MS, parseSignedRequestMessage, type SignedBody, type SignedRequestFields } from "./message.ts";
@@ -77,7 +77,7 @@ export interface NonceLedger {
 /** A ledger table in Postgres or PGlite: shared by every instance on the same database. */
 export async function sqlNonceLedger(db: SqlClient, table = "signed_request_nonces"): Promise<NonceLedger> {
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`bad table name ${table}`);
-  await db.query(`CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)`);
+  await ensureSchema(db, [`CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)`]);
   let lastSweep = 0;
   return {
     async claim(key, expiresAt) {

@@ -7,13 +7,13 @@ import { parseManifest } from "@streamvault/lib/manifest";
 import { LocalStore } from "@streamvault/lib/storage";
 import type { Hex } from "viem";
 import { cliEnv, makeTone, runCli } from "./helpers.ts";
-import { getFixture } from "./fixture.ts";
-import type { Fixture } from "./fixture.ts";
+import { freshChain } from "./fixture.ts";
 
 /** `upload --as-album`: several files as ONE release (one content id, one registration), resumable; `edit` renames the album and its tracks. */
 describe("cli: albums (upload --as-album, edit --track-title)", function () {
   this.timeout(240_000);
-  let fx: Fixture;
+  // A chain of its own: the shared fixture's creator catalogue stays what the backup and escrow suites count.
+  let fx: Awaited<ReturnType<typeof freshChain>>;
   let home: string;
   let env: NodeJS.ProcessEnv;
   let store: LocalStore;
@@ -22,7 +22,7 @@ describe("cli: albums (upload --as-album, edit --track-title)", function () {
   let contentId: Hex;
 
   before(async () => {
-    fx = await getFixture();
+    fx = await freshChain("sv-cli-album-");
     home = path.join(fx.dir, "home-album");
     env = cliEnv(fx.chain, home);
     store = new LocalStore({ dir: path.join(home, "pieces") });
@@ -34,6 +34,8 @@ describe("cli: albums (upload --as-album, edit --track-title)", function () {
     // Files in the order given (not sorted): that is the track order.
     args = ["upload", "--as-album", "Tide Tables", ...files, "--metadata", meta, "--artist", "Mara Lee", "--tier", "premium", "--price", "0.01", "--json"];
   });
+
+  after(() => fx?.dispose());
 
   const manifestOnChain = async () => {
     const ca = contractOf(fx.chain.deployment, "ContentAccess");

@@ -163,6 +163,23 @@ if (process.env.TEST_DATABASE_URL) {
     });
     keyStoreSuite("Postgres (TEST_DATABASE_URL)", (masterKey) => openKeyStore({ databaseUrl: database!.url, masterKey, env: {} }), `pg-${randomBytes(4).toString("hex")}`);
   });
+
+  describe("keys: Postgres schema creation", () => it("eight stores opened at once on a new database all create and share one schema (instances starting together)", async () => {
+    const database = await freshDatabase(serverUrl, "sv_keys_race");
+    const masterKey = new Uint8Array(randomBytes(32));
+    try {
+      const stores = await Promise.all(Array.from({ length: 8 }, () => openKeyStore({ databaseUrl: database.url, masterKey, env: {} })));
+      try {
+        const key = randomBytes(32);
+        await stores[0]!.putKey(`0x${"ab".repeat(32)}`, key);
+        for (const store of stores) expect(Buffer.from((await store.getKey(`0x${"ab".repeat(32)}`))!)).to.deep.equal(key);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    } finally {
+      await database.drop();
+    }
+  }));
 }
 
 describe("keys: master-key rotation and escrow signer checks", () => {

@@ -15,7 +15,7 @@
  * so nothing is processed, stored or registered twice.
  */
 import { randomUUID } from "node:crypto";
-import type { SqlClient } from "../../db/index.ts";
+import { ensureSchema, type SqlClient } from "../../db/index.ts";
 
 export type UploadJobState = "receiving" | "queued" | "running" | "published" | "registered" | "failed";
 
@@ -144,7 +144,8 @@ export class UploadJobQueue {
 
   static async open(db: SqlClient, options: { leaseMs?: number; maxAttempts?: number } = {}): Promise<UploadJobQueue> {
     const queue = new UploadJobQueue(db, options);
-    await db.query(`CREATE TABLE IF NOT EXISTS upload_jobs (
+    await ensureSchema(db, [
+      `CREATE TABLE IF NOT EXISTS upload_jobs (
       id TEXT PRIMARY KEY,
       creator TEXT NOT NULL,
       content_id TEXT NOT NULL,
@@ -169,11 +170,11 @@ export class UploadJobQueue {
       created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       UNIQUE (creator, content_id)
-    )`);
-    // Tables made before the free-standard option get its column.
-    await db.query(`ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS free_standard BOOLEAN NOT NULL DEFAULT false`);
-    await db.query(`ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS preview_start REAL NOT NULL DEFAULT 0`);
-    await db.query(`CREATE INDEX IF NOT EXISTS upload_jobs_claimable ON upload_jobs (state, lease_until)`);
+    )`,
+      `ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS free_standard BOOLEAN NOT NULL DEFAULT false`,
+      `ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS preview_start REAL NOT NULL DEFAULT 0`,
+      `CREATE INDEX IF NOT EXISTS upload_jobs_claimable ON upload_jobs (state, lease_until)`,
+    ]);
     return queue;
   }
 
