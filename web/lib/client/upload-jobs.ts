@@ -9,8 +9,14 @@ import { bytesToHex } from "@noble/hashes/utils";
 import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
 import { newNonce, signedRequestHeaders, signedRequestMessage, type SignedBody } from "@streamvault/lib/signed-request/message.ts";
 import type { UploadJob } from "@streamvault/lib/catalog/uploads/jobs.ts";
+import { albumHashInput } from "@streamvault/lib/catalog/uploads/album-id.ts";
 
 export type { UploadJob };
+
+/** An album's SHA-256 from its tracks' SHA-256s in order (the server computes the same: album-id.ts). */
+export function albumSha256Of(trackSha256s: readonly string[]): string {
+  return bytesToHex(sha256(new TextEncoder().encode(albumHashInput(trackSha256s))));
+}
 
 /** SHA-256 of a file, read as a stream; `onProgress` gets the fraction hashed. */
 export async function sha256OfFile(file: File, onProgress?: (fraction: number) => void): Promise<string> {
@@ -70,6 +76,47 @@ export function sendFile(input: { file: File; creator: Address; tier: string; fr
   });
 }
 
+/**
+ * Sends an album's tracks as ONE request (their bytes back to back, in track order; the server
+ * splits and checks each against its signed size and SHA-256) and resolves with the album's one
+ * job. `onProgress` gets each track's fraction sent.
+ */
+export function sendAlbum(input: { files: File[]; titles: string[]; albumTitle: string; creator: Address; tier: string; freeStandard?: boolean; sha256s: string[]; message: string; signature: string; onProgress: (track: number, fraction: number) => void }): Promise<UploadJob> {
+  const { files, creator, tier } = input;
+  const query = new URLSearchParams({ creator, tier, album: input.albumTitle });
+  if (input.freeStandard && tier !== "free") query.set("freeStandard", "1");
+  files.forEach((f, i) => {
+    query.append("track", input.sha256s[i]!);
+    query.append("trackName", f.name);
+    query.append("trackTitle", input.titles[i] ?? "");
+  });
+  // Where each track's bytes end in the one body: the progress of the bytes sent, per track.
+  const ends = files.map((_, i) => files.slice(0, i + 1).reduce((n, f) => n + f.size, 0));
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/upload?${query}`);
+    for (const [k, v] of Object.entries(signedRequestHeaders(input.message, input.signature))) xhr.setRequestHeader(k, v);
+    xhr.setRequestHeader("content-type", "application/octet-stream");
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      files.forEach((f, i) => input.onProgress(i, f.size ? Math.min(1, Math.max(0, (e.loaded - (ends[i]! - f.size)) / f.size)) : 1));
+    };
+    xhr.onload = () => {
+      let body: { job?: UploadJob; error?: string } = {};
+      try {
+        body = JSON.parse(xhr.responseText) as typeof body;
+      } catch {
+        // not JSON: reported by status below
+      }
+      if (xhr.status < 300 && body.job) resolve(body.job);
+      else reject(new Error(body.error ?? `upload refused (${xhr.status})`));
+    };
+    xhr.onerror = () => reject(new Error("the connection broke while sending the album: press Process and publish again"));
+    // A Blob of the files reads them as it sends: nothing is copied into memory.
+    xhr.send(new Blob(files));
+  });
+}
+
 export async function getJob(id: string): Promise<UploadJob> {
   const res = await fetch(`/api/upload/jobs/${id}`, { cache: "no-store" });
   const body = (await res.json().catch(() => ({}))) as { job?: UploadJob; error?: string };
@@ -94,9 +141,9 @@ export async function followJob(id: string, onUpdate: (job: UploadJob) => void, 
   }
 }
 
-/** Queues a failed job again, signed for the job's file. */
+/** Queues a failed job again, signed for the job's file (an album's: every track). */
 export async function resumeJob(job: UploadJob, sign: (message: string) => Promise<string>): Promise<UploadJob> {
-  const message = uploadMessage(job.creator as Address, [{ size: job.size, sha256: job.sha256 }]);
+  const message = uploadMessage(job.creator as Address, job.album ? job.album.tracks.map((t) => ({ size: t.size, sha256: t.sha256 })) : [{ size: job.size, sha256: job.sha256 }]);
   const signature = await sign(message);
   const res = await fetch(`/api/upload/jobs/${job.id}/resume`, { method: "POST", headers: signedRequestHeaders(message, signature) });
   const body = (await res.json().catch(() => ({}))) as { job?: UploadJob; error?: string };
