@@ -172,14 +172,16 @@ export async function receiveSignedBodies(body: ReadableStream<Uint8Array> | nul
         throw err;
       }
       if (got !== expected.size) throw new BodyMismatchError(`${which} ended after ${got} of the ${expected.size} bytes signed for: send the whole file again`);
+      if (index === parts.length - 1) {
+        // Anything after the last part is more than was signed for: stop reading at once.
+        const extra = pending ?? (await reader.read()).value;
+        if (extra && extra.byteLength > 0) {
+          await reader.cancel().catch(() => {});
+          throw new BodyTooLargeError(`the body is longer than the ${total} bytes signed for: sign the file's real size`);
+        }
+      }
       const sha256 = hash.digest("hex");
       if (sha256 !== expected.sha256) throw new BodyMismatchError(`${which}'s SHA-256 is ${sha256}, not the ${expected.sha256} signed for: the file changed or was corrupted in transit; sign and send it again`);
-    }
-    // Anything after the last part is more than was signed for.
-    const extra = pending ?? (await reader.read()).value;
-    if (extra && extra.byteLength > 0) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLargeError(`the body is longer than the ${total} bytes signed for: sign the file's real size`);
     }
   } catch (err) {
     await Promise.all(written.map((f) => rm(f, { force: true })));
