@@ -377,6 +377,13 @@ interface TrackState {
   error?: string;
 }
 
+/** A failed album job's line when one track caused it (that track's row says why). */
+function albumFailure(job: UploadJob, tracks: TrackState[] | undefined): string | undefined {
+  const n = tracks ? Number(/track (\d+) \(/.exec(job.error ?? "")?.[1]) : NaN;
+  const track = tracks?.[n - 1];
+  return track ? `track ${n} (${track.name}) cannot be used, see below: remove or replace it and upload the album again` : undefined;
+}
+
 /** Each track of an album job where the job is: sent, encoded one after another ("processing track 2 of 3"), stored together. */
 function albumTracksOf(job: UploadJob, tracks: TrackState[]): TrackState[] {
   const current = /processing track (\d+) of/.exec(job.stage);
@@ -449,7 +456,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     ...(tracks ? { tracks: albumTracksOf(job, tracks) } : {}),
     stage: job.state === "failed" ? "failed" : job.state === "published" ? "stored" : job.state === "registered" ? "published" : job.stage,
     progress: SENT + (1 - SENT) * job.progress,
-    error: job.state === "failed" ? (job.error ?? "failed") : undefined,
+    error: job.state === "failed" ? (albumFailure(job, tracks) ?? job.error ?? "failed") : undefined,
     warnings: job.result?.warnings.map((w) => w.message),
     registered: job.state === "registered",
   });
@@ -498,7 +505,8 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       }
     }
     await reportRegistered(job.id, txHash);
-    update(name, { registered: true, stage: "published", progress: 1 });
+    // Registered: the release (and every track of an album) is published.
+    setStates((all) => all.map((f) => (f.name === name ? { ...f, registered: true, stage: "published", progress: 1, tracks: f.tracks?.map((t) => ({ ...t, stage: "published", progress: 1 })) } : f)));
   }
 
   /** The files as ONE album: hashed, signed together, sent in one request, one job, one registration. */
