@@ -481,6 +481,7 @@ for (const backend of backends) {
         const done = (await queue.get(jobId))!;
         expect(done.state, done.error ?? "").to.equal("published");
         expect(done.result!.title).to.equal("Night Drive");
+        expect(done.result!.trackTitles).to.deep.equal(["Opening", "02 Neon Rain"]);
         expect([...stages].filter((s) => s.startsWith("processing track"))).to.deep.equal(["processing track 1 of 2", "processing track 2 of 2"]);
         const manifest = JSON.parse(new TextDecoder().decode(await store.get(done.result!.manifestCid))) as { tracks: { number: number; title: string; start: number }[] };
         // Titles: the creator's for track 1; track 2 has no title tag, so its file name.

@@ -106,7 +106,7 @@ describe("web: an album streamed pay-per-minute on one channel", function () {
     // Opening the channel starts the album: track 1 in full on minute 0's keys (which also hold track 2's start).
     await page.getByTestId("mini-title").filter({ hasText: "Dusk" }).waitFor({ timeout: 30_000 });
     await playingPast(page, 0.5);
-    expect(await page.getByTestId("mini-mode").innerText()).to.match(/Track 1 of Night Drive · Full track, paid per minute, decrypted in your browser/);
+    await page.getByTestId("mini-mode").filter({ hasText: /Track 1 of Night Drive · Full track, paid per minute, decrypted in your browser/ }).waitFor({ timeout: 15_000 });
     await meter.filter({ hasText: /1 minute .*spent 0\.0001 ETH.*streaming/ }).waitFor({ timeout: 15_000 });
     expect(await page.getByTestId("album-access").innerText()).to.match(/Streaming on your pay-per-minute channel/);
     expect(await page.getByTestId("access-status").innerText()).to.match(/Streaming pay per minute/);
@@ -117,7 +117,7 @@ describe("web: an album streamed pay-per-minute on one channel", function () {
     await page.getByTestId("album-track").nth(1).getByTestId("play-button").click();
     await page.getByTestId("mini-title").filter({ hasText: "Neon Rain" }).waitFor({ timeout: 15_000 });
     await playingPast(page, 0.5);
-    expect(await page.getByTestId("mini-mode").innerText()).to.match(/Track 2 of Night Drive · Full track, paid per minute/);
+    await page.getByTestId("mini-mode").filter({ hasText: /Track 2 of Night Drive · Full track, paid per minute/ }).waitFor({ timeout: 15_000 });
     await page.evaluate((sel) => void (document.querySelector<HTMLMediaElement>(sel)!.currentTime = 28), mini);
     await meter.filter({ hasText: /2 minutes .*spent 0\.0002 ETH/ }).waitFor({ timeout: 30_000 });
     await playingPast(page, 31); // minute 1's segment decrypted and playing

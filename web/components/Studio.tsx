@@ -388,7 +388,9 @@ function albumFailure(job: UploadJob, tracks: TrackState[] | undefined): string 
 function albumTracksOf(job: UploadJob, tracks: TrackState[]): TrackState[] {
   const current = /processing track (\d+) of/.exec(job.stage);
   const failedTrack = job.state === "failed" ? /track (\d+) \(/.exec(job.error ?? "") : null;
-  return tracks.map((t, i) => {
+  // Once published, each track is shown under the title it got (its tag when none was typed).
+  const titled = tracks.map((t, i) => ({ ...t, title: job.result?.trackTitles?.[i] ?? t.title }));
+  return titled.map((t, i) => {
     const n = i + 1;
     if (failedTrack) return Number(failedTrack[1]) === n ? { ...t, stage: "failed", error: job.error ?? "failed" } : { ...t, stage: n < Number(failedTrack[1]) ? "encoded" : "not processed", error: undefined };
     if (job.state === "failed") return { ...t, stage: "failed", error: undefined };

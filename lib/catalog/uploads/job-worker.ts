@@ -127,7 +127,8 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     const storedBytes = [...published.stored.values()].reduce((sum, r) => sum + r.size, 0);
     const title = processed.tags?.title ?? job.fileName;
     const warnings = (processed.info.warnings ?? []).map(({ code, message }) => ({ code, message }));
-    if (await queue.publish(claimed, { manifestCid: published.manifestCid, title, storedBytes, warnings })) {
+    const trackTitles = processed.tracks?.map((t) => t.title);
+    if (await queue.publish(claimed, { manifestCid: published.manifestCid, title, storedBytes, warnings, ...(trackTitles ? { trackTitles } : {}) })) {
       await rm(jobDir, { recursive: true, force: true });
       log(`upload job ${job.id} published ${published.manifestCid}`);
     }

@@ -24,6 +24,8 @@ export interface UploadJobResult {
   title: string;
   storedBytes: number;
   warnings: { code: string; message: string }[];
+  /** an album: each track's title as published (the creator's, else its title tag, else its file name) */
+  trackTitles?: string[];
   registerTx?: string;
 }
 
