@@ -16,12 +16,11 @@ import { foundry } from "viem/chains";
 import { contractOf } from "@streamvault/lib/deployments";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { startStack, CREATOR_KEY, STREAM_RATE, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
-import { connectTestWallet, installWallet } from "./wallet.ts";
+import { ensureBuild, startWeb, type WebServer } from "./server.ts";
+import { launchChromium, openWithWallet } from "./session.ts";
 import type { Browser, Page } from "./pw.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ZERO = "0x0000000000000000000000000000000000000000" as const;
 
 describe("web: an album streamed pay-per-minute on one channel", function () {
@@ -40,10 +39,7 @@ describe("web: an album streamed pay-per-minute on one channel", function () {
     const channels = contractOf(stack.deployment, "PaymentChannels");
     await creator.writeContract({ address: channels.address, abi: channels.abi, functionName: "setStreamPrice", args: [stack.album!.contentId, ZERO, STREAM_RATE] });
     web = await startWeb(stack.env);
-    browser = await playwright().chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(async function () {
@@ -60,18 +56,7 @@ describe("web: an album streamed pay-per-minute on one channel", function () {
     await stack?.stop();
   });
 
-  async function open(key: Hex, path: string): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    const page = await context.newPage();
-    pages.push(page);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-    await installWallet(page, key, stack.anvil.rpcUrl);
-    await page.goto(`${web.url}${path}`, { waitUntil: "networkidle" });
-    await connectTestWallet(page);
-    return { page, errors };
-  }
+  const open = (key: Hex, path: string) => openWithWallet(browser, { key, rpcUrl: stack.anvil.rpcUrl, webUrl: web.url, path, width: 1280 }).then((s) => (pages.push(s.page), s));
 
   const mini = "[data-testid=mini-media]";
   const playingPast = (page: Page, seconds: number) =>

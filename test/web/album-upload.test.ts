@@ -15,12 +15,11 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
 import { startStack, CREATOR_KEY, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
-import { connectTestWallet, installWallet } from "./wallet.ts";
+import { ensureBuild, startWeb, type WebServer } from "./server.ts";
+import { launchChromium, openWithWallet } from "./session.ts";
 import type { Browser, Page } from "./pw.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("web: album upload from the studio", function () {
   this.timeout(360_000);
@@ -34,10 +33,7 @@ describe("web: album upload from the studio", function () {
     const [s] = await Promise.all([startStack(), ensureBuild()]);
     stack = s;
     web = await startWeb(stack.env);
-    browser = await playwright().chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(async function () {
@@ -54,20 +50,7 @@ describe("web: album upload from the studio", function () {
     await stack?.stop();
   });
 
-  async function open(key: Hex, width: number, path: string): Promise<{ page: Page; errors: string[]; notFound: string[] }> {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: 1 });
-    const page = await context.newPage();
-    pages.push(page);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-    const notFound: string[] = [];
-    page.on("response", (r) => r.status() === 404 && notFound.push(new URL(r.url()).pathname));
-    await installWallet(page, key, stack.anvil.rpcUrl);
-    await page.goto(`${web.url}${path}`, { waitUntil: "networkidle" });
-    await connectTestWallet(page);
-    return { page, errors, notFound };
-  }
+  const open = (key: Hex, width: number, path: string) => openWithWallet(browser, { key, rpcUrl: stack.anvil.rpcUrl, webUrl: web.url, path, width }).then((s) => (pages.push(s.page), s));
 
   const noise = async (file: string, seconds: number, seed: number, title?: string) =>
     runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", `anoisesrc=d=${seconds}:c=pink:r=44100:a=0.3:seed=${seed}`, ...(title ? ["-metadata", `title=${title}`] : []), "-ac", "2", file]);

@@ -511,6 +511,18 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     setStates((all) => all.map((f) => (f.name === name ? { ...f, registered: true, stage: "published", progress: 1, tracks: f.tracks?.map((t) => ({ ...t, stage: "published", progress: 1 })) } : f)));
   }
 
+  /** The wallet signs the upload of `files` (each its size and SHA-256); undefined (and the form says why) when it will not. */
+  async function signFiles(files: File[], hashes: string[]): Promise<{ message: string; signature: string } | undefined> {
+    const message = uploadMessage(creator, files.map((f, i) => ({ size: f.size, sha256: hashes[i]! })));
+    try {
+      return { message, signature: await signMessageAsync({ message }) };
+    } catch {
+      setStates([]);
+      setFormError("The upload needs your wallet's signature.");
+      return undefined;
+    }
+  }
+
   /** The files as ONE album: hashed, signed together, sent in one request, one job, one registration. */
   async function startAlbum(settings: Parameters<typeof register>[2]) {
     const batch = files;
@@ -530,14 +542,9 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       hashes.push(await sha256OfFile(f, (p) => setTracks(trackStates.map((t, k) => (k === i ? { ...t, progress: HASHED * p } : t)))));
     }
     // One signature covers every track (each its own size and SHA-256): one wallet prompt for the album.
-    const message = uploadMessage(creator, batch.map((f, i) => ({ size: f.size, sha256: hashes[i]! })));
-    let signature: string;
-    try {
-      signature = await signMessageAsync({ message });
-    } catch {
-      setStates([]);
-      return setFormError("The upload needs your wallet's signature.");
-    }
+    const signed = await signFiles(batch, hashes);
+    if (!signed) return;
+    const { message, signature } = signed;
     setFiles([]);
     setTrackTitles([]);
     setAlbumTitle("");
@@ -594,14 +601,9 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     // 1. Hash every file: the signature covers each file's size and SHA-256 (one wallet prompt for the batch).
     const hashes: string[] = [];
     for (const f of batch) hashes.push(await sha256OfFile(f, (p) => update(f.name, { progress: HASHED * p })));
-    let message = uploadMessage(creator, batch.map((f, i) => ({ size: f.size, sha256: hashes[i]! })));
-    let signature: string;
-    try {
-      signature = await signMessageAsync({ message });
-    } catch {
-      setStates([]);
-      return setFormError("The upload needs your wallet's signature.");
-    }
+    const signed = await signFiles(batch, hashes);
+    if (!signed) return;
+    let { message, signature } = signed;
     let signedAt = Date.now();
     setFiles([]);
     // 2. Send each file (or find the job it already has), then follow every job to its end.

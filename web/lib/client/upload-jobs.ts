@@ -52,28 +52,37 @@ export async function findJob(creator: Address, contentId: Hex): Promise<UploadJ
   return ((await res.json()) as { job: UploadJob }).job;
 }
 
-/** Sends one file; resolves with its job once the server has it whole (202), rejects with the server's reason. */
-export function sendFile(input: { file: File; creator: Address; tier: string; freeStandard?: boolean; previewStart?: string; sha256: string; message: string; signature: string; onProgress: (fraction: number) => void }): Promise<UploadJob> {
-  const { file, creator, tier, sha256: sha } = input;
+/**
+ * POSTs a signed upload body to `/api/upload?<query>` with upload progress (`onBytes`: bytes sent);
+ * resolves with its job once the server has it whole (202), rejects with the server's reason.
+ */
+function postUpload(query: string, body: Blob, message: string, signature: string, what: string, onBytes: (sent: number) => void): Promise<UploadJob> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/upload?creator=${creator}&tier=${tier}${input.freeStandard && tier !== "free" ? "&freeStandard=1" : ""}${input.previewStart ? `&previewStart=${encodeURIComponent(input.previewStart)}` : ""}&name=${encodeURIComponent(file.name)}&sha256=${sha}`);
-    for (const [k, v] of Object.entries(signedRequestHeaders(input.message, input.signature))) xhr.setRequestHeader(k, v);
+    xhr.open("POST", `/api/upload?${query}`);
+    for (const [k, v] of Object.entries(signedRequestHeaders(message, signature))) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader("content-type", "application/octet-stream");
-    xhr.upload.onprogress = (e) => e.lengthComputable && input.onProgress(e.loaded / e.total);
+    xhr.upload.onprogress = (e) => e.lengthComputable && onBytes(e.loaded);
     xhr.onload = () => {
-      let body: { job?: UploadJob; error?: string } = {};
+      let answer: { job?: UploadJob; error?: string } = {};
       try {
-        body = JSON.parse(xhr.responseText) as typeof body;
+        answer = JSON.parse(xhr.responseText) as typeof answer;
       } catch {
         // not JSON: reported by status below
       }
-      if (xhr.status < 300 && body.job) resolve(body.job);
-      else reject(new Error(body.error ?? `upload refused (${xhr.status})`));
+      if (xhr.status < 300 && answer.job) resolve(answer.job);
+      else reject(new Error(answer.error ?? `upload refused (${xhr.status})`));
     };
-    xhr.onerror = () => reject(new Error("the connection broke while sending the file: press Process and publish again"));
-    xhr.send(file);
+    xhr.onerror = () => reject(new Error(`the connection broke while sending the ${what}: press Process and publish again`));
+    xhr.send(body);
   });
+}
+
+/** Sends one file; resolves with its job once the server has it whole (202), rejects with the server's reason. */
+export function sendFile(input: { file: File; creator: Address; tier: string; freeStandard?: boolean; previewStart?: string; sha256: string; message: string; signature: string; onProgress: (fraction: number) => void }): Promise<UploadJob> {
+  const { file, creator, tier, sha256: sha } = input;
+  const query = `creator=${creator}&tier=${tier}${input.freeStandard && tier !== "free" ? "&freeStandard=1" : ""}${input.previewStart ? `&previewStart=${encodeURIComponent(input.previewStart)}` : ""}&name=${encodeURIComponent(file.name)}&sha256=${sha}`;
+  return postUpload(query, file, input.message, input.signature, "file", (sent) => input.onProgress(file.size ? sent / file.size : 1));
 }
 
 /**
@@ -90,31 +99,12 @@ export function sendAlbum(input: { files: File[]; titles: string[]; albumTitle: 
     query.append("trackName", f.name);
     query.append("trackTitle", input.titles[i] ?? "");
   });
-  // Where each track's bytes end in the one body: the progress of the bytes sent, per track.
-  const ends = files.map((_, i) => files.slice(0, i + 1).reduce((n, f) => n + f.size, 0));
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/upload?${query}`);
-    for (const [k, v] of Object.entries(signedRequestHeaders(input.message, input.signature))) xhr.setRequestHeader(k, v);
-    xhr.setRequestHeader("content-type", "application/octet-stream");
-    xhr.upload.onprogress = (e) => {
-      if (!e.lengthComputable) return;
-      files.forEach((f, i) => input.onProgress(i, f.size ? Math.min(1, Math.max(0, (e.loaded - (ends[i]! - f.size)) / f.size)) : 1));
-    };
-    xhr.onload = () => {
-      let body: { job?: UploadJob; error?: string } = {};
-      try {
-        body = JSON.parse(xhr.responseText) as typeof body;
-      } catch {
-        // not JSON: reported by status below
-      }
-      if (xhr.status < 300 && body.job) resolve(body.job);
-      else reject(new Error(body.error ?? `upload refused (${xhr.status})`));
-    };
-    xhr.onerror = () => reject(new Error("the connection broke while sending the album: press Process and publish again"));
-    // A Blob of the files reads them as it sends: nothing is copied into memory.
-    xhr.send(new Blob(files));
-  });
+  // Where each track's bytes start in the one body: the bytes sent, per track.
+  const starts = files.map((_, i) => files.slice(0, i).reduce((n, f) => n + f.size, 0));
+  // A Blob of the files reads them as it sends: nothing is copied into memory.
+  return postUpload(query.toString(), new Blob(files), input.message, input.signature, "album", (sent) =>
+    files.forEach((f, i) => input.onProgress(i, f.size ? Math.min(1, Math.max(0, (sent - starts[i]!) / f.size)) : 1)),
+  );
 }
 
 export async function getJob(id: string): Promise<UploadJob> {
