@@ -4,7 +4,7 @@
  * player, and each track asks for the minute keys of its own segments on the album's timeline
  * (track 2 starts at 0:36, inside minute 0), so the channel pays each minute window of the album
  * once across tracks: track 1 then track 2 (70 s in all) = minutes 0 and 1, two vouchers (1 x and
- * 2 x the rate). The studio's streams row shows the 2 minutes. Real parts: anvil, the production
+ * 2 x the rate); closing it drops the track to its preview. The studio's streams row shows the 2 minutes. Real parts: anvil, the production
  * Next build with its key-release routes, Chromium with the injected wallet.
  */
 import { expect } from "chai";
@@ -115,6 +115,11 @@ describe("web: an album streamed pay-per-minute on one channel", function () {
     expect(asks[0]!.variants.slice().sort()).to.deep.equal(["t1-high", "t1-standard", "t2-high", "t2-standard"]);
     expect(asks[1]!.variants.slice().sort()).to.deep.equal(["t2-high", "t2-standard"]);
     const channelId = /Channel #(\d+)/.exec(await meter.innerText())![1]!;
+    // Stop and close: nothing more is paid, the track playing goes back to its preview.
+    await page.getByTestId("stream-close").click();
+    await page.locator('[data-testid=tx-status][data-state="confirmed"]').filter({ hasText: /Close/ }).waitFor({ timeout: 30_000 });
+    await page.getByTestId("mini-mode").filter({ hasText: /Track 2 of Night Drive · Preview \(30 s\)/ }).waitFor({ timeout: 15_000 });
+    expect(asks).to.have.length(2);
     expect(errors).to.deep.equal([]);
 
     // The creator's studio: the album's channel, 2 minutes at the rate, the latest voucher.

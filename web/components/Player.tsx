@@ -273,15 +273,18 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
     }
   }
 
+  // What plays now, for setStream (called from a page's cleanup, which holds an old render's callback).
+  const playingNow = useRef<{ current?: PlayerTrack; perMinute: boolean }>({ perMinute: false });
+  playingNow.current = { current, perMinute: loaded?.perMinute ?? false };
   const setStream = useCallback((contentId: string, session: StreamSession | null) => {
     const id = contentId.toLowerCase();
     if (session) streams.current.set(id, session);
-    else if (streams.current.delete(id) && current?.id.toLowerCase() === id && loaded?.perMinute) {
-      // The channel stopped: what plays on it goes back to what the wallet may open (the preview).
+    else if (streams.current.delete(id) && playingNow.current.current?.id.toLowerCase() === id && playingNow.current.perMinute) {
+      // The channel stopped (closed, or its page left): nothing more is paid; the track goes back to what the wallet may open (the preview).
       mediaRef.current?.pause();
       setRequest((r) => r + 1);
     }
-  }, [current, loaded?.perMinute]);
+  }, []);
 
   const api = useMemo<PlayerApi>(() => ({ queue, index, current, playing, play, toggle, next, previous, setStream }), [queue, index, current, playing, play, toggle, next, previous, setStream]);
   const mine = loaded && current && loaded.trackId === trackKey(current) ? loaded : null;
