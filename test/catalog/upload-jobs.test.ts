@@ -414,7 +414,7 @@ for (const backend of backends) {
       expect(w.lines.join("\n")).not.to.match(/processing/);
     });
 
-    it("album requests: one request of the tracks' bodies back to back, every track signed, fewer than 2 refused; the worker makes ONE item with per-track progress and names a track that fails", async () => {
+    it("album requests: one request of the tracks' bodies back to back, every track signed, fewer than 2 refused; the worker makes ONE item with per-track progress and names a track that fails; a failed album resumes only with every track signed", async () => {
       const one = path.join(dir, "01 Dusk.wav");
       const two = path.join(dir, "02 Neon Rain.wav");
       await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "anoisesrc=d=4:c=pink:r=44100:a=0.3:seed=5", "-metadata", "title=Dusk", "-ac", "2", one]);
@@ -505,6 +505,15 @@ for (const backend of backends) {
         const failed = (await queue.get(badId))!;
         expect(failed).to.include({ state: "failed", permanent: true });
         expect(failed.error).to.match(/Cannot ingest "track 2 \(notes\.mp3\)": unsupported .*What to do/);
+
+        // A failed album job that a retry can help (here: marked so) resumes only when every track is signed again.
+        await db!.query(`UPDATE upload_jobs SET permanent = false, error = 'test: storage was down' WHERE id = $1`, [badId]);
+        const partly = await routes.resume(badId, new Request("http://127.0.0.1/x", { method: "POST", headers: await signUpload(CREATOR, [bodies[0]!]) }));
+        expect(partly.status).to.equal(403);
+        expect(((await partly.json()) as { error: string }).error).to.match(/sign the upload of every track of this album/);
+        const resumed = await routes.resume(badId, new Request("http://127.0.0.1/x", { method: "POST", headers: await signUpload(CREATOR, [bodies[0]!, { size: junkBytes.length, sha256: junkSha }]) }));
+        expect(resumed.status).to.equal(200);
+        expect(((await resumed.json()) as { job: UploadJob }).job.state).to.equal("queued");
       } finally {
         await keyStore.close();
       }
