@@ -7,7 +7,7 @@ import { readContract, writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import { TIER_NAMES, cidToBytes } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
-import { albumSha256Of, contentIdOf, findJob, followJob, reportRegistered, resumeJob, sendAlbum, sendFile, sha256OfFile, uploadMessage, type UploadJob } from "@/lib/client/upload-jobs";
+import { albumQueryProblem, albumSha256Of, contentIdOf, findJob, followJob, reportRegistered, resumeJob, sendAlbum, sendFile, sha256OfFile, uploadMessage, type UploadJob } from "@/lib/client/upload-jobs";
 import { useTx } from "@/lib/client/useTx";
 import { studioFetch } from "@/lib/client/studio-fetch";
 import { TxStatus } from "./TxStatus";
@@ -583,6 +583,8 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       if (notAudio >= 0) return setFormError(`track ${notAudio + 1} (${files[notAudio]!.name}) is not an audio file (${files[notAudio]!.type}): an album's tracks are audio files; remove it`);
       if (!albumTitle.trim()) return setFormError("give the album a title");
       if (albumTitle.trim().length > 200 || trackTitles.some((t) => t.trim().length > 200)) return setFormError("album and track titles are at most 200 characters");
+      const tooLong = albumQueryProblem({ files, titles: trackTitles.map((t) => t.trim()), albumTitle: albumTitle.trim(), creator, tier, freeStandard });
+      if (tooLong) return setFormError(tooLong);
       setFormError("");
       // The album title is the release's title; the shared details (artist, description, cover) apply to the whole album.
       const albumDetails = { ...details, title: "", album: "", trackNumber: "" };

@@ -85,20 +85,52 @@ export function sendFile(input: { file: File; creator: Address; tier: string; fr
   return postUpload(query, file, input.message, input.signature, "file", (sent) => input.onProgress(file.size ? sent / file.size : 1));
 }
 
+interface AlbumQueryInput {
+  files: File[];
+  titles: string[];
+  albumTitle: string;
+  creator: Address;
+  tier: string;
+  freeStandard?: boolean;
+  sha256s: string[];
+}
+
+/** The album upload's query: the album, then each track's SHA-256, file name and title in track order. */
+function albumQuery(input: AlbumQueryInput): URLSearchParams {
+  const query = new URLSearchParams({ creator: input.creator, tier: input.tier, album: input.albumTitle });
+  if (input.freeStandard && input.tier !== "free") query.set("freeStandard", "1");
+  input.files.forEach((f, i) => {
+    query.append("track", input.sha256s[i]!);
+    query.append("trackName", f.name);
+    query.append("trackTitle", input.titles[i] ?? "");
+  });
+  return query;
+}
+
+/**
+ * The most bytes the album request's query and signed message (base64, in a header) may take
+ * together: Node's HTTP server reads at most 16 KiB of request line and headers, and cookies and
+ * the other headers need the rest.
+ */
+const MAX_ALBUM_REQUEST_HEAD = 14_000;
+
+/** Why these tracks cannot go in one album upload request (the track list is too long for it), or null. */
+export function albumQueryProblem(input: Omit<AlbumQueryInput, "sha256s">): string | null {
+  const zeros = input.files.map(() => "0".repeat(64));
+  const query = albumQuery({ ...input, sha256s: zeros }).toString().length;
+  const message = new TextEncoder().encode(uploadMessage(input.creator, input.files.map((f, i) => ({ size: f.size, sha256: zeros[i]! })))).length;
+  if (query + 4 * Math.ceil(message / 3) <= MAX_ALBUM_REQUEST_HEAD) return null;
+  return `the track list of these ${input.files.length} tracks (their file names and titles) is too long for one upload: shorten the file names or titles, or upload the album with the CLI (streamvault upload --as-album)`;
+}
+
 /**
  * Sends an album's tracks as ONE request (their bytes back to back, in track order; the server
  * splits and checks each against its signed size and SHA-256) and resolves with the album's one
  * job. `onProgress` gets each track's fraction sent.
  */
-export function sendAlbum(input: { files: File[]; titles: string[]; albumTitle: string; creator: Address; tier: string; freeStandard?: boolean; sha256s: string[]; message: string; signature: string; onProgress: (track: number, fraction: number) => void }): Promise<UploadJob> {
-  const { files, creator, tier } = input;
-  const query = new URLSearchParams({ creator, tier, album: input.albumTitle });
-  if (input.freeStandard && tier !== "free") query.set("freeStandard", "1");
-  files.forEach((f, i) => {
-    query.append("track", input.sha256s[i]!);
-    query.append("trackName", f.name);
-    query.append("trackTitle", input.titles[i] ?? "");
-  });
+export function sendAlbum(input: AlbumQueryInput & { message: string; signature: string; onProgress: (track: number, fraction: number) => void }): Promise<UploadJob> {
+  const { files } = input;
+  const query = albumQuery(input);
   // Where each track's bytes start in the one body: the bytes sent, per track.
   const starts = files.map((_, i) => files.slice(0, i).reduce((n, f) => n + f.size, 0));
   // A Blob of the files reads them as it sends: nothing is copied into memory.
