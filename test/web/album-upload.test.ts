@@ -55,7 +55,7 @@ describe("web: album upload from the studio", function () {
   const noise = async (file: string, seconds: number, seed: number, title?: string) =>
     runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", `anoisesrc=d=${seconds}:c=pink:r=44100:a=0.3:seed=${seed}`, ...(title ? ["-metadata", `title=${title}`] : []), "-ac", "2", file]);
 
-  it("the creator uploads a 3-track album as one release at one price (errors first: 1 file, a cover image, a track the pipeline refuses); a fan sees the track list, buys it once and plays track 1 then 2", async () => {
+  it("the creator uploads a 3-track album as one release at one price (errors first: a track list too long for one request, 1 file, a cover image, a track the pipeline refuses); a fan sees the track list, buys it once and plays track 1 then 2", async () => {
     const dusk = join(stack.dir, "01-dusk.wav");
     const neon = join(stack.dir, "02 Neon Rain.wav");
     const exit = join(stack.dir, "03 Last Exit.wav");
