@@ -14,6 +14,7 @@ import { ContentIdSchema } from "../manifest/index.ts";
 import type { ManifestTags } from "../manifest/index.ts";
 import type { PieceMirror } from "../storage/types.ts";
 import { StreamVaultError } from "../errors.ts";
+import { MediaIngestError } from "./errors.ts";
 import { buildManifest, processMedia } from "./pipeline.ts";
 import type { ProcessedMedia, ProcessedTrack, ProcessOptions } from "./pipeline.ts";
 import { applyReleaseMetadata, titleFromFileName } from "./release.ts";
@@ -26,6 +27,8 @@ export interface AlbumProcessOptions extends Omit<ProcessOptions, "variantPrefix
   album: string;
   /** Per-track titles in track order (absent or "": the file's title tag, else its file name). */
   trackTitles?: readonly (string | undefined)[];
+  /** Called as track `number` (1-based) of `total` starts processing (an upload job's progress). */
+  onTrack?: (number: number, total: number) => void;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function processAlbum(files: readonly string[], options: AlbumProce
   if (files.length > MAX_ALBUM_TRACKS) throw new StreamVaultError("bad_input", `an album has at most ${MAX_ALBUM_TRACKS} tracks, got ${files.length}: split it into several releases`);
   const albumTitle = (options.metadata?.title ?? options.album).trim();
   if (!albumTitle) throw new StreamVaultError("bad_input", "the album needs a title: pass --album \"Name\"");
-  const { album: _album, trackTitles, metadata, ...common } = options;
+  const { album: _album, trackTitles, metadata, onTrack, ...common } = options;
   const key = options.tier === "free" ? undefined : (options.key ?? generateContentKey());
   const encryptor = key ? new ContentEncryptor(options.contentId, key) : undefined;
 
@@ -50,6 +53,7 @@ export async function processAlbum(files: readonly string[], options: AlbumProce
   for (const [i, file] of files.entries()) {
     const number = i + 1;
     const title = trackTitles?.[i]?.trim();
+    onTrack?.(number, files.length);
     const track = await processMedia(file, {
       ...common,
       workDir: path.join(options.workDir, `t${number}`),
@@ -60,8 +64,12 @@ export async function processAlbum(files: readonly string[], options: AlbumProce
       noArtwork: number > 1,
       metadata: title ? { title } : undefined,
       fallbackTitle: titleFromFileName(file),
+    }).catch((err: unknown) => {
+      // Say which track failed: the uploader sees its number and file name, not a work path.
+      if (err instanceof MediaIngestError) throw new MediaIngestError(`track ${number} (${path.basename(file)})`, err.reason, err.detail);
+      throw err;
     });
-    if (track.info.kind !== "audio") throw new StreamVaultError("bad_input", `${path.basename(file)} is a video: an album's tracks are audio files`);
+    if (track.info.kind !== "audio") throw new StreamVaultError("bad_input", `track ${number} (${path.basename(file)}) is a video: an album's tracks are audio files`);
     processedTracks.push(track);
     const entry: ProcessedTrack = { number, title: track.tags!.title!, duration: track.info.duration, start, variants: track.variants.map((v) => v.name) };
     if (track.tags?.artist) entry.artist = track.tags.artist;

@@ -124,31 +124,67 @@ export class BodyMismatchError extends Error {
  * the signed one. On any failure the file is removed. `onBytes` reports progress.
  */
 export async function receiveSignedBody(body: ReadableStream<Uint8Array> | null, file: string, expected: SignedBody, onBytes?: (received: number) => void): Promise<void> {
-  if (!body) throw new BodyMismatchError(`the request has no body; expected ${expected.size} bytes`);
-  const hash = createHash("sha256");
-  const out = createWriteStream(file, { flags: "wx", mode: 0o600 });
+  await receiveSignedBodies(body, [{ file, expected }], onBytes);
+}
+
+/**
+ * Like `receiveSignedBody` for one request whose body is several signed bodies back to back (an
+ * album's tracks, in order): each part goes to its own file, counted and hashed on its own, and
+ * must be exactly its signed size and SHA-256. Nothing past the last part is read. On any failure
+ * every part's file is removed. `onBytes` reports the bytes received over all parts.
+ */
+export async function receiveSignedBodies(body: ReadableStream<Uint8Array> | null, parts: readonly { file: string; expected: SignedBody }[], onBytes?: (received: number) => void): Promise<void> {
+  const total = parts.reduce((sum, p) => sum + p.expected.size, 0);
+  if (!body) throw new BodyMismatchError(`the request has no body; expected ${total} bytes`);
   const reader = body.getReader();
+  const written: string[] = [];
   let received = 0;
+  let pending: Uint8Array | undefined;
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      received += value.byteLength;
-      if (received > expected.size) {
-        await reader.cancel().catch(() => {});
-        throw new BodyTooLargeError(`the body is longer than the ${expected.size} bytes signed for: sign the file's real size`);
+    for (const [index, { file, expected }] of parts.entries()) {
+      const which = parts.length > 1 ? `part ${index + 1} of the body` : "the body";
+      const hash = createHash("sha256");
+      const out = createWriteStream(file, { flags: "wx", mode: 0o600 });
+      written.push(file);
+      let got = 0;
+      try {
+        while (got < expected.size) {
+          let value = pending;
+          pending = undefined;
+          if (!value) {
+            const chunk = await reader.read();
+            if (chunk.done) break;
+            value = chunk.value;
+          }
+          // A chunk may carry the end of this part and the start of the next.
+          const take = Math.min(value.byteLength, expected.size - got);
+          const mine = take === value.byteLength ? value : value.subarray(0, take);
+          if (take < value.byteLength) pending = value.subarray(take);
+          got += take;
+          received += take;
+          hash.update(mine);
+          if (!out.write(mine)) await once(out, "drain");
+          onBytes?.(received);
+        }
+        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      } catch (err) {
+        out.destroy();
+        throw err;
       }
-      hash.update(value);
-      if (!out.write(value)) await once(out, "drain");
-      onBytes?.(received);
+      if (got !== expected.size) throw new BodyMismatchError(`${which} ended after ${got} of the ${expected.size} bytes signed for: send the whole file again`);
+      if (index === parts.length - 1) {
+        // Anything after the last part is more than was signed for: stop reading at once.
+        const extra = pending ?? (await reader.read()).value;
+        if (extra && extra.byteLength > 0) {
+          await reader.cancel().catch(() => {});
+          throw new BodyTooLargeError(`the body is longer than the ${total} bytes signed for: sign the file's real size`);
+        }
+      }
+      const sha256 = hash.digest("hex");
+      if (sha256 !== expected.sha256) throw new BodyMismatchError(`${which}'s SHA-256 is ${sha256}, not the ${expected.sha256} signed for: the file changed or was corrupted in transit; sign and send it again`);
     }
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    if (received !== expected.size) throw new BodyMismatchError(`the body ended after ${received} of the ${expected.size} bytes signed for: send the whole file again`);
-    const sha256 = hash.digest("hex");
-    if (sha256 !== expected.sha256) throw new BodyMismatchError(`the body's SHA-256 is ${sha256}, not the ${expected.sha256} signed for: the file changed or was corrupted in transit; sign and send it again`);
   } catch (err) {
-    out.destroy();
-    await rm(file, { force: true });
+    await Promise.all(written.map((f) => rm(f, { force: true })));
     throw err;
   } finally {
     reader.releaseLock();

@@ -30,7 +30,7 @@ export interface PlayingState {
 }
 
 /** Pay per minute buffers at most this far ahead, so a minute's key is asked for (and paid) shortly before playback reaches it. */
-const STREAM_BUFFER_SECONDS = 30;
+export const STREAM_BUFFER_SECONDS = 30;
 
 /**
  * An hls.js fragment loader that decrypts each encrypted segment (looked up by its PieceCID in any

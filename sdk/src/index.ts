@@ -10,7 +10,7 @@ export { PayPerMinute, type StreamSession } from "./PayPerMinute.tsx";
 export { TxStatus } from "./TxStatus.tsx";
 export { useTx, type TxState } from "./useTx.ts";
 export { signIn, ensureSignedIn, requestContentKey, KeyRequestError } from "./keys.ts";
-export { ContentKeySource, MinuteKeySource, type SegmentKeySource, type MinuteKeyFetcher } from "./segment-keys.ts";
+export { ContentKeySource, MinuteKeySource, variantsByMinute, type SegmentKeySource, type MinuteKeyFetcher } from "./segment-keys.ts";
 export { newSessionKey, signVoucher, streamMinute, type SessionKey } from "./stream.ts";
 export { choosePreload, bufferAheadSeconds, qualityOrder, readDeviceHints, type PreloadStrategy, type DeviceHints } from "./preload.ts";
 export * from "./format.ts";

@@ -71,16 +71,38 @@ export class ContentKeySource implements SegmentKeySource {
 /** Pays for (and fetches) the keys of one minute window: variant name -> AES-GCM key. */
 export type MinuteKeyFetcher = (minute: number, variants: string[]) => Promise<Map<string, CryptoKey>>;
 
+/** Variants one minute request may name (the key-release server's limit per /stream request). */
+const MAX_VARIANTS_PER_REQUEST = 8;
+
+/**
+ * For an album (every track's variants in `variants`): the variants with a segment in each minute
+ * window of the album's timeline, so a minute is asked for with the keys of every track it covers
+ * (track 1's end and track 2's start can share a minute) and never with tracks it does not.
+ */
+export function variantsByMinute(manifest: { variants: readonly ManifestVariant[] }, variants: readonly string[]): (minute: number) => string[] {
+  const byMinute = new Map<number, string[]>();
+  for (const v of manifest.variants) {
+    if (!variants.includes(v.name)) continue;
+    for (const m of new Set(v.segments.map((s) => s.minute ?? 0))) byMinute.set(m, [...(byMinute.get(m) ?? []), v.name]);
+  }
+  return (minute) => byMinute.get(minute) ?? [];
+}
+
 /** Keys of minute windows released one at a time against vouchers (pay per minute). */
 export class MinuteKeySource implements SegmentKeySource {
   readonly #fetch: MinuteKeyFetcher;
   readonly #variants: string[];
+  readonly #variantsOf: ((minute: number) => string[]) | undefined;
   readonly #minutes = new Map<number, Promise<Map<string, CryptoKey>>>();
 
-  /** @param variants names of every minute-keyed variant the player may play (fetched together). */
-  constructor(fetch: MinuteKeyFetcher, variants: string[]) {
+  /**
+   * @param variants names of every minute-keyed variant the player may play (fetched together).
+   * @param variantsOf which of them a minute's request names (an album: the tracks in that minute, {@link variantsByMinute}); default all.
+   */
+  constructor(fetch: MinuteKeyFetcher, variants: string[], variantsOf?: (minute: number) => string[]) {
     this.#fetch = fetch;
     this.#variants = variants;
+    this.#variantsOf = variantsOf;
   }
 
   canDecrypt(variant: ManifestVariant): boolean {
@@ -104,9 +126,20 @@ export class MinuteKeySource implements SegmentKeySource {
   minute(minute: number): Promise<Map<string, CryptoKey>> {
     let keys = this.#minutes.get(minute);
     if (keys === undefined) {
-      keys = this.#fetch(minute, this.#variants);
+      keys = this.#fetchAll(minute);
       keys.catch(() => this.#minutes.delete(minute));
       this.#minutes.set(minute, keys);
+    }
+    return keys;
+  }
+
+  /** One request per minute; more variants than one request may name go in further requests (paid once: the minute is received already). */
+  async #fetchAll(minute: number): Promise<Map<string, CryptoKey>> {
+    const named = this.#variantsOf?.(minute) ?? [];
+    const names = named.length > 0 ? named : this.#variants;
+    const keys = new Map<string, CryptoKey>();
+    for (let i = 0; i < names.length; i += MAX_VARIANTS_PER_REQUEST) {
+      for (const [name, key] of await this.#fetch(minute, names.slice(i, i + MAX_VARIANTS_PER_REQUEST))) keys.set(name, key);
     }
     return keys;
   }

@@ -7,13 +7,15 @@
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { openPglite, openPostgres, type SqlClient } from "@streamvault/lib/db";
-import { UploadJobQueue } from "@streamvault/lib/catalog/uploads/jobs.ts";
+import { UploadJobQueue, type UploadJob } from "@streamvault/lib/catalog/uploads/jobs.ts";
+import { runUploadJob, spoolTrackOf } from "@streamvault/lib/catalog/uploads/job-worker.ts";
+import { albumSha256 } from "@streamvault/lib/catalog/uploads/uploader.ts";
 import { uploadHttp, type UploadHttp } from "@streamvault/lib/catalog/uploads/http.ts";
 import { registeredManifestReader } from "@streamvault/lib/catalog/uploads/service.ts";
 import { newNonce, signedRequestMessage, sqlNonceLedger, SIGNATURE_HEADER, SIGNED_REQUEST_HEADER, type SignedBody } from "@streamvault/lib/signed-request/index.ts";
@@ -410,6 +412,111 @@ for (const backend of backends) {
       if (!shared) await openDb();
       expect((await queue.get(jobId))!.state).to.equal("registered");
       expect(w.lines.join("\n")).not.to.match(/processing/);
+    });
+
+    it("album requests: one request of the tracks' bodies back to back, every track signed, fewer than 2 refused; the worker makes ONE item with per-track progress and names a track that fails; a failed album resumes only with every track signed", async () => {
+      const one = path.join(dir, "01 Dusk.wav");
+      const two = path.join(dir, "02 Neon Rain.wav");
+      await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "anoisesrc=d=4:c=pink:r=44100:a=0.3:seed=5", "-metadata", "title=Dusk", "-ac", "2", one]);
+      await runFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", "anoisesrc=d=3:c=pink:r=44100:a=0.3:seed=6", "-ac", "2", two]);
+      const files = [one, two];
+      const bytes = await Promise.all(files.map((f) => readFile(f)));
+      const shas = await Promise.all(files.map(sha256Of));
+      const bodies = bytes.map((b, i) => ({ size: b.length, sha256: shas[i]! }));
+      const query = (tracks: string[], extra: Record<string, string> = {}) => {
+        const q = new URLSearchParams({ creator: CREATOR.address, tier: "premium", album: "Night Drive", ...extra });
+        tracks.forEach((t, i) => {
+          q.append("track", t);
+          q.append("trackName", path.basename(files[i] ?? "x.wav"));
+          q.append("trackTitle", i === 0 ? "Opening" : "");
+        });
+        return q;
+      };
+      const albumRequest = (q: URLSearchParams, headers: Record<string, string>, body: BodyInit | ReadableStream<Uint8Array>) =>
+        new Request(`http://127.0.0.1/api/upload?${q}`, { method: "POST", headers, body: body as BodyInit, duplex: "half" } as RequestInit);
+
+      // One track is not an album; an unsigned track is refused; neither reads the body.
+      const single = countingBody(bodies[0]!.size);
+      const tooFew = await routes.receive(albumRequest(query([shas[0]!]), await signUpload(CREATOR, [bodies[0]!]), single.stream));
+      expect(tooFew.status).to.equal(400);
+      expect(((await tooFew.json()) as { error: string }).error).to.match(/an album needs at least 2 tracks, got 1/);
+      expect(single.pulled()).to.equal(0);
+      const unsignedBody = countingBody(bodies[0]!.size + bodies[1]!.size);
+      const unsigned = await routes.receive(albumRequest(query(shas), await signUpload(CREATOR, [bodies[0]!]), unsignedBody.stream));
+      expect(unsigned.status).to.equal(403);
+      expect(((await unsigned.json()) as { error: string }).error).to.match(/track 2's SHA-256 is not among the files you signed for/);
+      expect(unsignedBody.pulled()).to.equal(0);
+      // The tracks sent in another order than listed: part 1 is not track 1's bytes; nothing kept.
+      const swapped = await routes.receive(albumRequest(query(shas), await signUpload(CREATOR, bodies), Buffer.concat([bytes[1]!, bytes[0]!])));
+      expect(swapped.status).to.equal(400);
+      expect(((await swapped.json()) as { error: string }).error).to.match(/part 1 of the body/);
+      expect(await readdir(spoolDir()).catch(() => []), "a refused album leaves no spool files").to.deep.equal([]);
+
+      // Accepted: one job whose content id is the CLI's for the same tracks in the same order (albumSha256).
+      const accepted = await routes.receive(albumRequest(query(shas), await signUpload(CREATOR, bodies), Buffer.concat(bytes)));
+      expect(accepted.status, await accepted.clone().text()).to.equal(202);
+      const { jobId, job } = (await accepted.json()) as { jobId: string; job: UploadJob };
+      expect(job.contentId).to.equal(contentIdFor(CREATOR.address, externalIdOfSha256(await albumSha256(files))).toLowerCase());
+      expect(job.size).to.equal(bodies[0]!.size + bodies[1]!.size);
+      expect(job.album).to.deep.equal({ title: "Night Drive", tracks: [
+        { fileName: "01 Dusk.wav", title: "Opening", sha256: shas[0], size: bodies[0]!.size },
+        { fileName: "02 Neon Rain.wav", title: "", sha256: shas[1], size: bodies[1]!.size },
+      ] });
+      for (const [i, f] of files.entries()) expect(await sha256Of(spoolTrackOf(spoolDir(), jobId, i + 1, path.basename(f)))).to.equal(shas[i]);
+
+      // The worker (in this process): one album item, its stage naming each track as it is encoded.
+      const store = new LocalStore({ dir: path.join(dir, "pieces") });
+      const keyStore = await openKeyStore({ ...(database.url ? { databaseUrl: database.url } : { dataDir: path.join(dir, "keys") }), env: { STREAMVAULT_MASTER_KEY: MASTER_KEY } });
+      // The stages the worker writes, seen as it writes them.
+      const stages = new Set<string>();
+      const queueWithStages = Object.create(queue) as UploadJobQueue;
+      queueWithStages.progress = async (claimed, stage, progress) => {
+        stages.add(stage);
+        return queue.progress(claimed, stage, progress);
+      };
+      try {
+        const claimed = (await queue.claim("album-test"))!;
+        expect(claimed.job.id).to.equal(jobId);
+        await runUploadJob({ queue: queueWithStages, store, keyStore, spoolDir: spoolDir() }, claimed);
+        const done = (await queue.get(jobId))!;
+        expect(done.state, done.error ?? "").to.equal("published");
+        expect(done.result!.title).to.equal("Night Drive");
+        expect(done.result!.trackTitles).to.deep.equal(["Opening", "02 Neon Rain"]);
+        expect([...stages].filter((s) => s.startsWith("processing track"))).to.deep.equal(["processing track 1 of 2", "processing track 2 of 2"]);
+        const manifest = JSON.parse(new TextDecoder().decode(await store.get(done.result!.manifestCid))) as { tracks: { number: number; title: string; start: number }[] };
+        // Titles: the creator's for track 1; track 2 has no title tag, so its file name.
+        expect(manifest.tracks.map((t) => [t.number, t.title])).to.deep.equal([[1, "Opening"], [2, "02 Neon Rain"]]);
+        expect(manifest.tracks[1]!.start).to.be.closeTo(4, 0.1);
+        expect(await keyStore.hasKey(done.contentId)).to.equal(true);
+
+        // An album whose track 2 is not audio: the job fails for good, naming the track and file.
+        const junk = path.join(dir, "notes.mp3");
+        await writeFile(junk, "this is not audio".repeat(20));
+        const junkBytes = await readFile(junk);
+        const junkSha = await sha256Of(junk);
+        const q = query([shas[0]!, junkSha]);
+        q.delete("trackName");
+        q.append("trackName", "01 Dusk.wav");
+        q.append("trackName", "notes.mp3");
+        const bad = await routes.receive(albumRequest(q, await signUpload(CREATOR, [bodies[0]!, { size: junkBytes.length, sha256: junkSha }]), Buffer.concat([bytes[0]!, junkBytes])));
+        expect(bad.status).to.equal(202);
+        const badId = ((await bad.json()) as { jobId: string }).jobId;
+        await runUploadJob({ queue, store, keyStore, spoolDir: spoolDir() }, (await queue.claim("album-test"))!);
+        const failed = (await queue.get(badId))!;
+        expect(failed).to.include({ state: "failed", permanent: true });
+        expect(failed.error).to.match(/Cannot ingest "track 2 \(notes\.mp3\)": unsupported .*What to do/);
+
+        // A failed album job that a retry can help (here: marked so) resumes only when every track is signed again.
+        await db!.query(`UPDATE upload_jobs SET permanent = false, error = 'test: storage was down' WHERE id = $1`, [badId]);
+        const partly = await routes.resume(badId, new Request("http://127.0.0.1/x", { method: "POST", headers: await signUpload(CREATOR, [bodies[0]!]) }));
+        expect(partly.status).to.equal(403);
+        expect(((await partly.json()) as { error: string }).error).to.match(/sign the upload of every track of this album/);
+        const resumed = await routes.resume(badId, new Request("http://127.0.0.1/x", { method: "POST", headers: await signUpload(CREATOR, [bodies[0]!, { size: junkBytes.length, sha256: junkSha }]) }));
+        expect(resumed.status).to.equal(200);
+        expect(((await resumed.json()) as { job: UploadJob }).job.state).to.equal("queued");
+      } finally {
+        await keyStore.close();
+      }
     });
   });
 }

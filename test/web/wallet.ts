@@ -131,3 +131,10 @@ export async function installWallet(page: Page, privateKey: Hex, rpcUrl: string,
   await page.addInitScript(INIT);
   return wallet;
 }
+
+/** Connects the page's app to the injected test wallet (the header's Connect, then the wallet's entry). */
+export async function connectTestWallet(page: Page): Promise<void> {
+  await page.getByTestId("wallet").getByRole("button", { name: /connect/i }).click();
+  await page.getByRole("button", { name: /StreamVault Test Wallet/ }).click();
+  await page.getByTestId("wallet").getByRole("button", { name: /connect/i }).waitFor({ state: "detached", timeout: 15_000 });
+}

@@ -9,7 +9,8 @@ import { formatDuration } from "@/lib/client/format";
 import { toTracks, trackKey, type AlbumTrack, type PlayerTrack } from "@/lib/client/track";
 import { Icon, PlayButton, TrackList, usePlayer } from "@/components/Player";
 
-export function AlbumTracks({ album, tracks, hasAccess }: { album: PlayerTrack; tracks: AlbumTrack[]; hasAccess: boolean }) {
+/** `streaming`: a pay-per-minute channel on the album is open (its tracks play in full on it). */
+export function AlbumTracks({ album, tracks, hasAccess, streaming = false }: { album: PlayerTrack; tracks: AlbumTrack[]; hasAccess: boolean; streaming?: boolean }) {
   const player = usePlayer();
   const queue = toTracks({ ...album, tracks });
   const current = player.current ? trackKey(player.current) : undefined;
@@ -24,7 +25,11 @@ export function AlbumTracks({ album, tracks, hasAccess }: { album: PlayerTrack; 
         </button>
       </div>
       <p className="small muted" data-testid="album-access">
-        {hasAccess ? "You own this album: every track plays in full." : "Without access each track plays its 30-second preview: unlock the album below to hear every track in full."}
+        {hasAccess
+          ? "You own this album: every track plays in full."
+          : streaming
+          ? "Streaming on your pay-per-minute channel: every track plays in full, each minute of the album paid once."
+          : "Without access each track plays its 30-second preview: unlock the album below to hear every track in full."}
       </p>
       <TrackList tracks={queue}>
         <ol className="track-list">

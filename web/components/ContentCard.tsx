@@ -30,8 +30,8 @@ export function ReleaseTerms({ item, stable }: { item: CatalogItem; stable?: str
       {item.tier > 0 && <span className="small muted" data-testid="card-access">unlocks with: {accessSummary(item.tierName, rules, stable)}</span>}
       {item.tier > 0 && (
         <span className="small muted" data-testid="card-stream-price">
-          {/* An album's page sells it whole: the player that plays its tracks pays no channel yet. */}
-          {item.tracks ? "one price for every track" : rate > 0n ? `or ${formatAmount(rate, item.streamToken, stable)} per minute` : "not offered per minute"}
+          {/* An album with a stream price streams on one channel across its tracks; without, it is sold whole. */}
+          {rate > 0n ? `or ${formatAmount(rate, item.streamToken, stable)} per minute` : item.tracks ? "one price for every track" : "not offered per minute"}
         </span>
       )}
     </>

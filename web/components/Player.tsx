@@ -8,7 +8,7 @@
 import Link from "next/link";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useAccount, usePublicClient, useSignMessage } from "wagmi";
-import { attachTrack, type AttachedTrack } from "@streamvault/sdk";
+import { attachTrack, type AttachedTrack, type StreamSession } from "@streamvault/sdk";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { ZERO_ADDRESS } from "@/lib/client/format";
 import { toTrack, trackKey, type PlayerTrack } from "@/lib/client/track";
@@ -31,6 +31,11 @@ interface PlayerApi {
   toggle(): void;
   next(): void;
   previous(): void;
+  /**
+   * The pay-per-minute session of item `contentId` (an album's page opens one channel for all its
+   * tracks), or null when it stops: tracks of the item played without access stream on it.
+   */
+  setStream(contentId: string, session: StreamSession | null): void;
 }
 
 const PlayerCtx = createContext<PlayerApi | null>(null);
@@ -68,7 +73,7 @@ function typingTarget(t: EventTarget | null): boolean {
   return t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON|A|AUDIO|VIDEO)$/.test(t.tagName) || t.closest("[role=slider],[role=dialog]") !== null;
 }
 
-type Loaded = { trackId: string; kind: AttachedTrack["kind"]; variant: string; encrypted: boolean };
+type Loaded = { trackId: string; kind: AttachedTrack["kind"]; variant: string; encrypted: boolean; perMinute: boolean };
 
 export function PlayerProvider({ children }: { children: ReactNode }) {
   const { chainId, origin } = useAppConfig();
@@ -88,6 +93,8 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState("");
   const [error, setError] = useState("");
   const current = index >= 0 ? queue[index] : undefined;
+  /** Pay-per-minute sessions by item (lowercase content id). */
+  const streams = useRef(new Map<string, StreamSession>());
 
   // Loads the current track whenever an explicit play asks for it: full with access (chain), else what is free.
   useEffect(() => {
@@ -104,13 +111,16 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
         const access = address && client ? await client.readContract({ ...contract("ContentAccess"), functionName: "accessOf", args: [address, current.id] }) : undefined;
         const hasAccess = access !== undefined && access[0] !== 0;
         if (cancelled) return;
+        const stream = hasAccess ? undefined : streams.current.get(current.id.toLowerCase());
         if (hasAccess) setStatus("Opening the full track (sign in with your wallet if asked)…");
+        else if (stream) setStatus("Streaming on your pay-per-minute channel…");
         const track = await attachTrack({
           media,
           contentId: current.id,
           manifestCid: current.manifestCid,
           track: current.track,
           hasAccess,
+          stream,
           wallet: address ?? ZERO_ADDRESS,
           chainId,
           signMessage: (message) => signMessageAsync({ message }),
@@ -118,7 +128,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
         });
         if (cancelled) return track.destroy();
         attached.current = track;
-        setLoaded({ trackId: trackKey(current), kind: track.kind, variant: track.variant, encrypted: track.encrypted });
+        setLoaded({ trackId: trackKey(current), kind: track.kind, variant: track.variant, encrypted: track.encrypted, perMinute: track.perMinute });
         await track.ready;
         if (cancelled) return;
         setStatus("");
@@ -263,7 +273,20 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
     }
   }
 
-  const api = useMemo<PlayerApi>(() => ({ queue, index, current, playing, play, toggle, next, previous }), [queue, index, current, playing, play, toggle, next, previous]);
+  // What plays now, for setStream (called from a page's cleanup, which holds an old render's callback).
+  const playingNow = useRef<{ current?: PlayerTrack; perMinute: boolean }>({ perMinute: false });
+  playingNow.current = { current, perMinute: loaded?.perMinute ?? false };
+  const setStream = useCallback((contentId: string, session: StreamSession | null) => {
+    const id = contentId.toLowerCase();
+    if (session) streams.current.set(id, session);
+    else if (streams.current.delete(id) && playingNow.current.current?.id.toLowerCase() === id && playingNow.current.perMinute) {
+      // The channel stopped (closed, or its page left): nothing more is paid; the track goes back to what the wallet may open (the preview).
+      mediaRef.current?.pause();
+      setRequest((r) => r + 1);
+    }
+  }, []);
+
+  const api = useMemo<PlayerApi>(() => ({ queue, index, current, playing, play, toggle, next, previous, setStream }), [queue, index, current, playing, play, toggle, next, previous, setStream]);
   const mine = loaded && current && loaded.trackId === trackKey(current) ? loaded : null;
   return (
     <PlayerCtx.Provider value={api}>
@@ -286,7 +309,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
                 <span className="muted small" data-testid="mini-mode">
                   {current.artist ? `${current.artist} · ` : ""}
                   {current.track !== undefined ? `Track ${current.track}${current.album ? ` of ${current.album}` : ""} · ` : ""}
-                  {error ? "" : status || (mine ? (mine.kind === "full" ? `Full track${mine.encrypted ? ", decrypted in your browser" : ""}` : "Preview (30 s): unlock for the full track") : "")}
+                  {error ? "" : status || (mine ? (mine.kind === "full" ? `Full track${mine.perMinute ? ", paid per minute" : ""}${mine.encrypted ? ", decrypted in your browser" : ""}` : "Preview (30 s): unlock for the full track") : "")}
                 </span>
               </div>
             </div>

@@ -53,7 +53,8 @@ export async function saveReleaseDetails(wagmi: Config, creator: Address, chainI
   return { manifestCid: body.manifestCid, changed: Boolean(body.changed) };
 }
 
-export function ReleaseDetailsFields({ value, onChange, titleHint, single = true }: { value: ReleaseDetailsForm; onChange: (v: ReleaseDetailsForm) => void; titleHint?: string; single?: boolean }) {
+/** `single`: the details name one track (title, track number shown); `asAlbum`: they are an album's, whose title is asked for apart (no album field). */
+export function ReleaseDetailsFields({ value, onChange, titleHint, single = true, asAlbum = false }: { value: ReleaseDetailsForm; onChange: (v: ReleaseDetailsForm) => void; titleHint?: string; single?: boolean; asAlbum?: boolean }) {
   const set = (k: Exclude<keyof ReleaseDetailsForm, "artwork">) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => onChange({ ...value, [k]: e.target.value });
   return (
     <fieldset className="form" style={{ border: "1px solid #2c2c40", borderRadius: 12, padding: 12, marginTop: 12 }}>
@@ -68,10 +69,12 @@ export function ReleaseDetailsFields({ value, onChange, titleHint, single = true
         Artist
         <input value={value.artist} onChange={set("artist")} name="artist" placeholder="from the file's tags" data-testid="release-artist" />
       </label>
-      <label>
-        Album
-        <input value={value.album} onChange={set("album")} name="album" placeholder="from the file's tags" data-testid="release-album" />
-      </label>
+      {!asAlbum && (
+        <label>
+          Album
+          <input value={value.album} onChange={set("album")} name="album" placeholder="from the file's tags" data-testid="release-album" />
+        </label>
+      )}
       {single && (
         <label>
           Track number

@@ -7,7 +7,7 @@ import { readContract, writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import { TIER_NAMES, cidToBytes } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
-import { contentIdOf, findJob, followJob, reportRegistered, resumeJob, sendFile, sha256OfFile, uploadMessage, type UploadJob } from "@/lib/client/upload-jobs";
+import { albumQueryProblem, albumSha256Of, contentIdOf, findJob, followJob, reportRegistered, resumeJob, sendAlbum, sendFile, sha256OfFile, uploadMessage, type UploadJob } from "@/lib/client/upload-jobs";
 import { useTx } from "@/lib/client/useTx";
 import { studioFetch } from "@/lib/client/studio-fetch";
 import { TxStatus } from "./TxStatus";
@@ -29,6 +29,8 @@ interface StudioData {
     album: string;
     trackNumber: number | null;
     description: string;
+    /** an album/EP: how many tracks it has (0: a single track) */
+    tracks: number;
     tier: string;
     bytes: number;
     copies: number;
@@ -269,6 +271,7 @@ function ReleaseRow({ item, creator, onChanged }: { item: StudioData["items"][nu
     <div className="panel" data-testid="release-row" data-content={item.id.toLowerCase()}>
       <strong><Link href={`/content/${item.id}`}>{item.title}</Link></strong>{" "}
       <span className={`tag ${item.tier}`}>{item.tier}</span>{" "}
+      {item.tracks > 0 && <><span className="small" data-testid="item-album">Album · {item.tracks} tracks</span>{" "}</>}
       <span className="muted small">{bytesLabel(item.bytes)} × {item.copies} copies</span>{" "}
       <span className="small" data-testid="item-plays" title={item.plays ? `${item.plays.uniqueViewers} listeners · ${item.plays.keyReleases} key releases · ${item.plays.minutesStreamed} min streamed${item.plays.lastPlayAt ? ` · last ${new Date(item.plays.lastPlayAt).toLocaleString()}` : ""}` : "play counts unavailable"}>
         {item.plays ? `${item.plays.plays} ${item.plays.plays === 1 ? "play" : "plays"}` : "plays —"}
@@ -362,6 +365,43 @@ interface FileState {
   /** the server's upload job (lib/catalog/uploads): its progress survives a server instance dying */
   job?: UploadJob;
   registered?: boolean;
+  /** an album upload (one item, one job): each track's own progress, in track order */
+  tracks?: TrackState[];
+}
+
+interface TrackState {
+  name: string;
+  title: string;
+  progress: number;
+  stage: string;
+  error?: string;
+}
+
+/** A failed album job's line when one track caused it (that track's row says why). */
+function albumFailure(job: UploadJob, tracks: TrackState[] | undefined): string | undefined {
+  const n = tracks ? Number(/track (\d+) \(/.exec(job.error ?? "")?.[1]) : NaN;
+  const track = tracks?.[n - 1];
+  return track ? `track ${n} (${track.name}) cannot be used, see below: remove or replace it and upload the album again` : undefined;
+}
+
+/** Each track of an album job where the job is: sent, encoded one after another ("processing track 2 of 3"), stored together. */
+function albumTracksOf(job: UploadJob, tracks: TrackState[]): TrackState[] {
+  const current = /processing track (\d+) of/.exec(job.stage);
+  const failedTrack = job.state === "failed" ? /track (\d+) \(/.exec(job.error ?? "") : null;
+  // Once published, each track is shown under the title it got (its tag when none was typed).
+  const titled = tracks.map((t, i) => ({ ...t, title: job.result?.trackTitles?.[i] ?? t.title }));
+  return titled.map((t, i) => {
+    const n = i + 1;
+    if (failedTrack) return Number(failedTrack[1]) === n ? { ...t, stage: "failed", error: job.error ?? "failed" } : { ...t, stage: n < Number(failedTrack[1]) ? "encoded" : "not processed", error: undefined };
+    if (job.state === "failed") return { ...t, stage: "failed", error: undefined };
+    if (job.state === "published" || job.state === "registered") return { ...t, stage: job.state === "registered" ? "published" : "stored", progress: 1 };
+    if (job.stage === "storing") return { ...t, stage: "encoded, storing", progress: 0.9 };
+    if (current) {
+      const at = Number(current[1]);
+      return { ...t, stage: n < at ? "encoded" : n === at ? "processing" : "waiting", progress: n < at ? 0.9 : n === at ? 0.6 : SENT };
+    }
+    return { ...t, stage: job.state === "running" ? "processing" : "sent, queued", progress: SENT };
+  });
 }
 
 /** The bar: hashing 0-5 %, sending 5-30 %, the job's own progress (processing, storing) 30-100 %. */
@@ -384,21 +424,41 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
   const [collaborators, setCollaborators] = useState("");
   const [details, setDetails] = useState<ReleaseDetailsForm>(EMPTY_DETAILS);
   const [formError, setFormError] = useState("");
+  /** "album": the files are ONE release (an album/EP) of several tracks, in the order listed */
+  const [mode, setMode] = useState<"tracks" | "album">("tracks");
+  const [albumTitle, setAlbumTitle] = useState("");
+  /** the creator's title of each file as an album track ("": the file's title tag, else its name) */
+  const [trackTitles, setTrackTitles] = useState<string[]>([]);
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const tx = useTx(onRegistered);
 
   const add = useCallback((list: FileList | null) => {
     if (!list) return;
-    setFiles((f) => [...f, ...Array.from(list)]);
+    const added = Array.from(list);
+    setFiles((f) => [...f, ...added]);
+    setTrackTitles((t) => [...t, ...added.map(() => "")]);
   }, []);
+  /** Moves album track `i` by `by` (-1 up, +1 down), its title with it. */
+  const move = (i: number, by: number) => {
+    const j = i + by;
+    if (j < 0 || j >= files.length) return;
+    const swap = <T,>(list: T[]) => list.map((x, k) => (k === i ? list[j]! : k === j ? list[i]! : x));
+    setFiles(swap);
+    setTrackTitles(swap);
+  };
+  const removeFile = (i: number) => {
+    setFiles((f) => f.filter((_, k) => k !== i));
+    setTrackTitles((t) => t.filter((_, k) => k !== i));
+  };
 
   const update = (name: string, patch: Partial<FileState>) => setStates((s) => s.map((f) => (f.name === name ? { ...f, ...patch } : f)));
-  const fromJob = (job: UploadJob): Partial<FileState> => ({
+  const fromJob = (job: UploadJob, tracks?: TrackState[]): Partial<FileState> => ({
     job,
+    ...(tracks ? { tracks: albumTracksOf(job, tracks) } : {}),
     stage: job.state === "failed" ? "failed" : job.state === "published" ? "stored" : job.state === "registered" ? "published" : job.stage,
     progress: SENT + (1 - SENT) * job.progress,
-    error: job.state === "failed" ? (job.error ?? "failed") : undefined,
+    error: job.state === "failed" ? (albumFailure(job, tracks) ?? job.error ?? "failed") : undefined,
     warnings: job.result?.warnings.map((w) => w.message),
     registered: job.state === "registered",
   });
@@ -447,7 +507,64 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
       }
     }
     await reportRegistered(job.id, txHash);
-    update(name, { registered: true, stage: "published", progress: 1 });
+    // Registered: the release (and every track of an album) is published.
+    setStates((all) => all.map((f) => (f.name === name ? { ...f, registered: true, stage: "published", progress: 1, tracks: f.tracks?.map((t) => ({ ...t, stage: "published", progress: 1 })) } : f)));
+  }
+
+  /** The wallet signs the upload of `files` (each its size and SHA-256); undefined (and the form says why) when it will not. */
+  async function signFiles(files: File[], hashes: string[]): Promise<{ message: string; signature: string } | undefined> {
+    const message = uploadMessage(creator, files.map((f, i) => ({ size: f.size, sha256: hashes[i]! })));
+    try {
+      return { message, signature: await signMessageAsync({ message }) };
+    } catch {
+      setStates([]);
+      setFormError("The upload needs your wallet's signature.");
+      return undefined;
+    }
+  }
+
+  /** The files as ONE album: hashed, signed together, sent in one request, one job, one registration. */
+  async function startAlbum(settings: Parameters<typeof register>[2]) {
+    const batch = files;
+    const titles = batch.map((_, i) => trackTitles[i]?.trim() ?? "");
+    const title = albumTitle.trim();
+    const name = `Album “${title}”`;
+    const tracks = (): TrackState[] => batch.map((f, i) => ({ name: f.name, title: titles[i] || f.name.replace(/\.[^.]+$/, ""), progress: 0, stage: "hashing" }));
+    let trackStates = tracks();
+    const setTracks = (next: TrackState[]) => {
+      trackStates = next;
+      update(name, { tracks: next });
+    };
+    setLastSettings(settings);
+    setStates([{ name, progress: 0, stage: "hashing", tracks: trackStates }]);
+    const hashes: string[] = [];
+    for (const [i, f] of batch.entries()) {
+      hashes.push(await sha256OfFile(f, (p) => setTracks(trackStates.map((t, k) => (k === i ? { ...t, progress: HASHED * p } : t)))));
+    }
+    // One signature covers every track (each its own size and SHA-256): one wallet prompt for the album.
+    const signed = await signFiles(batch, hashes);
+    if (!signed) return;
+    const { message, signature } = signed;
+    setFiles([]);
+    setTrackTitles([]);
+    setAlbumTitle("");
+    try {
+      // The same tracks in the same order are the same album: its job, if the server has one, is not sent again.
+      let job = await findJob(creator, contentIdOf(creator, albumSha256Of(hashes)));
+      if (!job) {
+        update(name, { stage: "uploading", progress: HASHED });
+        setTracks(trackStates.map((t) => ({ ...t, stage: "uploading", progress: HASHED })));
+        job = await sendAlbum({
+          files: batch, titles, albumTitle: title, creator, tier, freeStandard, sha256s: hashes, message, signature,
+          onProgress: (i, p) => setTracks(trackStates.map((t, k) => (k === i ? { ...t, stage: p >= 1 ? "sent" : "uploading", progress: HASHED + (SENT - HASHED) * p } : t))),
+        });
+      }
+      update(name, fromJob(job, trackStates));
+      const done = await followJob(job.id, (j) => update(name, fromJob(j, trackStates)));
+      if (done.state === "published" || done.state === "registered") await register(name, done, settings);
+    } catch (err) {
+      update(name, { stage: "failed", error: (err as Error).message });
+    }
   }
 
   async function start() {
@@ -457,9 +574,23 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     if (!r.ok) return setFormError(r.error);
     if (!perMinute.ok) return setFormError(perMinute.error);
     if (!col.ok) return setFormError(col.error);
-    if (files.length === 0) return setFormError("add at least one file");
+    if (files.length === 0) return setFormError(mode === "album" ? "add the album's tracks: at least 2 audio files" : "add at least one file");
     const detailsProblem = detailsError(details);
     if (detailsProblem) return setFormError(detailsProblem);
+    if (mode === "album") {
+      if (files.length < 2) return setFormError(`an album needs at least 2 tracks, you added ${files.length}: add another audio file, or upload it as a single track`);
+      const notAudio = files.findIndex((f) => f.type !== "" && !f.type.startsWith("audio/"));
+      if (notAudio >= 0) return setFormError(`track ${notAudio + 1} (${files[notAudio]!.name}) is not an audio file (${files[notAudio]!.type}): an album's tracks are audio files; remove it`);
+      if (!albumTitle.trim()) return setFormError("give the album a title");
+      if (albumTitle.trim().length > 200 || trackTitles.some((t) => t.trim().length > 200)) return setFormError("album and track titles are at most 200 characters");
+      const tooLong = albumQueryProblem({ files, titles: trackTitles.map((t) => t.trim()), albumTitle: albumTitle.trim(), creator, tier, freeStandard });
+      if (tooLong) return setFormError(tooLong);
+      setFormError("");
+      // The album title is the release's title; the shared details (artist, description, cover) apply to the whole album.
+      const albumDetails = { ...details, title: "", album: "", trackNumber: "" };
+      setDetails(EMPTY_DETAILS);
+      return startAlbum({ rules: r, perMinute, collaborators: col.value, tier, details: albumDetails });
+    }
     if (previewStart.trim() && !/^\d{1,6}(\.\d{1,3})?$/.test(previewStart.trim())) return setFormError("the preview start must be seconds from 0, e.g. 45");
     setFormError("");
     const batch = files;
@@ -472,14 +603,9 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     // 1. Hash every file: the signature covers each file's size and SHA-256 (one wallet prompt for the batch).
     const hashes: string[] = [];
     for (const f of batch) hashes.push(await sha256OfFile(f, (p) => update(f.name, { progress: HASHED * p })));
-    let message = uploadMessage(creator, batch.map((f, i) => ({ size: f.size, sha256: hashes[i]! })));
-    let signature: string;
-    try {
-      signature = await signMessageAsync({ message });
-    } catch {
-      setStates([]);
-      return setFormError("The upload needs your wallet's signature.");
-    }
+    const signed = await signFiles(batch, hashes);
+    if (!signed) return;
+    let { message, signature } = signed;
     let signedAt = Date.now();
     setFiles([]);
     // 2. Send each file (or find the job it already has), then follow every job to its end.
@@ -519,8 +645,8 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
     if (!s.job) return;
     try {
       const job = await resumeJob(s.job, (message) => signMessageAsync({ message }));
-      update(s.name, fromJob(job));
-      const done = await followJob(job.id, (j) => update(s.name, fromJob(j)));
+      update(s.name, fromJob(job, s.tracks));
+      const done = await followJob(job.id, (j) => update(s.name, fromJob(j, s.tracks)));
       const settings = lastSettings;
       if (settings && (done.state === "published" || done.state === "registered")) await register(s.name, done, settings);
     } catch (err) {
@@ -531,6 +657,16 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
   return (
     <section aria-labelledby="upload-h">
       <h2 id="upload-h">Upload</h2>
+      <div className="upload-mode" role="radiogroup" aria-label="What the files are">
+        <label>
+          <input type="radio" name="upload-mode" checked={mode === "tracks"} onChange={() => setMode("tracks")} data-testid="upload-mode-tracks" />
+          Single tracks (one release per file)
+        </label>
+        <label>
+          <input type="radio" name="upload-mode" checked={mode === "album"} onChange={() => setMode("album")} data-testid="upload-mode-album" />
+          Album / EP (one release of several tracks, one price)
+        </label>
+      </div>
       <div
         className={`drop ${over ? "over" : ""}`}
         role="button"
@@ -550,10 +686,36 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
         }}
         data-testid="dropzone"
       >
-        Drop audio or video files here, or choose files
-        <input ref={input} type="file" multiple accept="audio/*,video/*" hidden onChange={(e) => add(e.target.files)} data-testid="file-input" />
+        {mode === "album" ? "Drop the album's audio files here (in track order), or choose files" : "Drop audio or video files here, or choose files"}
+        <input ref={input} type="file" multiple accept={mode === "album" ? "audio/*" : "audio/*,video/*"} hidden onChange={(e) => { add(e.target.files); e.target.value = ""; }} data-testid="file-input" />
       </div>
-      {files.length > 0 && <p className="small">{files.map((f) => f.name).join(", ")}</p>}
+      {mode === "tracks" && files.length > 0 && <p className="small">{files.map((f) => f.name).join(", ")}</p>}
+      {mode === "album" && (
+        <fieldset className="album-form" data-testid="album-form">
+          <legend>Album / EP</legend>
+          <label>
+            Album title
+            <input value={albumTitle} onChange={(e) => setAlbumTitle(e.target.value)} name="albumTitle" placeholder="e.g. Night Drive" data-testid="album-title" />
+          </label>
+          {files.length === 0 ? (
+            <p className="muted small">Add at least 2 audio files; they play in the order listed.</p>
+          ) : (
+            <ol className="album-files">
+              {files.map((f, i) => (
+                <li key={`${f.name}-${i}`} data-testid="album-file">
+                  <input value={trackTitles[i] ?? ""} onChange={(e) => setTrackTitles((t) => t.map((x, k) => (k === i ? e.target.value : x)))} aria-label={`Title of track ${i + 1}`} placeholder={`from the file's tags, else “${f.name.replace(/\.[^.]+$/, "")}”`} data-testid="album-track-title" />
+                  <span className="muted small album-file-name">{f.name}</span>
+                  <span className="album-file-actions">
+                    <button type="button" className="btn" onClick={() => move(i, -1)} disabled={i === 0} aria-label={`Move track ${i + 1} up`}>↑</button>
+                    <button type="button" className="btn" onClick={() => move(i, 1)} disabled={i === files.length - 1} aria-label={`Move track ${i + 1} down`}>↓</button>
+                    <button type="button" className="btn" onClick={() => removeFile(i)} aria-label={`Remove track ${i + 1}`}>✕</button>
+                  </span>
+                </li>
+              ))}
+            </ol>
+          )}
+        </fieldset>
+      )}
       <div className="form" style={{ marginTop: 12 }}>
         <label>
           Tier
@@ -569,7 +731,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
             Give the standard-quality (192 kbps) stream away; sell only high quality
           </label>
         )}
-        {tier !== "free" && (
+        {tier !== "free" && mode === "tracks" && (
           <label>
             Preview starts at (seconds; the 30 s preview is free)
             <input value={previewStart} onChange={(e) => setPreviewStart(e.target.value)} inputMode="decimal" placeholder="0" name="previewStart" data-testid="preview-start" />
@@ -580,7 +742,7 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
           <textarea rows={2} value={collaborators} onChange={(e) => setCollaborators(e.target.value)} placeholder="0x… 25%" />
         </label>
       </div>
-      <ReleaseDetailsFields value={details} onChange={setDetails} single={files.length <= 1} titleHint={files.length === 1 ? `from the file's tags, else “${files[0]!.name.replace(/\.[^.]+$/, "")}”` : undefined} />
+      <ReleaseDetailsFields value={details} onChange={setDetails} single={mode === "tracks" && files.length <= 1} asAlbum={mode === "album"} titleHint={files.length === 1 ? `from the file's tags, else “${files[0]!.name.replace(/\.[^.]+$/, "")}”` : undefined} />
       <RulesEditor value={rules} onChange={setRules} />
       {formError && <p className="field-error" role="alert">{formError}</p>}
       <p>
@@ -599,6 +761,18 @@ function Upload({ creator, onRegistered }: { creator: Address; onRegistered: () 
           <div className="progress" role="progressbar" aria-valuenow={Math.round(s.progress * 100)} aria-valuemin={0} aria-valuemax={100} aria-label={`${s.name} progress`}>
             <div style={{ width: `${Math.round(s.progress * 100)}%` }} />
           </div>
+          {s.tracks && (
+            <ol className="album-progress">
+              {s.tracks.map((t, i) => (
+                <li key={i} data-testid="upload-track" data-stage={t.stage}>
+                  <span>{t.title} <span className="muted">({t.name})</span>: {t.error ? <span className="field-error">{t.error}</span> : t.stage}</span>
+                  <div className="progress" role="progressbar" aria-valuenow={Math.round(t.progress * 100)} aria-valuemin={0} aria-valuemax={100} aria-label={`track ${i + 1} progress`}>
+                    <div style={{ width: `${Math.round(t.progress * 100)}%` }} />
+                  </div>
+                </li>
+              ))}
+            </ol>
+          )}
         </div>
       ))}
       <TxStatus state={tx.state} />

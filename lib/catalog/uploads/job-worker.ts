@@ -1,6 +1,6 @@
 /**
  * The upload job worker: claims jobs from `upload_jobs` (jobs.ts) and runs each through the shared
- * pipeline (lib/media processMedia + publishDetailed): validated, encoded per tier, encrypted,
+ * pipeline (lib/media processMedia, or processAlbum for an album job, + publishDetailed): validated, encoded per tier, encrypted,
  * stored, key sealed. It runs inside every web instance (web/instrumentation.ts) and as a
  * standalone process (scripts/upload-worker.ts); any number of them share one database.
  *
@@ -15,7 +15,8 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { MediaIngestError, processMedia, publishDetailed, titleFromFileName } from "../../media/index.ts";
+import { MediaIngestError, processAlbum, processMedia, publishDetailed, titleFromFileName } from "../../media/index.ts";
+import { hasErrorCode } from "../../errors.ts";
 import type { KeyStore } from "../../keys/index.ts";
 import type { PieceStore } from "../../storage/types.ts";
 import type { ClaimedJob, UploadJobQueue } from "./jobs.ts";
@@ -40,6 +41,20 @@ export interface UploadWorkerOptions {
 /** Where a job's received bytes are (written by the upload route, read by the worker). */
 export function spoolSourceOf(spoolDir: string, jobId: string): string {
   return path.join(spoolDir, jobId, "source");
+}
+
+/**
+ * Where an album job's track `number` (1-based) is: under the uploader's file name (made safe), so
+ * the pipeline's file-name title and its errors name the file the creator chose.
+ */
+export function spoolTrackOf(spoolDir: string, jobId: string, number: number, fileName: string): string {
+  const safe = path.basename(fileName).replace(/[^\w .()+,-]/g, "_").replace(/^\.+/, "").slice(0, 120) || `track-${number}`;
+  return path.join(spoolDir, jobId, "tracks", String(number), safe);
+}
+
+/** The spooled files of a job: its one source, or an album's tracks in order. */
+function spooledFilesOf(spoolDir: string, job: ClaimedJob["job"]): string[] {
+  return job.album ? job.album.tracks.map((t, i) => spoolTrackOf(spoolDir, job.id, i + 1, t.fileName)) : [spoolSourceOf(spoolDir, job.id)];
 }
 
 export interface UploadWorker {
@@ -80,9 +95,9 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
       await rm(jobDir, { recursive: true, force: true });
       return;
     }
-    const source = spoolSourceOf(spoolDir, job.id);
+    const sources = spooledFilesOf(spoolDir, job);
     try {
-      await stat(source);
+      for (const source of sources) await stat(source);
     } catch {
       await queue.fail(claimed, `the uploaded file is no longer in the spool directory (${spoolDir}; with several instances it must be one shared directory, UPLOAD_SPOOL_DIR): upload the file again`, true);
       return;
@@ -92,7 +107,14 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     // A crash after the key was sealed leaves it in the key store: the retry encrypts under the same key.
     const existingKey = job.tier === "free" ? undefined : await keyStore.getKey(job.contentId);
     await mkdir(workDir, { recursive: true });
-    const processed = await processMedia(source, { contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard, previewStart: job.previewStart, fallbackTitle: titleFromFileName(job.fileName) });
+    const { album } = job;
+    // An album is one item of several tracks (lib/media/album.ts); processing is 10-60 %, shared by its tracks.
+    const processed = album
+      ? await processAlbum(sources, {
+          contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard, album: album.title, trackTitles: album.tracks.map((t) => t.title),
+          onTrack: (number, total) => void queue.progress(claimed, `processing track ${number} of ${total}`, 0.1 + 0.5 * ((number - 1) / total)).catch(() => {}),
+        })
+      : await processMedia(sources[0]!, { contentId: job.contentId, tier: job.tier, workDir, key: existingKey, freeStandard: job.freeStandard, previewStart: job.previewStart, fallbackTitle: titleFromFileName(job.fileName) });
     abort.signal.throwIfAborted();
     if (processed.key && !existingKey) await keyStore.putKey(job.contentId, processed.key, job.creator);
     await queue.progress(claimed, "storing", 0.6);
@@ -105,14 +127,16 @@ export async function runUploadJob(options: UploadWorkerOptions, claimed: Claime
     const storedBytes = [...published.stored.values()].reduce((sum, r) => sum + r.size, 0);
     const title = processed.tags?.title ?? job.fileName;
     const warnings = (processed.info.warnings ?? []).map(({ code, message }) => ({ code, message }));
-    if (await queue.publish(claimed, { manifestCid: published.manifestCid, title, storedBytes, warnings })) {
+    const trackTitles = processed.tracks?.map((t) => t.title);
+    if (await queue.publish(claimed, { manifestCid: published.manifestCid, title, storedBytes, warnings, ...(trackTitles ? { trackTitles } : {}) })) {
       await rm(jobDir, { recursive: true, force: true });
       log(`upload job ${job.id} published ${published.manifestCid}`);
     }
   } catch (error) {
     if (lost) return; // the worker that took over owns the job now
     const e = error as { reason?: string; message?: string };
-    const permanent = error instanceof MediaIngestError;
+    // Bad media (or an album track that is a video) cannot succeed on a retry.
+    const permanent = error instanceof MediaIngestError || hasErrorCode(error, "bad_input");
     const reason = permanent && e.reason ? `${e.reason}: ${e.message}` : `${e.message ?? String(error)} (resume the job to try again)`;
     log(`upload job ${job.id} failed: ${reason}`);
     await queue.fail(claimed, reason, permanent).catch(() => {});

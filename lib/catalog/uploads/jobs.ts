@@ -24,7 +24,28 @@ export interface UploadJobResult {
   title: string;
   storedBytes: number;
   warnings: { code: string; message: string }[];
+  /** an album: each track's title as published (the creator's, else its title tag, else its file name) */
+  trackTitles?: string[];
   registerTx?: string;
+}
+
+/** One track of an album upload job, in track order. */
+export interface UploadJobTrack {
+  fileName: string;
+  /** the creator's title for it ("" : the file's title tag, else its file name) */
+  title: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * An album/EP uploaded as one job (one item: lib/media processAlbum): the job's `sha256` is the
+ * album's (album-id.ts, from its tracks' in order), its `size` the tracks' total; while it is
+ * processed, `stage` names the track being encoded ("processing track 2 of 3").
+ */
+export interface UploadJobAlbum {
+  title: string;
+  tracks: UploadJobTrack[];
 }
 
 export interface UploadJob {
@@ -40,6 +61,8 @@ export interface UploadJob {
   freeStandard: boolean;
   /** seconds into the track the 30 s preview starts (0: the beginning) */
   previewStart: number;
+  /** an album upload: its title and tracks (null: a single track) */
+  album: UploadJobAlbum | null;
   state: UploadJobState;
   stage: string;
   progress: number;
@@ -72,6 +95,7 @@ interface Row {
   tier: UploadJob["tier"];
   free_standard: boolean;
   preview_start: number | string | null;
+  album: UploadJobAlbum | string | null;
   state: UploadJobState;
   stage: string;
   progress: number;
@@ -101,6 +125,7 @@ function fromRow(r: Row): UploadJob {
     tier: r.tier,
     freeStandard: r.free_standard,
     previewStart: Number(r.preview_start ?? 0),
+    album: typeof r.album === "string" ? (JSON.parse(r.album) as UploadJobAlbum) : (r.album ?? null),
     state: r.state,
     stage: r.stage,
     progress: Number(r.progress),
@@ -126,6 +151,7 @@ export interface NewUploadJob {
   tier: UploadJob["tier"];
   freeStandard?: boolean;
   previewStart?: number;
+  album?: UploadJobAlbum;
 }
 
 /** The job table's operations; every instance and worker process opens its own on the same database. */
@@ -171,8 +197,10 @@ export class UploadJobQueue {
       updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       UNIQUE (creator, content_id)
     )`,
+      // Tables made before these options get their columns.
       `ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS free_standard BOOLEAN NOT NULL DEFAULT false`,
       `ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS preview_start REAL NOT NULL DEFAULT 0`,
+      `ALTER TABLE upload_jobs ADD COLUMN IF NOT EXISTS album JSONB`,
       `CREATE INDEX IF NOT EXISTS upload_jobs_claimable ON upload_jobs (state, lease_until)`,
     ]);
     return queue;
@@ -187,14 +215,14 @@ export class UploadJobQueue {
     const id = randomUUID();
     const token = randomUUID();
     const { rows } = await this.db.query<Row>(
-      `INSERT INTO upload_jobs (id, creator, content_id, external_id, sha256, size, file_name, tier, free_standard, preview_start, state, stage, max_attempts, lease_owner, lease_token, lease_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $14, 'receiving', 'receiving', $9, $10, $11, now() + make_interval(secs => $12::double precision))
+      `INSERT INTO upload_jobs (id, creator, content_id, external_id, sha256, size, file_name, tier, free_standard, preview_start, album, state, stage, max_attempts, lease_owner, lease_token, lease_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $14, $15::jsonb, 'receiving', 'receiving', $9, $10, $11, now() + make_interval(secs => $12::double precision))
        ON CONFLICT (creator, content_id) DO UPDATE SET
-         file_name = EXCLUDED.file_name, tier = EXCLUDED.tier, free_standard = EXCLUDED.free_standard, preview_start = EXCLUDED.preview_start, lease_owner = EXCLUDED.lease_owner,
+         file_name = EXCLUDED.file_name, tier = EXCLUDED.tier, free_standard = EXCLUDED.free_standard, preview_start = EXCLUDED.preview_start, album = EXCLUDED.album, lease_owner = EXCLUDED.lease_owner,
          lease_token = EXCLUDED.lease_token, lease_until = EXCLUDED.lease_until, progress = 0, updated_at = now()
        WHERE upload_jobs.state = 'receiving' AND upload_jobs.lease_until < now()
        RETURNING *`,
-      [id, job.creator.toLowerCase(), job.contentId.toLowerCase(), job.externalId, job.sha256, job.size, job.fileName, job.tier, this.maxAttempts, owner, token, this.leaseMs / 1000, job.freeStandard ?? false, job.previewStart ?? 0],
+      [id, job.creator.toLowerCase(), job.contentId.toLowerCase(), job.externalId, job.sha256, job.size, job.fileName, job.tier, this.maxAttempts, owner, token, this.leaseMs / 1000, job.freeStandard ?? false, job.previewStart ?? 0, job.album ? JSON.stringify(job.album) : null],
     );
     if (rows[0]) {
       const created = fromRow(rows[0]);

@@ -20,6 +20,7 @@ import { contentIdFor, externalIdOfSha256, readContent, registerContent, setStre
 import type { AccessRules, Collaborator, Tier } from "../chain/content.ts";
 import type { JournalItem, UploadJournal } from "./journal.ts";
 import { writeFileAtomic } from "./journal.ts";
+import { albumHashInput } from "./album-id.ts";
 
 /** Files skipped when a directory is uploaded (artwork, sidecars). */
 const NON_MEDIA = new Set([".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".json", ".txt", ".md", ".nfo", ".cue", ".m3u", ".m3u8", ".log", ".pdf"]);
@@ -51,9 +52,14 @@ export async function listMediaFiles(input: string): Promise<string[]> {
 
 /** The hash an album's content id comes from: of its tracks' SHA-256s in track order (same tracks, same order: same item on a re-run). */
 export async function albumSha256(files: readonly string[]): Promise<string> {
-  const hash = createHash("sha256").update("streamvault/album/v1");
-  for (const file of files) hash.update("\n").update(await sha256File(file));
-  return hash.digest("hex");
+  const tracks: string[] = [];
+  for (const file of files) tracks.push(await sha256File(file));
+  return albumSha256OfTracks(tracks);
+}
+
+/** The album's SHA-256 from its tracks' SHA-256s in order (what the web upload route gets). */
+export function albumSha256OfTracks(trackSha256s: readonly string[]): string {
+  return createHash("sha256").update(albumHashInput(trackSha256s)).digest("hex");
 }
 
 export async function sha256File(file: string): Promise<string> {

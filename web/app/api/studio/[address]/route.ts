@@ -46,6 +46,7 @@ export async function GET(request: Request, ctx: { params: Promise<{ address: st
         album: item.album ?? "",
         trackNumber: item.trackNumber ?? null,
         description: item.description ?? "",
+        tracks: m?.tracks?.length ?? 0,
         tier: item.tierName,
         bytes,
         copies: m?.copies ?? 2,
