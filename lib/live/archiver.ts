@@ -357,23 +357,16 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
       state.inputBytes += buf.length;
       if (!ff.stdin!.write(buf)) await new Promise<void>((r) => ff.stdin!.once("drain", () => r()));
     };
-    if (ingest) {
+    // An RTMP publisher's FLV or an SRT caller's MPEG-TS.
+    const received = ingest ? { media: ingest.flv, close: () => ingest!.close() } : srt ? { media: srt.ts, close: () => srt!.close() } : undefined;
+    if (received) {
       try {
-        for await (const chunk of ingest.flv) {
+        for await (const chunk of received.media) {
           if (stopped) break;
           await write(chunk as Buffer);
         }
       } finally {
-        ingest.close(); // the publisher disconnected: the stream ends (a new session continues it)
-      }
-    } else if (srt) {
-      try {
-        for await (const chunk of srt.ts) {
-          if (stopped) break;
-          await write(chunk as Buffer);
-        }
-      } finally {
-        srt.close(); // the caller disconnected: the stream ends (a new session continues it)
+        received.close(); // the publisher disconnected: the stream ends (a new session continues it)
       }
     } else if (options.input === "-") {
       for await (const chunk of stdin) {

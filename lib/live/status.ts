@@ -167,13 +167,23 @@ export function liveExternalId(id: string): Hex {
 /** The stream's record; a recording whose process is gone (crash, kill -9) reads as "interrupted". */
 export function readLiveState(home: string, id: string): LiveState | undefined {
   if (!LIVE_ID.test(id)) return undefined;
-  let state: LiveState;
+  let text: string;
   try {
-    state = JSON.parse(readFileSync(path.join(liveDir(home, id), "state.json"), "utf8")) as LiveState;
+    text = readFileSync(path.join(liveDir(home, id), "state.json"), "utf8");
   } catch {
     return undefined;
   }
-  return withProcessChecked(state);
+  const state = parseLiveState(text);
+  return state && withProcessChecked(state);
+}
+
+/** A record's text as read from `state.json` (undefined when it is not JSON), before the process check. */
+export function parseLiveState(text: string): LiveState | undefined {
+  try {
+    return JSON.parse(text) as LiveState;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `state` as it stands now: a recording whose process is gone (crash, kill -9) reads as "interrupted" (a copy; `state` is not changed). */

@@ -66,7 +66,7 @@ async function readWhenChanged<T>(file: string, parse: (text: string) => T): Pro
 async function readState(lib: LiveLib, id: string): Promise<LiveState | undefined> {
   if (!lib.LIVE_ID.test(id)) return undefined;
   const file = path.join(lib.liveDir(STREAMVAULT_HOME, id), "state.json");
-  const state = await readWhenChanged(file, () => lib.readLiveState(STREAMVAULT_HOME, id));
+  const state = await readWhenChanged(file, lib.parseLiveState);
   return state && lib.withProcessChecked(state);
 }
 
