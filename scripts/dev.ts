@@ -107,7 +107,8 @@ const keeperToken = randomBytes(24).toString("hex");
 if (existsSync(NEXT_BIN)) {
   const webPort = Number(process.env.WEB_PORT ?? 3000);
   webUrl = `http://127.0.0.1:${webPort}`;
-  const web = spawn(process.execPath, [NEXT_BIN, "dev", "--hostname", "127.0.0.1", "--port", String(webPort)], {
+  // Through web/server.ts as in production: the socket address for rate limits, playlists before Next.
+  const web = spawn(process.execPath, ["server.ts", "dev", "--hostname", "127.0.0.1", "--port", String(webPort)], {
     cwd: join(REPO_ROOT, "web"),
     env: {
       ...env,

@@ -11,10 +11,12 @@
  *
  *   node server.ts [start|dev] [--hostname 127.0.0.1] [--port 3000]
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { dirname } from "node:path";
 import next from "next";
+import { clientAddress, trustedProxyHops } from "@streamvault/lib/http/client-address.ts";
+import { HLS_PATH, hlsPlaylist } from "./lib/server/hls.ts";
 
 export const PEER_HEADER = "x-streamvault-peer";
 
@@ -36,6 +38,8 @@ await app.prepare();
 
 const server = createServer((req, res) => {
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "";
+  const playlist = req.method === "GET" ? HLS_PATH.exec(req.url?.split("?")[0] ?? "") : null;
+  if (playlist) return void answerPlaylist(req, res, playlist[1]!, playlist[2]!);
   handle(req, res).catch((error: unknown) => {
     console.error("request failed:", error);
     if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
@@ -43,6 +47,25 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(port, hostname, () => console.log(`web app (${mode}) on http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`));
+
+/**
+ * HLS playlists, answered here rather than by the Next route (the same lib/server/hls.ts): 500 live
+ * viewers reload a playlist every 2 s segment, and the route costs far more per request than the
+ * playlist does.
+ */
+async function answerPlaylist(req: IncomingMessage, res: ServerResponse, cid: string, file: string): Promise<void> {
+  try {
+    const url = new URL(req.url!, "http://localhost");
+    const forwardedFor = req.headers["x-forwarded-for"];
+    const client = clientAddress(req.socket.remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor, trustedProxyHops());
+    const answer = await hlsPlaylist(cid, file, url.searchParams.get("c"), `${client} ${req.headers["user-agent"] ?? ""}`);
+    res.writeHead(answer.status, answer.headers).end(answer.body);
+  } catch (error) {
+    console.error("playlist request failed:", error);
+    if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+    res.end("internal error");
+  }
+}
 
 const stop = () => server.close(() => process.exit(0));
 process.once("SIGTERM", stop);

@@ -1,6 +1,6 @@
 /**
  * The web app for browser tests: one production build per run (skipped when a build newer than
- * every source file exists), then `next start` on a free port against a test stack.
+ * every source file exists), then web/server.ts (`next start` behind the socket-address and playlist server) on a free port against a test stack.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -86,7 +86,8 @@ export interface WebServer {
 export async function startWeb(env: Record<string, string>, options: { readyPath?: string } = {}): Promise<WebServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [NEXT_BIN, "start", "--hostname", "127.0.0.1", "--port", String(port)], {
+  // web/server.ts, as `npm run serve` runs it: the socket address for rate limits, playlists before Next.
+  const child = spawn(process.execPath, [join(WEB_DIR, "server.ts"), "start", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd: WEB_DIR,
     env: { ...process.env, ...env, PORT: String(port), WEB_ORIGIN: url, NEXT_TELEMETRY_DISABLED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -96,14 +97,14 @@ export async function startWeb(env: Record<string, string>, options: { readyPath
   child.stderr!.on("data", (d) => logs.push(String(d)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited: ${logs.join("")}`);
+    if (child.exitCode !== null) throw new Error(`the web server (web/server.ts start) exited: ${logs.join("")}`);
     try {
       const res = await fetch(`${url}${options.readyPath ?? "/api/catalog"}`);
       if (res.ok) break;
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s: ${logs.join("")}`);
+    if (Date.now() > deadline) throw new Error(`the web server (web/server.ts start) did not answer within 60 s: ${logs.join("")}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {

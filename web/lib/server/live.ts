@@ -20,7 +20,9 @@ export type { LivePhase, LiveStatus } from "@streamvault/lib/live/status.ts";
 
 /** Viewers: a client that fetched a live playlist within this window is watching (players reload it every segment). */
 const VIEWER_WINDOW_MS = 15_000;
-const viewers = new Map<string, Map<string, number>>();
+// On globalThis: web/server.ts counts viewers of the playlists it answers, and the bundled routes
+// (GET /api/live/<id>) read the count: two copies of this module, one map.
+const viewers: Map<string, Map<string, number>> = ((globalThis as Record<symbol, unknown>)[Symbol.for("streamvault.liveViewers")] ??= new Map()) as Map<string, Map<string, number>>;
 
 /** Counts a live playlist request (per stream: client address + user agent, last seen). In memory: per instance. */
 export function sawViewer(id: string, client: string): void {
