@@ -12,8 +12,12 @@ import { STREAMVAULT_HOME } from "./config.ts";
 
 type LiveLib = typeof import("@streamvault/lib/live/status.ts");
 
+let liveLibPromise: Promise<LiveLib> | undefined;
+
 export function liveLib(): Promise<LiveLib> {
-  return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/live/status.ts");
+  // Kept: every playlist request of a live stream reads through it, and an import() call goes through the module loader each time.
+  liveLibPromise ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/live/status.ts");
+  return liveLibPromise;
 }
 
 export type { LivePhase, LiveStatus } from "@streamvault/lib/live/status.ts";
@@ -42,11 +46,17 @@ export function viewerCount(id: string): number {
 /**
  * Files the archiving process rewrites (its record, the growing playlists), read once per change:
  * every viewer reloads the playlist each segment, and the record grows with the stream, so parsing
- * it per request would cost O(stream length) each time. A change is a new mtime (ns) or size.
+ * it per request would cost O(stream length) each time. A change is a new mtime (ns) or size,
+ * looked for at most every STAT_INTERVAL_MS: with 500 viewers a stat per request is 250 trips a
+ * second through libuv's thread pool, and a playlist that is 100 ms late is still one segment (2 s)
+ * early for a player, and names only stored pieces either way.
  */
-const readCache = new Map<string, { version: string; value: unknown }>();
+const readCache = new Map<string, { version: string; value: unknown; checkedAt: number }>();
+const STAT_INTERVAL_MS = 100;
 
 async function readWhenChanged<T>(file: string, parse: (text: string) => T): Promise<T | undefined> {
+  const recent = readCache.get(file);
+  if (recent !== undefined && Date.now() - recent.checkedAt < STAT_INTERVAL_MS) return recent.value as T;
   let version: string;
   try {
     const s = await stat(file, { bigint: true });
@@ -56,11 +66,14 @@ async function readWhenChanged<T>(file: string, parse: (text: string) => T): Pro
     return undefined;
   }
   const hit = readCache.get(file);
-  if (hit?.version === version) return hit.value as T;
+  if (hit?.version === version) {
+    hit.checkedAt = Date.now();
+    return hit.value as T;
+  }
   const text = await readFile(file, "utf8").catch(() => undefined);
   if (text === undefined) return undefined;
   const value = parse(text);
-  if (value !== undefined) readCache.set(file, { version, value });
+  if (value !== undefined) readCache.set(file, { version, value, checkedAt: Date.now() });
   return value;
 }
 
