@@ -42,7 +42,8 @@ import { voucherTypedData } from "@streamvault/lib/keyrelease/channels.ts";
 import { generateEphemeralKeyPair, unwrapContentKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import type { Manifest } from "@streamvault/lib/manifest";
 import { startStack, CREATOR_KEY, FAN_KEY, STREAM_RATE } from "../test/web/stack.ts";
-import { ensureBuild, playwright, startWeb } from "../test/web/server.ts";
+import { ensureBuild, startWeb } from "../test/web/server.ts";
+import { launchChromium } from "../test/web/session.ts";
 import { installWallet } from "../test/web/wallet.ts";
 import { startCli } from "../test/cli/helpers.ts";
 import { streamKeyOf } from "../test/cli/live-helpers.ts";
@@ -58,7 +59,6 @@ const SAMPLE_SECONDS = Number(process.env.BENCH_SAMPLE_SECONDS ?? 30);
 const FPS = 15;
 const SEGMENT_SECONDS = 2;
 const GOALS = { glassToGlassP50Ms: 6000, playlistP99Ms: 50, minuteKeyP99Ms: 100 };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ID = "bench-live";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -104,10 +104,7 @@ async function main(): Promise<void> {
   const cli = startCli(["live", "--rtmp", "--rtmp-port", String(port), "--id", ID, "--title", "Bench live", "--tier", "premium", "--price", "0.002", "--price-per-minute", "0.0001", "--segment-seconds", String(SEGMENT_SECONDS), "--idle-timeout", "6", "--json"], env);
   const pushSeconds = 60 + SAMPLE_SECONDS + 10 * SECONDS;
   const push = pushCoded(`rtmp://127.0.0.1:${port}/live/${await streamKeyOf(cli)}`, pushSeconds);
-  const browser = await playwright().chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
-  });
+  const browser = await launchChromium();
   let keyServer: Awaited<ReturnType<typeof startKeyReleaseServer>> | undefined;
   let keyStore: Awaited<ReturnType<typeof openKeyStore>> | undefined;
   try {

@@ -8,19 +8,16 @@
  * Next build with its key-release routes, Chromium with the injected wallet.
  */
 import { expect } from "chai";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createWalletClient, http, parseEther, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { contractOf } from "@streamvault/lib/deployments";
-import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
-import { startStack, CREATOR_KEY, STREAM_RATE, type Stack } from "./stack.ts";
-import { ensureBuild, startWeb, type WebServer } from "./server.ts";
-import { launchChromium, openWithWallet } from "./session.ts";
+import { CREATOR_KEY, STREAM_RATE, type Stack } from "./stack.ts";
+import type { WebServer } from "./server.ts";
+import { openWithWallet, startWebSuite, SHOTS, type WebSuite } from "./session.ts";
 import type { Browser, Page } from "./pw.ts";
 
-const SHOTS = join(REPO_ROOT, "test-results", "web");
 const ZERO = "0x0000000000000000000000000000000000000000" as const;
 
 describe("web: an album streamed pay-per-minute on one channel", function () {
@@ -30,16 +27,19 @@ describe("web: an album streamed pay-per-minute on one channel", function () {
   let browser: Browser;
   const pages: Page[] = [];
 
+  let suite: WebSuite | undefined;
+
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack({ album: true }), ensureBuild()]);
-    stack = s;
-    // The creator offers the album per minute (the seeded album is sold whole only).
-    const creator = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
-    const channels = contractOf(stack.deployment, "PaymentChannels");
-    await creator.writeContract({ address: channels.address, abi: channels.abi, functionName: "setStreamPrice", args: [stack.album!.contentId, ZERO, STREAM_RATE] });
-    web = await startWeb(stack.env);
-    browser = await launchChromium();
+    suite = await startWebSuite({
+      stack: { album: true },
+      // The creator offers the album per minute (the seeded album is sold whole only).
+      beforeWeb: async (s) => {
+        const creator = createWalletClient({ account: privateKeyToAccount(CREATOR_KEY), chain: foundry, transport: http(s.anvil.rpcUrl) });
+        const channels = contractOf(s.deployment, "PaymentChannels");
+        await creator.writeContract({ address: channels.address, abi: channels.abi, functionName: "setStreamPrice", args: [s.album!.contentId, ZERO, STREAM_RATE] });
+      },
+    });
+    ({ stack, web, browser } = suite);
   });
 
   afterEach(async function () {
@@ -50,11 +50,7 @@ describe("web: an album streamed pay-per-minute on one channel", function () {
     }
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await web?.stop();
-    await stack?.stop();
-  });
+  after(() => suite?.stop());
 
   const open = (key: Hex, path: string) => openWithWallet(browser, { key, rpcUrl: stack.anvil.rpcUrl, webUrl: web.url, path, width: 1280 }).then((s) => (pages.push(s.page), s));
 

@@ -8,18 +8,15 @@
  * production Next build, ffmpeg in the upload worker, Chromium with the injected wallet.
  */
 import { expect } from "chai";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
-import { startStack, CREATOR_KEY, type Stack } from "./stack.ts";
-import { ensureBuild, startWeb, type WebServer } from "./server.ts";
-import { launchChromium, openWithWallet } from "./session.ts";
+import { CREATOR_KEY, type Stack } from "./stack.ts";
+import type { WebServer } from "./server.ts";
+import { openWithWallet, startWebSuite, SHOTS, type WebSuite } from "./session.ts";
 import type { Browser, Page } from "./pw.ts";
-
-const SHOTS = join(REPO_ROOT, "test-results", "web");
 
 describe("web: album upload from the studio", function () {
   this.timeout(360_000);
@@ -28,12 +25,11 @@ describe("web: album upload from the studio", function () {
   let browser: Browser;
   const pages: Page[] = [];
 
+  let suite: WebSuite | undefined;
+
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack(), ensureBuild()]);
-    stack = s;
-    web = await startWeb(stack.env);
-    browser = await launchChromium();
+    suite = await startWebSuite();
+    ({ stack, web, browser } = suite);
   });
 
   afterEach(async function () {
@@ -44,11 +40,7 @@ describe("web: album upload from the studio", function () {
     }
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await web?.stop();
-    await stack?.stop();
-  });
+  after(() => suite?.stop());
 
   const open = (key: Hex, width: number, path: string) => openWithWallet(browser, { key, rpcUrl: stack.anvil.rpcUrl, webUrl: web.url, path, width }).then((s) => (pages.push(s.page), s));
 

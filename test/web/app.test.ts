@@ -17,18 +17,17 @@ import { ABIS } from "@streamvault/lib/deployments";
 import { foundry } from "viem/chains";
 import { contractOf } from "@streamvault/lib/deployments";
 import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
-import { startStack, CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
+import { CREATOR_KEY, FAN_KEY, NEW_CREATOR_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
-import { ensureBuild, playwright, startWeb, studioGet, type WebServer } from "./server.ts";
+import { studioGet, type WebServer } from "./server.ts";
+import { startWebSuite, SHOTS, type WebSuite } from "./session.ts";
 import { installWallet, type TestWallet } from "./wallet.ts";
 import type { Browser, BrowserContext, Page } from "./pw.ts";
-import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
 import { LocalStore, pieceSize, TIB } from "@streamvault/lib/storage";
 import { PlacementJournal, SetPlacementTarget, cdnStatePath, journalPath, optimizePlacement, placementConfig } from "@streamvault/lib/storage/placement";
 import type { PlacementItem } from "@streamvault/lib/storage/placement";
 
-const SHOTS = join(REPO_ROOT, "test-results", "web");
 
 /** POSTs a body of `size` bytes in 1 MiB chunks until the server answers; how many bytes went out by then. */
 function sendUntilAnswered(url: string, size: number, headers: Record<string, string>): Promise<{ status: number; body: string; sent: number }> {
@@ -56,7 +55,6 @@ function sendUntilAnswered(url: string, size: number, headers: Record<string, st
   });
 }
 const ZERO = "0x0000000000000000000000000000000000000000" as const;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const EXPLORER = "http://127.0.0.1:9/explorer";
 
 interface Session {
@@ -73,20 +71,15 @@ describe("web app (browser)", function () {
   let web: WebServer;
   let browser: Browser;
   const sessions: Session[] = [];
+  let suite: WebSuite | undefined;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack({ exclusiveTrack: true, freeStandardTrack: true, freeTrack: true, album: true }), ensureBuild()]);
-    stack = s;
-    // Receipts link to an explorer when one is configured (a local address: nothing leaves 127.0.0.1).
-    web = await startWeb({ ...stack.env, EXPLORER_URL: EXPLORER });
-    browser = await playwright().chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-      ],
+    suite = await startWebSuite({
+      stack: { exclusiveTrack: true, freeStandardTrack: true, freeTrack: true, album: true },
+      // Receipts link to an explorer when one is configured (a local address: nothing leaves 127.0.0.1).
+      env: () => ({ EXPLORER_URL: EXPLORER }),
     });
+    ({ stack, web, browser } = suite);
   });
 
   afterEach(async function () {
@@ -101,9 +94,7 @@ describe("web app (browser)", function () {
 
   after(async () => {
     for (const s of sessions) await s.context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await web?.stop();
-    await stack?.stop();
+    await suite?.stop();
   });
 
   async function open(key: `0x${string}`, width: number, height = 900): Promise<Session> {

@@ -9,7 +9,7 @@
  * body is sent, a seq sent again is not fed twice (bytes fed == bytes the page sent).
  */
 import { expect } from "chai";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Hex } from "viem";
@@ -17,20 +17,18 @@ import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { CID } from "multiformats/cid";
 import { contractOf } from "@streamvault/lib/deployments";
-import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { decryptManifestSegment } from "@streamvault/lib/crypto";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import type { Manifest } from "@streamvault/lib/manifest";
-import { startStack, CREATOR_KEY, FAN_KEY, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, sessionCookie, startWeb, type WebServer } from "./server.ts";
+import { CREATOR_KEY, FAN_KEY, type Stack } from "./stack.ts";
+import { sessionCookie, type WebServer } from "./server.ts";
+import { startWebSuite, SHOTS, type WebSuite } from "./session.ts";
 import { installWallet } from "./wallet.ts";
 import type { Browser, Page } from "./pw.ts";
 import { playlistCids } from "../cli/live-helpers.ts";
 import { startCli } from "../cli/helpers.ts";
 import { runTool } from "@streamvault/lib/media/ffmpeg.ts";
 
-const SHOTS = join(REPO_ROOT, "test-results", "web");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const IDLE_SECONDS = 6;
 /** The archiver waits this long for the creator's wallet (the third test's never comes). */
@@ -52,28 +50,18 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
   let stack: Stack;
   let web: WebServer;
   let browser: Browser;
+  let suite: WebSuite | undefined;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack(), ensureBuild()]);
-    stack = s;
-    // A short idle timeout: the second test's page goes offline and the stream must end by itself.
-    web = await startWeb({ ...stack.env, LIVE_IDLE_TIMEOUT: String(IDLE_SECONDS), LIVE_WALLET_TIMEOUT: String(WALLET_SECONDS) });
-    browser = await playwright().chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-      ],
+    suite = await startWebSuite({
+      // A short idle timeout: the second test's page goes offline and the stream must end by itself.
+      env: () => ({ LIVE_IDLE_TIMEOUT: String(IDLE_SECONDS), LIVE_WALLET_TIMEOUT: String(WALLET_SECONDS) }),
+      chromiumArgs: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
     });
+    ({ stack, web, browser } = suite);
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await web?.stop();
-    await stack?.stop();
-  });
+  after(() => suite?.stop());
 
   const status = async (id: string): Promise<LiveStatusJson | undefined> => {
     const res = await fetch(`${web.url}/api/live/${id}`);

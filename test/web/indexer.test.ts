@@ -10,7 +10,8 @@ import { createPublicClient, createWalletClient, http, parseEventLogs, parseUnit
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { startStack, FAN_KEY, STREAMER_KEY, STREAM_RATE, TRACK_PRICE, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, sessionCookie, startWeb, studioGet, type WebServer } from "./server.ts";
+import { ensureBuild, sessionCookie, startWeb, studioGet, type WebServer } from "./server.ts";
+import { launchChromium } from "./session.ts";
 import { cidToBytes } from "@streamvault/lib/chain/cid.ts";
 import { installWallet } from "./wallet.ts";
 import { CREATOR_KEY } from "./stack.ts";
@@ -190,10 +191,7 @@ describe("web app on the indexer", function () {
   });
 
   it("renders the earnings in the browser at 1280 and 375 px without sideways scroll; the creator withdraws and the totals follow the chain", async () => {
-    const browser = await playwright().chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];

@@ -11,7 +11,6 @@
  * as VOD from the start with every rendition in its master.
  */
 import { expect } from "chai";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -19,21 +18,19 @@ import { foundry } from "viem/chains";
 import { CID } from "multiformats/cid";
 import { contractOf } from "@streamvault/lib/deployments";
 import { freePort } from "@streamvault/lib/chain/anvil.ts";
-import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
 import { decryptManifestSegment } from "@streamvault/lib/crypto";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import { serializeManifest, type Manifest } from "@streamvault/lib/manifest";
 import { LocalStore } from "@streamvault/lib/storage";
 import { pieceCidOf } from "@streamvault/lib/storage/piece.ts";
-import { startStack, CREATOR_KEY, FAN_KEY, STREAMER_KEY, STREAM_RATE, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, sessionCookie, startWeb, studioGet, type WebServer } from "./server.ts";
+import { CREATOR_KEY, FAN_KEY, STREAMER_KEY, STREAM_RATE, type Stack } from "./stack.ts";
+import { sessionCookie, studioGet, type WebServer } from "./server.ts";
+import { startWebSuite, SHOTS, type WebSuite } from "./session.ts";
 import { installWallet } from "./wallet.ts";
 import type { Browser, Page } from "./pw.ts";
 import { startCli } from "../cli/helpers.ts";
 import { playlistCids, pushRtmp, streamKeyOf } from "../cli/live-helpers.ts";
 
-const SHOTS = join(REPO_ROOT, "test-results", "web");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Long enough for the second fan to join in minute 1 (after JOIN_AT s stored) and play a while before it ends. */
 const PUSH_SECONDS = 100;
@@ -55,23 +52,14 @@ describe("web: live stream over RTMP (browser)", function () {
   let stack: Stack;
   let web: WebServer;
   let browser: Browser;
+  let suite: WebSuite | undefined;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const [s] = await Promise.all([startStack(), ensureBuild()]);
-    stack = s;
-    web = await startWeb(stack.env);
-    browser = await playwright().chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
-    });
+    suite = await startWebSuite();
+    ({ stack, web, browser } = suite);
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await web?.stop();
-    await stack?.stop();
-  });
+  after(() => suite?.stop());
 
   const status = async (id: string): Promise<LiveStatusJson | undefined> => {
     const res = await fetch(`${web.url}/api/live/${id}`);

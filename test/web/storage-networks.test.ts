@@ -25,12 +25,12 @@ import { IpfsStore, LocalStore, S3Store, WebTorrentStore, createStore, isPieceCi
 import type { Gateway, StorageStatusReport } from "@streamvault/lib/storage";
 import { CEPH_START_TIMEOUT_MS, startCeph, type CephRgw } from "../storage/ceph.ts";
 import { startStack, FAN_KEY, type Stack } from "./stack.ts";
-import { ensureBuild, playwright, startWeb, type WebServer } from "./server.ts";
+import { ensureBuild, startWeb, type WebServer } from "./server.ts";
+import { launchChromium } from "./session.ts";
 import { installWallet } from "./wallet.ts";
 import type { Browser } from "./pw.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "web");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const BUCKET = "sv-web-pieces";
 
 describe("web: a fan plays an encrypted track whose pieces exist only on S3, then only on IPFS, then only through the WebTorrent web seed", function () {
@@ -63,13 +63,7 @@ describe("web: a fan plays an encrypted track whose pieces exist only on S3, the
     // The pipeline's local copies are gone from where the web app could look.
     originDir = join(stack.dir, "origin");
     await rename(piecesDir, originDir);
-    browser = await playwright().chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
