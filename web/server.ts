@@ -46,6 +46,11 @@ const server = createServer((req, res) => {
     res.end("internal error");
   });
 });
+// WebSocket upgrades (the dev server's hot reload) go to Next as well: a custom server has to pass them on.
+const upgrade = app.getUpgradeHandler();
+server.on("upgrade", (req, socket, head) => {
+  upgrade(req, socket, head).catch(() => socket.destroy());
+});
 server.listen(port, hostname, () => console.log(`web app (${mode}) on http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`));
 
 /**
