@@ -55,6 +55,8 @@ if (adminUrl) {
     let graphqlBalancer: Child;
     let sql: pg.Client;
     let uploadFile: string;
+    /** The kill test's channel, redeemed on chain: what the indexer must show. */
+    let streamed: { channelId: string; redeemed: string } | undefined;
 
     const publicClient = () => createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
     const send = async (key: Hex, call: { address: Hex; abi: readonly unknown[]; functionName: string; args: readonly unknown[]; value?: bigint }) => {
@@ -276,6 +278,7 @@ if (adminUrl) {
       await send(CREATOR_KEY, { ...channels, functionName: "redeemVoucher", args: [channelId, STREAM_RATE * 4n, listed.stream!.voucher!.signature] });
       const onChain = (await publicClient().readContract({ ...channels, functionName: "getChannel", args: [channelId] })) as { redeemed: bigint };
       expect(onChain.redeemed).to.equal(STREAM_RATE * 4n);
+      streamed = { channelId: channelId.toString(), redeemed: onChain.redeemed.toString() };
 
       // The job: taken over by the survivor's worker once the dead one's lease ran out, published.
       const done = await until("the survivor's worker publishes the job", async () => {
@@ -286,6 +289,7 @@ if (adminUrl) {
       expect(done.error, done.error ?? "").to.equal(null);
       expect(done.state).to.equal("published");
       expect(done.attempts, "claimed by the dead worker, then by the survivor's").to.equal(2);
+      expect(survivor.logs.join("")).to.match(new RegExp(`upload job ${jobId} \\(failover\\.wav, attempt 2\\) taken by web:${survivor.process.pid}:`));
       // Registered on chain once by the creator's wallet, reported through the balancer.
       const txHash = await send(CREATOR_KEY, {
         ...access,
@@ -309,16 +313,37 @@ if (adminUrl) {
       for (const url of [segments[0], segments.at(-1)]) expect((await fetch(`${web.url}${url}`)).status, url).to.equal(200);
     });
 
-    it("answers GraphQL from both ponder serve replicas through their balancer with what the writer indexed", async () => {
+    it("answers GraphQL from both ponder serve replicas through their balancer with what the writer indexed, and the surviving web instance reads them (INDEXER_URL)", async () => {
+      expect(streamed, "the kill test's channel").to.not.equal(undefined);
       const creatorId = creator.address.toLowerCase();
+      type Indexed = { creator: { contents: { totalCount: number } } | null; channels: { items: { id: string; redeemed: string }[] } };
       const query = async () => {
-        const res = await fetch(`${graphqlBalancer.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: `{ creator(id: "${creatorId}") { id } }` }) });
-        return { by: servedBy(res), body: (await res.json()) as { data?: { creator: { id: string } | null } } };
+        const res = await fetch(`${graphqlBalancer.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: `{ creator(id: "${creatorId}") { contents { totalCount } } channels(where: { creator: "${creatorId}" }) { items { id redeemed } } }` }),
+        });
+        return { by: servedBy(res), body: (await res.json()) as { data?: Indexed } };
       };
-      await until("the writer indexes the creator", async () => ((await query()).body.data?.creator ? true : undefined));
+      // The seeded track and the upload registered after the kill; the channel with the redemption.
+      const wanted: Indexed = { creator: { contents: { totalCount: 2 } }, channels: { items: [{ id: streamed!.channelId, redeemed: streamed!.redeemed }] } };
+      await until("the writer indexes the registration and the redemption", async () => (JSON.stringify((await query()).body.data) === JSON.stringify(wanted) ? true : undefined));
       const answers = [await query(), await query()];
       expect(new Set(answers.map((a) => a.by))).to.deep.equal(new Set(replicas.map((r) => r.url)));
-      for (const a of answers) expect(a.body.data?.creator).to.deep.equal({ id: creatorId });
+      for (const a of answers) expect(a.body.data).to.deep.equal(wanted);
+      // The studio dashboard of the surviving instance reads the replicas through their balancer.
+      const res = await fetch(`${web.url}/api/studio/${creator.address}`, { headers: { cookie: await sessionCookie(web.url, CREATOR_KEY) } });
+      expect(res.status).to.equal(200);
+      const dashboard = (await res.json()) as { indexer: { activeStreams: { id: string; redeemed: string }[] } | null };
+      expect(dashboard.indexer?.activeStreams.map(({ id, redeemed }) => ({ id, redeemed }))).to.deep.equal(wanted.channels.items);
+    });
+
+    it("logs no failed request on any web instance, and each started through web/server.ts", () => {
+      for (const w of webs) {
+        const log = w.logs.join("");
+        expect(log).to.include("web app (start) on");
+        expect(log).not.to.match(/request failed|started without web\/server\.ts|key release unavailable/);
+      }
     });
 
     it("reports no anomalies (nonceReuse, minutesDoubleCounted, playsDoubleCounted, lost)", () => {
