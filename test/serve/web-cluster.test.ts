@@ -231,6 +231,8 @@ if (adminUrl) {
       const victim = webs.find((w) => running.leaseOwner!.startsWith(`web:${w.process.pid}:`));
       expect(victim, `lease owner ${running.leaseOwner}`).to.not.equal(undefined);
       const survivor = webs.find((w) => w !== victim)!;
+      // Either worker may claim first (both poll the table): the one holding the lease is the one killed.
+      console.log(`      upload accepted by ${servedBy(accepted)}, claimed by ${victim!.url} (killed), left to ${survivor.url}`);
 
       // kill -9 mid-stream and mid-upload.
       victim!.process.kill("SIGKILL");
