@@ -9,12 +9,29 @@
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import type { SqlClient } from "./db.ts";
 import { clientIp, Refusal } from "./http.ts";
+import { positiveSetting } from "../http/rpc-proxy.ts";
 
 export interface RateLimit {
   /** Requests allowed per window. */
   points: number;
   /** Window length, seconds. */
   durationSeconds: number;
+}
+
+/** Default key-release limits: key requests per wallet, and requests per client address. */
+export const DEFAULT_KEY_RELEASE_RATE_LIMITS = { wallet: { points: 60, durationSeconds: 60 }, ip: { points: 300, durationSeconds: 60 } } satisfies { wallet: RateLimit; ip: RateLimit };
+
+/**
+ * The limits from the environment: KEYRELEASE_WALLET_RATE_LIMIT key requests per wallet and
+ * KEYRELEASE_IP_RATE_LIMIT requests per client address, each per KEYRELEASE_RATE_WINDOW seconds.
+ */
+export function keyReleaseRateLimitsFromEnv(env: Record<string, string | undefined> = process.env): { wallet: RateLimit; ip: RateLimit } {
+  const d = DEFAULT_KEY_RELEASE_RATE_LIMITS;
+  const window = positiveSetting(env, "KEYRELEASE_RATE_WINDOW", d.wallet.durationSeconds);
+  return {
+    wallet: { points: positiveSetting(env, "KEYRELEASE_WALLET_RATE_LIMIT", d.wallet.points), durationSeconds: window },
+    ip: { points: positiveSetting(env, "KEYRELEASE_IP_RATE_LIMIT", d.ip.points), durationSeconds: window },
+  };
 }
 
 /** The table rate-limiter-flexible expects (created with the other tables, db.ts SCHEMA). */

@@ -22,7 +22,7 @@ import { openKeyReleaseDb, type SqlClient } from "./db.ts";
 import { ChainAccessGate, type AccessGate } from "./gate.ts";
 import { consoleLogger, failure, json, type Logger } from "./http.ts";
 import { PlayLedger, type PlayCounts, type SegmentPlay, type SegmentResolver } from "./plays.ts";
-import { createLimiter, RequestLimits, type RateLimit } from "./ratelimit.ts";
+import { createLimiter, DEFAULT_KEY_RELEASE_RATE_LIMITS, RequestLimits, type RateLimit } from "./ratelimit.ts";
 import { ContentKeys, KeyWrapper, releaseKey } from "./release.ts";
 import { Sessions } from "./sessions.ts";
 import type { SiweConfig } from "./siwe.ts";
@@ -126,7 +126,7 @@ export class KeyReleaseService {
     const origins = new Set(options.allowedOrigins ?? [new URL(options.siwe.uri).origin]);
     const limits = new RequestLimits(
       db,
-      { wallet: options.rateLimits?.wallet ?? { points: 60, durationSeconds: 60 }, ip: options.rateLimits?.ip ?? { points: 300, durationSeconds: 60 } },
+      { wallet: options.rateLimits?.wallet ?? DEFAULT_KEY_RELEASE_RATE_LIMITS.wallet, ip: options.rateLimits?.ip ?? DEFAULT_KEY_RELEASE_RATE_LIMITS.ip },
       options.trustedProxyHops ?? 0,
     );
     this.#audit = new AuditLog(db, now, log);

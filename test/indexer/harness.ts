@@ -112,11 +112,15 @@ export interface StartIndexerOptions {
   schema?: string;
   pollingInterval?: number;
   env?: Record<string, string>;
+  /** `serve`: a read-only API replica over the writer's `schema` (Postgres only; it answers /health, not /ready, and has no /status). */
+  command?: "start" | "serve";
+  /** The port to listen on (default: a free one). */
+  port?: number;
 }
 
-/** Runs `ponder start` on a free 127.0.0.1 port. */
+/** Runs `ponder start` (or `ponder serve`) on a free 127.0.0.1 port. */
 export async function startIndexer(options: StartIndexerOptions): Promise<IndexerProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sv-ponder-"));
   const schema = options.schema ?? `sv_test_${process.pid}_${port}`;
   const env: Record<string, string> = {
@@ -136,7 +140,7 @@ export async function startIndexer(options: StartIndexerOptions): Promise<Indexe
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   const child = spawn(
     process.execPath,
-    [PONDER_BIN, "--log-format", "json", "start", "--port", String(port), "--hostname", "127.0.0.1", "--schema", schema],
+    [PONDER_BIN, "--log-format", "json", options.command ?? "start", "--port", String(port), "--hostname", "127.0.0.1", "--schema", schema],
     { cwd: INDEXER_DIR, env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";

@@ -3,7 +3,9 @@
  * instances (lib/keyrelease/server.ts over one Postgres), each its own Node process so its CPU time
  * is its own, and a round-robin balancer (node:http, its own process) that appends X-Forwarded-For
  * (the instances trust one hop) and retries a request once on the next instance when the connection
- * fails before an answer (key and stream-key release are reads of chain state: safe to retry).
+ * fails before an answer (key and stream-key release are reads of chain state: safe to retry). The
+ * balancer fronts any HTTP backends (test/serve/web-cluster.test.ts puts it before web instances and
+ * `ponder serve` replicas) and names the one that answered in SERVED_BY_HEADER.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer, request as httpRequest, Agent, type IncomingMessage } from "node:http";
@@ -26,8 +28,12 @@ export interface InstanceConfig {
 
 export interface BalancerConfig {
   role: "balancer";
+  /** Backend base URLs; they may start listening after the balancer (a refused connection goes to the next). */
   backends: string[];
 }
+
+/** Response header the balancer adds: the base URL of the backend that answered. */
+export const SERVED_BY_HEADER = "x-balancer-backend";
 
 type ChildMessage = { ready: string } | { cpu: NodeJS.CpuUsage };
 
@@ -93,6 +99,7 @@ async function runBalancer(config: BalancerConfig): Promise<void> {
           const headers = { ...answer.headers };
           delete headers["transfer-encoding"];
           delete headers.connection;
+          headers[SERVED_BY_HEADER] = backend;
           res.writeHead(answer.status, headers);
           res.end(answer.body);
           return;
@@ -102,7 +109,7 @@ async function runBalancer(config: BalancerConfig): Promise<void> {
         }
       }
       res.writeHead(502, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "bad_gateway", message: "no key-release instance answered" }));
+      res.end(JSON.stringify({ error: "bad_gateway", message: "no backend answered" }));
     });
   });
   server.keepAliveTimeout = 30_000;

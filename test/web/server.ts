@@ -82,14 +82,22 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
-/** `readyPath`: the route polled until it answers 2xx (default /api/catalog, which needs a chain and deployment). */
-export async function startWeb(env: Record<string, string>, options: { readyPath?: string } = {}): Promise<WebServer> {
-  const port = await freePort();
+export interface StartWebOptions {
+  /** The route polled until it answers 2xx (default /api/catalog, which needs a chain and deployment). */
+  readyPath?: string;
+  /** The port to listen on (default: a free one). */
+  port?: number;
+  /** WEB_ORIGIN, the origin SIWE messages name (default: this server's URL; behind a balancer, the balancer's). */
+  origin?: string;
+}
+
+export async function startWeb(env: Record<string, string>, options: StartWebOptions = {}): Promise<WebServer> {
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   // web/server.ts, as `npm run serve` runs it: the socket address for rate limits, playlists before Next.
   const child = spawn(process.execPath, [join(WEB_DIR, "server.ts"), "start", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd: WEB_DIR,
-    env: { ...process.env, ...env, PORT: String(port), WEB_ORIGIN: url, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, ...env, PORT: String(port), WEB_ORIGIN: options.origin ?? url, NEXT_TELEMETRY_DISABLED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: string[] = [];
@@ -113,7 +121,7 @@ export async function startWeb(env: Record<string, string>, options: { readyPath
     logs,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       }),

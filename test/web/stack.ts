@@ -1,11 +1,12 @@
 /**
  * A complete local StreamVault for web tests (and for `node test/web/stack.ts` while developing):
  * anvil on a free port, the system deployed into a temp deployments dir, a launched creator, and
- * one premium track (75 s: two minute windows) run through the real media pipeline into a temp piece store with its
+ * one premium track (75 s: two minute windows; `trackSeconds` for another length) run through the real media pipeline into a temp piece store with its
  * key sealed in a temp key store, registered on chain (with `exclusiveTrack`, also a 45 s exclusive
  * one; with `freeStandardTrack`, a 40 s premium one whose standard variant the creator gives away; with
  * `freeTrack`, a 45 s free-tier one anyone plays in full; with `album`, a premium album of two tracks,
- * 36 s and 34 s, sold at one price).
+ * 36 s and 34 s, sold at one price). With `databaseUrl`, the content keys are sealed in that Postgres
+ * database (where web instances with DATABASE_URL read them) instead of the temp key store.
  * Returns the env the web server needs.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -59,7 +60,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; freeStandardTrack?: boolean; freeTrack?: boolean; album?: boolean; anvilArgs?: string[] } = {}): Promise<Stack> {
+export async function startStack(options: { quiet?: boolean; exclusiveTrack?: boolean; freeStandardTrack?: boolean; freeTrack?: boolean; album?: boolean; anvilArgs?: string[]; databaseUrl?: string; trackSeconds?: number } = {}): Promise<Stack> {
   const log = options.quiet === false ? console.log : () => {};
   const dir = await mkdtemp(join(tmpdir(), "sv-web-"));
   const anvil = await startAnvil({ extraArgs: options.anvilArgs });
@@ -101,7 +102,7 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   const piecesDir = join(dir, "pieces");
   const keysDir = join(dir, "keys");
   const store = new LocalStore({ dir: piecesDir });
-  const keyStore = await openKeyStore({ dataDir: keysDir, env: { STREAMVAULT_MASTER_KEY: masterKey } });
+  const keyStore = await openKeyStore({ dataDir: keysDir, databaseUrl: options.databaseUrl, env: { STREAMVAULT_MASTER_KEY: masterKey } });
   const access = contractOf(deployment, "ContentAccess");
   const makeNoise = async (file: string, title: string, seconds: number, seed: number) =>
     runFfmpeg([
@@ -163,7 +164,7 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
   let free: SeededTrack | undefined;
   let album: Stack["album"];
   try {
-    track = await publishTrack("Aurora Drift", 75, "premium", 7);
+    track = await publishTrack("Aurora Drift", options.trackSeconds ?? 75, "premium", 7);
     if (options.exclusiveTrack) exclusive = await publishTrack("Midnight Relay", 45, "exclusive", 11);
     if (options.freeStandardTrack) freeStandard = await publishTrack("Open Air Sampler", 40, "premium", 13, true);
     if (options.freeTrack) free = await publishTrack("Harbor Lights", 45, "free", 17);
@@ -188,6 +189,7 @@ export async function startStack(options: { quiet?: boolean; exclusiveTrack?: bo
     STREAMVAULT_MASTER_KEY: masterKey,
     INDEXER_URL: "http://127.0.0.1:9", // no indexer in web tests: the app reads chain events
     NEXT_TELEMETRY_DISABLED: "1",
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   };
   return {
     anvil,

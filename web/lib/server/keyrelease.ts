@@ -58,6 +58,8 @@ async function create(): Promise<Service> {
     // Sites embedding the SDK (SDK_ORIGINS) sign in and ask for keys from their own origin.
     allowedOrigins: [origin.origin, ...sdkOrigins()],
     dataDir: dir(process.env.KEYRELEASE_DIR, ".streamvault/keyrelease"),
+    // KEYRELEASE_WALLET_RATE_LIMIT / KEYRELEASE_IP_RATE_LIMIT per KEYRELEASE_RATE_WINDOW s, counted in the shared database.
+    rateLimits: kr.keyReleaseRateLimitsFromEnv(process.env),
   });
 }
 
