@@ -350,7 +350,7 @@ describe("indexer (PGlite)", function () {
       await ix.waitForBlock(receipt.blockNumber);
       return receipt;
     };
-    const liveNow = `{ liveStreams(where: { state: "live" }, orderBy: "startedAt", orderDirection: "desc") { totalCount items { id creator startedAt startedTx content { tierName manifestPieceCid } creatorProfile { profileUri } } } }`;
+    const liveNow = `{ liveStreams(where: { state: "live" }, orderBy: "startedAt", orderDirection: "desc") { totalCount items { id creator startedAt startedTx content { tierName manifestPieceCid } creatorProfile { coinSymbol } } } }`;
     const ariaStreams = `{ liveStreams(where: { creator: "${s.accounts.aria.toLowerCase()}" }, orderBy: "startedAt", orderDirection: "desc") { totalCount items { id state startedAt endedAt segments duration endedTx } } }`;
     expect((await ix.graphql(liveNow)).liveStreams.totalCount).to.equal(0);
 
@@ -362,7 +362,9 @@ describe("indexer (PGlite)", function () {
       [s.content.b2, s.accounts.bex.toLowerCase()],
     ]);
     const a3 = now.items.find((l: any) => l.id === s.content.a3);
-    expect(a3).to.deep.include({ startedTx: started.transactionHash, content: { tierName: "free", manifestPieceCid: a3.content.manifestPieceCid }, creatorProfile: { profileUri: "ipfs://aria-v2" } });
+    const a3Content = (await ix.graphql(`{ content(id: "${s.content.a3}") { tierName manifestPieceCid } }`)).content;
+    expect(a3).to.deep.include({ startedTx: started.transactionHash, content: a3Content, creatorProfile: { coinSymbol: "ARIA" } });
+    expect(a3Content.tierName).to.equal("free");
     expect(a3.startedAt).to.equal(String((await chain.publicClient.getBlock({ blockNumber: started.blockNumber })).timestamp));
 
     const ended = await send(aria, "endLive", [s.content.a3, 12]);
