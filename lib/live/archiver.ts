@@ -419,6 +419,8 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
 
   // Registered when the first segment is cut (its streams tell audio or video): the item is on chain before anything is stored.
   let registered: Promise<void> | undefined;
+  // The live announcement runs beside the uploads (a slow chain must not hold the first segments back); awaited before the end.
+  let announced: Promise<void> = Promise.resolve();
   const register = (first: LiveChunk) =>
     (registered ??= (async () => {
       try {
@@ -443,7 +445,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         save();
         return;
       }
-      await announceStart(options, state, save, events);
+      announced = announceStart(options, state, save, events);
     })());
 
   let seen = 0;
@@ -500,6 +502,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   await poller;
   await poll();
   await uploading;
+  await announced;
   options.signal?.removeEventListener("abort", stop);
   state.endedAt = new Date().toISOString();
 
