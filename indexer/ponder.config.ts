@@ -24,6 +24,7 @@ import {
   creatorCoinAbi,
   creatorPassAbi,
   creatorRegistryAbi,
+  liveStreamsAbi,
   loadDeployment,
   paymentChannelsAbi,
 } from "@streamvault/lib/deployments";
@@ -44,6 +45,7 @@ const registry = contractOf(deployment, "CreatorRegistry");
 const contentAccess = contractOf(deployment, "ContentAccess");
 const channels = contractOf(deployment, "PaymentChannels");
 const backups = contractOf(deployment, "BackupRegistry");
+const liveStreams = contractOf(deployment, "LiveStreams");
 
 const rpcUrl = process.env.RPC_URL ?? known.rpc;
 const fanout = Math.max(1, Number(process.env.RPC_FANOUT ?? (chainId === 31337 ? 4 : 1)));
@@ -103,6 +105,12 @@ export default createConfig({
       abi: backupRegistryAbi,
       address: backups.address,
       startBlock: backups.blockNumber,
+    },
+    LiveStreams: {
+      chain: "streamvault",
+      abi: liveStreamsAbi,
+      address: liveStreams.address,
+      startBlock: liveStreams.blockNumber,
     },
   },
 });

@@ -465,6 +465,32 @@ export const backupDelegate = onchainTable(
   (table) => ({ pk: primaryKey({ columns: [table.creator, table.delegate] }) }),
 );
 
+// ------------------------------------------------------------------ live streams
+
+/** Live state of every item ever streamed live (LiveStarted, LiveEnded of LiveStreams). */
+export const liveStream = onchainTable(
+  "live_stream",
+  (t) => ({
+    id: t.hex().primaryKey(), // contentId
+    creator: t.hex().notNull(),
+    state: t.text().notNull(), // "live" | "ended" (LiveStreams.LiveStatus)
+    /** Segments and seconds LiveEnded reported; null while live. */
+    segments: t.integer(),
+    duration: t.bigint(),
+    startedAt: t.bigint().notNull(), // block timestamp of LiveStarted
+    startedBlock: t.bigint().notNull(),
+    startedTx: t.hex().notNull(),
+    endedAt: t.bigint(),
+    endedBlock: t.bigint(),
+    endedTx: t.hex(),
+  }),
+  (table) => ({
+    // liveStreams(where: { state: "live" }, orderBy: "startedAt") and liveStreams(where: { creator }, orderBy: "startedAt"), `id` being Ponder's tie-break
+    stateIdx: index().on(table.state, table.startedAt, table.id),
+    creatorIdx: index().on(table.creator, table.startedAt, table.id),
+  }),
+);
+
 // ------------------------------------------------------------------ platform
 
 /** ContentAccess admin state (constructor and admin events). */
@@ -531,6 +557,7 @@ export const creatorRelations = relations(creator, ({ many }) => ({
   coinHolders: many(coinHolding),
   passHolders: many(passHolding),
   backups: many(backup),
+  liveStreams: many(liveStream),
 }));
 
 export const contentRelations = relations(content, ({ one, many }) => ({
@@ -541,6 +568,7 @@ export const contentRelations = relations(content, ({ one, many }) => ({
   collaboratorRows: many(contentCollaborator),
   channels: many(channel),
   streamPrice: one(streamPrice, { fields: [content.id], references: [streamPrice.id] }),
+  liveStream: one(liveStream, { fields: [content.id], references: [liveStream.id] }),
 }));
 
 export const contentRevisionRelations = relations(contentRevision, ({ one }) => ({
@@ -568,6 +596,10 @@ export const channelRelations = relations(channel, ({ one, many }) => ({
   content: one(content, { fields: [channel.contentId], references: [content.id] }),
   redemptions: many(voucherRedemption),
   sessionKeys: many(sessionKey),
+}));
+export const liveStreamRelations = relations(liveStream, ({ one }) => ({
+  content: one(content, { fields: [liveStream.id], references: [content.id] }),
+  creatorProfile: one(creator, { fields: [liveStream.creator], references: [creator.id] }),
 }));
 export const streamPriceRelations = relations(streamPrice, ({ one }) => ({
   content: one(content, { fields: [streamPrice.id], references: [content.id] }),

@@ -15,7 +15,7 @@ import { createInterface } from "node:readline";
 import { createPublicClient, http } from "viem";
 import { startAnvil } from "@streamvault/lib/chain/anvil.ts";
 import { REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
-import { deploymentPath, loadDeployment } from "@streamvault/lib/deployments";
+import { DEPLOYED_CONTRACTS, deploymentPath, loadDeployment } from "@streamvault/lib/deployments";
 import { LocalStore, startGateway } from "@streamvault/lib/storage";
 import { PLAYS_SOURCE_FILE } from "@streamvault/lib/catalog/milestones/plays.ts";
 import { DEV_PRIVATE_KEYS } from "@streamvault/lib/deployments/dev-accounts.ts";
@@ -54,10 +54,16 @@ const chain = await startAnvil({ port: chainPort, statePath: CHAIN_STATE });
 const env = { ...process.env, RPC_URL: chain.rpcUrl, CHAIN_ID: "31337" };
 
 const client = createPublicClient({ transport: http(chain.rpcUrl) });
-const deployedCode = existsSync(deploymentPath(31337))
-  ? await client.getCode({ address: loadDeployment(31337).contracts.ContentAccess!.address })
-  : undefined;
-if (newChain || !deployedCode) {
+const current = existsSync(deploymentPath(31337)) ? loadDeployment(31337) : undefined;
+const deployedCode = current?.contracts.ContentAccess ? await client.getCode({ address: current.contracts.ContentAccess.address }) : undefined;
+// A deployment from before a contract was added (LiveStreams) is redone on the same chain: the
+// indexer follows every contract. Its rows are of the old contracts, so they go too.
+const outdated = current !== undefined && DEPLOYED_CONTRACTS.some((name) => !current.contracts[name]);
+if (outdated) {
+  console.log(`${deploymentPath(31337)} lacks ${DEPLOYED_CONTRACTS.filter((name) => !current.contracts[name]).join(", ")}: deploying StreamVault again`);
+  rmSync(INDEXER_DB, { recursive: true, force: true });
+}
+if (newChain || !deployedCode || outdated) {
   await run("node", ["scripts/deploy.ts"], env);
   // Demo creators and content on a fresh local chain (skip with --no-demo).
   if (!process.argv.includes("--no-demo")) {

@@ -9,6 +9,7 @@ import { CliError, EXIT, table, formatBytes, homeDir, openChain, openKeys, openS
 import type { GlobalOptions } from "../context.ts";
 import { itemSettings } from "./upload.ts";
 import { LIVE_RENDITIONS_ENV, parseRenditions } from "@streamvault/lib/live/ladder.ts";
+import { liveStateOnChain } from "@streamvault/lib/catalog/chain/live.ts";
 
 const X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"];
 
@@ -131,13 +132,19 @@ export async function liveCommand(input: string | undefined, opts: LiveOptions):
       idleTimeoutMs: idle * 1000,
       retries,
       signal: abort.signal,
-      events: { onChunk: print, onStatus, onRefused },
+      liveState: liveStateOnChain(chain),
+      events: { onChunk: print, onStatus, onRefused, onWarning: warn(opts) },
     });
     return done(state, opts);
   } finally {
     process.off("SIGINT", onSigint);
     await keyStore.close();
   }
+}
+
+/** A problem that did not stop the stream: on stderr (a "warning" event with --json), with what to do. */
+function warn(opts: LiveOptions): (message: string) => void {
+  return (message) => console.error(opts.json ? JSON.stringify({ event: "warning", message }) : `warning: ${message}`);
 }
 
 function done(state: LiveState, opts: LiveOptions): number {
@@ -157,7 +164,7 @@ async function finalizeCommand(id: string, opts: LiveOptions): Promise<number> {
   const store = openStore(home);
   const keyStore = await openKeys(home);
   try {
-    return done(await finalizeLive({ id, home, store, keyStore, chain, retries: num(opts.retries, "--retries", 8, 0, 100) }), opts);
+    return done(await finalizeLive({ id, home, store, keyStore, chain, retries: num(opts.retries, "--retries", 8, 0, 100), liveState: liveStateOnChain(chain), events: { onWarning: warn(opts) } }), opts);
   } finally {
     await keyStore.close();
   }
@@ -174,7 +181,7 @@ export async function liveStatusCommand(id: string, opts: GlobalOptions & { json
     return EXIT.OK;
   }
   console.log(
-    `live stream ${state.id} (${state.title}): ${status.state}, content ${state.contentId}; ${status.chunksStored} segments stored (${formatBytes(status.bytesStored)}, ${status.secondsStored.toFixed(1)} s), ${status.failedWrites} failed writes retried${status.latestSegmentAt ? `, latest segment ${status.latestSegmentAt}` : ""}${state.manifestCid ? `, VOD manifest ${state.manifestCid}` : ""}${state.error ? `; ${state.error}` : ""}`,
+    `live stream ${state.id} (${state.title}): ${status.state}, content ${state.contentId}; ${status.chunksStored} segments stored (${formatBytes(status.bytesStored)}, ${status.secondsStored.toFixed(1)} s), ${status.failedWrites} failed writes retried${status.latestSegmentAt ? `, latest segment ${status.latestSegmentAt}` : ""}${state.manifestCid ? `, VOD manifest ${state.manifestCid}` : ""}${state.liveOnChain ? `, ${state.liveOnChain} on chain` : ""}${state.error ? `; ${state.error}` : ""}${state.liveOnChainError ? `; ${state.liveOnChainError}` : ""}`,
   );
   const t = table({ head: ["chunk", "status", "seconds", "stored", "attempts", "piece"] });
   for (const c of state.chunks) t.push([c.index, c.status, c.duration.toFixed(1), formatBytes(c.storedSize ?? 0), c.attempts, c.pieceCid ?? c.error ?? "-"]);

@@ -14,6 +14,7 @@ const SOURCES: Record<ContractName, string> = {
   PaymentChannels: "payments/PaymentChannels.sol",
   BackupRegistry: "backup/BackupRegistry.sol",
   MockStablecoin: "mocks/MockStablecoin.sol",
+  LiveStreams: "live/LiveStreams.sol",
 };
 
 // From import.meta.url, not import.meta.dirname (Ponder's vite-node leaves it undefined), and

@@ -20,6 +20,12 @@ export type TriggerName = (typeof TRIGGER_NAMES)[number];
 /** BackupRegistry.Trigger: on-chain value by member name. */
 export const TRIGGER = { manual: 0, followerMilestone: 1, playMilestone: 2, revenueMilestone: 3, quarterly: 4 } as const;
 
+/** LiveStreams.LiveStatus: member names in camelCase; the index is the on-chain value. */
+export const LIVE_STATUS_NAMES = ["none","live","ended"] as const;
+export type LiveStatusName = (typeof LIVE_STATUS_NAMES)[number];
+/** LiveStreams.LiveStatus: on-chain value by member name. */
+export const LIVE_STATUS = { none: 0, live: 1, ended: 2 } as const;
+
 /** PaymentChannels.Status: member names in camelCase; the index is the on-chain value. */
 export const STATUS_NAMES = ["none","open","closing","closed"] as const;
 export type StatusName = (typeof STATUS_NAMES)[number];
@@ -110,6 +116,14 @@ export interface Split {
   treasury: Address;
   platformFeeBps: number;
   collaborators: readonly Collaborator[];
+}
+
+/** LiveStreams.LiveStream, as viem decodes it. */
+export interface LiveStream {
+  status: number /* LiveStatus */;
+  startedAt: number;
+  endedAt: number;
+  segments: number;
 }
 
 /** PaymentChannels.Channel, as viem decodes it. */

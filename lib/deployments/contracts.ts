@@ -11,6 +11,7 @@ import {
   creatorCoinAbi,
   creatorPassAbi,
   creatorRegistryAbi,
+  liveStreamsAbi,
   mockStablecoinAbi,
   paymentChannelsAbi,
 } from "./abis.ts";
@@ -27,6 +28,7 @@ export const DEPLOYED_CONTRACTS = [
   "PaymentChannels",
   "BackupRegistry",
   "MockStablecoin",
+  "LiveStreams",
 ] as const;
 export type ContractName = (typeof DEPLOYED_CONTRACTS)[number];
 
@@ -39,6 +41,7 @@ export const ABIS = {
   PaymentChannels: paymentChannelsAbi,
   BackupRegistry: backupRegistryAbi,
   MockStablecoin: mockStablecoinAbi,
+  LiveStreams: liveStreamsAbi,
 } as const satisfies Record<ContractName, Abi>;
 
 export interface DeployedContract {

@@ -86,6 +86,8 @@ export async function deploySystem(options: DeploySystemOptions): Promise<Deploy
       await call(contentAccess.address, "setSubscriptionPrice", [stable.address, options.subscriptionPriceStable]);
     }
   }
+  // Deployed after everything else so the addresses of the contracts above stay what they were.
+  await deploy("LiveStreams", [contentAccess.address]);
   if (owner !== deployer) await call(contentAccess.address, "transferOwnership", [owner]);
 
   return { chainId, deployer, deployedAt: new Date().toISOString(), contracts };

@@ -15,6 +15,9 @@
  * When the input ends (EOF, the publisher disconnects, or no media for the idle timeout) the
  * playlist gets `#EXT-X-ENDLIST` and the final manifest, listing the same pieces (nothing
  * re-encoded or stored twice), replaces the live one with `updateManifest`.
+ * With `liveState` (the CLI's is LiveStreams on chain, lib/catalog/chain/live.ts) the stream is
+ * announced live right after the registration and ended after the final manifest; a failed
+ * announcement never stops the stream: it is a warning, retried at the end and by `live --finalize`.
  * The record (lib/live/status.ts) lives in `<home>/live/<id>/state.json`.
  */
 import { spawn } from "node:child_process";
@@ -22,7 +25,7 @@ import { open, mkdir, readFile, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import pRetry from "p-retry";
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import { ContentEncryptor, generateContentKey, hex } from "../crypto/segment.ts";
 import { MINUTE_KEY_SCHEME } from "../crypto/minute.ts";
 import type { KeyStore } from "../keys/index.ts";
@@ -51,6 +54,14 @@ export interface LiveEvents {
   onStatus?(state: LiveState): void;
   /** an RTMP publisher was turned away (the reason never includes a key) */
   onRefused?(reason: string): void;
+  /** something failed that did not stop the stream (a live-state announcement); the message says what to do */
+  onWarning?(message: string): void;
+}
+
+/** Announces a stream's live state to the world (the CLI: LiveStreams on chain); both idempotent, resolving with a transaction hash or undefined when nothing was sent. */
+export interface LiveStateAnnouncer {
+  start(contentId: Hex): Promise<Hex | undefined>;
+  end(contentId: Hex, segments: number): Promise<Hex | undefined>;
 }
 
 /** An RTMP publisher (OBS, ffmpeg) connects to rtmp://host:port/live with the stream key as its stream name. */
@@ -111,11 +122,18 @@ export interface LiveOptions {
    * the creator's own wallet has sent the transaction (web/lib/server/golive.ts).
    */
   register?: (request: RegisterRequest) => Promise<RegisterResult>;
+  /** announces the stream live after the registration and ended after the final manifest (none: not announced; the web server never signs for creators) */
+  liveState?: LiveStateAnnouncer;
   /** aborting ends the stream as if the input had ended (Ctrl-C) */
   signal?: AbortSignal;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Rewrites the stream's record (only the streaming or finalizing process does). */
+function writeRecord(home: string, state: LiveState): void {
+  writeFileAtomic(path.join(liveDir(home, state.id), "state.json"), JSON.stringify(state, null, 2) + "\n");
+}
 
 /** The RTMP server URL a publisher is given (OBS "Server"; the stream key goes in "Stream Key", or after a / for ffmpeg). */
 export function rtmpUrl(rtmp: Pick<RtmpInput, "host" | "port">): string {
@@ -249,7 +267,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         chunks: [],
         failedWrites: 0,
       };
-  const save = () => writeFileAtomic(path.join(dir, "state.json"), JSON.stringify(state, null, 2) + "\n");
+  const save = () => writeRecord(options.home, state);
   const events = options.events ?? {};
   // RTMP: the stream's key (a continued stream keeps the one it was created with); only its hash is recorded.
   const keyHash = options.rtmp && (options.rtmp.key !== undefined ? hashStreamKey(options.rtmp.key) : previous?.rtmpKeyHash);
@@ -401,6 +419,8 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
 
   // Registered when the first segment is cut (its streams tell audio or video): the item is on chain before anything is stored.
   let registered: Promise<void> | undefined;
+  // The live announcement runs beside the uploads (a slow chain must not hold the first segments back); awaited before the end.
+  let announced: Promise<void> = Promise.resolve();
   const register = (first: LiveChunk) =>
     (registered ??= (async () => {
       try {
@@ -423,7 +443,9 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
         // Segments are still stored; the end of the stream registers the final manifest.
         state.error = `live registration failed: ${(err as Error).message}`;
         save();
+        return;
       }
+      announced = announceStart(options, state, save, events);
     })());
 
   let seen = 0;
@@ -480,6 +502,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
   await poller;
   await poll();
   await uploading;
+  await announced;
   options.signal?.removeEventListener("abort", stop);
   state.endedAt = new Date().toISOString();
 
@@ -505,7 +528,7 @@ export async function archiveLive(options: LiveOptions): Promise<LiveState> {
 }
 
 /** Ends the stream: ENDLIST, the final manifest stored and set on chain (registered if the live registration never happened). */
-async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "tier" | "rules" | "retries" | "retryDelayMs" | "register">, state: LiveState, encryptor: ContentEncryptor | undefined, save: () => void, events: LiveEvents): Promise<LiveState> {
+async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "tier" | "rules" | "retries" | "retryDelayMs" | "register" | "liveState">, state: LiveState, encryptor: ContentEncryptor | undefined, save: () => void, events: LiveEvents): Promise<LiveState> {
   state.status = "finalizing";
   save();
   events.onStatus?.(state);
@@ -529,8 +552,37 @@ async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "t
     state.error = (err as Error).message;
   }
   save();
+  if (state.status === "complete") await announceEnd(options, state, save, events);
   events.onStatus?.(state);
   return state;
+}
+
+/** Live on chain (once per stream: a resumed one is live already); a failure is a warning, retried at the end. */
+async function announceStart(options: Pick<LiveOptions, "liveState">, state: LiveState, save: () => void, events: LiveEvents): Promise<void> {
+  if (!options.liveState || state.liveOnChain) return;
+  try {
+    state.liveStartTx = (await options.liveState.start(state.contentId)) ?? state.liveStartTx;
+    state.liveOnChain = "live";
+    state.liveOnChainError = undefined;
+  } catch (err) {
+    state.liveOnChainError = `marking the stream live on chain failed: ${(err as Error).message}`;
+    events.onWarning?.(`${state.liveOnChainError}; the stream goes on (fans watch it as usual) and it is tried again when the stream ends`);
+  }
+  save();
+}
+
+/** Ended on chain after the final manifest; a failure is a warning: the stream is complete, `live --finalize` retries. */
+async function announceEnd(options: Pick<LiveOptions, "liveState">, state: LiveState, save: () => void, events: LiveEvents): Promise<void> {
+  if (!options.liveState || state.liveOnChain === "ended") return;
+  try {
+    state.liveEndTx = (await options.liveState.end(state.contentId, state.chunks.length)) ?? state.liveEndTx;
+    state.liveOnChain = "ended";
+    state.liveOnChainError = undefined;
+  } catch (err) {
+    state.liveOnChainError = `marking the stream ended on chain failed: ${(err as Error).message}`;
+    events.onWarning?.(`${state.liveOnChainError}; the stream is complete and its VOD is set: run \`streamvault live --finalize ${state.id}\` to try again`);
+  }
+  save();
 }
 
 /**
@@ -538,13 +590,18 @@ async function finish(options: Pick<LiveOptions, "home" | "store" | "chain" | "t
  * chunks ffmpeg closed but that were not stored yet are stored now (their files are still there),
  * the rest of the timeline stops at the first chunk that cannot be, and the stream ends as usual.
  */
-export async function finalizeLive(options: Pick<LiveOptions, "home" | "store" | "keyStore" | "chain" | "retries" | "retryDelayMs" | "rules" | "events" | "register"> & { id: string }): Promise<LiveState> {
+export async function finalizeLive(options: Pick<LiveOptions, "home" | "store" | "keyStore" | "chain" | "retries" | "retryDelayMs" | "rules" | "events" | "register" | "liveState"> & { id: string }): Promise<LiveState> {
   const previous = readLiveState(options.home, options.id);
   if (!previous) throw new Error(`no live stream "${options.id}" in ${path.join(options.home, "live")}`);
-  if (previous.status === "complete") return previous;
+  if (previous.status === "complete") {
+    // Complete already: only an end announcement that failed is left to retry.
+    const state = { ...previous };
+    await announceEnd(options, state, () => writeRecord(options.home, state), options.events ?? {});
+    return state;
+  }
   if (previous.status === "recording" || previous.status === "finalizing") throw new Error(`live stream "${options.id}" is still ${previous.status} (process ${previous.pid}); stop that process first`);
   const state: LiveState = { ...previous, status: "finalizing", pid: process.pid, endedAt: previous.endedAt ?? new Date().toISOString() };
-  const save = () => writeFileAtomic(path.join(liveDir(options.home, state.id), "state.json"), JSON.stringify(state, null, 2) + "\n");
+  const save = () => writeRecord(options.home, state);
   const events = options.events ?? {};
   const full: LiveOptions = { ...options, input: state.input, tier: state.tier };
   const encryptor = await contentEncryptor(full, state);

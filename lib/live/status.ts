@@ -96,6 +96,12 @@ export interface LiveState {
   manifestCid?: string;
   registerTx?: Hex;
   finalTx?: Hex;
+  /** LiveStreams on chain (when the streaming process announces it): "live" once startLive is mined, "ended" once endLive is */
+  liveOnChain?: "live" | "ended";
+  liveStartTx?: Hex;
+  liveEndTx?: Hex;
+  /** the live-state transaction that failed last (retried when the stream ends, or by `live --finalize`); cleared when one succeeds */
+  liveOnChainError?: string;
   /** store writes that failed (each retried until it succeeded or the retries ran out) */
   failedWrites?: number;
   /** RTMP input: hashStreamKey(the secret stream key) (lib/live/rtmp.ts); the key itself is never stored */

@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
 import { decryptManifestSegment, decryptSegment, fromHex } from "@streamvault/lib/crypto";
-import { contractOf } from "@streamvault/lib/deployments";
+import { contractOf, LIVE_STATUS } from "@streamvault/lib/deployments";
 import { openKeyStore } from "@streamvault/lib/keys";
 import { parseManifest } from "@streamvault/lib/manifest";
 import { runFfmpeg } from "@streamvault/lib/media/ffmpeg.ts";
@@ -40,6 +40,12 @@ describe("cli: live archiving", function () {
     const ca = contractOf(fx.chain.deployment, "ContentAccess");
     const [, , manifest] = await fx.chain.publicClient.readContract({ address: ca.address, abi: ca.abi, functionName: "contentInfo", args: [contentId] });
     expect(manifest).to.equal(bytesToHex(CID.parse(manifestCid).bytes));
+  }
+
+  /** LiveStreams' view of the item: status and reported segments. */
+  async function onChainLive(contentId: `0x${string}`): Promise<{ status: number; segments: number }> {
+    const ls = contractOf(fx.chain.deployment, "LiveStreams");
+    return fx.chain.publicClient.readContract({ address: ls.address, abi: ls.abi, functionName: "streamOf", args: [contentId] });
   }
 
   it("archives a growing file as ~10 s chunks uploaded as they close, completes when it stops growing, registers it", async () => {
@@ -115,8 +121,13 @@ describe("cli: live archiving", function () {
     expect(manifest.variants[0]!.encrypted).to.equal(false);
   });
 
-  it("stdin that stays open but brings no media for --idle-timeout ends the stream on its own", async () => {
-    const run = startCli(["live", "-", "--id", "idle-1", "--tier", "free", "--idle-timeout", "2", "--json"], fx.env, { stdin: "pipe" });
+  it("stdin that stays open but brings no media for --idle-timeout ends the stream on its own; live-state transactions that fail only warn, and --finalize retries them", async () => {
+    // This run's deployments file lacks LiveStreams: both live-state announcements fail.
+    const deploymentsDir = path.join(fx.dir, "deployments-without-live");
+    mkdirSync(deploymentsDir, { recursive: true });
+    const { LiveStreams: _live, ...others } = fx.chain.deployment.contracts;
+    writeFileSync(path.join(deploymentsDir, "31337.json"), JSON.stringify({ ...fx.chain.deployment, contracts: others }));
+    const run = startCli(["live", "-", "--id", "idle-1", "--tier", "free", "--idle-timeout", "2", "--json"], { ...fx.env, DEPLOYMENTS_DIR: deploymentsDir }, { stdin: "pipe" });
     run.child.stdin!.write(source.subarray(0, Math.ceil(source.length / 2))); // ~11 s, then silence: stdin is never closed
     const done = await Promise.race([run.done, sleep(45_000).then(() => Promise.reject(new Error(`still running after 45 s: ${run.output()}`)))]);
     expect(done.code, done.stderr).to.equal(0);
@@ -124,6 +135,18 @@ describe("cli: live archiving", function () {
     expect(final.status).to.equal("complete");
     expect(final.chunks.reduce((s: number, c: { duration: number }) => s + c.duration, 0)).to.be.closeTo(11, 2);
     run.child.stdin!.destroy();
+    const warnings = done.stderr.split("\n").filter((l) => l.startsWith('{"event":"warning"')).map((l) => JSON.parse(l));
+    expect(warnings.map((w: { message: string }) => w.message)).to.have.length(2);
+    expect(warnings[0].message).to.match(/marking the stream live on chain failed: .*no LiveStreams deployed.*tried again when the stream ends/);
+    expect(warnings[1].message).to.match(/marking the stream ended on chain failed: .*run `streamvault live --finalize idle-1` to try again/);
+    expect(final.liveOnChain).to.equal(undefined);
+    expect((await onChainLive(final.contentId)).status).to.equal(LIVE_STATUS.none);
+    const fin = await runCli(["live", "--finalize", "idle-1", "--json"], fx.env);
+    expect(fin.code, fin.stderr).to.equal(0);
+    const retried = JSON.parse(fin.stdout.trim().split("\n").at(-1)!);
+    expect(retried).to.include({ status: "complete", liveOnChain: "ended", manifestCid: final.manifestCid });
+    expect(retried.liveOnChainError).to.equal(undefined);
+    expect(await onChainLive(final.contentId)).to.deep.include({ status: LIVE_STATUS.ended, segments: final.chunks.length });
   });
 
   it("an archive killed with SIGKILL reads as interrupted and continues with the same id, keeping stored chunks", async () => {
@@ -134,9 +157,11 @@ describe("cli: live archiving", function () {
     const stateFile = path.join(fx.home, "live", "show-3", "state.json");
     const run = startCli(["live", first, "--id", "show-3", "--segment-seconds", "10", "--idle-timeout", "60"], fx.env);
     let stored: { index: number; pieceCid: string } | undefined;
+    // Killed once a segment is stored and the stream is live on chain (announced beside the uploads).
     for (const deadline = Date.now() + 60_000; Date.now() < deadline && !stored; await sleep(100)) {
       try {
-        stored = JSON.parse(readFileSync(stateFile, "utf8")).chunks.find((c: { status: string }) => c.status === "uploaded");
+        const record = JSON.parse(readFileSync(stateFile, "utf8"));
+        if (record.liveOnChain === "live") stored = record.chunks.find((c: { status: string }) => c.status === "uploaded");
       } catch {
         // not written yet
       }
@@ -146,11 +171,14 @@ describe("cli: live archiving", function () {
     await run.done;
     const interrupted = await runCli(["live-status", "show-3", "--json"], fx.env);
     expect(JSON.parse(interrupted.stdout).status).to.equal("interrupted");
+    expect((await onChainLive(JSON.parse(interrupted.stdout).contentId)).status, "an interrupted stream stays live on chain").to.equal(LIVE_STATUS.live);
 
     const resumed = await runCli(["live", second, "--id", "show-3", "--segment-seconds", "10", "--idle-timeout", "1", "--json"], fx.env);
     expect(resumed.code, resumed.stderr).to.equal(0);
     const final = JSON.parse(resumed.stdout.trim().split("\n").at(-1)!);
-    expect(final).to.include({ status: "complete", sessions: 2 });
+    expect(final).to.include({ status: "complete", sessions: 2, liveOnChain: "ended" });
+    expect(resumed.stderr, "the resumed stream is live already: no warning").to.not.match(/warning/);
+    expect(await onChainLive(final.contentId)).to.deep.include({ status: LIVE_STATUS.ended, segments: 3 });
     expect(final.chunks).to.have.length(3); // 10 s from session 1, then 10 s + 2 s from session 2
     expect(final.chunks[0]).to.include({ index: 0, pieceCid: stored!.pieceCid });
     expect(final.chunks.map((c: { index: number }) => c.index)).to.deep.equal([0, 1, 2]);
@@ -189,6 +217,7 @@ describe("cli: live archiving", function () {
     const counts: number[] = [];
     let liveManifestCid: string | undefined;
     let checkedChain = false;
+    let liveOnChain = false;
     let decrypted = false;
     const keys = await openKeyStore({ dataDir: path.join(fx.home, "keys"), masterKey: MASTER_KEY });
     try {
@@ -214,6 +243,8 @@ describe("cli: live archiving", function () {
           expect(m.variants[0]!.segments).to.have.length(0);
           checkedChain = true;
         }
+        // Announced beside the first uploads: LiveStreams says live while it streams.
+        if (!liveOnChain && state.contentId) liveOnChain = (await onChainLive(state.contentId)).status === LIVE_STATUS.live;
         if (!decrypted && cids.length > 0) {
           // The content key of the live item is in the key store from the start; segment 0 opens with its minute key.
           const c0 = state.chunks[0];
@@ -228,6 +259,7 @@ describe("cli: live archiving", function () {
     }
     expect(await push.done, `the RTMP push: ${push.stderr()}`).to.equal(0);
     expect(checkedChain, run.output()).to.equal(true);
+    expect(liveOnChain, "LiveStreams said live during the stream").to.equal(true);
     expect(decrypted).to.equal(true);
     expect(counts.length, `playlist sizes seen: ${counts.join(",")}`).to.be.greaterThan(2);
     const done = await run.done;
@@ -240,6 +272,7 @@ describe("cli: live archiving", function () {
     const cids = playlistCids(text);
     expect(cids.length).to.be.at.least(6); // ~14 s in 2 s segments
     await registeredManifest(final.contentId, final.manifestCid);
+    expect(await onChainLive(final.contentId)).to.deep.include({ status: LIVE_STATUS.ended, segments: cids.length });
     const vod = parseManifest(await store.get(final.manifestCid));
     expect(vod.live).to.include({ id, status: "ended" });
     expect(vod.kind).to.equal("video");
@@ -342,6 +375,7 @@ describe("cli: live archiving", function () {
     expect(final.status).to.equal("complete");
     expect(final.chunks.length).to.be.at.least(stored);
     await registeredManifest(final.contentId, final.manifestCid);
+    expect(await onChainLive(final.contentId)).to.deep.include({ status: LIVE_STATUS.ended, segments: final.chunks.length });
     const text = readFileSync(path.join(fx.home, "live", "rtmp-2", "240p.m3u8"), "utf8");
     expect(text).to.contain("#EXT-X-ENDLIST");
     expect(playlistCids(text)).to.deep.equal(final.chunks.map((c: { pieceCid: string }) => c.pieceCid));

@@ -47,6 +47,7 @@ export async function deployFixture() {
   const channels = await at("PaymentChannels");
   const backups = await at("BackupRegistry");
   const stable = await at("MockStablecoin");
+  const liveStreams = await at("LiveStreams");
   return {
     publicClient,
     deployment,
@@ -55,6 +56,7 @@ export async function deployFixture() {
     channels,
     backups,
     stable,
+    liveStreams,
     deployer,
     treasury,
     creator,

@@ -37,7 +37,7 @@ describe("npm run deploy and the deployments file", () => {
       const block = await client.getBlock({ blockNumber: BigInt(entry.blockNumber) });
       expect(block.number).to.equal(BigInt(entry.blockNumber));
     }
-    // The contracts are wired: ContentAccess knows the registry, channels know ContentAccess.
+    // The contracts are wired: ContentAccess knows the registry, channels and live streams know ContentAccess.
     const ca = contractOf(deployment, "ContentAccess");
     expect(
       await client.readContract({ address: ca.address, abi: ABIS.ContentAccess, functionName: "creatorRegistry" }),
@@ -46,6 +46,8 @@ describe("npm run deploy and the deployments file", () => {
     expect(await client.readContract({ address: pc.address, abi: ABIS.PaymentChannels, functionName: "splits" })).to.equal(
       ca.address,
     );
+    const live = contractOf(deployment, "LiveStreams");
+    expect(await client.readContract({ address: live.address, abi: ABIS.LiveStreams, functionName: "contentAccess" })).to.equal(ca.address);
     const stable = deployment.contracts.MockStablecoin!.address;
     expect(await client.readContract({ address: ca.address, abi: ABIS.ContentAccess, functionName: "isPaymentToken", args: [stable] })).to.equal(true);
   });

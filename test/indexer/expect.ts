@@ -51,6 +51,7 @@ export async function dumpTables(ix: IndexerProcess): Promise<Record<string, unk
     passRevenues: "id creator pass amount",
     backups: "creator index anchoredBy pieceCid sha256Digest size trigger milestoneValue",
     backupDelegates: "creator delegate allowed",
+    liveStreams: "id creator state segments duration startedAt startedBlock startedTx endedAt endedBlock endedTx",
     platforms: "id treasury platformFeeBps creatorRegistry paused",
     paymentTokens: "id allowed subscriptionPrice",
     dailyStats: "id creatorsLaunched contentsRegistered purchases subscriptions passesMinted coinTransfers passTransfers channelsOpened channelsClosed vouchersRedeemed backupsAnchored withdrawals",

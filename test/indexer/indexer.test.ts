@@ -4,8 +4,9 @@
  * the HTTP API are checked against the chain and the scenario's own numbers.
  */
 import { expect } from "chai";
-import { parseEther, zeroAddress } from "viem";
-import { creatorRegistryAbi } from "@streamvault/lib/deployments/abis.ts";
+import { parseEther, zeroAddress, type Account } from "viem";
+import { creatorRegistryAbi, liveStreamsAbi } from "@streamvault/lib/deployments/abis.ts";
+import { LIVE_STATUS_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import type { IndexerProcess, LocalChain } from "./harness.ts";
 import { indexedScenario, type ScenarioResult } from "./scenario.ts";
 import { all, expectAccessMatchesChain, expectIndexMatchesScenario } from "./expect.ts";
@@ -338,5 +339,52 @@ describe("indexer (PGlite)", function () {
     await ix.waitForBlock(receipt.blockNumber);
     const after = await expectAccessMatchesChain(ix, chain, s);
     expect(after).to.be.greaterThan(before); // a1 and b2 are in the subscription
+  });
+
+  it("projects LiveStreams as it happens: the README's queries (streams live now, a creator's streams) follow starts and ends", async function () {
+    const [aria, bex] = [chain.accounts[2]!, chain.accounts[3]!];
+    const send = async (account: Account, functionName: "startLive" | "endLive", args: readonly unknown[]) => {
+      const hash = await chain.wallet(account).writeContract({ address: s.contracts.liveStreams, abi: liveStreamsAbi, functionName, args } as never);
+      const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+      expect(receipt.status).to.equal("success");
+      await ix.waitForBlock(receipt.blockNumber);
+      return receipt;
+    };
+    const liveNow = `{ liveStreams(where: { state: "live" }, orderBy: "startedAt", orderDirection: "desc") { totalCount items { id creator startedAt startedTx content { tierName manifestPieceCid } creatorProfile { coinSymbol } } } }`;
+    const ariaStreams = `{ liveStreams(where: { creator: "${s.accounts.aria.toLowerCase()}" }, orderBy: "startedAt", orderDirection: "desc") { totalCount items { id state startedAt endedAt segments duration endedTx } } }`;
+    expect((await ix.graphql(liveNow)).liveStreams.totalCount).to.equal(0);
+
+    const started = await send(aria, "startLive", [s.content.a3]);
+    await send(bex, "startLive", [s.content.b2]);
+    const now = (await ix.graphql(liveNow)).liveStreams;
+    expect(now.items.map((l: any) => [l.id, l.creator])).to.have.deep.members([
+      [s.content.a3, s.accounts.aria.toLowerCase()],
+      [s.content.b2, s.accounts.bex.toLowerCase()],
+    ]);
+    const a3 = now.items.find((l: any) => l.id === s.content.a3);
+    const a3Content = (await ix.graphql(`{ content(id: "${s.content.a3}") { tierName manifestPieceCid } }`)).content;
+    expect(a3).to.deep.include({ startedTx: started.transactionHash, content: a3Content, creatorProfile: { coinSymbol: "ARIA" } });
+    expect(a3Content.tierName).to.equal("free");
+    expect(a3.startedAt).to.equal(String((await chain.publicClient.getBlock({ blockNumber: started.blockNumber })).timestamp));
+
+    const ended = await send(aria, "endLive", [s.content.a3, 12]);
+    expect((await ix.graphql(liveNow)).liveStreams.items.map((l: any) => l.id)).to.deep.equal([s.content.b2]);
+    const mine = (await ix.graphql(ariaStreams)).liveStreams.items;
+    expect(mine.map((l: any) => [l.id, l.state, l.segments, l.endedTx])).to.deep.equal([[s.content.a3, "ended", 12, ended.transactionHash]]);
+    // Each row is what LiveStreams.streamOf says, duration included.
+    for (const row of [mine[0], ...(await ix.graphql(liveNow)).liveStreams.items]) {
+      const onChain = await chain.publicClient.readContract({ address: s.contracts.liveStreams, abi: liveStreamsAbi, functionName: "streamOf", args: [row.id] });
+      const full = (await ix.graphql(`{ liveStream(id: "${row.id}") { state startedAt endedAt segments duration } }`)).liveStream;
+      expect(full).to.deep.equal({
+        state: LIVE_STATUS_NAMES[onChain.status],
+        startedAt: String(onChain.startedAt),
+        endedAt: onChain.endedAt ? String(onChain.endedAt) : null,
+        segments: onChain.endedAt ? onChain.segments : null,
+        duration: onChain.endedAt ? String(onChain.endedAt - onChain.startedAt) : null,
+      });
+    }
+    // Nested: an item's live state, a creator's live streams; an item never streamed has none.
+    const nested = await ix.graphql(`{ content(id: "${s.content.a3}") { liveStream { state } } creator(id: "${s.accounts.bex.toLowerCase()}") { liveStreams(where: { state: "live" }) { totalCount } } never: content(id: "${s.content.a1}") { liveStream { state } } }`);
+    expect(nested).to.deep.equal({ content: { liveStream: { state: "ended" } }, creator: { liveStreams: { totalCount: 1 } }, never: { liveStream: null } });
   });
 });

@@ -37,7 +37,7 @@ const noRules = {
 type Rules = typeof noRules;
 
 export interface ScenarioResult {
-  contracts: { contentAccess: Address; registry: Address; channels: Address; backups: Address; stable: Address };
+  contracts: { contentAccess: Address; registry: Address; channels: Address; backups: Address; stable: Address; liveStreams: Address };
   accounts: Record<
     "deployer" | "treasury" | "aria" | "bex" | "cy" | "fan1" | "fan2" | "collab1" | "collab2" | "service",
     Address
@@ -72,6 +72,7 @@ export async function runScenario(chain: LocalChain): Promise<ScenarioResult> {
   const channels = c.PaymentChannels!.address;
   const backups = c.BackupRegistry!.address;
   const stable = c.MockStablecoin!.address;
+  const liveStreams = c.LiveStreams!.address;
 
   async function send(account: Account, request: { address: Address; abi: readonly unknown[]; functionName: string; args?: readonly unknown[]; value?: bigint }) {
     const hash = await chain.wallet(account).writeContract(request as never);
@@ -221,7 +222,7 @@ export async function runScenario(chain: LocalChain): Promise<ScenarioResult> {
     service: service.address,
   };
   return {
-    contracts: { contentAccess, registry, channels, backups, stable },
+    contracts: { contentAccess, registry, channels, backups, stable, liveStreams },
     accounts,
     tokens,
     content,

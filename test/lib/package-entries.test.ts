@@ -15,7 +15,7 @@ import { build } from "esbuild";
 import { createPublicClient, http, zeroAddress } from "viem";
 import { startAnvil, type AnvilNode } from "@streamvault/lib/chain/anvil.ts";
 import { artifactPath, REPO_ROOT } from "@streamvault/lib/deployments/artifacts.ts";
-import { ABIS, contract, contractOf, DEPLOYED_CONTRACTS, loadDeployment, REASON, REASON_NAMES, STATUS_NAMES, TIER_NAMES, TRIGGER_NAMES, writeDeployment } from "@streamvault/lib/deployments";
+import { ABIS, contract, contractOf, DEPLOYED_CONTRACTS, LIVE_STATUS_NAMES, loadDeployment, REASON, REASON_NAMES, STATUS_NAMES, TIER_NAMES, TRIGGER_NAMES, writeDeployment } from "@streamvault/lib/deployments";
 
 const exec = promisify(execFile);
 
@@ -76,6 +76,7 @@ describe("@streamvault/lib package entries", () => {
     expect([...REASON_NAMES]).to.deep.equal(members("access/ContentAccess.sol", "Reason"));
     expect([...TRIGGER_NAMES]).to.deep.equal(members("backup/BackupRegistry.sol", "Trigger"));
     expect([...STATUS_NAMES]).to.deep.equal(members("payments/PaymentChannels.sol", "Status"));
+    expect([...LIVE_STATUS_NAMES]).to.deep.equal(members("live/LiveStreams.sol", "LiveStatus"));
   });
 
   describe("contract(name) over a real deployment", () => {
