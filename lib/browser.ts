@@ -9,6 +9,7 @@ export * from "./manifest/index.ts";
 export * from "./crypto/minute.ts";
 export * from "./chain/cid.ts";
 export * from "./chain/voucher.ts";
+export * from "./chain/live-calls.ts";
 export * from "./chain/permit.ts";
 export * from "./keyrelease/wrap.ts";
 export * from "./piece/browser.ts";

@@ -4,7 +4,8 @@
  * MediaRecorder's webm chunks go to the studio live routes and through the same live pipeline as
  * RTMP (archiveLive, inside the web server), the creator's wallet registers the item with the live
  * manifest, fans see LIVE and play near the live edge, a buyer's key opens a segment, and "End
- * stream" gives ENDLIST and the VOD (the wallet's updateManifest). The routes are checked on the
+ * stream" gives ENDLIST and the VOD (the wallet's updateManifest); the same wallet announces the
+ * stream on LiveStreams (live during it, ended after; a refused startLive is offered again). The routes are checked on the
  * same stream: another wallet's session is refused, a chunk over the limit is refused before its
  * body is sent, a seq sent again is not fed twice (bytes fed == bytes the page sent).
  */
@@ -16,7 +17,7 @@ import { createPublicClient, createWalletClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { CID } from "multiformats/cid";
-import { contractOf } from "@streamvault/lib/deployments";
+import { LIVE_STATUS, contractOf } from "@streamvault/lib/deployments";
 import { decryptManifestSegment } from "@streamvault/lib/crypto";
 import { generateEphemeralKeyPair, unwrapContentKey, type WrappedKey } from "@streamvault/lib/keyrelease/wrap.ts";
 import type { Manifest } from "@streamvault/lib/manifest";
@@ -83,6 +84,20 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     return CID.decode(Buffer.from(cid.slice(2), "hex")).toString();
   }
 
+  /** LiveStreams.streamOf: status (LIVE_STATUS) and the segments reported at the end. */
+  async function onChainLive(contentId: Hex): Promise<{ status: number; segments: number }> {
+    const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
+    const live = contractOf(stack.deployment, "LiveStreams");
+    const s = await pub.readContract({ address: live.address, abi: live.abi, functionName: "streamOf", args: [contentId] });
+    return { status: s.status, segments: s.segments };
+  }
+
+  const untilOnChain = (contentId: Hex, status: number) =>
+    until(`LiveStreams shows status ${status}`, 30, async () => {
+      const s = await onChainLive(contentId);
+      return s.status === status ? s : undefined;
+    });
+
   async function buyAccess(contentId: Hex): Promise<void> {
     const pub = createPublicClient({ chain: foundry, transport: http(stack.anvil.rpcUrl) });
     const fan = createWalletClient({ account: privateKeyToAccount(FAN_KEY), chain: foundry, transport: http(stack.anvil.rpcUrl) });
@@ -139,6 +154,9 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     });
     expect(live.contentId.toLowerCase()).to.equal(contentId.toLowerCase());
     expect(await onChainManifest(contentId)).to.equal(live.liveManifestCid);
+    // Announced live on LiveStreams by the same wallet right after the registration, shown beside the record.
+    await untilOnChain(contentId, LIVE_STATUS.live);
+    await page.locator('[data-testid=golive-onchain][data-onchain="live"]').waitFor({ timeout: 10_000 });
 
     // Only the creator's session pushes; the limit is checked before the body; a seq is fed once.
     const chunkUrl = (seq: number, who = creator) => `${web.url}/api/studio/${who}/live/${id}/chunks/${seq}`;
@@ -219,6 +237,9 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     expect(vod.variants[0]!.segments.map((s) => s.pieceCid)).to.deep.equal(playlistCids(finalText));
     expect(vod.variants[0]!.segments.map((s) => s.pieceCid).slice(0, 2)).to.deep.equal(grown.variants[0]!.segments.map((s) => s.pieceCid).slice(0, 2));
     expect(vod.duration).to.be.greaterThan(8);
+    // Announced ended after the final manifest, with the segments it lists.
+    expect((await untilOnChain(contentId, LIVE_STATUS.ended)).segments).to.equal(vod.variants[0]!.segments.length);
+    await page.locator('[data-testid=golive-onchain][data-onchain="ended"]').waitFor({ timeout: 10_000 });
     // Every byte the page sent was fed once: the repeated seq 0 added nothing.
     const state = JSON.parse(readFileSync(join(stack.env.STREAMVAULT_HOME!, "live", id, "state.json"), "utf8")) as { inputBytes: number };
     const sentBytes = Number(await root.getAttribute("data-sent-bytes"));
@@ -230,13 +251,16 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     await context.close();
   });
 
-  it("microphone only: an audio stream; a page that goes offline stops sending, the stream ends by itself after the idle timeout, and the wallet publishes the recording once the page is back", async () => {
+  it("microphone only: an audio stream; a refused startLive is offered again; a page that goes offline stops sending, the stream ends by itself after the idle timeout, and the wallet publishes the recording once the page is back", async () => {
     const creator = privateKeyToAccount(CREATOR_KEY).address;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    await installWallet(page, CREATOR_KEY, stack.anvil.rpcUrl);
+    const wallet = await installWallet(page, CREATOR_KEY, stack.anvil.rpcUrl);
+    // The creator refuses the first LiveStreams transaction (startLive); the registration goes through.
+    const liveStreams = contractOf(stack.deployment, "LiveStreams").address.toLowerCase();
+    wallet.rejectIf = (method, params) => method === "eth_sendTransaction" && (params[0] as { to?: string }).to?.toLowerCase() === liveStreams;
     await page.goto(`${web.url}/studio/live`, { waitUntil: "networkidle" });
     await connect(page);
     await page.getByTestId("golive-title").fill("Mic check");
@@ -253,6 +277,18 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const manifest = (await (await fetch(`${web.url}/api/manifest/${live.liveManifestCid}`)).json()) as Manifest;
     expect(manifest.kind).to.equal("audio");
     expect(manifest.variants[0]).to.include({ codecs: "mp4a.40.2", encrypted: false });
+    // Refused: the stream goes on unannounced, the page says so and offers the announcement again.
+    const unannounced = page.getByTestId("golive-unannounced");
+    await unannounced.waitFor({ timeout: 20_000 });
+    expect(await unannounced.textContent()).to.contain("not announced live on chain");
+    expect((await onChainLive(live.contentId)).status).to.equal(LIVE_STATUS.none);
+    await page.locator('[data-testid=golive-onchain][data-onchain="none"]').waitFor({ timeout: 5_000 });
+    await page.screenshot({ path: join(SHOTS, "golive-unannounced-1280.png"), fullPage: true });
+    await page.getByTestId("golive-announce-retry").click();
+    await untilOnChain(live.contentId, LIVE_STATUS.live);
+    await page.locator('[data-testid=golive-onchain][data-onchain="live"]').waitFor({ timeout: 10_000 });
+    expect(await unannounced.count()).to.equal(0);
+    expect((await status(id))!.state, "the stream went on meanwhile").to.equal("live");
 
     // The connection drops: no chunk reaches the server, which ends the input after the idle timeout.
     await context.setOffline(true);
@@ -274,6 +310,7 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const vod = (await (await fetch(`${web.url}/api/manifest/${ended.manifestCid}`)).json()) as Manifest;
     expect(vod.kind).to.equal("audio");
     expect(vod.variants[0]!.segments.length).to.be.at.least(live.chunksStored);
+    expect((await untilOnChain(ended.contentId, LIVE_STATUS.ended)).segments).to.equal(vod.variants[0]!.segments.length);
     expect(await (await fetch(`${web.url}/api/hls/${ended.manifestCid}/${vod.variants[0]!.name}.m3u8`)).text()).to.contain("#EXT-X-ENDLIST");
     await page.screenshot({ path: join(SHOTS, "golive-audio-ended-1280.png"), fullPage: true });
     expect(errors).to.deep.equal([]);
@@ -311,6 +348,8 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const ended = (await status(started.id))!;
     expect(ended.state).to.equal("ended");
     expect(ended.chunksStored).to.equal(failed.chunksStored);
+    // Never announced while it ran (no wallet): the CLI's finalize starts and ends it on LiveStreams.
+    expect(await onChainLive(started.contentId)).to.deep.equal({ status: LIVE_STATUS.ended, segments: ended.chunksStored });
     expect(await onChainManifest(started.contentId)).to.equal(ended.manifestCid);
   });
 });

@@ -14,6 +14,8 @@ export interface TestWallet {
   chainId: number;
   /** Reject the next request that needs the user's approval (code 4001). */
   rejectNext: boolean;
+  /** Reject (code 4001) the first approval request this matches, then clear it: one chosen transaction among others sent on their own. */
+  rejectIf?: (method: string, params: unknown[]) => boolean;
   /** Methods the page asked for, in order. */
   calls: string[];
   setChain(page: Page, chainId: number): Promise<void>;
@@ -61,8 +63,9 @@ export async function installWallet(page: Page, privateKey: Hex, rpcUrl: string,
 
   async function answer(method: string, params: unknown[]): Promise<unknown> {
     wallet.calls.push(method);
-    if (needsApproval.has(method) && wallet.rejectNext) {
+    if (needsApproval.has(method) && (wallet.rejectNext || wallet.rejectIf?.(method, params))) {
       wallet.rejectNext = false;
+      wallet.rejectIf = undefined;
       throw Object.assign(new Error("User rejected the request."), { code: 4001 });
     }
     switch (method) {

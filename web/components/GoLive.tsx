@@ -5,14 +5,17 @@
  * retried after a network error: the server appends each seq once) into the server's live pipeline,
  * the stream's record polled from `GET /api/live/<id>`, and the creator's wallet putting the live
  * manifest (registerContent, with the tier and rules of the form) and at the end the final manifest
- * (updateManifest) on chain when the server publishes them (web/lib/server/golive.ts).
+ * (updateManifest) on chain when the server publishes them (web/lib/server/golive.ts), then
+ * announcing the stream on LiveStreams (startLive after the registration, endLive after the final
+ * manifest): streamOf is read first and only what is missing is sent (lib/chain/live-calls.ts), and
+ * a refused announcement leaves the stream as it is, with a button to send it again.
  */
 import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useConfig } from "wagmi";
-import { writeContract } from "wagmi/actions";
+import { readContract, writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
-import { TIER_NAMES, cidToBytes } from "@streamvault/lib/browser";
+import { LIVE_STATUS_NAMES, TIER_NAMES, cidToBytes, liveCallsTo, type LiveStatusName } from "@streamvault/lib/browser";
 import { useAppConfig, useContracts } from "@/lib/client/config";
 import { studioFetch } from "@/lib/client/studio-fetch";
 import { useTx } from "@/lib/client/useTx";
@@ -33,12 +36,14 @@ interface LiveRecord {
   error?: string;
 }
 
-interface Pending {
-  action: "registerContent" | "updateManifest";
-  manifestCid: string;
-  externalId: Hex;
-  contentId: Hex;
-}
+/** What the server asks the wallet to send (web/lib/server/golive.ts PendingWalletAction). */
+type Pending =
+  | { action: "registerContent" | "updateManifest"; manifestCid: string; externalId: Hex; contentId: Hex }
+  | { action: "startLive"; contentId: Hex }
+  | { action: "endLive"; contentId: Hex; segments: number };
+
+/** LiveStreams.streamOf of the stream's item, or why it cannot be read. */
+type OnChainLive = { status: LiveStatusName; segments: number } | { status: "unavailable"; reason: string };
 
 /** MediaRecorder timeslice: one chunk (one request) per second. */
 const TIMESLICE_MS = 1000;
@@ -75,6 +80,9 @@ export function GoLive({ creator }: { creator: Address }) {
   const [stream, setStream] = useState<{ id: string; contentId: Hex } | undefined>(undefined);
   const [record, setRecord] = useState<LiveRecord | undefined>(undefined);
   const [sent, setSent] = useState({ chunks: 0, bytes: 0, retries: 0 });
+  const [onChain, setOnChain] = useState<OnChainLive | undefined>(undefined);
+  /** an announcement the wallet did not send (refused, failed): offered again with a button */
+  const [unannounced, setUnannounced] = useState<{ target: "live" | "ended"; segments: number; message: string } | undefined>(undefined);
   const tx = useTx();
 
   const preview = useRef<HTMLVideoElement>(null);
@@ -213,16 +221,21 @@ export function GoLive({ creator }: { creator: Address }) {
           if (body.state === "ended" || body.state === "failed") {
             setPhase(body.state === "ended" ? "ended" : "error");
             if (body.state === "failed") setError(body.error ?? "the stream failed");
-            return;
           }
         }
+        if (!stop) setOnChain(await readOnChain(stream.contentId));
         const control = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/live/${stream.id}`);
         if (control.ok && !stop) {
-          const { pending } = (await control.json()) as { pending: Pending | null };
-          if (pending && !handled.current.has(pending.manifestCid)) {
-            handled.current.add(pending.manifestCid);
+          const { pending, finished } = (await control.json()) as { pending: Pending | null; finished: boolean };
+          // Each action once: a refused registration is asked again at the next poll, a refused announcement waits for its button.
+          const key = pending && ("manifestCid" in pending ? pending.manifestCid : pending.action);
+          if (pending && key && !handled.current.has(key)) {
+            handled.current.add(key);
             await putOnChain(pending);
+            if (!stop) setOnChain(await readOnChain(stream.contentId));
           }
+          // The archiver is done (the end announced or given up): nothing more to send.
+          if (finished && !pending) return;
         }
       } catch {
         // the next poll tries again
@@ -237,7 +250,41 @@ export function GoLive({ creator }: { creator: Address }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stream?.id]);
 
+  async function readOnChain(contentId: Hex): Promise<OnChainLive> {
+    if (!c.LiveStreams) return { status: "unavailable", reason: "this chain has no LiveStreams: streams are not announced on it" };
+    try {
+      const s = await readContract(wagmi, { ...contract("LiveStreams"), functionName: "streamOf", args: [contentId], chainId });
+      return { status: LIVE_STATUS_NAMES[s.status]!, segments: s.segments };
+    } catch (err) {
+      return { status: "unavailable", reason: `LiveStreams could not be read (${(err as Error).message.split("\n")[0]})` };
+    }
+  }
+
+  /** Takes the item to `target` on LiveStreams with the creator's wallet, sending only what streamOf shows missing. */
+  async function announce(target: "live" | "ended", contentId: Hex, segments: number): Promise<void> {
+    const current = await readOnChain(contentId);
+    if (current.status === "unavailable") {
+      setUnannounced({ target, segments, message: current.reason });
+      return;
+    }
+    for (const call of liveCallsTo(current.status, target)) {
+      const ok =
+        call === "startLive"
+          ? await tx.run("Announce the stream live on chain", () => writeContract(wagmi, { ...contract("LiveStreams"), functionName: "startLive", args: [contentId], chainId }))
+          : await tx.run("Announce the end of the stream on chain", () => writeContract(wagmi, { ...contract("LiveStreams"), functionName: "endLive", args: [contentId, segments], chainId }));
+      if (!ok) {
+        const what = call === "startLive" ? "live" : "ended";
+        setUnannounced({ target, segments, message: `the stream is not announced ${what} on chain (the wallet did not send ${call}); the stream itself is unchanged: announce it again below` });
+        return;
+      }
+    }
+    setUnannounced(undefined);
+    setOnChain(await readOnChain(contentId));
+  }
+
   async function putOnChain(p: Pending) {
+    if (p.action === "startLive") return announce("live", p.contentId, 0);
+    if (p.action === "endLive") return announce("ended", p.contentId, p.segments);
     const s = settings.current!;
     if (p.action === "registerContent") {
       const ok = await tx.run(`Go live: register “${title.trim()}”`, () =>
@@ -275,6 +322,8 @@ export function GoLive({ creator }: { creator: Address }) {
     setStream(undefined);
     setRecord(undefined);
     setSent({ chunks: 0, bytes: 0, retries: 0 });
+    setOnChain(undefined);
+    setUnannounced(undefined);
     setError("");
     setTitle("");
     handled.current.clear();
@@ -359,7 +408,19 @@ export function GoLive({ creator }: { creator: Address }) {
               <dd>{record?.latestSegmentAt ? new Date(record.latestSegmentAt).toLocaleTimeString() : "–"}</dd>
               <dt>Sent from here</dt>
               <dd>{sent.chunks} chunks, {bytesLabel(sent.bytes)}{sent.retries > 0 ? `, ${sent.retries} re-sent` : ""}</dd>
+              <dt>On chain</dt>
+              <dd data-testid="golive-onchain" data-onchain={onChain?.status ?? ""}>
+                {!onChain ? "–" : "reason" in onChain ? <span className="muted">{onChain.reason}</span> : onChain.status === "live" ? <span className="tag live">● Live on chain</span> : onChain.status === "ended" ? <span className="tag ended">Ended on chain ({onChain.segments} segments)</span> : "Not announced"}
+              </dd>
             </dl>
+            {unannounced && stream && (
+              <p className="small" data-testid="golive-unannounced">
+                <span className="field-error" role="alert">{unannounced.message}</span>{" "}
+                <button className="btn" disabled={tx.state.status === "wallet" || tx.state.status === "pending"} onClick={() => void announce(unannounced.target, stream.contentId, unannounced.segments)} data-testid="golive-announce-retry">
+                  {unannounced.target === "live" ? "Announce live" : "Announce end"}
+                </button>
+              </p>
+            )}
           </div>
         </div>
       )}

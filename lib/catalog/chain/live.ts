@@ -8,6 +8,7 @@ import type { ChainContext } from "./client.ts";
 import { sendAndWait } from "./client.ts";
 import { contractOf } from "../../deployments/index.ts";
 import { LIVE_STATUS_NAMES, type LiveStatusName } from "../../deployments/contract-types.ts";
+import { liveCallsTo } from "../../chain/live-calls.ts";
 
 export interface OnChainLiveStream {
   status: LiveStatusName;
@@ -32,7 +33,7 @@ export async function readLiveStream(ctx: ChainContext, contentId: Hex): Promise
  * @returns the transaction hash, or undefined when nothing was sent.
  */
 export async function startLiveOnChain(ctx: ChainContext, contentId: Hex): Promise<Hex | undefined> {
-  if ((await readLiveStream(ctx, contentId)).status !== "none") return undefined;
+  if (liveCallsTo((await readLiveStream(ctx, contentId)).status, "live").length === 0) return undefined;
   const { address, abi } = contractOf(ctx.deployment, "LiveStreams");
   return (await sendAndWait(ctx, () => ctx.walletClient.writeContract({ address, abi, functionName: "startLive", args: [contentId] }))).hash;
 }
@@ -44,9 +45,9 @@ export async function startLiveOnChain(ctx: ChainContext, contentId: Hex): Promi
  * @returns the hash of the endLive transaction, or undefined when nothing was sent.
  */
 export async function endLiveOnChain(ctx: ChainContext, contentId: Hex, segments: number): Promise<Hex | undefined> {
-  const { status } = await readLiveStream(ctx, contentId);
-  if (status === "ended") return undefined;
-  if (status === "none") await startLiveOnChain(ctx, contentId);
+  const calls = liveCallsTo((await readLiveStream(ctx, contentId)).status, "ended");
+  if (calls.length === 0) return undefined;
+  if (calls[0] === "startLive") await startLiveOnChain(ctx, contentId);
   const { address, abi } = contractOf(ctx.deployment, "LiveStreams");
   return (await sendAndWait(ctx, () => ctx.walletClient.writeContract({ address, abi, functionName: "endLive", args: [contentId, segments] }))).hash;
 }

@@ -36,6 +36,8 @@ export interface PublicConfig {
     PaymentChannels: Address;
     MockStablecoin?: Address;
     BackupRegistry?: Address;
+    /** absent on a chain deployed before it: the studio then says live streams are not announced there */
+    LiveStreams?: Address;
   };
 }
 
@@ -72,6 +74,7 @@ export function publicConfig(): PublicConfig {
       PaymentChannels: contractOf(d, "PaymentChannels").address,
       MockStablecoin: d.contracts.MockStablecoin?.address,
       BackupRegistry: d.contracts.BackupRegistry?.address,
+      LiveStreams: d.contracts.LiveStreams?.address,
     },
   };
 }

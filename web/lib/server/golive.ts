@@ -7,7 +7,9 @@
  *
  * The server never signs for creators: archiveLive's `register` hook publishes the manifest to put
  * on chain (`pending`), the page's wallet sends `registerContent` (live manifest) or
- * `updateManifest` (final manifest), and the hook returns once the chain shows it.
+ * `updateManifest` (final manifest), and the hook returns once the chain shows it. Its `liveState`
+ * hook does the same for LiveStreams: `startLive` after the registration, `endLive` after the final
+ * manifest, each published only when the chain does not show it yet (a resumed stream, a reload).
  *
  * Bounds: one open stream per creator and LIVE_MAX_BROWSER_STREAMS per process, chunks of at
  * most LIVE_CHUNK_MAX_BYTES, and a stream that gets no chunk for LIVE_IDLE_TIMEOUT seconds ends
@@ -18,6 +20,9 @@ import { randomBytes } from "node:crypto";
 import { createPublicClient, http, type Address, type Hex } from "viem";
 import type { RegisterRequest, RegisterResult, Tier } from "@streamvault/lib/catalog/chain/content.ts";
 import type { LiveState } from "@streamvault/lib/live/status.ts";
+import type { LiveStateAnnouncer } from "@streamvault/lib/live/archiver.ts";
+import type { ChainContext } from "@streamvault/lib/catalog/chain/client.ts";
+import { liveCallsTo } from "@streamvault/lib/chain/live-calls.ts";
 import { cidFromBytes } from "@streamvault/lib/chain/cid.ts";
 import { RPC_URL, STREAMVAULT_HOME, contract } from "./config.ts";
 import { readOnlyContext } from "./creator-catalog.ts";
@@ -40,7 +45,7 @@ const MAX_STREAMS = envNumber("LIVE_MAX_BROWSER_STREAMS", 4);
 const WALLET_TIMEOUT_MS = envNumber("LIVE_WALLET_TIMEOUT", 300) * 1000;
 
 /** A manifest the creator's wallet must put on chain now. */
-export interface PendingRegistration {
+interface PendingRegistration {
   /** registerContent for a new item (the live manifest), updateManifest for a registered one (the final manifest) */
   action: "registerContent" | "updateManifest";
   manifestCid: string;
@@ -48,6 +53,17 @@ export interface PendingRegistration {
   contentId: Hex;
   tier: Tier;
 }
+
+/** A LiveStreams announcement the creator's wallet must send now (the page reads streamOf first and sends only what is missing). */
+interface PendingAnnouncement {
+  action: "startLive" | "endLive";
+  contentId: Hex;
+  /** endLive: the segments of the final manifest */
+  segments?: number;
+}
+
+/** What the creator's wallet must send now (`pending` of GET /api/studio/<address>/live/<id>). */
+export type PendingWalletAction = PendingRegistration | PendingAnnouncement;
 
 interface BrowserStream {
   id: string;
@@ -63,7 +79,9 @@ interface BrowserStream {
   ended: boolean;
   /** why the input ended: "End stream", no chunk for the idle timeout, or the archiver stopped (its own idle check, ffmpeg) */
   endedBy?: "creator" | "idle" | "archiver";
-  pending?: PendingRegistration;
+  pending?: PendingWalletAction;
+  /** archiveLive has returned: nothing more will be pending */
+  finished: boolean;
   done: Promise<LiveState | undefined>;
   error?: string;
 }
@@ -103,6 +121,49 @@ function armIdle(stream: BrowserStream): void {
 }
 
 /**
+ * Publishes `pending` and waits until `shown()` says the chain has it, or `deadline`, or
+ * `giveUp()`; it is unpublished either way (unless another action replaced it).
+ */
+async function awaitWallet(stream: BrowserStream, pending: PendingWalletAction, shown: () => Promise<boolean>, deadline: number, giveUp: () => string | undefined = () => undefined): Promise<void> {
+  stream.pending = pending;
+  try {
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (await shown().catch(() => false)) return;
+      const why = giveUp();
+      if (why) throw new Error(why);
+    }
+    throw new Error(`the creator's wallet did not send ${pending.action} within ${WALLET_TIMEOUT_MS / 1000} s`);
+  } finally {
+    if (stream.pending === pending) stream.pending = undefined;
+  }
+}
+
+/**
+ * archiveLive's `liveState`: LiveStreams announcements sent by the creator's wallet in the page.
+ * Each reads streamOf first (lib/catalog/chain/live.ts readLiveStream, the rule of
+ * lib/chain/live-calls.ts) and publishes only what is missing. The start gives up when the input
+ * ends (the end announcement then starts the item first, as the CLI's does); a failure is the
+ * archiver's warning and never stops the stream; the page offers the announcement again.
+ */
+function walletLiveState(stream: BrowserStream, chain: ChainContext): LiveStateAnnouncer {
+  const lib = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/catalog/chain/live.ts");
+  const reaches = async (target: "live" | "ended") => liveCallsTo((await (await lib()).readLiveStream(chain, stream.contentId)).status, target).length === 0;
+  return {
+    async start(contentId) {
+      if (await reaches("live")) return undefined;
+      await awaitWallet(stream, { action: "startLive", contentId }, () => reaches("live"), Date.now() + WALLET_TIMEOUT_MS, () => (stream.ended ? "the stream's input ended before the creator's wallet announced it live" : undefined));
+      return undefined;
+    },
+    async end(contentId, segments) {
+      if (await reaches("ended")) return undefined;
+      await awaitWallet(stream, { action: "endLive", contentId, segments }, () => reaches("ended"), Date.now() + WALLET_TIMEOUT_MS);
+      return undefined;
+    },
+  };
+}
+
+/**
  * archiveLive's `register`: publish what the wallet must send, then wait until the chain shows
  * `manifestCid` for the item (the content id is the creator's, so only the creator can put it there).
  * The deadline is per manifest, so the archiver's retries of a timed-out wait fail at once.
@@ -124,16 +185,13 @@ function walletRegistration(stream: BrowserStream) {
     deadlines.set(request.manifestCid, deadline);
     const current = await onChain();
     if (current === request.manifestCid) return { contentId: stream.contentId, outcome: "exists" };
-    stream.pending = { action: current === undefined ? "registerContent" : "updateManifest", manifestCid: request.manifestCid, externalId: request.externalId, contentId: stream.contentId, tier: stream.tier };
+    const action = current === undefined ? "registerContent" : "updateManifest";
     try {
-      while (Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 500));
-        if ((await onChain().catch(() => undefined)) === request.manifestCid) return { contentId: stream.contentId, outcome: current === undefined ? "registered" : "updated" };
-      }
+      await awaitWallet(stream, { action, manifestCid: request.manifestCid, externalId: request.externalId, contentId: stream.contentId, tier: stream.tier }, async () => (await onChain()) === request.manifestCid, deadline);
+    } catch {
       throw new Error(`the creator's wallet did not put manifest ${request.manifestCid} on chain within ${WALLET_TIMEOUT_MS / 1000} s`);
-    } finally {
-      if (stream.pending?.manifestCid === request.manifestCid) stream.pending = undefined;
     }
+    return { contentId: stream.contentId, outcome: action === "registerContent" ? "registered" : "updated" };
   };
 }
 
@@ -151,7 +209,7 @@ export async function startBrowserStream(creator: Address, options: { title: str
   const { contentIdFor } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@streamvault/lib/catalog/chain/content.ts");
   const contentId = contentIdFor(creator, externalId);
   const feed = new PassThrough({ highWaterMark: CHUNK_MAX_BYTES });
-  const stream: BrowserStream = { id, creator, contentId, externalId, tier: options.tier, feed, nextSeq: 0, bytesAccepted: 0, ended: false, done: Promise.resolve(undefined) };
+  const stream: BrowserStream = { id, creator, contentId, externalId, tier: options.tier, feed, nextSeq: 0, bytesAccepted: 0, ended: false, finished: false, done: Promise.resolve(undefined) };
   streams.set(id, stream);
   stream.done = lib
     .archiveLive({
@@ -166,6 +224,7 @@ export async function startBrowserStream(creator: Address, options: { title: str
       chain,
       idleTimeoutMs: IDLE_TIMEOUT_S * 1000,
       register: walletRegistration(stream),
+      liveState: walletLiveState(stream, chain),
     })
     .then(
       (state) => {
@@ -180,6 +239,7 @@ export async function startBrowserStream(creator: Address, options: { title: str
     .finally(() => {
       endFeed(stream, "archiver");
       stream.pending = undefined;
+      stream.finished = true;
     });
   armIdle(stream);
   return { id, contentId, externalId };
@@ -225,8 +285,8 @@ export function endBrowserStream(creator: Address, id: string): void {
   endFeed(streamOf(creator, id), "creator");
 }
 
-/** What the creator's page needs besides the public record: the seq expected and the manifest its wallet must put on chain. */
-export function browserStreamControl(creator: Address, id: string): { id: string; contentId: Hex; externalId: Hex; tier: Tier; nextSeq: number; bytesAccepted: number; inputEnded: boolean; pending: PendingRegistration | null; error: string | null } {
+/** What the creator's page needs besides the public record: the seq expected, what its wallet must send now, and whether the archiver is done (nothing more to send). */
+export function browserStreamControl(creator: Address, id: string): { id: string; contentId: Hex; externalId: Hex; tier: Tier; nextSeq: number; bytesAccepted: number; inputEnded: boolean; finished: boolean; pending: PendingWalletAction | null; error: string | null } {
   const s = streamOf(creator, id);
-  return { id: s.id, contentId: s.contentId, externalId: s.externalId, tier: s.tier, nextSeq: s.nextSeq, bytesAccepted: s.bytesAccepted, inputEnded: s.ended, pending: s.pending ?? null, error: s.error ?? null };
+  return { id: s.id, contentId: s.contentId, externalId: s.externalId, tier: s.tier, nextSeq: s.nextSeq, bytesAccepted: s.bytesAccepted, inputEnded: s.ended, finished: s.finished, pending: s.pending ?? null, error: s.error ?? null };
 }

@@ -1,8 +1,10 @@
 /**
  * `GET /api/studio/<address>/live/<id>`: the creator's view of a browser stream besides the public
  * record (`GET /api/live/<id>`): the next chunk seq expected, bytes accepted, whether the input
- * ended, and `pending`, the manifest the creator's wallet must put on chain now
- * (`{action: registerContent | updateManifest, manifestCid, externalId, contentId, tier}`).
+ * ended, `finished` (the archiver is done: nothing more will be pending), and `pending`, what the
+ * creator's wallet must send now: a manifest (`{action: registerContent | updateManifest,
+ * manifestCid, externalId, contentId, tier}`) or a LiveStreams announcement
+ * (`{action: startLive | endLive, contentId, segments?}`).
  */
 import { studioCreator } from "@/lib/server/keyrelease";
 import { GoLiveError, browserStreamControl } from "@/lib/server/golive";
