@@ -274,7 +274,7 @@ export function GoLive({ creator }: { creator: Address }) {
           : await tx.run("Announce the end of the stream on chain", () => writeContract(wagmi, { ...contract("LiveStreams"), functionName: "endLive", args: [contentId, segments], chainId }));
       if (!ok) {
         const what = call === "startLive" ? "live" : "ended";
-        setUnannounced({ target, segments, message: `the stream is not announced ${what} on chain (the wallet did not send ${call}); the stream itself is unchanged: announce it again below` });
+        setUnannounced({ target, segments, message: `The wallet did not send ${call}: the stream is as it was, but not announced ${what} on chain.` });
         return;
       }
     }
@@ -410,7 +410,7 @@ export function GoLive({ creator }: { creator: Address }) {
               <dd>{sent.chunks} chunks, {bytesLabel(sent.bytes)}{sent.retries > 0 ? `, ${sent.retries} re-sent` : ""}</dd>
               <dt>On chain</dt>
               <dd data-testid="golive-onchain" data-onchain={onChain?.status ?? ""}>
-                {!onChain ? "–" : "reason" in onChain ? <span className="muted">{onChain.reason}</span> : onChain.status === "live" ? <span className="tag live">● Live on chain</span> : onChain.status === "ended" ? <span className="tag ended">Ended on chain ({onChain.segments} segments)</span> : "Not announced"}
+                {!onChain ? "–" : "reason" in onChain ? <span className="muted">{onChain.reason}</span> : onChain.status === "live" ? <><span className="tag live">● Live</span> on chain</> : onChain.status === "ended" ? <><span className="tag ended">Ended</span> on chain, {onChain.segments} segments</> : "Not announced"}
               </dd>
             </dl>
             {unannounced && stream && (
