@@ -251,7 +251,7 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     await context.close();
   });
 
-  it("microphone only: an audio stream; a refused startLive is offered again; a page that goes offline stops sending, the stream ends by itself after the idle timeout, and the wallet publishes the recording once the page is back", async () => {
+  it("microphone only: an audio stream; a refused startLive is offered again, a refused endLive too on a reloaded page; a page that goes offline stops sending, the stream ends by itself after the idle timeout, and the wallet publishes the recording once the page is back", async () => {
     const creator = privateKeyToAccount(CREATOR_KEY).address;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -260,7 +260,8 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const wallet = await installWallet(page, CREATOR_KEY, stack.anvil.rpcUrl);
     // The creator refuses the first LiveStreams transaction (startLive); the registration goes through.
     const liveStreams = contractOf(stack.deployment, "LiveStreams").address.toLowerCase();
-    wallet.rejectIf = (method, params) => method === "eth_sendTransaction" && (params[0] as { to?: string }).to?.toLowerCase() === liveStreams;
+    const refuseLiveStreams = (method: string, params: unknown[]) => method === "eth_sendTransaction" && (params[0] as { to?: string }).to?.toLowerCase() === liveStreams;
+    wallet.rejectIf = refuseLiveStreams;
     await page.goto(`${web.url}/studio/live`, { waitUntil: "networkidle" });
     await connect(page);
     await page.getByTestId("golive-title").fill("Mic check");
@@ -302,6 +303,8 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     expect(((await late.json()) as { message: string }).message).to.contain(`ended after ${IDLE_SECONDS} s without a chunk`);
     const pending = await until("the final manifest waits for the wallet", 30, async () => (await control()).pending ?? undefined);
     expect(pending.action).to.equal("updateManifest");
+    // Back online the wallet publishes the recording but refuses endLive.
+    wallet.rejectIf = refuseLiveStreams;
     await context.setOffline(false);
     await page.locator('[data-testid=golive][data-phase="ended"]').waitFor({ timeout: 60_000 });
     const ended = (await status(id))!;
@@ -310,9 +313,25 @@ describe("web: go live from the browser (MediaRecorder, fake camera)", function 
     const vod = (await (await fetch(`${web.url}/api/manifest/${ended.manifestCid}`)).json()) as Manifest;
     expect(vod.kind).to.equal("audio");
     expect(vod.variants[0]!.segments.length).to.be.at.least(live.chunksStored);
-    expect((await untilOnChain(ended.contentId, LIVE_STATUS.ended)).segments).to.equal(vod.variants[0]!.segments.length);
     expect(await (await fetch(`${web.url}/api/hls/${ended.manifestCid}/${vod.variants[0]!.name}.m3u8`)).text()).to.contain("#EXT-X-ENDLIST");
+    await page.getByTestId("golive-unannounced").waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId("golive-unannounced").textContent()).to.contain("not announced ended on chain");
+    expect((await onChainLive(ended.contentId)).status, "the refused end leaves it live on chain").to.equal(LIVE_STATUS.live);
     await page.screenshot({ path: join(SHOTS, "golive-audio-ended-1280.png"), fullPage: true });
+    // A reloaded studio page lists the stream, ended but still live on chain, and "Announce end" ends it.
+    await page.close();
+    const reloaded = await context.newPage();
+    reloaded.on("pageerror", (e) => errors.push(`reloaded: ${String(e)}`));
+    await installWallet(reloaded, CREATOR_KEY, stack.anvil.rpcUrl);
+    await reloaded.goto(`${web.url}/studio/live`, { waitUntil: "networkidle" });
+    await connect(reloaded);
+    const row = reloaded.locator(`[data-testid=golive-stream-row][data-stream-id="${id}"]`);
+    await reloaded.locator(`[data-testid=golive-stream-row][data-stream-id="${id}"][data-onchain="live"]`).waitFor({ timeout: 20_000 });
+    await reloaded.screenshot({ path: join(SHOTS, "golive-streams-1280.png"), fullPage: true });
+    await row.getByTestId("golive-stream-announce").click();
+    expect((await untilOnChain(ended.contentId, LIVE_STATUS.ended)).segments).to.equal(vod.variants[0]!.segments.length);
+    await reloaded.locator(`[data-testid=golive-stream-row][data-stream-id="${id}"][data-onchain="ended"]`).waitFor({ timeout: 10_000 });
+    expect(await row.getByTestId("golive-stream-announce").count()).to.equal(0);
     expect(errors).to.deep.equal([]);
     await context.close();
   });

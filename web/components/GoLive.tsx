@@ -13,6 +13,7 @@
 import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useConfig } from "wagmi";
+import { useQuery } from "@tanstack/react-query";
 import { readContract, writeContract } from "wagmi/actions";
 import type { Address, Hex } from "viem";
 import { LIVE_STATUS_NAMES, TIER_NAMES, cidToBytes, liveCallsTo, type LiveStatusName } from "@streamvault/lib/browser";
@@ -65,6 +66,82 @@ function bytesLabel(n: number): string {
 function pickMimeType(audioOnly: boolean): string | undefined {
   const options = audioOnly ? ["audio/webm;codecs=opus", "audio/webm"] : ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm"];
   return options.find((t) => MediaRecorder.isTypeSupported(t));
+}
+
+/** LiveStreams.streamOf in words. */
+function OnChainLabel({ value }: { value: OnChainLive | undefined }) {
+  if (!value) return <>–</>;
+  if ("reason" in value) return <span className="muted">{value.reason}</span>;
+  if (value.status === "live") return <><span className="tag live">● Live</span> on chain</>;
+  if (value.status === "ended") return <><span className="tag ended">Ended</span> on chain, {value.segments} segments</>;
+  return <>Not announced</>;
+}
+
+/**
+ * The creator's browser streams on this server (a reloaded page, an announcement refused after the
+ * page moved on): record and on-chain state, and "Announce live" / "Announce end" where the chain
+ * is behind the record.
+ */
+function YourStreams({ creator, readOnChain, announce, busy }: { creator: Address; readOnChain: (contentId: Hex) => Promise<OnChainLive>; announce: (target: "live" | "ended", contentId: Hex, segments: number) => Promise<string | undefined>; busy: boolean }) {
+  const wagmi = useConfig();
+  const { chainId } = useAppConfig();
+  const [refused, setRefused] = useState<Record<string, string>>({});
+  const list = useQuery({
+    queryKey: ["golive-streams", creator],
+    queryFn: async () => {
+      const res = await studioFetch(wagmi, creator, chainId, `/api/studio/${creator}/live`);
+      const body = (await res.json().catch(() => ({}))) as { streams?: (LiveRecord & { id: string; title: string; contentId: Hex })[]; message?: string };
+      if (!res.ok) throw new Error(body.message ?? `your streams are unavailable (${res.status})`);
+      return Promise.all((body.streams ?? []).map(async (r) => ({ ...r, onChain: await readOnChain(r.contentId) })));
+    },
+    retry: false,
+    refetchInterval: 5_000,
+  });
+  const rows = list.data ?? [];
+  if (list.isError) return <p className="status err">{list.error.message}</p>;
+  if (rows.length === 0) return null;
+  return (
+    <section aria-labelledby="golive-streams-h" data-testid="golive-streams">
+      <h3 id="golive-streams-h">Your streams on this server</h3>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Stream</th>
+              <th scope="col">Record</th>
+              <th scope="col">On chain</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => {
+              const target = r.state === "ended" ? "ended" : r.state === "live" || r.state === "starting" ? "live" : undefined;
+              const behind = target && "segments" in r.onChain && liveCallsTo(r.onChain.status, target).length > 0;
+              return (
+                <tr key={r.id} data-testid="golive-stream-row" data-stream-id={r.id} data-onchain={r.onChain.status}>
+                  <td>{r.title} <span className="small muted">{r.chunksStored} segments</span></td>
+                  <td><span className={`tag ${r.state === "live" ? "live" : r.state === "ended" ? "ended" : ""}`}>{r.state}</span></td>
+                  <td><OnChainLabel value={r.onChain} /></td>
+                  <td>
+                    {behind && (
+                      <button className="btn" disabled={busy} data-testid="golive-stream-announce"
+                        onClick={() => void announce(target, r.contentId, r.chunksStored).then((why) => {
+                          setRefused((m) => ({ ...m, [r.id]: why ?? "" }));
+                          void list.refetch();
+                        })}>
+                        {target === "live" ? "Announce live" : "Announce end"}
+                      </button>
+                    )}
+                    {refused[r.id] && <span className="field-error small" role="alert"> {refused[r.id]}</span>}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
 }
 
 export function GoLive({ creator }: { creator: Address }) {
@@ -260,31 +337,33 @@ export function GoLive({ creator }: { creator: Address }) {
     }
   }
 
-  /** Takes the item to `target` on LiveStreams with the creator's wallet, sending only what streamOf shows missing. */
-  async function announce(target: "live" | "ended", contentId: Hex, segments: number): Promise<void> {
+  /**
+   * Takes the item to `target` on LiveStreams with the creator's wallet, sending only what streamOf
+   * shows missing; resolves with why it is not there when the wallet did not send it.
+   */
+  async function announce(target: "live" | "ended", contentId: Hex, segments: number): Promise<string | undefined> {
     const current = await readOnChain(contentId);
-    if (current.status === "unavailable") {
-      setUnannounced({ target, segments, message: current.reason });
-      return;
-    }
+    if ("reason" in current) return current.reason;
     for (const call of liveCallsTo(current.status, target)) {
       const ok =
         call === "startLive"
           ? await tx.run("Announce the stream live on chain", () => writeContract(wagmi, { ...contract("LiveStreams"), functionName: "startLive", args: [contentId], chainId }))
           : await tx.run("Announce the end of the stream on chain", () => writeContract(wagmi, { ...contract("LiveStreams"), functionName: "endLive", args: [contentId, segments], chainId }));
-      if (!ok) {
-        const what = call === "startLive" ? "live" : "ended";
-        setUnannounced({ target, segments, message: `The wallet did not send ${call}: the stream is as it was, but not announced ${what} on chain.` });
-        return;
-      }
+      if (!ok) return `The wallet did not send ${call}: the stream is as it was, but not announced ${call === "startLive" ? "live" : "ended"} on chain.`;
     }
-    setUnannounced(undefined);
+    return undefined;
+  }
+
+  /** The open stream's announcement; a refusal is kept with its button. */
+  async function announceStream(target: "live" | "ended", contentId: Hex, segments: number): Promise<void> {
+    const refused = await announce(target, contentId, segments);
+    setUnannounced(refused === undefined ? undefined : { target, segments, message: refused });
     setOnChain(await readOnChain(contentId));
   }
 
   async function putOnChain(p: Pending) {
-    if (p.action === "startLive") return announce("live", p.contentId, 0);
-    if (p.action === "endLive") return announce("ended", p.contentId, p.segments);
+    if (p.action === "startLive") return announceStream("live", p.contentId, 0);
+    if (p.action === "endLive") return announceStream("ended", p.contentId, p.segments);
     const s = settings.current!;
     if (p.action === "registerContent") {
       const ok = await tx.run(`Go live: register “${title.trim()}”`, () =>
@@ -359,6 +438,7 @@ export function GoLive({ creator }: { creator: Address }) {
           <p>
             <button className="btn primary" onClick={() => void goLive()} data-testid="golive-start">Go live</button>
           </p>
+          <YourStreams creator={creator} readOnChain={readOnChain} announce={announce} busy={tx.state.status === "wallet" || tx.state.status === "pending"} />
         </>
       ) : (
         <div style={{ display: "flex", flexWrap: "wrap", gap: 16, alignItems: "flex-start" }}>
@@ -410,13 +490,13 @@ export function GoLive({ creator }: { creator: Address }) {
               <dd>{sent.chunks} chunks, {bytesLabel(sent.bytes)}{sent.retries > 0 ? `, ${sent.retries} re-sent` : ""}</dd>
               <dt>On chain</dt>
               <dd data-testid="golive-onchain" data-onchain={onChain?.status ?? ""}>
-                {!onChain ? "–" : "reason" in onChain ? <span className="muted">{onChain.reason}</span> : onChain.status === "live" ? <><span className="tag live">● Live</span> on chain</> : onChain.status === "ended" ? <><span className="tag ended">Ended</span> on chain, {onChain.segments} segments</> : "Not announced"}
+                <OnChainLabel value={onChain} />
               </dd>
             </dl>
             {unannounced && stream && (
               <p className="small" data-testid="golive-unannounced">
                 <span className="field-error" role="alert">{unannounced.message}</span>{" "}
-                <button className="btn" disabled={tx.state.status === "wallet" || tx.state.status === "pending"} onClick={() => void announce(unannounced.target, stream.contentId, unannounced.segments)} data-testid="golive-announce-retry">
+                <button className="btn" disabled={tx.state.status === "wallet" || tx.state.status === "pending"} onClick={() => void announceStream(unannounced.target, stream.contentId, unannounced.segments)} data-testid="golive-announce-retry">
                   {unannounced.target === "live" ? "Announce live" : "Announce end"}
                 </button>
               </p>

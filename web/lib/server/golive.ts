@@ -285,6 +285,11 @@ export function endBrowserStream(creator: Address, id: string): void {
   endFeed(streamOf(creator, id), "creator");
 }
 
+/** Ids of `creator`'s browser streams in this process, newest first (at most `limit`): what a reloaded studio page lists. */
+export function browserStreamIdsOf(creator: Address, limit = 20): string[] {
+  return [...streams.values()].filter((s) => s.creator === creator).reverse().slice(0, limit).map((s) => s.id);
+}
+
 /** What the creator's page needs besides the public record: the seq expected, what its wallet must send now, and whether the archiver is done (nothing more to send). */
 export function browserStreamControl(creator: Address, id: string): { id: string; contentId: Hex; externalId: Hex; tier: Tier; nextSeq: number; bytesAccepted: number; inputEnded: boolean; finished: boolean; pending: PendingWalletAction | null; error: string | null } {
   const s = streamOf(creator, id);

@@ -2,19 +2,28 @@
  * `POST /api/studio/<address>/live`: the creator's session (SIWE) starts a browser stream,
  * JSON `{title, tier}`; answers `{id, contentId, externalId, chunkMaxBytes, idleTimeoutSeconds}`.
  * Chunks then go to `PUT .../live/<id>/chunks/<seq>`, the end to `POST .../live/<id>/end`
- * (web/lib/server/golive.ts).
+ * (web/lib/server/golive.ts). `GET` lists the creator's browser streams on this server, newest
+ * first, each as its public record (`GET /api/live/<id>`): `{streams: [...]}`.
  */
 import { TIER_NAMES } from "@streamvault/lib/deployments/contract-types.ts";
 import { BodyTooLargeError, readBodyText } from "@streamvault/lib/http/body-limit.ts";
 import type { Tier } from "@streamvault/lib/catalog/chain/content.ts";
 import { studioCreator } from "@/lib/server/keyrelease";
 import { launchedRefusal } from "@/lib/server/signed-request";
-import { CHUNK_MAX_BYTES, GoLiveError, IDLE_TIMEOUT_S, startBrowserStream } from "@/lib/server/golive";
+import { CHUNK_MAX_BYTES, GoLiveError, IDLE_TIMEOUT_S, browserStreamIdsOf, startBrowserStream } from "@/lib/server/golive";
+import { liveStatusOf } from "@/lib/server/live";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
+
+export async function GET(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
+  const creator = await studioCreator(request, (await ctx.params).address);
+  if (creator instanceof Response) return creator;
+  const records = await Promise.all(browserStreamIdsOf(creator).map((id) => liveStatusOf(id)));
+  return json({ streams: records.filter((r) => r !== undefined) });
+}
 
 export async function POST(request: Request, ctx: { params: Promise<{ address: string }> }): Promise<Response> {
   const creator = await studioCreator(request, (await ctx.params).address);
