@@ -494,12 +494,12 @@ export function GoLive({ creator }: { creator: Address }) {
               </dd>
             </dl>
             {unannounced && stream && (
-              <p className="small" data-testid="golive-unannounced">
-                <span className="field-error" role="alert">{unannounced.message}</span>{" "}
+              <div className="small" data-testid="golive-unannounced" style={{ display: "grid", gap: 8, justifyItems: "start", marginTop: 12 }}>
+                <span className="field-error" role="alert">{unannounced.message}</span>
                 <button className="btn" disabled={tx.state.status === "wallet" || tx.state.status === "pending"} onClick={() => void announceStream(unannounced.target, stream.contentId, unannounced.segments)} data-testid="golive-announce-retry">
                   {unannounced.target === "live" ? "Announce live" : "Announce end"}
                 </button>
-              </p>
+              </div>
             )}
           </div>
         </div>
