@@ -58,7 +58,7 @@ export interface LiveEvents {
   onWarning?(message: string): void;
 }
 
-/** Announces a stream's live state to the world (the CLI: LiveStreams on chain); both idempotent, resolving with a transaction hash or undefined when nothing was sent. */
+/** Announces a stream's live state to the world (LiveStreams on chain: the CLI's wallet, or the creator's in the web studio); both idempotent, resolving with a transaction hash or undefined when nothing was sent. */
 export interface LiveStateAnnouncer {
   start(contentId: Hex): Promise<Hex | undefined>;
   end(contentId: Hex, segments: number): Promise<Hex | undefined>;
@@ -122,7 +122,7 @@ export interface LiveOptions {
    * the creator's own wallet has sent the transaction (web/lib/server/golive.ts).
    */
   register?: (request: RegisterRequest) => Promise<RegisterResult>;
-  /** announces the stream live after the registration and ended after the final manifest (none: not announced; the web server never signs for creators) */
+  /** announces the stream live after the registration and ended after the final manifest (none: not announced); the web server, which never signs for creators, passes one that waits for the creator's wallet (web/lib/server/golive.ts) */
   liveState?: LiveStateAnnouncer;
   /** aborting ends the stream as if the input had ended (Ctrl-C) */
   signal?: AbortSignal;
