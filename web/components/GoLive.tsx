@@ -449,7 +449,7 @@ export function GoLive({ creator }: { creator: Address }) {
                 <p className="small">Its playlist is closed and the recording, the same pieces fans watched live, is on chain: its page plays it from the start.</p>
               </div>
             ) : audioOnly ? (
-              <div className="panel" data-testid="golive-audio">🎙 Microphone only: fans hear an audio stream</div>
+              <div className="panel" data-testid="golive-audio">Microphone only: fans hear an audio stream</div>
             ) : (
               <video ref={preview} muted playsInline autoPlay data-testid="golive-preview" style={{ width: "100%", aspectRatio: "16 / 9", background: "#000", borderRadius: 12 }} />
             )}
