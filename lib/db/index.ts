@@ -42,6 +42,12 @@ export async function openPostgres(url: string, options: { max?: number; searchP
     max: options.max ?? 4,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
   });
+  // An idle connection the server ends (a restart, a failover, pg_terminate_backend) is reported
+  // here; without a listener pg's pool rethrows it and the process dies. The pool drops that
+  // connection and opens a new one for the next query.
+  pool.on("error", (error: Error & { code?: string }) => {
+    console.warn(`Postgres closed an idle connection (${error.code ?? error.message}); the next query opens a new one`);
+  });
   return {
     query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
     close: () => pool.end(),

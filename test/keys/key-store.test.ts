@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import pg from "pg";
 import { mkdtemp, rm, stat, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -163,6 +164,28 @@ if (process.env.TEST_DATABASE_URL) {
     });
     keyStoreSuite("Postgres (TEST_DATABASE_URL)", (masterKey) => openKeyStore({ databaseUrl: database!.url, masterKey, env: {} }), `pg-${randomBytes(4).toString("hex")}`);
   });
+
+  describe("keys: Postgres connection loss", () => it("a connection the server ends while idle (restart, failover, pg_terminate_backend) does not crash the process; the next read reconnects", async () => {
+    const database = await freshDatabase(serverUrl, "sv_keys_loss");
+    const store = await openKeyStore({ databaseUrl: database.url, masterKey: new Uint8Array(randomBytes(32)), env: {} });
+    try {
+      const key = randomBytes(32);
+      await store.putKey(`0x${"cd".repeat(32)}`, key);
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      try {
+        const { rowCount } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        expect(rowCount).to.be.greaterThan(0);
+      } finally {
+        await admin.end();
+      }
+      await new Promise((r) => setTimeout(r, 200)); // the pool sees the ended connection
+      expect(Buffer.from((await store.getKey(`0x${"cd".repeat(32)}`))!)).to.deep.equal(key);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  }));
 
   describe("keys: Postgres schema creation", () => it("eight stores opened at once on a new database all create and share one schema (instances starting together)", async () => {
     const database = await freshDatabase(serverUrl, "sv_keys_race");
