@@ -22,6 +22,8 @@ interface Entry {
   checkpoint: string;
   status: number;
   contentType: string;
+  /** x-graphql-executor of the answer that was kept (what produced it: ./graphql-exec). */
+  executor: string | null;
   body: string;
 }
 
@@ -80,6 +82,7 @@ export async function cached(key: string, execute: () => Promise<Response>): Pro
         checkpoint,
         status: res.status,
         contentType: res.headers.get("content-type") ?? "application/json",
+        executor: res.headers.get("x-graphql-executor"),
         body: await res.text(),
       };
       if (res.status === 200 && entry.body.length <= MAX_BODY && !entry.body.includes('"errors"')) {
@@ -96,6 +99,6 @@ export async function cached(key: string, execute: () => Promise<Response>): Pro
 function respond(entry: Entry, state: "hit" | "miss"): Response {
   return new Response(entry.body, {
     status: entry.status,
-    headers: { "content-type": entry.contentType, "x-api-cache": state },
+    headers: { "content-type": entry.contentType, "x-api-cache": state, ...(entry.executor ? { "x-graphql-executor": entry.executor } : {}) },
   });
 }

@@ -19,6 +19,7 @@ import { GraphQLError, Kind, execute, parse, validate, type DocumentNode, type E
 // the indexer suites exercise this path).
 // @ts-ignore -- plain JS module without declarations
 import { buildDataLoaderCache, buildGraphQLSchema } from "../../../node_modules/ponder/dist/esm/graphql/index.js";
+import { planDocument, type QueryPlan } from "./graphql-plan";
 
 /** Ponder's token budget (graphql-armor max-tokens in its middleware; also parseQuery's). */
 const MAX_TOKENS = 1000;
@@ -26,16 +27,23 @@ const MAX_TOKENS = 1000;
 const MAX_ALIASES = 30;
 const DOCUMENT_CACHE_ENTRIES = Number(process.env.GRAPHQL_DOCUMENT_CACHE ?? 1000);
 const MASK_ERRORS = process.env.NODE_ENV === "production";
+/** GRAPHQL_PLANS=off: every query through Ponder's resolvers (to compare answers, or to rule the plans out). */
+const PLANS = process.env.GRAPHQL_PLANS !== "off";
 
 interface Prepared {
   document?: DocumentNode;
+  /** ./graphql-plan's plan, made at the first run (it needs the database); null: not a planned shape. */
+  plan?: QueryPlan | null;
   /** Syntax, alias or validation errors: answered without running anything. */
   errors?: readonly GraphQLError[];
 }
 
 export interface GraphqlExecutor {
-  /** The JSON text of the answer to one request (GraphQL errors included, as Ponder sends them: HTTP 200). */
-  run(params: { query: string; variables?: Record<string, unknown>; operationName?: string }): Promise<string>;
+  /**
+   * The JSON text of the answer to one request (GraphQL errors included, as Ponder sends them: HTTP
+   * 200), and what produced it: a plan (./graphql-plan) or Ponder's resolvers.
+   */
+  run(params: { query: string; variables?: Record<string, unknown>; operationName?: string }): Promise<{ body: string; by: "plan" | "resolvers" }>;
 }
 
 /** `schema`: the ponder:schema module (every table and relation). */
@@ -69,9 +77,18 @@ export function createGraphqlExecutor(schema: Record<string, unknown>): GraphqlE
 
   return {
     async run({ query, variables, operationName }) {
-      const { document, errors } = prepare(query);
-      if (errors !== undefined) return JSON.stringify({ errors: errors.map((e) => e.toJSON()) });
+      const entry = prepare(query);
+      const { document, errors } = entry;
+      if (errors !== undefined) return { body: JSON.stringify({ errors: errors.map((e) => e.toJSON()) }), by: "resolvers" };
       const qb = globalThis.PONDER_DATABASE.readonlyQB;
+      if (PLANS && entry.plan === undefined) entry.plan = planDocument(document!, graphqlSchema, qb as never) ?? null;
+      if (entry.plan && (operationName == null || operationName === operationNameOf(document!))) {
+        try {
+          return { body: await entry.plan.run(), by: "plan" };
+        } catch {
+          // A database error: Ponder's resolvers run it again and answer with its error, as they would have.
+        }
+      }
       const result = (await execute({
         schema: graphqlSchema,
         document: document!,
@@ -79,10 +96,15 @@ export function createGraphqlExecutor(schema: Record<string, unknown>): GraphqlE
         operationName,
         contextValue: { qb, getDataLoader: buildDataLoaderCache(qb) },
       })) as ExecutionResult;
-      if (result.errors === undefined) return JSON.stringify({ data: result.data });
-      return JSON.stringify({ errors: result.errors.map(formatError), data: result.data });
+      const body = result.errors === undefined ? JSON.stringify({ data: result.data }) : JSON.stringify({ errors: result.errors.map(formatError), data: result.data });
+      return { body, by: "resolvers" };
     },
   };
+}
+
+function operationNameOf(document: DocumentNode): string | undefined {
+  const operation = document.definitions[0];
+  return operation?.kind === Kind.OPERATION_DEFINITION ? operation.name?.value : undefined;
 }
 
 function validateOrErrors(schema: GraphQLSchema, document: DocumentNode): Prepared {

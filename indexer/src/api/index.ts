@@ -99,7 +99,7 @@ const graphqlRoute = async (c: Context) => {
       : undefined;
   const answer = cached(`graphql\n${body}`, async () =>
     direct !== undefined
-      ? new Response(await graphqlExecutor!.run(direct), { status: 200, headers: { "content-type": "application/json; charset=utf-8" } })
+      ? graphqlExecutor!.run(direct).then(({ body, by }) => new Response(body, { status: 200, headers: { "content-type": "application/json; charset=utf-8", "x-graphql-executor": by } }))
       : graphqlApp.fetch(new Request(c.req.url, { method: "POST", headers, body })),
   );
   const result = await answerWithin(answer, graphqlLimits.timeoutMs);
