@@ -9,9 +9,7 @@
  */
 import { db } from "ponder:api";
 import { accessGrant, coinHolding, content, creator, passHolding, subscription } from "ponder:schema";
-import { and, eq, gt, gte, inArray, or } from "ponder";
-
-type SQL = ReturnType<typeof eq>;
+import { and, eq, gt, gte, inArray, sql, union } from "ponder";
 
 import { REASON_NAMES, type ReasonName } from "@streamvault/lib/deployments/contract-types.ts";
 
@@ -46,43 +44,11 @@ export interface AccessQuery {
 export async function accessFor(query: AccessQuery): Promise<{ subscriptionExpiresAt: bigint | null; items: AccessEntry[] }> {
   const wallet = query.wallet.toLowerCase() as `0x${string}`;
   const { now } = query;
-  const [sub] = await db.select().from(subscription).where(eq(subscription.id, wallet)).limit(1);
+  const values = { wallet, now: now.toString() };
+  const [sub] = await subscriptionStatement.execute(values);
   const subscribed = sub !== undefined && sub.expiresAt > now;
-
-  const conditions: SQL[] = [
-    eq(content.creator, wallet),
-    and(gt(content.minCoinBalance, 0n), gte(coinHolding.balance, content.minCoinBalance))!,
-    and(gt(content.minPasses, 0n), gte(passHolding.count, content.minPasses))!,
-    gt(accessGrant.expiresAt, now),
-  ];
-  if (query.includeFree) conditions.push(eq(content.tier, 0));
-  if (subscribed) conditions.push(eq(content.inSubscription, true));
-
-  const where = query.contentIds?.length
-    ? and(inArray(content.id, query.contentIds.map((id) => id.toLowerCase() as `0x${string}`)), or(...conditions))
-    : or(...conditions);
-
-  const rows = await db
-    .select({
-      id: content.id,
-      creator: content.creator,
-      tier: content.tier,
-      tierName: content.tierName,
-      manifestPieceCid: content.manifestPieceCid,
-      minCoinBalance: content.minCoinBalance,
-      minPasses: content.minPasses,
-      inSubscription: content.inSubscription,
-      coinBalance: coinHolding.balance,
-      passCount: passHolding.count,
-      purchasedUntil: accessGrant.expiresAt,
-    })
-    .from(content)
-    .leftJoin(creator, eq(creator.id, content.creator))
-    .leftJoin(coinHolding, and(eq(coinHolding.coin, creator.coin), eq(coinHolding.holder, wallet)))
-    .leftJoin(passHolding, and(eq(passHolding.pass, creator.pass), eq(passHolding.holder, wallet)))
-    .leftJoin(accessGrant, and(eq(accessGrant.contentId, content.id), eq(accessGrant.buyer, wallet)))
-    .where(where)
-    .orderBy(content.registeredBlock, content.id);
+  const contentIds = query.contentIds?.map((id) => id.toLowerCase() as `0x${string}`);
+  const rows = await (contentIds?.length ? accessQuery(query.includeFree, subscribed, contentIds).prepare(undefined as unknown as string) : namedAccessStatement(query.includeFree, subscribed)).execute(values);
 
   const items: AccessEntry[] = [];
   for (const row of rows) {
@@ -108,4 +74,66 @@ export async function accessFor(query: AccessQuery): Promise<{ subscriptionExpir
     });
   }
   return { subscriptionExpiresAt: sub?.expiresAt ?? null, items };
+}
+
+// Prepared statements, named so each pooled Postgres connection parses and plans them once: the
+// union below took longer to plan (~2 ms) than to run (~0.6 ms). Wallet and time are placeholders.
+const WALLET = sql.placeholder("wallet");
+const NOW = sql.placeholder("now");
+const subscriptionStatement = db.select().from(subscription).where(eq(subscription.id, WALLET)).limit(1).prepare("sv_access_subscription");
+const accessStatements = new Map<string, ReturnType<typeof prepared>>();
+const prepared = (includeFree: boolean, subscribed: boolean) => accessQuery(includeFree, subscribed).prepare(`sv_access_${includeFree ? "free" : "paid"}_${subscribed ? "subscribed" : "none"}`);
+function namedAccessStatement(includeFree: boolean, subscribed: boolean) {
+  const key = `${includeFree}/${subscribed}`;
+  let statement = accessStatements.get(key);
+  if (statement === undefined) accessStatements.set(key, (statement = prepared(includeFree, subscribed)));
+  return statement;
+}
+
+/** Every content the wallet reaches by some reason, with what the reasons need to be told apart. */
+function accessQuery(includeFree: boolean, subscribed: boolean, contentIds?: `0x${string}`[]) {
+  // The contents any reason reaches, one index-backed branch per reason (creator; coins and passes
+  // held, through the creator's coin and pass; purchases; free and subscription contents when they
+  // apply). One OR across the joined tables below made Postgres read every content row instead.
+  const branches = [
+    db.select({ id: content.id }).from(content).where(eq(content.creator, WALLET)),
+    db
+      .select({ id: content.id })
+      .from(coinHolding)
+      .innerJoin(creator, eq(creator.coin, coinHolding.coin))
+      .innerJoin(content, eq(content.creator, creator.id))
+      .where(and(eq(coinHolding.holder, WALLET), gt(content.minCoinBalance, 0n), gte(coinHolding.balance, content.minCoinBalance))),
+    db
+      .select({ id: content.id })
+      .from(passHolding)
+      .innerJoin(creator, eq(creator.pass, passHolding.pass))
+      .innerJoin(content, eq(content.creator, creator.id))
+      .where(and(eq(passHolding.holder, WALLET), gt(content.minPasses, 0n), gte(passHolding.count, content.minPasses))),
+    db.select({ id: accessGrant.contentId }).from(accessGrant).where(and(eq(accessGrant.buyer, WALLET), gt(accessGrant.expiresAt, NOW))),
+    ...(includeFree ? [db.select({ id: content.id }).from(content).where(eq(content.tier, 0))] : []),
+    ...(subscribed ? [db.select({ id: content.id }).from(content).where(eq(content.inSubscription, true))] : []),
+  ];
+  // Every branch selects { id }; drizzle types each by the tables it reads, hence the cast.
+  const reached = inArray(content.id, union(...(branches as [never, never, ...never[]])));
+  return db
+    .select({
+      id: content.id,
+      creator: content.creator,
+      tier: content.tier,
+      tierName: content.tierName,
+      manifestPieceCid: content.manifestPieceCid,
+      minCoinBalance: content.minCoinBalance,
+      minPasses: content.minPasses,
+      inSubscription: content.inSubscription,
+      coinBalance: coinHolding.balance,
+      passCount: passHolding.count,
+      purchasedUntil: accessGrant.expiresAt,
+    })
+    .from(content)
+    .leftJoin(creator, eq(creator.id, content.creator))
+    .leftJoin(coinHolding, and(eq(coinHolding.coin, creator.coin), eq(coinHolding.holder, WALLET)))
+    .leftJoin(passHolding, and(eq(passHolding.pass, creator.pass), eq(passHolding.holder, WALLET)))
+    .leftJoin(accessGrant, and(eq(accessGrant.contentId, content.id), eq(accessGrant.buyer, WALLET)))
+    .where(contentIds ? and(inArray(content.id, contentIds), reached) : reached)
+    .orderBy(content.registeredBlock, content.id);
 }

@@ -52,7 +52,9 @@ import {
   notInArray,
   notLike,
   or,
+  sql,
 } from "ponder";
+import { createHash } from "node:crypto";
 import superjson from "superjson";
 
 /** Ponder's page sizes (ponder/dist/esm/graphql: DEFAULT_LIMIT, MAX_LIMIT). */
@@ -62,6 +64,8 @@ const MAX_LIMIT = 1000;
 const PLAIN_SCALARS = new Set(["String", "ID", "Int", "Float", "Boolean", "JSON"]);
 const STRING_SCALARS = new Set(["BigInt", "Numeric"]);
 type SQL = ReturnType<typeof eq>;
+/** The window count's key among a row's columns (no GraphQL field can be named so). */
+const TOTAL = "__total";
 
 /** What drizzle's db exposes about a table (db._.schema[tsName]). */
 interface TableConfig {
@@ -194,20 +198,24 @@ function compilePage(field: Extract<FieldPlan, { kind: "page" }>, qb: ReadonlyQB
   const wantsPageInfo = field.fields.some((f) => f.part === "pageInfo");
   const wantsTotal = field.fields.some((f) => f.part === "totalCount");
   const itemColumns = field.fields.flatMap((f) => f.items?.map((i) => i.column) ?? []);
-  const rowsStatement =
-    wantsItems || wantsPageInfo
-      ? prepare(qb.raw.select(selection(table, [...itemColumns, ...(wantsPageInfo ? orderColumns : [])])).from(table.table).where(where).orderBy(...orderBy).limit(field.limit + 1))
-      : undefined;
-  const countStatement = wantsTotal ? prepare(qb.raw.select({ count: count() }).from(table.table).where(where)) : undefined;
+  // With rows asked for, the count comes with them (a window over every match, computed before the
+  // limit): one statement instead of two. A page with no rows has no match, so its count is 0.
+  const withRows = wantsItems || wantsPageInfo;
+  const columns = selection(table, [...itemColumns, ...(wantsPageInfo ? orderColumns : [])]);
+  const rowsStatement = withRows
+    ? prepare(qb.raw.select(wantsTotal ? { ...columns, [TOTAL]: sql`count(*) over ()`.mapWith(Number) } : columns).from(table.table).where(where).orderBy(...orderBy).limit(field.limit + 1))
+    : undefined;
+  const countStatement = wantsTotal && !withRows ? prepare(qb.raw.select({ count: count() }).from(table.table).where(where)) : undefined;
   const cursor = (row: Record<string, unknown> | undefined) =>
     row === undefined ? null : Buffer.from(superjson.stringify(Object.fromEntries(orderColumns.map((c) => [c, row[c]])))).toString("base64");
   return async () => {
     const [rows, counted] = await Promise.all([rowsStatement?.execute() ?? [], countStatement?.execute()]);
+    const total = countStatement ? (counted?.[0]?.count ?? null) : ((rows[0]?.[TOTAL] as number | undefined) ?? 0); // before the pop below
     const hasNextPage = rows.length === field.limit + 1;
     if (hasNextPage) rows.pop();
     const page: Record<string, unknown> = {};
     for (const part of field.fields) {
-      if (part.part === "totalCount") page[part.key] = counted?.[0]?.count ?? null;
+      if (part.part === "totalCount") page[part.key] = total;
       else if (part.part === "items") page[part.key] = rows.map((row) => output(row, part.items!));
       else {
         const info: Record<string, unknown> = {};
@@ -221,10 +229,23 @@ function compilePage(field: Extract<FieldPlan, { kind: "page" }>, qb: ReadonlyQB
   };
 }
 
-/** Unnamed: the text and mapping are kept here, and no statement is left on the server per query text. */
-function prepare(query: { prepare(name: string): Statement }): Statement {
-  return query.prepare(undefined as unknown as string);
+/**
+ * Named (by its SQL text) for the first NAMED_STATEMENTS texts, so each pooled connection parses and
+ * plans it once and Postgres can keep a generic plan (planning was as long as running for these
+ * statements); unnamed after that, so no client can make the server keep a statement per query it
+ * invents. On PGlite the name is ignored.
+ */
+function prepare(query: { prepare(name: string): Statement; toSQL(): { sql: string } }): Statement {
+  const text = query.toSQL().sql;
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < NAMED_STATEMENTS) {
+    name = `sv_gql_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return query.prepare(name as string);
 }
+const NAMED_STATEMENTS = Number(process.env.GRAPHQL_NAMED_STATEMENTS ?? 256);
+const statementNames = new Map<string, string>();
 
 function output(row: Record<string, unknown>, fields: OutputField[]) {
   const out: Record<string, unknown> = {};
