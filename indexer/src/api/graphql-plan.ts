@@ -70,8 +70,16 @@ const TOTAL = "__total";
 /** What drizzle's db exposes about a table (db._.schema[tsName]). */
 interface TableConfig {
   tsName: string;
+  dbName: string;
   columns: Record<string, unknown>;
   primaryKey: { name: string }[];
+  relations?: Record<string, RelationConfig>;
+}
+/** A drizzle relation (One or Many) as the relational config holds it. */
+interface RelationConfig {
+  referencedTableName: string;
+  relationName?: string;
+  config?: { fields: { name: string }[]; references: { name: string }[] };
 }
 interface ReadonlyQB {
   raw: {
@@ -80,25 +88,32 @@ interface ReadonlyQB {
   };
 }
 
-interface OutputField {
-  key: string;
-  column: string;
-  /** BigInt/Numeric: String(value), as Ponder's scalars serialize. */
-  asString: boolean;
-}
+/** A field of an entity: a column, a `one` relation (a row or null) or a `many` relation (a page). */
+type EntityField =
+  | { key: string; kind: "column"; column: string; /** BigInt/Numeric: String(value), as Ponder's scalars serialize. */ asString: boolean }
+  | { key: string; kind: "one"; relation: string; fields: EntityField[] }
+  | { key: string; kind: "many"; relation: string; page: PagePlan };
 interface PageField {
   key: string;
   part: "totalCount" | "items" | "pageInfo";
-  items?: OutputField[];
+  items?: EntityField[];
   pageInfo?: { key: string; name: "hasNextPage" | "hasPreviousPage" | "startCursor" | "endCursor" }[];
 }
+interface PagePlan {
+  where: unknown;
+  orderBy?: string;
+  orderDirection?: string;
+  limit: number;
+  fields: PageField[];
+}
 type FieldPlan =
-  | { key: string; kind: "row"; tsName: string; where: Record<string, unknown>; fields: OutputField[] }
-  | { key: string; kind: "page"; tsName: string; where: unknown; orderBy?: string; orderDirection?: string; limit: number; fields: PageField[] };
+  | { key: string; kind: "row"; tsName: string; where: Record<string, unknown>; fields: EntityField[] }
+  | { key: string; kind: "page"; tsName: string; page: PagePlan };
 
-/** A statement built once: drizzle's prepared query (its SQL text and row mapping kept), unnamed. */
+type Row = Record<string, unknown>;
+/** A statement built once: drizzle's prepared query (its SQL text and row mapping kept). */
 interface Statement {
-  execute(): Promise<Record<string, unknown>[]>;
+  execute(values?: Record<string, unknown>): Promise<Row[]>;
 }
 type Step = () => Promise<unknown>;
 
@@ -118,7 +133,7 @@ export function planDocument(document: DocumentNode, schema: GraphQLSchema, qb: 
   for (const field of fields) {
     let step: Step | undefined;
     try {
-      step = field.kind === "row" ? compileRow(field, qb) : compilePage(field, qb);
+      step = field.kind === "row" ? compileRow(field, qb) : compileTopPage(field, qb);
     } catch {
       step = undefined; // what Ponder's resolvers would refuse: they answer it, with their error
     }
@@ -150,75 +165,94 @@ function planFields(document: DocumentNode, schema: GraphQLSchema): FieldPlan[] 
     keys.add(key);
     const def = queryType.getFields()[node.name.value];
     if (def === undefined || node.name.value === "_meta") return undefined;
-    const args = argumentValues(def, node.arguments ?? []);
-    if (args === undefined) return undefined;
     const type = getNamedType(def.type);
     if (!isObjectType(type)) return undefined;
     if (type.name.endsWith("Page")) {
-      if (args.after != null || args.before != null || args.offset != null) return undefined;
-      const limit = (args.limit as number | undefined) ?? DEFAULT_LIMIT;
-      if (limit > MAX_LIMIT || limit < 0) return undefined; // Ponder's error, from its resolver
-      const items = type.getFields().items;
-      const pageFields = planPage(node.selectionSet, items ? getNamedType(items.type) : undefined);
-      if (pageFields === undefined) return undefined;
-      fields.push({ key, kind: "page", tsName: type.name.slice(0, -"Page".length), where: args.where, orderBy: args.orderBy as string | undefined, orderDirection: args.orderDirection as string | undefined, limit, fields: pageFields });
+      const page = planPage(def, node);
+      if (page === undefined) return undefined;
+      fields.push({ key, kind: "page", tsName: type.name.slice(0, -"Page".length), page });
     } else {
-      const rowFields = planColumns(node.selectionSet, type);
-      if (rowFields === undefined) return undefined;
+      const args = argumentValues(def, node.arguments ?? []);
+      const rowFields = planEntity(node.selectionSet, type);
+      if (args === undefined || rowFields === undefined) return undefined;
       fields.push({ key, kind: "row", tsName: type.name, where: args, fields: rowFields });
     }
   }
   return fields.length > 0 ? fields : undefined;
 }
 
+/** A list field (top level or a `many` relation): its arguments and its page's parts. */
+function planPage(def: GraphQLField<unknown, unknown>, node: FieldNode): PagePlan | undefined {
+  const args = argumentValues(def, node.arguments ?? []);
+  if (args === undefined || args.after != null || args.before != null || args.offset != null) return undefined;
+  const limit = (args.limit as number | undefined) ?? DEFAULT_LIMIT;
+  if (limit > MAX_LIMIT || limit < 0) return undefined; // Ponder's error, from its resolver
+  const pageType = getNamedType(def.type);
+  const items = isObjectType(pageType) ? pageType.getFields().items : undefined;
+  const fields = planPageParts(node.selectionSet, items ? getNamedType(items.type) : undefined);
+  if (fields === undefined) return undefined;
+  return { where: args.where, orderBy: args.orderBy as string | undefined, orderDirection: args.orderDirection as string | undefined, limit, fields };
+}
+
 function compileRow(field: Extract<FieldPlan, { kind: "row" }>, qb: ReadonlyQB): Step | undefined {
   const table = tableOf(qb, field.tsName);
-  if (table === undefined) return undefined;
+  const entity = table && compileEntity(qb, table, field.fields);
+  if (table === undefined || entity === undefined) return undefined;
   const conditions = Object.entries(field.where).map(([column, value]) => eq(table.columns[column] as never, value));
-  const statement = prepare(qb.raw.select(selection(table, field.fields.map((f) => f.column))).from(table.table).where(and(...conditions)).limit(1));
+  const statement = prepare(qb.raw.select(selection(table, entity.columns)).from(table.table).where(and(...conditions)).limit(1));
   return async () => {
     const rows = await statement.execute();
-    return rows[0] === undefined ? null : output(rows[0], field.fields);
+    return rows[0] === undefined ? null : (await entity.build(rows))[0];
   };
 }
 
-function compilePage(field: Extract<FieldPlan, { kind: "page" }>, qb: ReadonlyQB): Step | undefined {
+function compileTopPage(field: Extract<FieldPlan, { kind: "page" }>, qb: ReadonlyQB): Step | undefined {
   const table = tableOf(qb, field.tsName);
-  if (table === undefined) return undefined;
-  const conditions = whereConditions(field.where as Record<string, unknown> | undefined, table.columns);
-  if (conditions === undefined) return undefined;
-  const where = and(...conditions);
+  const page = table && compilePage(qb, table, field.page, []);
+  return page && (() => page({}));
+}
+
+/**
+ * A page of `table`: Ponder's executePluralQuery without cursors or offsets. `parentKeys` are the
+ * relation's columns of a `many` page, compared with placeholders (p0, p1, ...) the parent's values fill.
+ */
+function compilePage(qb: ReadonlyQB, table: TableInfo, plan: PagePlan, parentKeys: string[]): ((values: Row) => Promise<Row>) | undefined {
+  const conditions = whereConditions(plan.where as Record<string, unknown> | undefined, table.columns);
+  if (conditions === undefined || parentKeys.some((c) => table.columns[c] === undefined)) return undefined;
+  const where = and(...conditions, ...parentKeys.map((c, i) => eq(table.columns[c] as never, sql.placeholder(`p${i}`) as never)));
   // Ponder's buildOrderBySchema: the asked column, then every primary key column not already in it,
   // all in the asked direction ("asc" unless asked; anything but "asc" sorts descending).
-  const direction = field.orderDirection ?? "asc";
-  const orderColumns = [...(field.orderBy !== undefined ? [field.orderBy] : []), ...table.primaryKey.filter((c) => c !== field.orderBy)];
+  const direction = plan.orderDirection ?? "asc";
+  const orderColumns = [...(plan.orderBy !== undefined ? [plan.orderBy] : []), ...table.primaryKey.filter((c) => c !== plan.orderBy)];
   if (orderColumns.some((c) => table.columns[c] === undefined)) return undefined; // Ponder's error
   const orderBy = orderColumns.map((c) => (direction === "asc" ? asc(table.columns[c] as never) : desc(table.columns[c] as never)));
-  const wantsItems = field.fields.some((f) => f.part === "items");
-  const wantsPageInfo = field.fields.some((f) => f.part === "pageInfo");
-  const wantsTotal = field.fields.some((f) => f.part === "totalCount");
-  const itemColumns = field.fields.flatMap((f) => f.items?.map((i) => i.column) ?? []);
+  const itemsPart = plan.fields.find((f) => f.part === "items");
+  const items = itemsPart ? compileEntity(qb, table, itemsPart.items!) : undefined;
+  if (itemsPart && items === undefined) return undefined;
+  const wantsPageInfo = plan.fields.some((f) => f.part === "pageInfo");
+  const wantsTotal = plan.fields.some((f) => f.part === "totalCount");
   // With rows asked for, the count comes with them (a window over every match, computed before the
   // limit): one statement instead of two. A page with no rows has no match, so its count is 0.
-  const withRows = wantsItems || wantsPageInfo;
-  const columns = selection(table, [...itemColumns, ...(wantsPageInfo ? orderColumns : [])]);
+  const withRows = items !== undefined || wantsPageInfo;
+  const columns = selection(table, [...(items?.columns ?? []), ...(wantsPageInfo ? orderColumns : [])]);
   const rowsStatement = withRows
-    ? prepare(qb.raw.select(wantsTotal ? { ...columns, [TOTAL]: sql`count(*) over ()`.mapWith(Number) } : columns).from(table.table).where(where).orderBy(...orderBy).limit(field.limit + 1))
+    ? prepare(qb.raw.select(wantsTotal ? { ...columns, [TOTAL]: sql`count(*) over ()`.mapWith(Number) } : columns).from(table.table).where(where).orderBy(...orderBy).limit(plan.limit + 1))
     : undefined;
   const countStatement = wantsTotal && !withRows ? prepare(qb.raw.select({ count: count() }).from(table.table).where(where)) : undefined;
-  const cursor = (row: Record<string, unknown> | undefined) =>
+  const cursor = (row: Row | undefined) =>
     row === undefined ? null : Buffer.from(superjson.stringify(Object.fromEntries(orderColumns.map((c) => [c, row[c]])))).toString("base64");
-  return async () => {
-    const [rows, counted] = await Promise.all([rowsStatement?.execute() ?? [], countStatement?.execute()]);
+  return async (values) => {
+    const [rows, counted] = await Promise.all([rowsStatement?.execute(values) ?? [], countStatement?.execute(values)]);
     const total = countStatement ? (counted?.[0]?.count ?? null) : ((rows[0]?.[TOTAL] as number | undefined) ?? 0); // before the pop below
-    const hasNextPage = rows.length === field.limit + 1;
+    const hasNextPage = rows.length === plan.limit + 1;
     if (hasNextPage) rows.pop();
-    const page: Record<string, unknown> = {};
-    for (const part of field.fields) {
+    const built = items ? await items.build(rows) : [];
+    const page: Row = {};
+    for (const part of plan.fields) {
       if (part.part === "totalCount") page[part.key] = total;
-      else if (part.part === "items") page[part.key] = rows.map((row) => output(row, part.items!));
+      else if (part.part === "items") page[part.key] = built;
       else {
-        const info: Record<string, unknown> = {};
+        const info: Row = {};
         for (const p of part.pageInfo!) {
           info[p.key] = p.name === "hasNextPage" ? hasNextPage : p.name === "hasPreviousPage" ? false : cursor(p.name === "startCursor" ? rows[0] : rows.at(-1));
         }
@@ -228,6 +262,81 @@ function compilePage(field: Extract<FieldPlan, { kind: "page" }>, qb: ReadonlyQB
     return page;
   };
 }
+
+/**
+ * The asked fields of rows of `table`: `columns` the rows must carry (asked ones and the keys its
+ * relations follow), and `build`, the answers for rows read with them. A `one` relation is read for
+ * all the rows at once (`= any(keys)`, as Ponder's DataLoader batches it); a `many` relation is a
+ * page per row, as Ponder's resolvers read it.
+ */
+function compileEntity(qb: ReadonlyQB, table: TableInfo, fields: EntityField[]): { columns: string[]; build(rows: Row[]): Promise<Row[]> } | undefined {
+  const columns: string[] = [];
+  const parts: ((rows: Row[]) => Promise<unknown[]>)[] = [];
+  for (const field of fields) {
+    if (field.kind === "column") {
+      if (table.columns[field.column] === undefined) return undefined;
+      columns.push(field.column);
+      const { column, asString } = field;
+      parts.push(async (rows) => rows.map((row) => (row[column] == null ? null : asString ? String(row[column]) : row[column])));
+      continue;
+    }
+    const relation = table.relations[field.relation];
+    if (relation === undefined) return undefined;
+    if (field.kind === "one") {
+      if (kindOf(relation) !== "One") return undefined;
+      const target = tableByDbName(qb, relation.referencedTableName);
+      const [from, to] = [relation.config?.fields ?? [], relation.config?.references ?? []];
+      if (target === undefined || from.length !== 1 || to.length !== 1) return undefined; // composite keys: not planned
+      const parentColumn = tsNameOf(table, from[0]!);
+      const targetColumn = tsNameOf(target, to[0]!);
+      const child = compileEntity(qb, target, field.fields);
+      if (parentColumn === undefined || targetColumn === undefined || child === undefined) return undefined;
+      columns.push(parentColumn);
+      const statement = prepare(
+        qb.raw
+          .select(selection(target, [...child.columns, targetColumn]))
+          .from(target.table)
+          .where(sql`${target.columns[targetColumn]} = any(${sql.placeholder("keys")})`),
+      );
+      parts.push(async (rows) => {
+        const keys = [...new Set(rows.map((row) => row[parentColumn]).filter((k) => k != null))];
+        if (keys.length === 0) return rows.map(() => null);
+        const found = await statement.execute({ keys: keys.map(driverValue) });
+        const built = await child.build(found);
+        const byKey = new Map(found.map((row, i) => [row[targetColumn], built[i]]));
+        return rows.map((row) => byKey.get(row[parentColumn]) ?? null);
+      });
+    } else {
+      if (kindOf(relation) !== "Many") return undefined;
+      const target = tableByDbName(qb, relation.referencedTableName);
+      // Ponder's pairing: the `one` relation of the target named like this one, else its first `one` back to this table.
+      const back = target && (Object.values(target.relations).find((r) => relation.relationName !== undefined && kindOf(r) === "One" && r.relationName === relation.relationName) ?? Object.values(target.relations).find((r) => kindOf(r) === "One" && r.referencedTableName === table.dbName));
+      const [from, to] = [back?.config?.fields ?? [], back?.config?.references ?? []];
+      if (target === undefined || back === undefined || from.length === 0 || from.length !== to.length) return undefined;
+      const childKeys = from.map((c) => tsNameOf(target, c));
+      const parentKeys = to.map((c) => tsNameOf(table, c));
+      if (childKeys.includes(undefined) || parentKeys.includes(undefined)) return undefined;
+      const page = compilePage(qb, target, field.page, childKeys as string[]);
+      if (page === undefined) return undefined;
+      columns.push(...(parentKeys as string[]));
+      parts.push((rows) => Promise.all(rows.map((row) => page(Object.fromEntries(parentKeys.map((c, i) => [`p${i}`, driverValue(row[c!])]))))));
+    }
+  }
+  return {
+    columns,
+    async build(rows) {
+      const values = await Promise.all(parts.map((part) => part(rows)));
+      return rows.map((_, r) => {
+        const out: Row = {};
+        fields.forEach((field, f) => (out[field.key] = values[f]![r]));
+        return out;
+      });
+    },
+  };
+}
+
+/** Placeholders skip drizzle's column mapping: give the driver what the column mapping would. */
+const driverValue = (value: unknown) => (typeof value === "bigint" ? value.toString() : value);
 
 /**
  * Named (by its SQL text) for the first NAMED_STATEMENTS texts, so each pooled connection parses and
@@ -247,20 +356,37 @@ function prepare(query: { prepare(name: string): Statement; toSQL(): { sql: stri
 const NAMED_STATEMENTS = Number(process.env.GRAPHQL_NAMED_STATEMENTS ?? 256);
 const statementNames = new Map<string, string>();
 
-function output(row: Record<string, unknown>, fields: OutputField[]) {
-  const out: Record<string, unknown> = {};
-  for (const f of fields) {
-    const value = row[f.column];
-    out[f.key] = value === null || value === undefined ? null : f.asString ? String(value) : value;
-  }
-  return out;
+interface TableInfo {
+  tsName: string;
+  dbName: string;
+  table: unknown;
+  columns: Record<string, unknown>;
+  primaryKey: string[];
+  relations: Record<string, RelationConfig>;
 }
 
-function tableOf(qb: ReadonlyQB, tsName: string) {
+function tableOf(qb: ReadonlyQB, tsName: string): TableInfo | undefined {
   const config = qb.raw._.schema[tsName];
   const table = qb.raw._.fullSchema[tsName];
   if (config === undefined || table === undefined) return undefined; // a view: not planned
-  return { table, columns: config.columns, primaryKey: config.primaryKey.map((column) => Object.entries(config.columns).find(([, c]) => (c as { name: string }).name === column.name)![0]) };
+  const info = { tsName, dbName: config.dbName, table, columns: config.columns, primaryKey: [] as string[], relations: config.relations ?? {} };
+  info.primaryKey = config.primaryKey.map((column) => tsNameOf(info, column)!);
+  return info;
+}
+
+function tableByDbName(qb: ReadonlyQB, dbName: string): TableInfo | undefined {
+  const config = Object.values(qb.raw._.schema).find((t) => t.dbName === dbName);
+  return config && tableOf(qb, config.tsName);
+}
+
+/** A column's key in its table (Ponder's getColumnTsName: by the column's database name). */
+function tsNameOf(table: { columns: Record<string, unknown> }, column: { name: string }): string | undefined {
+  return Object.entries(table.columns).find(([, c]) => (c as { name: string }).name === column.name)?.[0];
+}
+
+/** drizzle's class of a relation ("One" or "Many"), by its entity kind. */
+function kindOf(relation: RelationConfig): string | undefined {
+  return (relation.constructor as unknown as Record<symbol, string>)[Symbol.for("drizzle:entityKind")];
 }
 
 function selection(table: { columns: Record<string, unknown> }, columns: string[]) {
@@ -273,7 +399,7 @@ function plainFields(set: SelectionSetNode | undefined): (FieldNode | undefined)
   return set.selections.map((s) => (s.kind === Kind.FIELD && (s.directives?.length ?? 0) === 0 && !s.name.value.startsWith("__") ? s : undefined));
 }
 
-function planPage(set: SelectionSetNode | undefined, entity: unknown): PageField[] | undefined {
+function planPageParts(set: SelectionSetNode | undefined, entity: unknown): PageField[] | undefined {
   const nodes = plainFields(set);
   if (nodes === undefined || !isObjectType(entity)) return undefined;
   const out: PageField[] = [];
@@ -286,7 +412,8 @@ function planPage(set: SelectionSetNode | undefined, entity: unknown): PageField
     const name = node.name.value;
     if (name === "totalCount") out.push({ key, part: "totalCount" });
     else if (name === "items") {
-      const items = planColumns(node.selectionSet, entity);
+      if (out.some((p) => p.part === "items")) return undefined;
+      const items = planEntity(node.selectionSet, entity);
       if (items === undefined) return undefined;
       out.push({ key, part: "items", items });
     } else if (name === "pageInfo") {
@@ -305,14 +432,14 @@ function planPage(set: SelectionSetNode | undefined, entity: unknown): PageField
   return out;
 }
 
-/** Scalar column fields of an entity type; undefined for relations, lists or anything else. */
-function planColumns(set: SelectionSetNode | undefined, entity: unknown): OutputField[] | undefined {
+/** An entity's asked fields: columns (scalars and enums) and relations; undefined for anything else. */
+function planEntity(set: SelectionSetNode | undefined, entity: unknown): EntityField[] | undefined {
   const nodes = plainFields(set);
   if (nodes === undefined || !isObjectType(entity)) return undefined;
-  const out: OutputField[] = [];
+  const out: EntityField[] = [];
   const keys = new Set<string>();
   for (const node of nodes) {
-    if (node === undefined || (node.arguments?.length ?? 0) > 0) return undefined;
+    if (node === undefined) return undefined;
     const key = node.alias?.value ?? node.name.value;
     if (keys.has(key)) return undefined;
     keys.add(key);
@@ -320,10 +447,23 @@ function planColumns(set: SelectionSetNode | undefined, entity: unknown): Output
     if (def === undefined) return undefined;
     const type = isNonNullType(def.type) ? def.type.ofType : def.type;
     if (isListType(type)) return undefined;
-    if (isScalarType(type) && PLAIN_SCALARS.has(type.name)) out.push({ key, column: node.name.value, asString: false });
-    else if (isScalarType(type) && STRING_SCALARS.has(type.name)) out.push({ key, column: node.name.value, asString: true });
-    else if (isEnumType(type)) out.push({ key, column: node.name.value, asString: false });
-    else return undefined; // a relation
+    if (isObjectType(type)) {
+      if (type.name.endsWith("Page")) {
+        const page = planPage(def, node);
+        if (page === undefined) return undefined;
+        out.push({ key, kind: "many", relation: node.name.value, page });
+      } else {
+        const fields = (node.arguments?.length ?? 0) === 0 ? planEntity(node.selectionSet, type) : undefined;
+        if (fields === undefined) return undefined;
+        out.push({ key, kind: "one", relation: node.name.value, fields });
+      }
+      continue;
+    }
+    if ((node.arguments?.length ?? 0) > 0) return undefined;
+    if (isScalarType(type) && PLAIN_SCALARS.has(type.name)) out.push({ key, kind: "column", column: node.name.value, asString: false });
+    else if (isScalarType(type) && STRING_SCALARS.has(type.name)) out.push({ key, kind: "column", column: node.name.value, asString: true });
+    else if (isEnumType(type)) out.push({ key, kind: "column", column: node.name.value, asString: false });
+    else return undefined;
   }
   return out;
 }
