@@ -157,12 +157,9 @@ function planFields(document: DocumentNode, schema: GraphQLSchema): FieldPlan[] 
   if ((operation.variableDefinitions?.length ?? 0) > 0 || (operation.directives?.length ?? 0) > 0) return undefined;
   const queryType = schema.getQueryType()!;
   const fields: FieldPlan[] = [];
-  const keys = new Set<string>();
-  for (const node of plainFields(operation.selectionSet) ?? []) {
-    if (node === undefined) return undefined;
-    const key = node.alias?.value ?? node.name.value;
-    if (keys.has(key)) return undefined; // graphql-js merges repeated keys; not planned
-    keys.add(key);
+  const selected = keyedFields(operation.selectionSet);
+  if (selected === undefined) return undefined;
+  for (const [key, node] of selected) {
     const def = queryType.getFields()[node.name.value];
     if (def === undefined || node.name.value === "_meta") return undefined;
     const type = getNamedType(def.type);
@@ -393,22 +390,30 @@ function selection(table: { columns: Record<string, unknown> }, columns: string[
   return Object.fromEntries([...new Set(columns)].map((c) => [c, table.columns[c]]));
 }
 
-/** The selections of a set when each is a plain field (no fragments, no directives, no __typename). */
-function plainFields(set: SelectionSetNode | undefined): (FieldNode | undefined)[] | undefined {
+/**
+ * The selections of a set with their response keys, when each is a plain field (no fragments,
+ * directives or __typename) under a key of its own (graphql-js merges repeated keys: not planned).
+ */
+function keyedFields(set: SelectionSetNode | undefined): [string, FieldNode][] | undefined {
   if (set === undefined) return undefined;
-  return set.selections.map((s) => (s.kind === Kind.FIELD && (s.directives?.length ?? 0) === 0 && !s.name.value.startsWith("__") ? s : undefined));
+  const out: [string, FieldNode][] = [];
+  const keys = new Set<string>();
+  for (const s of set.selections) {
+    if (s.kind !== Kind.FIELD || (s.directives?.length ?? 0) > 0 || s.name.value.startsWith("__")) return undefined;
+    const key = s.alias?.value ?? s.name.value;
+    if (keys.has(key)) return undefined;
+    keys.add(key);
+    out.push([key, s]);
+  }
+  return out;
 }
 
 function planPageParts(set: SelectionSetNode | undefined, entity: unknown): PageField[] | undefined {
-  const nodes = plainFields(set);
+  const nodes = keyedFields(set);
   if (nodes === undefined || !isObjectType(entity)) return undefined;
   const out: PageField[] = [];
-  const keys = new Set<string>();
-  for (const node of nodes) {
-    if (node === undefined || (node.arguments?.length ?? 0) > 0) return undefined;
-    const key = node.alias?.value ?? node.name.value;
-    if (keys.has(key)) return undefined;
-    keys.add(key);
+  for (const [key, node] of nodes) {
+    if ((node.arguments?.length ?? 0) > 0) return undefined;
     const name = node.name.value;
     if (name === "totalCount") out.push({ key, part: "totalCount" });
     else if (name === "items") {
@@ -418,12 +423,10 @@ function planPageParts(set: SelectionSetNode | undefined, entity: unknown): Page
       out.push({ key, part: "items", items });
     } else if (name === "pageInfo") {
       const info: NonNullable<PageField["pageInfo"]> = [];
-      const infoKeys = new Set<string>();
-      for (const sub of plainFields(node.selectionSet) ?? [undefined]) {
-        if (sub === undefined || (sub.arguments?.length ?? 0) > 0) return undefined;
-        const subKey = sub.alias?.value ?? sub.name.value;
-        if (infoKeys.has(subKey) || !["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"].includes(sub.name.value)) return undefined;
-        infoKeys.add(subKey);
+      const subs = keyedFields(node.selectionSet);
+      if (subs === undefined) return undefined;
+      for (const [subKey, sub] of subs) {
+        if ((sub.arguments?.length ?? 0) > 0 || !["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"].includes(sub.name.value)) return undefined;
         info.push({ key: subKey, name: sub.name.value as "hasNextPage" });
       }
       out.push({ key, part: "pageInfo", pageInfo: info });
@@ -434,15 +437,10 @@ function planPageParts(set: SelectionSetNode | undefined, entity: unknown): Page
 
 /** An entity's asked fields: columns (scalars and enums) and relations; undefined for anything else. */
 function planEntity(set: SelectionSetNode | undefined, entity: unknown): EntityField[] | undefined {
-  const nodes = plainFields(set);
+  const nodes = keyedFields(set);
   if (nodes === undefined || !isObjectType(entity)) return undefined;
   const out: EntityField[] = [];
-  const keys = new Set<string>();
-  for (const node of nodes) {
-    if (node === undefined) return undefined;
-    const key = node.alias?.value ?? node.name.value;
-    if (keys.has(key)) return undefined;
-    keys.add(key);
+  for (const [key, node] of nodes) {
     const def = entity.getFields()[node.name.value];
     if (def === undefined) return undefined;
     const type = isNonNullType(def.type) ? def.type.ofType : def.type;
