@@ -54,9 +54,9 @@ export function viewerCount(id: string): number {
 const readCache = new Map<string, { version: string; value: unknown; checkedAt: number }>();
 const STAT_INTERVAL_MS = 100;
 
-async function readWhenChanged<T>(file: string, parse: (text: string) => T): Promise<T | undefined> {
+async function readWhenChanged<T>(file: string, parse: (text: string) => T, fresh = false): Promise<T | undefined> {
   const recent = readCache.get(file);
-  if (recent !== undefined && Date.now() - recent.checkedAt < STAT_INTERVAL_MS) return recent.value as T;
+  if (!fresh && recent !== undefined && Date.now() - recent.checkedAt < STAT_INTERVAL_MS) return recent.value as T;
   let version: string;
   try {
     const s = await stat(file, { bigint: true });
@@ -82,7 +82,15 @@ async function readState(lib: LiveLib, id: string): Promise<LiveState | undefine
   if (!lib.LIVE_ID.test(id)) return undefined;
   const file = path.join(lib.liveDir(STREAMVAULT_HOME, id), "state.json");
   const state = await readWhenChanged(file, lib.parseLiveState);
-  return state && lib.withProcessChecked(state);
+  if (!state) return undefined;
+  const checked = lib.withProcessChecked(state);
+  // A recording whose process is gone: the process may have written its last record ("complete")
+  // and exited since the copy above was read, so look at the file itself before calling it interrupted.
+  if (checked.status === "interrupted" && state.status !== "interrupted") {
+    const now = await readWhenChanged(file, lib.parseLiveState, true);
+    return now && lib.withProcessChecked(now);
+  }
+  return checked;
 }
 
 /** The record of stream `id`, as `GET /api/live/<id>` serves it, or undefined. */
