@@ -81,12 +81,11 @@ export async function accessFor(query: AccessQuery): Promise<{ subscriptionExpir
 const WALLET = sql.placeholder("wallet");
 const NOW = sql.placeholder("now");
 const subscriptionStatement = db.select().from(subscription).where(eq(subscription.id, WALLET)).limit(1).prepare("sv_access_subscription");
-const accessStatements = new Map<string, ReturnType<typeof prepared>>();
-const prepared = (includeFree: boolean, subscribed: boolean) => accessQuery(includeFree, subscribed).prepare(`sv_access_${includeFree ? "free" : "paid"}_${subscribed ? "subscribed" : "none"}`);
+const accessStatements = new Map<string, ReturnType<ReturnType<typeof accessQuery>["prepare"]>>();
 function namedAccessStatement(includeFree: boolean, subscribed: boolean) {
-  const key = `${includeFree}/${subscribed}`;
-  let statement = accessStatements.get(key);
-  if (statement === undefined) accessStatements.set(key, (statement = prepared(includeFree, subscribed)));
+  const name = `sv_access_${includeFree ? "free" : "paid"}_${subscribed ? "subscribed" : "none"}`;
+  let statement = accessStatements.get(name);
+  if (statement === undefined) accessStatements.set(name, (statement = accessQuery(includeFree, subscribed).prepare(name)));
   return statement;
 }
 

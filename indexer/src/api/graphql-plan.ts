@@ -1,19 +1,21 @@
 /**
- * Plans for the GraphQL queries third parties send most: top-level table lists and single rows
- * with literal arguments, asking for columns, `totalCount` and `pageInfo`. Such a query is turned
- * once (per query text, next to its parsed document in ./graphql-exec) into one SQL statement per
- * list or row that selects only the asked columns, plus Ponder's count statement when `totalCount`
- * is asked, and its answer is written straight from the rows.
+ * Plans for the GraphQL queries third parties send most: table lists and single rows with literal
+ * arguments, asking for columns, `totalCount`, `pageInfo` and relations. Such a query is turned once
+ * (per query text, next to its parsed document in ./graphql-exec) into one SQL statement per list or
+ * row that selects only the asked columns (`totalCount` as a window count in the same statement), and
+ * its answer is written straight from the rows. A `one` relation is read for all rows at once, a
+ * `many` relation is a page per row, as Ponder reads them.
  *
  * Why: at 50 clients an uncached list query spent its time in Ponder's resolvers around ~1 ms of SQL
  * (every column of every row read, mapped and walked by graphql-js field by field; bench/indexer.json).
  *
  * The answer must be byte for byte Ponder's: the same rows (Ponder's where operators, its orderBy
  * with the primary key appended, limit + 1 for hasNextPage), the same scalars (BigInt as strings),
- * the same cursors (superjson of the orderBy columns, base64). Anything else (relations, cursors
- * given as `after`/`before`, offsets, variables, fragments, directives, `__typename`, `_meta`) is
- * not planned and runs through Ponder's resolvers. test/indexer/postgres.test.ts compares both
- * executors' answers for every documented query and a set of edge cases.
+ * the same cursors (superjson of the orderBy columns, base64). Anything else (cursors given as
+ * `after`/`before`, offsets, variables, fragments, directives, `__typename`, `_meta`, views, array
+ * filters, composite relation keys) is not planned and runs through Ponder's resolvers.
+ * test/indexer/postgres.test.ts compares both executors' answers for every documented query and a
+ * set of edge cases.
  */
 import {
   Kind,
@@ -47,7 +49,6 @@ import {
   lt,
   lte,
   ne,
-  not,
   notIlike,
   notInArray,
   notLike,
